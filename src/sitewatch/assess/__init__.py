@@ -1,0 +1,1 @@
+"""sitewatch.assess stage."""

@@ -1,0 +1,1 @@
+"""sitewatch.cli stage."""

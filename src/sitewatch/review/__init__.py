@@ -1,0 +1,1 @@
+"""sitewatch.review stage."""
