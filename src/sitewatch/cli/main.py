@@ -1,0 +1,70 @@
+"""The ``sitewatch`` command: a thin shell over the library.
+
+Each command lives in its own module of this package, named in :data:`COMMANDS`, and defines
+``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``. Library errors are
+mapped to a one-line message and exit code 2 here, at the edge, and nowhere else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from sitewatch import __version__
+from sitewatch.errors import SitewatchError
+
+#: command name -> module under sitewatch.cli (imported only when that command runs or --help).
+COMMANDS: dict[str, str] = {
+    "case": "case",
+    "ingest": "ingest",
+    "detect": "detect",
+    "track": "track",
+    "report": "report",
+    "verify": "verify",
+    "demo": "demo",
+}
+
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser, with every command's options."""
+    parser = argparse.ArgumentParser(
+        prog="sitewatch",
+        description="Overhead imagery of a site on several dates, turned into evidence.",
+    )
+    parser.add_argument("--version", action="version", version=f"sitewatch {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, module_name in COMMANDS.items():
+        module = importlib.import_module(f"sitewatch.cli.{module_name}")
+        command_parser = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(command_parser)
+        command_parser.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``sitewatch`` console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        code: int = args._run(args)
+    except SitewatchError as exc:
+        print(f"sitewatch: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("sitewatch: interrupted", file=sys.stderr)
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
