@@ -25,6 +25,9 @@ COMMANDS: dict[str, str] = {
     "report": "report",
     "verify": "verify",
     "demo": "demo",
+    "models": "models",
+    "eval": "eval",
+    "bench": "bench",
 }
 
 EXIT_USAGE = 2
