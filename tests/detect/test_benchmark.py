@@ -7,8 +7,9 @@ import pytest
 
 from sitewatch.detect.benchmark import (
     BenchConfig,
-    consensus_recall,
+    consensus_set,
     mirrored_scene,
+    recall_against,
     run_benchmark,
 )
 from sitewatch.errors import ConfigError, ModelError
@@ -22,10 +23,13 @@ def test_consensus_recall() -> None:
         np.array([0.9, 0.6, 0.3]),
     )
     b = (np.array([[1, 0, 11, 10], [80, 80, 90, 90]], float), np.array([0.8, 0.7]))
-    size, recalls = consensus_recall({"a": a, "b": b}, score_threshold=0.25)
+    reference = consensus_set([a, b])
     # Consensus: {0,0,10,10}~{1,0,11,10}, {20,0,30,10}, {80,80,90,90}.
-    assert size == 3
-    assert recalls == {"a": pytest.approx(2 / 3, abs=1e-4), "b": pytest.approx(2 / 3, abs=1e-4)}
+    assert len(reference) == 3
+    assert recall_against(reference, a, score_threshold=0.25) == pytest.approx(2 / 3, abs=1e-4)
+    assert recall_against(reference, b, score_threshold=0.25) == pytest.approx(2 / 3, abs=1e-4)
+    assert recall_against(reference, b, score_threshold=0.75) == pytest.approx(1 / 3, abs=1e-4)
+    assert recall_against(reference[:0], a, score_threshold=0.25) is None
 
 
 def test_mirrored_scene_is_resized_and_mirrored(tmp_path: Path) -> None:
@@ -45,7 +49,7 @@ def test_sitewatch_only_run(tmp_path: Path) -> None:
     centres = [(float(x), float(y)) for x, y in rng.integers(20, 280, size=(12, 2))]
     src = planted_scene(tmp_path / "s.tif", width=300, height=300, centres=centres)
     config = BenchConfig(gsd_m=0.3, side_px=600, tile_px=256, repeats=2)
-    report = run_benchmark(src, BlobDetector(gsd_m=0.3, tile_px=256), weights=None, config=config)
+    report = run_benchmark(src, [BlobDetector(gsd_m=0.3, tile_px=256)], weights=None, config=config)
     assert report["scene_px"] == [600, 600]
     assert report["area_km2"] == pytest.approx(600 * 600 * 0.09 / 1e6, abs=1e-4)
     assert len(report["sitewatch_seconds_all"]) == 2 and report["sitewatch_km2_per_s"] > 0
@@ -57,8 +61,8 @@ def test_bad_config_and_wrong_weights(tmp_path: Path) -> None:
     src = planted_scene(tmp_path / "s.tif", width=50, height=50, centres=[])
     detector = BlobDetector(gsd_m=0.3, tile_px=256)
     with pytest.raises(ConfigError):
-        run_benchmark(src, detector, weights=None, config=BenchConfig(side_px=10))
+        run_benchmark(src, [detector], weights=None, config=BenchConfig(side_px=10))
     fake = tmp_path / "w.pt"
     fake.write_bytes(b"not the weights")
     with pytest.raises(ModelError, match="not the weights"):
-        run_benchmark(src, detector, weights=fake, config=BenchConfig(side_px=256, tile_px=256))
+        run_benchmark(src, [detector], weights=fake, config=BenchConfig(side_px=256, tile_px=256))

@@ -44,6 +44,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--side", type=int, default=4800, help="mirror-tile to this size (px)")
     parser.add_argument("--threads", type=int, default=0, help="CPU threads (default: all)")
     parser.add_argument("--batch", type=int, default=4, help="tiles per forward pass (4)")
+    parser.add_argument(
+        "--model", action="append", help="model name or card; repeat to time several (default: "
+        "the package default)",
+    )  # fmt: skip
     parser.add_argument("--weights", type=Path, help="Ultralytics .pt for the SAHI baseline")
     parser.add_argument("--no-baseline", action="store_true", help="time sitewatch only")
     parser.add_argument("--out", type=Path, help="write the result as JSON here")
@@ -77,10 +81,11 @@ def run(args: argparse.Namespace) -> int:
         gsd_m=args.gsd, work_gsd_m=args.work_gsd, side_px=args.side, threads=args.threads,
         batch_size=args.batch, repeats=args.repeats,
     )  # fmt: skip
-    detector = load_detector(
-        None, score_threshold=config.score_threshold, threads=config.threads or None
-    )
-    report = run_benchmark(scene, detector, weights=weights, config=config, mvrsd=mvrsd)
+    detectors = [
+        load_detector(m, score_threshold=config.score_threshold, threads=config.threads or None)
+        for m in (args.model or [None])
+    ]
+    report = run_benchmark(scene, detectors, weights=weights, config=config, mvrsd=mvrsd)
     text = json.dumps(report, indent=2)
     print(text)
     if args.out is not None:

@@ -29,8 +29,9 @@ import statistics
 import tempfile
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -134,27 +135,28 @@ def mirrored_scene(source: Path, out: Path, *, factor: float, side_px: int) -> t
     return scene.shape[1], scene.shape[0]
 
 
-def consensus_recall(
-    runs: dict[str, Boxes], *, score_threshold: float, iou_min: float = 0.3
-) -> tuple[int, dict[str, float | None]]:
-    """Size of the consensus set and each run's recall of it (see the module docstring)."""
-    ref = np.concatenate([b[s >= CONSENSUS_SCORE] for b, s in runs.values()]).reshape(-1, 4)
-    ref_scores = np.concatenate([s[s >= CONSENSUS_SCORE] for _, s in runs.values()])
+def consensus_set(runs: Sequence[Boxes], *, iou_min: float = 0.3) -> np.ndarray:
+    """Union of the runs' detections scoring >= 0.5, overlapping ones (IoU >= iou_min) merged."""
+    ref = np.concatenate([b[s >= CONSENSUS_SCORE] for b, s in runs]).reshape(-1, 4)
+    ref_scores = np.concatenate([s[s >= CONSENSUS_SCORE] for _, s in runs])
     kept: list[int] = []
     for i in np.argsort(-ref_scores, kind="stable").tolist():
         if not kept or iou_matrix(ref[i : i + 1], ref[kept]).max() < iou_min:
             kept.append(i)
-    reference = ref[kept]
-    recalls: dict[str, float | None] = {}
-    for name, (boxes, scores) in runs.items():
-        above = scores >= score_threshold
-        if not len(reference):
-            recalls[name] = None
-            continue
-        # Reference boxes play "predictions" of equal score, matched to the run's boxes.
-        matched = greedy_match(reference, np.ones(len(reference)), boxes[above], iou_min)
-        recalls[name] = round(float((matched >= 0).mean()), 4)
-    return len(reference), recalls
+    return ref[kept]
+
+
+def recall_against(
+    reference: np.ndarray, run: Boxes, *, score_threshold: float, iou_min: float = 0.3
+) -> float | None:
+    """Share of ``reference`` boxes the run finds at ``score_threshold`` (None if empty)."""
+    if not len(reference):
+        return None
+    boxes, scores = run
+    above = scores >= score_threshold
+    # Reference boxes play "predictions" of equal score, matched to the run's boxes.
+    matched = greedy_match(reference, np.ones(len(reference)), boxes[above], iou_min)
+    return round(float((matched >= 0).mean()), 4)
 
 
 def _sitewatch_boxes(path: Path, detector: Detector, config: BenchConfig, gsd_m: float) -> Boxes:
@@ -243,9 +245,31 @@ def _timed(
     return results, times
 
 
+def _labels(detectors: Sequence[Detector]) -> list[str]:
+    """Report keys: ``sitewatch`` for the first detector, ``sitewatch_<name>`` for others."""
+    out = ["sitewatch"]
+    for d in detectors[1:]:
+        out.append("sitewatch_" + "".join(c if c.isalnum() else "_" for c in d.name))
+    if len(set(out)) != len(out):
+        raise ConfigError(f"bench detectors need distinct names, got {[d.name for d in detectors]}")
+    return out
+
+
+def _check_weights(weights: Path, detectors: Sequence[Detector]) -> None:
+    actual = file_sha256(weights)
+    for detector in detectors:
+        expected = detector.card.source_sha256 if isinstance(detector, OnnxDetector) else None
+        if actual != expected:
+            raise ModelError(
+                f"{str(weights)!r} is not the weights the model {detector.name!r} was exported "
+                f"from (sha256 {expected}); run `sitewatch models fetch`",
+                path=str(weights),
+            )
+
+
 def run_benchmark(
     scene: Path,
-    detector: Detector,
+    detectors: Sequence[Detector],
     *,
     weights: Path | None,
     config: BenchConfig,
@@ -255,7 +279,9 @@ def run_benchmark(
 
     Args:
         scene: The source scene.
-        detector: The sitewatch detector (built with ``config`` threads and threshold).
+        detectors: sitewatch detectors (built with ``config`` threads and threshold); the
+            first is reported as ``sitewatch_*``, others as ``sitewatch_<name>_*``. The
+            consensus set comes from the first and the baseline.
         weights: Ultralytics ``.pt`` of the same model for the baseline, or None to skip it.
         config: Shared settings.
         mvrsd: Folder with ``images/`` and ``labels/`` (VOC) for the labelled comparison.
@@ -263,18 +289,15 @@ def run_benchmark(
     Raises:
         ConfigError: Bad settings, or the baseline is asked for but torch/Ultralytics/SAHI
             are missing.
-        ModelError: ``weights`` are not the ones the detector's ONNX was exported from.
+        ModelError: ``weights`` are not the ones the detectors' ONNX was made from.
     """
     if config.work_gsd <= 0 or config.side_px < config.tile_px or config.repeats < 1:
         raise ConfigError(f"bench needs GSDs > 0, side_px >= tile_px, repeats >= 1: {config}")
+    if not detectors:
+        raise ConfigError("bench needs at least one detector")
+    labels = _labels(detectors)
     if weights is not None:
-        expected = detector.card.source_sha256 if isinstance(detector, OnnxDetector) else None
-        if file_sha256(weights) != expected:
-            raise ModelError(
-                f"{str(weights)!r} is not the weights the model {detector.name!r} was exported "
-                f"from (sha256 {expected}); run `sitewatch models fetch`",
-                path=str(weights),
-            )
+        _check_weights(weights, detectors)
     threads = config.threads or available_cores()
     report: dict[str, Any] = {**_environment(threads), "method": __doc__}
     with tempfile.TemporaryDirectory(prefix="sitewatch-bench-") as tmp:
@@ -282,9 +305,10 @@ def run_benchmark(
         factor = config.gsd_m / config.work_gsd
         width, height = mirrored_scene(scene, big, factor=factor, side_px=config.side_px)
         mirrored_scene(scene, warm, factor=factor, side_px=config.tile_px)
-        pipelines: dict[str, Callable[[], Boxes]] = {
-            "sitewatch": lambda: _sitewatch_boxes(big, detector, config, config.work_gsd)
-        }
+        pipelines: dict[str, Callable[[], Boxes]] = {}
+        for label, detector in zip(labels, detectors, strict=True):
+            _sitewatch_boxes(warm, detector, config, config.work_gsd)
+            pipelines[label] = partial(_sitewatch_boxes, big, detector, config, config.work_gsd)
         baseline = None
         if weights is not None:
             from sitewatch.detect.sahi_baseline import SahiBaseline
@@ -294,38 +318,36 @@ def run_benchmark(
                 score_threshold=config.score_threshold, threads=threads,
                 batch_size=config.batch_size,
             )  # fmt: skip
-            pipelines["baseline"] = lambda: baseline.predict(str(big))
-        _sitewatch_boxes(warm, detector, config, config.work_gsd)
-        if baseline is not None:
             baseline.predict(str(warm))
+            pipelines["baseline"] = partial(baseline.predict, str(big))
         runs, times = _timed(pipelines, config.repeats)
     area_km2 = width * height * config.work_gsd**2 / 1e6
-    consensus, recalls = consensus_recall(runs, score_threshold=config.score_threshold)
-    for name, (boxes, _) in runs.items():
+    reference = consensus_set([v for k, v in runs.items() if k in ("sitewatch", "baseline")])
+    for name, (boxes, scores) in runs.items():
         seconds = statistics.median(times[name])
         report[f"{name}_seconds"] = round(seconds, 3)
         report[f"{name}_seconds_all"] = [round(t, 3) for t in times[name]]
         report[f"{name}_km2_per_s"] = round(area_km2 / seconds, 4)
         report[f"{name}_detections"] = len(boxes)
-        report[f"{name}_recall"] = recalls[name]
+        report[f"{name}_recall"] = recall_against(
+            reference, (boxes, scores), score_threshold=config.score_threshold
+        )
     if baseline is not None:
-        report["ratio"] = round(report["sitewatch_km2_per_s"] / report["baseline_km2_per_s"], 3)
+        for label in labels:
+            key = "ratio" if label == "sitewatch" else f"ratio_{label}"
+            report[key] = round(report[f"{label}_km2_per_s"] / report["baseline_km2_per_s"], 3)
     else:
         report["baseline_skipped"] = "no Ultralytics weights given (run `sitewatch models fetch`)"
     if mvrsd is not None:
         options = DetectOptions(batch_size=config.batch_size, model_gsd_m=config.work_gsd)
-        report.update(
-            _labelled(
-                mvrsd,
-                lambda p: _boxes_of(detect_raster(p, detector, gsd_m=config.labelled_gsd_m,
-                                                  options=options)),
-                "sitewatch",
-            )
-        )  # fmt: skip
+        for label, detector in zip(labels, detectors, strict=True):
+            run = partial(_detect_file, detector=detector, gsd_m=config.labelled_gsd_m,
+                          options=options)  # fmt: skip
+            report.update(_labelled(mvrsd, run, label))
         if baseline is not None:
             report.update(_labelled(mvrsd, _padded_predict(baseline.predict, config), "baseline"))
     report.update(
-        consensus_size=consensus,
+        consensus_size=len(reference),
         consensus_score=CONSENSUS_SCORE,
         scene=str(scene),
         scene_px=[width, height],
@@ -337,12 +359,19 @@ def run_benchmark(
         score_threshold=config.score_threshold,
         batch_size=config.batch_size,
         repeats=config.repeats,
-        model_name=detector.name,
-        model_sha256=detector.sha256,
+        models={
+            label: {"name": d.name, "sha256": d.sha256}
+            for label, d in zip(labels, detectors, strict=True)
+        },
+        model_sha256=detectors[0].sha256,
         weights_sha256=file_sha256(weights) if weights is not None else None,
         load_average_1min_at_end=round(os.getloadavg()[0], 2),
     )
     return report
+
+
+def _detect_file(path: Path, *, detector: Detector, gsd_m: float, options: DetectOptions) -> Boxes:
+    return _boxes_of(detect_raster(path, detector, gsd_m=gsd_m, options=options))
 
 
 def _boxes_of(result: Any) -> Boxes:
