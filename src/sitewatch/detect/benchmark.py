@@ -17,7 +17,8 @@ Recall is measured two ways, in the same run:
   whether one pipeline misses what the other finds; it says nothing about vehicles both miss.
 - ``*_labelled_*``: class-agnostic precision, recall and AP (IoU >= 0.3) on labelled tiles
   (the 8 MVRSD tiles, given at ``labelled_gsd_m``), each resampled to the working GSD and
-  padded to a full tile, when a label folder is given.
+  padded to a full tile, when a label folder is given. AP here only sees detections above
+  the benchmark's score threshold (``sitewatch eval`` keeps scores down to 0.01).
 """
 
 from __future__ import annotations
