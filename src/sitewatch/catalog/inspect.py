@@ -99,7 +99,7 @@ def _info(dataset: object) -> RasterInfo:
     gsd_m = footprint = crs_wkt = None
     if georeferenced:
         crs_wkt = crs.to_wkt()
-        corners = [affine * (c, r) for c, r in ((0, 0), (width, 0), (width, height), (0, height))]
+        corners = [affine @ (c, r) for c, r in ((0, 0), (width, 0), (width, height), (0, height))]
         ring = [*corners, corners[0]]
         geom = transform_geom(crs, "EPSG:4326", {"type": "Polygon", "coordinates": [ring]})
         coords = geom["coordinates"][0]
