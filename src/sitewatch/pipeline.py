@@ -20,7 +20,7 @@ from pathlib import Path
 
 from sitewatch import __version__
 from sitewatch.catalog import CaseStore, DetectionRecord, RunRecord, Scene, sha256_file
-from sitewatch.detect import DetectOptions, Detection, Detector, VehicleClass, detect_raster
+from sitewatch.detect import Detection, DetectOptions, Detector, VehicleClass, detect_raster
 from sitewatch.errors import ConfigError
 from sitewatch.geo import LonLat, OrientedBoxPx
 from sitewatch.track import Observation, SiteTrack, track_site
@@ -81,7 +81,7 @@ def detect_case(
     *,
     options: DetectOptions | None = None,
     redo: bool = False,
-    progress: Callable[[Scene, int], None] | None = None,
+    progress: Callable[[Scene, int], object] | None = None,
 ) -> DetectSummary:
     """Run ``detector`` on every scene it has not processed yet (all of them with ``redo``).
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -93,5 +94,5 @@ def event_features(tracks: Sequence[SiteTrack]) -> tuple[ExportFeature, ...]:
 
 
 def _ccw(ring: list[tuple[float, float]]) -> bool:
-    area = sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(ring, ring[1:], strict=False))
+    area = sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in pairwise(ring))
     return area > 0

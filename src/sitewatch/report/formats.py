@@ -158,8 +158,8 @@ def _coco(features: Sequence[ExportFeature], out: Path) -> None:
 def _gpkg(features: Sequence[ExportFeature], out: Path) -> None:
     try:
         import numpy as np
-        from pyogrio.raw import write as write_vector
         import shapely
+        from pyogrio.raw import write as write_vector
     except ImportError as exc:  # pragma: no cover - pyogrio is a core dependency
         raise ReportError(f"GeoPackage export needs pyogrio ({exc}); pip install pyogrio") from None
     if out.exists():
