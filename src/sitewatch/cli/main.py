@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "report": "report",
     "verify": "verify",
     "export": "export",
+    "replay": "replay",
     "demo": "demo",
 }
 
