@@ -27,6 +27,9 @@ COMMANDS: dict[str, str] = {
     "export": "export",
     "replay": "replay",
     "demo": "demo",
+    "models": "models",
+    "eval": "eval",
+    "bench": "bench",
 }
 
 EXIT_USAGE = 2
