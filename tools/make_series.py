@@ -507,8 +507,8 @@ def write_demo_extras(out: Path, truth: dict) -> None:
     }
     (out / "boundary.geojson").write_text(json.dumps(boundary, indent=1) + "\n")
     zones = {  # drawn on the reference date, in its (stated) georeference
-        "north apron": [(150, 20), (420, 20), (420, 140), (150, 140)],
-        "south apron": [(30, 140), (330, 140), (330, 470), (30, 470)],
+        "north apron": [(100, 20), (420, 20), (420, 230), (100, 230)],
+        "south apron": [(30, 230), (330, 230), (330, 470), (30, 470)],
     }
     feats = [{"type": "Feature", "properties": {"name": name},
               "geometry": {"type": "Polygon",
