@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "track": "track",
     "report": "report",
     "verify": "verify",
+    "export": "export",
     "demo": "demo",
 }
 

@@ -1,0 +1,339 @@
+"""Estimative language: ICD 203 likelihood terms, a separate confidence level, and judgments.
+
+Intelligence Community Directive 203, *Analytic Standards* (2 January 2015), section D.6.e,
+asks analysts to express likelihood with a fixed set of terms, each standing for a range of
+probability, and to keep it apart from their confidence in the judgment's basis: "analytic
+products should not combine a degree of likelihood with an assessment of confidence in one
+phrase" (paraphrased). sitewatch enforces both:
+
+* :class:`Likelihood` has exactly the seven ICD 203 terms with their ranges;
+* :class:`Confidence` is low, moderate or high, and is always stated separately;
+* :func:`parse_judgment` accepts ``"likely, moderate confidence"`` and rejects undefined terms
+  (``"highly likely"``, ``"probably"``, ``"certain"``) and terms that fuse the two
+  (``"high-confidence likely"``), naming the offending term and listing the valid ones.
+
+ICD 203 pairs each term with a synonym (likely / probable, very unlikely / highly improbable,
+...). sitewatch uses only the first term of each pair so that every report reads the same; the
+synonyms are recognised only to suggest the term to write instead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sitewatch.assess.ids import check_id
+from sitewatch.errors import AssessError
+
+
+class Likelihood(StrEnum):
+    """The seven ICD 203 likelihood terms (ICD 203, 2 Jan 2015, section D.6.e).
+
+    >>> Likelihood.LIKELY.range_pct
+    (55, 80)
+    >>> Likelihood.LIKELY.label
+    'likely (55–80%)'
+    """
+
+    ALMOST_NO_CHANCE = "almost no chance"
+    VERY_UNLIKELY = "very unlikely"
+    UNLIKELY = "unlikely"
+    ROUGHLY_EVEN_CHANCE = "roughly even chance"
+    LIKELY = "likely"
+    VERY_LIKELY = "very likely"
+    ALMOST_CERTAIN = "almost certain"
+
+    @property
+    def range_pct(self) -> tuple[int, int]:
+        """Lower and upper bound of the term's probability range, in percent."""
+        return _RANGES_PCT[self]
+
+    @property
+    def label(self) -> str:
+        """The term with its range, as printed in reports: ``'likely (55–80%)'``."""
+        low, high = self.range_pct
+        return f"{self.value} ({low:02d}–{high:02d}%)"
+
+
+_RANGES_PCT: dict[Likelihood, tuple[int, int]] = {
+    Likelihood.ALMOST_NO_CHANCE: (1, 5),
+    Likelihood.VERY_UNLIKELY: (5, 20),
+    Likelihood.UNLIKELY: (20, 45),
+    Likelihood.ROUGHLY_EVEN_CHANCE: (45, 55),
+    Likelihood.LIKELY: (55, 80),
+    Likelihood.VERY_LIKELY: (80, 95),
+    Likelihood.ALMOST_CERTAIN: (95, 99),
+}
+
+
+class Confidence(StrEnum):
+    """Confidence in the basis of a judgment, stated apart from its likelihood."""
+
+    LOW = "low"
+    MODERATE = "moderate"
+    HIGH = "high"
+
+
+#: Terms people write that ICD 203 does not define for sitewatch, with the term to use instead.
+_SUGGESTIONS: dict[str, str] = {
+    "remote": "almost no chance",
+    "no chance": "almost no chance",
+    "highly unlikely": "very unlikely",
+    "highly improbable": "very unlikely",
+    "improbable": "unlikely",
+    "improbably": "unlikely",
+    "even chance": "roughly even chance",
+    "roughly even odds": "roughly even chance",
+    "even odds": "roughly even chance",
+    "probable": "likely",
+    "probably": "likely",
+    "highly likely": "very likely",
+    "highly probable": "very likely",
+    "certain": "almost certain",
+    "certainly": "almost certain",
+    "almost certainly": "almost certain",
+    "nearly certain": "almost certain",
+    "low": "low confidence",
+    "moderate": "moderate confidence",
+    "high": "high confidence",
+    "very high": "high confidence",
+    "medium": "moderate confidence",
+}
+
+#: Words of the likelihood vocabulary; none may sit inside a confidence phrase or a statement.
+_LIKELIHOOD_WORDS = re.compile(
+    r"\b(likely|unlikely|likelihood|probabl[ey]|improbabl[ey]|probability|chance|odds|"
+    r"certain|certainly|remote)\b"
+)
+_CONFIDENCE_WORDS = re.compile(r"\b(confiden(ce|t|tly))\b")
+#: Hedges that would put a second, undefined likelihood inside a judgment's statement.
+_HEDGES = re.compile(
+    r"\b(probably|probable|likely|unlikely|certainly|possibly|perhaps|presumably|"
+    r"conceivably|doubtless|confident|confidence)\b",
+    re.IGNORECASE,
+)
+_CONFIDENCE_PHRASE = re.compile(r"(?P<level>.+) confidence")
+_SEPARATORS = re.compile(r"\s*(?:[,;:()]|\bwith\b|\band\b|\bat\b)\s*")
+
+
+def valid_terms_text() -> str:
+    """One line listing the valid likelihood terms and confidence levels, for error messages."""
+    terms = ", ".join(term.label for term in Likelihood)
+    levels = ", ".join(level.value for level in Confidence)
+    return f"likelihood terms (ICD 203): {terms}; confidence levels, stated separately: {levels}"
+
+
+def parse_likelihood(text: str) -> Likelihood:
+    """Parse one ICD 203 likelihood term, case- and space-insensitively.
+
+    >>> parse_likelihood("Very  likely")
+    <Likelihood.VERY_LIKELY: 'very likely'>
+
+    Raises:
+        AssessError: the term is undefined, or mixes in a confidence word; the message names
+            the term and lists the valid ones.
+    """
+    term = _normalise(text)
+    try:
+        return Likelihood(term)
+    except ValueError:
+        pass
+    if _CONFIDENCE_WORDS.search(term):
+        raise _mixed_error(text)
+    hint = _SUGGESTIONS.get(term)
+    tip = f" (did you mean {hint!r}?)" if hint else ""
+    raise AssessError(
+        f"undefined likelihood term {text.strip()!r}{tip}; use one of the {valid_terms_text()}",
+        term=text,
+        valid=tuple(term.value for term in Likelihood),
+    )
+
+
+def parse_confidence(text: str) -> Confidence:
+    """Parse a confidence level: ``'moderate'`` or ``'moderate confidence'``.
+
+    >>> parse_confidence("High confidence")
+    <Confidence.HIGH: 'high'>
+
+    Raises:
+        AssessError: the level is undefined, or a likelihood word is fused into it.
+    """
+    phrase = _normalise(text)
+    if _LIKELIHOOD_WORDS.search(phrase):
+        raise _mixed_error(text)
+    match = _CONFIDENCE_PHRASE.fullmatch(phrase)
+    level = match.group("level") if match else phrase
+    try:
+        return Confidence(level)
+    except ValueError:
+        hint = _SUGGESTIONS.get(level)
+        tip = f" (did you mean {hint!r}?)" if hint else ""
+        raise AssessError(
+            f"undefined confidence level {text.strip()!r}{tip}; use one of: "
+            + ", ".join(c.value for c in Confidence),
+            term=text,
+            valid=tuple(c.value for c in Confidence),
+        ) from None
+
+
+def parse_estimate(text: str) -> tuple[Likelihood, Confidence]:
+    """Split a phrase such as ``'likely, moderate confidence'`` into its two parts.
+
+    Separators may be a comma, semicolon, colon, parentheses, "with", "and" or "at"; the two
+    parts may come in either order. A bare space is accepted only between a valid term and
+    ``'<level> confidence'``.
+
+    >>> parse_estimate("very likely (high confidence)")
+    (<Likelihood.VERY_LIKELY: 'very likely'>, <Confidence.HIGH: 'high'>)
+
+    Raises:
+        AssessError: a term is undefined, likelihood and confidence are fused into one term,
+            or either part is missing or given twice.
+    """
+    likelihoods: list[Likelihood] = []
+    confidences: list[Confidence] = []
+    for part in _split_parts(_normalise(text)):
+        if _CONFIDENCE_WORDS.search(part) and _LIKELIHOOD_WORDS.search(part):
+            raise _mixed_error(part)
+        if _CONFIDENCE_WORDS.search(part):
+            confidences.append(parse_confidence(part))
+        else:
+            likelihoods.append(parse_likelihood(part))
+    if len(likelihoods) != 1 or len(confidences) != 1:
+        missing = "a likelihood term" if len(likelihoods) != 1 else "a confidence level"
+        raise AssessError(
+            f"judgment {text.strip()!r} needs exactly one likelihood term and one confidence "
+            f"level, found {len(likelihoods)} and {len(confidences)} (check {missing}); write "
+            f"e.g. 'likely, moderate confidence'; {valid_terms_text()}",
+            term=text,
+        )
+    return likelihoods[0], confidences[0]
+
+
+def _split_parts(phrase: str) -> list[str]:
+    parts = [part for part in _SEPARATORS.split(phrase) if part]
+    result: list[str] = []
+    for part in parts:
+        # Accept "likely moderate confidence" when the prefix is exactly a valid term.
+        match = re.fullmatch(r"(?P<term>.+) (?P<conf>[a-z]+ confidence)", part)
+        if match and match.group("term") in Likelihood._value2member_map_:
+            result.extend((match.group("term"), match.group("conf")))
+        else:
+            result.append(part)
+    return result
+
+
+def _normalise(text: str) -> str:
+    text = text.strip().lower().rstrip(".")
+    text = re.sub(r"[\u2010-\u2015]", "-", text)
+    return re.sub(r"\s+", " ", text)
+
+
+def _mixed_error(term: str) -> AssessError:
+    return AssessError(
+        f"{term.strip()!r} mixes likelihood and confidence in one term; state them separately, "
+        f"e.g. 'likely, high confidence'; {valid_terms_text()}",
+        term=term,
+    )
+
+
+def likelihood_for_probability(probability: float) -> Likelihood:
+    """The ICD 203 term whose range holds a probability in (0, 1).
+
+    ICD 203's ranges share their end points (05%, 20%, 45%, 55%, 80%, 95%); a probability on a
+    shared end point takes the less extreme term, so the mapping is symmetric:
+    ``likelihood_for_probability(p)`` and ``likelihood_for_probability(1 - p)`` are mirror terms.
+    Probabilities below 1% or above 99% take the outermost terms: ICD 203 defines no term
+    beyond them, and 0 or 1 is not an estimate.
+
+    >>> likelihood_for_probability(0.7)
+    <Likelihood.LIKELY: 'likely'>
+    >>> likelihood_for_probability(0.55)
+    <Likelihood.ROUGHLY_EVEN_CHANCE: 'roughly even chance'>
+
+    Raises:
+        AssessError: the probability is not strictly between 0 and 1.
+    """
+    if not 0.0 < probability < 1.0:
+        raise AssessError(
+            f"probability {probability!r} is not strictly between 0 and 1; a certainty is a fact "
+            "to state with its source, not an estimative judgment",
+            probability=probability,
+        )
+    percent = probability * 100.0
+    terms = tuple(Likelihood)
+    middle = terms.index(Likelihood.ROUGHLY_EVEN_CHANCE)
+    if percent <= 50.0:
+        # Walk up from the bottom; an upper end point belongs to the next, less extreme term.
+        for term in terms[:middle]:
+            if percent < term.range_pct[1]:
+                return term
+        return Likelihood.ROUGHLY_EVEN_CHANCE
+    for term in reversed(terms[middle + 1 :]):
+        if percent > term.range_pct[0]:
+            return term
+    return Likelihood.ROUGHLY_EVEN_CHANCE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Judgment:
+    """An analytic judgment: a statement, its ICD 203 likelihood and a separate confidence.
+
+    ``basis`` names the evidence ids it rests on. The statement itself must not hedge
+    ("the tanks probably came from ...") because that would state a second, undefined
+    likelihood; the likelihood belongs in ``likelihood``.
+    """
+
+    id: str
+    statement: str
+    likelihood: Likelihood
+    confidence: Confidence
+    basis: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        check_id("judgment", self.id)
+        if not self.statement.strip():
+            raise AssessError(f"judgment {self.id!r} has an empty statement; say what is judged")
+        if not isinstance(self.likelihood, Likelihood):
+            raise AssessError(f"judgment {self.id!r}: likelihood must be a Likelihood term")
+        if not isinstance(self.confidence, Confidence):
+            raise AssessError(f"judgment {self.id!r}: confidence must be a Confidence level")
+        if not isinstance(self.basis, tuple):
+            raise AssessError(f"judgment {self.id!r}: basis must be a tuple of evidence ids")
+        for evidence_id in self.basis:
+            check_id("evidence", evidence_id)
+        if len(set(self.basis)) != len(self.basis):
+            raise AssessError(
+                f"judgment {self.id!r}: basis {self.basis!r} repeats an evidence id",
+                basis=self.basis,
+            )
+        hedge = _HEDGES.search(self.statement)
+        if hedge:
+            raise AssessError(
+                f"judgment {self.id!r}: statement hedges with {hedge.group(0)!r}; state the claim "
+                "plainly and put the likelihood and confidence in their own fields",
+                term=hedge.group(0),
+            )
+
+    @property
+    def sentence(self) -> str:
+        """The judgment in words: ``'likely (55–80%), moderate confidence: <statement>'``."""
+        return f"{self.likelihood.label}, {self.confidence.value} confidence: {self.statement}"
+
+
+def parse_judgment(
+    phrase: str, *, id: str, statement: str, basis: tuple[str, ...] = ()
+) -> Judgment:
+    """Build a :class:`Judgment` from an estimate phrase such as ``'likely, moderate confidence'``.
+
+    >>> parse_judgment("likely, moderate confidence", id="J1", statement="H2 holds").sentence
+    'likely (55–80%), moderate confidence: H2 holds'
+
+    Raises:
+        AssessError: see :func:`parse_estimate` and :class:`Judgment`.
+    """
+    likelihood, confidence = parse_estimate(phrase)
+    return Judgment(
+        id=id, statement=statement, likelihood=likelihood, confidence=confidence, basis=basis
+    )
