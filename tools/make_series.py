@@ -476,8 +476,16 @@ DEMO_SIGHTINGS = (  # (id, time UTC, distance km, azimuth deg, place, seen, coun
 
 
 def write_demo_extras(out: Path, truth: dict) -> None:
-    """Sightings CSV, stand-in boundary, zones GeoJSON and alerts TOML for the demo."""
+    """Case manifest, sightings CSV, stand-in boundary, zones GeoJSON and alerts TOML."""
     from pyproj import Geod, Transformer
+
+    manifest = {"scenes": [
+        {"file": d["file"], "site": truth["site"], "date": d["date"], "gsd_m": d["gsd_m"],
+         "source": "semi-synthetic from MVRSD demo tiles (github baidongls/MVRSD), Google Earth "
+                   "imagery; ILLUSTRATIVE georeference, not the real location",
+         "licence": "research use only (MVRSD / Google Earth terms); see README.md"}
+        for d in truth["dates"]]}
+    (out / "case.json").write_text(json.dumps(manifest, indent=1) + "\n")
 
     ref = truth["dates"][0]
     t = ref["stated_transform"]
