@@ -115,10 +115,12 @@ def measure_visibility(
     for o, (img, valid), (z, iqr) in zip(observations, warped, norm, strict=True):
         zf = np.nan_to_num(z).astype(np.float32)
         tex = _texture(zf)
-        temporal = (zf - median > 1.2) & (tex < 0.5 * med_tex + 0.05) if len(norm) > 1 else False
-        eight_bit = float(img.max(initial=0.0)) <= 255.0
-        absolute = (img > 235) & (_texture(img) < 2.0) if eight_bit else False
-        cloud = (temporal | absolute) & valid
+        if len(norm) > 1:  # brighter and flatter than the same ground on the other dates
+            cloud = (zf - median > 1.2) & (tex < 0.5 * med_tex + 0.05) & valid
+        elif float(img.max(initial=0.0)) <= 255.0:  # one 8-bit date: nearly white and flat
+            cloud = (img > 235) & (_texture(img) < 2.0) & valid
+        else:
+            cloud = np.zeros(shape, bool)
         kernel = np.ones((5, 5), np.uint8)
         cloud = cv2.morphologyEx(cloud.astype(np.uint8), cv2.MORPH_OPEN, kernel)
         cloud = cv2.morphologyEx(cloud, cv2.MORPH_CLOSE, kernel).astype(bool) & valid
