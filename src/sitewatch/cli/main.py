@@ -22,6 +22,8 @@ COMMANDS: dict[str, str] = {
     "ingest": "ingest",
     "detect": "detect",
     "track": "track",
+    "events": "events",
+    "link": "link",
     "report": "report",
     "verify": "verify",
     "export": "export",
