@@ -261,7 +261,8 @@ def likelihood_for_probability(probability: float) -> Likelihood:
             "to state with its source, not an estimative judgment",
             probability=probability,
         )
-    percent = probability * 100.0
+    # Round away binary noise so 0.2 lands on the 20% end point, not just above it.
+    percent = round(probability * 100.0, 9)
     terms = tuple(Likelihood)
     middle = terms.index(Likelihood.ROUGHLY_EVEN_CHANCE)
     if percent <= 50.0:

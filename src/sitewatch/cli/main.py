@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "ingest": "ingest",
     "detect": "detect",
     "track": "track",
+    "assess": "assess",
     "report": "report",
     "verify": "verify",
     "demo": "demo",

@@ -1,0 +1,228 @@
+"""``sitewatch assess DIR ACTION``: hypotheses, evidence, ratings, judgments; the ACH matrix.
+
+Every change rewrites ``DIR/assessment.toml`` atomically and appends one audit entry naming the
+action, what changed and the new file's sha256. ``show`` only reads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sitewatch.assess import (
+    Assessment,
+    Evidence,
+    EvidenceKind,
+    EvidenceRating,
+    Hypothesis,
+    Judgment,
+    Rating,
+    ach_table,
+    assessment_path,
+    format_ach_text,
+    load_assessment,
+    parse_confidence,
+    parse_estimate,
+    parse_likelihood,
+    save_assessment,
+)
+from sitewatch.errors import CaseNotFoundError, ConfigError
+
+HELP = "record competing hypotheses, evidence, ratings and ICD 203 judgments; show the ACH matrix"
+
+_log = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``sitewatch assess``."""
+    parser.add_argument("case_dir", type=Path, metavar="DIR", help="the case folder")
+    sub = parser.add_subparsers(dest="assess_action", metavar="ACTION", required=True)
+
+    p = sub.add_parser("add-hypothesis", help="add a competing hypothesis")
+    p.add_argument("id", metavar="ID", help="short id, e.g. H1")
+    p.add_argument("text", metavar="TEXT", help="what the hypothesis claims")
+
+    p = sub.add_parser("add-evidence", help="add a piece of evidence")
+    p.add_argument("id", metavar="ID", help="short id, e.g. E1")
+    p.add_argument("text", metavar="TEXT", help="what the evidence shows")
+    p.add_argument("--kind", required=True, help=", ".join(k.value for k in EvidenceKind))
+    p.add_argument("--source", required=True, help="where it comes from")
+    p.add_argument("--ref", help="case object it rests on, e.g. event:ID or sha256:HASH")
+    p.add_argument("--credibility", type=float, default=1.0, help="weight in (0, 1]")
+    p.add_argument("--relevance", type=float, default=1.0, help="weight in (0, 1]")
+
+    p = sub.add_parser("rate", help="rate evidence against a hypothesis (replaces a rating)")
+    p.add_argument("evidence", metavar="EVIDENCE", help="evidence id")
+    p.add_argument("hypothesis", metavar="HYPOTHESIS", help="hypothesis id")
+    p.add_argument("rating", metavar="RATING", help="CC, C, NA, I or II")
+    p.add_argument("--note", default="", help="why this rating")
+
+    p = sub.add_parser("judge", help="record a judgment in ICD 203 terms")
+    p.add_argument("statement", metavar="TEXT", help="the claim judged, stated without hedges")
+    p.add_argument("--likelihood", metavar="TERM", help="an ICD 203 term, e.g. 'very likely'")
+    p.add_argument("--confidence", metavar="LEVEL", help="low, moderate or high")
+    p.add_argument(
+        "--estimate",
+        metavar="PHRASE",
+        help="likelihood and confidence in one phrase, e.g. 'likely, moderate confidence'",
+    )
+    p.add_argument("--basis", default="", metavar="E1,E2", help="evidence ids it rests on")
+    p.add_argument("--id", dest="judgment_id", metavar="ID", help="default: next free J<n>")
+
+    p = sub.add_parser("show", help="print the ACH matrix, most diagnostic evidence first")
+    p.add_argument("--json", action="store_true", help="print the table as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run one ``assess`` action; library errors propagate to the CLI edge."""
+    case_dir: Path = args.case_dir
+    if not case_dir.is_dir():
+        raise CaseNotFoundError(
+            f"case folder {str(case_dir)!r} does not exist; create the case first",
+            path=str(case_dir),
+        )
+    action: Callable[[argparse.Namespace], int] = _ACTIONS[args.assess_action]
+    return action(args)
+
+
+def _add_hypothesis(args: argparse.Namespace) -> int:
+    hypothesis = Hypothesis(id=args.id, text=args.text)
+    _change(args.case_dir, "assess.add-hypothesis", lambda a: a.with_hypothesis(hypothesis))
+    print(f"added hypothesis {hypothesis.id}")
+    return 0
+
+
+def _add_evidence(args: argparse.Namespace) -> int:
+    evidence = Evidence(
+        id=args.id,
+        kind=EvidenceKind.parse(args.kind),
+        description=args.text,
+        source=args.source,
+        ref=args.ref,
+        credibility=args.credibility,
+        relevance=args.relevance,
+    )
+    _change(args.case_dir, "assess.add-evidence", lambda a: a.with_evidence(evidence))
+    print(f"added evidence {evidence.id}")
+    return 0
+
+
+def _rate(args: argparse.Namespace) -> int:
+    entry = EvidenceRating(
+        evidence_id=args.evidence,
+        hypothesis_id=args.hypothesis,
+        rating=Rating.parse(args.rating),
+        note=args.note,
+    )
+    old, _ = _change(args.case_dir, "assess.rate", lambda a: a.with_rating(entry))
+    previous = next(
+        (
+            r.rating.value
+            for r in old.ratings
+            if (r.evidence_id, r.hypothesis_id) == (entry.evidence_id, entry.hypothesis_id)
+        ),
+        None,
+    )
+    was = f" (was {previous})" if previous else ""
+    print(f"rated {entry.evidence_id} against {entry.hypothesis_id}: {entry.rating.value}{was}")
+    return 0
+
+
+def _judge(args: argparse.Namespace) -> int:
+    if args.estimate is not None:
+        if args.likelihood is not None or args.confidence is not None:
+            raise ConfigError("give either --estimate or --likelihood with --confidence, not both")
+        likelihood, confidence = parse_estimate(args.estimate)
+    elif args.likelihood is None or args.confidence is None:
+        raise ConfigError(
+            "a judgment needs --likelihood TERM and --confidence LEVEL (stated separately), "
+            "or --estimate 'likely, moderate confidence'"
+        )
+    else:
+        likelihood = parse_likelihood(args.likelihood)
+        confidence = parse_confidence(args.confidence)
+    basis = tuple(b.strip() for b in args.basis.split(",") if b.strip())
+
+    def add(assessment: Assessment) -> Assessment:
+        judgment = Judgment(
+            id=args.judgment_id or assessment.next_judgment_id(),
+            statement=args.statement,
+            likelihood=likelihood,
+            confidence=confidence,
+            basis=basis,
+        )
+        return assessment.with_judgment(judgment)
+
+    _, new = _change(args.case_dir, "assess.judge", add)
+    print(f"recorded judgment {new.judgments[-1].id}: {new.judgments[-1].sentence}")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    table = ach_table(load_assessment(assessment_path(args.case_dir)))
+    if args.json:
+        print(json.dumps(table.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(format_ach_text(table), end="")
+    return 0
+
+
+_ACTIONS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "add-hypothesis": _add_hypothesis,
+    "add-evidence": _add_evidence,
+    "rate": _rate,
+    "judge": _judge,
+    "show": _show,
+}
+
+
+def _change(
+    case_dir: Path, action: str, change: Callable[[Assessment], Assessment]
+) -> tuple[Assessment, Assessment]:
+    """Load (or start) the assessment, apply ``change``, save it, audit it; return old, new."""
+    path = assessment_path(case_dir)
+    old = load_assessment(path) if path.exists() else Assessment()
+    new = change(old)
+    save_assessment(new, path)
+    details = _diff(old, new)
+    details["file"] = path.name
+    details["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    _record_audit(case_dir, action, details)
+    return old, new
+
+
+def _diff(old: Assessment, new: Assessment) -> dict[str, Any]:
+    """What the change added or replaced, as JSON-ready values for the audit entry."""
+    details: dict[str, Any] = {}
+    for name in ("hypotheses", "evidence", "ratings", "judgments"):
+        before = getattr(old, name)
+        added = [item for item in getattr(new, name) if item not in before]
+        if added:
+            details[name] = [_plain(item) for item in added]
+    return details
+
+
+def _plain(item: Any) -> dict[str, Any]:
+    return {
+        key: list(value) if isinstance(value, tuple) else value
+        for key, value in dataclasses.asdict(item).items()
+    }
+
+
+def _record_audit(case_dir: Path, action: str, details: dict[str, Any]) -> None:
+    """Append one entry to the case's audit log.
+
+    The one place where ``assess`` touches the case store; see the module docstring.
+    """
+    try:
+        from sitewatch.catalog import CaseStore  # type: ignore[attr-defined]
+    except ImportError:
+        _log.warning("audit entry %s not recorded: the case store is not available", action)
+        return
+    CaseStore.open(case_dir).append_audit(action, details)
