@@ -1,0 +1,108 @@
+"""Figures for reports: annotated image panels and count plots, as PNG bytes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from sitewatch.detect import Detection
+from sitewatch.imagery import RasterReader, Tile
+
+#: One colour per label (RGB), chosen to stay distinct for colour-blind readers (Okabe-Ito).
+LABEL_COLOURS: dict[str, tuple[int, int, int]] = {
+    "armored_vehicle": (213, 94, 0),
+    "military_truck": (0, 114, 178),
+    "military_light_vehicle": (230, 159, 0),
+    "military_engineering_vehicle": (204, 121, 167),
+    "civilian_vehicle": (86, 180, 233),
+    "vehicle": (240, 228, 66),
+    "loaded_transporter": (0, 158, 115),
+}
+_HEADER_PX = 54
+
+
+def annotated_panel(
+    image_path: object,
+    detections: Sequence[Detection],
+    *,
+    title: str,
+    subtitle: str,
+    max_side_px: int = 1100,
+) -> bytes:
+    """The image with every detection drawn as its oriented box, and a header naming it.
+
+    ``title`` and ``subtitle`` (site, date, source) are burnt into the panel so that a copy
+    cut out of the report still says what it shows.
+    """
+    with RasterReader(image_path) as raster:  # type: ignore[arg-type]
+        info = raster.info
+        rgb = raster.read_rgb(Tile(x0_px=0, y0_px=0, width_px=info.width_px,
+                                   height_px=info.height_px))
+    scale = min(1.0, max_side_px / max(info.width_px, info.height_px))
+    if scale < 1.0:
+        rgb = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    canvas = np.ascontiguousarray(rgb)
+    thickness = max(1, round(2 * max(1.0, canvas.shape[1] / 900)))
+    for det in detections:
+        corners = np.array(det.box.corners_px(), dtype=np.float64) * scale
+        colour = LABEL_COLOURS.get(det.label.value, (255, 255, 255))
+        cv2.polylines(canvas, [corners.round().astype(np.int32)], True, colour, thickness,
+                      cv2.LINE_AA)
+    header = np.full((_HEADER_PX, canvas.shape[1], 3), 20, dtype=np.uint8)
+    cv2.putText(header, title, (8, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.62, (255, 255, 255), 1,
+                cv2.LINE_AA)
+    cv2.putText(header, subtitle, (8, 44), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (210, 210, 210), 1,
+                cv2.LINE_AA)
+    panel = np.vstack([header, canvas])
+    ok, png = cv2.imencode(".png", cv2.cvtColor(panel, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise ValueError("PNG encoding failed")
+    return png.tobytes()
+
+
+def counts_plot(
+    series: dict[str, list[tuple[dt.date, int | None, int | None, int | None]]], *, title: str
+) -> bytes:
+    """Counts over time per label, with interval bars; not-observable dates marked, never 0.
+
+    ``series`` maps a label to (date, n, interval_lo, interval_hi) points; ``n`` is None where
+    the site could not be seen.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(7.5, 3.4), dpi=110)
+    try:
+        for label, points in sorted(series.items()):
+            colour = tuple(c / 255 for c in LABEL_COLOURS.get(label, (90, 90, 90)))
+            seen = [(d, n, lo, hi) for d, n, lo, hi in points if n is not None]
+            if seen:
+                dates = [p[0] for p in seen]
+                values = [p[1] for p in seen]
+                low = [p[1] - (p[2] if p[2] is not None else p[1]) for p in seen]
+                high = [(p[3] if p[3] is not None else p[1]) - p[1] for p in seen]
+                axes.errorbar(dates, values, yerr=[low, high], marker="o", capsize=4,
+                              color=colour, label=label.replace("_", " "))
+            for d, n, _, _ in points:
+                if n is None:
+                    axes.axvline(d, color="grey", linestyle=":", linewidth=1)
+                    axes.annotate("not observable", (d, 0), rotation=90, fontsize=7,
+                                  color="grey", xytext=(3, 4), textcoords="offset points")
+        axes.set_title(title, fontsize=10)
+        axes.set_ylabel("vehicles")
+        axes.set_ylim(bottom=0)
+        axes.grid(alpha=0.3)
+        axes.legend(fontsize=7, loc="upper left", frameon=False)
+        figure.autofmt_xdate()
+        figure.tight_layout()
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png")
+    finally:
+        plt.close(figure)
+    return buffer.getvalue()
