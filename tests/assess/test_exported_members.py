@@ -49,8 +49,8 @@ def test_no_upward_or_sibling_imports() -> None:
     import ast
     from pathlib import Path
 
-    allowed = ("sitewatch.assess", "sitewatch.errors", "sitewatch.geo", "sitewatch.catalog")
-    allowed += ("sitewatch.imagery", "sitewatch.detect", "sitewatch.track", "sitewatch.compare")
+    below = ("assess", "errors", "geo", "catalog", "imagery", "detect", "track", "compare")
+    allowed = tuple(f"sitewatch.{name}" for name in below)
     for path in Path(assess.__file__).parent.glob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):

@@ -1,7 +1,11 @@
 """``sitewatch assess DIR ACTION``: hypotheses, evidence, ratings, judgments; the ACH matrix.
 
-Every change rewrites ``DIR/assessment.toml`` atomically and appends one audit entry naming the
-action, what changed and the new file's sha256. ``show`` only reads.
+Every change rewrites ``DIR/assessment.toml`` atomically and appends one audit entry
+(``assess.add-hypothesis``, ``assess.add-evidence``, ``assess.rate``, ``assess.judge``) naming
+what was added or replaced and the new file's sha256. If the file was edited by hand since the
+last audited change (its hash differs from the one logged), an ``assess.edited-outside-sitewatch``
+entry with both hashes is appended first, so hand edits reach the log at the next change.
+``show`` only reads.
 """
 
 from __future__ import annotations
@@ -10,7 +14,6 @@ import argparse
 import dataclasses
 import hashlib
 import json
-import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,11 +35,11 @@ from sitewatch.assess import (
     parse_likelihood,
     save_assessment,
 )
-from sitewatch.errors import CaseNotFoundError, ConfigError
+from sitewatch.catalog import CaseStore
+from sitewatch.catalog.audit import read_entries
+from sitewatch.errors import ConfigError
 
 HELP = "record competing hypotheses, evidence, ratings and ICD 203 judgments; show the ACH matrix"
-
-_log = logging.getLogger(__name__)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -80,25 +83,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run one ``assess`` action; library errors propagate to the CLI edge."""
-    case_dir: Path = args.case_dir
-    if not case_dir.is_dir():
-        raise CaseNotFoundError(
-            f"case folder {str(case_dir)!r} does not exist; create the case first",
-            path=str(case_dir),
-        )
-    action: Callable[[argparse.Namespace], int] = _ACTIONS[args.assess_action]
-    return action(args)
+    """Run one ``assess`` action; library errors propagate to the CLI edge.
+
+    Raises:
+        CaseNotFoundError: DIR is not a sitewatch case.
+        AssessError: invalid input or assessment file; nothing is written.
+    """
+    store = CaseStore.open(args.case_dir)
+    action: Callable[[CaseStore, argparse.Namespace], int] = _ACTIONS[args.assess_action]
+    return action(store, args)
 
 
-def _add_hypothesis(args: argparse.Namespace) -> int:
+def _add_hypothesis(store: CaseStore, args: argparse.Namespace) -> int:
     hypothesis = Hypothesis(id=args.id, text=args.text)
-    _change(args.case_dir, "assess.add-hypothesis", lambda a: a.with_hypothesis(hypothesis))
+    _change(store, "assess.add-hypothesis", lambda a: a.with_hypothesis(hypothesis))
     print(f"added hypothesis {hypothesis.id}")
     return 0
 
 
-def _add_evidence(args: argparse.Namespace) -> int:
+def _add_evidence(store: CaseStore, args: argparse.Namespace) -> int:
     evidence = Evidence(
         id=args.id,
         kind=EvidenceKind.parse(args.kind),
@@ -108,19 +111,19 @@ def _add_evidence(args: argparse.Namespace) -> int:
         credibility=args.credibility,
         relevance=args.relevance,
     )
-    _change(args.case_dir, "assess.add-evidence", lambda a: a.with_evidence(evidence))
+    _change(store, "assess.add-evidence", lambda a: a.with_evidence(evidence))
     print(f"added evidence {evidence.id}")
     return 0
 
 
-def _rate(args: argparse.Namespace) -> int:
+def _rate(store: CaseStore, args: argparse.Namespace) -> int:
     entry = EvidenceRating(
         evidence_id=args.evidence,
         hypothesis_id=args.hypothesis,
         rating=Rating.parse(args.rating),
         note=args.note,
     )
-    old, _ = _change(args.case_dir, "assess.rate", lambda a: a.with_rating(entry))
+    old, _ = _change(store, "assess.rate", lambda a: a.with_rating(entry))
     previous = next(
         (
             r.rating.value
@@ -134,7 +137,7 @@ def _rate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _judge(args: argparse.Namespace) -> int:
+def _judge(store: CaseStore, args: argparse.Namespace) -> int:
     if args.estimate is not None:
         if args.likelihood is not None or args.confidence is not None:
             raise ConfigError("give either --estimate or --likelihood with --confidence, not both")
@@ -159,13 +162,13 @@ def _judge(args: argparse.Namespace) -> int:
         )
         return assessment.with_judgment(judgment)
 
-    _, new = _change(args.case_dir, "assess.judge", add)
+    _, new = _change(store, "assess.judge", add)
     print(f"recorded judgment {new.judgments[-1].id}: {new.judgments[-1].sentence}")
     return 0
 
 
-def _show(args: argparse.Namespace) -> int:
-    table = ach_table(load_assessment(assessment_path(args.case_dir)))
+def _show(store: CaseStore, args: argparse.Namespace) -> int:
+    table = ach_table(load_assessment(assessment_path(store.root)))
     if args.json:
         print(json.dumps(table.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -173,7 +176,7 @@ def _show(args: argparse.Namespace) -> int:
     return 0
 
 
-_ACTIONS: dict[str, Callable[[argparse.Namespace], int]] = {
+_ACTIONS: dict[str, Callable[[CaseStore, argparse.Namespace], int]] = {
     "add-hypothesis": _add_hypothesis,
     "add-evidence": _add_evidence,
     "rate": _rate,
@@ -183,18 +186,37 @@ _ACTIONS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 
 def _change(
-    case_dir: Path, action: str, change: Callable[[Assessment], Assessment]
+    store: CaseStore, action: str, change: Callable[[Assessment], Assessment]
 ) -> tuple[Assessment, Assessment]:
     """Load (or start) the assessment, apply ``change``, save it, audit it; return old, new."""
-    path = assessment_path(case_dir)
+    path = assessment_path(store.root)
     old = load_assessment(path) if path.exists() else Assessment()
     new = change(old)
+    _audit_outside_edits(store, path)
     save_assessment(new, path)
     details = _diff(old, new)
     details["file"] = path.name
-    details["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
-    _record_audit(case_dir, action, details)
+    details["sha256"] = _sha256(path)
+    store.append_audit(action, details)
     return old, new
+
+
+def _audit_outside_edits(store: CaseStore, path: Path) -> None:
+    """Log a hand edit of the file: its hash differs from the last one an assess entry logged."""
+    logged = None
+    for entry in read_entries(store.audit_path):
+        if entry.action.startswith("assess.") and entry.details.get("file") == path.name:
+            logged = entry.details.get("sha256")
+    current = _sha256(path) if path.exists() else None
+    if current != logged:
+        store.append_audit(
+            "assess.edited-outside-sitewatch",
+            {"file": path.name, "logged_sha256": logged, "sha256": current},
+        )
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _diff(old: Assessment, new: Assessment) -> dict[str, Any]:
@@ -213,16 +235,3 @@ def _plain(item: Any) -> dict[str, Any]:
         key: list(value) if isinstance(value, tuple) else value
         for key, value in dataclasses.asdict(item).items()
     }
-
-
-def _record_audit(case_dir: Path, action: str, details: dict[str, Any]) -> None:
-    """Append one entry to the case's audit log.
-
-    The one place where ``assess`` touches the case store; see the module docstring.
-    """
-    try:
-        from sitewatch.catalog import CaseStore  # type: ignore[attr-defined]
-    except ImportError:
-        _log.warning("audit entry %s not recorded: the case store is not available", action)
-        return
-    CaseStore.open(case_dir).append_audit(action, details)
