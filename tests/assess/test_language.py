@@ -212,3 +212,60 @@ def test_errors_survive_pickling() -> None:
         parse_estimate("highly likely, high confidence")
     clone = pickle.loads(pickle.dumps(info.value))
     assert str(clone) == str(info.value) and clone.context == info.value.context
+
+
+@pytest.mark.parametrize(
+    "phrase",
+    [
+        "likely (55–80%), moderate confidence",
+        "likely (55-80 %), moderate confidence",
+        "likely (70%), moderate confidence",
+        "likely 70.5%, moderate confidence",
+    ],
+)
+def test_stated_percentages_that_agree_are_accepted(phrase: str) -> None:
+    assert parse_estimate(phrase) == (Likelihood.LIKELY, Confidence.MODERATE)
+
+
+@pytest.mark.parametrize(
+    ("phrase", "message"),
+    [
+        (
+            "likely (90%), low confidence",
+            "'likely' means 55–80% in ICD 203, not 90%.*'very likely'",
+        ),
+        ("likely (50–80%), low confidence", "not 50–80%"),
+        ("likely (100%), low confidence", "not 100%.*not estimates"),
+        ("likely, 60%, 70%, low confidence", "states 2 percentages"),
+    ],
+)
+def test_stated_percentages_that_contradict_the_term_are_rejected(
+    phrase: str, message: str
+) -> None:
+    with pytest.raises(AssessError, match=message):
+        parse_estimate(phrase)
+
+
+def test_judgment_from_one_sentence() -> None:
+    judgment = parse_judgment("Very unlikely, low confidence: H1 holds", id="J2", basis=("E1",))
+    assert (judgment.likelihood, judgment.confidence) == (Likelihood.VERY_UNLIKELY, Confidence.LOW)
+    assert judgment.statement == "H1 holds" and judgment.basis == ("E1",)
+    with pytest.raises(AssessError, match="separated by ':'"):
+        parse_judgment("likely, low confidence", id="J1")
+
+
+statements = st.text(
+    alphabet=st.characters(exclude_categories=["Cs", "Cc"]), min_size=1, max_size=60
+).filter(lambda s: s == s.strip() and s and language._HEDGES.search(s) is None)
+
+
+@given(
+    term=st.sampled_from(TERMS),
+    level=st.sampled_from(tuple(Confidence)),
+    statement=statements,
+)
+def test_printed_sentence_reads_back_as_the_same_judgment(
+    term: Likelihood, level: Confidence, statement: str
+) -> None:
+    judgment = Judgment(id="J1", statement=statement, likelihood=term, confidence=level)
+    assert parse_judgment(judgment.sentence, id="J1") == judgment

@@ -88,8 +88,11 @@ def test_full_session_then_show(case: Path, capsys: pytest.CaptureFixture[str]) 
         == 0
     )
     assert _run(d, "judge", "H1 holds", "--estimate", "unlikely, low confidence") == 0
+    assert _run(d, "judge", "very unlikely, high confidence: H1 was bought abroad") == 0
     assessment = load_assessment(case / "assessment.toml")
-    assert [j.id for j in assessment.judgments] == ["J1", "J2"]
+    assert [j.id for j in assessment.judgments] == ["J1", "J2", "J3"]
+    assert assessment.judgments[2].statement == "H1 was bought abroad"
+    assert assessment.judgments[2].likelihood is Likelihood.VERY_UNLIKELY
     assert assessment.judgments[0].likelihood is Likelihood.LIKELY
     assert assessment.judgments[0].basis == ("E1", "E2")
     assert assessment.judgments[1].confidence is Confidence.LOW
@@ -124,10 +127,12 @@ def test_rate_replaces_and_reports_previous(case: Path, capsys: pytest.CaptureFi
             "undefined likelihood term 'highly likely'",
         ),
         (("judge", "x", "--estimate", "high-confidence likely"), AssessError, "mixes"),
+        (("judge", "H2 holds"), AssessError, "separated by ':'"),
+        (("judge", "highly likely, high confidence: H2 holds"), AssessError, "'very likely'"),
         (
             ("judge", "x", "--likelihood", "likely"),
             ConfigError,
-            "needs --likelihood TERM and --confidence",
+            "needs both --likelihood TERM and --confidence",
         ),
         (
             ("judge", "x", "--estimate", "likely, low confidence", "--confidence", "low"),

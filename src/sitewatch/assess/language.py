@@ -114,6 +114,9 @@ _HEDGES = re.compile(
     re.IGNORECASE,
 )
 _CONFIDENCE_PHRASE = re.compile(r"(?P<level>.+) confidence")
+_PERCENT = re.compile(
+    r"\(?\s*(?<![\d.])(\d{1,3}(?:\.\d+)?)\s*%?\s*(?:-\s*(\d{1,3}(?:\.\d+)?)\s*)?%\s*\)?"
+)
 _SEPARATORS = re.compile(r"\s*(?:[,;:()]|\bwith\b|\band\b|\bat\b)\s*")
 
 
@@ -182,24 +185,33 @@ def parse_estimate(text: str) -> tuple[Likelihood, Confidence]:
 
     Separators may be a comma, semicolon, colon, parentheses, "with", "and" or "at"; the two
     parts may come in either order. A bare space is accepted only between a valid term and
-    ``'<level> confidence'``.
+    ``'<level> confidence'``. A stated range or percentage (``'likely (55–80%)'``) is allowed
+    only if it agrees with the term's ICD 203 range.
 
     >>> parse_estimate("very likely (high confidence)")
     (<Likelihood.VERY_LIKELY: 'very likely'>, <Confidence.HIGH: 'high'>)
 
     Raises:
         AssessError: a term is undefined, likelihood and confidence are fused into one term,
-            or either part is missing or given twice.
+            either part is missing or given twice, or a stated percentage contradicts the term.
     """
+    phrase = _normalise(text)
+    percents = [(m.group(1), m.group(2)) for m in _PERCENT.finditer(phrase)]
     likelihoods: list[Likelihood] = []
     confidences: list[Confidence] = []
-    for part in _split_parts(_normalise(text)):
+    for part in _split_parts(_PERCENT.sub(",", phrase)):
         if _CONFIDENCE_WORDS.search(part) and _LIKELIHOOD_WORDS.search(part):
             raise _mixed_error(part)
         if _CONFIDENCE_WORDS.search(part):
             confidences.append(parse_confidence(part))
         else:
             likelihoods.append(parse_likelihood(part))
+    if len(percents) > 1:
+        raise AssessError(
+            f"judgment {text.strip()!r} states {len(percents)} percentages; give at most one, "
+            "and only the range of the term (e.g. 'likely (55–80%)')",
+            term=text,
+        )
     if len(likelihoods) != 1 or len(confidences) != 1:
         missing = "a likelihood term" if len(likelihoods) != 1 else "a confidence level"
         raise AssessError(
@@ -208,7 +220,36 @@ def parse_estimate(text: str) -> tuple[Likelihood, Confidence]:
             f"e.g. 'likely, moderate confidence'; {valid_terms_text()}",
             term=text,
         )
+    if percents:
+        _check_percent(likelihoods[0], percents[0])
     return likelihoods[0], confidences[0]
+
+
+def _check_percent(term: Likelihood, stated: tuple[str, str | None]) -> None:
+    """Raise unless a stated percentage or range agrees with the term's ICD 203 range."""
+    low, high = term.range_pct
+    first, second = stated
+    if second is None:
+        if low <= float(first) <= high:
+            return
+        text, hint = f"{first}%", _covering_term(float(first))
+    else:
+        if (float(first), float(second)) == (low, high):
+            return
+        text, hint = f"{first}–{second}%", "the term whose range it is"
+    raise AssessError(
+        f"{term.value!r} means {low:02d}–{high:02d}% in ICD 203, not {text}; fix the term or "
+        f"the number (for {text} use {hint})",
+        term=term.value,
+        stated=text,
+    )
+
+
+def _covering_term(percent: float) -> str:
+    try:
+        return repr(likelihood_for_probability(percent / 100).value)
+    except AssessError:
+        return "no estimative term: 0% and 100% are not estimates"
 
 
 def _split_parts(phrase: str) -> list[str]:
@@ -324,17 +365,35 @@ class Judgment:
 
 
 def parse_judgment(
-    phrase: str, *, id: str, statement: str, basis: tuple[str, ...] = ()
+    text: str, *, id: str, statement: str | None = None, basis: tuple[str, ...] = ()
 ) -> Judgment:
-    """Build a :class:`Judgment` from an estimate phrase such as ``'likely, moderate confidence'``.
+    """Build a :class:`Judgment` from words.
+
+    With ``statement`` given, ``text`` is the estimate alone (``'likely, moderate
+    confidence'``). Without it, ``text`` is ``'<estimate>: <statement>'``, the form of
+    :attr:`Judgment.sentence`, so a printed judgment reads back as the same judgment.
 
     >>> parse_judgment("likely, moderate confidence", id="J1", statement="H2 holds").sentence
     'likely (55–80%), moderate confidence: H2 holds'
+    >>> parse_judgment("very unlikely, low confidence: H1 holds", id="J2").likelihood
+    <Likelihood.VERY_UNLIKELY: 'very unlikely'>
 
     Raises:
-        AssessError: see :func:`parse_estimate` and :class:`Judgment`.
+        AssessError: see :func:`parse_estimate` and :class:`Judgment`; also when ``text`` has
+            no ``':'`` between estimate and statement and no ``statement`` is given.
     """
-    likelihood, confidence = parse_estimate(phrase)
+    estimate = text
+    if statement is None:
+        estimate, sep, statement = text.partition(":")
+        if not sep:
+            raise AssessError(
+                f"judgment {text.strip()!r} needs an estimate and a statement separated by "
+                "':', e.g. 'likely, moderate confidence: H2 holds' (or give the statement "
+                "and the estimate separately)",
+                term=text,
+            )
+        statement = statement.strip()
+    likelihood, confidence = parse_estimate(estimate)
     return Judgment(
         id=id, statement=statement, likelihood=likelihood, confidence=confidence, basis=basis
     )

@@ -32,6 +32,7 @@ from sitewatch.assess import (
     load_assessment,
     parse_confidence,
     parse_estimate,
+    parse_judgment,
     parse_likelihood,
     save_assessment,
 )
@@ -67,7 +68,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--note", default="", help="why this rating")
 
     p = sub.add_parser("judge", help="record a judgment in ICD 203 terms")
-    p.add_argument("statement", metavar="TEXT", help="the claim judged, stated without hedges")
+    p.add_argument(
+        "statement",
+        metavar="TEXT",
+        help="the claim judged, stated without hedges; without the options below, write "
+        "'likely, moderate confidence: <claim>'",
+    )
     p.add_argument("--likelihood", metavar="TERM", help="an ICD 203 term, e.g. 'very likely'")
     p.add_argument("--confidence", metavar="LEVEL", help="low, moderate or high")
     p.add_argument(
@@ -138,23 +144,30 @@ def _rate(store: CaseStore, args: argparse.Namespace) -> int:
 
 
 def _judge(store: CaseStore, args: argparse.Namespace) -> int:
-    if args.estimate is not None:
-        if args.likelihood is not None or args.confidence is not None:
-            raise ConfigError("give either --estimate or --likelihood with --confidence, not both")
-        likelihood, confidence = parse_estimate(args.estimate)
-    elif args.likelihood is None or args.confidence is None:
-        raise ConfigError(
-            "a judgment needs --likelihood TERM and --confidence LEVEL (stated separately), "
-            "or --estimate 'likely, moderate confidence'"
-        )
-    else:
-        likelihood = parse_likelihood(args.likelihood)
-        confidence = parse_confidence(args.confidence)
     basis = tuple(b.strip() for b in args.basis.split(",") if b.strip())
+    flags = (args.likelihood, args.confidence)
+    if args.estimate is not None and flags != (None, None):
+        raise ConfigError("give either --estimate or --likelihood with --confidence, not both")
+    if args.estimate is None and None in flags and flags != (None, None):
+        raise ConfigError(
+            "a judgment needs both --likelihood TERM and --confidence LEVEL (stated "
+            "separately), or --estimate 'likely, moderate confidence', or neither with TEXT "
+            "written as 'likely, moderate confidence: <statement>'"
+        )
 
     def add(assessment: Assessment) -> Assessment:
+        judgment_id = args.judgment_id or assessment.next_judgment_id()
+        if args.estimate is None and flags == (None, None):
+            return assessment.with_judgment(
+                parse_judgment(args.statement, id=judgment_id, basis=basis)
+            )
+        if args.estimate is not None:
+            likelihood, confidence = parse_estimate(args.estimate)
+        else:
+            likelihood = parse_likelihood(args.likelihood)
+            confidence = parse_confidence(args.confidence)
         judgment = Judgment(
-            id=args.judgment_id or assessment.next_judgment_id(),
+            id=judgment_id,
             statement=args.statement,
             likelihood=likelihood,
             confidence=confidence,
