@@ -22,7 +22,8 @@ from sitewatch.assess.casefile import (
     save_assessment,
 )
 from sitewatch.assess.hypotheses import Evidence, EvidenceKind, EvidenceRating, Hypothesis, Rating
-from sitewatch.assess.language import Confidence, Judgment, Likelihood
+from sitewatch.assess.judgments import Judgment
+from sitewatch.assess.language import Confidence, Likelihood
 from sitewatch.errors import AssessError
 
 MINIMAL = f"""

@@ -19,7 +19,8 @@ from sitewatch.assess.hypotheses import (
     Hypothesis,
     Rating,
 )
-from sitewatch.assess.language import Confidence, Judgment, Likelihood
+from sitewatch.assess.judgments import Judgment
+from sitewatch.assess.language import Confidence, Likelihood
 from sitewatch.errors import AssessError
 
 RATINGS = tuple(Rating)

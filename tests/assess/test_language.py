@@ -13,12 +13,10 @@ from hypothesis import strategies as st
 from sitewatch.assess import language
 from sitewatch.assess.language import (
     Confidence,
-    Judgment,
     Likelihood,
     likelihood_for_probability,
     parse_confidence,
     parse_estimate,
-    parse_judgment,
     parse_likelihood,
 )
 from sitewatch.errors import AssessError
@@ -179,34 +177,6 @@ def test_mapping_is_symmetric(per_mille: int) -> None:
     assert TERMS.index(term) == len(TERMS) - 1 - TERMS.index(mirror)
 
 
-def test_judgment_validation_and_sentence() -> None:
-    judgment = parse_judgment(
-        "likely, moderate confidence", id="J1", statement="H2 holds", basis=("E1", "E2")
-    )
-    assert judgment == Judgment(
-        id="J1",
-        statement="H2 holds",
-        likelihood=Likelihood.LIKELY,
-        confidence=Confidence.MODERATE,
-        basis=("E1", "E2"),
-    )
-    assert judgment.sentence == "likely (55–80%), moderate confidence: H2 holds"
-    with pytest.raises(AssessError, match="repeats"):
-        parse_judgment("likely, low confidence", id="J1", statement="x", basis=("E1", "E1"))
-    with pytest.raises(AssessError, match="empty statement"):
-        parse_judgment("likely, low confidence", id="J1", statement="  ")
-    with pytest.raises(AssessError, match="must be a Likelihood"):
-        Judgment(id="J1", statement="x", likelihood="likely", confidence=Confidence.LOW)  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize(
-    "statement", ["The tanks probably came from Rostov", "It is likely that H2 holds"]
-)
-def test_statement_may_not_hedge(statement: str) -> None:
-    with pytest.raises(AssessError, match="hedges"):
-        parse_judgment("likely, low confidence", id="J1", statement=statement)
-
-
 def test_errors_survive_pickling() -> None:
     with pytest.raises(AssessError) as info:
         parse_estimate("highly likely, high confidence")
@@ -244,28 +214,3 @@ def test_stated_percentages_that_contradict_the_term_are_rejected(
 ) -> None:
     with pytest.raises(AssessError, match=message):
         parse_estimate(phrase)
-
-
-def test_judgment_from_one_sentence() -> None:
-    judgment = parse_judgment("Very unlikely, low confidence: H1 holds", id="J2", basis=("E1",))
-    assert (judgment.likelihood, judgment.confidence) == (Likelihood.VERY_UNLIKELY, Confidence.LOW)
-    assert judgment.statement == "H1 holds" and judgment.basis == ("E1",)
-    with pytest.raises(AssessError, match="separated by ':'"):
-        parse_judgment("likely, low confidence", id="J1")
-
-
-statements = st.text(
-    alphabet=st.characters(exclude_categories=["Cs", "Cc"]), min_size=1, max_size=60
-).filter(lambda s: s == s.strip() and s and language._HEDGES.search(s) is None)
-
-
-@given(
-    term=st.sampled_from(TERMS),
-    level=st.sampled_from(tuple(Confidence)),
-    statement=statements,
-)
-def test_printed_sentence_reads_back_as_the_same_judgment(
-    term: Likelihood, level: Confidence, statement: str
-) -> None:
-    judgment = Judgment(id="J1", statement=statement, likelihood=term, confidence=level)
-    assert parse_judgment(judgment.sentence, id="J1") == judgment

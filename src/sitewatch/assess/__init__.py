@@ -1,7 +1,8 @@
 """sitewatch.assess: competing hypotheses, evidence ratings and ICD 203 judgments.
 
-* :mod:`~sitewatch.assess.language`: the ICD 203 likelihood terms, confidence levels,
-  :class:`Judgment` and the parser that rejects undefined or mixed terms;
+* :mod:`~sitewatch.assess.language`: the ICD 203 likelihood terms, confidence levels and the
+  parser that rejects undefined or mixed terms;
+* :mod:`~sitewatch.assess.judgments`: :class:`Judgment`, a statement with both;
 * :mod:`~sitewatch.assess.hypotheses`: Heuer's Analysis of Competing Hypotheses matrix with
   diagnosticity and inconsistency scores;
 * :mod:`~sitewatch.assess.assessment`: one case's hypotheses, evidence, ratings and judgments;
@@ -32,14 +33,13 @@ from sitewatch.assess.hypotheses import (
     InconsistencyScore,
     Rating,
 )
+from sitewatch.assess.judgments import Judgment, parse_judgment
 from sitewatch.assess.language import (
     Confidence,
-    Judgment,
     Likelihood,
     likelihood_for_probability,
     parse_confidence,
     parse_estimate,
-    parse_judgment,
     parse_likelihood,
 )
 from sitewatch.assess.table import AchCell, AchColumn, AchRow, AchTable, ach_table, format_ach_text

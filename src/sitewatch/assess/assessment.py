@@ -17,7 +17,7 @@ from sitewatch.assess.hypotheses import (
     Hypothesis,
     check_consistency,
 )
-from sitewatch.assess.language import Judgment
+from sitewatch.assess.judgments import Judgment
 from sitewatch.errors import AssessError
 
 

@@ -48,7 +48,8 @@ from typing import Any
 
 from sitewatch.assess.assessment import Assessment
 from sitewatch.assess.hypotheses import Evidence, EvidenceKind, EvidenceRating, Hypothesis, Rating
-from sitewatch.assess.language import Judgment, parse_confidence, parse_likelihood
+from sitewatch.assess.judgments import Judgment
+from sitewatch.assess.language import parse_confidence, parse_likelihood
 from sitewatch.errors import AssessError
 
 ASSESSMENT_FILENAME = "assessment.toml"

@@ -8,9 +8,10 @@ phrase" (paraphrased). sitewatch enforces both:
 
 * :class:`Likelihood` has exactly the seven ICD 203 terms with their ranges;
 * :class:`Confidence` is low, moderate or high, and is always stated separately;
-* :func:`parse_judgment` accepts ``"likely, moderate confidence"`` and rejects undefined terms
+* :func:`parse_estimate` accepts ``"likely, moderate confidence"`` and rejects undefined terms
   (``"highly likely"``, ``"probably"``, ``"certain"``) and terms that fuse the two
-  (``"high-confidence likely"``), naming the offending term and listing the valid ones.
+  (``"high-confidence likely"``), naming the offending term and listing the valid ones;
+  :func:`sitewatch.assess.judgments.parse_judgment` builds a judgment with it.
 
 ICD 203 pairs each term with a synonym (likely / probable, very unlikely / highly improbable,
 ...). sitewatch uses only the first term of each pair so that every report reads the same; the
@@ -20,10 +21,8 @@ synonyms are recognised only to suggest the term to write instead.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from enum import StrEnum
 
-from sitewatch.assess.ids import check_id
 from sitewatch.errors import AssessError
 
 
@@ -107,12 +106,6 @@ _LIKELIHOOD_WORDS = re.compile(
     r"certain|certainly|remote)\b"
 )
 _CONFIDENCE_WORDS = re.compile(r"\b(confiden(ce|t|tly))\b")
-#: Hedges that would put a second, undefined likelihood inside a judgment's statement.
-_HEDGES = re.compile(
-    r"\b(probably|probable|likely|unlikely|certainly|possibly|perhaps|presumably|"
-    r"conceivably|doubtless|confident|confidence)\b",
-    re.IGNORECASE,
-)
 _CONFIDENCE_PHRASE = re.compile(r"(?P<level>.+) confidence")
 _PERCENT = re.compile(
     r"\(?\s*(?<![\d.])(\d{1,3}(?:\.\d+)?)\s*%?\s*(?:-\s*(\d{1,3}(?:\.\d+)?)\s*)?%\s*\)?"
@@ -316,84 +309,3 @@ def likelihood_for_probability(probability: float) -> Likelihood:
         if percent > term.range_pct[0]:
             return term
     return Likelihood.ROUGHLY_EVEN_CHANCE
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Judgment:
-    """An analytic judgment: a statement, its ICD 203 likelihood and a separate confidence.
-
-    ``basis`` names the evidence ids it rests on. The statement itself must not hedge
-    ("the tanks probably came from ...") because that would state a second, undefined
-    likelihood; the likelihood belongs in ``likelihood``.
-    """
-
-    id: str
-    statement: str
-    likelihood: Likelihood
-    confidence: Confidence
-    basis: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        check_id("judgment", self.id)
-        if not self.statement.strip():
-            raise AssessError(f"judgment {self.id!r} has an empty statement; say what is judged")
-        if not isinstance(self.likelihood, Likelihood):
-            raise AssessError(f"judgment {self.id!r}: likelihood must be a Likelihood term")
-        if not isinstance(self.confidence, Confidence):
-            raise AssessError(f"judgment {self.id!r}: confidence must be a Confidence level")
-        if not isinstance(self.basis, tuple):
-            raise AssessError(f"judgment {self.id!r}: basis must be a tuple of evidence ids")
-        for evidence_id in self.basis:
-            check_id("evidence", evidence_id)
-        if len(set(self.basis)) != len(self.basis):
-            raise AssessError(
-                f"judgment {self.id!r}: basis {self.basis!r} repeats an evidence id",
-                basis=self.basis,
-            )
-        hedge = _HEDGES.search(self.statement)
-        if hedge:
-            raise AssessError(
-                f"judgment {self.id!r}: statement hedges with {hedge.group(0)!r}; state the claim "
-                "plainly and put the likelihood and confidence in their own fields",
-                term=hedge.group(0),
-            )
-
-    @property
-    def sentence(self) -> str:
-        """The judgment in words: ``'likely (55–80%), moderate confidence: <statement>'``."""
-        return f"{self.likelihood.label}, {self.confidence.value} confidence: {self.statement}"
-
-
-def parse_judgment(
-    text: str, *, id: str, statement: str | None = None, basis: tuple[str, ...] = ()
-) -> Judgment:
-    """Build a :class:`Judgment` from words.
-
-    With ``statement`` given, ``text`` is the estimate alone (``'likely, moderate
-    confidence'``). Without it, ``text`` is ``'<estimate>: <statement>'``, the form of
-    :attr:`Judgment.sentence`, so a printed judgment reads back as the same judgment.
-
-    >>> parse_judgment("likely, moderate confidence", id="J1", statement="H2 holds").sentence
-    'likely (55–80%), moderate confidence: H2 holds'
-    >>> parse_judgment("very unlikely, low confidence: H1 holds", id="J2").likelihood
-    <Likelihood.VERY_UNLIKELY: 'very unlikely'>
-
-    Raises:
-        AssessError: see :func:`parse_estimate` and :class:`Judgment`; also when ``text`` has
-            no ``':'`` between estimate and statement and no ``statement`` is given.
-    """
-    estimate = text
-    if statement is None:
-        estimate, sep, statement = text.partition(":")
-        if not sep:
-            raise AssessError(
-                f"judgment {text.strip()!r} needs an estimate and a statement separated by "
-                "':', e.g. 'likely, moderate confidence: H2 holds' (or give the statement "
-                "and the estimate separately)",
-                term=text,
-            )
-        statement = statement.strip()
-    likelihood, confidence = parse_estimate(estimate)
-    return Judgment(
-        id=id, statement=statement, likelihood=likelihood, confidence=confidence, basis=basis
-    )
