@@ -154,6 +154,14 @@ def test_rejects_missing_oversized_and_non_utf8_files(tmp_path: Path) -> None:
         load_assessment(latin)
 
 
+@pytest.mark.parametrize("opening", ["[", "{a="])
+def test_deeply_nested_hostile_file_is_an_assess_error(opening: str) -> None:
+    closing = "]" if opening == "[" else "}"
+    text = f'format = "{FORMAT}"\nx = ' + opening * 100_000 + closing * 100_000
+    with pytest.raises(AssessError, match="nested too deeply"):
+        loads_assessment(text, source="hostile.toml")
+
+
 def test_save_then_load_round_trips_and_leaves_no_temp_file(tmp_path: Path) -> None:
     assessment = loads_assessment(MINIMAL)
     path = assessment_path(tmp_path)

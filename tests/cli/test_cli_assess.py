@@ -239,7 +239,7 @@ def test_help_lists_every_action(capsys: pytest.CaptureFixture[str]) -> None:
         _run("--help")
     assert info.value.code == 0
     out = capsys.readouterr().out
-    for action in ("add-hypothesis", "add-evidence", "rate", "judge", "show"):
+    for action in ("add-hypothesis", "add-evidence", "rate", "judge", "show", "import"):
         assert action in out
     with pytest.raises(SystemExit) as info:
         _run("case", "judge", "--help")
@@ -260,3 +260,44 @@ def test_registered_in_main(case: Path, capsys: pytest.CaptureFixture[str]) -> N
     err = capsys.readouterr().err
     assert err.startswith("sitewatch: error: unknown rating 'maybe'") and err.count("\n") == 1
     assert main.main(["assess", str(case), "show"]) == 0
+
+
+def test_import_sample_then_replace_from_file(
+    case: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _run(str(case), "import", "--sample", "rostov") == 0
+    assert "ILLUSTRATIVE" in capsys.readouterr().out
+    sample_hash = hashlib.sha256((case / "assessment.toml").read_bytes()).hexdigest()
+    assert _run(str(case), "show") == 0
+    assert capsys.readouterr().out.startswith("ILLUSTRATIVE SAMPLE")
+    with pytest.raises(ConfigError, match="--replace"):
+        _run(str(case), "import", "--sample", "rostov")
+    (case / "assessment.toml").write_text("not = [toml", encoding="utf-8")  # broken by hand
+    own = tmp_path / "mine.toml"
+    own.write_text(
+        'format = "sitewatch-assessment/1"\n[[hypotheses]]\nid = "A"\ntext = "a"\n',
+        encoding="utf-8",
+    )
+    assert _run(str(case), "import", "--file", str(own), "--replace") == 0
+    assert [h.id for h in load_assessment(case / "assessment.toml").hypotheses] == ["A"]
+    *_, first, outside, second = read_entries(case / "audit.jsonl")
+    assert first.details == {
+        "origin": "sample:rostov",
+        "file": "assessment.toml",
+        "replaced_sha256": None,
+        "sha256": sample_hash,
+    }
+    assert outside.action == "assess.edited-outside-sitewatch"
+    assert second.details["replaced_sha256"] == outside.details["sha256"]
+    assert verify_case(CaseStore.open(case)).ok
+
+
+def test_import_rejects_a_bad_file_without_touching_the_case(case: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('format = "sitewatch-assessment/1"\nauthor = "me"\n', encoding="utf-8")
+    with pytest.raises(AssessError, match=f"{bad}: unknown key 'author'"):
+        _run(str(case), "import", "--file", str(bad))
+    with pytest.raises(AssessError, match="samples: rostov"):
+        _run(str(case), "import", "--sample", "nope")
+    assert not (case / "assessment.toml").exists()
+    assert all(not e.action.startswith("assess.") for e in read_entries(case / "audit.jsonl"))

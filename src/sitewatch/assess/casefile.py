@@ -156,6 +156,12 @@ def loads_assessment(text: str, *, source: str = "<text>") -> Assessment:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise AssessError(f"{source}: not valid TOML: {exc}", path=source) from None
+    except RecursionError:
+        # tomllib recurses per nesting level; a hostile file can nest arrays 100 000 deep.
+        raise AssessError(
+            f"{source}: arrays or tables nested too deeply to be an assessment file",
+            path=source,
+        ) from None
     top = _fields(data, _TOP, "the top level", source)
     if top["format"] != FORMAT:
         raise AssessError(

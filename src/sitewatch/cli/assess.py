@@ -1,11 +1,11 @@
 """``sitewatch assess DIR ACTION``: hypotheses, evidence, ratings, judgments; the ACH matrix.
 
 Every change rewrites ``DIR/assessment.toml`` atomically and appends one audit entry
-(``assess.add-hypothesis``, ``assess.add-evidence``, ``assess.rate``, ``assess.judge``) naming
-what was added or replaced and the new file's sha256. If the file was edited by hand since the
-last audited change (its hash differs from the one logged), an ``assess.edited-outside-sitewatch``
-entry with both hashes is appended first, so hand edits reach the log at the next change.
-``show`` only reads.
+(``assess.add-hypothesis``, ``assess.add-evidence``, ``assess.rate``, ``assess.judge``,
+``assess.import``) naming what was added or replaced and the new file's sha256. If the file
+was edited by hand since the last audited change (its hash differs from the one logged), an
+``assess.edited-outside-sitewatch`` entry with both hashes is appended first, so hand edits
+reach the log at the next change. ``show`` only reads.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sitewatch.assess import (
+    SAMPLES,
     Assessment,
     Evidence,
     EvidenceKind,
@@ -30,6 +31,7 @@ from sitewatch.assess import (
     assessment_path,
     format_ach_text,
     load_assessment,
+    load_sample,
     parse_confidence,
     parse_estimate,
     parse_judgment,
@@ -86,6 +88,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     p = sub.add_parser("show", help="print the ACH matrix, most diagnostic evidence first")
     p.add_argument("--json", action="store_true", help="print the table as JSON")
+
+    p = sub.add_parser(
+        "import",
+        help="validate an assessment file and make it the case's (rewritten in sitewatch's layout)",
+    )
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--file", type=Path, metavar="PATH", help="an assessment.toml to import")
+    source.add_argument("--sample", metavar="NAME", help=f"a shipped sample: {', '.join(SAMPLES)}")
+    p.add_argument("--replace", action="store_true", help="replace an existing assessment")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -189,12 +200,39 @@ def _show(store: CaseStore, args: argparse.Namespace) -> int:
     return 0
 
 
+def _import(store: CaseStore, args: argparse.Namespace) -> int:
+    if args.sample is not None:
+        imported, origin = load_sample(args.sample), f"sample:{args.sample}"
+    else:
+        imported, origin = load_assessment(args.file), str(args.file)
+    path = assessment_path(store.root)
+    if path.exists() and not args.replace:
+        raise ConfigError(
+            f"case '{store.root}' already has an assessment; add --replace to overwrite it "
+            "(the old file's hash stays in the audit log)"
+        )
+    # The old file is not parsed: --replace must work on a broken one too.
+    _audit_outside_edits(store, path)
+    replaced = _sha256(path) if path.exists() else None
+    save_assessment(imported, path)
+    details = {"origin": origin, "file": path.name, "replaced_sha256": replaced}
+    store.append_audit("assess.import", {**details, "sha256": _sha256(path)})
+    note = " (ILLUSTRATIVE sample)" if imported.illustrative else ""
+    print(
+        f"imported {origin}{note}: {len(imported.hypotheses)} hypotheses, "
+        f"{len(imported.evidence)} evidence, {len(imported.ratings)} ratings, "
+        f"{len(imported.judgments)} judgments"
+    )
+    return 0
+
+
 _ACTIONS: dict[str, Callable[[CaseStore, argparse.Namespace], int]] = {
     "add-hypothesis": _add_hypothesis,
     "add-evidence": _add_evidence,
     "rate": _rate,
     "judge": _judge,
     "show": _show,
+    "import": _import,
 }
 
 
@@ -216,16 +254,22 @@ def _change(
 
 def _audit_outside_edits(store: CaseStore, path: Path) -> None:
     """Log a hand edit of the file: its hash differs from the last one an assess entry logged."""
-    logged = None
-    for entry in read_entries(store.audit_path):
-        if entry.action.startswith("assess.") and entry.details.get("file") == path.name:
-            logged = entry.details.get("sha256")
+    logged = _logged_sha256(store, path)
     current = _sha256(path) if path.exists() else None
     if current != logged:
         store.append_audit(
             "assess.edited-outside-sitewatch",
             {"file": path.name, "logged_sha256": logged, "sha256": current},
         )
+
+
+def _logged_sha256(store: CaseStore, path: Path) -> str | None:
+    """The file hash the last assess entry of the audit log recorded, if any."""
+    logged = None
+    for entry in read_entries(store.audit_path):
+        if entry.action.startswith("assess.") and entry.details.get("file") == path.name:
+            logged = entry.details.get("sha256")
+    return logged
 
 
 def _sha256(path: Path) -> str:
@@ -235,6 +279,8 @@ def _sha256(path: Path) -> str:
 def _diff(old: Assessment, new: Assessment) -> dict[str, Any]:
     """What the change added or replaced, as JSON-ready values for the audit entry."""
     details: dict[str, Any] = {}
+    if old.illustrative != new.illustrative:
+        details["illustrative"] = new.illustrative
     for name in ("hypotheses", "evidence", "ratings", "judgments"):
         before = getattr(old, name)
         added = [item for item in getattr(new, name) if item not in before]
