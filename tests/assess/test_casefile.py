@@ -70,6 +70,7 @@ def test_reads_minimal_file() -> None:
     assert assessment.evidence[0].kind is EvidenceKind.EVENT
     assert assessment.ratings[0].rating is Rating.INCONSISTENT
     assert assessment.judgments[0].likelihood is Likelihood.LIKELY
+    assert assessment.judgments[0].hypothesis is None
     assert assessment.illustrative is False
 
 
@@ -100,6 +101,7 @@ def test_reads_minimal_file() -> None:
         ),
         (('basis = ["E1"]', 'basis = ["E1", 3]'), "must be an array of evidence ids"),
         (('basis = ["E1"]', 'basis = ["E9"]'), "rests on unknown evidence E9"),
+        (('basis = ["E1"]', 'basis = ["E1"]\nhypothesis = "H7"'), "about unknown hypothesis 'H7'"),
         ((f'format = "{FORMAT}"', 'format = "sitewatch-assessment/9"'), "is not supported"),
         ((f'format = "{FORMAT}"\n', ""), "the top level lacks key 'format'"),
         (('id = "E1"', 'id = "E1"\nid = "E2"'), "not valid TOML"),
@@ -245,6 +247,7 @@ def assessments(draw: st.DrawFn) -> Assessment:
             likelihood=draw(st.sampled_from(tuple(Likelihood))),
             confidence=draw(st.sampled_from(tuple(Confidence))),
             basis=tuple(draw(st.lists(st.sampled_from(ev_ids), unique=True)) if ev_ids else ()),
+            hypothesis=draw(st.none() | st.sampled_from(hyp_ids)) if hyp_ids else None,
         )
         for i in range(draw(st.integers(0, 2)))
     )

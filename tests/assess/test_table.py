@@ -59,6 +59,14 @@ def test_to_dict_is_json_ready() -> None:
     assert json.loads(json.dumps(data)) == json.loads(json.dumps(data, ensure_ascii=False))
     assert data["illustrative"] is True
     assert data["judgments"][0]["likelihood_range_pct"] == (55, 80)
+    assert data["judgments"][0]["hypothesis"] == "H2"
+    assert data["findings"] == ()
+
+
+def test_findings_travel_with_the_table() -> None:
+    table = ach_table(_assessment())
+    assert [f.kind.value for f in table.findings] == ["incomplete"]
+    assert "Checks:\n  incomplete: 2 of 6 cells are unrated" in format_ach_text(table)
 
 
 def test_needs_two_hypotheses() -> None:

@@ -84,6 +84,8 @@ def test_full_session_then_show(case: Path, capsys: pytest.CaptureFixture[str]) 
             "moderate",
             "--basis",
             "E1,E2",
+            "--hypothesis",
+            "H2",
         )
         == 0
     )
@@ -95,6 +97,7 @@ def test_full_session_then_show(case: Path, capsys: pytest.CaptureFixture[str]) 
     assert assessment.judgments[2].likelihood is Likelihood.VERY_UNLIKELY
     assert assessment.judgments[0].likelihood is Likelihood.LIKELY
     assert assessment.judgments[0].basis == ("E1", "E2")
+    assert assessment.judgments[0].hypothesis == "H2"
     assert assessment.judgments[1].confidence is Confidence.LOW
     assert assessment.evidence[1].credibility == 0.6
     capsys.readouterr()
@@ -150,6 +153,7 @@ def test_rate_replaces_and_reports_previous(case: Path, capsys: pytest.CaptureFi
             "hedges",
         ),
         (("rate", "E1", "H3", "C"), AssessError, "unknown hypothesis 'H3'"),
+        (("judge", "likely, low confidence: x", "--hypothesis", "H9"), AssessError, "'H9'"),
         (("rate", "E1", "H1", "maybe"), AssessError, "unknown rating"),
         (("add-hypothesis", "H1", "again"), AssessError, "used twice"),
         (

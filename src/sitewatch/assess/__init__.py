@@ -7,6 +7,7 @@
   diagnosticity and inconsistency scores;
 * :mod:`~sitewatch.assess.assessment`: one case's hypotheses, evidence, ratings and judgments;
 * :mod:`~sitewatch.assess.casefile`: the strict ``assessment.toml`` file and its writer;
+* :mod:`~sitewatch.assess.checks`: coherence findings a reviewer would raise;
 * :mod:`~sitewatch.assess.table`: the matrix as plain data for the report, or as text.
 """
 
@@ -23,6 +24,7 @@ from sitewatch.assess.casefile import (
     loads_assessment,
     save_assessment,
 )
+from sitewatch.assess.checks import Finding, FindingKind, coherence_findings
 from sitewatch.assess.hypotheses import (
     AchMatrix,
     Diagnosticity,
@@ -58,6 +60,8 @@ __all__ = [
     "Evidence",
     "EvidenceKind",
     "EvidenceRating",
+    "Finding",
+    "FindingKind",
     "Hypothesis",
     "InconsistencyScore",
     "Judgment",
@@ -65,6 +69,7 @@ __all__ = [
     "Rating",
     "ach_table",
     "assessment_path",
+    "coherence_findings",
     "dumps_assessment",
     "format_ach_text",
     "likelihood_for_probability",

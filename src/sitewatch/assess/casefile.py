@@ -23,12 +23,13 @@ Format ``sitewatch-assessment/1``::
     hypothesis = "H1"
     rating = "I"
 
-    [[judgments]]                          # id, statement, likelihood, confidence; basis
-    id = "J1"
+    [[judgments]]                          # id, statement, likelihood, confidence;
+    id = "J1"                              # basis, hypothesis optional
     statement = "The tanks came from the staging area"
     likelihood = "likely"                  # one of the seven ICD 203 terms
     confidence = "moderate"                # low|moderate|high
-    basis = ["E1"]
+    basis = ["E1"]                         # evidence ids it rests on
+    hypothesis = "H2"                      # the hypothesis the statement asserts
 
 Unknown keys, missing keys and wrong types are rejected with the key, the entry and the file
 named. The writer emits this layout (comments in a hand-edited file are not kept); it is ours,
@@ -91,6 +92,7 @@ _JUDGMENT: _Schema = {
     "likelihood": ((str,), True),
     "confidence": ((str,), True),
     "basis": ((list,), False),
+    "hypothesis": ((str,), False),
 }
 
 
@@ -274,6 +276,7 @@ def _judgment(f: dict[str, Any]) -> Judgment:
         likelihood=parse_likelihood(f["likelihood"]),
         confidence=parse_confidence(f["confidence"]),
         basis=tuple(basis),
+        hypothesis=f.get("hypothesis"),
     )
 
 
@@ -313,6 +316,8 @@ def dumps_assessment(assessment: Assessment) -> str:
         lines += [f"likelihood = {_str(j.likelihood.value)}"]
         lines += [f"confidence = {_str(j.confidence.value)}"]
         lines.append("basis = [" + ", ".join(_str(b) for b in j.basis) + "]")
+        if j.hypothesis is not None:
+            lines.append(f"hypothesis = {_str(j.hypothesis)}")
     return "\n".join(lines) + "\n"
 
 

@@ -21,7 +21,9 @@ _HEDGES = re.compile(
 class Judgment:
     """An analytic judgment: a statement, its ICD 203 likelihood and a separate confidence.
 
-    ``basis`` names the evidence ids it rests on. The statement itself must not hedge
+    ``basis`` names the evidence ids it rests on; ``hypothesis`` names the ACH hypothesis the
+    statement asserts, when it asserts one, so the judgment can be checked against the matrix
+    and against judgments of competing hypotheses. The statement itself must not hedge
     ("the tanks probably came from ...") because that would state a second, undefined
     likelihood; the likelihood belongs in ``likelihood``.
     """
@@ -31,6 +33,7 @@ class Judgment:
     likelihood: Likelihood
     confidence: Confidence
     basis: tuple[str, ...] = ()
+    hypothesis: str | None = None
 
     def __post_init__(self) -> None:
         check_id("judgment", self.id)
@@ -44,6 +47,8 @@ class Judgment:
             raise AssessError(f"judgment {self.id!r}: basis must be a tuple of evidence ids")
         for evidence_id in self.basis:
             check_id("evidence", evidence_id)
+        if self.hypothesis is not None:
+            check_id("hypothesis", self.hypothesis)
         if len(set(self.basis)) != len(self.basis):
             raise AssessError(
                 f"judgment {self.id!r}: basis {self.basis!r} repeats an evidence id",
@@ -64,7 +69,12 @@ class Judgment:
 
 
 def parse_judgment(
-    text: str, *, id: str, statement: str | None = None, basis: tuple[str, ...] = ()
+    text: str,
+    *,
+    id: str,
+    statement: str | None = None,
+    basis: tuple[str, ...] = (),
+    hypothesis: str | None = None,
 ) -> Judgment:
     """Build a :class:`Judgment` from words.
 
@@ -94,5 +104,10 @@ def parse_judgment(
         statement = statement.strip()
     likelihood, confidence = parse_estimate(estimate)
     return Judgment(
-        id=id, statement=statement, likelihood=likelihood, confidence=confidence, basis=basis
+        id=id,
+        statement=statement,
+        likelihood=likelihood,
+        confidence=confidence,
+        basis=basis,
+        hypothesis=hypothesis,
     )

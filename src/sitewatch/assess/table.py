@@ -7,6 +7,10 @@ report decides how things look. CSS classes used:
 * rows: ``ach-diagnostic`` or ``ach-nondiagnostic``;
 * hypothesis columns and scores: ``ach-least-inconsistent`` on the best hypothesis (several on
   a tie), otherwise ``ach-hypothesis``.
+
+``AchTable.findings`` carries the coherence findings of :mod:`sitewatch.assess.checks`
+(unrated cells, conflicting judgments, judgments against the matrix ...) for the report to
+print beside the matrix.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from sitewatch.assess.assessment import Assessment
+from sitewatch.assess.checks import Finding, coherence_findings
 from sitewatch.assess.hypotheses import Rating
 
 _CELL_CLASSES: dict[Rating | None, str] = {
@@ -74,6 +79,7 @@ class JudgmentLine:
     """A judgment in the words of ICD 203."""
 
     id: str
+    hypothesis: str | None
     statement: str
     likelihood: str
     likelihood_range_pct: tuple[int, int]
@@ -92,6 +98,7 @@ class AchTable:
     columns: tuple[AchColumn, ...]
     rows: tuple[AchRow, ...]
     judgments: tuple[JudgmentLine, ...]
+    findings: tuple[Finding, ...]
 
     def to_dict(self) -> dict[str, Any]:
         """Nested dicts, lists and scalars only (for JSON or a template)."""
@@ -153,6 +160,7 @@ def ach_table(assessment: Assessment) -> AchTable:
     judgments = tuple(
         JudgmentLine(
             id=j.id,
+            hypothesis=j.hypothesis,
             statement=j.statement,
             likelihood=j.likelihood.value,
             likelihood_range_pct=j.likelihood.range_pct,
@@ -169,6 +177,7 @@ def ach_table(assessment: Assessment) -> AchTable:
         columns=columns,
         rows=tuple(rows),
         judgments=judgments,
+        findings=coherence_findings(assessment),
     )
 
 
@@ -214,7 +223,11 @@ def format_ach_text(table: AchTable, *, width: int = 40) -> str:
         lines += ["", "Judgments:"]
         for judgment in table.judgments:
             basis = f" [basis: {', '.join(judgment.basis)}]" if judgment.basis else ""
-            lines.append(f"  {judgment.id}: {judgment.sentence}{basis}")
+            about = f" [on {judgment.hypothesis}]" if judgment.hypothesis else ""
+            lines.append(f"  {judgment.id}: {judgment.sentence}{about}{basis}")
+    if table.findings:
+        lines += ["", "Checks:"]
+        lines += [f"  {finding.kind}: {finding.message}" for finding in table.findings]
     return "\n".join(lines) + "\n"
 
 

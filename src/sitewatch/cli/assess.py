@@ -84,6 +84,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="likelihood and confidence in one phrase, e.g. 'likely, moderate confidence'",
     )
     p.add_argument("--basis", default="", metavar="E1,E2", help="evidence ids it rests on")
+    p.add_argument("--hypothesis", metavar="ID", help="the hypothesis the statement asserts")
     p.add_argument("--id", dest="judgment_id", metavar="ID", help="default: next free J<n>")
 
     p = sub.add_parser("show", help="print the ACH matrix, most diagnostic evidence first")
@@ -170,7 +171,9 @@ def _judge(store: CaseStore, args: argparse.Namespace) -> int:
         judgment_id = args.judgment_id or assessment.next_judgment_id()
         if args.estimate is None and flags == (None, None):
             return assessment.with_judgment(
-                parse_judgment(args.statement, id=judgment_id, basis=basis)
+                parse_judgment(
+                    args.statement, id=judgment_id, basis=basis, hypothesis=args.hypothesis
+                )
             )
         if args.estimate is not None:
             likelihood, confidence = parse_estimate(args.estimate)
@@ -183,6 +186,7 @@ def _judge(store: CaseStore, args: argparse.Namespace) -> int:
             likelihood=likelihood,
             confidence=confidence,
             basis=basis,
+            hypothesis=args.hypothesis,
         )
         return assessment.with_judgment(judgment)
 
