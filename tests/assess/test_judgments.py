@@ -32,7 +32,11 @@ def test_judgment_validation_and_sentence() -> None:
         confidence=Confidence.MODERATE,
         basis=("E1", "E2"),
     )
-    assert judgment.sentence == "likely (55–80%), moderate confidence: H2 holds"
+    assert judgment.notation == "likely, moderate confidence: H2 holds"
+    assert judgment.sentences == (
+        "H2 holds: likely (55–80%).",
+        "We have moderate confidence in this judgment.",
+    )
     with pytest.raises(AssessError, match="repeats"):
         parse_judgment("likely, low confidence", id="J1", statement="x", basis=("E1", "E1"))
     with pytest.raises(AssessError, match="empty statement"):
@@ -67,8 +71,11 @@ statements = st.text(
     level=st.sampled_from(tuple(Confidence)),
     statement=statements,
 )
-def test_printed_sentence_reads_back_as_the_same_judgment(
+def test_notation_reads_back_and_sentences_keep_likelihood_and_confidence_apart(
     term: Likelihood, level: Confidence, statement: str
 ) -> None:
     judgment = Judgment(id="J1", statement=statement, likelihood=term, confidence=level)
-    assert parse_judgment(judgment.sentence, id="J1") == judgment
+    assert parse_judgment(judgment.notation, id="J1") == judgment
+    first, second = judgment.sentences
+    assert term.label in first and "confidence" not in first.removeprefix(statement)
+    assert level.value in second and not any(t.value in second for t in TERMS)

@@ -69,9 +69,7 @@ def test_parse_estimate_accepts_separate_terms(
     ("phrase", "named", "hint"),
     [
         ("highly likely, high confidence", "highly likely", "very likely"),
-        ("probably, moderate confidence", "probably", "likely"),
         ("certain, high confidence", "certain", "almost certain"),
-        ("remote, low confidence", "remote", "almost no chance"),
         ("likely, medium confidence", "medium confidence", "moderate confidence"),
         ("likely, moderate", "moderate", "moderate confidence"),
     ],
@@ -81,6 +79,29 @@ def test_undefined_terms_are_named_with_a_suggestion(phrase: str, named: str, hi
         parse_estimate(phrase)
     message = str(info.value)
     assert repr(named) in message and repr(hint) in message
+
+
+@pytest.mark.parametrize(
+    ("word", "first"),
+    [
+        ("probably", "likely"),
+        ("Probable", "likely"),
+        ("remote", "almost no chance"),
+        ("highly improbable", "very unlikely"),
+        ("improbable", "unlikely"),
+        ("roughly even odds", "roughly even chance"),
+        ("highly probable", "very likely"),
+        ("nearly certain", "almost certain"),
+    ],
+)
+def test_icd203_second_set_is_refused_naming_the_first_set_term(word: str, first: str) -> None:
+    with pytest.raises(AssessError, match="second-set wording") as info:
+        parse_estimate(f"{word}, moderate confidence")
+    assert f"write {first!r}" in str(info.value)
+
+
+def test_almost_certainly_is_the_first_set_term() -> None:
+    assert parse_likelihood("almost certainly") is Likelihood.ALMOST_CERTAIN
 
 
 def test_undefined_likelihood_message_lists_all_valid_terms() -> None:

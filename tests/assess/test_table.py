@@ -59,6 +59,7 @@ def test_to_dict_is_json_ready() -> None:
     assert json.loads(json.dumps(data)) == json.loads(json.dumps(data, ensure_ascii=False))
     assert data["illustrative"] is True
     assert data["judgments"][0]["likelihood_range_pct"] == (55, 80)
+    assert data["judgments"][0]["sentences"][1] == "We have moderate confidence in this judgment."
     assert data["judgments"][0]["hypothesis"] == "H2"
     assert data["findings"] == ()
 
@@ -82,5 +83,7 @@ def test_text_table_of_the_sample() -> None:
     assert [r.split()[0] for r in rows] == ["E4", "E5", "E1", "E3", "E2", "E6"]
     assert rows[-1].endswith("0 (non-diagnostic)")
     assert "  H2: 0 (0 inconsistent)  <- least inconsistent" in lines
-    assert any(line.startswith("  J1: likely (55–80%), moderate confidence:") for line in lines)
+    j1 = lines.index("  J1 (on H2; basis E1, E3, E4, E5)")
+    assert lines[j1 + 1].endswith("across the border: likely (55–80%).")
+    assert lines[j1 + 2] == "    We have moderate confidence in this judgment."
     assert all(len(line) < 160 for line in lines if line[:2] in {"E1", "E4"})

@@ -63,9 +63,29 @@ class Judgment:
             )
 
     @property
-    def sentence(self) -> str:
-        """The judgment in words: ``'likely (55–80%), moderate confidence: <statement>'``."""
-        return f"{self.likelihood.label}, {self.confidence.value} confidence: {self.statement}"
+    def notation(self) -> str:
+        """Compact entry form, read back by :func:`parse_judgment`; not text for a product.
+
+        ``'likely, moderate confidence: <statement>'``.
+        """
+        return f"{self.likelihood.value}, {self.confidence.value} confidence: {self.statement}"
+
+    @property
+    def sentences(self) -> tuple[str, str]:
+        """The judgment for a product, likelihood and confidence in separate sentences.
+
+        ICD 203 D.6.e.(2)(b) forbids combining them in one sentence.
+
+        >>> j = Judgment(id="J1", statement="H2 holds", likelihood=Likelihood.LIKELY,
+        ...              confidence=Confidence.MODERATE)
+        >>> j.sentences
+        ('H2 holds: likely (55–80%).', 'We have moderate confidence in this judgment.')
+        """
+        statement = self.statement.strip().rstrip(".")
+        return (
+            f"{statement}: {self.likelihood.label}.",
+            f"We have {self.confidence.value} confidence in this judgment.",
+        )
 
 
 def parse_judgment(
@@ -80,10 +100,10 @@ def parse_judgment(
 
     With ``statement`` given, ``text`` is the estimate alone (``'likely, moderate
     confidence'``). Without it, ``text`` is ``'<estimate>: <statement>'``, the form of
-    :attr:`Judgment.sentence`, so a printed judgment reads back as the same judgment.
+    :attr:`Judgment.notation`, which therefore reads back as the same judgment.
 
-    >>> parse_judgment("likely, moderate confidence", id="J1", statement="H2 holds").sentence
-    'likely (55–80%), moderate confidence: H2 holds'
+    >>> parse_judgment("likely, moderate confidence", id="J1", statement="H2 holds").notation
+    'likely, moderate confidence: H2 holds'
     >>> parse_judgment("very unlikely, low confidence: H1 holds", id="J2").likelihood
     <Likelihood.VERY_UNLIKELY: 'very unlikely'>
 

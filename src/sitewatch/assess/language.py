@@ -1,21 +1,27 @@
-"""Estimative language: ICD 203 likelihood terms, a separate confidence level, and judgments.
+"""Estimative language: ICD 203 likelihood terms and a separate confidence level.
 
-Intelligence Community Directive 203, *Analytic Standards* (2 January 2015), section D.6.e,
-asks analysts to express likelihood with a fixed set of terms, each standing for a range of
-probability, and to keep it apart from their confidence in the judgment's basis: "analytic
-products should not combine a degree of likelihood with an assessment of confidence in one
-phrase" (paraphrased). sitewatch enforces both:
+Intelligence Community Directive 203, *Analytic Standards* (2 January 2015), section
+D.6.e.(2), asks analysts to express likelihood with a fixed set of terms, each standing for a
+range of probability (a), and to keep it apart from their confidence in the judgment (b): a
+product must not combine a confidence level and a degree of likelihood in the same sentence.
+sitewatch enforces both:
 
 * :class:`Likelihood` has exactly the seven ICD 203 terms with their ranges;
 * :class:`Confidence` is low, moderate or high, and is always stated separately;
 * :func:`parse_estimate` accepts ``"likely, moderate confidence"`` and rejects undefined terms
-  (``"highly likely"``, ``"probably"``, ``"certain"``) and terms that fuse the two
+  (``"highly likely"``, ``"certain"``), ICD 203's second set (``"probably"``), and terms that
+  fuse the two
   (``"high-confidence likely"``), naming the offending term and listing the valid ones;
   :func:`sitewatch.assess.judgments.parse_judgment` builds a judgment with it.
 
-ICD 203 pairs each term with a synonym (likely / probable, very unlikely / highly improbable,
-...). sitewatch uses only the first term of each pair so that every report reads the same; the
-synonyms are recognised only to suggest the term to write instead.
+ICD 203 defines two sets of terms (likely / probable, very unlikely / highly improbable, ...)
+and discourages mixing them. sitewatch writes only the first set so that every report reads
+the same; the second set is recognised only to name the first-set term to write instead.
+
+ICD 203 also forbids combining a confidence level and a degree of likelihood *in the same
+sentence*; :attr:`sitewatch.assess.judgments.Judgment.sentences` therefore renders a judgment
+as two sentences. The compact input ``'likely, moderate confidence'`` is notation for entering
+a judgment, not text for a product.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from sitewatch.errors import AssessError
 
 
 class Likelihood(StrEnum):
-    """The seven ICD 203 likelihood terms (ICD 203, 2 Jan 2015, section D.6.e).
+    """The seven ICD 203 likelihood terms (ICD 203, 2 Jan 2015, section D.6.e.(2)(a)).
 
     >>> Likelihood.LIKELY.range_pct
     (55, 80)
@@ -74,25 +80,32 @@ class Confidence(StrEnum):
     HIGH = "high"
 
 
-#: Terms people write that ICD 203 does not define for sitewatch, with the term to use instead.
+#: ICD 203's second set of terms (D.6.e.(2)(a)): defined there, but sitewatch writes only the
+#: first set so every product reads the same, and ICD 203 discourages mixing the two sets.
+_SECOND_SET: dict[str, Likelihood] = {
+    "remote": Likelihood.ALMOST_NO_CHANCE,
+    "highly improbable": Likelihood.VERY_UNLIKELY,
+    "improbable": Likelihood.UNLIKELY,
+    "improbably": Likelihood.UNLIKELY,
+    "roughly even odds": Likelihood.ROUGHLY_EVEN_CHANCE,
+    "probable": Likelihood.LIKELY,
+    "probably": Likelihood.LIKELY,
+    "highly probable": Likelihood.VERY_LIKELY,
+    "nearly certain": Likelihood.ALMOST_CERTAIN,
+}
+
+#: ICD 203 writes "almost certain(ly)": the adverb is the same first-set term.
+_FIRST_SET_VARIANTS: dict[str, Likelihood] = {"almost certainly": Likelihood.ALMOST_CERTAIN}
+
+#: Terms people write that ICD 203 does not define, with the term to use instead.
 _SUGGESTIONS: dict[str, str] = {
-    "remote": "almost no chance",
     "no chance": "almost no chance",
     "highly unlikely": "very unlikely",
-    "highly improbable": "very unlikely",
-    "improbable": "unlikely",
-    "improbably": "unlikely",
     "even chance": "roughly even chance",
-    "roughly even odds": "roughly even chance",
     "even odds": "roughly even chance",
-    "probable": "likely",
-    "probably": "likely",
     "highly likely": "very likely",
-    "highly probable": "very likely",
     "certain": "almost certain",
     "certainly": "almost certain",
-    "almost certainly": "almost certain",
-    "nearly certain": "almost certain",
     "low": "low confidence",
     "moderate": "moderate confidence",
     "high": "high confidence",
@@ -131,12 +144,22 @@ def parse_likelihood(text: str) -> Likelihood:
             the term and lists the valid ones.
     """
     term = _normalise(text)
+    if term in _FIRST_SET_VARIANTS:
+        return _FIRST_SET_VARIANTS[term]
     try:
         return Likelihood(term)
     except ValueError:
         pass
     if _CONFIDENCE_WORDS.search(term):
         raise _mixed_error(text)
+    if term in _SECOND_SET:
+        first = _SECOND_SET[term]
+        raise AssessError(
+            f"{text.strip()!r} is ICD 203's second-set wording for {first.value!r}; sitewatch "
+            f"writes only the first set so every product reads the same: write {first.value!r}",
+            term=text,
+            valid=tuple(term.value for term in Likelihood),
+        )
     hint = _SUGGESTIONS.get(term)
     tip = f" (did you mean {hint!r}?)" if hint else ""
     raise AssessError(

@@ -76,7 +76,11 @@ class AchRow:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class JudgmentLine:
-    """A judgment in the words of ICD 203."""
+    """A judgment in the words of ICD 203.
+
+    ``sentences`` states likelihood and confidence in two sentences, as ICD 203 D.6.e.(2)(b)
+    requires; a table may instead show ``likelihood`` and ``confidence`` in separate cells.
+    """
 
     id: str
     hypothesis: str | None
@@ -85,7 +89,7 @@ class JudgmentLine:
     likelihood_range_pct: tuple[int, int]
     confidence: str
     basis: tuple[str, ...]
-    sentence: str
+    sentences: tuple[str, str]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -166,7 +170,7 @@ def ach_table(assessment: Assessment) -> AchTable:
             likelihood_range_pct=j.likelihood.range_pct,
             confidence=j.confidence.value,
             basis=j.basis,
-            sentence=j.sentence,
+            sentences=j.sentences,
         )
         for j in assessment.judgments
     )
@@ -222,9 +226,10 @@ def format_ach_text(table: AchTable, *, width: int = 40) -> str:
     if table.judgments:
         lines += ["", "Judgments:"]
         for judgment in table.judgments:
-            basis = f" [basis: {', '.join(judgment.basis)}]" if judgment.basis else ""
-            about = f" [on {judgment.hypothesis}]" if judgment.hypothesis else ""
-            lines.append(f"  {judgment.id}: {judgment.sentence}{about}{basis}")
+            about = [f"on {judgment.hypothesis}"] if judgment.hypothesis else []
+            about += [f"basis {', '.join(judgment.basis)}"] if judgment.basis else []
+            lines.append(f"  {judgment.id}" + (f" ({'; '.join(about)})" if about else ""))
+            lines += [f"    {sentence}" for sentence in judgment.sentences]
     if table.findings:
         lines += ["", "Checks:"]
         lines += [f"  {finding.kind}: {finding.message}" for finding in table.findings]

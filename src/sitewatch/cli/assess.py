@@ -191,7 +191,8 @@ def _judge(store: CaseStore, args: argparse.Namespace) -> int:
         return assessment.with_judgment(judgment)
 
     _, new = _change(store, "assess.judge", add)
-    print(f"recorded judgment {new.judgments[-1].id}: {new.judgments[-1].sentence}")
+    judgment = new.judgments[-1]
+    print(f"recorded judgment {judgment.id}: {' '.join(judgment.sentences)}")
     return 0
 
 
