@@ -19,8 +19,9 @@ from importlib import metadata
 from pathlib import Path
 
 from sitewatch import __version__
-from sitewatch.catalog import CaseStore, DetectionRecord, RunRecord, Scene
-from sitewatch.detect import DetectOptions, Detection, Detector, VehicleClass, detect_raster
+from sitewatch.catalog import CaseStore, DetectionRecord, RunRecord, Scene, sha256_file
+from sitewatch.detect import Detection, DetectOptions, Detector, VehicleClass, detect_raster
+from sitewatch.errors import ConfigError
 from sitewatch.geo import LonLat, OrientedBoxPx
 from sitewatch.track import Observation, SiteTrack, track_site
 
@@ -80,7 +81,7 @@ def detect_case(
     *,
     options: DetectOptions | None = None,
     redo: bool = False,
-    progress: Callable[[Scene, int], None] | None = None,
+    progress: Callable[[Scene, int], object] | None = None,
 ) -> DetectSummary:
     """Run ``detector`` on every scene it has not processed yet (all of them with ``redo``).
 
@@ -166,3 +167,24 @@ def report_case(store: CaseStore, *, out: Path | None = None) -> Path:
     digest = write_report(html, path)
     store.append_audit("report", {"path": str(path), "sha256": digest})
     return path
+
+
+def export_case(store: CaseStore, export_format: str, out: Path) -> int:
+    """Export the case's detections and events; returns how many features were written."""
+    from sitewatch.report.features import detection_features, event_features
+    from sitewatch.report.formats import ExportFormat, write_export
+
+    try:
+        chosen = ExportFormat(export_format)
+    except ValueError:
+        valid = ", ".join(f.value for f in ExportFormat)
+        raise ConfigError(f"unknown export format {export_format!r}; valid: {valid}") from None
+    scenes = [(scene, tuple(from_record(r) for r in store.detections(scene.sha256)))
+              for scene in store.scenes()]
+    features = detection_features(scenes)
+    if chosen is not ExportFormat.COCO:
+        features = features + event_features(track_case(store))
+    written = write_export(features, chosen, out)
+    store.append_audit("export", {"format": chosen.value, "path": str(out),
+                                  "features": written, "sha256": sha256_file(out)})
+    return written

@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import stat
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -66,5 +67,5 @@ def test_chain_links_every_entry(store: CaseStore) -> None:
     store.append_audit("note", {"text": "checked"})
     entries = read_entries(store.audit_path)
     assert [e.seq for e in entries] == [0, 1, 2]
-    assert all(b.prev == a.hash for a, b in zip(entries, entries[1:], strict=False))
+    assert all(b.prev == a.hash for a, b in pairwise(entries))
     assert chain_problems(entries) == []

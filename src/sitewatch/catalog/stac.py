@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from sitewatch.errors import InputFileError
@@ -58,8 +59,8 @@ def read_stac_item(path: Path) -> StacImage:
     )
 
 
-def _image_asset(item: object, path: Path) -> object:
-    assets = item.assets  # type: ignore[attr-defined]
+def _image_asset(item: Any, path: Path) -> Any:
+    assets = item.assets
     for key in ("visual", "image", "data"):
         if key in assets:
             return assets[key]

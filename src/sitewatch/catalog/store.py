@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
@@ -174,7 +174,7 @@ class CaseStore:
         )
 
     def save_run(
-        self, run: RunRecord, detections: dict[str, Sequence[DetectionRecord]]
+        self, run: RunRecord, detections: Mapping[str, Sequence[DetectionRecord]]
     ) -> None:
         """Store a detection run and its detections per scene hash, atomically."""
         with self._db() as db:

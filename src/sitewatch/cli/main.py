@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "assess": "assess",
     "report": "report",
     "verify": "verify",
+    "export": "export",
     "demo": "demo",
 }
 

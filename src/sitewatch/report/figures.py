@@ -22,7 +22,7 @@ LABEL_COLOURS: dict[str, tuple[int, int, int]] = {
     "vehicle": (240, 228, 66),
     "loaded_transporter": (0, 158, 115),
 }
-_HEADER_PX = 54
+_LINE_PX = 20
 
 
 def annotated_panel(
@@ -52,16 +52,32 @@ def annotated_panel(
         colour = LABEL_COLOURS.get(det.label.value, (255, 255, 255))
         cv2.polylines(canvas, [corners.round().astype(np.int32)], True, colour, thickness,
                       cv2.LINE_AA)
-    header = np.full((_HEADER_PX, canvas.shape[1], 3), 20, dtype=np.uint8)
+    lines = _wrap(subtitle, width_px=canvas.shape[1] - 16, scale=0.45)
+    header = np.full((34 + _LINE_PX * len(lines), canvas.shape[1], 3), 20, dtype=np.uint8)
     cv2.putText(header, title, (8, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.62, (255, 255, 255), 1,
                 cv2.LINE_AA)
-    cv2.putText(header, subtitle, (8, 44), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (210, 210, 210), 1,
-                cv2.LINE_AA)
+    for index, line in enumerate(lines):
+        cv2.putText(header, line, (8, 44 + _LINE_PX * index), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
+                    (210, 210, 210), 1, cv2.LINE_AA)
     panel = np.vstack([header, canvas])
     ok, png = cv2.imencode(".png", cv2.cvtColor(panel, cv2.COLOR_RGB2BGR))
     if not ok:
         raise ValueError("PNG encoding failed")
     return png.tobytes()
+
+
+def _wrap(text: str, *, width_px: int, scale: float) -> list[str]:
+    """Split ``text`` at ' | ' and spaces into lines that fit ``width_px`` when drawn."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        trial = f"{current} {word}".strip()
+        if current and cv2.getTextSize(trial, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)[0][0] > width_px:
+            lines.append(current)
+            current = word
+        else:
+            current = trial
+    return [*lines, current] if current else lines
 
 
 def counts_plot(
@@ -75,7 +91,9 @@ def counts_plot(
     import matplotlib
 
     matplotlib.use("Agg")
+    from matplotlib import dates as mdates
     from matplotlib import pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     figure, axes = plt.subplots(figsize=(7.5, 3.4), dpi=110)
     try:
@@ -83,7 +101,7 @@ def counts_plot(
             colour = tuple(c / 255 for c in LABEL_COLOURS.get(label, (90, 90, 90)))
             seen = [(d, n, lo, hi) for d, n, lo, hi in points if n is not None]
             if seen:
-                dates = [p[0] for p in seen]
+                dates = mdates.date2num([p[0] for p in seen])
                 values = [p[1] for p in seen]
                 low = [p[1] - (p[2] if p[2] is not None else p[1]) for p in seen]
                 high = [(p[3] if p[3] is not None else p[1]) - p[1] for p in seen]
@@ -91,9 +109,12 @@ def counts_plot(
                               color=colour, label=label.replace("_", " "))
             for d, n, _, _ in points:
                 if n is None:
-                    axes.axvline(d, color="grey", linestyle=":", linewidth=1)
+                    axes.axvline(float(mdates.date2num(d)), color="grey", linestyle=":", linewidth=1)
                     axes.annotate("not observable", (d, 0), rotation=90, fontsize=7,
                                   color="grey", xytext=(3, 4), textcoords="offset points")
+        all_dates = sorted({d for points in series.values() for d, *_ in points})
+        axes.set_xticks(mdates.date2num(all_dates), [d.isoformat() for d in all_dates])
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_title(title, fontsize=10)
         axes.set_ylabel("vehicles")
         axes.set_ylim(bottom=0)
