@@ -1,11 +1,13 @@
 """sitewatch.assess: competing hypotheses, evidence ratings and ICD 203 judgments.
 
-* :mod:`~sitewatch.assess.language`: the ICD 203 likelihood terms, confidence levels,
-  :class:`Judgment` and the parser that rejects undefined or mixed terms;
+* :mod:`~sitewatch.assess.language`: the ICD 203 likelihood terms, confidence levels and the
+  parser that rejects undefined or mixed terms;
+* :mod:`~sitewatch.assess.judgments`: :class:`Judgment`, a statement with both;
 * :mod:`~sitewatch.assess.hypotheses`: Heuer's Analysis of Competing Hypotheses matrix with
   diagnosticity and inconsistency scores;
 * :mod:`~sitewatch.assess.assessment`: one case's hypotheses, evidence, ratings and judgments;
 * :mod:`~sitewatch.assess.casefile`: the strict ``assessment.toml`` file and its writer;
+* :mod:`~sitewatch.assess.checks`: coherence findings a reviewer would raise;
 * :mod:`~sitewatch.assess.table`: the matrix as plain data for the report, or as text.
 """
 
@@ -22,6 +24,7 @@ from sitewatch.assess.casefile import (
     loads_assessment,
     save_assessment,
 )
+from sitewatch.assess.checks import Finding, FindingKind, coherence_findings
 from sitewatch.assess.hypotheses import (
     AchMatrix,
     Diagnosticity,
@@ -32,14 +35,13 @@ from sitewatch.assess.hypotheses import (
     InconsistencyScore,
     Rating,
 )
+from sitewatch.assess.judgments import Judgment, parse_judgment
 from sitewatch.assess.language import (
     Confidence,
-    Judgment,
     Likelihood,
     likelihood_for_probability,
     parse_confidence,
     parse_estimate,
-    parse_judgment,
     parse_likelihood,
 )
 from sitewatch.assess.table import AchCell, AchColumn, AchRow, AchTable, ach_table, format_ach_text
@@ -58,6 +60,8 @@ __all__ = [
     "Evidence",
     "EvidenceKind",
     "EvidenceRating",
+    "Finding",
+    "FindingKind",
     "Hypothesis",
     "InconsistencyScore",
     "Judgment",
@@ -65,6 +69,7 @@ __all__ = [
     "Rating",
     "ach_table",
     "assessment_path",
+    "coherence_findings",
     "dumps_assessment",
     "format_ach_text",
     "likelihood_for_probability",

@@ -17,7 +17,7 @@ from sitewatch.assess.hypotheses import (
     Hypothesis,
     check_consistency,
 )
-from sitewatch.assess.language import Judgment
+from sitewatch.assess.judgments import Judgment
 from sitewatch.errors import AssessError
 
 
@@ -46,20 +46,7 @@ class Assessment:
         if not isinstance(self.illustrative, bool):
             raise AssessError("assessment 'illustrative' must be true or false")
         check_consistency(self.hypotheses, self.evidence, self.ratings)
-        evidence_ids = {e.id for e in self.evidence}
-        seen: set[str] = set()
-        for judgment in self.judgments:
-            if judgment.id in seen:
-                raise AssessError(f"judgment id {judgment.id!r} is used twice", id=judgment.id)
-            seen.add(judgment.id)
-            unknown = [b for b in judgment.basis if b not in evidence_ids]
-            if unknown:
-                raise AssessError(
-                    f"judgment {judgment.id!r} rests on unknown evidence {', '.join(unknown)}; "
-                    f"known evidence: {', '.join(sorted(evidence_ids)) or 'none'}",
-                    id=judgment.id,
-                    unknown=tuple(unknown),
-                )
+        _check_judgments(self)
 
     def matrix(self) -> AchMatrix:
         """The validated ACH matrix.
@@ -137,3 +124,28 @@ class Assessment:
         while f"J{n}" in used:
             n += 1
         return f"J{n}"
+
+
+def _check_judgments(assessment: Assessment) -> None:
+    """Raise unless judgment ids are unique and each names known hypotheses and evidence."""
+    evidence_ids = sorted(e.id for e in assessment.evidence)
+    hypothesis_ids = sorted(h.id for h in assessment.hypotheses)
+    seen: set[str] = set()
+    for judgment in assessment.judgments:
+        if judgment.id in seen:
+            raise AssessError(f"judgment id {judgment.id!r} is used twice", id=judgment.id)
+        seen.add(judgment.id)
+        if judgment.hypothesis is not None and judgment.hypothesis not in hypothesis_ids:
+            raise AssessError(
+                f"judgment {judgment.id!r} is about unknown hypothesis {judgment.hypothesis!r}; "
+                f"known: {', '.join(hypothesis_ids) or 'none'}",
+                id=judgment.id,
+            )
+        unknown = [b for b in judgment.basis if b not in evidence_ids]
+        if unknown:
+            raise AssessError(
+                f"judgment {judgment.id!r} rests on unknown evidence {', '.join(unknown)}; "
+                f"known evidence: {', '.join(evidence_ids) or 'none'}",
+                id=judgment.id,
+                unknown=tuple(unknown),
+            )

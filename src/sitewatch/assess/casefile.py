@@ -23,12 +23,13 @@ Format ``sitewatch-assessment/1``::
     hypothesis = "H1"
     rating = "I"
 
-    [[judgments]]                          # id, statement, likelihood, confidence; basis
-    id = "J1"
+    [[judgments]]                          # id, statement, likelihood, confidence;
+    id = "J1"                              # basis, hypothesis optional
     statement = "The tanks came from the staging area"
     likelihood = "likely"                  # one of the seven ICD 203 terms
     confidence = "moderate"                # low|moderate|high
-    basis = ["E1"]
+    basis = ["E1"]                         # evidence ids it rests on
+    hypothesis = "H2"                      # the hypothesis the statement asserts
 
 Unknown keys, missing keys and wrong types are rejected with the key, the entry and the file
 named. The writer emits this layout (comments in a hand-edited file are not kept); it is ours,
@@ -48,7 +49,8 @@ from typing import Any
 
 from sitewatch.assess.assessment import Assessment
 from sitewatch.assess.hypotheses import Evidence, EvidenceKind, EvidenceRating, Hypothesis, Rating
-from sitewatch.assess.language import Judgment, parse_confidence, parse_likelihood
+from sitewatch.assess.judgments import Judgment
+from sitewatch.assess.language import parse_confidence, parse_likelihood
 from sitewatch.errors import AssessError
 
 ASSESSMENT_FILENAME = "assessment.toml"
@@ -90,6 +92,7 @@ _JUDGMENT: _Schema = {
     "likelihood": ((str,), True),
     "confidence": ((str,), True),
     "basis": ((list,), False),
+    "hypothesis": ((str,), False),
 }
 
 
@@ -155,6 +158,12 @@ def loads_assessment(text: str, *, source: str = "<text>") -> Assessment:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise AssessError(f"{source}: not valid TOML: {exc}", path=source) from None
+    except RecursionError:
+        # tomllib recurses per nesting level; a hostile file can nest arrays 100 000 deep.
+        raise AssessError(
+            f"{source}: arrays or tables nested too deeply to be an assessment file",
+            path=source,
+        ) from None
     top = _fields(data, _TOP, "the top level", source)
     if top["format"] != FORMAT:
         raise AssessError(
@@ -267,6 +276,7 @@ def _judgment(f: dict[str, Any]) -> Judgment:
         likelihood=parse_likelihood(f["likelihood"]),
         confidence=parse_confidence(f["confidence"]),
         basis=tuple(basis),
+        hypothesis=f.get("hypothesis"),
     )
 
 
@@ -306,6 +316,8 @@ def dumps_assessment(assessment: Assessment) -> str:
         lines += [f"likelihood = {_str(j.likelihood.value)}"]
         lines += [f"confidence = {_str(j.confidence.value)}"]
         lines.append("basis = [" + ", ".join(_str(b) for b in j.basis) + "]")
+        if j.hypothesis is not None:
+            lines.append(f"hypothesis = {_str(j.hypothesis)}")
     return "\n".join(lines) + "\n"
 
 

@@ -1,34 +1,39 @@
-"""Estimative language: ICD 203 likelihood terms, a separate confidence level, and judgments.
+"""Estimative language: ICD 203 likelihood terms and a separate confidence level.
 
-Intelligence Community Directive 203, *Analytic Standards* (2 January 2015), section D.6.e,
-asks analysts to express likelihood with a fixed set of terms, each standing for a range of
-probability, and to keep it apart from their confidence in the judgment's basis: "analytic
-products should not combine a degree of likelihood with an assessment of confidence in one
-phrase" (paraphrased). sitewatch enforces both:
+Intelligence Community Directive 203, *Analytic Standards* (2 January 2015), section
+D.6.e.(2), asks analysts to express likelihood with a fixed set of terms, each standing for a
+range of probability (a), and to keep it apart from their confidence in the judgment (b): a
+product must not combine a confidence level and a degree of likelihood in the same sentence.
+sitewatch enforces both:
 
 * :class:`Likelihood` has exactly the seven ICD 203 terms with their ranges;
 * :class:`Confidence` is low, moderate or high, and is always stated separately;
-* :func:`parse_judgment` accepts ``"likely, moderate confidence"`` and rejects undefined terms
-  (``"highly likely"``, ``"probably"``, ``"certain"``) and terms that fuse the two
-  (``"high-confidence likely"``), naming the offending term and listing the valid ones.
+* :func:`parse_estimate` accepts ``"likely, moderate confidence"`` and rejects undefined terms
+  (``"highly likely"``, ``"certain"``), ICD 203's second set (``"probably"``), and terms that
+  fuse the two
+  (``"high-confidence likely"``), naming the offending term and listing the valid ones;
+  :func:`sitewatch.assess.judgments.parse_judgment` builds a judgment with it.
 
-ICD 203 pairs each term with a synonym (likely / probable, very unlikely / highly improbable,
-...). sitewatch uses only the first term of each pair so that every report reads the same; the
-synonyms are recognised only to suggest the term to write instead.
+ICD 203 defines two sets of terms (likely / probable, very unlikely / highly improbable, ...)
+and discourages mixing them. sitewatch writes only the first set so that every report reads
+the same; the second set is recognised only to name the first-set term to write instead.
+
+ICD 203 also forbids combining a confidence level and a degree of likelihood *in the same
+sentence*; :attr:`sitewatch.assess.judgments.Judgment.sentences` therefore renders a judgment
+as two sentences. The compact input ``'likely, moderate confidence'`` is notation for entering
+a judgment, not text for a product.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from enum import StrEnum
 
-from sitewatch.assess.ids import check_id
 from sitewatch.errors import AssessError
 
 
 class Likelihood(StrEnum):
-    """The seven ICD 203 likelihood terms (ICD 203, 2 Jan 2015, section D.6.e).
+    """The seven ICD 203 likelihood terms (ICD 203, 2 Jan 2015, section D.6.e.(2)(a)).
 
     >>> Likelihood.LIKELY.range_pct
     (55, 80)
@@ -75,25 +80,32 @@ class Confidence(StrEnum):
     HIGH = "high"
 
 
-#: Terms people write that ICD 203 does not define for sitewatch, with the term to use instead.
+#: ICD 203's second set of terms (D.6.e.(2)(a)): defined there, but sitewatch writes only the
+#: first set so every product reads the same, and ICD 203 discourages mixing the two sets.
+_SECOND_SET: dict[str, Likelihood] = {
+    "remote": Likelihood.ALMOST_NO_CHANCE,
+    "highly improbable": Likelihood.VERY_UNLIKELY,
+    "improbable": Likelihood.UNLIKELY,
+    "improbably": Likelihood.UNLIKELY,
+    "roughly even odds": Likelihood.ROUGHLY_EVEN_CHANCE,
+    "probable": Likelihood.LIKELY,
+    "probably": Likelihood.LIKELY,
+    "highly probable": Likelihood.VERY_LIKELY,
+    "nearly certain": Likelihood.ALMOST_CERTAIN,
+}
+
+#: ICD 203 writes "almost certain(ly)": the adverb is the same first-set term.
+_FIRST_SET_VARIANTS: dict[str, Likelihood] = {"almost certainly": Likelihood.ALMOST_CERTAIN}
+
+#: Terms people write that ICD 203 does not define, with the term to use instead.
 _SUGGESTIONS: dict[str, str] = {
-    "remote": "almost no chance",
     "no chance": "almost no chance",
     "highly unlikely": "very unlikely",
-    "highly improbable": "very unlikely",
-    "improbable": "unlikely",
-    "improbably": "unlikely",
     "even chance": "roughly even chance",
-    "roughly even odds": "roughly even chance",
     "even odds": "roughly even chance",
-    "probable": "likely",
-    "probably": "likely",
     "highly likely": "very likely",
-    "highly probable": "very likely",
     "certain": "almost certain",
     "certainly": "almost certain",
-    "almost certainly": "almost certain",
-    "nearly certain": "almost certain",
     "low": "low confidence",
     "moderate": "moderate confidence",
     "high": "high confidence",
@@ -107,13 +119,10 @@ _LIKELIHOOD_WORDS = re.compile(
     r"certain|certainly|remote)\b"
 )
 _CONFIDENCE_WORDS = re.compile(r"\b(confiden(ce|t|tly))\b")
-#: Hedges that would put a second, undefined likelihood inside a judgment's statement.
-_HEDGES = re.compile(
-    r"\b(probably|probable|likely|unlikely|certainly|possibly|perhaps|presumably|"
-    r"conceivably|doubtless|confident|confidence)\b",
-    re.IGNORECASE,
-)
 _CONFIDENCE_PHRASE = re.compile(r"(?P<level>.+) confidence")
+_PERCENT = re.compile(
+    r"\(?\s*(?<![\d.])(\d{1,3}(?:\.\d+)?)\s*%?\s*(?:-\s*(\d{1,3}(?:\.\d+)?)\s*)?%\s*\)?"
+)
 _SEPARATORS = re.compile(r"\s*(?:[,;:()]|\bwith\b|\band\b|\bat\b)\s*")
 
 
@@ -135,12 +144,22 @@ def parse_likelihood(text: str) -> Likelihood:
             the term and lists the valid ones.
     """
     term = _normalise(text)
+    if term in _FIRST_SET_VARIANTS:
+        return _FIRST_SET_VARIANTS[term]
     try:
         return Likelihood(term)
     except ValueError:
         pass
     if _CONFIDENCE_WORDS.search(term):
         raise _mixed_error(text)
+    if term in _SECOND_SET:
+        first = _SECOND_SET[term]
+        raise AssessError(
+            f"{text.strip()!r} is ICD 203's second-set wording for {first.value!r}; sitewatch "
+            f"writes only the first set so every product reads the same: write {first.value!r}",
+            term=text,
+            valid=tuple(term.value for term in Likelihood),
+        )
     hint = _SUGGESTIONS.get(term)
     tip = f" (did you mean {hint!r}?)" if hint else ""
     raise AssessError(
@@ -182,24 +201,33 @@ def parse_estimate(text: str) -> tuple[Likelihood, Confidence]:
 
     Separators may be a comma, semicolon, colon, parentheses, "with", "and" or "at"; the two
     parts may come in either order. A bare space is accepted only between a valid term and
-    ``'<level> confidence'``.
+    ``'<level> confidence'``. A stated range or percentage (``'likely (55–80%)'``) is allowed
+    only if it agrees with the term's ICD 203 range.
 
     >>> parse_estimate("very likely (high confidence)")
     (<Likelihood.VERY_LIKELY: 'very likely'>, <Confidence.HIGH: 'high'>)
 
     Raises:
         AssessError: a term is undefined, likelihood and confidence are fused into one term,
-            or either part is missing or given twice.
+            either part is missing or given twice, or a stated percentage contradicts the term.
     """
+    phrase = _normalise(text)
+    percents = [(m.group(1), m.group(2)) for m in _PERCENT.finditer(phrase)]
     likelihoods: list[Likelihood] = []
     confidences: list[Confidence] = []
-    for part in _split_parts(_normalise(text)):
+    for part in _split_parts(_PERCENT.sub(",", phrase)):
         if _CONFIDENCE_WORDS.search(part) and _LIKELIHOOD_WORDS.search(part):
             raise _mixed_error(part)
         if _CONFIDENCE_WORDS.search(part):
             confidences.append(parse_confidence(part))
         else:
             likelihoods.append(parse_likelihood(part))
+    if len(percents) > 1:
+        raise AssessError(
+            f"judgment {text.strip()!r} states {len(percents)} percentages; give at most one, "
+            "and only the range of the term (e.g. 'likely (55–80%)')",
+            term=text,
+        )
     if len(likelihoods) != 1 or len(confidences) != 1:
         missing = "a likelihood term" if len(likelihoods) != 1 else "a confidence level"
         raise AssessError(
@@ -208,7 +236,36 @@ def parse_estimate(text: str) -> tuple[Likelihood, Confidence]:
             f"e.g. 'likely, moderate confidence'; {valid_terms_text()}",
             term=text,
         )
+    if percents:
+        _check_percent(likelihoods[0], percents[0])
     return likelihoods[0], confidences[0]
+
+
+def _check_percent(term: Likelihood, stated: tuple[str, str | None]) -> None:
+    """Raise unless a stated percentage or range agrees with the term's ICD 203 range."""
+    low, high = term.range_pct
+    first, second = stated
+    if second is None:
+        if low <= float(first) <= high:
+            return
+        text, hint = f"{first}%", _covering_term(float(first))
+    else:
+        if (float(first), float(second)) == (low, high):
+            return
+        text, hint = f"{first}–{second}%", "the term whose range it is"
+    raise AssessError(
+        f"{term.value!r} means {low:02d}–{high:02d}% in ICD 203, not {text}; fix the term or "
+        f"the number (for {text} use {hint})",
+        term=term.value,
+        stated=text,
+    )
+
+
+def _covering_term(percent: float) -> str:
+    try:
+        return repr(likelihood_for_probability(percent / 100).value)
+    except AssessError:
+        return "no estimative term: 0% and 100% are not estimates"
 
 
 def _split_parts(phrase: str) -> list[str]:
@@ -261,7 +318,8 @@ def likelihood_for_probability(probability: float) -> Likelihood:
             "to state with its source, not an estimative judgment",
             probability=probability,
         )
-    percent = probability * 100.0
+    # Round away binary noise so 0.2 lands on the 20% end point, not just above it.
+    percent = round(probability * 100.0, 9)
     terms = tuple(Likelihood)
     middle = terms.index(Likelihood.ROUGHLY_EVEN_CHANCE)
     if percent <= 50.0:
@@ -274,66 +332,3 @@ def likelihood_for_probability(probability: float) -> Likelihood:
         if percent > term.range_pct[0]:
             return term
     return Likelihood.ROUGHLY_EVEN_CHANCE
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Judgment:
-    """An analytic judgment: a statement, its ICD 203 likelihood and a separate confidence.
-
-    ``basis`` names the evidence ids it rests on. The statement itself must not hedge
-    ("the tanks probably came from ...") because that would state a second, undefined
-    likelihood; the likelihood belongs in ``likelihood``.
-    """
-
-    id: str
-    statement: str
-    likelihood: Likelihood
-    confidence: Confidence
-    basis: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        check_id("judgment", self.id)
-        if not self.statement.strip():
-            raise AssessError(f"judgment {self.id!r} has an empty statement; say what is judged")
-        if not isinstance(self.likelihood, Likelihood):
-            raise AssessError(f"judgment {self.id!r}: likelihood must be a Likelihood term")
-        if not isinstance(self.confidence, Confidence):
-            raise AssessError(f"judgment {self.id!r}: confidence must be a Confidence level")
-        if not isinstance(self.basis, tuple):
-            raise AssessError(f"judgment {self.id!r}: basis must be a tuple of evidence ids")
-        for evidence_id in self.basis:
-            check_id("evidence", evidence_id)
-        if len(set(self.basis)) != len(self.basis):
-            raise AssessError(
-                f"judgment {self.id!r}: basis {self.basis!r} repeats an evidence id",
-                basis=self.basis,
-            )
-        hedge = _HEDGES.search(self.statement)
-        if hedge:
-            raise AssessError(
-                f"judgment {self.id!r}: statement hedges with {hedge.group(0)!r}; state the claim "
-                "plainly and put the likelihood and confidence in their own fields",
-                term=hedge.group(0),
-            )
-
-    @property
-    def sentence(self) -> str:
-        """The judgment in words: ``'likely (55–80%), moderate confidence: <statement>'``."""
-        return f"{self.likelihood.label}, {self.confidence.value} confidence: {self.statement}"
-
-
-def parse_judgment(
-    phrase: str, *, id: str, statement: str, basis: tuple[str, ...] = ()
-) -> Judgment:
-    """Build a :class:`Judgment` from an estimate phrase such as ``'likely, moderate confidence'``.
-
-    >>> parse_judgment("likely, moderate confidence", id="J1", statement="H2 holds").sentence
-    'likely (55–80%), moderate confidence: H2 holds'
-
-    Raises:
-        AssessError: see :func:`parse_estimate` and :class:`Judgment`.
-    """
-    likelihood, confidence = parse_estimate(phrase)
-    return Judgment(
-        id=id, statement=statement, likelihood=likelihood, confidence=confidence, basis=basis
-    )

@@ -7,6 +7,10 @@ report decides how things look. CSS classes used:
 * rows: ``ach-diagnostic`` or ``ach-nondiagnostic``;
 * hypothesis columns and scores: ``ach-least-inconsistent`` on the best hypothesis (several on
   a tie), otherwise ``ach-hypothesis``.
+
+``AchTable.findings`` carries the coherence findings of :mod:`sitewatch.assess.checks`
+(unrated cells, conflicting judgments, judgments against the matrix ...) for the report to
+print beside the matrix.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from sitewatch.assess.assessment import Assessment
+from sitewatch.assess.checks import Finding, coherence_findings
 from sitewatch.assess.hypotheses import Rating
 
 _CELL_CLASSES: dict[Rating | None, str] = {
@@ -71,15 +76,20 @@ class AchRow:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class JudgmentLine:
-    """A judgment in the words of ICD 203."""
+    """A judgment in the words of ICD 203.
+
+    ``sentences`` states likelihood and confidence in two sentences, as ICD 203 D.6.e.(2)(b)
+    requires; a table may instead show ``likelihood`` and ``confidence`` in separate cells.
+    """
 
     id: str
+    hypothesis: str | None
     statement: str
     likelihood: str
     likelihood_range_pct: tuple[int, int]
     confidence: str
     basis: tuple[str, ...]
-    sentence: str
+    sentences: tuple[str, str]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,6 +102,7 @@ class AchTable:
     columns: tuple[AchColumn, ...]
     rows: tuple[AchRow, ...]
     judgments: tuple[JudgmentLine, ...]
+    findings: tuple[Finding, ...]
 
     def to_dict(self) -> dict[str, Any]:
         """Nested dicts, lists and scalars only (for JSON or a template)."""
@@ -153,12 +164,13 @@ def ach_table(assessment: Assessment) -> AchTable:
     judgments = tuple(
         JudgmentLine(
             id=j.id,
+            hypothesis=j.hypothesis,
             statement=j.statement,
             likelihood=j.likelihood.value,
             likelihood_range_pct=j.likelihood.range_pct,
             confidence=j.confidence.value,
             basis=j.basis,
-            sentence=j.sentence,
+            sentences=j.sentences,
         )
         for j in assessment.judgments
     )
@@ -169,6 +181,7 @@ def ach_table(assessment: Assessment) -> AchTable:
         columns=columns,
         rows=tuple(rows),
         judgments=judgments,
+        findings=coherence_findings(assessment),
     )
 
 
@@ -213,8 +226,13 @@ def format_ach_text(table: AchTable, *, width: int = 40) -> str:
     if table.judgments:
         lines += ["", "Judgments:"]
         for judgment in table.judgments:
-            basis = f" [basis: {', '.join(judgment.basis)}]" if judgment.basis else ""
-            lines.append(f"  {judgment.id}: {judgment.sentence}{basis}")
+            about = [f"on {judgment.hypothesis}"] if judgment.hypothesis else []
+            about += [f"basis {', '.join(judgment.basis)}"] if judgment.basis else []
+            lines.append(f"  {judgment.id}" + (f" ({'; '.join(about)})" if about else ""))
+            lines += [f"    {sentence}" for sentence in judgment.sentences]
+    if table.findings:
+        lines += ["", "Checks:"]
+        lines += [f"  {finding.kind}: {finding.message}" for finding in table.findings]
     return "\n".join(lines) + "\n"
 
 

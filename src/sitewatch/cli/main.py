@@ -24,14 +24,17 @@ COMMANDS: dict[str, str] = {
     "track": "track",
     "events": "events",
     "link": "link",
+    "compare": "compare",
+    "assess": "assess",
     "report": "report",
-    "verify": "verify",
     "export": "export",
     "replay": "replay",
+    "verify": "verify",
     "demo": "demo",
     "models": "models",
     "eval": "eval",
     "bench": "bench",
+    "train": "train",
 }
 
 EXIT_USAGE = 2
