@@ -37,6 +37,8 @@ YOLO_MEMBER = "mustatil/yolo26n.pt"
 YOLO_SHA256 = "9b09cc8bf347f0fc8a5f7657480587f25db09b34bf33b0652110fb03a8ad4fef"
 OUT_DIR = Path("src/sitewatch/compare/models")
 OPSET = 17
+#: block whose output (80 channels, stride 16: parts and surface texture) is also pooled.
+MID_BLOCK = 5
 
 
 def sha256_of(path: Path) -> str:
@@ -80,14 +82,23 @@ def export_effnet(wheels: Path, work: Path) -> Path:
     model.eval()
 
     class FeaturesAndLogits(torch.nn.Module):
+        """Pooled head features, pooled mid-level features (after block 5) and logits."""
+
         def __init__(self, net: torch.nn.Module) -> None:
             super().__init__()
             self.net = net
 
-        def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-            maps = self.net.extract_features(x)
-            pooled = maps.mean(dim=(2, 3))
-            return pooled, self.net._fc(pooled)
+        def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+            net = self.net
+            h = net._swish(net._bn0(net._conv_stem(x)))
+            mid = h
+            for index, block in enumerate(net._blocks):
+                h = block(h)  # eval mode: drop-connect is off
+                if index == MID_BLOCK:
+                    mid = h
+            h = net._swish(net._bn1(net._conv_head(h)))
+            pooled = h.mean(dim=(2, 3))
+            return pooled, mid.mean(dim=(2, 3)), net._fc(pooled)
 
     wrapper = FeaturesAndLogits(model).eval()
     out = OUT_DIR / "efficientnet_lite0.onnx"
@@ -97,8 +108,8 @@ def export_effnet(wheels: Path, work: Path) -> Path:
         (sample,),
         str(out),
         input_names=["image"],
-        output_names=["features", "logits"],
-        dynamic_axes={"image": {0: "batch"}, "features": {0: "batch"}, "logits": {0: "batch"}},
+        output_names=["features", "mid_features", "logits"],
+        dynamic_axes={name: {0: "batch"} for name in ("image", "features", "mid_features", "logits")},
         opset_version=OPSET,
         do_constant_folding=True,
         dynamo=False,
@@ -121,7 +132,9 @@ def export_effnet(wheels: Path, work: Path) -> Path:
             "input": {"name": "image", "shape": "N,3,224,224", "layout": "RGB",
                       "scale": "(pixel/255 - mean) / std", "mean": [0.485, 0.456, 0.406],
                       "std": [0.229, 0.224, 0.225]},
-            "outputs": {"features": "N,1280", "logits": "N,1000 (ImageNet-1k order)"},
+            "outputs": {"features": "N,1280 (head, mean-pooled)",
+                        "mid_features": "N,80 (block 5, mean-pooled)",
+                        "logits": "N,1000 (ImageNet-1k order)"},
         },
     )
     return out
@@ -168,10 +181,10 @@ def check_effnet(wrapper: object, onnx_path: Path) -> float:
     rng = np.random.default_rng(0)
     image = rng.normal(size=(2, 3, 224, 224)).astype(np.float32)
     with torch.no_grad():
-        expected = wrapper(torch.from_numpy(image))[0].numpy()  # type: ignore[operator]
+        expected = [t.numpy() for t in wrapper(torch.from_numpy(image))]  # type: ignore[operator]
     session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-    got = session.run(["features"], {"image": image})[0]
-    return float(np.abs(got - expected).max() / np.abs(expected).max())
+    got = session.run(["features", "mid_features", "logits"], {"image": image})
+    return max(float(np.abs(g - e).max() / np.abs(e).max()) for g, e in zip(got, expected))
 
 
 def export_yolo(wheels: Path, work: Path) -> Path:
@@ -186,7 +199,9 @@ def export_yolo(wheels: Path, work: Path) -> Path:
     model = YOLO(str(weights))
     names = dict(model.names)
     exported = Path(
-        model.export(format="onnx", imgsz=640, opset=OPSET, simplify=False, dynamic=False)
+        model.export(
+            format="onnx", imgsz=640, opset=OPSET, simplify=False, dynamic=False, nms=False
+        )  # nms=False selects the NMS-free one-to-one head
     )
     proto = onnx.load(str(exported))
     kept = [p for p in proto.metadata_props if p.key not in {"date", "version"}]

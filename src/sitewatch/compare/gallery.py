@@ -98,13 +98,25 @@ def build_gallery(
 def rank_galleries(
     query: tuple[VehicleCrop, ...], galleries: tuple[Gallery, ...], *, top_refs: int = 3
 ) -> tuple[GalleryScore, ...]:
-    """Galleries by similarity to the query crops, best first, each with its nearest files."""
-    if not query:
-        raise CompareError("no query crop to compare")
-    query_matrix = np.stack([c.embedding for c in query])
+    """Galleries by similarity to the query crops, best first, each with its nearest files.
+
+    Embeddings are first centred on the mean of every reference crop of every gallery given,
+    which removes what all references share ("a tank photo") and leaves what tells them
+    apart. Each reference file (or video keyframe) scores its best crop against the best query
+    crop. A gallery scores the mean of its nearest file and of the average over its files:
+    the nearest alone favours large galleries with one lucky photo, the average alone
+    penalises galleries with varied views.
+
+    Raises:
+        CompareError: no query crop or no gallery.
+    """
+    if not query or not galleries:
+        raise CompareError("comparison needs at least one query crop and one gallery")
+    centre = np.stack([c.embedding for g in galleries for c in g.crops]).mean(axis=0)
+    query_matrix = _centred(np.stack([c.embedding for c in query]), centre)
     scores = []
     for gallery in galleries:
-        matrix = np.stack([c.embedding for c in gallery.crops])
+        matrix = _centred(np.stack([c.embedding for c in gallery.crops]), centre)
         per_crop = (matrix @ query_matrix.T).max(axis=1)
         best_per_file: dict[str, ReferenceMatch] = {}
         for crop, similarity in zip(gallery.crops, per_crop, strict=True):
@@ -113,14 +125,27 @@ def rank_galleries(
                 best_per_file[key] = ReferenceMatch(
                     path=crop.trace.source_path,
                     sha256=crop.trace.source_sha256,
-                    similarity=float(similarity),
+                    similarity=round(float(similarity), 4),
                     box=crop.box,
                     frame_index=crop.trace.frame_index,
                 )
-        best = sorted(best_per_file.values(), key=lambda m: -m.similarity)[:top_refs]
-        scores.append(GalleryScore(name=gallery.name, similarity=best[0].similarity,
-                                   best=tuple(best)))
+        ranked = sorted(best_per_file.values(), key=lambda m: -m.similarity)
+        nearest = ranked[0].similarity
+        mean = float(np.mean([m.similarity for m in ranked]))
+        scores.append(GalleryScore(
+            name=gallery.name,
+            similarity=round(0.5 * (nearest + mean), 4),
+            nearest_similarity=nearest,
+            mean_similarity=round(mean, 4),
+            reference_count=len(ranked),
+            best=tuple(ranked[:top_refs]),
+        ))
     return tuple(sorted(scores, key=lambda s: -s.similarity))
+
+
+def _centred(rows: np.ndarray, centre: np.ndarray) -> np.ndarray:
+    shifted = rows - centre
+    return shifted / (np.linalg.norm(shifted, axis=1, keepdims=True) + 1e-12)
 
 
 def best_query_crop(query: tuple[VehicleCrop, ...], gallery: Gallery) -> VehicleCrop:

@@ -41,6 +41,7 @@ VEHICLE_CLASSES: dict[int, str] = {
     7: "truck",
     8: "boat",
 }
+EMBEDDING_SIZE = 80 + 1280
 _MEAN = np.array([0.485, 0.456, 0.406], np.float32)
 _STD = np.array([0.229, 0.224, 0.225], np.float32)
 
@@ -123,24 +124,34 @@ class Embedder:
         self._session = _session(self.card, threads)
 
     def embed(self, crops: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """L2-normalised embeddings (N×1280) and armour probabilities (N,) of RGB crops.
+        """Embeddings (N×EMBEDDING_SIZE) and armour probabilities (N,) of RGB crops.
 
-        Each crop is embedded as itself and mirrored, and the two averaged, so a vehicle
-        facing left matches one facing right.
+        The embedding joins two L2-normalised halves, so each weighs the same: mid-level
+        features (block 5: parts and surface texture such as reactive-armour bricks or
+        camouflage) and head features (overall shape and kind of object). Each crop is
+        embedded as itself and mirrored, averaged, so a vehicle facing left matches one
+        facing right.
         """
         if not crops:
-            return np.zeros((0, 1280), np.float32), np.zeros((0,), np.float32)
+            return np.zeros((0, EMBEDDING_SIZE), np.float32), np.zeros((0,), np.float32)
         batch = np.stack([_prepare(crop) for crop in crops])
         mirrored = batch[:, :, :, ::-1].copy()
-        features, logits = self._session.run(None, {"image": np.concatenate([batch, mirrored])})
+        features, mid, logits = self._session.run(
+            ["features", "mid_features", "logits"], {"image": np.concatenate([batch, mirrored])}
+        )
         count = len(crops)
-        joined = features[:count] + features[count:]
-        joined /= np.linalg.norm(joined, axis=1, keepdims=True) + 1e-12
+        joined = np.hstack([_unit(mid[:count]) + _unit(mid[count:]),
+                            _unit(features[:count]) + _unit(features[count:])])
+        joined = _unit(joined)
         shifted = logits[:count] - logits[:count].max(axis=1, keepdims=True)
         probabilities = np.exp(shifted)
         probabilities /= probabilities.sum(axis=1, keepdims=True)
         armour = probabilities[:, list(ARMOUR_CLASSES)].sum(axis=1)
         return joined.astype(np.float32), armour.astype(np.float32)
+
+
+def _unit(rows: np.ndarray) -> np.ndarray:
+    return rows / (np.linalg.norm(rows, axis=1, keepdims=True) + 1e-12)
 
 
 def _prepare(rgb: np.ndarray, size_px: int = 224) -> np.ndarray:

@@ -161,18 +161,44 @@ class ReferenceMatch:
     box: BoxPx
     frame_index: int | None = None
 
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready dictionary."""
+        return {
+            "path": self.path,
+            "sha256": self.sha256,
+            "frame_index": self.frame_index,
+            "similarity": self.similarity,
+            "box_px": self.box.as_list(),
+        }
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GalleryScore:
-    """One gallery's similarity to a query: its nearest references, best first.
+    """One gallery's similarity to a query, with its nearest references, best first.
 
-    ``similarity`` is the cosine similarity of EfficientNet-Lite0 embeddings between the best
-    query crop and the nearest reference crop, in [-1, 1]. It ranks; it is not a probability.
+    Similarities are cosines of centred EfficientNet-Lite0 embeddings, in [-1, 1]: around 0 is
+    "no more alike than references in general", higher is closer. ``similarity`` (used to rank)
+    is the mean of ``nearest_similarity`` (best reference) and ``mean_similarity`` (average
+    over the gallery's references). They rank; they are not probabilities.
     """
 
     name: str
     similarity: float
+    nearest_similarity: float
+    mean_similarity: float
+    reference_count: int
     best: tuple[ReferenceMatch, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready dictionary."""
+        return {
+            "gallery": self.name,
+            "similarity": self.similarity,
+            "nearest_similarity": self.nearest_similarity,
+            "mean_similarity": self.mean_similarity,
+            "reference_count": self.reference_count,
+            "best_references": [m.to_dict() for m in self.best],
+        }
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
