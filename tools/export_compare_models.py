@@ -109,7 +109,9 @@ def export_effnet(wheels: Path, work: Path) -> Path:
         str(out),
         input_names=["image"],
         output_names=["features", "mid_features", "logits"],
-        dynamic_axes={name: {0: "batch"} for name in ("image", "features", "mid_features", "logits")},
+        dynamic_axes={
+            name: {0: "batch"} for name in ("image", "features", "mid_features", "logits")
+        },
         opset_version=OPSET,
         do_constant_folding=True,
         dynamo=False,
@@ -184,7 +186,8 @@ def check_effnet(wrapper: object, onnx_path: Path) -> float:
         expected = [t.numpy() for t in wrapper(torch.from_numpy(image))]  # type: ignore[operator]
     session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
     got = session.run(["features", "mid_features", "logits"], {"image": image})
-    return max(float(np.abs(g - e).max() / np.abs(e).max()) for g, e in zip(got, expected))
+    pairs = zip(got, expected, strict=True)
+    return max(float(np.abs(g - e).max() / np.abs(e).max()) for g, e in pairs)
 
 
 def export_yolo(wheels: Path, work: Path) -> Path:

@@ -207,7 +207,9 @@ def parse_marks(items: Iterable[str], checklist: Checklist) -> dict[str, Feature
     return marks
 
 
-def assess_marks(checklist: Checklist, marks: Mapping[str, FeatureMark]) -> tuple[VariantVerdict, ...]:
+def assess_marks(
+    checklist: Checklist, marks: Mapping[str, FeatureMark]
+) -> tuple[VariantVerdict, ...]:
     """Every variant with its verdict; consistent ones first, then by fewest conflicts."""
     verdicts = []
     for variant in checklist.variants:

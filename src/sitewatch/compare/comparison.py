@@ -21,7 +21,6 @@ from sitewatch.compare.checklist import (
     Checklist,
     FeatureMark,
     VariantVerdict,
-    assess_marks,
 )
 from sitewatch.compare.gallery import (
     Gallery,

@@ -37,7 +37,7 @@ def match_local_features(
 
     Points are returned in each crop's own pixel grid (inliers only).
     """
-    sift = cv2.SIFT_create(nfeatures=2000)
+    sift = cv2.SIFT_create(nfeatures=2000)  # type: ignore[attr-defined]
     query_gray, query_scale = _gray(query_rgb)
     ref_gray, ref_scale = _gray(reference_rgb)
     query_kp, query_desc = sift.detectAndCompute(query_gray, None)
@@ -51,8 +51,8 @@ def match_local_features(
     if len(good) < MIN_FOR_RANSAC:
         return LocalFeatureMatch(reference_path=reference_path, matches=len(good), inliers=0,
                                  query_points_px=(), reference_points_px=())
-    query_pts = np.float32([query_kp[m.queryIdx].pt for m in good])
-    ref_pts = np.float32([ref_kp[m.trainIdx].pt for m in good])
+    query_pts = np.array([query_kp[m.queryIdx].pt for m in good], np.float32)
+    ref_pts = np.array([ref_kp[m.trainIdx].pt for m in good], np.float32)
     _, mask = cv2.findHomography(query_pts, ref_pts, cv2.RANSAC, RANSAC_PX, maxIters=2000,
                                  confidence=0.995)
     keep = mask.ravel().astype(bool) if mask is not None else np.zeros(len(good), bool)

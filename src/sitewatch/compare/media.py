@@ -9,7 +9,7 @@ decoded with OpenCV; keyframes are picked by scene change and sharpness (see
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import cv2
@@ -145,7 +145,7 @@ def read_exif(path: Path) -> tuple[str | None, str | None, datetime | None, LonL
             exif = image.getexif()
             sub = exif.get_ifd(0x8769)
             gps = exif.get_ifd(0x8825)
-    except Exception:  # noqa: BLE001 - metadata must never stop the comparison
+    except Exception:  # metadata must never stop the comparison
         return None, None, None, None
     local = sub.get(36867) or exif.get(306)
     offset = sub.get(36881)
@@ -162,7 +162,7 @@ def _utc_time(local: str | None, offset: str | None) -> datetime | None:
         sign = -1 if offset.startswith("-") else 1
         hours, minutes = offset.lstrip("+-").split(":")
         delta = timedelta(hours=int(hours), minutes=int(minutes))
-        return naive.replace(tzinfo=timezone(sign * delta)).astimezone(timezone.utc)
+        return naive.replace(tzinfo=timezone(sign * delta)).astimezone(UTC)
     except ValueError:
         return None
 

@@ -13,6 +13,7 @@ import tempfile
 import textwrap
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,7 +23,11 @@ from sitewatch.compare.gallery import Gallery, reference_crop
 from sitewatch.compare.local_features import draw_matches
 from sitewatch.compare.types import GalleryScore
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
 ASPECT = 16 / 10
+MODELS = "EfficientNet-Lite0 (Apache-2.0); YOLO26n COCO (AGPL-3.0)"
 CAVEAT = (
     "How to read this: 'similarity' says how alike two pictures look to an image-recognition "
     "network (EfficientNet-Lite0), relative to all reference photos; it ranks galleries and is "
@@ -88,9 +93,8 @@ def write_panel(
     _checklist_text(figure.add_subplot(grid[1, 3]), checklist, marks or {}, verdicts)
     footer = figure.add_subplot(grid[2, :])
     footer.axis("off")
-    models = "; ".join(f"{m}" for m in ("EfficientNet-Lite0 (Apache-2.0)", "YOLO26n COCO (AGPL-3.0)"))
     footer.text(0, 1, textwrap.fill(CAVEAT, 190) + f"\nQuery file sha256 {result.sha256[:16]}…, "
-                f"frame sha256 {result.best_frame.trace.frame_sha256[:16]}…; models: {models}; "
+                f"frame sha256 {result.best_frame.trace.frame_sha256[:16]}…; models: {MODELS}; "
                 "made by sitewatch compare.", va="top", fontsize=10.5, color="#222222")
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
@@ -121,21 +125,21 @@ def ranking_position(ranking: tuple[GalleryScore, ...], name: str) -> int:
     return next(i for i, s in enumerate(ranking, start=1) if s.name == name)
 
 
-def _image(axis: object, rgb: np.ndarray, title: str, *, colour: str) -> None:
-    axis.imshow(rgb)  # type: ignore[attr-defined]
-    axis.set_title(title, fontsize=12, color=colour)  # type: ignore[attr-defined]
-    axis.set_xticks([])  # type: ignore[attr-defined]
-    axis.set_yticks([])  # type: ignore[attr-defined]
-    for spine in axis.spines.values():  # type: ignore[attr-defined]
+def _image(axis: Axes, rgb: np.ndarray, title: str, *, colour: str) -> None:
+    axis.imshow(rgb)
+    axis.set_title(title, fontsize=12, color=colour)
+    axis.set_xticks([])
+    axis.set_yticks([])
+    for spine in axis.spines.values():
         spine.set_edgecolor(colour)
         spine.set_linewidth(2)
 
 
-def _matches(axis: object, result: QueryResult, galleries: Mapping[str, Gallery]) -> None:
+def _matches(axis: Axes, result: QueryResult, galleries: Mapping[str, Gallery]) -> None:
     top = result.ranking[0]
     gallery = galleries[top.name]
     if not result.local_matches:
-        axis.axis("off")  # type: ignore[attr-defined]
+        axis.axis("off")
         return
     match = result.local_matches[0]
     ref = next(r for s in result.best_frame.ranking if s.name == top.name for r in s.best
@@ -150,27 +154,27 @@ def _matches(axis: object, result: QueryResult, galleries: Mapping[str, Gallery]
            f"\n{match.inliers} matched points: {verdict}", colour="#333333")
 
 
-def _bars(axis: object, ranking: tuple[GalleryScore, ...]) -> None:
+def _bars(axis: Axes, ranking: tuple[GalleryScore, ...]) -> None:
     names = [s.name for s in ranking][::-1]
     values = [s.similarity for s in ranking][::-1]
     colours = ["#1f4e9c" if v == max(values) else "#8aa4cc" for v in values]
     positions = list(range(len(names)))
-    axis.barh(positions, values, color=colours)  # type: ignore[attr-defined]
-    axis.set_yticks([])  # type: ignore[attr-defined]
+    axis.barh(positions, values, color=colours)
+    axis.set_yticks([])
     for y, (name, value) in enumerate(zip(names, values, strict=True)):
         axis.text(max(value, 0.0), y, f" {value:+.2f}  {_name(name, 28)}", va="center",
-                  fontsize=11)  # type: ignore[attr-defined]
-    axis.axvline(0, color="#666666", linewidth=0.8)  # type: ignore[attr-defined]
+                  fontsize=11)
+    axis.axvline(0, color="#666666", linewidth=0.8)
     low = min(0.0, min(values)) - 0.05
-    axis.set_xlim(low, max(max(values), 0.0) + 0.45)  # type: ignore[attr-defined]
+    axis.set_xlim(low, max(max(values), 0.0) + 0.45)
     axis.set_title("All galleries, most similar first\n(similarity over the whole query; "
-                   "not a probability)", fontsize=12)  # type: ignore[attr-defined]
-    axis.tick_params(labelsize=11)  # type: ignore[attr-defined]
+                   "not a probability)", fontsize=12)
+    axis.tick_params(labelsize=11)
 
 
-def _checklist_text(axis: object, checklist: Checklist | None,
+def _checklist_text(axis: Axes, checklist: Checklist | None,
                     marks: Mapping[str, FeatureMark], verdicts: tuple[VariantVerdict, ...]) -> None:
-    axis.axis("off")  # type: ignore[attr-defined]
+    axis.axis("off")
     if checklist is None or not marks:
         text = "Feature checklist: not filled in.\n" + textwrap.fill(
             "Mark features with --mark FEATURE=seen|absent|not_visible to list the variants, and "
@@ -188,5 +192,5 @@ def _checklist_text(axis: object, checklist: Checklist | None,
         if len(consistent) > 5:
             lines.append(f"  … and {len(consistent) - 5} more (see JSON)")
         text = "\n".join(textwrap.fill(line, 48, subsequent_indent="    ") for line in lines)
-    axis.text(0, 1, text, va="top", fontsize=10.5, family="DejaVu Sans",  # type: ignore[attr-defined]
+    axis.text(0, 1, text, va="top", fontsize=10.5, family="DejaVu Sans",
               bbox={"boxstyle": "round", "facecolor": "#f3f3f3", "edgecolor": "#999999"})
