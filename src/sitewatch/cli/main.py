@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "report": "report",
     "verify": "verify",
     "demo": "demo",
+    "train": "train",
 }
 
 EXIT_USAGE = 2
