@@ -49,7 +49,10 @@ def _scene(path: Path, centres: list[tuple[int, int]]) -> Path:
     import rasterio
     from rasterio.transform import from_origin
 
-    image = np.full((3, 300, 300), 30, dtype=np.uint8)
+    # The same textured ground on every date, so that the dates can be registered.
+    ground = cv2.GaussianBlur(np.random.default_rng(7).integers(0, 90, (300, 300), dtype=np.uint8),
+                              (5, 5), 0)
+    image = np.repeat(ground[None], 3, axis=0)
     for cx, cy in centres:
         image[:, cy - 6:cy + 6, cx - 12:cx + 12] = 220
     with rasterio.open(path, "w", driver="GTiff", width=300, height=300, count=3, dtype="uint8",

@@ -33,7 +33,6 @@ COMMANDS: dict[str, str] = {
     "demo": "demo",
     "models": "models",
     "eval": "eval",
-    "bench": "bench",
     "train": "train",
 }
 
