@@ -50,8 +50,10 @@ def annotated_panel(
     for det in detections:
         corners = np.array(det.box.corners_px(), dtype=np.float64) * scale
         colour = LABEL_COLOURS.get(det.label.value, (255, 255, 255))
-        cv2.polylines(canvas, [corners.round().astype(np.int32)], True, colour, thickness,
-                      cv2.LINE_AA)
+        ring = [corners.round().astype(np.int32)]
+        # A dark halo under the coloured line keeps boxes visible on bright and dark ground.
+        cv2.polylines(canvas, ring, True, (0, 0, 0), thickness + 2, cv2.LINE_AA)
+        cv2.polylines(canvas, ring, True, colour, thickness, cv2.LINE_AA)
     lines = _wrap(subtitle, width_px=canvas.shape[1] - 16, scale=0.45)
     header = np.full((34 + _LINE_PX * len(lines), canvas.shape[1], 3), 20, dtype=np.uint8)
     cv2.putText(header, title, (8, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.62, (255, 255, 255), 1,
