@@ -116,9 +116,9 @@ def test_rate_replaces_and_reports_previous(case: Path, capsys: pytest.CaptureFi
     assert _run(str(case), "rate", "E1", "H1", "I", "--note", "changed my mind") == 0
     assert "E1 against H1: I (was NA)" in capsys.readouterr().out
     ratings = load_assessment(case / "assessment.toml").ratings
-    assert [
-        (r.rating, r.note) for r in ratings if (r.evidence_id, r.hypothesis_id) == ("E1", "H1")
-    ] == [(Rating.INCONSISTENT, "changed my mind")]
+    assert [(r.rating, r.note) for r in ratings if (r.evidence_id, r.hypothesis_id) == ("E1", "H1")] == [
+        (Rating.INCONSISTENT, "changed my mind")
+    ]
 
 
 @pytest.mark.parametrize(
@@ -245,10 +245,19 @@ def test_help_lists_every_action(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for action in ("add-hypothesis", "add-evidence", "rate", "judge", "show", "import"):
         assert action in out
-    with pytest.raises(SystemExit) as info:
-        _run("case", "judge", "--help")
-    assert info.value.code == 0
-    assert "--estimate" in capsys.readouterr().out
+    expected = {
+        "add-hypothesis": "ID",
+        "add-evidence": "--kind",
+        "rate": "RATING",
+        "judge": "--estimate",
+        "show": "--json",
+        "import": "--sample",
+    }
+    for action, option in expected.items():
+        with pytest.raises(SystemExit) as info:
+            _run("case", action, "--help")
+        assert info.value.code == 0
+        assert option in capsys.readouterr().out
 
 
 def test_registered_in_main(case: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -65,11 +65,9 @@ def coherence_findings(assessment: Assessment) -> tuple[Finding, ...]:
 
 
 def _incomplete(matrix: AchMatrix) -> list[Finding]:
+    cells = matrix.cells()
     unrated = [
-        f"{e.id}×{h.id}"
-        for e in matrix.evidence
-        for h in matrix.hypotheses
-        if matrix.rating(e.id, h.id) is None
+        f"{e.id}×{h.id}" for e in matrix.evidence for h in matrix.hypotheses if (e.id, h.id) not in cells
     ]
     if not matrix.evidence:
         return [Finding(kind=FindingKind.INCOMPLETE, message="no evidence has been added yet")]
@@ -80,8 +78,7 @@ def _incomplete(matrix: AchMatrix) -> list[Finding]:
     return [
         Finding(
             kind=FindingKind.INCOMPLETE,
-            message=f"{len(unrated)} of {total} cells are unrated ({shown}); scores count only "
-            "rated cells",
+            message=f"{len(unrated)} of {total} cells are unrated ({shown}); scores count only rated cells",
             ids=tuple(unrated),
         )
     ]

@@ -49,9 +49,7 @@ class EvidenceKind(StrEnum):
             return cls(text.strip().lower())
         except ValueError:
             valid = ", ".join(k.value for k in cls)
-            raise AssessError(
-                f"unknown evidence kind {text!r}; valid kinds: {valid}", kind=text
-            ) from None
+            raise AssessError(f"unknown evidence kind {text!r}; valid kinds: {valid}", kind=text) from None
 
 
 class Rating(StrEnum):
@@ -93,9 +91,7 @@ class Rating(StrEnum):
             return cls(code)
         except ValueError:
             valid = ", ".join(f"{r.value} ({r.meaning})" for r in cls)
-            raise AssessError(
-                f"unknown rating {text!r}; valid ratings: {valid}", rating=text
-            ) from None
+            raise AssessError(f"unknown rating {text!r}; valid ratings: {valid}", rating=text) from None
 
 
 _SCORES: dict[Rating, int] = {
@@ -248,18 +244,18 @@ class AchMatrix:
 
     def rating(self, evidence_id: str, hypothesis_id: str) -> Rating | None:
         """The rating of one cell, or None when it is not rated yet."""
-        for entry in self.ratings:
-            if entry.evidence_id == evidence_id and entry.hypothesis_id == hypothesis_id:
-                return entry.rating
-        return None
+        return self.cells().get((evidence_id, hypothesis_id))
+
+    def cells(self) -> dict[tuple[str, str], Rating]:
+        """Every rated cell: (evidence id, hypothesis id) -> rating."""
+        return {(e.evidence_id, e.hypothesis_id): e.rating for e in self.ratings}
 
     def diagnosticity(self) -> tuple[Diagnosticity, ...]:
         """Diagnosticity of every evidence item, in evidence order."""
+        cells = self.cells()
         result = []
         for item in self.evidence:
-            scores = [
-                r.score for h in self.hypotheses if (r := self.rating(item.id, h.id)) is not None
-            ]
+            scores = [r.score for h in self.hypotheses if (r := cells.get((item.id, h.id))) is not None]
             spread = max(scores) - min(scores) if scores else 0
             result.append(
                 Diagnosticity(
