@@ -132,3 +132,22 @@ def test_exports(case: CaseStore, tmp_path: Path, fmt: str) -> None:
         import pyogrio
 
         assert len(pyogrio.read_info(out)["fields"]) >= 8
+
+
+def test_replay_reproduces_and_catches_a_changed_result(case: CaseStore) -> None:
+    import sqlite3
+
+    from sitewatch.manifest import replay_case
+
+    detector = BlobDetector()
+    detect_case(case, detector)
+    html = report_case(case).read_text()
+    manifest = case.derived_dir / "manifest.json"
+    from sitewatch.catalog import sha256_file
+
+    assert sha256_file(manifest) in html
+    assert replay_case(case, detectors={detector.sha256: detector}).ok
+    with sqlite3.connect(case.root / "catalog.sqlite") as db:
+        db.execute("UPDATE detections SET cx_px = cx_px + 40 WHERE rowid = 1")
+    report = replay_case(case, detectors={detector.sha256: detector})
+    assert not report.ok and any("differ" in d for d in report.differences)

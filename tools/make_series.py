@@ -476,8 +476,16 @@ DEMO_SIGHTINGS = (  # (id, time UTC, distance km, azimuth deg, place, seen, coun
 
 
 def write_demo_extras(out: Path, truth: dict) -> None:
-    """Sightings CSV, stand-in boundary, zones GeoJSON and alerts TOML for the demo."""
+    """Case manifest, sightings CSV, stand-in boundary, zones GeoJSON and alerts TOML."""
     from pyproj import Geod, Transformer
+
+    manifest = {"scenes": [
+        {"file": d["file"], "site": truth["site"], "date": d["date"], "gsd_m": d["gsd_m"],
+         "source": "semi-synthetic from MVRSD demo tiles (github baidongls/MVRSD), Google Earth "
+                   "imagery; ILLUSTRATIVE georeference, not the real location",
+         "licence": "research use only (MVRSD / Google Earth terms); see README.md"}
+        for d in truth["dates"]]}
+    (out / "case.json").write_text(json.dumps(manifest, indent=1) + "\n")
 
     ref = truth["dates"][0]
     t = ref["stated_transform"]
@@ -507,8 +515,8 @@ def write_demo_extras(out: Path, truth: dict) -> None:
     }
     (out / "boundary.geojson").write_text(json.dumps(boundary, indent=1) + "\n")
     zones = {  # drawn on the reference date, in its (stated) georeference
-        "north apron": [(150, 20), (420, 20), (420, 140), (150, 140)],
-        "south apron": [(30, 140), (330, 140), (330, 470), (30, 470)],
+        "north apron": [(100, 20), (420, 20), (420, 230), (100, 230)],
+        "south apron": [(30, 230), (330, 230), (330, 470), (30, 470)],
     }
     feats = [{"type": "Feature", "properties": {"name": name},
               "geometry": {"type": "Polygon",

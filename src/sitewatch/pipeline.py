@@ -149,10 +149,13 @@ def track_case(store: CaseStore) -> tuple[SiteTrack, ...]:
 
 def report_case(store: CaseStore, *, out: Path | None = None) -> Path:
     """Write the HTML report of the whole case and log it; returns its path."""
+    from sitewatch.manifest import write_manifest
     from sitewatch.report import SiteEvidence, render_report, write_report
 
+    tracks = track_case(store)
+    _, manifest_sha256 = write_manifest(store, tracks)
     evidence = []
-    for site, track in zip(sites(store), track_case(store), strict=True):
+    for site, track in zip(sites(store), tracks, strict=True):
         scenes = tuple(
             (scene, tuple(from_record(r) for r in store.detections(scene.sha256)))
             for scene in store.scenes(site=site)
@@ -162,10 +165,12 @@ def report_case(store: CaseStore, *, out: Path | None = None) -> Path:
     html = render_report(
         store.root.name, evidence, [r for r in store.runs() if r.kind == "detect"],
         software=software_versions(), audit_head=head["hash"] if head else None,
+        manifest_sha256=manifest_sha256,
     )
     path = out or store.derived_dir / "report.html"
     digest = write_report(html, path)
-    store.append_audit("report", {"path": str(path), "sha256": digest})
+    store.append_audit("report", {"path": str(path), "sha256": digest,
+                                  "manifest_sha256": manifest_sha256})
     return path
 
 

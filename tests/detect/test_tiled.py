@@ -69,6 +69,15 @@ def test_resampled_tiles_map_back_to_full_resolution(tmp_path: Path) -> None:
     assert np.median(lengths) == pytest.approx(16, abs=1.5)
 
 
+def test_model_gsd_override(tmp_path: Path) -> None:
+    path, planted = _seam_scene(tmp_path)
+    result = detect_raster(
+        path, BlobDetector(gsd_m=0.15, tile_px=256), options=DetectOptions(model_gsd_m=0.3)
+    )
+    assert result.model_gsd_m == 0.3 and result.tile_px == 256
+    assert len(result.detections) == len(planted)
+
+
 def test_without_prefetch_thread_same_result(tmp_path: Path) -> None:
     path, _ = _seam_scene(tmp_path)
     detector = BlobDetector(gsd_m=0.3, tile_px=256)
@@ -121,7 +130,9 @@ def test_image_smaller_than_a_tile(tmp_path: Path) -> None:
     assert result.detections[0].box.cx_px == pytest.approx(50.0, abs=0.6)
 
 
-@pytest.mark.parametrize("bad", [{"batch_size": 0}, {"merge_iou": 0.0}, {"overlap_m": -1.0}])
+@pytest.mark.parametrize(
+    "bad", [{"batch_size": 0}, {"merge_iou": 0.0}, {"overlap_m": -1.0}, {"model_gsd_m": 0.0}]
+)
 def test_bad_options(bad: dict) -> None:  # type: ignore[type-arg]
     with pytest.raises(ConfigError, match=next(iter(bad))):
         DetectOptions(**bad)

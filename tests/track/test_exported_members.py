@@ -8,16 +8,21 @@ def test_public_face_is_pinned() -> None:
         [
             "LOADED_TRANSPORTER",
             "Alert",
+            "AlertRule",
             "Count",
             "Event",
             "EventKind",
             "Observation",
+            "Refusal",
             "Registrar",
             "SiteTrack",
             "TrackOptions",
             "Zone",
             "ZoneFrame",
+            "load_alerts",
+            "load_zones",
             "register_by_metadata",
+            "register_by_pixels",
             "track_site",
         ]
     )

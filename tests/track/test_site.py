@@ -12,9 +12,19 @@ from sitewatch.track import (
     TrackOptions,
     Zone,
     ZoneFrame,
-    track_site,
+    register_by_metadata,
 )
+from sitewatch.track import track_site as _track_site
 from tests.track.planted import AFV, TRUCK, det, obs
+
+
+def track_site(observations, *, options=None, **kw):  # type: ignore[no-untyped-def]
+    """Planted detections: no pixels to read, so register by metadata, measure no cloud."""
+    options = options or TrackOptions()
+    from dataclasses import replace
+
+    return _track_site(observations, options=replace(options, measure_visibility=False),
+                       registrar=register_by_metadata, **kw)
 
 
 def kinds(track, kind):  # type: ignore[no-untyped-def]

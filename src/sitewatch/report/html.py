@@ -32,6 +32,7 @@ def render_report(
     *,
     software: dict[str, str],
     audit_head: str | None,
+    manifest_sha256: str,
 ) -> str:
     """The report as one HTML document with images embedded as data URIs."""
     from jinja2 import Environment, PackageLoader, select_autoescape
@@ -46,6 +47,7 @@ def render_report(
         "runs": list(runs),
         "software": software,
         "audit_head": audit_head,
+        "manifest_sha256": manifest_sha256,
     }
     return env.get_template("report.html.j2").render(**context)
 

@@ -8,7 +8,8 @@ between consecutive dates, every position in the reference (earliest) date's pix
 
 from __future__ import annotations
 
-from sitewatch.track.site import Registrar, register_by_metadata, track_site
+from sitewatch.track.registering import Registrar, register_by_metadata, register_by_pixels
+from sitewatch.track.site import track_site
 from sitewatch.track.types import (
     LOADED_TRANSPORTER,
     Alert,
@@ -16,23 +17,30 @@ from sitewatch.track.types import (
     Event,
     EventKind,
     Observation,
+    Refusal,
     SiteTrack,
     TrackOptions,
 )
+from sitewatch.track.zonefiles import AlertRule, load_alerts, load_zones
 from sitewatch.track.zones import Zone, ZoneFrame
 
 __all__ = [
     "LOADED_TRANSPORTER",
     "Alert",
+    "AlertRule",
     "Count",
     "Event",
     "EventKind",
     "Observation",
+    "Refusal",
     "Registrar",
     "SiteTrack",
     "TrackOptions",
     "Zone",
     "ZoneFrame",
+    "load_alerts",
+    "load_zones",
     "register_by_metadata",
+    "register_by_pixels",
     "track_site",
 ]

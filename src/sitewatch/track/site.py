@@ -5,35 +5,32 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from shapely.geometry import Point, Polygon
 
 from sitewatch.errors import TrackError
-from sitewatch.geo.frames import same_crs
-from sitewatch.imagery.registration import (
-    Registration,
-    identity_registration,
-    register_by_georeference,
-)
+from sitewatch.imagery.registration import Registration
 from sitewatch.track.frame import footprint, lonlat_of, place_detections, zone_of, zone_polygon
 from sitewatch.track.intervals import count_interval
 from sitewatch.track.loading import loaded_pairs
 from sitewatch.track.matching import MatchCosts, Placed, match
+from sitewatch.track.registering import Registrar, register_all, register_by_pixels
 from sitewatch.track.types import (
     LOADED_TRANSPORTER,
+    Alert,
     Count,
     Event,
     EventKind,
     Observation,
+    Refusal,
     SiteTrack,
     TrackOptions,
 )
+from sitewatch.track.visibility import Visibility, measure_visibility
+from sitewatch.track.zonefiles import AlertRule
 from sitewatch.track.zones import Zone
-
-#: Registers one observation onto the reference observation.
-Registrar = Callable[[Observation, Observation], Registration]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -43,34 +40,7 @@ class _DateState:
     placed: tuple[Placed, ...]
     footprint: Polygon
     loaded: tuple[int, ...]  # indices into placed of loaded cargo
-
-
-def register_by_metadata(obs: Observation, reference: Observation) -> Registration:
-    """Register through georeferences when both dates have one in the same CRS.
-
-    Otherwise assume the two images share a pixel grid (identity, residual unknown); use a
-    pixel-based registrar (:func:`sitewatch.track.register_by_pixels`) for real imagery.
-    """
-    if obs.date == reference.date:
-        return identity_registration(obs.date)
-    if (
-        obs.transform is not None
-        and reference.transform is not None
-        and obs.crs_wkt is not None
-        and reference.crs_wkt is not None
-        and same_crs(obs.crs_wkt, reference.crs_wkt)
-    ):
-        return register_by_georeference(
-            obs.date, reference.date, obs.transform, reference.transform
-        )
-    reg = identity_registration(obs.date)
-    return Registration(
-        date=obs.date,
-        reference_date=reference.date,
-        matrix=reg.matrix,
-        residual_m=None,
-        method=reg.method,
-    )
+    vis: Visibility | None
 
 
 def _check(observations: Sequence[Observation]) -> tuple[Observation, ...]:
@@ -93,89 +63,100 @@ def _check(observations: Sequence[Observation]) -> tuple[Observation, ...]:
     return ordered
 
 
-def _state(obs: Observation, reg: Registration, ref_gsd_m: float, opt: TrackOptions) -> _DateState:
+def _state(obs: Observation, reg: Registration, ref_gsd_m: float, opt: TrackOptions,
+           vis: Visibility | None) -> _DateState:
     placed = place_detections(obs, reg, ref_gsd_m, min_score=opt.min_score)
     kept = [obs.detections[p.index] for p in placed]
     pairs = loaded_pairs(
         kept, min_overlap=opt.loaded_overlap, max_angle_rad=opt.loaded_max_angle_rad
     )
-    return _DateState(
-        obs=obs,
-        reg=reg,
-        placed=placed,
-        footprint=footprint(obs, reg),
-        loaded=tuple(i for i, _ in pairs),
-    )
+    return _DateState(obs=obs, reg=reg, placed=placed, footprint=footprint(obs, reg),
+                      loaded=tuple(i for i, _ in pairs), vis=vis)
 
 
-def _observability(
-    state: _DateState, area: Polygon, opt: TrackOptions
-) -> tuple[bool, str, float, float]:
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    ok: bool
+    reason: str
+    coverage: float
+    cloud: float | None
+    px_per_vehicle: float
+
+
+def _observability(state: _DateState, area: Polygon, opt: TrackOptions) -> _Seen:
     coverage = state.footprint.intersection(area).area / area.area if area.area > 0 else 0.0
-    px_per_vehicle = opt.smallest_vehicle_m / state.obs.gsd_m
+    ppv = opt.smallest_vehicle_m / state.obs.gsd_m
+    cloud = state.vis.cloud_fraction(area) if state.vis is not None else None
+    haze = state.vis.haze_fraction if state.vis is not None else 0.0
     if coverage < opt.min_coverage:
-        return False, f"not covered: image covers {coverage:.0%} of it", coverage, px_per_vehicle
-    if px_per_vehicle < opt.min_px_per_vehicle:
-        reason = (
-            f"too coarse: {state.obs.gsd_m:.2f} m pixels make a {opt.smallest_vehicle_m} m "
-            f"vehicle {px_per_vehicle:.1f} px long (< {opt.min_px_per_vehicle})"
-        )
-        return False, reason, coverage, px_per_vehicle
-    return True, "observable", coverage, px_per_vehicle
+        return _Seen(False, f"not covered: image covers {coverage:.0%} of it", coverage, cloud,
+                     ppv)
+    if ppv < opt.min_px_per_vehicle:
+        reason = (f"too coarse: {state.obs.gsd_m:.2f} m pixels make a {opt.smallest_vehicle_m} "
+                  f"m vehicle {ppv:.1f} px long (< {opt.min_px_per_vehicle})")
+        return _Seen(False, reason, coverage, cloud, ppv)
+    if cloud is not None and cloud > opt.max_cloud_fraction:
+        return _Seen(False, f"clouded: {cloud:.0%} under cloud", coverage, cloud, ppv)
+    if haze > opt.max_haze_fraction:
+        return _Seen(False, f"hazy: {haze:.0%} of contrast lost", coverage, cloud, ppv)
+    note = f"observable ({coverage:.0%} covered" + (
+        f", {cloud:.0%} cloud)" if cloud is not None else ", cloud not measured)")
+    return _Seen(True, note, coverage, cloud, ppv)
 
 
-def _counts(
-    state: _DateState, areas: Sequence[tuple[str | None, Polygon]], labels: Sequence[str],
-    opt: TrackOptions,
-) -> list[Count]:
+def _counts(state: _DateState, areas: Sequence[tuple[str | None, Polygon]],
+            labels: Sequence[str], opt: TrackOptions) -> list[Count]:
     out = []
     for zone_name, area in areas:
-        ok, reason, coverage, ppv = _observability(state, area, opt)
-        inside = [p for p in state.placed if area.covers(Point(p.x_px, p.y_px))]
-        loaded_inside = [p for k, p in enumerate(state.placed) if k in state.loaded and p in inside]
+        seen = _observability(state, area, opt)
+        inside = {k for k, p in enumerate(state.placed) if area.covers(Point(p.x_px, p.y_px))}
         for label in labels:
-            n = len(loaded_inside) if label == LOADED_TRANSPORTER else sum(
-                1 for p in inside if p.label == label
-            )
-            lo, hi = (
-                count_interval(
-                    n,
-                    precision=opt.detector_precision,
-                    recall=opt.detector_recall,
-                    level=opt.interval_level,
-                )
-                if ok
-                else (None, None)
-            )
-            out.append(
-                Count(
-                    site=state.obs.site, date=state.obs.date, label=label, zone=zone_name,
-                    n=n if ok else None, observable=ok, reason=reason, interval_lo=lo,
-                    interval_hi=hi, coverage=coverage, px_per_vehicle=ppv,
-                )
-            )
+            n = (sum(1 for k in state.loaded if k in inside) if label == LOADED_TRANSPORTER
+                 else sum(1 for k in inside if state.placed[k].label == label))
+            lo, hi = (count_interval(n, precision=opt.detector_precision,
+                                     recall=opt.detector_recall, level=opt.interval_level)
+                      if seen.ok else (None, None))
+            out.append(Count(
+                site=state.obs.site, date=state.obs.date, label=label, zone=zone_name,
+                n=n if seen.ok else None, observable=seen.ok, reason=seen.reason,
+                interval_lo=lo, interval_hi=hi, coverage=seen.coverage,
+                cloud_fraction=seen.cloud, px_per_vehicle=seen.px_per_vehicle,
+            ))
     return out
 
 
-def _events_between(
-    a: _DateState, b: _DateState, reference: Observation, zones: Sequence[tuple[str, Polygon]],
-    opt: TrackOptions,
-) -> list[Event]:
-    residuals = [r for r in (a.reg.residual_m, b.reg.residual_m) if r is not None]
-    stay_m = max(opt.stay_tolerance_m, 3.0 * math.hypot(*residuals) if residuals else 0.0)
-    costs = MatchCosts(
-        max_move_m=max(opt.max_move_m, 2.0 * stay_m), label_cost=opt.label_cost,
-        size_cost=opt.size_cost, heading_cost=opt.heading_cost,
-    )
+def _refused_counts(obs: Observation, refusal: Refusal, areas: Sequence[tuple[str | None, Polygon]],
+                    labels: Sequence[str]) -> list[Count]:
+    reason = f"not registered: {refusal.message}"
+    return [Count(site=obs.site, date=obs.date, label=label, zone=name, n=None,
+                  observable=False, reason=reason) for name, _ in areas for label in labels]
+
+
+def _visible(state: _DateState, p: Placed) -> bool:
+    pt = Point(p.x_px, p.y_px)
+    if not state.footprint.covers(pt):
+        return False
+    return state.vis is None or not state.vis.clouded_near(pt, 8.0)
+
+
+def _stay_tolerance_m(a: _DateState, b: _DateState, opt: TrackOptions) -> float:
+    residuals = [opt.unmeasured_residual_m if r.residual_m is None else r.residual_m
+                 for r in (a.reg, b.reg)]
+    return max(opt.stay_tolerance_m, 3.0 * math.hypot(*residuals))
+
+
+def _events_between(a: _DateState, b: _DateState, reference: Observation,
+                    zones: Sequence[tuple[str, Polygon]], opt: TrackOptions) -> list[Event]:
+    stay_m = _stay_tolerance_m(a, b, opt)
+    costs = MatchCosts(max_move_m=max(opt.max_move_m, 2.0 * stay_m), label_cost=opt.label_cost,
+                       size_cost=opt.size_cost, heading_cost=opt.heading_cost)
     m = match(a.placed, b.placed, costs)
     site, d0, d1 = reference.site, a.obs.date, b.obs.date
 
     def event(kind: EventKind, p: Placed, conf: float, **extra: float) -> Event:
-        return Event(
-            site=site, date_from=d0, date_to=d1, kind=kind, label=p.label,
-            zone=zone_of(p.x_px, p.y_px, zones), x_px=p.x_px, y_px=p.y_px,
-            lonlat=lonlat_of(reference, p.x_px, p.y_px), confidence=conf, **extra,
-        )
+        return Event(site=site, date_from=d0, date_to=d1, kind=kind, label=p.label,
+                     zone=zone_of(p.x_px, p.y_px, zones), x_px=p.x_px, y_px=p.y_px,
+                     lonlat=lonlat_of(reference, p.x_px, p.y_px), confidence=conf, **extra)
 
     out = []
     for i, j in m.pairs:
@@ -184,30 +165,37 @@ def _events_between(
         kind = EventKind.STAYED if dist <= stay_m else EventKind.MOVED
         out.append(event(kind, q, min(p.score, q.score), from_x_px=p.x_px, from_y_px=p.y_px,
                          distance_m=dist))
-    for i in m.unmatched_before:
-        p = a.placed[i]
-        if b.footprint.covers(Point(p.x_px, p.y_px)):  # else: not seen on d1, say nothing
-            out.append(event(EventKind.DEPARTED, p, p.score))
-    for j in m.unmatched_after:
-        q = b.placed[j]
-        if a.footprint.covers(Point(q.x_px, q.y_px)):
-            out.append(event(EventKind.ARRIVED, q, q.score))
+    # a vehicle missing where the other date could not see is not an event: say nothing
+    out += [event(EventKind.DEPARTED, a.placed[i], a.placed[i].score)
+            for i in m.unmatched_before if _visible(b, a.placed[i])]
+    out += [event(EventKind.ARRIVED, b.placed[j], b.placed[j].score)
+            for j in m.unmatched_after if _visible(a, b.placed[j])]
     return out
 
 
 def _loaded_events(state: _DateState, reference: Observation,
                    zones: Sequence[tuple[str, Polygon]]) -> list[Event]:
+    return [
+        Event(site=reference.site, date_from=state.obs.date, date_to=state.obs.date,
+              kind=EventKind.LOADED, label=LOADED_TRANSPORTER,
+              zone=zone_of(p.x_px, p.y_px, zones), x_px=p.x_px, y_px=p.y_px,
+              lonlat=lonlat_of(reference, p.x_px, p.y_px), confidence=p.score)
+        for p in (state.placed[k] for k in state.loaded)
+    ]
+
+
+def _alerts(counts: Sequence[Count], rules: Sequence[AlertRule]) -> list[Alert]:
     out = []
-    for k in state.loaded:
-        p = state.placed[k]
-        out.append(
-            Event(
-                site=reference.site, date_from=state.obs.date, date_to=state.obs.date,
-                kind=EventKind.LOADED, label=LOADED_TRANSPORTER,
-                zone=zone_of(p.x_px, p.y_px, zones), x_px=p.x_px, y_px=p.y_px,
-                lonlat=lonlat_of(reference, p.x_px, p.y_px), confidence=p.score,
-            )
-        )
+    for rule in rules:
+        for c in counts:
+            if c.zone != rule.zone or c.label != rule.label or c.n is None:
+                continue
+            crossed = rule.crossed(c.n)
+            if crossed:
+                where = "the whole site" if c.zone is None else f"zone {c.zone!r}"
+                out.append(Alert(site=c.site, date=c.date, zone=c.zone or "*", label=c.label,
+                                 threshold=crossed, n=c.n,
+                                 message=f"{c.date}: {c.n} {c.label} in {where}, {crossed}"))
     return out
 
 
@@ -216,47 +204,58 @@ def track_site(
     *,
     zones: Sequence[Zone] = (),
     options: TrackOptions | None = None,
-    registrar: Registrar = register_by_metadata,
+    registrar: Registrar = register_by_pixels,
     registrations: Mapping[dt.date, Registration] | None = None,
+    alerts: Sequence[AlertRule] = (),
 ) -> SiteTrack:
     """Count vehicles per date and zone, and derive what changed between consecutive dates.
 
-    The earliest date is the reference: every position is given in its pixel grid.
+    The earliest date is the reference: every position is given in its pixel grid. A date
+    that cannot be registered is refused: it is listed in ``SiteTrack.refused``, its counts
+    are "not observable", and its neighbours are compared with each other instead.
 
     Args:
         observations: one per date, all of one site, in any order.
         zones: analyst-drawn zones; counts are made for each and for the whole site.
         options: matching, observability and interval knobs (default ``TrackOptions()``).
-        registrar: registers one date onto the reference (default: through georeferences).
+        registrar: registers one date onto the reference (default: on the pixels, seeded by
+            the georeferences; :func:`register_by_metadata` reads no pixels).
         registrations: registrations already made, by date; they replace ``registrar``.
+        alerts: zone thresholds to report when crossed.
 
     Raises:
-        TrackError: no observations, several sites, two images on one date, or a zone drawn
-            in longitude/latitude on a site without georeference.
-        RegistrationError: a date could not be registered (from ``registrar``).
+        TrackError: no observations, several sites, two images on one date, a zone drawn in
+            longitude/latitude on a site without georeference, or the reference date itself
+            unusable.
+        RasterReadError: an image could not be read (with pixel registration or visibility).
     """
-    options = options or TrackOptions()
+    opt = options or TrackOptions()
     ordered = _check(observations)
     reference = ordered[0]
-    regs = [
-        (registrations or {}).get(o.date) or registrar(o, reference) for o in ordered
-    ]
-    states = [_state(o, r, reference.gsd_m, options) for o, r in zip(ordered, regs, strict=True)]
+    kept, refused = register_all(ordered, registrar, dict(registrations or {}))
+    if not kept or kept[0][0] is not reference:
+        raise TrackError(f"reference date {reference.date} of site {reference.site!r} could "
+                         "not be registered onto itself", site=reference.site)
+    vis: Sequence[Visibility | None] = (
+        measure_visibility([o for o, _ in kept], [r for _, r in kept], reference)
+        if opt.measure_visibility else [None] * len(kept))
+    states = [_state(o, r, reference.gsd_m, opt, v)
+              for (o, r), v in zip(kept, vis, strict=True)]
     zone_polys = [(z.name, zone_polygon(z, reference)) for z in zones]
     areas: list[tuple[str | None, Polygon]] = [(None, states[0].footprint), *zone_polys]
     labels = [*sorted({p.label for s in states for p in s.placed}), LOADED_TRANSPORTER]
-    counts = [c for s in states for c in _counts(s, areas, labels, options)]
+    counts = [c for s in states for c in _counts(s, areas, labels, opt)]
+    for r in refused:
+        counts += _refused_counts(next(o for o in ordered if o.date == r.date), r, areas, labels)
+    counts.sort(key=lambda c: (c.date, c.zone or "", c.label))
     events: list[Event] = []
     for a, b in itertools.pairwise(states):
-        events.extend(_events_between(a, b, reference, zone_polys, options))
+        events.extend(_events_between(a, b, reference, zone_polys, opt))
     for s in states:
         events.extend(_loaded_events(s, reference, zone_polys))
     events.sort(key=lambda e: (e.date_from, e.date_to, e.kind.value, e.label, e.y_px, e.x_px))
     return SiteTrack(
-        site=reference.site,
-        reference_date=reference.date,
-        dates=tuple(o.date for o in ordered),
-        counts=tuple(counts),
-        events=tuple(events),
-        registrations=tuple(regs),
+        site=reference.site, reference_date=reference.date, dates=tuple(o.date for o in ordered),
+        counts=tuple(counts), events=tuple(events), registrations=tuple(r for _, r in kept),
+        alerts=tuple(_alerts(counts, alerts)), refused=tuple(refused),
     )

@@ -102,6 +102,11 @@ class TrackOptions:
         min_px_per_vehicle: the smallest vehicle must be at least this many pixels long.
         smallest_vehicle_m: length of the smallest vehicle to be counted (a HMMWV, ~4.6 m).
         min_score: detections scoring lower are ignored.
+        measure_visibility: estimate cloud and haze from the pixels (needs the image files).
+        max_haze_fraction: contrast loss above which a date is not observable.
+        unmeasured_residual_m: registration residual assumed when nothing measured it (a
+            georeference-only registration: archive georeferences are often off by several
+            metres).
         loaded_overlap: fraction of an armoured box that must lie on a truck box for it to
             read as loaded.
         loaded_max_angle_rad: largest axial angle between an armoured box and the truck box.
@@ -115,11 +120,14 @@ class TrackOptions:
     detector_precision: float = 0.9
     detector_recall: float = 0.8
     interval_level: float = 0.9
-    min_coverage: float = 0.95
+    min_coverage: float = 0.9
     max_cloud_fraction: float = 0.3
     min_px_per_vehicle: float = 10.0
     smallest_vehicle_m: float = 4.6
     min_score: float = 0.0
+    measure_visibility: bool = True
+    max_haze_fraction: float = 0.6
+    unmeasured_residual_m: float = 5.0
     loaded_overlap: float = 0.6
     loaded_max_angle_rad: float = math.radians(20.0)
 
@@ -215,6 +223,14 @@ class Alert:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Refusal:
+    """A date left out of the comparison because it could not be registered."""
+
+    date: dt.date
+    message: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SiteTrack:
     """Everything tracking found at one site."""
 
@@ -225,6 +241,7 @@ class SiteTrack:
     events: tuple[Event, ...]
     registrations: tuple[Registration, ...]
     alerts: tuple[Alert, ...] = field(default=())
+    refused: tuple[Refusal, ...] = field(default=())
 
     def count(self, date: dt.date, label: str, zone: str | None = None) -> Count:
         """The count of ``label`` in ``zone`` (``None``: the whole site) on ``date``.
