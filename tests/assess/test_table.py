@@ -62,7 +62,7 @@ def test_to_dict_is_json_ready() -> None:
 
 def test_findings_travel_with_the_table() -> None:
     table = ach_table(_assessment())
-    assert [f.kind.value for f in table.findings] == ["incomplete"]
+    assert [f.kind.value for f in table.findings] == ["incomplete", "sensitive"]
     assert "Checks:\n  incomplete: 2 of 6 cells are unrated" in format_ach_text(table)
 
 

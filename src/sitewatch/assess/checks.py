@@ -7,6 +7,7 @@ so a reader sees both the judgment and the gaps.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from dataclasses import dataclass
 from enum import StrEnum
@@ -25,6 +26,7 @@ class FindingKind(StrEnum):
     EXCEEDS_CERTAINTY = "exceeds-certainty"
     AGAINST_MATRIX = "against-matrix"
     WEAK_BASIS = "weak-basis"
+    SENSITIVE = "sensitive"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -45,7 +47,9 @@ def coherence_findings(assessment: Assessment) -> tuple[Finding, ...]:
       ICD 203 ranges start above 100% in total, e.g. two hypotheses both "likely" (>= 55%);
     * ``against-matrix``: the hypothesis judged most likely is not the least inconsistent one
       in the ACH matrix (Heuer: explain the difference or revisit the ratings);
-    * ``weak-basis``: a judgment that names no evidence, or only non-diagnostic evidence.
+    * ``weak-basis``: a judgment that names no evidence, or only non-diagnostic evidence;
+    * ``sensitive``: the least inconsistent hypothesis changes if any single evidence item is
+      removed (Heuer's step 6: how sensitive is the conclusion to a few critical items?).
     """
     if len(assessment.hypotheses) < 2:
         return (
@@ -61,6 +65,7 @@ def coherence_findings(assessment: Assessment) -> tuple[Finding, ...]:
         *_exceeds_certainty(assessment.judgments),
         *_against_matrix(assessment.judgments, matrix),
         *_weak_basis(assessment.judgments, matrix),
+        *_sensitive(matrix),
     )
 
 
@@ -169,3 +174,27 @@ def _weak_basis(judgments: tuple[Judgment, ...], matrix: AchMatrix) -> list[Find
             continue
         findings.append(Finding(kind=FindingKind.WEAK_BASIS, message=message, ids=(judgment.id,)))
     return findings
+
+
+def _sensitive(matrix: AchMatrix) -> list[Finding]:
+    best = matrix.least_inconsistent()
+    pivotal = []
+    for item in matrix.evidence:
+        without = dataclasses.replace(
+            matrix,
+            evidence=tuple(e for e in matrix.evidence if e.id != item.id),
+            ratings=tuple(r for r in matrix.ratings if r.evidence_id != item.id),
+        )
+        if set(without.least_inconsistent()) != set(best):
+            pivotal.append(item.id)
+    if not pivotal:
+        return []
+    return [
+        Finding(
+            kind=FindingKind.SENSITIVE,
+            message=f"the least inconsistent hypothesis ({', '.join(best)}) changes if "
+            + (f"{pivotal[0]} is" if len(pivotal) == 1 else f"any one of {', '.join(pivotal)} is")
+            + " wrong or left out: check it first (Heuer: sensitivity to critical items)",
+            ids=tuple(pivotal),
+        )
+    ]
