@@ -116,3 +116,51 @@ def test_exceeds_certainty_exactly_when_lower_bounds_pass_100(terms: list[Likeli
         a = a.with_judgment(_judge(f"J{i}", hyp, term, "E1"))
     over = sum(t.range_pct[0] for t in terms) > 100
     assert (FindingKind.EXCEEDS_CERTAINTY in _kinds(a)) == over
+
+
+@st.composite
+def assessments(draw: st.DrawFn) -> Assessment:
+    n_hyp = draw(st.integers(min_value=2, max_value=4))
+    n_ev = draw(st.integers(min_value=1, max_value=6))
+    codes = tuple(
+        (f"E{e}", f"H{h}", draw(st.sampled_from(("CC", "C", "NA", "I", "II"))))
+        for e in range(n_ev)
+        for h in range(n_hyp)
+        if draw(st.booleans()) or draw(st.booleans())
+    )
+    a = Assessment()
+    for h in range(n_hyp):
+        a = a.with_hypothesis(Hypothesis(id=f"H{h}", text="h"))
+    weight = st.floats(min_value=0.1, max_value=1.0)
+    for e in range(n_ev):
+        a = a.with_evidence(
+            Evidence(
+                id=f"E{e}",
+                kind=EvidenceKind.OTHER,
+                description="d",
+                source="s",
+                credibility=draw(weight),
+            )
+        )
+    for e, h, code in codes:
+        a = a.with_rating(EvidenceRating(evidence_id=e, hypothesis_id=h, rating=Rating(code)))
+    return a
+
+
+@given(assessments())
+def test_sensitivity_agrees_with_recomputing_without_each_item(a: Assessment) -> None:
+    best = set(a.matrix().least_inconsistent())
+    expected = tuple(
+        e.id
+        for e in a.evidence
+        if set(
+            dataclasses.replace(
+                a.matrix(),
+                evidence=tuple(x for x in a.evidence if x.id != e.id),
+                ratings=tuple(r for r in a.ratings if r.evidence_id != e.id),
+            ).least_inconsistent()
+        )
+        != best
+    )
+    found = [f.ids for f in coherence_findings(a) if f.kind is FindingKind.SENSITIVE]
+    assert found == ([expected] if expected else [])

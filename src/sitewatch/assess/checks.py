@@ -7,13 +7,12 @@ so a reader sees both the judgment and the gaps.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 from dataclasses import dataclass
 from enum import StrEnum
 
 from sitewatch.assess.assessment import Assessment
-from sitewatch.assess.hypotheses import AchMatrix
+from sitewatch.assess.hypotheses import AchMatrix, lowest
 from sitewatch.assess.judgments import Judgment
 from sitewatch.assess.language import Likelihood
 
@@ -177,22 +176,24 @@ def _weak_basis(judgments: tuple[Judgment, ...], matrix: AchMatrix) -> list[Find
 
 
 def _sensitive(matrix: AchMatrix) -> list[Finding]:
-    best = matrix.least_inconsistent()
-    pivotal = []
-    for item in matrix.evidence:
-        without = dataclasses.replace(
-            matrix,
-            evidence=tuple(e for e in matrix.evidence if e.id != item.id),
-            ratings=tuple(r for r in matrix.ratings if r.evidence_id != item.id),
-        )
-        if set(without.least_inconsistent()) != set(best):
-            pivotal.append(item.id)
+    # Leaving one item out subtracts its contribution from each hypothesis's score.
+    scores = {s.hypothesis_id: s.weighted for s in matrix.inconsistency()}
+    best = set(lowest(scores))
+    weights = {e.id: e.weight for e in matrix.evidence}
+    contribution: dict[str, dict[str, float]] = {e.id: {} for e in matrix.evidence}
+    for r in matrix.ratings:
+        contribution[r.evidence_id][r.hypothesis_id] = r.rating.inconsistency * weights[r.evidence_id]
+    pivotal = [
+        item.id
+        for item in matrix.evidence
+        if set(lowest({h: v - contribution[item.id].get(h, 0.0) for h, v in scores.items()})) != best
+    ]
     if not pivotal:
         return []
     return [
         Finding(
             kind=FindingKind.SENSITIVE,
-            message=f"the least inconsistent hypothesis ({', '.join(best)}) changes if "
+            message=f"the least inconsistent hypothesis ({', '.join(sorted(best))}) changes if "
             + (f"{pivotal[0]} is" if len(pivotal) == 1 else f"any one of {', '.join(pivotal)} is")
             + " wrong or left out: check it first (Heuer: sensitivity to critical items)",
             ids=tuple(pivotal),

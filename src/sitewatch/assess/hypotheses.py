@@ -291,9 +291,17 @@ class AchMatrix:
 
     def least_inconsistent(self) -> tuple[str, ...]:
         """Ids of the hypotheses with the lowest weighted inconsistency (several on a tie)."""
-        scores = self.inconsistency()
-        best = min(s.weighted for s in scores)
-        return tuple(s.hypothesis_id for s in scores if math.isclose(s.weighted, best))
+        return lowest({s.hypothesis_id: s.weighted for s in self.inconsistency()})
+
+
+def lowest(scores: dict[str, float]) -> tuple[str, ...]:
+    """Keys whose score ties the lowest (to 1e-9, so float sums in any order agree).
+
+    >>> lowest({"H1": 1.0, "H2": 0.1 + 0.2 - 0.3, "H3": 0.0})
+    ('H2', 'H3')
+    """
+    best = min(scores.values())
+    return tuple(k for k, v in scores.items() if math.isclose(v, best, abs_tol=1e-9))
 
 
 def check_consistency(
