@@ -57,9 +57,5 @@ def test_no_upward_or_sibling_imports() -> None:
     for path in Path(assess.__file__).parent.glob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if (
-                isinstance(node, ast.ImportFrom)
-                and node.module
-                and node.module.startswith("sitewatch")
-            ):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("sitewatch"):
                 assert node.module.startswith(allowed), f"{path.name} imports {node.module}"

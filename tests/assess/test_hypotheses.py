@@ -50,10 +50,7 @@ def _matrix(rows: dict[str, tuple[str, ...]], **weights: dict[str, float]) -> Ac
     hyps = _hyps(n)
     evidence = tuple(_ev(e, **weights.get(e, {})) for e in rows)
     ratings = tuple(
-        _rate(e, h.id, code)
-        for e, codes in rows.items()
-        for h, code in zip(hyps, codes, strict=True)
-        if code
+        _rate(e, h.id, code) for e, codes in rows.items() for h, code in zip(hyps, codes, strict=True) if code
     )
     return AchMatrix(hypotheses=hyps, evidence=evidence, ratings=ratings)
 
@@ -192,9 +189,7 @@ def matrices(draw: st.DrawFn) -> AchMatrix:
     n_ev = draw(st.integers(min_value=1, max_value=8))
     hyps = _hyps(n_hyp)
     weight = st.floats(min_value=0.05, max_value=1.0)
-    evidence = tuple(
-        _ev(f"E{i}", credibility=draw(weight), relevance=draw(weight)) for i in range(n_ev)
-    )
+    evidence = tuple(_ev(f"E{i}", credibility=draw(weight), relevance=draw(weight)) for i in range(n_ev))
     ratings = tuple(
         EvidenceRating(evidence_id=e.id, hypothesis_id=h.id, rating=draw(codes))
         for e in evidence
@@ -210,9 +205,7 @@ def test_same_rating_for_every_hypothesis_is_not_diagnostic(n_hyp: int, code: Ra
     matrix = AchMatrix(
         hypotheses=hyps,
         evidence=(_ev("E1"),),
-        ratings=tuple(
-            EvidenceRating(evidence_id="E1", hypothesis_id=h.id, rating=code) for h in hyps
-        ),
+        ratings=tuple(EvidenceRating(evidence_id="E1", hypothesis_id=h.id, rating=code) for h in hyps),
     )
     (diag,) = matrix.diagnosticity()
     assert diag.spread == 0 and diag.weighted == 0 and not diag.diagnostic
@@ -221,9 +214,7 @@ def test_same_rating_for_every_hypothesis_is_not_diagnostic(n_hyp: int, code: Ra
 @given(matrices())
 def test_spread_is_range_of_scores_and_ranking_is_sorted(matrix: AchMatrix) -> None:
     for diag in matrix.diagnosticity():
-        scores = [
-            r.score for h in matrix.hypotheses if (r := matrix.rating(diag.evidence_id, h.id))
-        ]
+        scores = [r.score for h in matrix.hypotheses if (r := matrix.rating(diag.evidence_id, h.id))]
         assert diag.spread == (max(scores) - min(scores) if scores else 0)
         assert 0 <= diag.spread <= 4
     ranked = matrix.ranked_evidence()

@@ -45,9 +45,7 @@ def test_judgment_validation_and_sentence() -> None:
         Judgment(id="J1", statement="x", likelihood="likely", confidence=Confidence.LOW)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(
-    "statement", ["The tanks probably came from Rostov", "It is likely that H2 holds"]
-)
+@pytest.mark.parametrize("statement", ["The tanks probably came from Rostov", "It is likely that H2 holds"])
 def test_statement_may_not_hedge(statement: str) -> None:
     with pytest.raises(AssessError, match="hedges"):
         parse_judgment("likely, low confidence", id="J1", statement=statement)
@@ -61,9 +59,9 @@ def test_judgment_from_one_sentence() -> None:
         parse_judgment("likely, low confidence", id="J1")
 
 
-statements = st.text(
-    alphabet=st.characters(exclude_categories=["Cs", "Cc"]), min_size=1, max_size=60
-).filter(lambda s: s == s.strip() and s and judgments._HEDGES.search(s) is None)
+statements = st.text(alphabet=st.characters(exclude_categories=["Cs", "Cc"]), min_size=1, max_size=60).filter(
+    lambda s: s == s.strip() and s and judgments._HEDGES.search(s) is None
+)
 
 
 @given(

@@ -126,9 +126,7 @@ def test_mixing_likelihood_and_confidence_in_one_term_is_rejected(phrase: str) -
         parse_estimate(phrase)
 
 
-@pytest.mark.parametrize(
-    "phrase", ["likely", "moderate confidence", "likely, unlikely, low confidence", ""]
-)
+@pytest.mark.parametrize("phrase", ["likely", "moderate confidence", "likely, unlikely, low confidence", ""])
 def test_phrase_needs_exactly_one_of_each(phrase: str) -> None:
     with pytest.raises(AssessError, match="exactly one likelihood term and one confidence"):
         parse_estimate(phrase)
@@ -230,8 +228,6 @@ def test_stated_percentages_that_agree_are_accepted(phrase: str) -> None:
         ("likely, 60%, 70%, low confidence", "states 2 percentages"),
     ],
 )
-def test_stated_percentages_that_contradict_the_term_are_rejected(
-    phrase: str, message: str
-) -> None:
+def test_stated_percentages_that_contradict_the_term_are_rejected(phrase: str, message: str) -> None:
     with pytest.raises(AssessError, match=message):
         parse_estimate(phrase)

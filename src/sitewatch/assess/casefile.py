@@ -107,9 +107,7 @@ def load_sample(name: str) -> Assessment:
         AssessError: unknown name; the message lists the samples.
     """
     if name not in SAMPLES:
-        raise AssessError(
-            f"no sample assessment {name!r}; samples: {', '.join(SAMPLES)}", name=name
-        )
+        raise AssessError(f"no sample assessment {name!r}; samples: {', '.join(SAMPLES)}", name=name)
     resource = resources.files("sitewatch.assess").joinpath("samples", SAMPLES[name])
     return loads_assessment(resource.read_text(encoding="utf-8"), source=f"sample {name!r}")
 
@@ -235,9 +233,7 @@ def _entries(
         try:
             result.append(build(fields))
         except AssessError as exc:
-            raise AssessError(
-                f"{source}: {where}: {exc.message}", path=source, **exc.context
-            ) from None
+            raise AssessError(f"{source}: {where}: {exc.message}", path=source, **exc.context) from None
     return tuple(result)
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from sitewatch.assess.assessment import Assessment
-from sitewatch.assess.hypotheses import AchMatrix
+from sitewatch.assess.hypotheses import AchMatrix, lowest
 from sitewatch.assess.judgments import Judgment
 from sitewatch.assess.language import Likelihood
 
@@ -25,6 +25,7 @@ class FindingKind(StrEnum):
     EXCEEDS_CERTAINTY = "exceeds-certainty"
     AGAINST_MATRIX = "against-matrix"
     WEAK_BASIS = "weak-basis"
+    SENSITIVE = "sensitive"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -45,7 +46,9 @@ def coherence_findings(assessment: Assessment) -> tuple[Finding, ...]:
       ICD 203 ranges start above 100% in total, e.g. two hypotheses both "likely" (>= 55%);
     * ``against-matrix``: the hypothesis judged most likely is not the least inconsistent one
       in the ACH matrix (Heuer: explain the difference or revisit the ratings);
-    * ``weak-basis``: a judgment that names no evidence, or only non-diagnostic evidence.
+    * ``weak-basis``: a judgment that names no evidence, or only non-diagnostic evidence;
+    * ``sensitive``: the least inconsistent hypothesis changes if any single evidence item is
+      removed (Heuer's step 6: how sensitive is the conclusion to a few critical items?).
     """
     if len(assessment.hypotheses) < 2:
         return (
@@ -61,15 +64,14 @@ def coherence_findings(assessment: Assessment) -> tuple[Finding, ...]:
         *_exceeds_certainty(assessment.judgments),
         *_against_matrix(assessment.judgments, matrix),
         *_weak_basis(assessment.judgments, matrix),
+        *_sensitive(matrix),
     )
 
 
 def _incomplete(matrix: AchMatrix) -> list[Finding]:
+    cells = matrix.cells()
     unrated = [
-        f"{e.id}×{h.id}"
-        for e in matrix.evidence
-        for h in matrix.hypotheses
-        if matrix.rating(e.id, h.id) is None
+        f"{e.id}×{h.id}" for e in matrix.evidence for h in matrix.hypotheses if (e.id, h.id) not in cells
     ]
     if not matrix.evidence:
         return [Finding(kind=FindingKind.INCOMPLETE, message="no evidence has been added yet")]
@@ -80,8 +82,7 @@ def _incomplete(matrix: AchMatrix) -> list[Finding]:
     return [
         Finding(
             kind=FindingKind.INCOMPLETE,
-            message=f"{len(unrated)} of {total} cells are unrated ({shown}); scores count only "
-            "rated cells",
+            message=f"{len(unrated)} of {total} cells are unrated ({shown}); scores count only rated cells",
             ids=tuple(unrated),
         )
     ]
@@ -172,3 +173,29 @@ def _weak_basis(judgments: tuple[Judgment, ...], matrix: AchMatrix) -> list[Find
             continue
         findings.append(Finding(kind=FindingKind.WEAK_BASIS, message=message, ids=(judgment.id,)))
     return findings
+
+
+def _sensitive(matrix: AchMatrix) -> list[Finding]:
+    # Leaving one item out subtracts its contribution from each hypothesis's score.
+    scores = {s.hypothesis_id: s.weighted for s in matrix.inconsistency()}
+    best = set(lowest(scores))
+    weights = {e.id: e.weight for e in matrix.evidence}
+    contribution: dict[str, dict[str, float]] = {e.id: {} for e in matrix.evidence}
+    for r in matrix.ratings:
+        contribution[r.evidence_id][r.hypothesis_id] = r.rating.inconsistency * weights[r.evidence_id]
+    pivotal = [
+        item.id
+        for item in matrix.evidence
+        if set(lowest({h: v - contribution[item.id].get(h, 0.0) for h, v in scores.items()})) != best
+    ]
+    if not pivotal:
+        return []
+    return [
+        Finding(
+            kind=FindingKind.SENSITIVE,
+            message=f"the least inconsistent hypothesis ({', '.join(sorted(best))}) changes if "
+            + (f"{pivotal[0]} is" if len(pivotal) == 1 else f"any one of {', '.join(pivotal)} is")
+            + " wrong or left out: check it first (Heuer: sensitivity to critical items)",
+            ids=tuple(pivotal),
+        )
+    ]

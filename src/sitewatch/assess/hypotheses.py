@@ -49,9 +49,7 @@ class EvidenceKind(StrEnum):
             return cls(text.strip().lower())
         except ValueError:
             valid = ", ".join(k.value for k in cls)
-            raise AssessError(
-                f"unknown evidence kind {text!r}; valid kinds: {valid}", kind=text
-            ) from None
+            raise AssessError(f"unknown evidence kind {text!r}; valid kinds: {valid}", kind=text) from None
 
 
 class Rating(StrEnum):
@@ -93,9 +91,7 @@ class Rating(StrEnum):
             return cls(code)
         except ValueError:
             valid = ", ".join(f"{r.value} ({r.meaning})" for r in cls)
-            raise AssessError(
-                f"unknown rating {text!r}; valid ratings: {valid}", rating=text
-            ) from None
+            raise AssessError(f"unknown rating {text!r}; valid ratings: {valid}", rating=text) from None
 
 
 _SCORES: dict[Rating, int] = {
@@ -248,18 +244,18 @@ class AchMatrix:
 
     def rating(self, evidence_id: str, hypothesis_id: str) -> Rating | None:
         """The rating of one cell, or None when it is not rated yet."""
-        for entry in self.ratings:
-            if entry.evidence_id == evidence_id and entry.hypothesis_id == hypothesis_id:
-                return entry.rating
-        return None
+        return self.cells().get((evidence_id, hypothesis_id))
+
+    def cells(self) -> dict[tuple[str, str], Rating]:
+        """Every rated cell: (evidence id, hypothesis id) -> rating."""
+        return {(e.evidence_id, e.hypothesis_id): e.rating for e in self.ratings}
 
     def diagnosticity(self) -> tuple[Diagnosticity, ...]:
         """Diagnosticity of every evidence item, in evidence order."""
+        cells = self.cells()
         result = []
         for item in self.evidence:
-            scores = [
-                r.score for h in self.hypotheses if (r := self.rating(item.id, h.id)) is not None
-            ]
+            scores = [r.score for h in self.hypotheses if (r := cells.get((item.id, h.id))) is not None]
             spread = max(scores) - min(scores) if scores else 0
             result.append(
                 Diagnosticity(
@@ -295,9 +291,17 @@ class AchMatrix:
 
     def least_inconsistent(self) -> tuple[str, ...]:
         """Ids of the hypotheses with the lowest weighted inconsistency (several on a tie)."""
-        scores = self.inconsistency()
-        best = min(s.weighted for s in scores)
-        return tuple(s.hypothesis_id for s in scores if math.isclose(s.weighted, best))
+        return lowest({s.hypothesis_id: s.weighted for s in self.inconsistency()})
+
+
+def lowest(scores: dict[str, float]) -> tuple[str, ...]:
+    """Keys whose score ties the lowest (to 1e-9, so float sums in any order agree).
+
+    >>> lowest({"H1": 1.0, "H2": 0.1 + 0.2 - 0.3, "H3": 0.0})
+    ('H2', 'H3')
+    """
+    best = min(scores.values())
+    return tuple(k for k, v in scores.items() if math.isclose(v, best, abs_tol=1e-9))
 
 
 def check_consistency(

@@ -53,17 +53,13 @@ def check_ref(value: str) -> None:
     scheme, sep, rest = value.partition(":")
     if not sep or not rest or any(ch.isspace() for ch in value):
         raise AssessError(
-            f"reference {value!r} is not 'scheme:value' without spaces; schemes: "
-            + ", ".join(REF_SCHEMES),
+            f"reference {value!r} is not 'scheme:value' without spaces; schemes: " + ", ".join(REF_SCHEMES),
             ref=value,
         )
     if scheme not in REF_SCHEMES:
         raise AssessError(
-            f"reference {value!r} has unknown scheme {scheme!r}; valid schemes: "
-            + ", ".join(REF_SCHEMES),
+            f"reference {value!r} has unknown scheme {scheme!r}; valid schemes: " + ", ".join(REF_SCHEMES),
             ref=value,
         )
     if scheme == "sha256" and not _SHA256.fullmatch(rest):
-        raise AssessError(
-            f"reference {value!r} needs 64 lowercase hex digits after 'sha256:'", ref=value
-        )
+        raise AssessError(f"reference {value!r} needs 64 lowercase hex digits after 'sha256:'", ref=value)

@@ -120,9 +120,7 @@ _LIKELIHOOD_WORDS = re.compile(
 )
 _CONFIDENCE_WORDS = re.compile(r"\b(confiden(ce|t|tly))\b")
 _CONFIDENCE_PHRASE = re.compile(r"(?P<level>.+) confidence")
-_PERCENT = re.compile(
-    r"\(?\s*(?<![\d.])(\d{1,3}(?:\.\d+)?)\s*%?\s*(?:-\s*(\d{1,3}(?:\.\d+)?)\s*)?%\s*\)?"
-)
+_PERCENT = re.compile(r"\(?\s*(?<![\d.])(\d{1,3}(?:\.\d+)?)\s*%?\s*(?:-\s*(\d{1,3}(?:\.\d+)?)\s*)?%\s*\)?")
 _SEPARATORS = re.compile(r"\s*(?:[,;:()]|\bwith\b|\band\b|\bat\b)\s*")
 
 

@@ -130,12 +130,13 @@ def ach_table(assessment: Assessment) -> AchTable:
         for score in matrix.inconsistency()
     )
     notes = {(r.evidence_id, r.hypothesis_id): r.note for r in matrix.ratings}
+    cells_by_key = matrix.cells()
     rows = []
     for diag in matrix.ranked_evidence():
         item = assessment.evidence_item(diag.evidence_id)
         cells = []
         for column in columns:
-            rating = matrix.rating(item.id, column.hypothesis_id)
+            rating = cells_by_key.get((item.id, column.hypothesis_id))
             cells.append(
                 AchCell(
                     hypothesis_id=column.hypothesis_id,
@@ -212,9 +213,7 @@ def format_ach_text(table: AchTable, *, width: int = 40) -> str:
         lines.append(f"{column.hypothesis_id}: {column.text}")
     lines.append("")
     for line in [header, ["-" * w for w in widths], *body]:
-        lines.append(
-            "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
-        )
+        lines.append("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
     lines += ["", "Inconsistency (weighted; lower is more likely, per Heuer):"]
     for column in table.columns:
         mark = "  <- least inconsistent" if column.least_inconsistent else ""
