@@ -24,6 +24,7 @@ from sitewatch.detect import Detection, DetectOptions, Detector, VehicleClass, d
 from sitewatch.errors import ConfigError
 from sitewatch.geo import LonLat, OrientedBoxPx
 from sitewatch.track import Observation, SiteTrack, track_site
+from sitewatch.track.links import Link
 
 log = logging.getLogger(__name__)
 
@@ -142,9 +143,39 @@ def sites(store: CaseStore) -> tuple[str, ...]:
     return tuple(sorted({scene.site for scene in store.scenes()}))
 
 
+#: Analyst files a case can hold, with the loader that checks each before it is attached.
+ATTACHMENT_KINDS = ("zones", "alerts", "sightings", "boundary")
+
+
+def attach_file(store: CaseStore, kind: str, path: Path) -> Path:
+    """Check an analyst file by loading it, then store it in the case.
+
+    Raises:
+        ConfigError: unknown kind; the loaders raise their own errors for bad files.
+    """
+    from sitewatch.geo.boundary import load_boundary
+    from sitewatch.track import load_alerts, load_zones
+    from sitewatch.track.links import load_sightings
+
+    loaders: dict[str, Callable[[Path], object]] = {
+        "zones": load_zones, "alerts": load_alerts, "sightings": load_sightings,
+        "boundary": load_boundary,
+    }
+    if kind not in loaders:
+        raise ConfigError(f"unknown attachment {kind!r}; valid: {', '.join(ATTACHMENT_KINDS)}")
+    loaders[kind](path)
+    return store.attach(kind, path)
+
+
 def track_case(store: CaseStore) -> tuple[SiteTrack, ...]:
-    """Counts and events for every site of the case."""
-    return tuple(track_site(observations(store, site)) for site in sites(store))
+    """Counts and events for every site of the case, with its attached zones and alerts."""
+    from sitewatch.track import load_alerts, load_zones
+
+    zones_file, alerts_file = store.attached("zones"), store.attached("alerts")
+    zones = load_zones(zones_file) if zones_file else ()
+    alerts = load_alerts(alerts_file) if alerts_file else ()
+    return tuple(track_site(observations(store, site), zones=zones, alerts=alerts)
+                 for site in sites(store))
 
 
 def report_case(store: CaseStore, *, out: Path | None = None) -> Path:
@@ -164,6 +195,7 @@ def report_case(store: CaseStore, *, out: Path | None = None) -> Path:
     head = store.audit_head()
     html = render_report(
         store.root.name, evidence, [r for r in store.runs() if r.kind == "detect"],
+        links=link_case(store, tracks),
         software=software_versions(), audit_head=head["hash"] if head else None,
         manifest_sha256=manifest_sha256,
     )
@@ -193,3 +225,16 @@ def export_case(store: CaseStore, export_format: str, out: Path) -> int:
     store.append_audit("export", {"format": chosen.value, "path": str(out),
                                   "features": written, "sha256": sha256_file(out)})
     return written
+
+
+def link_case(store: CaseStore, tracks: tuple[SiteTrack, ...] | None = None) -> tuple[Link, ...]:
+    """Links between the case's departures and its attached sightings (empty without them)."""
+    from sitewatch.geo.boundary import load_boundary
+    from sitewatch.track.links import departures, link_sightings, load_sightings
+
+    sightings_file, boundary_file = store.attached("sightings"), store.attached("boundary")
+    if sightings_file is None:
+        return ()
+    groups = [d for track in (tracks or track_case(store)) for d in departures(track)]
+    boundary = load_boundary(boundary_file) if boundary_file else None
+    return tuple(link_sightings(load_sightings(sightings_file), groups, boundary=boundary))

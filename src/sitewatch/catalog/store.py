@@ -6,6 +6,7 @@ Layout::
       catalog.sqlite   scenes, runs and detections (SQLite, embedded)
       objects/         originals, content-addressed by SHA-256, read-only
       audit.jsonl      append-only, hash-chained log of every change
+      config/          analyst files attached to the case: zones, alerts, sightings, boundary
       derived/         reports and exports, reproducible from the rest
 """
 
@@ -102,6 +103,29 @@ class CaseStore:
         path = self.root / "derived"
         path.mkdir(exist_ok=True)
         return path
+
+    def attach(self, kind: str, source: Path) -> Path:
+        """Copy an analyst file (zones, alerts, sightings, boundary) into the case and log it.
+
+        A later file of the same kind replaces the earlier one; the log keeps both hashes.
+        """
+        import hashlib
+        import shutil
+
+        folder = self.root / "config"
+        folder.mkdir(exist_ok=True)
+        for old in folder.glob(f"{kind}.*"):
+            old.unlink()
+        target = folder / f"{kind}{source.suffix.lower()}"
+        shutil.copyfile(source, target)
+        digest = hashlib.sha256(target.read_bytes()).hexdigest()
+        self.append_audit("attach", {"kind": kind, "name": source.name, "sha256": digest})
+        return target
+
+    def attached(self, kind: str) -> Path | None:
+        """The analyst file of this kind attached to the case, if any."""
+        found = sorted((self.root / "config").glob(f"{kind}.*"))
+        return found[0] if found else None
 
     def object_path(self, sha256: str, suffix: str) -> Path:
         """Where an original with this hash is stored."""

@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "case": "case",
     "ingest": "ingest",
     "detect": "detect",
+    "attach": "attach",
     "track": "track",
     "events": "events",
     "link": "link",

@@ -28,7 +28,7 @@ def run_demo(out_dir: Path, *, progress: Callable[[str], object] = lambda _: Non
         The path of the HTML report.
     """
     from sitewatch.detect import load_detector
-    from sitewatch.pipeline import detect_case, report_case
+    from sitewatch.pipeline import attach_file, detect_case, report_case
 
     data = sample_data_dir()
     manifest = json.loads((data / "case.json").read_text(encoding="utf-8"))
@@ -42,6 +42,9 @@ def run_demo(out_dir: Path, *, progress: Callable[[str], object] = lambda _: Non
         )
         for added in result.added:
             progress(f"ingested {added.site} {added.date} {added.original_name}")
+    for kind, name in manifest.get("attachments", {}).items():
+        attach_file(store, kind, data / name)
+        progress(f"attached {kind} {name}")
     detector = load_detector()
     summary = detect_case(
         store, detector,

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import shapely
 from pyproj import CRS, Transformer
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import transform
 
 from sitewatch.errors import ConfigError
 from sitewatch.geo.coords import LonLat
@@ -42,7 +43,8 @@ class Boundary:
         to_local = Transformer.from_crs(CRS.from_epsg(4326), aeqd, always_xy=True).transform
         line = self.geometry.boundary if self.geometry.geom_type.endswith("Polygon") else (
             self.geometry)
-        return float(transform(to_local, line).distance(Point(0.0, 0.0)))
+        local = shapely.transform(line, lambda xy: np.column_stack(to_local(xy[:, 0], xy[:, 1])))
+        return float(local.distance(Point(0.0, 0.0)))
 
     def side(self, point: LonLat) -> str | None:
         """``"inside"``/``"outside"`` for an area boundary, ``None`` for a line."""

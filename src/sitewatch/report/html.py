@@ -14,6 +14,7 @@ from sitewatch.catalog import RunRecord, Scene
 from sitewatch.detect import Detection
 from sitewatch.report.figures import annotated_panel, counts_plot
 from sitewatch.track import SiteTrack
+from sitewatch.track.links import Link
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -30,6 +31,7 @@ def render_report(
     sites: Sequence[SiteEvidence],
     runs: Sequence[RunRecord],
     *,
+    links: Sequence[Link] = (),
     software: dict[str, str],
     audit_head: str | None,
     manifest_sha256: str,
@@ -45,6 +47,8 @@ def render_report(
         "sites": [_site_context(site) for site in sites],
         "scenes": [scene for site in sites for scene, _ in site.scenes],
         "runs": list(runs),
+        "links": list(links),
+        "speeds": sorted({link.speed.mode.value: link.speed for link in links}.items()),
         "software": software,
         "audit_head": audit_head,
         "manifest_sha256": manifest_sha256,
