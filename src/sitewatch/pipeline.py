@@ -178,10 +178,17 @@ def track_case(store: CaseStore) -> tuple[SiteTrack, ...]:
                  for site in sites(store))
 
 
-def report_case(store: CaseStore, *, out: Path | None = None) -> Path:
-    """Write the HTML report of the whole case and log it; returns its path."""
+def report_case(store: CaseStore, *, out: Path | None = None, pdf: bool = False) -> Path:
+    """Write the HTML report of the whole case (and a PDF beside it) and log it.
+
+    Returns:
+        The path of the HTML report.
+    """
+    from sitewatch.assess import ach_table, assessment_path, load_assessment
     from sitewatch.manifest import write_manifest
     from sitewatch.report import SiteEvidence, render_report, write_report
+    from sitewatch.report.html import write_pdf
+    from sitewatch.track import load_zones
 
     tracks = track_case(store)
     _, manifest_sha256 = write_manifest(store, tracks)
@@ -192,17 +199,24 @@ def report_case(store: CaseStore, *, out: Path | None = None) -> Path:
             for scene in store.scenes(site=site)
         )
         evidence.append(SiteEvidence(site=site, scenes=scenes, track=track))
+    zones_file = store.attached("zones")
+    assessment_file = assessment_path(store.root)
     head = store.audit_head()
     html = render_report(
         store.root.name, evidence, [r for r in store.runs() if r.kind == "detect"],
         links=link_case(store, tracks),
+        zones=load_zones(zones_file) if zones_file else (),
+        assessment=ach_table(load_assessment(assessment_file)) if assessment_file.exists() else None,
         software=software_versions(), audit_head=head["hash"] if head else None,
         manifest_sha256=manifest_sha256,
     )
     path = out or store.derived_dir / "report.html"
-    digest = write_report(html, path)
-    store.append_audit("report", {"path": str(path), "sha256": digest,
-                                  "manifest_sha256": manifest_sha256})
+    details = {"path": str(path), "sha256": write_report(html, path),
+               "manifest_sha256": manifest_sha256}
+    if pdf:
+        pdf_path = path.with_suffix(".pdf")
+        details |= {"pdf_path": str(pdf_path), "pdf_sha256": write_pdf(html, pdf_path)}
+    store.append_audit("report", details)
     return path
 
 
