@@ -48,7 +48,7 @@ def test_unrelated_images_are_refused_with_a_clear_message(tmp_path: Path) -> No
     other = tmp_path / "other.png"
     cv2.imwrite(str(other), noise)
     obs = observations()
-    with pytest.raises(RegistrationError, match="cannot register .* leave the date out"):
+    with pytest.raises(RegistrationError, match=r"cannot register .* leave the date out"):
         register_images(other, obs[0].image_path, date=obs[1].date, reference_date=obs[0].date,
                         reference_gsd_m=0.3)
 

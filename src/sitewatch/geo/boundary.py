@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import shapely
 from pyproj import CRS, Transformer
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import transform
 
 from sitewatch.errors import ConfigError
 from sitewatch.geo.coords import LonLat
@@ -42,7 +42,8 @@ class Boundary:
         to_local = Transformer.from_crs(CRS.from_epsg(4326), aeqd, always_xy=True).transform
         line = self.geometry.boundary if self.geometry.geom_type.endswith("Polygon") else (
             self.geometry)
-        return float(transform(to_local, line).distance(Point(0.0, 0.0)))
+        local = shapely.transform(line, lambda x, y: to_local(x, y), interleaved=False)
+        return float(local.distance(Point(0.0, 0.0)))
 
     def side(self, point: LonLat) -> str | None:
         """``"inside"``/``"outside"`` for an area boundary, ``None`` for a line."""
