@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 
@@ -131,3 +132,21 @@ def test_rejects_mixed_sites_and_duplicate_dates() -> None:
         track_site([obs(10, []), obs(10, [])])
     with pytest.raises(TrackError, match="no observations"):
         track_site([])
+
+
+def test_dates_in_different_crs_are_carried_through_wgs84() -> None:
+    from pyproj import Transformer
+
+    from sitewatch.track import register_by_metadata as reg_meta
+
+    t1 = (0.3, 0.0, 500000.0, 0.0, -0.3, 5300000.0)  # UTM 37N
+    # the same ground in UTM 38N (EPSG:32638)
+    lon, lat = Transformer.from_crs(32637, 4326, always_xy=True).transform(500000.0, 5300000.0)
+    e, n = Transformer.from_crs(4326, 32638, always_xy=True).transform(lon, lat)
+    a = obs(10, [det(200, 200)], transform=t1)
+    b = obs(11, [det(200, 200)], transform=(0.3, 0.0, e, 0.0, -0.3, n))
+    b = dataclasses.replace(b, crs_wkt="EPSG:32638")
+    reg = reg_meta(b, a)
+    ((x, y),) = reg.to_reference([0.0], [0.0]).tolist()
+    assert abs(x) < 0.5 and abs(y) < 0.5  # origin maps onto origin (grid convergence turns it)
+    assert reg.residual_m is None

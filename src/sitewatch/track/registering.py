@@ -7,9 +7,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from sitewatch.errors import RegistrationError
-from sitewatch.geo.frames import same_crs
+from sitewatch.geo.frames import lonlat_to_pixel, pixel_to_lonlat, same_crs
 from sitewatch.imagery.registration import (
     Registration,
+    RegistrationMethod,
     RegistrationOptions,
     identity_registration,
     register_by_georeference,
@@ -22,17 +23,33 @@ Registrar = Callable[[Observation, Observation], Registration]
 
 
 def _georeference_seed(obs: Observation, reference: Observation) -> Registration | None:
-    if (
-        obs.transform is not None
-        and reference.transform is not None
-        and obs.crs_wkt is not None
-        and reference.crs_wkt is not None
-        and same_crs(obs.crs_wkt, reference.crs_wkt)
-    ):
+    """The mapping the two georeferences imply, or ``None`` when either has none.
+
+    In one CRS it is exact affine algebra; across CRSs a projective fit to a 5×5 grid of
+    points carried through WGS84.
+    """
+    if (obs.transform is None or reference.transform is None or obs.crs_wkt is None
+            or reference.crs_wkt is None):
+        return None
+    if same_crs(obs.crs_wkt, reference.crs_wkt):
         return register_by_georeference(
             obs.date, reference.date, obs.transform, reference.transform
         )
-    return None
+    import cv2
+    import numpy as np
+
+    gx, gy = np.meshgrid(np.linspace(0, obs.width_px, 5), np.linspace(0, obs.height_px, 5))
+    src = np.column_stack([gx.ravel(), gy.ravel()])
+    lonlat = pixel_to_lonlat(obs.transform, obs.crs_wkt, src[:, 0], src[:, 1])
+    dst = lonlat_to_pixel(reference.transform, reference.crs_wkt, lonlat[:, 0], lonlat[:, 1])
+    m, _ = cv2.findHomography(src, dst, 0)
+    if m is None:
+        raise RegistrationError(f"cannot carry {obs.date} into the CRS of {reference.date}; "
+                                "check both georeferences")
+    m = m / m[2, 2]
+    return Registration(date=obs.date, reference_date=reference.date,
+                        matrix=tuple(float(v) for v in m.ravel()), residual_m=None,
+                        method=RegistrationMethod.GEOREFERENCE)
 
 
 def register_by_metadata(obs: Observation, reference: Observation) -> Registration:
@@ -47,7 +64,10 @@ def register_by_metadata(obs: Observation, reference: Observation) -> Registrati
     seed = _georeference_seed(obs, reference)
     if seed is not None:
         return seed
-    return replace(identity_registration(obs.date), reference_date=reference.date)
+    # one date georeferenced and the other not: nothing says how they align
+    one_sided = (obs.transform is None) != (reference.transform is None)
+    return replace(identity_registration(obs.date), reference_date=reference.date,
+                   residual_m=None if one_sided else 0.0)
 
 
 def register_by_pixels(obs: Observation, reference: Observation,
