@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 #: Price of leaving one detection unmatched, in the same units as the pair cost (where a move
 #: of ``max_move_m`` costs 1). A pair is matched only when it costs less than two of these.
@@ -133,6 +132,8 @@ def match(before: Sequence[Placed], after: Sequence[Placed], costs: MatchCosts) 
     ...     heading_cost=0.2)).pairs
     ((0, 0),)
     """
+    from scipy.optimize import linear_sum_assignment  # heavy import, only when matching
+
     n, m = len(before), len(after)
     if n == 0 or m == 0:
         return Matching(pairs=(), unmatched_before=tuple(range(n)), unmatched_after=tuple(range(m)))
