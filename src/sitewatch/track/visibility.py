@@ -5,8 +5,9 @@ model:
 
 * **cloud**: after each date's brightness is normalised (median and interquartile range), a
   pixel is cloud when, smoothed over a cloud-sized window, it is brighter than the per-pixel
-  median of all dates by ``cloud_lift``, and the bright patch is at least ``min_cloud_m``
-  wide (so a newly parked vehicle or a shed is not a cloud). With a single date there is
+  median of all dates by ``cloud_lift``, brighter than 90 % of that date's own pixels, and
+  the bright patch is at least ``min_cloud_m`` wide (so ground revealed where vehicles left,
+  or a new shed, is not a cloud). With a single date there is
   nothing to compare with, and only nearly white, flat pixels count (white roofs too: read
   single-date cloud fractions with care).
 * **haze**: the loss of contrast against the median of all dates (1 − IQR ratio, in [0, 1]).
@@ -125,7 +126,10 @@ def measure_visibility(
         if len(norm) > 1:  # brighter than the same ground on the other dates, over a wide area
             lift = cv2.GaussianBlur(np.nan_to_num(z - median).astype(np.float32), (0, 0),
                                     side / 6.0)
-            cloud = (lift > cloud_lift) & valid
+            # and brighter than most of this date's own ground: revealed ground where
+            # vehicles left is brighter than before, but not brighter than the open ground
+            bright = np.nan_to_num(z, nan=-np.inf) > np.nanpercentile(z, 90)
+            cloud = (lift > cloud_lift) & bright & valid
         elif float(img.max(initial=0.0)) <= 255.0:  # one 8-bit date: nearly white and flat
             cloud = (img > 235) & (_texture(img) < 2.0) & valid
         else:
