@@ -10,7 +10,8 @@ For every generated series (``tools/make_series.py random``), tracking is run tw
 Arrival and departure events are scored against the truth (same interval, same kind,
 positions within ``--tol-m`` metres in the reference grid, label-agnostic because the
 packaged model only says "vehicle"), and each date's registration is compared with the true
-mapping. Truth events at positions one of the two dates does not show are not counted.
+mapping. Truth events at positions one of the two dates does not show (outside the image,
+or under a generated cloud) are not counted; a predicted event there is a false positive.
 
 Usage::
 
@@ -54,9 +55,13 @@ def _apply(m: np.ndarray, pts: np.ndarray) -> np.ndarray:
 
 
 def _inside(truth: dict[str, Any], date_index: int, pt_ref: np.ndarray) -> bool:
+    """Whether a date shows a reference point: inside its image and not under its cloud."""
     d = truth["dates"][date_index]
     m = np.linalg.inv(np.asarray(d["image_to_reference"]).reshape(3, 3))
     x, y = _apply(m, pt_ref[None, :])[0]
+    cloud = d["look"].get("cloud")
+    if cloud is not None and np.hypot(x - cloud[0], y - cloud[1]) < cloud[2]:
+        return False  # opacity above about 0.3 there: unobservable
     return bool(0 <= x < d["width_px"] and 0 <= y < d["height_px"])
 
 
