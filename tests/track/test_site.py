@@ -24,8 +24,8 @@ def track_site(observations, *, options=None, **kw):  # type: ignore[no-untyped-
     options = options or TrackOptions()
     from dataclasses import replace
 
-    return _track_site(observations, options=replace(options, measure_visibility=False),
-                       registrar=register_by_metadata, **kw)
+    kw.setdefault("registrar", register_by_metadata)
+    return _track_site(observations, options=replace(options, measure_visibility=False), **kw)
 
 
 def kinds(track, kind):  # type: ignore[no-untyped-def]
@@ -150,3 +150,27 @@ def test_dates_in_different_crs_are_carried_through_wgs84() -> None:
     ((x, y),) = reg.to_reference([0.0], [0.0]).tolist()
     assert abs(x) < 0.5 and abs(y) < 0.5  # origin maps onto origin (grid convergence turns it)
     assert reg.residual_m is None
+
+
+def test_a_date_that_fails_directly_is_chained_through_its_neighbour() -> None:
+    from sitewatch.errors import RegistrationError
+    from sitewatch.imagery.registration import Registration, RegistrationMethod
+
+    shifts = {10: 0.0, 11: 5.0, 12: 12.0}  # date 12 only registers onto date 11
+
+    def registrar(o, ref):  # type: ignore[no-untyped-def]
+        if o.date == ref.date:
+            return register_by_metadata(o, ref)
+        if o.date.day == 12 and ref.date.day == 10:
+            raise RegistrationError("too different")
+        dx = shifts[o.date.day] - shifts[ref.date.day]
+        return Registration(date=o.date, reference_date=ref.date,
+                            matrix=(1, 0, dx, 0, 1, 0, 0, 0, 1), residual_m=0.3,
+                            method=RegistrationMethod.FEATURES)
+
+    observations = [obs(d, [det(100 - s, 100)]) for d, s in shifts.items()]
+    track = track_site(observations, registrar=registrar)
+    assert track.refused == ()
+    last = track.registrations[-1]
+    assert last.matrix[2] == 12.0 and last.residual_m == pytest.approx(0.3 * 2**0.5)
+    assert [e.kind for e in track.events] == [EventKind.STAYED, EventKind.STAYED]

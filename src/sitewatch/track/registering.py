@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+
+import numpy as np
 
 from sitewatch.errors import RegistrationError
 from sitewatch.geo.frames import lonlat_to_pixel, pixel_to_lonlat, same_crs
@@ -36,7 +39,6 @@ def _georeference_seed(obs: Observation, reference: Observation) -> Registration
             obs.date, reference.date, obs.transform, reference.transform
         )
     import cv2
-    import numpy as np
 
     gx, gy = np.meshgrid(np.linspace(0, obs.width_px, 5), np.linspace(0, obs.height_px, 5))
     src = np.column_stack([gx.ravel(), gy.ravel()])
@@ -87,11 +89,29 @@ def register_by_pixels(obs: Observation, reference: Observation,
     )
 
 
+def _chained(obs: Observation, via: tuple[Observation, Registration],
+             registrar: Registrar) -> Registration:
+    """Register onto an already registered date and compose with its registration."""
+    step = registrar(obs, via[0])
+    m = (np.asarray(via[1].matrix, float).reshape(3, 3)
+         @ np.asarray(step.matrix, float).reshape(3, 3))
+    m = m / m[2, 2]
+    residual = (None if step.residual_m is None or via[1].residual_m is None
+                else math.hypot(step.residual_m, via[1].residual_m))
+    return replace(step, reference_date=via[1].reference_date,
+                   matrix=tuple(float(v) for v in m.ravel()), residual_m=residual)
+
+
 def register_all(
     ordered: Sequence[Observation], registrar: Registrar,
     given: dict[dt.date, Registration],
 ) -> tuple[list[tuple[Observation, Registration]], list[Refusal]]:
-    """Register every date onto the first; dates that fail are refused, not guessed."""
+    """Register every date onto the first; dates that fail are refused, not guessed.
+
+    A date that fails directly is tried once more through the latest date already
+    registered (seasons change: neighbours in time look more alike), the two residuals
+    combined.
+    """
     reference = ordered[0]
     kept: list[tuple[Observation, Registration]] = []
     refused: list[Refusal] = []
@@ -99,7 +119,13 @@ def register_all(
         try:
             reg = given.get(obs.date) or registrar(obs, reference)
         except RegistrationError as exc:
-            refused.append(Refusal(date=obs.date, message=str(exc)))
-            continue
+            if len(kept) < 2:
+                refused.append(Refusal(date=obs.date, message=str(exc)))
+                continue
+            try:
+                reg = _chained(obs, kept[-1], registrar)
+            except RegistrationError:
+                refused.append(Refusal(date=obs.date, message=str(exc)))
+                continue
         kept.append((obs, reg))
     return kept, refused
