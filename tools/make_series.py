@@ -206,6 +206,9 @@ class DateLook:
     haze: float
     georef_error_m: tuple[float, float]
     cloud: tuple[float, float, float] | None = None  # (cx, cy, radius) in image px
+    blur_sigma_px: float = 0.0  # a softer or sharper sensor
+    noise_sigma: float = 0.0  # sensor noise, grey levels
+    warp_px: float = 0.0  # smooth non-rigid displacement (relief, orthorectification), px
 
 
 def world_to_image(look: DateLook, world_size: int, out_size: int) -> np.ndarray:
@@ -221,6 +224,18 @@ def render_date(world: np.ndarray, look: DateLook, out_size: int, seed: int) -> 
     m = world_to_image(look, world.shape[0], out_size)
     img = cv2.warpAffine(world, m, (out_size, out_size), flags=cv2.INTER_LINEAR,
                          borderMode=cv2.BORDER_REFLECT).astype(np.float32)
+    rng = np.random.default_rng(seed + 7)
+    if look.warp_px > 0:  # a smooth displacement field the affine truth does not know about
+        field = [cv2.GaussianBlur(rng.normal(0, 1, (out_size, out_size)).astype(np.float32),
+                                  (0, 0), 80) for _ in range(2)]
+        field = [f * (look.warp_px / max(float(np.abs(f).max()), 1e-6)) for f in field]
+        yy, xx = np.mgrid[0:out_size, 0:out_size].astype(np.float32)
+        img = cv2.remap(img, xx + field[0], yy + field[1], cv2.INTER_LINEAR,
+                        borderMode=cv2.BORDER_REFLECT)
+    if look.blur_sigma_px > 0:
+        img = cv2.GaussianBlur(img, (0, 0), look.blur_sigma_px)
+    if look.noise_sigma > 0:
+        img = img + rng.normal(0, look.noise_sigma, img.shape).astype(np.float32)
     img = img * look.gain + look.bias
     haze_color = np.array([205.0, 208.0, 214.0], np.float32)
     img = img * (1 - look.haze) + haze_color * look.haze
@@ -375,8 +390,9 @@ def write_series(series: Series, out: Path) -> dict:
             "image_to_reference": [round(float(v), 8) for v in (to_ref / to_ref[2, 2]).ravel()],
             "true_transform": true_t, "stated_transform": stated_t, "crs": crs,
             "georef_error_m": list(look.georef_error_m) if geo else None,
-            "look": {k2: getattr(look, k2) for k2 in ("dx_px", "dy_px", "rot_rad", "scale",
-                                                       "gain", "bias", "haze", "cloud")},
+            "look": {k2: getattr(look, k2) for k2 in (
+                "dx_px", "dy_px", "rot_rad", "scale", "gain", "bias", "haze", "cloud",
+                "blur_sigma_px", "noise_sigma", "warp_px")},
             "vehicles": [_box_in_image(m, v, k) for v in series.vehicles if k in v.poses],
         })
     truth = {
@@ -571,6 +587,8 @@ def _random_look(rng: np.random.Generator, first: bool, cloud_p: float, size: in
         gain=float(rng.uniform(0.85, 1.15)), bias=float(rng.uniform(-10, 10)),
         haze=float(rng.uniform(0.0, 0.25)),
         georef_error_m=(float(rng.uniform(-5, 5)), float(rng.uniform(-5, 5))), cloud=cloud,
+        blur_sigma_px=float(rng.uniform(0, 1.2)), noise_sigma=float(rng.uniform(0, 5)),
+        warp_px=float(rng.uniform(0, 1.5)),
     )
 
 

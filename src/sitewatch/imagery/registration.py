@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -145,11 +146,14 @@ def read_grey_raw(path: Path, *, max_side_px: int = 2048) -> tuple[np.ndarray, f
     """
     import cv2
     import rasterio
-    from rasterio.errors import RasterioError
+    from rasterio.errors import NotGeoreferencedWarning, RasterioError
 
     try:
-        with rasterio.open(path) as src:
-            bands = src.read(indexes=[1, 2, 3] if src.count >= 3 else [1], out_dtype="float32")
+        with warnings.catch_warnings():  # an image without georeference is fine here
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            with rasterio.open(path) as src:
+                bands = src.read(indexes=[1, 2, 3] if src.count >= 3 else [1],
+                                 out_dtype="float32")
     except (RasterioError, OSError) as exc:
         raise RasterReadError(
             f"cannot read {str(path)!r} for registration: {exc}; check the file or re-ingest it",
