@@ -1,18 +1,18 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
+from compare_fixtures import vehicle_scene, write_image, write_video
 from PIL import Image
 
 from sitewatch.compare.media import read_media, read_photo, sha256_pixels
 from sitewatch.compare.types import MediaKind
 from sitewatch.errors import CompareError
-
-from compare_fixtures import vehicle_scene, write_image, write_video
 
 
 @pytest.mark.parametrize("suffix", [".jpg", ".png", ".webp"])
@@ -86,7 +86,7 @@ def test_video_keyframes_are_capped(tmp_path: Path) -> None:
     scenes = [vehicle_scene(20 + i, kind=k) for i, k in enumerate(["tracked", "stripes", "dots"])]
     frames = read_media(write_video(tmp_path / "c.mp4", scenes), max_keyframes=2)
     assert len(frames) == 2
-    indices = [f.trace.frame_index for f in frames]
+    indices = [f.trace.frame_index or 0 for f in frames]
     assert indices == sorted(indices)
 
 
@@ -102,18 +102,18 @@ def test_truncated_jpeg_raises_or_decodes_but_never_crashes(tmp_path: Path) -> N
     good = write_image(tmp_path / "full.jpg", vehicle_scene(7, kind="tracked"))
     cut = tmp_path / "cut.jpg"
     cut.write_bytes(good.read_bytes()[:200])
-    with pytest.raises(CompareError, match="cut.jpg"):
+    with pytest.raises(CompareError, match=re.escape("cut.jpg")):
         read_media(cut)
 
 
 def test_empty_file_and_unsupported_suffix(tmp_path: Path) -> None:
     empty = tmp_path / "empty.png"
     empty.write_bytes(b"")
-    with pytest.raises(CompareError, match="empty.png"):
+    with pytest.raises(CompareError, match=re.escape("empty.png")):
         read_media(empty)
     other = tmp_path / "notes.txt"
     other.write_text("x")
-    with pytest.raises(CompareError, match="suffix '.txt'"):
+    with pytest.raises(CompareError, match=re.escape("suffix '.txt'")):
         read_media(other)
     with pytest.raises(CompareError, match="no such file"):
         read_media(tmp_path / "missing.jpg")
