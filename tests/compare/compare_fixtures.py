@@ -66,7 +66,8 @@ def write_video(path: Path, scenes: list[np.ndarray], *, frames_per_scene: int =
                 fps: float = 12.0, sharp_offset: int = 5) -> Path:
     """A video of several scenes; in each scene only frame ``sharp_offset`` is not blurred."""
     height, width = scenes[0].shape[:2]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v")  # type: ignore[attr-defined], fps, (width, height))
+    fourcc = cv2.VideoWriter_fourcc(*"mp4v")  # type: ignore[attr-defined]
+    writer = cv2.VideoWriter(str(path), fourcc, fps, (width, height))
     assert writer.isOpened()
     for scene in scenes:
         bgr = cv2.cvtColor(scene, cv2.COLOR_RGB2BGR)
