@@ -39,9 +39,9 @@ def main() -> int:
         print(f"| {kind} | {row['queries']} | {row['top1']:.2f} | {row['top3']:.2f} | "
               f"{row['pair_correct']:.2f} | {row['seconds_per_photo']:.2f} |")
     print(f"gallery build: {report['gallery_build_seconds']:.1f} s; threads {args.threads}")
-    for row in cast(list[dict[str, Any]], report["rows"]):
-        ranking = ", ".join(f"{n} {s:+.2f}" for n, s in row["ranking"][:3])
-        print(f"  {row['query'][:40]:40s} truth {row['truth']:8s} -> {ranking}")
+    for entry in cast(list[dict[str, Any]], report["rows"]):
+        ranking = ", ".join(f"{n} {s:+.2f}" for n, s in entry["ranking"][:3])
+        print(f"  {entry['query'][:40]:40s} truth {entry['truth']:8s} -> {ranking}")
     return 0
 
 
