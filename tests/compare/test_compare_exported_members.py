@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import sitewatch.compare as compare
 
 
@@ -17,6 +22,16 @@ def test_public_names_are_pinned() -> None:
 
 
 def test_inference_does_not_import_torch() -> None:
-    import sys
-
-    assert "torch" not in sys.modules or "ultralytics" in sys.modules
+    code = (
+        "import sys, numpy as np\n"
+        "from sitewatch.compare.vehicles import CropAnalyser\n"
+        "from sitewatch.compare.comparison import compare_query\n"
+        "analyser = CropAnalyser(threads=1)\n"
+        "analyser.embedder.embed([np.zeros((64, 64, 3), np.uint8)])\n"
+        "analyser.finder.find(np.zeros((64, 64, 3), np.uint8))\n"
+        "print('torch' in sys.modules, 'ultralytics' in sys.modules)\n"
+    )
+    src = Path(compare.__file__).parents[2]
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(src)}, check=True, timeout=120)
+    assert done.stdout.split() == ["False", "False"]

@@ -51,3 +51,18 @@ def test_side_by_side_figure() -> None:
     figure = draw_matches(query, reference, match, height_px=120)
     assert figure.shape[0] == 120 and figure.shape[2] == 3
     assert figure.shape[1] == 160 + 12 + 160
+
+
+def test_a_shared_logo_is_flagged_as_concentrated() -> None:
+    rng = np.random.default_rng(9)
+    first = np.asarray(cv2.GaussianBlur(rng.integers(0, 255, (300, 400, 3), dtype=np.uint8),
+                                        (0, 0), 4))
+    second = np.asarray(cv2.GaussianBlur(rng.integers(0, 255, (300, 400, 3), dtype=np.uint8),
+                                         (0, 0), 4))
+    logo = cv2.resize(_textured(4)[60:160, 60:200], (70, 50))
+    first[10:60, 10:80] = logo  # the same 'broadcaster logo' burnt into both frames
+    second[10:60, 10:80] = logo
+    match = match_local_features(first, second, reference_path="other_frame.png")
+    assert match.inliers >= 8 and match.concentrated
+    spread = match_local_features(_textured(1), _textured(1), reference_path="same.png")
+    assert spread.inliers > 30 and not spread.concentrated and spread.spread_fraction > 0.2

@@ -81,7 +81,8 @@ class QueryResult:
             "best_crop": self.best_crop.to_dict(),
             "local_feature_matches": [
                 {"reference": m.reference_path, "ratio_test_matches": m.matches,
-                 "ransac_inliers": m.inliers}
+                 "ransac_inliers": m.inliers, "spread_fraction": round(m.spread_fraction, 4),
+                 "concentrated_possible_logo": m.concentrated}
                 for m in self.local_matches
             ],
             "frames": [

@@ -146,7 +146,9 @@ def _matches(axis: Axes, result: QueryResult, galleries: Mapping[str, Gallery]) 
                if r.path == match.reference_path)
     figure = _boxed(draw_matches(result.best_crop.rgb, reference_crop(gallery, ref).rgb, match),
                     2 * ASPECT)
-    verdict = ("many shared details: look for the same markings or damage" if match.inliers >= 25
+    verdict = ("all in one small spot: check it is a marking on the vehicle, not a logo"
+               if match.concentrated else
+               "many shared details: look for the same markings or damage" if match.inliers >= 25
                else "few shared details: this neither confirms nor rules out"
                if match.inliers else "no shared details found (normal for different vehicles "
                "or views)")

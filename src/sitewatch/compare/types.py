@@ -203,10 +203,21 @@ class GalleryScore:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LocalFeatureMatch:
-    """SIFT correspondences between a query crop and one reference, kept by RANSAC."""
+    """SIFT correspondences between a query crop and one reference, kept by RANSAC.
+
+    ``spread_fraction`` is the area of the convex hull of the query-side inliers over the query
+    crop's area: how much of the vehicle the shared details cover.
+    """
 
     reference_path: str
     matches: int
     inliers: int
     query_points_px: tuple[tuple[float, float], ...]
     reference_points_px: tuple[tuple[float, float], ...]
+    spread_fraction: float = 0.0
+
+    @property
+    def concentrated(self) -> bool:
+        """Inliers bunched in one small patch (< 3 % of the query crop): either one marking on
+        the vehicle or a logo / watermark burnt into both pictures; a person must check."""
+        return self.inliers > 0 and self.spread_fraction < 0.03
