@@ -122,3 +122,19 @@ def test_empty_file_and_unsupported_suffix(tmp_path: Path) -> None:
 def test_sha256_pixels_depends_on_shape() -> None:
     flat = np.zeros((2, 6, 3), np.uint8)
     assert sha256_pixels(flat) != sha256_pixels(flat.reshape(6, 2, 3))
+
+
+def test_decompression_bomb_is_refused_before_decoding(tmp_path: Path) -> None:
+    import zlib
+
+    # a valid PNG header declaring 20000 x 20000 px (400 Mpx) with almost no data
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (len(body).to_bytes(4, "big") + kind + body
+                + zlib.crc32(kind + body).to_bytes(4, "big"))
+
+    header = (20000).to_bytes(4, "big") * 2 + bytes([8, 2, 0, 0, 0])
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+                     + chunk(b"IDAT", zlib.compress(b"\x00" * 1000)) + chunk(b"IEND", b""))
+    with pytest.raises(CompareError, match="decompression bomb"):
+        read_media(bomb)
