@@ -21,6 +21,7 @@ from sitewatch.compare.keyframes import (
     sharpness_of,
     starts_new_scene,
 )
+from sitewatch.compare.quicktime import read_quicktime_metadata
 from sitewatch.compare.types import (
     PHOTO_SUFFIXES,
     VIDEO_SUFFIXES,
@@ -70,7 +71,7 @@ def sha256_pixels(rgb: np.ndarray) -> str:
     """Hex sha256 of decoded pixels, shape included, so a frame can be re-identified.
 
     >>> sha256_pixels(np.zeros((1, 1, 3), np.uint8))[:12]
-    '3b8ad7e0f0a1'
+    'db7d0f6944d1'
     """
     digest = hashlib.sha256(f"{rgb.shape[0]}x{rgb.shape[1]}x{rgb.shape[2]}:".encode())
     digest.update(np.ascontiguousarray(rgb).tobytes())
@@ -240,6 +241,7 @@ def read_video_keyframes(path: Path, *, max_keyframes: int = 8) -> tuple[Frame, 
             path=str(path),
         )
     chosen = select_keyframes(samples, max_keyframes=max_keyframes)
+    created, place = read_quicktime_metadata(path)
     result = []
     for sample in chosen:
         rgb = cv2.cvtColor(frames[sample.frame_index], cv2.COLOR_BGR2RGB)
@@ -252,6 +254,8 @@ def read_video_keyframes(path: Path, *, max_keyframes: int = 8) -> tuple[Frame, 
             height_px=rgb.shape[0],
             frame_index=sample.frame_index,
             timestamp_s=round(sample.frame_index / fps, 3),
+            container_time_utc=created,
+            container_lonlat=place,
             sharpness=sample.sharpness,
         )
         result.append(Frame(trace=trace, rgb=rgb))
