@@ -25,6 +25,8 @@ from sitewatch.compare.types import GalleryScore
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.gridspec import SubplotSpec
 
 ASPECT = 16 / 10
 MODELS = "EfficientNet-Lite0 (Apache-2.0); YOLO26n COCO (AGPL-3.0)"
@@ -70,8 +72,10 @@ def write_panel(
 
     by_name = {g.name: g for g in galleries}
     top = result.best_frame.ranking[:3]
-    figure = plt.figure(figsize=(16, 10), dpi=100)
-    grid = figure.add_gridspec(3, 4, height_ratios=[1.0, 1.1, 0.3], hspace=0.35, wspace=0.06,
+    strip = len(result.frames) > 1
+    figure = plt.figure(figsize=(16, 12.6 if strip else 10), dpi=100)
+    ratios = [1.0, 1.1, 0.7, 0.3] if strip else [1.0, 1.1, 0.3]
+    grid = figure.add_gridspec(len(ratios), 4, height_ratios=ratios, hspace=0.35, wspace=0.06,
                                left=0.03, right=0.97, top=0.89, bottom=0.02)
     frames = len(result.frames)
     where = (f"{_name(result.path)}, best of {frames} keyframes: {result.best_frame.trace.label}"
@@ -91,7 +95,9 @@ def write_panel(
     _matches(figure.add_subplot(grid[1, 0:2]), result, by_name)
     _bars(figure.add_subplot(grid[1, 2]), result.ranking)
     _checklist_text(figure.add_subplot(grid[1, 3]), checklist, marks or {}, verdicts)
-    footer = figure.add_subplot(grid[2, :])
+    if strip:
+        _keyframe_strip(figure, grid[2, :], result)
+    footer = figure.add_subplot(grid[-1, :])
     footer.axis("off")
     footer.text(0, 1, textwrap.fill(CAVEAT, 190) + f"\nQuery file sha256 {result.sha256[:16]}…, "
                 f"frame sha256 {result.best_frame.trace.frame_sha256[:16]}…; models: {MODELS}; "
@@ -154,6 +160,23 @@ def _matches(axis: Axes, result: QueryResult, galleries: Mapping[str, Gallery]) 
                "or views)")
     _image(axis, figure, f"Same details: query (left) vs {_name(match.reference_path)} (right)"
            f"\n{match.inliers} matched points: {verdict}", colour="#333333")
+
+
+def _keyframe_strip(figure: Figure, cell: SubplotSpec, result: QueryResult) -> None:
+    """Every keyframe used, with its time, so the frames can be found in the video."""
+    count = len(result.frames)
+    inner = cell.subgridspec(1, count, wspace=0.04)
+    for index, (frame, thumb) in enumerate(zip(result.frames, result.thumbnails, strict=True)):
+        axis = figure.add_subplot(inner[0, index])
+        best = frame.trace.frame_sha256 == result.best_frame.trace.frame_sha256
+        top = frame.ranking[0]
+        _image(axis, thumb, f"{frame.trace.timestamp_s:.2f} s (frame {frame.trace.frame_index})"
+               f"\nclosest: {_name(top.name, 18)} {top.similarity:+.2f}",
+               colour="#1f4e9c" if best else "#555555")
+        axis.title.set_fontsize(9.5 if count > 5 else 11)
+    figure.text(0.03, cell.get_position(figure).y1 + 0.048,
+                f"Keyframes analysed ({count}, chosen by scene change and sharpness); "
+                "blue = the one shown above", fontsize=11, color="#333333")
 
 
 def _bars(axis: Axes, ranking: tuple[GalleryScore, ...]) -> None:
