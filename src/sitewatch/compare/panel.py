@@ -26,7 +26,7 @@ from sitewatch.compare.types import GalleryScore
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
-    from matplotlib.gridspec import SubplotSpec
+    from matplotlib.gridspec import GridSpec, SubplotSpec
 
 ASPECT = 16 / 10
 MODELS = "EfficientNet-Lite0 (Apache-2.0); YOLO26n COCO (AGPL-3.0)"
@@ -71,7 +71,6 @@ def write_panel(
     import matplotlib.pyplot as plt
 
     by_name = {g.name: g for g in galleries}
-    top = result.best_frame.ranking[:3]
     strip = len(result.frames) > 1
     figure = plt.figure(figsize=(16, 12.6 if strip else 10), dpi=100)
     ratios = [1.0, 1.1, 0.7, 0.3] if strip else [1.0, 1.1, 0.3]
@@ -82,16 +81,7 @@ def write_panel(
              if frames > 1 else _name(result.path, 60))
     figure.suptitle(f"Which reference vehicles does this one look most like?\nQuery: {where}",
                     fontsize=17, weight="bold")
-    _image(figure.add_subplot(grid[0, 0]), _boxed(_outlined(result), ASPECT),
-           f"QUERY\n{_name(result.best_frame.trace.label, 40)}\n(compared part outlined)",
-           colour="#1f4e9c")
-    for column, score in enumerate(top, start=1):
-        axis = figure.add_subplot(grid[0, column])
-        ref = reference_crop(by_name[score.name], score.best[0])
-        scope = " (this frame)" if frames > 1 else ""
-        _image(axis, _boxed(ref.rgb, ASPECT), f"#{column} gallery '{_name(score.name, 24)}'\n"
-               f"similarity {score.similarity:+.2f}{scope}\nclosest: {_name(ref.trace.label)}",
-               colour="#333333")
+    _top_row(figure, grid, result, by_name)
     _matches(figure.add_subplot(grid[1, 0:2]), result, by_name)
     _bars(figure.add_subplot(grid[1, 2]), result.ranking)
     _checklist_text(figure.add_subplot(grid[1, 3]), checklist, marks or {}, verdicts)
@@ -112,6 +102,21 @@ def write_panel(
         plt.close(figure)
         Path(temp).unlink(missing_ok=True)
     return path
+
+
+def _top_row(figure: Figure, grid: GridSpec, result: QueryResult,
+             galleries: Mapping[str, Gallery]) -> None:
+    """The query frame, then the closest reference of each of the three best galleries."""
+    _image(figure.add_subplot(grid[0, 0]), _boxed(_outlined(result), ASPECT),
+           f"QUERY\n{_name(result.best_frame.trace.label, 40)}\n(compared part outlined)",
+           colour="#1f4e9c")
+    scope = " (this frame)" if len(result.frames) > 1 else ""
+    for column, score in enumerate(result.best_frame.ranking[:3], start=1):
+        axis = figure.add_subplot(grid[0, column])
+        ref = reference_crop(galleries[score.name], score.best[0])
+        _image(axis, _boxed(ref.rgb, ASPECT), f"#{column} gallery '{_name(score.name, 24)}'\n"
+               f"similarity {score.similarity:+.2f}{scope}\nclosest: {_name(ref.trace.label)}",
+               colour="#333333")
 
 
 def _outlined(result: QueryResult) -> np.ndarray:
