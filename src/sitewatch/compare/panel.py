@@ -221,6 +221,8 @@ def _checklist_text(axis: Axes, checklist: Checklist | None,
             lines.append(f"  {verdict.variant.name}: {armies}")
         if len(consistent) > 5:
             lines.append(f"  … and {len(consistent) - 5} more (see JSON)")
+        lines.append("Sources and confidence of every entry: in the JSON. Marks apply to "
+                     "every query of this run.")
         text = "\n".join(textwrap.fill(line, 48, subsequent_indent="    ") for line in lines)
     axis.text(0, 1, text, va="top", fontsize=10.5, family="DejaVu Sans",
               bbox={"boxstyle": "round", "facecolor": "#f3f3f3", "edgecolor": "#999999"})
