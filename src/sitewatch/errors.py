@@ -16,7 +16,8 @@ has a base, and leaves also inherit the builtin a caller would naturally catch::
     │   └── RegistrationError              two dates could not be aligned
     ├── DetectError
     │   ├── ModelError (FileNotFoundError) missing or tampered weights
-    │   └── ResolutionError (ValueError)   vehicles would be too few pixels long
+    │   ├── ResolutionError (ValueError)   vehicles would be too few pixels long
+    │   └── LabelFileError (ValueError)    malformed or unreadable label file (VOC, YOLO, DOTA)
     ├── TrackError
     ├── CompareError
     ├── AssessError (ValueError)
@@ -102,6 +103,10 @@ class ModelError(DetectError, FileNotFoundError):
 
 class ResolutionError(DetectError, ValueError):
     """Ground sample distance too coarse for the vehicles to be detected."""
+
+
+class LabelFileError(DetectError, ValueError):
+    """A label file (Pascal VOC, YOLO, DOTA) is malformed, unreadable or names an unknown class."""
 
 
 class TrackError(SitewatchError):

@@ -21,11 +21,20 @@ COMMANDS: dict[str, str] = {
     "case": "case",
     "ingest": "ingest",
     "detect": "detect",
+    "attach": "attach",
     "track": "track",
+    "events": "events",
+    "link": "link",
+    "compare": "compare",
+    "assess": "assess",
     "report": "report",
+    "export": "export",
+    "replay": "replay",
     "verify": "verify",
     "demo": "demo",
-    "compare": "compare",
+    "models": "models",
+    "eval": "eval",
+    "train": "train",
 }
 
 EXIT_USAGE = 2

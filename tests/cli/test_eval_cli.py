@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+
+from sitewatch.cli import eval as eval_cli
+from sitewatch.cli import main as cli_main
+from tests.detect.fakes import planted_scene
+from tests.detect.test_evaluation import _voc
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="sitewatch eval")
+    eval_cli.add_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def test_registered_and_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli_main.COMMANDS["eval"] == "eval"
+    with pytest.raises(SystemExit) as info:
+        _parse(["--help"])
+    assert info.value.code == 0 and "--labels" in capsys.readouterr().out
+
+
+def test_eval_writes_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    images, labels = tmp_path / "images", tmp_path / "labels"
+    images.mkdir()
+    labels.mkdir()
+    planted_scene(images / "a.tif", width=200, height=160, centres=[(50.0, 50.0)])
+    _voc(labels / "a.xml", [(42, 47, 58, 54, "SMV")], (200, 160))
+    out = tmp_path / "r.json"
+    argv = ["--images", str(images), "--labels", str(labels), "--gsd", "0.3"]
+    argv += ["--model-gsd", "0.3", "--out", str(out)]
+    assert eval_cli.run(_parse(argv)) == 0
+    report = json.loads(out.read_text())
+    assert report["images"] == 1 and report["class_agnostic"]["truths"] == 1
+    assert report["model"]["name"] == "dota-yolov8n-obb" and report["model"]["gsd_m"] == 0.3
+    assert "all (class-agnostic)" in capsys.readouterr().out

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sitewatch.detect.evaluation import evaluate_folder
+from sitewatch.errors import LabelFileError
+from tests.detect.fakes import BlobDetector, planted_scene
+
+
+def _voc(path: Path, boxes: list[tuple[int, int, int, int, str]], size: tuple[int, int]) -> None:
+    objects = "".join(
+        f"<object><name>{name}</name><difficult>0</difficult><bndbox><xmin>{x0}</xmin>"
+        f"<ymin>{y0}</ymin><xmax>{x1}</xmax><ymax>{y1}</ymax></bndbox></object>"
+        for x0, y0, x1, y1, name in boxes
+    )
+    path.write_text(
+        f"<annotation><filename>{path.stem}.tif</filename><size><width>{size[0]}</width>"
+        f"<height>{size[1]}</height><depth>3</depth></size>{objects}</annotation>"
+    )
+
+
+def test_folder_evaluation_with_planted_vehicles(tmp_path: Path) -> None:
+    images, labels = tmp_path / "images", tmp_path / "labels"
+    images.mkdir()
+    labels.mkdir()
+    centres = [(100.0, 100.0), (300.0, 240.0), (520.0, 400.0)]
+    planted_scene(images / "a.tif", width=600, height=500, centres=centres, georeferenced=False)
+    truth = [(int(x) - 8, int(y) - 3, int(x) + 8, int(y) + 4, "AFV") for x, y in centres]
+    truth.append((10, 400, 26, 407, "CV"))  # labelled but not in the pixels: a miss
+    _voc(labels / "a.xml", truth, (600, 500))
+    report = evaluate_folder(
+        labels, BlobDetector(gsd_m=0.3, tile_px=256), images_dir=images, gsd_m=0.3
+    )
+    agn = report["class_agnostic"]
+    assert (agn["tp"], agn["fp"], agn["fn"]) == (3, 0, 1)
+    assert report["recall_by_truth_label"] == {"armored_vehicle": 1.0, "civilian_vehicle": 0.0}
+    assert report["model"]["name"] == "blob" and report["image_gsd_m"] == 0.3
+
+
+def test_empty_label_folder(tmp_path: Path) -> None:
+    with pytest.raises(LabelFileError, match=r"no \.xml files"):
+        evaluate_folder(tmp_path, BlobDetector(gsd_m=0.3, tile_px=256), gsd_m=0.3)

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sitewatch.detect import VehicleClass, load_detector
+from sitewatch.detect.modelcard import load_card
+from sitewatch.detect.registry import DEFAULT_MODEL, MODELS, card_path_for
+from sitewatch.errors import ConfigError, ModelError
+
+
+def test_default_model_card_verifies_and_maps_vehicles() -> None:
+    card = load_card(card_path_for(DEFAULT_MODEL))
+    assert card.licence == "AGPL-3.0" and card.input_px == 1024
+    assert dict(card.class_map) == {
+        "large vehicle": VehicleClass.VEHICLE,
+        "small vehicle": VehicleClass.VEHICLE,
+    }
+    assert card.class_indices() == ((9, VehicleClass.VEHICLE), (10, VehicleClass.VEHICLE))
+
+
+def test_unknown_model_name_lists_valid_ones() -> None:
+    with pytest.raises(ConfigError, match=DEFAULT_MODEL) as info:
+        load_detector("no-such-model")
+    assert all(name in str(info.value) for name in MODELS)
+
+
+def _copy_model(tmp_path: Path) -> Path:
+    src = card_path_for(DEFAULT_MODEL)
+    card = json.loads(src.read_text())
+    shutil.copy(src.with_name(card["onnx_file"]), tmp_path / card["onnx_file"])
+    dst = tmp_path / src.name
+    dst.write_text(json.dumps(card))
+    return dst
+
+
+def test_tampered_weights_are_refused(tmp_path: Path) -> None:
+    card_path = _copy_model(tmp_path)
+    onnx = card_path.with_suffix(".onnx")
+    with onnx.open("r+b") as fh:
+        fh.seek(5000)
+        fh.write(b"\x00\x01\x02")
+    with pytest.raises(ModelError, match=r"dota-yolov8n-obb\.onnx.*sha256.*reinstall"):
+        load_detector(card_path)
+
+
+def test_missing_weights_and_bad_cards(tmp_path: Path) -> None:
+    card_path = _copy_model(tmp_path)
+    card_path.with_suffix(".onnx").unlink()
+    with pytest.raises(ModelError, match="missing"):
+        load_detector(card_path.with_suffix(".onnx"))
+    raw = json.loads(card_path.read_text())
+    card_path.write_text(json.dumps({**raw, "extra": 1}))
+    with pytest.raises(ModelError, match="unknown keys"):
+        load_card(card_path, verify=False)
+    card_path.write_text(json.dumps({**raw, "class_map": {"tank": "vehicle"}}))
+    with pytest.raises(ModelError, match="tank"):
+        load_card(card_path, verify=False)
+    card_path.write_text("{not json")
+    with pytest.raises(ModelError, match="unreadable"):
+        load_card(card_path)
+
+
+def test_hash_matching_garbage_is_refused_by_onnxruntime(tmp_path: Path) -> None:
+    card_path = _copy_model(tmp_path)
+    onnx = card_path.with_suffix(".onnx")
+    onnx.write_bytes(b"not a model")
+    raw = json.loads(card_path.read_text())
+    import hashlib
+
+    raw["onnx_sha256"] = hashlib.sha256(b"not a model").hexdigest()
+    card_path.write_text(json.dumps(raw))
+    with pytest.raises(ModelError, match="onnxruntime cannot load"):
+        load_detector(card_path)
+
+
+def test_onnx_detector_rejects_wrong_tiles() -> None:
+    detector = load_detector(threads=1)
+    with pytest.raises(ConfigError, match="uint8"):
+        detector.detect_batch([np.zeros((32, 32, 3), dtype=np.float32)])
+    assert detector.detect_batch([]) == []

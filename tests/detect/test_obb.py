@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from sitewatch.detect.merging import merge_tile_boxes
+from sitewatch.detect.obb import corners, decode_yolo_obb, regularize, rotated_nms
+from sitewatch.geo.coords import OrientedBoxPx
+
+
+def _random_boxes(seed: int, n: int, extent: float = 200.0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    boxes = np.column_stack(
+        [
+            rng.uniform(0, extent, n),
+            rng.uniform(0, extent, n),
+            rng.uniform(4, 30, n),
+            rng.uniform(2, 12, n),
+            rng.uniform(-math.pi, math.pi, n),
+        ]
+    )
+    return boxes, rng.uniform(0.05, 1.0, n)
+
+
+def test_corners_match_oriented_box_convention() -> None:
+    box = OrientedBoxPx(cx_px=10, cy_px=20, width_px=8, height_px=3, angle_rad=0.7)
+    got = corners(np.array([[10, 20, 8, 3, 0.7]]))[0]
+    np.testing.assert_allclose(got, np.array(box.corners_px()), atol=1e-9)
+
+
+@given(st.integers(0, 10_000))
+def test_regularize_keeps_the_same_rectangle(seed: int) -> None:
+    boxes, _ = _random_boxes(seed, 5)
+    reg = regularize(boxes)
+    assert (reg[:, 2] >= reg[:, 3]).all() and (reg[:, 4] >= 0).all() and (reg[:, 4] < math.pi).all()
+    for a, b in zip(corners(boxes), corners(reg), strict=True):
+        # Same corner set, possibly in another order.
+        d = np.linalg.norm(a[:, None, :] - b[None, :, :], axis=2)
+        assert d.min(axis=1).max() < 1e-6
+
+
+def test_nms_drops_duplicates_keeps_neighbours() -> None:
+    boxes = np.array(
+        [
+            [50, 50, 20, 8, 0.3],
+            [51, 50, 20, 8, 0.32],  # duplicate of 0, lower score
+            [50, 62, 20, 8, 0.3],  # parked next to 0: touching bounds, no real overlap
+            [150, 150, 20, 8, 1.0],
+        ]
+    )
+    scores = np.array([0.9, 0.8, 0.7, 0.6])
+    assert rotated_nms(boxes, scores, iou_threshold=0.3).tolist() == [0, 2, 3]
+
+
+@settings(deadline=None, max_examples=40)
+@given(st.integers(0, 10_000), st.integers(0, 120))
+def test_merge_is_idempotent(seed: int, n: int) -> None:
+    boxes, scores = _random_boxes(seed, n)
+    truncated = np.random.default_rng(seed + 1).random(n) < 0.3
+    keep = merge_tile_boxes(boxes, scores, truncated, iou_threshold=0.3, cover_threshold=0.5)
+    again = merge_tile_boxes(
+        boxes[keep], scores[keep], truncated[keep], iou_threshold=0.3, cover_threshold=0.5
+    )
+    assert sorted(again.tolist()) == list(range(len(keep)))
+
+
+def test_truncated_box_replaced_by_whole_one_even_with_higher_score() -> None:
+    whole = [100, 100, 30, 10, 0.0]
+    half = [93, 100, 16, 10, 0.0]  # the left part, cut by a tile edge
+    boxes = np.array([half, whole])
+    keep = merge_tile_boxes(
+        boxes,
+        np.array([0.95, 0.6]),
+        np.array([True, False]),
+        iou_threshold=0.6,
+        cover_threshold=0.5,
+    )
+    assert keep.tolist() == [1]
+
+
+@given(arrays(np.float32, (1, 20, 64), elements=st.floats(0, 1, width=32)))
+def test_decode_respects_threshold_and_classes(raw: np.ndarray) -> None:
+    raw = raw.copy()
+    raw[:, 2:4] = raw[:, 2:4] * 50 + 1  # positive sizes
+    raw[:, :2] *= 500
+    out = decode_yolo_obb(raw, class_indices=[9, 10], score_threshold=0.5, iou_threshold=0.5)
+    boxes, scores, pos = out[0]
+    assert (scores > 0.5).all() and set(pos.tolist()) <= {0, 1}
+    assert len(boxes) <= int((raw[0, [13, 14]].max(axis=0) > 0.5).sum())
+
+
+def test_decode_reads_angle_from_last_channel() -> None:
+    raw = np.zeros((1, 20, 3), dtype=np.float32)
+    raw[0, :4, 0] = [100, 200, 10, 40]  # taller than wide
+    raw[0, 14, 0] = 0.9  # 'small vehicle'
+    raw[0, 19, 0] = 0.25
+    ((boxes, scores, pos),) = decode_yolo_obb(
+        raw, class_indices=[9, 10], score_threshold=0.25, iou_threshold=0.5
+    )
+    assert pos.tolist() == [1] and scores[0] == pytest.approx(0.9)
+    np.testing.assert_allclose(boxes[0], [100, 200, 40, 10, 0.25 + math.pi / 2], rtol=1e-6)

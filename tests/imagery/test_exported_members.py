@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+import sitewatch.imagery
+
+
+def test_imagery_public_face() -> None:
+    assert sorted(sitewatch.imagery.__all__) == [
+        "Affine6",
+        "RasterInfo",
+        "RasterReader",
+        "Tile",
+        "gsd_m_of",
+        "map_to_pixel",
+        "pixel_to_lonlat",
+        "pixel_to_map",
+        "read_info",
+        "tile_grid",
+    ]
