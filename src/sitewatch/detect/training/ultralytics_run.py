@@ -187,7 +187,14 @@ def predict_boxes(
     out = []
     for image in images:
         result = model.predict(
-            image, imgsz=imgsz, conf=conf, iou=0.5, max_det=1000, device="cpu", verbose=False
+            image,
+            imgsz=imgsz,
+            conf=conf,
+            iou=0.5,
+            max_det=1000,
+            device="cpu",
+            verbose=False,
+            agnostic_nms=True,
         )[0]
         obb = result.obb
         boxes = []
