@@ -180,7 +180,9 @@ def predict_boxes(
 ) -> list[list[ScoredBox]]:
     """Predict on BGR images; return each image's boxes (axis-aligned enclosing the OBB).
 
-    Classes not in ``class_map`` (model class name -> VehicleClass) are dropped.
+    Non-maximum suppression is class-agnostic (one vehicle, one box, whatever its class), as
+    the evaluation is. Classes not in ``class_map`` (model class name -> VehicleClass) are
+    dropped.
     """
     ultralytics = _ultralytics(config_dir)
     model = ultralytics.YOLO(str(weights))
