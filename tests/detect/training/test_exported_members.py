@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import sitewatch
-
 import sitewatch.detect.training as training
 
 
