@@ -169,3 +169,29 @@ def test_report_pairs_assessment_and_pdf(case: CaseStore) -> None:
     assert pdf.startswith(b"%PDF") and len(pdf) > 50_000
     last = json.loads((case.root / "audit.jsonl").read_text().splitlines()[-1])
     assert last["action"] == "report" and len(last["details"]["pdf_sha256"]) == 64
+
+
+def test_comparison_panels_are_attached_without_metadata(case: CaseStore, tmp_path: Path) -> None:
+    from PIL import Image
+
+    from sitewatch.pipeline import attach_comparison
+
+    panel = tmp_path / "panel.jpg"
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # camera make
+    exif[0x8825] = {1: "N", 2: (47.0, 14.0, 0.0)}  # GPS position
+    Image.fromarray(np.full((40, 60, 3), 128, dtype=np.uint8)).save(panel, exif=exif)
+    with Image.open(panel) as original:
+        assert "exif" in original.info
+    result = tmp_path / "compare.json"
+    result.write_text(json.dumps({"queries": [{
+        "query": "video.mp4", "sha256": "c" * 64, "kind": "video", "panel": "panel.jpg",
+        "ranking": [{"gallery": "t72", "similarity": 0.31, "best_references": [{"path": "a.jpg"}]}],
+    }]}))
+    stored = attach_comparison(case, result)
+    with Image.open(stored.parent / "panel-000.png") as copy:
+        assert "exif" not in copy.info and not copy.getexif()
+    detect_case(case, BlobDetector())
+    html = report_case(case).read_text()
+    assert "Ground photos and video compared" in html and "video.mp4" in html
+    assert verify_case(case).ok

@@ -167,6 +167,55 @@ def attach_file(store: CaseStore, kind: str, path: Path) -> Path:
     return store.attach(kind, path)
 
 
+def attach_comparison(store: CaseStore, path: Path) -> Path:
+    """Store a ``sitewatch compare`` result (JSON) and the panels it names in the case.
+
+    Panels are re-encoded as PNG when stored, so that no camera, device or GPS metadata of the
+    query photos travels into reports.
+
+    Raises:
+        ConfigError: the file is not a compare result, or a panel it names is missing.
+    """
+    import cv2
+
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        queries = document["queries"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ConfigError(f"'{path}' is not the JSON written by `sitewatch compare --out`") from None
+    folder = store.root / "config" / "comparison"
+    folder.mkdir(parents=True, exist_ok=True)
+    for index, query in enumerate(queries):
+        if not query.get("panel"):
+            continue
+        panel = Path(query["panel"])
+        image = cv2.imread(str(panel if panel.is_absolute() else path.parent / panel))
+        if image is None:
+            raise ConfigError(f"panel '{panel}' named in '{path}' cannot be read; run "
+                              "`sitewatch compare --panel DIR` again")
+        stored = folder / f"panel-{index:03d}.png"
+        cv2.imwrite(str(stored), image)
+        query["panel"] = stored.name
+    target = folder / "comparison.json"
+    target.write_text(json.dumps(document, indent=1), encoding="utf-8")
+    store.append_audit("attach", {"kind": "comparison", "name": path.name,
+                                  "sha256": sha256_file(target),
+                                  "queries": [q.get("sha256") for q in queries]})
+    return target
+
+
+def comparisons(store: CaseStore) -> tuple[dict[str, object], ...]:
+    """Attached comparison results, each query with its stored panel's path."""
+    target = store.root / "config" / "comparison" / "comparison.json"
+    if not target.is_file():
+        return ()
+    queries = json.loads(target.read_text(encoding="utf-8"))["queries"]
+    for query in queries:
+        if query.get("panel"):
+            query["panel_path"] = target.parent / query["panel"]
+    return tuple(queries)
+
+
 def track_case(store: CaseStore) -> tuple[SiteTrack, ...]:
     """Counts and events for every site of the case, with its attached zones and alerts."""
     from sitewatch.track import load_alerts, load_zones
@@ -205,6 +254,7 @@ def report_case(store: CaseStore, *, out: Path | None = None, pdf: bool = False)
     html = render_report(
         store.root.name, evidence, [r for r in store.runs() if r.kind == "detect"],
         links=link_case(store, tracks),
+        comparisons=comparisons(store),
         zones=load_zones(zones_file) if zones_file else (),
         assessment=ach_table(load_assessment(assessment_file)) if assessment_file.exists() else None,
         software=software_versions(), audit_head=head["hash"] if head else None,

@@ -39,6 +39,7 @@ def render_report(
     *,
     links: Sequence[Link] = (),
     zones: Sequence[Zone] = (),
+    comparisons: Sequence[dict[str, object]] = (),
     assessment: AchTable | None = None,
     software: dict[str, str],
     audit_head: str | None,
@@ -54,6 +55,7 @@ def render_report(
         "generated_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "sites": [_site_context(site, zones) for site in sites],
         "assessment": assessment,
+        "comparisons": [_comparison_context(c) for c in comparisons],
         "scenes": [scene for site in sites for scene, _ in site.scenes],
         "runs": list(runs),
         "links": list(links),
@@ -151,6 +153,12 @@ def _map_uri(site: SiteEvidence, zones: Sequence[Zone]) -> str | None:
     png = site_map([scene for scene, _ in site.scenes], drawn, points,
                    title=f"{site.site}: image footprints, zones, arrivals and departures")
     return _data_uri(png) if png else None
+
+
+def _comparison_context(query: dict[str, object]) -> dict[str, object]:
+    panel = query.get("panel_path")
+    uri = _data_uri(Path(str(panel)).read_bytes()) if panel else None
+    return {**query, "panel_uri": uri, "name": Path(str(query["query"])).name}
 
 
 def write_report(html: str, path: Path) -> str:
