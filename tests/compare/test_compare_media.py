@@ -7,12 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from compare_fixtures import vehicle_scene, write_image, write_video
 from PIL import Image
 
 from sitewatch.compare.media import read_media, read_photo, sha256_pixels
 from sitewatch.compare.types import MediaKind
 from sitewatch.errors import CompareError
+from tests.compare.compare_fixtures import vehicle_scene, write_image, write_video
 
 
 @pytest.mark.parametrize("suffix", [".jpg", ".png", ".webp"])
