@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from compare_fixtures import vehicle_scene, write_image
+
+from tests.compare.compare_fixtures import vehicle_scene, write_image
 
 
 @pytest.fixture()

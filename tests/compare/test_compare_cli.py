@@ -6,10 +6,10 @@ import re
 from pathlib import Path
 
 import pytest
-from compare_fixtures import vehicle_scene, write_image
 
 from sitewatch.cli import compare as command
 from sitewatch.errors import CompareError
+from tests.compare.compare_fixtures import vehicle_scene, write_image
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,3 +50,22 @@ def test_run_raises_library_errors_for_the_shell_to_map(tmp_path: Path) -> None:
                                  f"A={tmp_path}", "--out", str(tmp_path / "o.json")])
     with pytest.raises(CompareError, match=re.escape("missing.jpg")):
         command.run(args)
+
+
+def test_registered_in_the_sitewatch_command(capsys: pytest.CaptureFixture[str]) -> None:
+    from sitewatch.cli import main as cli_main
+
+    assert cli_main.COMMANDS["compare"] == "compare"
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main.main(["compare", "--help"])
+    assert exit_info.value.code == 0
+    assert "NAME=DIR" in capsys.readouterr().out
+
+
+def test_missing_query_maps_to_exit_code_2(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from sitewatch.cli import main as cli_main
+
+    code = cli_main.main(["compare", str(tmp_path / "nope.jpg"), "--gallery", f"A={tmp_path}",
+                          "--out", str(tmp_path / "o.json")])
+    assert code == 2 and "nope.jpg" in capsys.readouterr().err

@@ -3,7 +3,6 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from compare_fixtures import vehicle_scene
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,6 +14,7 @@ from sitewatch.compare.keyframes import (
     split_scenes,
 )
 from sitewatch.errors import ConfigError
+from tests.compare.compare_fixtures import vehicle_scene
 
 
 def _sample(index: int, rgb: np.ndarray, blur: float = 0.0) -> FrameSample:

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from compare_fixtures import vehicle_scene
 
 from sitewatch.compare.local_features import draw_matches, match_local_features
+from tests.compare.compare_fixtures import vehicle_scene
 
 
 def _textured(seed: int) -> np.ndarray:

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from compare_fixtures import vehicle_scene, write_image, write_video
 from PIL import Image
 
 from sitewatch.compare.media import read_media, read_photo, sha256_pixels
 from sitewatch.compare.types import MediaKind
 from sitewatch.errors import CompareError
+from tests.compare.compare_fixtures import vehicle_scene, write_image, write_video
 
 
 @pytest.mark.parametrize("suffix", [".jpg", ".png", ".webp"])
@@ -138,3 +138,20 @@ def test_decompression_bomb_is_refused_before_decoding(tmp_path: Path) -> None:
                      + chunk(b"IDAT", zlib.compress(b"\x00" * 1000)) + chunk(b"IEND", b""))
     with pytest.raises(CompareError, match="decompression bomb"):
         read_media(bomb)
+
+
+@pytest.mark.parametrize(("suffix", "fourcc"), [(".mov", "mp4v"), (".webm", "VP80")])
+def test_other_video_containers(tmp_path: Path, suffix: str, fourcc: str) -> None:
+    import cv2
+
+    path = tmp_path / f"clip{suffix}"
+    scene = cv2.cvtColor(vehicle_scene(30, kind="tracked"), cv2.COLOR_RGB2BGR)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc),  # type: ignore[attr-defined]
+                             10.0, (320, 240))
+    if not writer.isOpened():
+        pytest.skip(f"this OpenCV build cannot write {suffix}")
+    for _ in range(10):
+        writer.write(scene)
+    writer.release()
+    frames = read_media(path)
+    assert len(frames) == 1 and frames[0].trace.kind is MediaKind.VIDEO

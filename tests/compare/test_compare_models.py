@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from compare_fixtures import vehicle_scene
 
 from sitewatch.compare.models import (
     EMBEDDING_SIZE,
@@ -16,6 +15,7 @@ from sitewatch.compare.models import (
     model_card,
 )
 from sitewatch.errors import ModelError
+from tests.compare.compare_fixtures import vehicle_scene
 
 
 def test_cards_match_shipped_files_and_name_licences() -> None:

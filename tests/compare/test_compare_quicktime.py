@@ -5,10 +5,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from compare_fixtures import vehicle_scene, write_video
 
 from sitewatch.compare.media import read_media
 from sitewatch.compare.quicktime import parse_iso6709, read_quicktime_metadata
+from tests.compare.compare_fixtures import vehicle_scene, write_video
 
 
 def _box(kind: bytes, body: bytes) -> bytes:

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from compare_fixtures import vehicle_scene, write_image, write_video
 
 from sitewatch.compare import CompareOptions, compare_files, parse_gallery_spec
 from sitewatch.compare.comparison import combine_rankings
 from sitewatch.compare.types import BoxPx, GalleryScore, ReferenceMatch
 from sitewatch.errors import CompareError, ConfigError
+from tests.compare.compare_fixtures import vehicle_scene, write_image, write_video
 
 
 @pytest.fixture(scope="module")
