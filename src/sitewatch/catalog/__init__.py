@@ -1,1 +1,25 @@
-"""sitewatch.catalog stage."""
+"""Catalog: the case store, ingest with hashing, the audit log and verification."""
+
+from __future__ import annotations
+
+from sitewatch.catalog.ingest import IngestResult, ingest_files, sha256_file
+from sitewatch.catalog.records import DetectionRecord, RunRecord
+from sitewatch.catalog.scene import GsdSource, ImageFormat, Scene, parse_date, parse_site
+from sitewatch.catalog.store import CaseStore
+from sitewatch.catalog.verify import VerifyReport, verify_case
+
+__all__ = [
+    "CaseStore",
+    "DetectionRecord",
+    "GsdSource",
+    "ImageFormat",
+    "IngestResult",
+    "RunRecord",
+    "Scene",
+    "VerifyReport",
+    "ingest_files",
+    "parse_date",
+    "parse_site",
+    "sha256_file",
+    "verify_case",
+]

@@ -21,13 +21,21 @@ COMMANDS: dict[str, str] = {
     "case": "case",
     "ingest": "ingest",
     "detect": "detect",
+    "attach": "attach",
     "track": "track",
+    "events": "events",
+    "link": "link",
+    "compare": "compare",
+    "assess": "assess",
     "report": "report",
+    "export": "export",
+    "replay": "replay",
     "verify": "verify",
     "demo": "demo",
     "models": "models",
     "eval": "eval",
     "bench": "bench",
+    "train": "train",
 }
 
 EXIT_USAGE = 2

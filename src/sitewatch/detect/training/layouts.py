@@ -15,10 +15,11 @@ from pathlib import Path
 import numpy as np
 
 from sitewatch.detect.labels import DEFAULT_LABEL_MAP, read_yolo
+from sitewatch.detect.training.samples import TrainingSample
 from sitewatch.detect.types import VehicleClass
 from sitewatch.errors import LabelFileError
 
-__all__ = ["Layout", "LayoutBox", "layout_stats", "read_layouts"]
+__all__ = ["Layout", "LayoutBox", "layout_from_sample", "layout_stats", "read_layouts"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -112,3 +113,18 @@ def layout_stats(layouts: Sequence[Layout], *, side_m: float) -> dict[str, dict[
         "vehicles_per_image_p90": float(np.percentile(counts, 90)),
     }
     return out
+
+
+def layout_from_sample(sample: TrainingSample) -> Layout:
+    """A labelled sample's vehicles as a layout (normalised by the sample's width and height)."""
+    h, w = sample.image.shape[:2]
+    boxes = []
+    for b in sample.boxes:
+        x0, y0, x1, y1 = b.box.bounds_px()
+        boxes.append(
+            LayoutBox(
+                cx=(x0 + x1) / 2 / w, cy=(y0 + y1) / 2 / h, w=(x1 - x0) / w, h=(y1 - y0) / h,
+                label=b.label,
+            )
+        )  # fmt: skip
+    return Layout(boxes=tuple(boxes), source=sample.source)

@@ -1,0 +1,258 @@
+"""The case store: a folder holding one investigation.
+
+Layout::
+
+    CASE/
+      catalog.sqlite   scenes, runs and detections (SQLite, embedded)
+      objects/         originals, content-addressed by SHA-256, read-only
+      audit.jsonl      append-only, hash-chained log of every change
+      config/          analyst files attached to the case: zones, alerts, sightings, boundary
+      derived/         reports and exports, reproducible from the rest
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from sitewatch.catalog import audit
+from sitewatch.catalog.records import DetectionRecord, RunRecord
+from sitewatch.catalog.scene import GsdSource, ImageFormat, Scene
+from sitewatch.errors import CaseNotFoundError, CatalogError
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS scenes (
+    sha256 TEXT PRIMARY KEY, site TEXT NOT NULL, date TEXT NOT NULL, object TEXT NOT NULL,
+    original_name TEXT NOT NULL, format TEXT NOT NULL, width_px INTEGER NOT NULL,
+    height_px INTEGER NOT NULL, band_count INTEGER NOT NULL, dtype TEXT NOT NULL,
+    gsd_m REAL NOT NULL, gsd_source TEXT NOT NULL, crs_wkt TEXT, transform TEXT,
+    footprint_lonlat_wkt TEXT, source TEXT NOT NULL, licence TEXT NOT NULL,
+    ingested_utc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY, kind TEXT NOT NULL, created_utc TEXT NOT NULL,
+    model_name TEXT NOT NULL, model_sha256 TEXT NOT NULL, params TEXT NOT NULL,
+    software TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS detections (
+    run_id TEXT NOT NULL REFERENCES runs(run_id), scene_sha256 TEXT NOT NULL
+    REFERENCES scenes(sha256), label TEXT NOT NULL, score REAL NOT NULL, cx_px REAL NOT NULL,
+    cy_px REAL NOT NULL, width_px REAL NOT NULL, height_px REAL NOT NULL,
+    angle_rad REAL NOT NULL, lon_deg REAL, lat_deg REAL);
+CREATE TABLE IF NOT EXISTS scene_runs (
+    scene_sha256 TEXT NOT NULL, run_id TEXT NOT NULL, PRIMARY KEY (scene_sha256, run_id));
+"""
+
+CATALOG_NAME = "catalog.sqlite"
+AUDIT_NAME = "audit.jsonl"
+OBJECTS_NAME = "objects"
+
+
+class CaseStore:
+    """Access to one case folder. Opening does not change it; every change is audited."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @classmethod
+    def init(cls, root: Path) -> CaseStore:
+        """Create a new, empty case at ``root`` (an absent or empty folder).
+
+        Raises:
+            CatalogError: ``root`` is a non-empty folder or a file.
+        """
+        if root.exists() and (not root.is_dir() or any(root.iterdir())):
+            if (root / CATALOG_NAME).exists():
+                raise CatalogError(f"'{root}' is already a sitewatch case; ingest into it")
+            raise CatalogError(f"cannot create a case in '{root}': not an empty folder")
+        (root / OBJECTS_NAME).mkdir(parents=True, exist_ok=True)
+        (root / "derived").mkdir(exist_ok=True)
+        store = cls(root)
+        with store._db() as db:
+            db.executescript(_SCHEMA)
+        store.append_audit("case-init", {"root_name": root.name})
+        return store
+
+    @classmethod
+    def open(cls, root: Path) -> CaseStore:
+        """Open an existing case.
+
+        Raises:
+            CaseNotFoundError: ``root`` is not a sitewatch case folder.
+        """
+        if not (root / CATALOG_NAME).is_file():
+            raise CaseNotFoundError(
+                f"'{root}' is not a sitewatch case (no {CATALOG_NAME}); "
+                f"create one with: sitewatch case init {root}"
+            )
+        return cls(root)
+
+    @property
+    def audit_path(self) -> Path:
+        """The hash-chained log."""
+        return self.root / AUDIT_NAME
+
+    @property
+    def derived_dir(self) -> Path:
+        """Folder for reports and exports."""
+        path = self.root / "derived"
+        path.mkdir(exist_ok=True)
+        return path
+
+    def attach(self, kind: str, source: Path) -> Path:
+        """Copy an analyst file (zones, alerts, sightings, boundary) into the case and log it.
+
+        A later file of the same kind replaces the earlier one; the log keeps both hashes.
+        """
+        import hashlib
+        import shutil
+
+        folder = self.root / "config"
+        folder.mkdir(exist_ok=True)
+        for old in folder.glob(f"{kind}.*"):
+            old.unlink()
+        target = folder / f"{kind}{source.suffix.lower()}"
+        shutil.copyfile(source, target)
+        digest = hashlib.sha256(target.read_bytes()).hexdigest()
+        self.append_audit("attach", {"kind": kind, "name": source.name, "sha256": digest})
+        return target
+
+    def attached(self, kind: str) -> Path | None:
+        """The analyst file of this kind attached to the case, if any."""
+        found = sorted((self.root / "config").glob(f"{kind}.*"))
+        return found[0] if found else None
+
+    def object_path(self, sha256: str, suffix: str) -> Path:
+        """Where an original with this hash is stored."""
+        return self.root / OBJECTS_NAME / sha256[:2] / f"{sha256}{suffix}"
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        connection = sqlite3.connect(self.root / CATALOG_NAME)
+        try:
+            with connection:
+                yield connection
+        finally:
+            connection.close()
+
+    def append_audit(self, action: str, details: dict[str, Any]) -> audit.AuditEntry:
+        """Record an action in the audit log and remember the chain's head in the catalog."""
+        entry = audit.append_entry(self.audit_path, action, details)
+        with self._db() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('audit_head', ?)",
+                (json.dumps({"seq": entry.seq, "hash": entry.hash}),),
+            )
+        return entry
+
+    def audit_head(self) -> dict[str, Any] | None:
+        """The last audit entry the catalog knows of, as {seq, hash}."""
+        with self._db() as db:
+            row = db.execute("SELECT value FROM meta WHERE key = 'audit_head'").fetchone()
+        return json.loads(row[0]) if row else None
+
+    def has_scene(self, sha256: str) -> bool:
+        """Whether these bytes are already in the case."""
+        with self._db() as db:
+            return db.execute("SELECT 1 FROM scenes WHERE sha256 = ?", (sha256,)).fetchone() is not None
+
+    def add_scenes(self, scenes: Sequence[Scene]) -> None:
+        """Insert scenes whose originals are already stored, in one transaction."""
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        with self._db() as db:
+            db.executemany(
+                "INSERT INTO scenes VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [
+                    (s.sha256, s.site, s.date.isoformat(), str(s.path.relative_to(self.root)),
+                     s.original_name, s.image_format.value, s.width_px, s.height_px, s.band_count,
+                     s.dtype, s.gsd_m, s.gsd_source.value, s.crs_wkt,
+                     json.dumps(s.transform) if s.transform else None, s.footprint_lonlat_wkt,
+                     s.source, s.licence, now)
+                    for s in scenes
+                ],
+            )
+
+    def scenes(self, *, site: str | None = None) -> tuple[Scene, ...]:
+        """Stored scenes ordered by site, date and hash."""
+        query = "SELECT * FROM scenes" + (" WHERE site = ?" if site else "")
+        with self._db() as db:
+            db.row_factory = sqlite3.Row
+            rows = db.execute(query + " ORDER BY site, date, sha256", (site,) if site else ()).fetchall()
+        return tuple(self._scene(row) for row in rows)
+
+    def _scene(self, row: sqlite3.Row) -> Scene:
+        return Scene(
+            sha256=row["sha256"], site=row["site"], date=dt.date.fromisoformat(row["date"]),
+            path=self.root / row["object"], original_name=row["original_name"],
+            image_format=ImageFormat(row["format"]), width_px=row["width_px"],
+            height_px=row["height_px"], band_count=row["band_count"], dtype=row["dtype"],
+            gsd_m=row["gsd_m"], gsd_source=GsdSource(row["gsd_source"]), crs_wkt=row["crs_wkt"],
+            transform=tuple(json.loads(row["transform"])) if row["transform"] else None,
+            footprint_lonlat_wkt=row["footprint_lonlat_wkt"], source=row["source"],
+            licence=row["licence"],
+        )
+
+    def save_run(
+        self, run: RunRecord, detections: Mapping[str, Sequence[DetectionRecord]]
+    ) -> None:
+        """Store a detection run and its detections per scene hash, atomically."""
+        with self._db() as db:
+            db.execute(
+                "INSERT INTO runs VALUES (?,?,?,?,?,?,?)",
+                (run.run_id, run.kind, run.created_utc, run.model_name, run.model_sha256,
+                 json.dumps(run.params, sort_keys=True), json.dumps(run.software, sort_keys=True)),
+            )
+            for scene_sha, records in detections.items():
+                db.execute("INSERT INTO scene_runs VALUES (?, ?)", (scene_sha, run.run_id))
+                db.executemany(
+                    "INSERT INTO detections VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    [(run.run_id, scene_sha, r.label, r.score, r.cx_px, r.cy_px, r.width_px,
+                      r.height_px, r.angle_rad, r.lon_deg, r.lat_deg) for r in records],
+                )
+
+    def runs(self) -> tuple[RunRecord, ...]:
+        """Every stored run, oldest first."""
+        with self._db() as db:
+            rows = db.execute("SELECT * FROM runs ORDER BY created_utc, run_id").fetchall()
+        return tuple(
+            RunRecord(run_id=r[0], kind=r[1], created_utc=r[2], model_name=r[3],
+                      model_sha256=r[4], params=json.loads(r[5]), software=json.loads(r[6]))
+            for r in rows
+        )
+
+    def latest_run_id(self, scene_sha256: str) -> str | None:
+        """The newest detection run that covered this scene."""
+        with self._db() as db:
+            row = db.execute(
+                "SELECT r.run_id FROM scene_runs s JOIN runs r ON r.run_id = s.run_id "
+                "WHERE s.scene_sha256 = ? ORDER BY r.created_utc DESC, r.rowid DESC LIMIT 1",
+                (scene_sha256,),
+            ).fetchone()
+        return row[0] if row else None
+
+    def detections(self, scene_sha256: str) -> tuple[DetectionRecord, ...]:
+        """The detections of the newest run on this scene (empty if never detected)."""
+        run_id = self.latest_run_id(scene_sha256)
+        if run_id is None:
+            return ()
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT label, score, cx_px, cy_px, width_px, height_px, angle_rad, lon_deg, "
+                "lat_deg FROM detections WHERE run_id = ? AND scene_sha256 = ? ORDER BY rowid",
+                (run_id, scene_sha256),
+            ).fetchall()
+        return tuple(
+            DetectionRecord(label=r[0], score=r[1], cx_px=r[2], cy_px=r[3], width_px=r[4],
+                            height_px=r[5], angle_rad=r[6], lon_deg=r[7], lat_deg=r[8])
+            for r in rows
+        )
+
+
+def run_record_as_dict(run: RunRecord) -> dict[str, Any]:
+    """A run as plain JSON-ready data (for provenance)."""
+    return asdict(run)

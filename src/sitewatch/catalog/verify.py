@@ -1,0 +1,61 @@
+"""Verify a case: every original re-hashed, the audit chain checked, nothing missing or extra."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sitewatch.catalog import audit
+from sitewatch.catalog.ingest import sha256_file
+from sitewatch.catalog.store import OBJECTS_NAME, CaseStore
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VerifyReport:
+    """Outcome of :func:`verify_case`."""
+
+    originals_checked: int
+    audit_entries_checked: int
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing changed, went missing or appeared."""
+        return not self.problems
+
+
+def verify_case(store: CaseStore) -> VerifyReport:
+    """Re-hash every stored original and check the audit chain against the catalog."""
+    problems: list[str] = []
+    scenes = store.scenes()
+    expected = {scene.path.resolve(): scene for scene in scenes}
+    for path, scene in expected.items():
+        if not path.is_file():
+            problems.append(f"original '{scene.original_name}' ({scene.sha256[:12]}) is missing")
+        elif sha256_file(path) != scene.sha256:
+            problems.append(f"original '{scene.original_name}' ({scene.sha256[:12]}) changed")
+    objects = store.root / OBJECTS_NAME
+    for path in sorted(p for p in objects.rglob("*") if p.is_file()):
+        if path.resolve() not in expected:
+            problems.append(f"unexpected file '{path.relative_to(store.root)}' appeared in objects/")
+    entries = audit.read_entries(store.audit_path)
+    problems.extend(audit.chain_problems(entries))
+    head = store.audit_head()
+    if head is not None and (not entries or entries[-1].hash != head["hash"]):
+        problems.append(
+            f"audit log ends at entry {len(entries) - 1} but the catalog recorded entry "
+            f"{head['seq']}: entries were removed or replaced"
+        )
+    logged = {
+        scene["sha256"]
+        for entry in entries if entry.action == "ingest"
+        for scene in entry.details.get("scenes", [])
+    }
+    for scene in scenes:
+        if scene.sha256 not in logged:
+            problems.append(f"scene '{scene.original_name}' is in the catalog but was never logged")
+    for sha in sorted(logged - {scene.sha256 for scene in scenes}):
+        problems.append(f"logged original {sha[:12]} is no longer in the catalog")
+    return VerifyReport(
+        originals_checked=len(scenes), audit_entries_checked=len(entries),
+        problems=tuple(problems),
+    )

@@ -1,0 +1,301 @@
+"""``sitewatch assess DIR ACTION``: hypotheses, evidence, ratings, judgments; the ACH matrix.
+
+Every change rewrites ``DIR/assessment.toml`` atomically and appends one audit entry
+(``assess.add-hypothesis``, ``assess.add-evidence``, ``assess.rate``, ``assess.judge``,
+``assess.import``) naming what was added or replaced and the new file's sha256. If the file
+was edited by hand since the last audited change (its hash differs from the one logged), an
+``assess.edited-outside-sitewatch`` entry with both hashes is appended first, so hand edits
+reach the log at the next change. ``show`` only reads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sitewatch.assess import (
+    SAMPLES,
+    Assessment,
+    Evidence,
+    EvidenceKind,
+    EvidenceRating,
+    Hypothesis,
+    Judgment,
+    Rating,
+    ach_table,
+    assessment_path,
+    format_ach_text,
+    load_assessment,
+    load_sample,
+    parse_confidence,
+    parse_estimate,
+    parse_judgment,
+    parse_likelihood,
+    save_assessment,
+)
+from sitewatch.catalog import CaseStore
+from sitewatch.catalog.audit import read_entries
+from sitewatch.errors import ConfigError
+
+HELP = "record competing hypotheses, evidence, ratings and ICD 203 judgments; show the ACH matrix"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``sitewatch assess``."""
+    parser.add_argument("case_dir", type=Path, metavar="DIR", help="the case folder")
+    sub = parser.add_subparsers(dest="assess_action", metavar="ACTION", required=True)
+
+    p = sub.add_parser("add-hypothesis", help="add a competing hypothesis")
+    p.add_argument("id", metavar="ID", help="short id, e.g. H1")
+    p.add_argument("text", metavar="TEXT", help="what the hypothesis claims")
+
+    p = sub.add_parser("add-evidence", help="add a piece of evidence")
+    p.add_argument("id", metavar="ID", help="short id, e.g. E1")
+    p.add_argument("text", metavar="TEXT", help="what the evidence shows")
+    p.add_argument("--kind", required=True, help=", ".join(k.value for k in EvidenceKind))
+    p.add_argument("--source", required=True, help="where it comes from")
+    p.add_argument("--ref", help="case object it rests on, e.g. event:ID or sha256:HASH")
+    p.add_argument("--credibility", type=float, default=1.0, help="weight in (0, 1]")
+    p.add_argument("--relevance", type=float, default=1.0, help="weight in (0, 1]")
+
+    p = sub.add_parser("rate", help="rate evidence against a hypothesis (replaces a rating)")
+    p.add_argument("evidence", metavar="EVIDENCE", help="evidence id")
+    p.add_argument("hypothesis", metavar="HYPOTHESIS", help="hypothesis id")
+    p.add_argument("rating", metavar="RATING", help="CC, C, NA, I or II")
+    p.add_argument("--note", default="", help="why this rating")
+
+    p = sub.add_parser("judge", help="record a judgment in ICD 203 terms")
+    p.add_argument(
+        "statement",
+        metavar="TEXT",
+        help="the claim judged, stated without hedges; without the options below, write "
+        "'likely, moderate confidence: <claim>'",
+    )
+    p.add_argument("--likelihood", metavar="TERM", help="an ICD 203 term, e.g. 'very likely'")
+    p.add_argument("--confidence", metavar="LEVEL", help="low, moderate or high")
+    p.add_argument(
+        "--estimate",
+        metavar="PHRASE",
+        help="likelihood and confidence in one phrase, e.g. 'likely, moderate confidence'",
+    )
+    p.add_argument("--basis", default="", metavar="E1,E2", help="evidence ids it rests on")
+    p.add_argument("--hypothesis", metavar="ID", help="the hypothesis the statement asserts")
+    p.add_argument("--id", dest="judgment_id", metavar="ID", help="default: next free J<n>")
+
+    p = sub.add_parser("show", help="print the ACH matrix, most diagnostic evidence first")
+    p.add_argument("--json", action="store_true", help="print the table as JSON")
+
+    p = sub.add_parser(
+        "import",
+        help="validate an assessment file and make it the case's (rewritten in sitewatch's layout)",
+    )
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--file", type=Path, metavar="PATH", help="an assessment.toml to import")
+    source.add_argument("--sample", metavar="NAME", help=f"a shipped sample: {', '.join(SAMPLES)}")
+    p.add_argument("--replace", action="store_true", help="replace an existing assessment")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run one ``assess`` action; library errors propagate to the CLI edge.
+
+    Raises:
+        CaseNotFoundError: DIR is not a sitewatch case.
+        AssessError: invalid input or assessment file; nothing is written.
+    """
+    store = CaseStore.open(args.case_dir)
+    action: Callable[[CaseStore, argparse.Namespace], int] = _ACTIONS[args.assess_action]
+    return action(store, args)
+
+
+def _add_hypothesis(store: CaseStore, args: argparse.Namespace) -> int:
+    hypothesis = Hypothesis(id=args.id, text=args.text)
+    _change(store, "assess.add-hypothesis", lambda a: a.with_hypothesis(hypothesis))
+    print(f"added hypothesis {hypothesis.id}")
+    return 0
+
+
+def _add_evidence(store: CaseStore, args: argparse.Namespace) -> int:
+    evidence = Evidence(
+        id=args.id,
+        kind=EvidenceKind.parse(args.kind),
+        description=args.text,
+        source=args.source,
+        ref=args.ref,
+        credibility=args.credibility,
+        relevance=args.relevance,
+    )
+    _change(store, "assess.add-evidence", lambda a: a.with_evidence(evidence))
+    print(f"added evidence {evidence.id}")
+    return 0
+
+
+def _rate(store: CaseStore, args: argparse.Namespace) -> int:
+    entry = EvidenceRating(
+        evidence_id=args.evidence,
+        hypothesis_id=args.hypothesis,
+        rating=Rating.parse(args.rating),
+        note=args.note,
+    )
+    old, _ = _change(store, "assess.rate", lambda a: a.with_rating(entry))
+    previous = next(
+        (
+            r.rating.value
+            for r in old.ratings
+            if (r.evidence_id, r.hypothesis_id) == (entry.evidence_id, entry.hypothesis_id)
+        ),
+        None,
+    )
+    was = f" (was {previous})" if previous else ""
+    print(f"rated {entry.evidence_id} against {entry.hypothesis_id}: {entry.rating.value}{was}")
+    return 0
+
+
+def _judge(store: CaseStore, args: argparse.Namespace) -> int:
+    basis = tuple(b.strip() for b in args.basis.split(",") if b.strip())
+    flags = (args.likelihood, args.confidence)
+    if args.estimate is not None and flags != (None, None):
+        raise ConfigError("give either --estimate or --likelihood with --confidence, not both")
+    if args.estimate is None and None in flags and flags != (None, None):
+        raise ConfigError(
+            "a judgment needs both --likelihood TERM and --confidence LEVEL (stated "
+            "separately), or --estimate 'likely, moderate confidence', or neither with TEXT "
+            "written as 'likely, moderate confidence: <statement>'"
+        )
+
+    def add(assessment: Assessment) -> Assessment:
+        judgment_id = args.judgment_id or assessment.next_judgment_id()
+        if args.estimate is None and flags == (None, None):
+            return assessment.with_judgment(
+                parse_judgment(
+                    args.statement, id=judgment_id, basis=basis, hypothesis=args.hypothesis
+                )
+            )
+        if args.estimate is not None:
+            likelihood, confidence = parse_estimate(args.estimate)
+        else:
+            likelihood = parse_likelihood(args.likelihood)
+            confidence = parse_confidence(args.confidence)
+        judgment = Judgment(
+            id=judgment_id,
+            statement=args.statement,
+            likelihood=likelihood,
+            confidence=confidence,
+            basis=basis,
+            hypothesis=args.hypothesis,
+        )
+        return assessment.with_judgment(judgment)
+
+    _, new = _change(store, "assess.judge", add)
+    judgment = new.judgments[-1]
+    print(f"recorded judgment {judgment.id}: {' '.join(judgment.sentences)}")
+    return 0
+
+
+def _show(store: CaseStore, args: argparse.Namespace) -> int:
+    table = ach_table(load_assessment(assessment_path(store.root)))
+    if args.json:
+        print(json.dumps(table.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(format_ach_text(table), end="")
+    return 0
+
+
+def _import(store: CaseStore, args: argparse.Namespace) -> int:
+    if args.sample is not None:
+        imported, origin = load_sample(args.sample), f"sample:{args.sample}"
+    else:
+        imported, origin = load_assessment(args.file), str(args.file)
+    path = assessment_path(store.root)
+    if path.exists() and not args.replace:
+        raise ConfigError(
+            f"case '{store.root}' already has an assessment; add --replace to overwrite it "
+            "(the old file's hash stays in the audit log)"
+        )
+    # The old file is not parsed: --replace must work on a broken one too.
+    _audit_outside_edits(store, path)
+    replaced = _sha256(path) if path.exists() else None
+    save_assessment(imported, path)
+    details = {"origin": origin, "file": path.name, "replaced_sha256": replaced}
+    store.append_audit("assess.import", {**details, "sha256": _sha256(path)})
+    note = " (ILLUSTRATIVE sample)" if imported.illustrative else ""
+    print(
+        f"imported {origin}{note}: {len(imported.hypotheses)} hypotheses, "
+        f"{len(imported.evidence)} evidence, {len(imported.ratings)} ratings, "
+        f"{len(imported.judgments)} judgments"
+    )
+    return 0
+
+
+_ACTIONS: dict[str, Callable[[CaseStore, argparse.Namespace], int]] = {
+    "add-hypothesis": _add_hypothesis,
+    "add-evidence": _add_evidence,
+    "rate": _rate,
+    "judge": _judge,
+    "show": _show,
+    "import": _import,
+}
+
+
+def _change(
+    store: CaseStore, action: str, change: Callable[[Assessment], Assessment]
+) -> tuple[Assessment, Assessment]:
+    """Load (or start) the assessment, apply ``change``, save it, audit it; return old, new."""
+    path = assessment_path(store.root)
+    old = load_assessment(path) if path.exists() else Assessment()
+    new = change(old)
+    _audit_outside_edits(store, path)
+    save_assessment(new, path)
+    details = _diff(old, new)
+    details["file"] = path.name
+    details["sha256"] = _sha256(path)
+    store.append_audit(action, details)
+    return old, new
+
+
+def _audit_outside_edits(store: CaseStore, path: Path) -> None:
+    """Log a hand edit of the file: its hash differs from the last one an assess entry logged."""
+    logged = _logged_sha256(store, path)
+    current = _sha256(path) if path.exists() else None
+    if current != logged:
+        store.append_audit(
+            "assess.edited-outside-sitewatch",
+            {"file": path.name, "logged_sha256": logged, "sha256": current},
+        )
+
+
+def _logged_sha256(store: CaseStore, path: Path) -> str | None:
+    """The file hash the last assess entry of the audit log recorded, if any."""
+    logged = None
+    for entry in read_entries(store.audit_path):
+        if entry.action.startswith("assess.") and entry.details.get("file") == path.name:
+            logged = entry.details.get("sha256")
+    return logged
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _diff(old: Assessment, new: Assessment) -> dict[str, Any]:
+    """What the change added or replaced, as JSON-ready values for the audit entry."""
+    details: dict[str, Any] = {}
+    if old.illustrative != new.illustrative:
+        details["illustrative"] = new.illustrative
+    for name in ("hypotheses", "evidence", "ratings", "judgments"):
+        before = getattr(old, name)
+        added = [item for item in getattr(new, name) if item not in before]
+        if added:
+            details[name] = [_plain(item) for item in added]
+    return details
+
+
+def _plain(item: Any) -> dict[str, Any]:
+    return {
+        key: list(value) if isinstance(value, tuple) else value
+        for key, value in dataclasses.asdict(item).items()
+    }

@@ -1,0 +1,73 @@
+"""``sitewatch detect``: detect vehicles in a case's new scenes, or in loose image files.
+
+``sitewatch detect DIR`` processes every scene of the case not yet processed by this model.
+``sitewatch detect IMAGE... --out FILE.csv|FILE.geojson [--gsd M]`` processes loose files.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from sitewatch.catalog import CaseStore
+from sitewatch.catalog.store import CATALOG_NAME
+from sitewatch.cli.options import add_gsd
+from sitewatch.errors import ConfigError
+
+HELP = "detect vehicles in a case (DIR) or in loose image files (IMAGE... --out FILE)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Detect options."""
+    parser.add_argument("targets", type=Path, nargs="+", metavar="DIR|IMAGE")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="for loose images: a .csv or .geojson file to write")
+    add_gsd(parser)
+    parser.add_argument("--model", default=None,
+                        help="model name or .onnx path (default: the package's default model)")
+    parser.add_argument("--redo", action="store_true",
+                        help="for a case: run again on scenes already processed")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run on a case or on loose files."""
+    from sitewatch.detect import load_detector
+
+    first = args.targets[0]
+    is_case = len(args.targets) == 1 and (first / CATALOG_NAME).is_file()
+    if not is_case and args.out is None:
+        if first.is_dir():
+            raise ConfigError(f"'{first}' is a folder but not a sitewatch case; create one with "
+                              f"`sitewatch case init {first}`, or give image files and --out FILE")
+        raise ConfigError("loose images need --out FILE.csv or --out FILE.geojson")
+    detector = load_detector(args.model)
+    if is_case:
+        return _run_case(CaseStore.open(first), detector, args.redo)
+    return _run_loose(args.targets, detector, args.gsd, args.out)
+
+
+def _run_case(store: CaseStore, detector: object, redo: bool) -> int:
+    from sitewatch.pipeline import detect_case
+
+    summary = detect_case(
+        store, detector, redo=redo,  # type: ignore[arg-type]
+        progress=lambda scene, n: print(f"{scene.site} {scene.date} {scene.original_name}: {n}"),
+    )
+    print(f"{summary.scenes_processed} scenes processed, {summary.detections} detections, "
+          f"{summary.scenes_skipped} already done" +
+          (f" (run {summary.run_id})" if summary.run_id else ""))
+    return 0
+
+
+def _run_loose(images: list[Path], detector: object, gsd_m: float | None, out: Path) -> int:
+    from sitewatch.detect import detect_raster
+    from sitewatch.report import write_detections
+
+    results = []
+    for image in images:
+        found = detect_raster(image, detector, gsd_m=gsd_m)  # type: ignore[arg-type]
+        print(f"{image.name}: {len(found.detections)} vehicles")
+        results.append((image.name, found.detections))
+    count = write_detections(out, results)
+    print(f"wrote {count} detections to {out}")
+    return 0

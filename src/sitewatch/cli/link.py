@@ -1,0 +1,61 @@
+"""``sitewatch link DIR SIGHTINGS_FILE``: which departures could have reached each sighting."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from sitewatch.cli.options import add_case_dir
+
+HELP = ("for each sighting, which departures from which sites could have reached it in time, "
+        "by transporter, tracked road march and rail")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Link options."""
+    add_case_dir(parser)
+    parser.add_argument("sightings", type=Path, metavar="SIGHTINGS_FILE",
+                        help="CSV: id,time_utc,lon,lat,place,seen,count,source")
+    parser.add_argument("--boundary", type=Path, default=None, metavar="FILE.geojson",
+                        help="a border (line or area, WGS84) to measure distances to")
+    parser.add_argument("--out", type=Path, default=None, metavar="FILE.csv",
+                        help="also write every link, with speeds and their sources, as CSV")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Track every site, link its departures to the sightings and print the verdicts."""
+    from sitewatch.catalog import CaseStore
+    from sitewatch.geo.boundary import load_boundary
+    from sitewatch.geo.travel import DEFAULT_SPEEDS
+    from sitewatch.pipeline import track_case
+    from sitewatch.track.links import departures, link_sightings, load_sightings
+    from sitewatch.track.tables import write_links_csv
+
+    store = CaseStore.open(args.case_dir)
+    sightings = load_sightings(args.sightings)
+    boundary = load_boundary(args.boundary) if args.boundary else None
+    groups = [d for track in track_case(store) for d in departures(track)]
+    links = link_sightings(sightings, groups, boundary=boundary)
+    for s in sightings:
+        border = ("" if boundary is None
+                  else f", {boundary.distance_m(s.lonlat) / 1000:.1f} km from {boundary.name}")
+        print(f"sighting {s.sighting_id} {s.time_utc:%Y-%m-%d %H:%M}Z {s.seen} at {s.place} "
+              f"({s.source}){border}")
+        mine = [lk for lk in links if lk.sighting is s]
+        if not mine:
+            print("  no departure of that kind from any georeferenced site")
+        for lk in mine:
+            d = lk.departure
+            print(f"  {d.n} {d.label} left {d.site} {d.date_from}..{d.date_to}, "
+                  f"{lk.distance_m / 1000:.1f} km: {lk.speed.mode.value:<19} "
+                  f"{lk.verdict.value.upper()} ({lk.reason})")
+    print("speeds used (km/h typical/max, detour, delay h) and their sources:")
+    for speed in DEFAULT_SPEEDS.values():
+        print(f"  {speed.mode.value}: {speed.typical_kmh:g}/{speed.max_kmh:g}, "
+              f"x{speed.detour_factor:g}, {speed.fixed_delay_h:g} h. {speed.source}")
+    if args.out:
+        write_links_csv(links, args.out)
+        print(f"wrote {len(links)} links to {args.out}")
+    store.append_audit("link", {"sightings": str(args.sightings), "links": len(links),
+                                "boundary": str(args.boundary) if args.boundary else None})
+    return 0

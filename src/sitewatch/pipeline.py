@@ -1,0 +1,304 @@
+"""The main job, stage by stage, over a case folder: detect -> track -> report.
+
+This module sits above every stage and below the CLI: each function is the one library call a
+CLI command makes. Derived results are recomputed from the stored originals and detections,
+never edited in place.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import logging
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from sitewatch import __version__
+from sitewatch.catalog import CaseStore, DetectionRecord, RunRecord, Scene, sha256_file
+from sitewatch.detect import Detection, DetectOptions, Detector, VehicleClass, detect_raster
+from sitewatch.errors import ConfigError
+from sitewatch.geo import LonLat, OrientedBoxPx
+from sitewatch.track import Observation, SiteTrack, track_site
+from sitewatch.track.links import Link
+
+log = logging.getLogger(__name__)
+
+_VERSIONED = ("numpy", "onnxruntime", "opencv-python-headless", "rasterio", "shapely", "pyproj",
+              "scipy")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DetectSummary:
+    """What :func:`detect_case` did."""
+
+    run_id: str | None
+    scenes_processed: int
+    detections: int
+    scenes_skipped: int
+
+
+def software_versions() -> dict[str, str]:
+    """Versions of sitewatch, Python and the libraries that shape results."""
+    versions = {"sitewatch": __version__, "python": platform.python_version()}
+    for name in _VERSIONED:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def to_record(detection: Detection) -> DetectionRecord:
+    """A detection as the catalog stores it."""
+    box = detection.box
+    return DetectionRecord(
+        label=detection.label.value, score=detection.score, cx_px=box.cx_px, cy_px=box.cy_px,
+        width_px=box.width_px, height_px=box.height_px, angle_rad=box.angle_rad,
+        lon_deg=detection.lonlat.lon_deg if detection.lonlat else None,
+        lat_deg=detection.lonlat.lat_deg if detection.lonlat else None,
+    )
+
+
+def from_record(record: DetectionRecord) -> Detection:
+    """A stored detection as the detection stage's value type."""
+    lonlat = None
+    if record.lon_deg is not None and record.lat_deg is not None:
+        lonlat = LonLat(lon_deg=record.lon_deg, lat_deg=record.lat_deg)
+    return Detection(
+        box=OrientedBoxPx(cx_px=record.cx_px, cy_px=record.cy_px, width_px=record.width_px,
+                          height_px=record.height_px, angle_rad=record.angle_rad),
+        label=VehicleClass(record.label), score=record.score, lonlat=lonlat,
+    )
+
+
+def detect_case(
+    store: CaseStore,
+    detector: Detector,
+    *,
+    options: DetectOptions | None = None,
+    redo: bool = False,
+    progress: Callable[[Scene, int], object] | None = None,
+) -> DetectSummary:
+    """Run ``detector`` on every scene it has not processed yet (all of them with ``redo``).
+
+    All detections of one call are stored as one run, with the model hash, parameters and
+    software versions, and the run is written to the audit log.
+    """
+    options = options or DetectOptions()
+    done_by_model = {
+        run.run_id for run in store.runs()
+        if run.kind == "detect" and run.model_sha256 == detector.sha256
+        and run.params == _params(options)
+    }
+    results: dict[str, tuple[DetectionRecord, ...]] = {}
+    skipped = 0
+    for scene in store.scenes():
+        if not redo and store.latest_run_id(scene.sha256) in done_by_model:
+            skipped += 1
+            continue
+        found = detect_raster(scene.path, detector, gsd_m=scene.gsd_m, options=options)
+        results[scene.sha256] = tuple(to_record(d) for d in found.detections)
+        if progress:
+            progress(scene, len(found.detections))
+    if not results:
+        return DetectSummary(run_id=None, scenes_processed=0, detections=0, scenes_skipped=skipped)
+    created = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+    run_id = hashlib.sha256(f"{created}{detector.sha256}{sorted(results)}".encode()).hexdigest()[:16]
+    run = RunRecord(
+        run_id=run_id, kind="detect", created_utc=created, model_name=detector.name,
+        model_sha256=detector.sha256, params=_params(options), software=software_versions(),
+    )
+    store.save_run(run, results)
+    total = sum(len(r) for r in results.values())
+    store.append_audit("detect", {"run_id": run_id, "model_sha256": detector.sha256,
+                                  "scenes": sorted(results), "detections": total})
+    return DetectSummary(run_id=run_id, scenes_processed=len(results), detections=total,
+                         scenes_skipped=skipped)
+
+
+def _params(options: DetectOptions) -> dict[str, object]:
+    return json.loads(json.dumps(dataclasses.asdict(options), default=str))
+
+
+def observations(store: CaseStore, site: str) -> tuple[Observation, ...]:
+    """The site's scenes with their newest detections, as the tracking stage takes them."""
+    return tuple(
+        Observation(
+            scene_id=scene.sha256, site=scene.site, date=scene.date, image_path=scene.path,
+            gsd_m=scene.gsd_m, transform=scene.transform, crs_wkt=scene.crs_wkt,
+            width_px=scene.width_px, height_px=scene.height_px,
+            detections=tuple(from_record(r) for r in store.detections(scene.sha256)),
+        )
+        for scene in store.scenes(site=site)
+    )
+
+
+def sites(store: CaseStore) -> tuple[str, ...]:
+    """Site names in the case, sorted."""
+    return tuple(sorted({scene.site for scene in store.scenes()}))
+
+
+#: Analyst files a case can hold, with the loader that checks each before it is attached.
+ATTACHMENT_KINDS = ("zones", "alerts", "sightings", "boundary")
+
+
+def attach_file(store: CaseStore, kind: str, path: Path) -> Path:
+    """Check an analyst file by loading it, then store it in the case.
+
+    Raises:
+        ConfigError: unknown kind; the loaders raise their own errors for bad files.
+    """
+    from sitewatch.geo.boundary import load_boundary
+    from sitewatch.track import load_alerts, load_zones
+    from sitewatch.track.links import load_sightings
+
+    loaders: dict[str, Callable[[Path], object]] = {
+        "zones": load_zones, "alerts": load_alerts, "sightings": load_sightings,
+        "boundary": load_boundary,
+    }
+    if kind not in loaders:
+        raise ConfigError(f"unknown attachment {kind!r}; valid: {', '.join(ATTACHMENT_KINDS)}")
+    loaders[kind](path)
+    return store.attach(kind, path)
+
+
+def attach_comparison(store: CaseStore, path: Path) -> Path:
+    """Store a ``sitewatch compare`` result (JSON) and the panels it names in the case.
+
+    Panels are re-encoded as PNG when stored, so that no camera, device or GPS metadata of the
+    query photos travels into reports.
+
+    Raises:
+        ConfigError: the file is not a compare result, or a panel it names is missing.
+    """
+    import cv2
+
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        queries = document["queries"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ConfigError(f"'{path}' is not the JSON written by `sitewatch compare --out`") from None
+    folder = store.root / "config" / "comparison"
+    folder.mkdir(parents=True, exist_ok=True)
+    for index, query in enumerate(queries):
+        if not query.get("panel"):
+            continue
+        panel = Path(query["panel"])
+        image = cv2.imread(str(panel if panel.is_absolute() else path.parent / panel))
+        if image is None:
+            raise ConfigError(f"panel '{panel}' named in '{path}' cannot be read; run "
+                              "`sitewatch compare --panel DIR` again")
+        stored = folder / f"panel-{index:03d}.png"
+        cv2.imwrite(str(stored), image)
+        query["panel"] = stored.name
+    target = folder / "comparison.json"
+    target.write_text(json.dumps(document, indent=1), encoding="utf-8")
+    store.append_audit("attach", {"kind": "comparison", "name": path.name,
+                                  "sha256": sha256_file(target),
+                                  "queries": [q.get("sha256") for q in queries]})
+    return target
+
+
+def comparisons(store: CaseStore) -> tuple[dict[str, object], ...]:
+    """Attached comparison results, each query with its stored panel's path."""
+    target = store.root / "config" / "comparison" / "comparison.json"
+    if not target.is_file():
+        return ()
+    queries = json.loads(target.read_text(encoding="utf-8"))["queries"]
+    for query in queries:
+        if query.get("panel"):
+            query["panel_path"] = target.parent / query["panel"]
+    return tuple(queries)
+
+
+def track_case(store: CaseStore) -> tuple[SiteTrack, ...]:
+    """Counts and events for every site of the case, with its attached zones and alerts."""
+    from sitewatch.track import load_alerts, load_zones
+
+    zones_file, alerts_file = store.attached("zones"), store.attached("alerts")
+    zones = load_zones(zones_file) if zones_file else ()
+    alerts = load_alerts(alerts_file) if alerts_file else ()
+    return tuple(track_site(observations(store, site), zones=zones, alerts=alerts)
+                 for site in sites(store))
+
+
+def report_case(store: CaseStore, *, out: Path | None = None, pdf: bool = False) -> Path:
+    """Write the HTML report of the whole case (and a PDF beside it) and log it.
+
+    Returns:
+        The path of the HTML report.
+    """
+    from sitewatch.assess import ach_table, assessment_path, load_assessment
+    from sitewatch.manifest import write_manifest
+    from sitewatch.report import SiteEvidence, render_report, write_report
+    from sitewatch.report.html import write_pdf
+    from sitewatch.track import load_zones
+
+    tracks = track_case(store)
+    _, manifest_sha256 = write_manifest(store, tracks)
+    evidence = []
+    for site, track in zip(sites(store), tracks, strict=True):
+        scenes = tuple(
+            (scene, tuple(from_record(r) for r in store.detections(scene.sha256)))
+            for scene in store.scenes(site=site)
+        )
+        evidence.append(SiteEvidence(site=site, scenes=scenes, track=track))
+    zones_file = store.attached("zones")
+    assessment_file = assessment_path(store.root)
+    head = store.audit_head()
+    html = render_report(
+        store.root.name, evidence, [r for r in store.runs() if r.kind == "detect"],
+        links=link_case(store, tracks),
+        comparisons=comparisons(store),
+        zones=load_zones(zones_file) if zones_file else (),
+        assessment=ach_table(load_assessment(assessment_file)) if assessment_file.exists() else None,
+        software=software_versions(), audit_head=head["hash"] if head else None,
+        manifest_sha256=manifest_sha256,
+    )
+    path = out or store.derived_dir / "report.html"
+    details = {"path": str(path), "sha256": write_report(html, path),
+               "manifest_sha256": manifest_sha256}
+    if pdf:
+        pdf_path = path.with_suffix(".pdf")
+        details |= {"pdf_path": str(pdf_path), "pdf_sha256": write_pdf(html, pdf_path)}
+    store.append_audit("report", details)
+    return path
+
+
+def export_case(store: CaseStore, export_format: str, out: Path) -> int:
+    """Export the case's detections and events; returns how many features were written."""
+    from sitewatch.report.features import detection_features, event_features
+    from sitewatch.report.formats import ExportFormat, write_export
+
+    try:
+        chosen = ExportFormat(export_format)
+    except ValueError:
+        valid = ", ".join(f.value for f in ExportFormat)
+        raise ConfigError(f"unknown export format {export_format!r}; valid: {valid}") from None
+    scenes = [(scene, tuple(from_record(r) for r in store.detections(scene.sha256)))
+              for scene in store.scenes()]
+    features = detection_features(scenes)
+    if chosen is not ExportFormat.COCO:
+        features = features + event_features(track_case(store))
+    written = write_export(features, chosen, out)
+    store.append_audit("export", {"format": chosen.value, "path": str(out),
+                                  "features": written, "sha256": sha256_file(out)})
+    return written
+
+
+def link_case(store: CaseStore, tracks: tuple[SiteTrack, ...] | None = None) -> tuple[Link, ...]:
+    """Links between the case's departures and its attached sightings (empty without them)."""
+    from sitewatch.geo.boundary import load_boundary
+    from sitewatch.track.links import departures, link_sightings, load_sightings
+
+    sightings_file, boundary_file = store.attached("sightings"), store.attached("boundary")
+    if sightings_file is None:
+        return ()
+    groups = [d for track in (tracks or track_case(store)) for d in departures(track)]
+    boundary = load_boundary(boundary_file) if boundary_file else None
+    return tuple(link_sightings(load_sightings(sightings_file), groups, boundary=boundary))

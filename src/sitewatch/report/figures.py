@@ -1,0 +1,145 @@
+"""Figures for reports: annotated image panels and count plots, as PNG bytes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from sitewatch.detect import Detection
+from sitewatch.imagery import RasterReader, Tile
+
+#: One colour per label (RGB), chosen to stay distinct for colour-blind readers (Okabe-Ito).
+LABEL_COLOURS: dict[str, tuple[int, int, int]] = {
+    "armored_vehicle": (213, 94, 0),
+    "military_truck": (0, 114, 178),
+    "military_light_vehicle": (230, 159, 0),
+    "military_engineering_vehicle": (204, 121, 167),
+    "civilian_vehicle": (86, 180, 233),
+    "vehicle": (240, 228, 66),
+    "loaded_transporter": (0, 158, 115),
+}
+_LINE_PX = 20
+
+
+def annotated_panel(
+    image_path: object,
+    detections: Sequence[Detection],
+    *,
+    title: str,
+    subtitle: str,
+    markers: Sequence[tuple[float, float, str]] = (),
+    max_side_px: int = 1100,
+) -> bytes:
+    """The image with every detection drawn as its oriented box, and a header naming it.
+
+    ``markers`` are (x_px, y_px, text) in the image's own pixels, drawn as rings with their
+    text (e.g. where a vehicle arrived or departed).
+
+    ``title`` and ``subtitle`` (site, date, source) are burnt into the panel so that a copy
+    cut out of the report still says what it shows.
+    """
+    with RasterReader(image_path) as raster:  # type: ignore[arg-type]
+        info = raster.info
+        rgb = raster.read_rgb(Tile(x0_px=0, y0_px=0, width_px=info.width_px,
+                                   height_px=info.height_px))
+    scale = min(1.0, max_side_px / max(info.width_px, info.height_px))
+    if scale < 1.0:
+        rgb = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    canvas = np.ascontiguousarray(rgb)
+    thickness = max(1, round(2 * max(1.0, canvas.shape[1] / 900)))
+    for det in detections:
+        corners = np.array(det.box.corners_px(), dtype=np.float64) * scale
+        colour = LABEL_COLOURS.get(det.label.value, (255, 255, 255))
+        ring = [corners.round().astype(np.int32)]
+        # A dark halo under the coloured line keeps boxes visible on bright and dark ground.
+        cv2.polylines(canvas, ring, True, (0, 0, 0), thickness + 2, cv2.LINE_AA)
+        cv2.polylines(canvas, ring, True, colour, thickness, cv2.LINE_AA)
+    radius = max(14, round(canvas.shape[1] / 28))
+    for x_px, y_px, text in markers:
+        centre = (round(x_px * scale), round(y_px * scale))
+        colour = (0, 158, 115) if text.startswith("arrived") else (220, 20, 60)
+        cv2.circle(canvas, centre, radius, (0, 0, 0), thickness + 3, cv2.LINE_AA)
+        cv2.circle(canvas, centre, radius, colour, thickness + 1, cv2.LINE_AA)
+        cv2.putText(canvas, text, (centre[0] - radius, centre[1] - radius - 4),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 3, cv2.LINE_AA)
+        cv2.putText(canvas, text, (centre[0] - radius, centre[1] - radius - 4),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.45, colour, 1, cv2.LINE_AA)
+    lines = _wrap(subtitle, width_px=canvas.shape[1] - 16, scale=0.45)
+    header = np.full((34 + _LINE_PX * len(lines), canvas.shape[1], 3), 20, dtype=np.uint8)
+    cv2.putText(header, title, (8, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.62, (255, 255, 255), 1,
+                cv2.LINE_AA)
+    for index, line in enumerate(lines):
+        cv2.putText(header, line, (8, 44 + _LINE_PX * index), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
+                    (210, 210, 210), 1, cv2.LINE_AA)
+    panel = np.vstack([header, canvas])
+    ok, png = cv2.imencode(".png", cv2.cvtColor(panel, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise ValueError("PNG encoding failed")
+    return png.tobytes()
+
+
+def _wrap(text: str, *, width_px: int, scale: float) -> list[str]:
+    """Split ``text`` at ' | ' and spaces into lines that fit ``width_px`` when drawn."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        trial = f"{current} {word}".strip()
+        if current and cv2.getTextSize(trial, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)[0][0] > width_px:
+            lines.append(current)
+            current = word
+        else:
+            current = trial
+    return [*lines, current] if current else lines
+
+
+def counts_plot(
+    series: dict[str, list[tuple[dt.date, int | None, int | None, int | None]]], *, title: str
+) -> bytes:
+    """Counts over time per label, with interval bars; not-observable dates marked, never 0.
+
+    ``series`` maps a label to (date, n, interval_lo, interval_hi) points; ``n`` is None where
+    the site could not be seen.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import dates as mdates
+    from matplotlib import pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    figure, axes = plt.subplots(figsize=(7.5, 3.4), dpi=110)
+    try:
+        for label, points in sorted(series.items()):
+            colour = tuple(c / 255 for c in LABEL_COLOURS.get(label, (90, 90, 90)))
+            seen = [(d, n, lo, hi) for d, n, lo, hi in points if n is not None]
+            if seen:
+                dates = mdates.date2num([p[0] for p in seen])
+                values = [p[1] for p in seen]
+                low = [p[1] - (p[2] if p[2] is not None else p[1]) for p in seen]
+                high = [(p[3] if p[3] is not None else p[1]) - p[1] for p in seen]
+                axes.errorbar(dates, values, yerr=[low, high], marker="o", capsize=4,
+                              color=colour, label=label.replace("_", " "))
+            for d, n, _, _ in points:
+                if n is None:
+                    axes.axvline(float(mdates.date2num(d)), color="grey", linestyle=":", linewidth=1)
+                    axes.annotate("not observable", (d, 0), rotation=90, fontsize=7,
+                                  color="grey", xytext=(3, 4), textcoords="offset points")
+        all_dates = sorted({d for points in series.values() for d, *_ in points})
+        axes.set_xticks(mdates.date2num(all_dates), [d.isoformat() for d in all_dates])
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.set_title(title, fontsize=10)
+        axes.set_ylabel("vehicles")
+        axes.set_ylim(bottom=0)
+        axes.grid(alpha=0.3)
+        axes.legend(fontsize=7, loc="upper left", frameon=False)
+        figure.autofmt_xdate()
+        figure.tight_layout()
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png")
+    finally:
+        plt.close(figure)
+    return buffer.getvalue()

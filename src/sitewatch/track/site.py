@@ -1,0 +1,261 @@
+"""Tracking one site across dates: register, place, count, match, derive events."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from shapely.geometry import Point, Polygon
+
+from sitewatch.errors import TrackError
+from sitewatch.imagery.registration import Registration
+from sitewatch.track.frame import footprint, lonlat_of, place_detections, zone_of, zone_polygon
+from sitewatch.track.intervals import count_interval
+from sitewatch.track.loading import loaded_pairs
+from sitewatch.track.matching import MatchCosts, Placed, match
+from sitewatch.track.registering import Registrar, register_all, register_by_pixels
+from sitewatch.track.types import (
+    LOADED_TRANSPORTER,
+    Alert,
+    Count,
+    Event,
+    EventKind,
+    Observation,
+    Refusal,
+    SiteTrack,
+    TrackOptions,
+)
+from sitewatch.track.visibility import Visibility, measure_visibility
+from sitewatch.track.zonefiles import AlertRule
+from sitewatch.track.zones import Zone
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _DateState:
+    obs: Observation
+    reg: Registration
+    placed: tuple[Placed, ...]
+    footprint: Polygon
+    loaded: tuple[int, ...]  # indices into placed of loaded cargo
+    vis: Visibility | None
+
+
+def _check(observations: Sequence[Observation]) -> tuple[Observation, ...]:
+    if not observations:
+        raise TrackError("no observations to track; ingest and detect at least one date first")
+    sites = sorted({o.site for o in observations})
+    if len(sites) > 1:
+        raise TrackError(
+            f"observations mix sites {sites}; track one site at a time", sites=tuple(sites)
+        )
+    ordered = tuple(sorted(observations, key=lambda o: o.date))
+    dates = [o.date for o in ordered]
+    dupes = sorted({d for d in dates if dates.count(d) > 1})
+    if dupes:
+        raise TrackError(
+            f"site {sites[0]!r} has several images on {', '.join(map(str, dupes))}; keep one "
+            "image per date (the sharpest or most complete) before tracking",
+            site=sites[0],
+        )
+    return ordered
+
+
+def _state(obs: Observation, reg: Registration, ref_gsd_m: float, opt: TrackOptions,
+           vis: Visibility | None) -> _DateState:
+    placed = place_detections(obs, reg, ref_gsd_m, min_score=opt.min_score)
+    kept = [obs.detections[p.index] for p in placed]
+    pairs = loaded_pairs(
+        kept, min_overlap=opt.loaded_overlap, max_angle_rad=opt.loaded_max_angle_rad
+    )
+    return _DateState(obs=obs, reg=reg, placed=placed, footprint=footprint(obs, reg),
+                      loaded=tuple(i for i, _ in pairs), vis=vis)
+
+
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    ok: bool
+    reason: str
+    coverage: float
+    cloud: float | None
+    px_per_vehicle: float
+
+
+def _observability(state: _DateState, area: Polygon, opt: TrackOptions) -> _Seen:
+    coverage = state.footprint.intersection(area).area / area.area if area.area > 0 else 0.0
+    ppv = opt.smallest_vehicle_m / state.obs.gsd_m
+    cloud = state.vis.cloud_fraction(area) if state.vis is not None else None
+    haze = state.vis.haze_fraction if state.vis is not None else 0.0
+    if coverage < opt.min_coverage:
+        return _Seen(False, f"not covered: image covers {coverage:.0%} of it", coverage, cloud,
+                     ppv)
+    if ppv < opt.min_px_per_vehicle:
+        reason = (f"too coarse: {state.obs.gsd_m:.2f} m pixels make a {opt.smallest_vehicle_m} "
+                  f"m vehicle {ppv:.1f} px long (< {opt.min_px_per_vehicle})")
+        return _Seen(False, reason, coverage, cloud, ppv)
+    if cloud is not None and cloud > opt.max_cloud_fraction:
+        return _Seen(False, f"clouded: {cloud:.0%} under cloud", coverage, cloud, ppv)
+    if haze > opt.max_haze_fraction:
+        return _Seen(False, f"hazy: {haze:.0%} of contrast lost", coverage, cloud, ppv)
+    note = f"observable ({coverage:.0%} covered" + (
+        f", {cloud:.0%} cloud)" if cloud is not None else ", cloud not measured)")
+    return _Seen(True, note, coverage, cloud, ppv)
+
+
+def _counts(state: _DateState, areas: Sequence[tuple[str | None, Polygon]],
+            labels: Sequence[str], opt: TrackOptions) -> list[Count]:
+    out = []
+    for zone_name, area in areas:
+        seen = _observability(state, area, opt)
+        inside = {k for k, p in enumerate(state.placed) if area.covers(Point(p.x_px, p.y_px))}
+        for label in labels:
+            n = (sum(1 for k in state.loaded if k in inside) if label == LOADED_TRANSPORTER
+                 else sum(1 for k in inside if state.placed[k].label == label))
+            lo, hi = (count_interval(n, precision=opt.detector_precision,
+                                     recall=opt.detector_recall, level=opt.interval_level)
+                      if seen.ok else (None, None))
+            out.append(Count(
+                site=state.obs.site, date=state.obs.date, label=label, zone=zone_name,
+                n=n if seen.ok else None, observable=seen.ok, reason=seen.reason,
+                interval_lo=lo, interval_hi=hi, coverage=seen.coverage,
+                cloud_fraction=seen.cloud, px_per_vehicle=seen.px_per_vehicle,
+            ))
+    return out
+
+
+def _refused_counts(obs: Observation, refusal: Refusal, areas: Sequence[tuple[str | None, Polygon]],
+                    labels: Sequence[str]) -> list[Count]:
+    reason = f"not registered: {refusal.message}"
+    return [Count(site=obs.site, date=obs.date, label=label, zone=name, n=None,
+                  observable=False, reason=reason) for name, _ in areas for label in labels]
+
+
+def _visible(state: _DateState, p: Placed) -> bool:
+    pt = Point(p.x_px, p.y_px)
+    if not state.footprint.covers(pt):
+        return False
+    return state.vis is None or not state.vis.clouded_near(pt, 8.0)
+
+
+def _stay_tolerance_m(a: _DateState, b: _DateState, opt: TrackOptions) -> float:
+    residuals = [opt.unmeasured_residual_m if r.residual_m is None else r.residual_m
+                 for r in (a.reg, b.reg)]
+    return max(opt.stay_tolerance_m, 3.0 * math.hypot(*residuals))
+
+
+def _events_between(a: _DateState, b: _DateState, reference: Observation,
+                    zones: Sequence[tuple[str, Polygon]], opt: TrackOptions) -> list[Event]:
+    stay_m = _stay_tolerance_m(a, b, opt)
+    costs = MatchCosts(max_move_m=max(opt.max_move_m, 2.0 * stay_m), label_cost=opt.label_cost,
+                       size_cost=opt.size_cost, heading_cost=opt.heading_cost)
+    m = match(a.placed, b.placed, costs)
+    site, d0, d1 = reference.site, a.obs.date, b.obs.date
+
+    def event(kind: EventKind, p: Placed, conf: float, **extra: float) -> Event:
+        return Event(site=site, date_from=d0, date_to=d1, kind=kind, label=p.label,
+                     zone=zone_of(p.x_px, p.y_px, zones), x_px=p.x_px, y_px=p.y_px,
+                     lonlat=lonlat_of(reference, p.x_px, p.y_px), confidence=conf, **extra)
+
+    out = []
+    for i, j in m.pairs:
+        p, q = a.placed[i], b.placed[j]
+        dist = math.hypot(p.x_m - q.x_m, p.y_m - q.y_m)
+        kind = EventKind.STAYED if dist <= stay_m else EventKind.MOVED
+        out.append(event(kind, q, min(p.score, q.score), from_x_px=p.x_px, from_y_px=p.y_px,
+                         distance_m=dist))
+    # a vehicle missing where the other date could not see is not an event: say nothing
+    out += [event(EventKind.DEPARTED, a.placed[i], a.placed[i].score)
+            for i in m.unmatched_before if _visible(b, a.placed[i])]
+    out += [event(EventKind.ARRIVED, b.placed[j], b.placed[j].score)
+            for j in m.unmatched_after if _visible(a, b.placed[j])]
+    return out
+
+
+def _loaded_events(state: _DateState, reference: Observation,
+                   zones: Sequence[tuple[str, Polygon]]) -> list[Event]:
+    return [
+        Event(site=reference.site, date_from=state.obs.date, date_to=state.obs.date,
+              kind=EventKind.LOADED, label=LOADED_TRANSPORTER,
+              zone=zone_of(p.x_px, p.y_px, zones), x_px=p.x_px, y_px=p.y_px,
+              lonlat=lonlat_of(reference, p.x_px, p.y_px), confidence=p.score)
+        for p in (state.placed[k] for k in state.loaded)
+    ]
+
+
+def _alerts(counts: Sequence[Count], rules: Sequence[AlertRule]) -> list[Alert]:
+    out = []
+    for rule in rules:
+        for c in counts:
+            if c.zone != rule.zone or c.label != rule.label or c.n is None:
+                continue
+            crossed = rule.crossed(c.n)
+            if crossed:
+                where = "the whole site" if c.zone is None else f"zone {c.zone!r}"
+                out.append(Alert(site=c.site, date=c.date, zone=c.zone or "*", label=c.label,
+                                 threshold=crossed, n=c.n,
+                                 message=f"{c.date}: {c.n} {c.label} in {where}, {crossed}"))
+    return out
+
+
+def track_site(
+    observations: Sequence[Observation],
+    *,
+    zones: Sequence[Zone] = (),
+    options: TrackOptions | None = None,
+    registrar: Registrar = register_by_pixels,
+    registrations: Mapping[dt.date, Registration] | None = None,
+    alerts: Sequence[AlertRule] = (),
+) -> SiteTrack:
+    """Count vehicles per date and zone, and derive what changed between consecutive dates.
+
+    The earliest date is the reference: every position is given in its pixel grid. A date
+    that cannot be registered is refused: it is listed in ``SiteTrack.refused``, its counts
+    are "not observable", and its neighbours are compared with each other instead.
+
+    Args:
+        observations: one per date, all of one site, in any order.
+        zones: analyst-drawn zones; counts are made for each and for the whole site.
+        options: matching, observability and interval knobs (default ``TrackOptions()``).
+        registrar: registers one date onto the reference (default: on the pixels, seeded by
+            the georeferences; :func:`register_by_metadata` reads no pixels).
+        registrations: registrations already made, by date; they replace ``registrar``.
+        alerts: zone thresholds to report when crossed.
+
+    Raises:
+        TrackError: no observations, several sites, two images on one date, a zone drawn in
+            longitude/latitude on a site without georeference, or the reference date itself
+            unusable.
+        RasterReadError: an image could not be read (with pixel registration or visibility).
+    """
+    opt = options or TrackOptions()
+    ordered = _check(observations)
+    reference = ordered[0]
+    kept, refused = register_all(ordered, registrar, dict(registrations or {}))
+    if not kept or kept[0][0] is not reference:
+        raise TrackError(f"reference date {reference.date} of site {reference.site!r} could "
+                         "not be registered onto itself", site=reference.site)
+    vis: Sequence[Visibility | None] = (
+        measure_visibility([o for o, _ in kept], [r for _, r in kept], reference)
+        if opt.measure_visibility else [None] * len(kept))
+    states = [_state(o, r, reference.gsd_m, opt, v)
+              for (o, r), v in zip(kept, vis, strict=True)]
+    zone_polys = [(z.name, zone_polygon(z, reference)) for z in zones]
+    areas: list[tuple[str | None, Polygon]] = [(None, states[0].footprint), *zone_polys]
+    labels = [*sorted({p.label for s in states for p in s.placed}), LOADED_TRANSPORTER]
+    counts = [c for s in states for c in _counts(s, areas, labels, opt)]
+    for r in refused:
+        counts += _refused_counts(next(o for o in ordered if o.date == r.date), r, areas, labels)
+    counts.sort(key=lambda c: (c.date, c.zone or "", c.label))
+    events: list[Event] = []
+    for a, b in itertools.pairwise(states):
+        events.extend(_events_between(a, b, reference, zone_polys, opt))
+    for s in states:
+        events.extend(_loaded_events(s, reference, zone_polys))
+    events.sort(key=lambda e: (e.date_from, e.date_to, e.kind.value, e.label, e.y_px, e.x_px))
+    return SiteTrack(
+        site=reference.site, reference_date=reference.date, dates=tuple(o.date for o in ordered),
+        counts=tuple(counts), events=tuple(events), registrations=tuple(r for _, r in kept),
+        alerts=tuple(_alerts(counts, alerts)), refused=tuple(refused),
+    )

@@ -1,0 +1,89 @@
+"""Events and links as CSV tables (one row per event or link)."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from pathlib import Path
+
+from sitewatch.track.links import Link
+from sitewatch.track.types import Event, SiteTrack
+
+EVENT_COLUMNS = ("site", "date_from", "date_to", "kind", "label", "zone", "x", "y", "lon", "lat",
+                 "from_x", "from_y", "distance_m", "confidence")
+LINK_COLUMNS = ("sighting", "sighting_time_utc", "place", "seen", "sighting_source", "site",
+                "date_from", "date_to", "label", "n_departed", "mode", "distance_km",
+                "window_h", "needed_typical_h", "needed_fastest_h", "verdict", "reason",
+                "typical_kmh", "max_kmh", "detour_factor", "fixed_delay_h", "speed_source",
+                "site_border_km", "sighting_border_km")
+
+
+def _cell(value: object) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula.
+
+    >>> _cell("=HYPERLINK(1)")
+    "'=HYPERLINK(1)"
+    >>> _cell(None)
+    ''
+    """
+    if value is None:
+        return ""
+    text = f"{value:.6g}" if isinstance(value, float) else str(value)
+    risky = text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _number(text)
+    return "'" + text if risky else text
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def event_row(e: Event) -> tuple[str, ...]:
+    """One event as CSV cells in :data:`EVENT_COLUMNS` order."""
+    lon, lat = (e.lonlat.lon_deg, e.lonlat.lat_deg) if e.lonlat is not None else (None, None)
+    values: tuple[object, ...] = (
+        e.site, e.date_from.isoformat(), e.date_to.isoformat(), e.kind.value, e.label, e.zone,
+        round(e.x_px, 2), round(e.y_px, 2),
+        None if lon is None else f"{lon:.7f}", None if lat is None else f"{lat:.7f}",
+        None if e.from_x_px is None else round(e.from_x_px, 2),
+        None if e.from_y_px is None else round(e.from_y_px, 2),
+        None if e.distance_m is None else round(e.distance_m, 2), round(e.confidence, 3),
+    )
+    return tuple(_cell(v) for v in values)
+
+
+def write_events_csv(tracks: Sequence[SiteTrack], path: Path) -> int:
+    """Write every event of every site to ``path``; returns the number of rows."""
+    rows = [event_row(e) for t in tracks for e in t.events]
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(EVENT_COLUMNS)
+        writer.writerows(rows)
+    return len(rows)
+
+
+def link_row(link: Link) -> tuple[str, ...]:
+    """One link as CSV cells in :data:`LINK_COLUMNS` order."""
+    s, d, sp = link.sighting, link.departure, link.speed
+    values: tuple[object, ...] = (
+        s.sighting_id, s.time_utc.isoformat().replace("+00:00", "Z"), s.place, s.seen, s.source,
+        d.site, d.date_from.isoformat(), d.date_to.isoformat(), d.label, d.n, sp.mode.value,
+        round(link.distance_m / 1000.0, 2), round(link.window_h, 1),
+        round(link.needed_typical_h, 1), round(link.needed_fastest_h, 1), link.verdict.value,
+        link.reason, sp.typical_kmh, sp.max_kmh, sp.detour_factor, sp.fixed_delay_h, sp.source,
+        None if link.site_border_m is None else round(link.site_border_m / 1000.0, 2),
+        None if link.sighting_border_m is None else round(link.sighting_border_m / 1000.0, 2),
+    )
+    return tuple(_cell(v) for v in values)
+
+
+def write_links_csv(links: Sequence[Link], path: Path) -> int:
+    """Write every link to ``path``; returns the number of rows."""
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(LINK_COLUMNS)
+        writer.writerows(link_row(lk) for lk in links)
+    return len(links)

@@ -1,0 +1,258 @@
+"""Value types of the tracking stage: observations in, counts and events out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from sitewatch.detect.types import Detection
+from sitewatch.errors import ConfigError, TrackError
+from sitewatch.geo.coords import LonLat
+from sitewatch.imagery.registration import Registration
+
+#: Count and event label of an armoured vehicle standing on a truck or trailer.
+LOADED_TRANSPORTER = "loaded_transporter"
+
+
+class EventKind(StrEnum):
+    """What happened to one vehicle between two dates (or, for ``LOADED``, on one date)."""
+
+    ARRIVED = "arrived"
+    DEPARTED = "departed"
+    MOVED = "moved"
+    STAYED = "stayed"
+    LOADED = "loaded"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Observation:
+    """One image of one site on one date, with the detections found in it.
+
+    ``transform`` is the GDAL-order affine (a, b, c, d, e, f) from pixel to ``crs_wkt`` map
+    coordinates, or ``None`` for an image with no georeference. Detections are in this image's
+    own pixel grid.
+    """
+
+    scene_id: str
+    site: str
+    date: dt.date
+    image_path: Path
+    gsd_m: float
+    transform: tuple[float, ...] | None
+    crs_wkt: str | None
+    width_px: int
+    height_px: int
+    detections: tuple[Detection, ...]
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.gsd_m) and self.gsd_m > 0):
+            raise ConfigError(
+                f"scene {self.scene_id!r}: ground sample distance must be positive, got "
+                f"{self.gsd_m} m; give the gsd_m the catalog measured",
+                scene_id=self.scene_id,
+            )
+        if self.width_px <= 0 or self.height_px <= 0:
+            raise ConfigError(
+                f"scene {self.scene_id!r}: image size {self.width_px}×{self.height_px} px is empty",
+                scene_id=self.scene_id,
+            )
+        if self.transform is not None:
+            if len(self.transform) != 6:
+                raise ConfigError(
+                    f"scene {self.scene_id!r}: transform needs 6 GDAL-order numbers, got "
+                    f"{len(self.transform)}",
+                    scene_id=self.scene_id,
+                )
+            if self.crs_wkt is None:
+                raise ConfigError(
+                    f"scene {self.scene_id!r}: a transform without a CRS cannot be used; give "
+                    "crs_wkt or drop the transform",
+                    scene_id=self.scene_id,
+                )
+
+    @property
+    def georeferenced(self) -> bool:
+        """Whether pixel positions can be turned into map positions."""
+        return self.transform is not None and self.crs_wkt is not None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrackOptions:
+    """Knobs of :func:`sitewatch.track.track_site`, all with documented defaults.
+
+    Attributes:
+        max_move_m: farthest a vehicle may move between two dates and still be matched as the
+            same vehicle ("moved"); farther, it reads as a departure plus an arrival.
+        stay_tolerance_m: displacement below which a matched vehicle "stayed"; the tolerance
+            actually used is ``max(stay_tolerance_m, 3 × registration residual)``.
+        label_cost: matching cost added when two detections carry different labels (in units
+            of ``max_move_m``: 1.0 makes a label change as dear as the longest move).
+        size_cost: cost per unit of ``|log(length ratio)|``.
+        heading_cost: cost per radian of axial heading difference (elongated boxes only).
+        detector_precision: fraction of detections that are real vehicles. The default 0.9
+            is a placeholder; pass the detector's measured value.
+        detector_recall: fraction of real vehicles the detector finds. Default 0.8, a
+            placeholder as above.
+        interval_level: two-sided confidence level of count intervals.
+        min_coverage: fraction of a zone the image must cover to count it.
+        max_cloud_fraction: cloud or haze fraction above which a zone is not observable.
+        min_px_per_vehicle: the smallest vehicle must be at least this many pixels long.
+        smallest_vehicle_m: length of the smallest vehicle to be counted (a HMMWV, ~4.6 m).
+        min_score: detections scoring lower are ignored.
+        measure_visibility: estimate cloud and haze from the pixels (needs the image files).
+        max_haze_fraction: contrast loss above which a date is not observable.
+        unmeasured_residual_m: registration residual assumed when nothing measured it (a
+            georeference-only registration: archive georeferences are often off by several
+            metres).
+        loaded_overlap: fraction of an armoured box that must lie on a truck box for it to
+            read as loaded.
+        loaded_max_angle_rad: largest axial angle between an armoured box and the truck box.
+    """
+
+    max_move_m: float = 20.0
+    stay_tolerance_m: float = 1.5
+    label_cost: float = 0.6
+    size_cost: float = 0.5
+    heading_cost: float = 0.2
+    detector_precision: float = 0.9
+    detector_recall: float = 0.8
+    interval_level: float = 0.9
+    min_coverage: float = 0.9
+    max_cloud_fraction: float = 0.3
+    min_px_per_vehicle: float = 10.0
+    smallest_vehicle_m: float = 4.6
+    min_score: float = 0.0
+    measure_visibility: bool = True
+    max_haze_fraction: float = 0.6
+    unmeasured_residual_m: float = 5.0
+    loaded_overlap: float = 0.6
+    loaded_max_angle_rad: float = math.radians(20.0)
+
+    def __post_init__(self) -> None:
+        for name in ("detector_precision", "detector_recall", "interval_level"):
+            value = getattr(self, name)
+            if not 0.0 < value <= 1.0:
+                raise ConfigError(f"TrackOptions.{name} must be in (0, 1], got {value}")
+        for name in ("max_move_m", "stay_tolerance_m", "smallest_vehicle_m"):
+            value = getattr(self, name)
+            if not value > 0:
+                raise ConfigError(f"TrackOptions.{name} must be positive, got {value}")
+        if self.stay_tolerance_m >= self.max_move_m:
+            raise ConfigError(
+                f"TrackOptions.stay_tolerance_m ({self.stay_tolerance_m} m) must be below "
+                f"max_move_m ({self.max_move_m} m)"
+            )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Count:
+    """How many vehicles of one label one zone held on one date, and whether it could be seen.
+
+    ``n`` is ``None`` exactly when the zone was not observable: an unseen zone is never 0.
+    ``interval_lo``/``interval_hi`` bound the true number given the detector's precision and
+    recall (both ``None`` when not observable).
+    """
+
+    site: str
+    date: dt.date
+    label: str
+    zone: str | None
+    n: int | None
+    observable: bool
+    reason: str
+    interval_lo: int | None = None
+    interval_hi: int | None = None
+    coverage: float | None = None
+    cloud_fraction: float | None = None
+    px_per_vehicle: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.observable != (self.n is not None):
+            raise TrackError(
+                f"count of {self.label!r} in zone {self.zone!r} on {self.date}: n must be given "
+                f"exactly when observable (observable={self.observable}, n={self.n})"
+            )
+        if self.n is not None and self.n < 0:
+            raise TrackError(f"count of {self.label!r} on {self.date} is negative: {self.n}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """One vehicle's change between two consecutive dates, in the reference date's pixel grid.
+
+    For ``ARRIVED``, ``MOVED`` and ``STAYED`` the position is where the vehicle stands on
+    ``date_to``; for ``DEPARTED`` where it stood on ``date_from``. ``from_x_px``/``from_y_px``
+    give the earlier position of a move. ``LOADED`` events have ``date_from == date_to``.
+    """
+
+    site: str
+    date_from: dt.date
+    date_to: dt.date
+    kind: EventKind
+    label: str
+    zone: str | None
+    x_px: float
+    y_px: float
+    lonlat: LonLat | None = None
+    confidence: float = 1.0
+    from_x_px: float | None = None
+    from_y_px: float | None = None
+    distance_m: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.date_to < self.date_from:
+            raise TrackError(f"event ends ({self.date_to}) before it starts ({self.date_from})")
+        if not 0.0 <= self.confidence <= 1.0:
+            raise TrackError(f"event confidence must be in [0, 1], got {self.confidence}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Alert:
+    """A zone threshold crossed on one date."""
+
+    site: str
+    date: dt.date
+    zone: str
+    label: str
+    threshold: str
+    n: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Refusal:
+    """A date left out of the comparison because it could not be registered."""
+
+    date: dt.date
+    message: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SiteTrack:
+    """Everything tracking found at one site."""
+
+    site: str
+    reference_date: dt.date
+    dates: tuple[dt.date, ...]
+    counts: tuple[Count, ...]
+    events: tuple[Event, ...]
+    registrations: tuple[Registration, ...]
+    alerts: tuple[Alert, ...] = field(default=())
+    refused: tuple[Refusal, ...] = field(default=())
+
+    def count(self, date: dt.date, label: str, zone: str | None = None) -> Count:
+        """The count of ``label`` in ``zone`` (``None``: the whole site) on ``date``.
+
+        Raises:
+            TrackError: no such count was made.
+        """
+        for c in self.counts:
+            if c.date == date and c.label == label and c.zone == zone:
+                return c
+        raise TrackError(
+            f"no count of {label!r} in zone {zone!r} on {date} at site {self.site!r}; dates "
+            f"tracked: {', '.join(str(d) for d in self.dates)}"
+        )

@@ -1,0 +1,142 @@
+"""What each date's pixels let us see: cloud mask and haze, in the reference grid.
+
+Both are estimated from the pixels alone, with simple, documented rules rather than a trained
+model:
+
+* **cloud**: after each date's brightness is normalised (median and interquartile range), a
+  pixel is cloud when, smoothed over a cloud-sized window, it is brighter than the per-pixel
+  median of all dates by ``cloud_lift``, brighter than 90 % of that date's own pixels, and
+  the bright patch is at least ``min_cloud_m`` wide (so ground revealed where vehicles left,
+  or a new shed, is not a cloud). With a single date there is
+  nothing to compare with, and only nearly white, flat pixels count (white roofs too: read
+  single-date cloud fractions with care).
+* **haze**: the loss of contrast against the median of all dates (1 − IQR ratio, in [0, 1]).
+  A global brightness gain also changes contrast, so read it as "contrast lost", not as a
+  physical optical depth.
+
+Everything runs on images shrunk to ``work_side_px`` and warped into the reference grid.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from shapely.geometry import Point, Polygon
+
+from sitewatch.imagery.registration import Registration, read_grey_raw
+from sitewatch.track.types import Observation
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Visibility:
+    """Cloud mask of one date in the (shrunk) reference grid, and its haze."""
+
+    date: dt.date
+    cloud: np.ndarray  # bool, True = cloud, in the shrunk reference grid
+    valid: np.ndarray  # bool, True = inside this date's image
+    scale: float  # shrunk grid px per reference px
+    haze_fraction: float
+
+    def cloud_fraction(self, area: Polygon) -> float:
+        """Fraction of the covered part of ``area`` (reference px) that is cloud."""
+        mask = np.zeros(self.cloud.shape, np.uint8)
+        polys = getattr(area, "geoms", [area])
+        for poly in polys:
+            if isinstance(poly, Polygon) and not poly.is_empty:
+                pts = np.asarray(poly.exterior.coords, float) * self.scale
+                cv2.fillPoly(mask, [np.round(pts).astype(np.int32)], 1)
+        seen = mask.astype(bool) & self.valid
+        return float(self.cloud[seen].mean()) if seen.any() else 0.0
+
+    def clouded_at(self, x_px: float, y_px: float) -> bool:
+        """Whether the reference pixel (x, y) is under cloud on this date."""
+        r, c = int(y_px * self.scale), int(x_px * self.scale)
+        inside = 0 <= r < self.cloud.shape[0] and 0 <= c < self.cloud.shape[1]
+        return bool(inside and self.cloud[r, c])
+
+    def clouded_near(self, pt: Point, radius_px: float) -> bool:
+        """Whether any pixel within ``radius_px`` of the reference point is cloud."""
+        return any(
+            self.clouded_at(pt.x + dx, pt.y + dy)
+            for dx in (-radius_px, 0.0, radius_px)
+            for dy in (-radius_px, 0.0, radius_px)
+        )
+
+
+def _warped(obs: Observation, reg: Registration, shape: tuple[int, int], scale: float,
+            work_side_px: int) -> tuple[np.ndarray, np.ndarray]:
+    grey, f = read_grey_raw(obs.image_path, max_side_px=work_side_px)
+    m = np.asarray(reg.matrix, float).reshape(3, 3)
+    # shrunk moving px -> moving px -> reference px -> shrunk reference px
+    full = np.diag([scale, scale, 1.0]) @ m @ np.diag([1 / f, 1 / f, 1.0])
+    size = (shape[1], shape[0])
+    img = cv2.warpPerspective(grey.astype(np.float32), full, size, flags=cv2.INTER_LINEAR)
+    valid = cv2.warpPerspective(np.ones(grey.shape, np.uint8), full, size,
+                                flags=cv2.INTER_NEAREST).astype(bool)
+    return img, valid
+
+
+def _texture(img: np.ndarray) -> np.ndarray:
+    mean = cv2.blur(img, (9, 9))
+    return np.sqrt(np.maximum(cv2.blur(img * img, (9, 9)) - mean * mean, 0.0))
+
+
+def measure_visibility(
+    observations: Sequence[Observation],
+    registrations: Sequence[Registration],
+    reference: Observation,
+    *,
+    work_side_px: int = 1024,
+    min_cloud_m: float = 20.0,
+    cloud_lift: float = 0.25,
+) -> tuple[Visibility, ...]:
+    """Cloud mask and haze of every date, in the reference grid (shrunk).
+
+    ``cloud_lift`` is the brightening, in units of the date's interquartile range, above
+    the median of all dates that reads as cloud; ``min_cloud_m`` the narrowest cloud kept.
+
+    Raises:
+        RasterReadError: an image cannot be read.
+    """
+    scale = min(1.0, work_side_px / max(reference.width_px, reference.height_px))
+    shape = (round(reference.height_px * scale), round(reference.width_px * scale))
+    warped = [_warped(o, r, shape, scale, work_side_px)
+              for o, r in zip(observations, registrations, strict=True)]
+    norm = []
+    for img, valid in warped:
+        vals = img[valid] if valid.any() else np.array([0.0, 1.0])
+        q25, q50, q75 = np.percentile(vals, (25, 50, 75))
+        z = (img - q50) / max(q75 - q25, 1.0)
+        norm.append((np.where(valid, z, np.nan), float(q75 - q25)))
+    stack = np.stack([z for z, _ in norm])
+    with np.errstate(all="ignore"):
+        median = np.nanmedian(stack, axis=0) if len(norm) > 1 else np.zeros(shape)
+    median = np.nan_to_num(median)
+    iqr_median = float(np.median([iqr for _, iqr in norm]))
+    # clouds are wide: anything narrower than min_cloud_m (a vehicle, a new shed) is not one
+    gsd_work_m = reference.gsd_m / scale
+    side = max(3, round(min_cloud_m / gsd_work_m) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
+    out = []
+    for o, (img, valid), (z, iqr) in zip(observations, warped, norm, strict=True):
+        if len(norm) > 1:  # brighter than the same ground on the other dates, over a wide area
+            lift = cv2.GaussianBlur(np.nan_to_num(z - median).astype(np.float32), (0, 0),
+                                    side / 6.0)
+            # and brighter than most of this date's own ground: revealed ground where
+            # vehicles left is brighter than before, but not brighter than the open ground
+            bright = np.nan_to_num(z, nan=-np.inf) > np.nanpercentile(z, 90)
+            cloud = (lift > cloud_lift) & bright & valid
+        elif float(img.max(initial=0.0)) <= 255.0:  # one 8-bit date: nearly white and flat
+            cloud = (img > 235) & (_texture(img) < 2.0) & valid
+        else:
+            cloud = np.zeros(shape, bool)
+        cloud = cv2.morphologyEx(cloud.astype(np.uint8), cv2.MORPH_OPEN, kernel).astype(bool)
+        cloud &= valid
+        haze = float(np.clip(1.0 - iqr / iqr_median, 0.0, 1.0)) if iqr_median > 0 else 0.0
+        out.append(Visibility(date=o.date, cloud=cloud, valid=valid, scale=scale,
+                              haze_fraction=haze))
+    return tuple(out)

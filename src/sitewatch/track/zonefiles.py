@@ -1,0 +1,192 @@
+"""Reading zones (GeoJSON, KML) and alert thresholds (TOML), validated at the edge.
+
+GeoJSON zones are Polygon or MultiPolygon features with a ``name`` property, in WGS84
+longitude/latitude (RFC 7946). A site without georeference draws its zones in pixel
+coordinates of the reference date and says so with a top-level ``"sitewatch:frame":
+"pixel"`` member. KML zones are Placemarks with a ``name`` and a Polygon's outer boundary.
+
+Alert files are TOML::
+
+    [[alert]]
+    zone = "parking"            # a zone name, or "*" for the whole site
+    label = "armored_vehicle"   # a label, or "loaded_transporter"
+    more_than = 5               # and/or fewer_than = 2
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sitewatch.errors import ConfigError
+from sitewatch.track.zones import Zone, ZoneFrame
+
+MAX_ZONE_FILE_BYTES = 20_000_000
+_KML = "{http://www.opengis.net/kml/2.2}"
+
+
+def _read_text(path: Path, what: str) -> str:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ConfigError(f"cannot read {what} {str(path)!r}: {exc.strerror}") from None
+    if size > MAX_ZONE_FILE_BYTES:
+        raise ConfigError(f"{what} {str(path)!r} is {size} bytes, over the "
+                          f"{MAX_ZONE_FILE_BYTES} byte limit; simplify the polygons")
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {what} {str(path)!r}: {exc}") from None
+
+
+def _rings(geometry: dict[str, Any], path: Path) -> list[list[tuple[float, float]]]:
+    kind = geometry.get("type")
+    coords = geometry.get("coordinates")
+    polygons = [coords] if kind == "Polygon" else coords if kind == "MultiPolygon" else None
+    if not isinstance(polygons, list):
+        raise ConfigError(f"zone file {str(path)!r}: geometry type {kind!r} is not a Polygon "
+                          "or MultiPolygon; draw zones as polygons")
+    try:
+        return [[(float(p[0]), float(p[1])) for p in poly[0]] for poly in polygons]
+    except (TypeError, IndexError, ValueError):
+        raise ConfigError(f"zone file {str(path)!r}: malformed coordinates") from None
+
+
+def load_geojson_zones(path: Path) -> tuple[Zone, ...]:
+    """Zones from a GeoJSON FeatureCollection (or one Feature).
+
+    Raises:
+        ConfigError: unreadable, not GeoJSON, a feature without a name or polygon.
+    """
+    try:
+        doc = json.loads(_read_text(path, "zone file"))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"zone file {str(path)!r} is not JSON: {exc}") from None
+    if not isinstance(doc, dict):
+        raise ConfigError(f"zone file {str(path)!r} is not a GeoJSON object")
+    frame_text = doc.get("sitewatch:frame", "lonlat")
+    try:
+        frame = ZoneFrame(frame_text)
+    except ValueError:
+        raise ConfigError(f"zone file {str(path)!r}: unknown frame {frame_text!r}; valid: "
+                          "lonlat, pixel") from None
+    features = doc.get("features") if doc.get("type") == "FeatureCollection" else [doc]
+    zones = []
+    for i, feat in enumerate(features or []):
+        props = feat.get("properties") or {}
+        name = props.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError(f"zone file {str(path)!r}: feature {i} has no 'name' property")
+        for ring in _rings(feat.get("geometry") or {}, path):
+            zones.append(Zone(name=name.strip(), exterior=tuple(ring), frame=frame))
+    return tuple(zones)
+
+
+def load_kml_zones(path: Path) -> tuple[Zone, ...]:
+    """Zones from KML Placemarks holding Polygons (outer boundaries only).
+
+    Raises:
+        ConfigError: unreadable, a DOCTYPE or entity declaration (refused: they enable
+            entity-expansion attacks), not KML, or a placemark without a name.
+    """
+    text = _read_text(path, "zone file")
+    if "<!DOCTYPE" in text or "<!ENTITY" in text:
+        raise ConfigError(f"zone file {str(path)!r} declares a DOCTYPE or entities, which "
+                          "sitewatch refuses; export the KML again without them")
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as exc:
+        raise ConfigError(f"zone file {str(path)!r} is not well-formed XML: {exc}") from None
+    ns = _KML if root.tag.startswith(_KML) else ""
+    zones = []
+    for pm in root.iter(f"{ns}Placemark"):
+        name = (pm.findtext(f"{ns}name") or "").strip()
+        for poly in pm.iter(f"{ns}Polygon"):
+            coords = poly.findtext(f"{ns}outerBoundaryIs/{ns}LinearRing/{ns}coordinates")
+            if coords is None:
+                continue
+            if not name:
+                raise ConfigError(f"zone file {str(path)!r}: a Placemark has no name")
+            try:
+                ring = [(float(t.split(",")[0]), float(t.split(",")[1]))
+                        for t in coords.split()]
+            except (ValueError, IndexError):
+                raise ConfigError(f"zone file {str(path)!r}: zone {name!r} has malformed "
+                                  "coordinates") from None
+            zones.append(Zone(name=name, exterior=tuple(ring), frame=ZoneFrame.LONLAT))
+    return tuple(zones)
+
+
+def load_zones(path: Path) -> tuple[Zone, ...]:
+    """Zones from a ``.geojson``/``.json`` or ``.kml`` file.
+
+    Raises:
+        ConfigError: unknown extension or a bad file.
+    """
+    suffix = path.suffix.lower()
+    if suffix in (".geojson", ".json"):
+        return load_geojson_zones(path)
+    if suffix == ".kml":
+        return load_kml_zones(path)
+    raise ConfigError(f"zone file {str(path)!r}: unknown type {suffix!r}; give .geojson or .kml")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertRule:
+    """Report when ``label`` in ``zone`` (``None``: the whole site) crosses a threshold."""
+
+    zone: str | None
+    label: str
+    more_than: int | None = None
+    fewer_than: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.more_than is None and self.fewer_than is None:
+            raise ConfigError(f"alert on {self.label!r} in {self.zone!r} needs more_than or "
+                              "fewer_than")
+
+    def crossed(self, n: int) -> str | None:
+        """The threshold text when ``n`` crosses it, else ``None``."""
+        if self.more_than is not None and n > self.more_than:
+            return f"more than {self.more_than}"
+        if self.fewer_than is not None and n < self.fewer_than:
+            return f"fewer than {self.fewer_than}"
+        return None
+
+
+_ALERT_KEYS = {"zone", "label", "more_than", "fewer_than"}
+
+
+def load_alerts(path: Path) -> tuple[AlertRule, ...]:
+    """Alert rules from a TOML file (see the module docstring); unknown keys are refused.
+
+    Raises:
+        ConfigError: unreadable, not TOML, unknown keys or bad values.
+    """
+    try:
+        doc = tomllib.loads(_read_text(path, "alert file"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"alert file {str(path)!r} is not TOML: {exc}") from None
+    unknown = set(doc) - {"alert"}
+    if unknown:
+        raise ConfigError(f"alert file {str(path)!r}: unknown tables {sorted(unknown)}; only "
+                          "[[alert]] is read")
+    rules = []
+    for i, item in enumerate(doc.get("alert", [])):
+        bad = set(item) - _ALERT_KEYS
+        if bad:
+            raise ConfigError(f"alert file {str(path)!r}: alert {i} has unknown keys "
+                              f"{sorted(bad)}; valid: {sorted(_ALERT_KEYS)}")
+        label, zone = item.get("label"), item.get("zone", "*")
+        if not isinstance(label, str) or not isinstance(zone, str):
+            raise ConfigError(f"alert file {str(path)!r}: alert {i} needs string zone and label")
+        limits = {k: item.get(k) for k in ("more_than", "fewer_than")}
+        if any(v is not None and (not isinstance(v, int) or v < 0) for v in limits.values()):
+            raise ConfigError(f"alert file {str(path)!r}: alert {i} thresholds must be "
+                              "non-negative integers")
+        rules.append(AlertRule(zone=None if zone == "*" else zone, label=label, **limits))
+    return tuple(rules)

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+import sitewatch.catalog
+
+
+def test_public_face_is_pinned() -> None:
+    assert sorted(sitewatch.catalog.__all__) == [
+        "CaseStore", "DetectionRecord", "GsdSource", "ImageFormat", "IngestResult", "RunRecord",
+        "Scene", "VerifyReport", "ingest_files", "parse_date", "parse_site", "sha256_file",
+        "verify_case",
+    ]

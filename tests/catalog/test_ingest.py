@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+import datetime as dt
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from sitewatch.catalog import CaseStore, GsdSource, ImageFormat, ingest_files, verify_case
+from sitewatch.errors import InputFileError
+
+DATE = dt.date(2014, 6, 11)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> CaseStore:
+    return CaseStore.init(tmp_path / "case")
+
+
+def test_geotiff_reads_georeference_and_gsd(store: CaseStore, tiny_geotiff: Path) -> None:
+    (scene,) = ingest_files(store, [tiny_geotiff], site="rostov_a", date=DATE).added
+    assert scene.georeferenced
+    assert scene.gsd_m == pytest.approx(0.5)
+    assert scene.gsd_source is GsdSource.GEOREFERENCE
+    assert scene.footprint_lonlat_wkt is not None and "POLYGON" in scene.footprint_lonlat_wkt
+    assert (scene.width_px, scene.height_px, scene.band_count) == (64, 64, 3)
+
+
+def test_original_is_stored_read_only_under_its_hash(store: CaseStore, tiny_png: Path) -> None:
+    (scene,) = ingest_files(store, [tiny_png], site="a", date=DATE, gsd_m=0.3).added
+    assert scene.path.name.startswith(scene.sha256)
+    assert scene.path.read_bytes() == tiny_png.read_bytes()
+    assert not os.stat(scene.path).st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+
+
+def test_same_bytes_twice_is_a_no_op(store: CaseStore, tiny_png: Path, tmp_path: Path) -> None:
+    ingest_files(store, [tiny_png], site="a", date=DATE, gsd_m=0.3)
+    copy = tmp_path / "copy.png"
+    copy.write_bytes(tiny_png.read_bytes())
+    result = ingest_files(store, [copy], site="a", date=DATE, gsd_m=0.3)
+    assert result.added == () and result.already_stored == ("copy.png",)
+    assert len(store.scenes()) == 1
+
+
+def test_two_files_same_site_and_date_both_kept(
+    store: CaseStore, tiny_png: Path, tiny_jpeg: Path
+) -> None:
+    ingest_files(store, [tiny_png, tiny_jpeg], site="a", date=DATE, gsd_m=0.3)
+    assert len(store.scenes(site="a")) == 2
+
+
+def test_jpeg_named_tif_is_sniffed(store: CaseStore, tiny_jpeg: Path, tmp_path: Path) -> None:
+    disguised = tmp_path / "scene.tif"
+    disguised.write_bytes(tiny_jpeg.read_bytes())
+    (scene,) = ingest_files(store, [disguised], site="a", date=DATE, gsd_m=0.3).added
+    assert scene.image_format is ImageFormat.JPEG
+    assert scene.path.suffix == ".jpg"
+
+
+def test_stac_item_gives_asset_and_date(store: CaseStore, tiny_geotiff: Path) -> None:
+    import json
+
+    item = {
+        "type": "Feature", "stac_version": "1.0.0", "id": "scene-1",
+        "geometry": None, "properties": {"datetime": "2014-05-30T08:00:00Z", "license": "CC-BY-4.0"},
+        "links": [], "assets": {"visual": {"href": tiny_geotiff.name, "type": "image/tiff"}},
+    }
+    path = tiny_geotiff.parent / "item.json"
+    path.write_text(json.dumps(item))
+    (scene,) = ingest_files(store, [path], site="a", date=None).added
+    assert scene.date == dt.date(2014, 5, 30)
+    assert scene.licence == "CC-BY-4.0"
+    assert scene.source.startswith("STAC item scene-1")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty"),
+        (b"hello, this is text and not an image at all", "not GeoTIFF"),
+    ],
+)
+def test_non_images_are_refused(
+    store: CaseStore, tmp_path: Path, content: bytes, message: str
+) -> None:
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(content)
+    with pytest.raises(InputFileError, match=message):
+        ingest_files(store, [bad], site="a", date=DATE, gsd_m=0.3)
+
+
+@pytest.mark.parametrize("fixture", ["tiny_jpeg", "tiny_png", "tiny_geotiff"])
+def test_truncated_images_are_refused_and_nothing_is_stored(
+    store: CaseStore, tmp_path: Path, request: pytest.FixtureRequest, fixture: str,
+    tiny_png: Path,
+) -> None:
+    ingest_files(store, [tiny_png], site="a", date=DATE, gsd_m=0.3)
+    source: Path = request.getfixturevalue(fixture)
+    data = source.read_bytes()
+    truncated = tmp_path / f"truncated{source.suffix}"
+    truncated.write_bytes(data[: len(data) * 2 // 3])
+    with pytest.raises(InputFileError, match="truncated"):
+        ingest_files(store, [truncated], site="a", date=DATE, gsd_m=0.3)
+    assert len(store.scenes()) == 1
+    assert verify_case(store).ok
+
+
+def test_batch_with_one_bad_file_stores_nothing(
+    store: CaseStore, tiny_png: Path, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    with pytest.raises(InputFileError, match=r"bad\.png"):
+        ingest_files(store, [tiny_png, bad], site="a", date=DATE, gsd_m=0.3)
+    assert store.scenes() == ()
+    assert not any(p.is_file() for p in (store.root / "objects").rglob("*"))
+
+
+def test_missing_gsd_without_georeference(store: CaseStore, tiny_jpeg: Path) -> None:
+    with pytest.raises(InputFileError, match="--gsd"):
+        ingest_files(store, [tiny_jpeg], site="a", date=DATE)
+
+
+def test_missing_file(store: CaseStore, tmp_path: Path) -> None:
+    with pytest.raises(InputFileError, match="no such file"):
+        ingest_files(store, [tmp_path / "nope.tif"], site="a", date=DATE, gsd_m=0.3)
+
+
+def test_absurd_size_is_refused(store: CaseStore, tmp_path: Path) -> None:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(
+            ">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", 200_000, 200_000, 8, 2, 0, 0, 0)
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b""))
+    with pytest.raises(InputFileError, match=r"bomb\.png"):
+        ingest_files(store, [bomb], site="a", date=DATE, gsd_m=0.3)

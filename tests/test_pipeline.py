@@ -1,0 +1,197 @@
+"""The whole job on tiny generated scenes, with a simple real detector of bright blobs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import zipfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from sitewatch.catalog import CaseStore, ingest_files, verify_case
+from sitewatch.detect import Detection, VehicleClass
+from sitewatch.geo import OrientedBoxPx
+from sitewatch.pipeline import detect_case, export_case, report_case, track_case
+
+GSD_M = 0.3
+
+
+class BlobDetector:
+    """Finds bright rectangles on a dark ground: a real, if simple, detector for tests."""
+
+    name = "blob-test"
+    sha256 = "b" * 64
+    gsd_m = GSD_M
+    tile_px = 128
+
+    def detect_batch(self, tiles: list[np.ndarray]) -> list[tuple[Detection, ...]]:
+        out = []
+        for tile in tiles:
+            grey = cv2.cvtColor(tile, cv2.COLOR_RGB2GRAY)
+            contours, _ = cv2.findContours((grey > 128).astype(np.uint8), cv2.RETR_EXTERNAL,
+                                           cv2.CHAIN_APPROX_SIMPLE)
+            found = []
+            for contour in contours:
+                (cx, cy), (w, h), angle = cv2.minAreaRect(contour)
+                if min(w, h) >= 3:
+                    box = OrientedBoxPx(cx_px=cx, cy_px=cy, width_px=w, height_px=h,
+                                        angle_rad=np.deg2rad(angle))
+                    found.append(Detection(box=box, label=VehicleClass.ARMORED_VEHICLE,
+                                           score=0.9))
+            out.append(tuple(found))
+        return out
+
+
+def _scene(path: Path, centres: list[tuple[int, int]]) -> Path:
+    import rasterio
+    from rasterio.transform import from_origin
+
+    # The same textured ground on every date, so that the dates can be registered.
+    ground = cv2.GaussianBlur(np.random.default_rng(7).integers(0, 90, (300, 300), dtype=np.uint8),
+                              (5, 5), 0)
+    image = np.repeat(ground[None], 3, axis=0)
+    for cx, cy in centres:
+        image[:, cy - 6:cy + 6, cx - 12:cx + 12] = 220
+    with rasterio.open(path, "w", driver="GTiff", width=300, height=300, count=3, dtype="uint8",
+                       crs="EPSG:32637", transform=from_origin(408000.0, 5236000.0, GSD_M, GSD_M),
+                       ) as dst:
+        dst.write(image)
+    return path
+
+
+@pytest.fixture
+def case(tmp_path: Path) -> CaseStore:
+    store = CaseStore.init(tmp_path / "case")
+    before = _scene(tmp_path / "before.tif", [(60, 60), (200, 80)])
+    after = _scene(tmp_path / "after.tif", [(60, 60), (200, 80), (120, 230)])
+    ingest_files(store, [before], site="depot", date=dt.date(2014, 5, 30), source="generated")
+    ingest_files(store, [after], site="depot", date=dt.date(2014, 6, 11), source="generated")
+    return store
+
+
+def test_detect_is_stored_once_per_model_and_audited(case: CaseStore) -> None:
+    first = detect_case(case, BlobDetector())
+    assert (first.scenes_processed, first.detections) == (2, 5)
+    again = detect_case(case, BlobDetector())
+    assert again.scenes_processed == 0 and again.scenes_skipped == 2
+    (run,) = case.runs()
+    assert run.model_sha256 == "b" * 64 and "sitewatch" in run.software
+    assert verify_case(case).ok
+
+
+def test_detections_are_georeferenced_and_in_full_resolution(case: CaseStore) -> None:
+    detect_case(case, BlobDetector())
+    after = case.scenes()[1]
+    centres = sorted((round(r.cx_px), round(r.cy_px)) for r in case.detections(after.sha256))
+    assert centres == [(60, 60), (120, 230), (200, 80)]
+    assert all(r.lon_deg is not None and 37 < r.lon_deg < 40 for r in case.detections(after.sha256))
+
+
+def test_track_finds_the_arrival(case: CaseStore) -> None:
+    detect_case(case, BlobDetector())
+    (track,) = track_case(case)
+    arrivals = [e for e in track.events if e.kind.value == "arrived"]
+    assert len(arrivals) == 1
+    assert abs(arrivals[0].x_px - 120) < 3 and abs(arrivals[0].y_px - 230) < 3
+    totals = {c.date: c.n for c in track.counts
+              if c.zone is None and c.label == "armored_vehicle"}
+    assert totals == {dt.date(2014, 5, 30): 2, dt.date(2014, 6, 11): 3}
+
+
+def test_report_names_every_input_and_the_model(case: CaseStore) -> None:
+    detect_case(case, BlobDetector())
+    path = report_case(case)
+    html = path.read_text()
+    for scene in case.scenes():
+        assert scene.sha256 in html
+    assert "b" * 64 in html and "2014-06-11" in html and "arrived" in html
+    assert html.count("data:image/png;base64,") == 4  # one before/after pair, map, counts plot
+    assert "http://" not in html.replace("http://www.w3.org", "")
+    assert verify_case(case).ok
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "kml", "kmz", "csv", "coco", "gpkg"])
+def test_exports(case: CaseStore, tmp_path: Path, fmt: str) -> None:
+    detect_case(case, BlobDetector())
+    out = tmp_path / f"export.{fmt}"
+    written = export_case(case, fmt, out)
+    assert written >= 5
+    if fmt == "geojson":
+        data = json.loads(out.read_text())
+        polygon = next(f for f in data["features"] if f["geometry"]["type"] == "Polygon")
+        ring = polygon["geometry"]["coordinates"][0]
+        assert ring[0] == ring[-1] and 37 < ring[0][0] < 40
+    if fmt == "kmz":
+        with zipfile.ZipFile(out) as archive:
+            assert "<TimeSpan><begin>2014-05-30</begin><end>2014-06-11</end>" in \
+                archive.read("doc.kml").decode()
+    if fmt == "coco":
+        data = json.loads(out.read_text())
+        assert len(data["images"]) == 2 and len(data["annotations"]) == 5
+    if fmt == "gpkg":
+        import pyogrio
+
+        assert len(pyogrio.read_info(out)["fields"]) >= 8
+
+
+def test_replay_reproduces_and_catches_a_changed_result(case: CaseStore) -> None:
+    import sqlite3
+
+    from sitewatch.manifest import replay_case
+
+    detector = BlobDetector()
+    detect_case(case, detector)
+    html = report_case(case).read_text()
+    manifest = case.derived_dir / "manifest.json"
+    from sitewatch.catalog import sha256_file
+
+    assert sha256_file(manifest) in html
+    assert replay_case(case, detectors={detector.sha256: detector}).ok
+    with sqlite3.connect(case.root / "catalog.sqlite") as db:
+        db.execute("UPDATE detections SET cx_px = cx_px + 40 WHERE rowid = 1")
+    report = replay_case(case, detectors={detector.sha256: detector})
+    assert not report.ok and any("differ" in d for d in report.differences)
+
+
+def test_report_pairs_assessment_and_pdf(case: CaseStore) -> None:
+    from sitewatch.assess import assessment_path, load_sample, save_assessment
+
+    detect_case(case, BlobDetector())
+    save_assessment(load_sample("rostov"), assessment_path(case.root))
+    path = report_case(case, pdf=True)
+    html = path.read_text()
+    assert "Key judgments" in html and "Competing hypotheses" in html
+    assert "Before and after" in html and "Map of image footprints" in html
+    pdf = path.with_suffix(".pdf").read_bytes()
+    assert pdf.startswith(b"%PDF") and len(pdf) > 50_000
+    last = json.loads((case.root / "audit.jsonl").read_text().splitlines()[-1])
+    assert last["action"] == "report" and len(last["details"]["pdf_sha256"]) == 64
+
+
+def test_comparison_panels_are_attached_without_metadata(case: CaseStore, tmp_path: Path) -> None:
+    from PIL import Image
+
+    from sitewatch.pipeline import attach_comparison
+
+    panel = tmp_path / "panel.jpg"
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # camera make
+    exif[0x8825] = {1: "N", 2: (47.0, 14.0, 0.0)}  # GPS position
+    Image.fromarray(np.full((40, 60, 3), 128, dtype=np.uint8)).save(panel, exif=exif)
+    with Image.open(panel) as original:
+        assert "exif" in original.info
+    result = tmp_path / "compare.json"
+    result.write_text(json.dumps({"queries": [{
+        "query": "video.mp4", "sha256": "c" * 64, "kind": "video", "panel": "panel.jpg",
+        "ranking": [{"gallery": "t72", "similarity": 0.31, "best_references": [{"path": "a.jpg"}]}],
+    }]}))
+    stored = attach_comparison(case, result)
+    with Image.open(stored.parent / "panel-000.png") as copy:
+        assert "exif" not in copy.info and not copy.getexif()
+    detect_case(case, BlobDetector())
+    html = report_case(case).read_text()
+    assert "Ground photos and video compared" in html and "video.mp4" in html
+    assert verify_case(case).ok
