@@ -249,6 +249,19 @@ class SiteTrack:
     alerts: tuple[Alert, ...] = field(default=())
     refused: tuple[Refusal, ...] = field(default=())
 
+    def event_counts(self) -> dict[tuple[str | None, dt.date, dt.date, str, str], int]:
+        """Events per (zone, date_from, date_to, kind, label), zone ``None`` outside zones.
+
+        >>> SiteTrack(site="s", reference_date=dt.date(2014, 8, 1), dates=(), counts=(),
+        ...     events=(), registrations=()).event_counts()
+        {}
+        """
+        out: dict[tuple[str | None, dt.date, dt.date, str, str], int] = {}
+        for e in self.events:
+            key = (e.zone, e.date_from, e.date_to, e.kind.value, e.label)
+            out[key] = out.get(key, 0) + 1
+        return out
+
     def count(self, date: dt.date, label: str, zone: str | None = None) -> Count:
         """The count of ``label`` in ``zone`` (``None``: the whole site) on ``date``.
 
