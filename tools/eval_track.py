@@ -127,11 +127,12 @@ def _seen(dets: tuple[Detection, ...], date: dict[str, Any]) -> tuple[Detection,
             > 0.85 * cloud[2]))
 
 
-def detector_detections(folder: Path, truth: dict[str, Any]) -> dict[str, tuple[Detection, ...]]:
-    """The packaged detector's detections on every date of a series."""
+def detector_detections(folder: Path, truth: dict[str, Any],
+                        model: str | None = None) -> dict[str, tuple[Detection, ...]]:
+    """A detector's detections (default: the packaged model) on every date of a series."""
     from sitewatch.detect import detect_raster, load_detector
 
-    detector = load_detector()
+    detector = load_detector(model, threads=1)
     return {d["file"]: detect_raster(folder / d["file"], detector, gsd_m=d["gsd_m"]).detections
             for d in truth["dates"]}
 
@@ -191,7 +192,8 @@ def _pr(c: dict[str, int]) -> tuple[float, float]:
 
 def evaluate_series(folder: Path, *, use_detector: bool, tol_m: float,
                     simulate: tuple[float, float, float] | None = None,
-                    opts: TrackOptions | None = None) -> dict[str, Any]:
+                    opts: TrackOptions | None = None,
+                    model: str | None = None) -> dict[str, Any]:
     """Both runs on one series; returns counts and registration errors."""
     truth, obs = load_series(folder)
     obs = tuple(dataclasses.replace(o, detections=_seen(o.detections, d))
@@ -215,7 +217,7 @@ def evaluate_series(folder: Path, *, use_detector: bool, tol_m: float,
             opts, detector_precision=p_sim, detector_recall=r_sim))
         result["simulated_run"] = score(_pred(with_sim), events, tol_px)
     if use_detector:
-        dets = detector_detections(folder, truth)
+        dets = detector_detections(folder, truth, model)
         _, dobs = load_series(folder, dets)
         with_det = track_site(dobs, options=opts)
         result["detector_run"] = score(_pred(with_det), events, tol_px)
@@ -262,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cloud", type=float, default=0.0)
     parser.add_argument("--tol-m", type=float, default=4.5)
     parser.add_argument("--no-detector", action="store_true")
+    parser.add_argument("--model", default=None,
+                        help="detector: registry name, model card or .onnx (default: packaged)")
     parser.add_argument("--simulate", type=float, nargs=3, default=None,
                         metavar=("RECALL", "PRECISION", "JITTER_PX"),
                         help="also run on truth boxes degraded to this recall and precision")
@@ -281,7 +285,8 @@ def main(argv: list[str] | None = None) -> int:
             make_series.write_series(series, folder)
             r = evaluate_series(folder, use_detector=not args.no_detector, tol_m=args.tol_m,
                                 simulate=tuple(args.simulate) if args.simulate else None,
-                                opts=TrackOptions(same_patch_correlation=args.same_patch))
+                                opts=TrackOptions(same_patch_correlation=args.same_patch),
+                                model=args.model)
             results.append(r)
             print(json.dumps({k: r[k] for k in r if k != "registration"}), flush=True)
     summary = summarise(results)
