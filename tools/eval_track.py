@@ -118,17 +118,53 @@ def registration_errors(track: SiteTrack, truth: dict[str, Any]) -> list[dict[st
     return out
 
 
-def _in_image(dets: tuple[Detection, ...], w: int, h: int) -> tuple[Detection, ...]:
-    return tuple(d for d in dets if 0 <= d.box.cx_px < w and 0 <= d.box.cy_px < h)
+def _seen(dets: tuple[Detection, ...], date: dict[str, Any]) -> tuple[Detection, ...]:
+    """Truth boxes a detector could see: inside the image, not under thick cloud."""
+    w, h, cloud = date["width_px"], date["height_px"], date["look"].get("cloud")
+    return tuple(
+        d for d in dets if 0 <= d.box.cx_px < w and 0 <= d.box.cy_px < h and (
+            cloud is None or np.hypot(d.box.cx_px - cloud[0], d.box.cy_px - cloud[1])
+            > 0.85 * cloud[2]))
 
 
-def detector_detections(folder: Path, truth: dict[str, Any]) -> dict[str, tuple[Detection, ...]]:
-    """The packaged detector's detections on every date of a series."""
+def detector_detections(folder: Path, truth: dict[str, Any],
+                        model: str | None = None) -> dict[str, tuple[Detection, ...]]:
+    """A detector's detections (default: the packaged model) on every date of a series."""
     from sitewatch.detect import detect_raster, load_detector
 
-    detector = load_detector()
+    detector = load_detector(model, threads=1)
     return {d["file"]: detect_raster(folder / d["file"], detector, gsd_m=d["gsd_m"]).detections
             for d in truth["dates"]}
+
+
+def simulated_detections(obs: tuple[Any, ...], *, recall: float, precision: float,
+                         jitter_px: float, seed: int) -> dict[str, tuple[Detection, ...]]:
+    """Truth boxes seen through a detector of the given recall and precision: each box kept
+    with probability ``recall`` and its centre jittered; false boxes added at random places
+    so that ``precision`` of the output is real."""
+    from sitewatch.geo.coords import OrientedBoxPx
+
+    rng = np.random.default_rng(seed)
+    out = {}
+    for o in obs:
+        kept = []
+        for d in o.detections:
+            if rng.random() < recall:
+                b = d.box
+                kept.append(dataclasses.replace(d, box=dataclasses.replace(
+                    b, cx_px=b.cx_px + rng.normal(0, jitter_px),
+                    cy_px=b.cy_px + rng.normal(0, jitter_px),
+                    angle_rad=b.angle_rad + rng.normal(0, 0.1))))
+        n_false = rng.poisson(len(kept) * (1 - precision) / precision) if kept else 0
+        for _ in range(n_false):
+            src = o.detections[int(rng.integers(len(o.detections)))]
+            box = OrientedBoxPx(cx_px=float(rng.uniform(0, o.width_px)),
+                                cy_px=float(rng.uniform(0, o.height_px)),
+                                width_px=src.box.width_px, height_px=src.box.height_px,
+                                angle_rad=float(rng.uniform(0, 3.14)))
+            kept.append(dataclasses.replace(src, box=box, score=0.5))
+        out[o.scene_id] = tuple(kept)
+    return out
 
 
 def detection_quality(dets: dict[str, tuple[Detection, ...]], truth: dict[str, Any],
@@ -154,14 +190,17 @@ def _pr(c: dict[str, int]) -> tuple[float, float]:
     return p, r
 
 
-def evaluate_series(folder: Path, *, use_detector: bool, tol_m: float) -> dict[str, Any]:
+def evaluate_series(folder: Path, *, use_detector: bool, tol_m: float,
+                    simulate: tuple[float, float, float] | None = None,
+                    opts: TrackOptions | None = None,
+                    model: str | None = None) -> dict[str, Any]:
     """Both runs on one series; returns counts and registration errors."""
     truth, obs = load_series(folder)
-    obs = tuple(dataclasses.replace(o, detections=_in_image(o.detections, o.width_px,
-                                                             o.height_px)) for o in obs)
+    obs = tuple(dataclasses.replace(o, detections=_seen(o.detections, d))
+                for o, d in zip(obs, truth["dates"], strict=True))
     tol_px = tol_m / truth["gsd_m"]
     events = visible_truth_events(truth)
-    opts = TrackOptions()
+    opts = opts or TrackOptions()
     with_truth = track_site(obs, options=opts)
     result: dict[str, Any] = {
         "series": folder.name, "truth_events": len(events),
@@ -169,8 +208,16 @@ def evaluate_series(folder: Path, *, use_detector: bool, tol_m: float) -> dict[s
         "registration": registration_errors(with_truth, truth),
         "refused": [str(r.date) for r in with_truth.refused],
     }
+    if simulate is not None:
+        r_sim, p_sim, jit = simulate
+        sim = simulated_detections(obs, recall=r_sim, precision=p_sim, jitter_px=jit,
+                                   seed=len(folder.name))
+        _, sobs = load_series(folder, sim)
+        with_sim = track_site(sobs, options=dataclasses.replace(
+            opts, detector_precision=p_sim, detector_recall=r_sim))
+        result["simulated_run"] = score(_pred(with_sim), events, tol_px)
     if use_detector:
-        dets = detector_detections(folder, truth)
+        dets = detector_detections(folder, truth, model)
         _, dobs = load_series(folder, dets)
         with_det = track_site(dobs, options=opts)
         result["detector_run"] = score(_pred(with_det), events, tol_px)
@@ -183,7 +230,7 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
     pooled: dict[str, dict[str, dict[str, int]]] = defaultdict(
         lambda: defaultdict(lambda: {"tp": 0, "fp": 0, "fn": 0}))
     for r in results:
-        for run in ("truth_run", "detector_run"):
+        for run in ("truth_run", "simulated_run", "detector_run"):
             for kind, c in r.get(run, {}).items():
                 for k in c:
                     pooled[run][kind][k] += c[k]
@@ -217,6 +264,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cloud", type=float, default=0.0)
     parser.add_argument("--tol-m", type=float, default=4.5)
     parser.add_argument("--no-detector", action="store_true")
+    parser.add_argument("--model", default=None,
+                        help="detector: registry name, model card or .onnx (default: packaged)")
+    parser.add_argument("--simulate", type=float, nargs=3, default=None,
+                        metavar=("RECALL", "PRECISION", "JITTER_PX"),
+                        help="also run on truth boxes degraded to this recall and precision")
+    parser.add_argument("--same-patch", type=float, default=TrackOptions().same_patch_correlation,
+                        help="TrackOptions.same_patch_correlation (1.0: no pixel check)")
+    parser.add_argument("--far-px", type=float, default=75.0,
+                        help="keep arrivals this far from departures (0: allow ambiguity)")
     args = parser.parse_args(argv)
     tiles = make_series.load_tiles(make_series.data_root())
     results = []
@@ -225,9 +281,12 @@ def main(argv: list[str] | None = None) -> int:
         for seed in args.seeds:
             folder = args.out / f"{tile}-s{seed}"
             series = make_series.build_random(tiles, seed=seed, tile=tile, n_dates=args.dates,
-                                              cloud_p=args.cloud)
+                                              cloud_p=args.cloud, far_px=args.far_px)
             make_series.write_series(series, folder)
-            r = evaluate_series(folder, use_detector=not args.no_detector, tol_m=args.tol_m)
+            r = evaluate_series(folder, use_detector=not args.no_detector, tol_m=args.tol_m,
+                                simulate=tuple(args.simulate) if args.simulate else None,
+                                opts=TrackOptions(same_patch_correlation=args.same_patch),
+                                model=args.model)
             results.append(r)
             print(json.dumps({k: r[k] for k in r if k != "registration"}), flush=True)
     summary = summarise(results)

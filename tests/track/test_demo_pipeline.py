@@ -16,6 +16,7 @@ from sitewatch.track import (
     LOADED_TRANSPORTER,
     EventKind,
     Observation,
+    TrackOptions,
     load_alerts,
     load_zones,
     track_site,
@@ -91,3 +92,18 @@ def test_a_date_that_cannot_be_registered_is_refused_not_guessed(tmp_path: Path)
     # the neighbours are compared with each other
     assert {(e.date_from, e.date_to) for e in track.events if e.kind is not EventKind.LOADED} == {
         (obs[0].date, obs[2].date)}
+
+
+def test_a_missed_detection_reads_as_stayed_not_departed() -> None:
+    obs = list(observations())
+    last = obs[2]
+    # the detector misses the armoured vehicle that stayed on the north apron
+    kept = tuple(d for d in last.detections
+                 if not (d.label.value == "armored_vehicle" and d.box.cy_px < 120))
+    assert len(kept) == len(last.detections) - 1
+    obs[2] = dataclasses.replace(last, detections=kept)
+    track = track_site(obs)
+    expected = Counter((e["date_from"], e["kind"], e["label"]) for e in truth()["events"])
+    assert _kinds(track.events) == expected
+    without_check = track_site(obs, options=TrackOptions(same_patch_correlation=1.0))
+    assert _kinds(without_check.events)[("2014-08-05", "departed", "armored_vehicle")] == 9

@@ -49,6 +49,8 @@ def test_arrived_departed_stayed_moved_between_three_dates() -> None:
     assert {(e.x_px, e.y_px) for e in by_kind[EventKind.DEPARTED]} == {(400, 300), (500, 100)}
     assert by_kind[EventKind.ARRIVED] == []
     assert track.count(dt.date(2014, 8, 21), AFV.value).n == 4
+    per_zone = track.event_counts()
+    assert per_zone[(None, dt.date(2014, 8, 10), dt.date(2014, 8, 21), "arrived", AFV.value)] == 3
     assert track.count(dt.date(2014, 8, 28), AFV.value).n == 2
 
 

@@ -40,6 +40,31 @@ class Visibility:
     valid: np.ndarray  # bool, True = inside this date's image
     scale: float  # shrunk grid px per reference px
     haze_fraction: float
+    image: np.ndarray | None = None  # float32 normalised grey in the shrunk reference grid
+
+    def same_content(self, other: Visibility, x_px: float, y_px: float,
+                     half_px: float) -> float | None:
+        """Zero-mean normalised cross-correlation of the square around a reference point on
+        this date and on ``other``; ``None`` when either date cannot show it (outside, or
+        too few pixels once shrunk).
+
+        A vehicle one date's detector missed but that still stands there gives a high value;
+        a vehicle that left, leaving flat ground, a low one.
+        """
+        if self.image is None or other.image is None:
+            return None
+        h = round(half_px * self.scale)
+        r, c = round(y_px * self.scale), round(x_px * self.scale)
+        if h < 4 or r - h < 0 or c - h < 0 or r + h >= self.image.shape[0] or (
+                c + h >= self.image.shape[1]):
+            return None
+        win = np.s_[r - h : r + h + 1, c - h : c + h + 1]
+        if not (self.valid[win].all() and other.valid[win].all()):
+            return None
+        a, b = self.image[win].astype(np.float64), other.image[win].astype(np.float64)
+        a, b = a - a.mean(), b - b.mean()
+        denom = float(np.sqrt((a * a).sum() * (b * b).sum()))
+        return float((a * b).sum() / denom) if denom > 1e-9 else None
 
     def cloud_fraction(self, area: Polygon) -> float:
         """Fraction of the covered part of ``area`` (reference px) that is cloud."""
@@ -138,5 +163,5 @@ def measure_visibility(
         cloud &= valid
         haze = float(np.clip(1.0 - iqr / iqr_median, 0.0, 1.0)) if iqr_median > 0 else 0.0
         out.append(Visibility(date=o.date, cloud=cloud, valid=valid, scale=scale,
-                              haze_fraction=haze))
+                              haze_fraction=haze, image=np.nan_to_num(z).astype(np.float32)))
     return tuple(out)
