@@ -209,8 +209,12 @@ class RasterReader:
         shape = (max(1, math.ceil(h / factor)), max(1, math.ceil(w / factor)))
         sample = self._read(Window(0, 0, w, h), out_shape=shape).astype(np.float64)
         lows, highs = [], []
+        nodata = self._ds.nodata
         for band in sample:
-            finite = band[np.isfinite(band)]
+            valid = np.isfinite(band)
+            if nodata is not None and np.isfinite(nodata):
+                valid &= band != nodata  # a no-data border must not set the stretch
+            finite = band[valid]
             if finite.size == 0:
                 lows.append(0.0)
                 highs.append(1.0)
