@@ -27,6 +27,7 @@ from sitewatch.track.types import (
     Refusal,
     SiteTrack,
     TrackOptions,
+    rates_for,
 )
 from sitewatch.track.visibility import Visibility, measure_visibility
 from sitewatch.track.zonefiles import AlertRule
@@ -113,8 +114,10 @@ def _counts(state: _DateState, areas: Sequence[tuple[str | None, Polygon]],
         for label in labels:
             n = (sum(1 for k in state.loaded if k in inside) if label == LOADED_TRANSPORTER
                  else sum(1 for k in inside if state.placed[k].label == label))
-            lo, hi = (count_interval(n, precision=opt.detector_precision,
-                                     recall=opt.detector_recall, level=opt.interval_level)
+            precision, recall = rates_for(opt, "armored_vehicle" if label == LOADED_TRANSPORTER
+                                          else label)
+            lo, hi = (count_interval(n, precision=precision, recall=recall,
+                                     level=opt.interval_level)
                       if seen.ok else (None, None))
             out.append(Count(
                 site=state.obs.site, date=state.obs.date, label=label, zone=zone_name,

@@ -96,6 +96,8 @@ class TrackOptions:
             is a placeholder; pass the detector's measured value.
         detector_recall: fraction of real vehicles the detector finds. Default 0.8, a
             placeholder as above.
+        rates_by_label: measured (label, precision, recall) per label (e.g. from ``sitewatch
+            eval``); labels not listed use the two values above.
         interval_level: two-sided confidence level of count intervals.
         min_coverage: fraction of a zone the image must cover to count it.
         max_cloud_fraction: cloud or haze fraction above which a zone is not observable.
@@ -124,6 +126,7 @@ class TrackOptions:
     heading_cost: float = 0.2
     detector_precision: float = 0.9
     detector_recall: float = 0.8
+    rates_by_label: tuple[tuple[str, float, float], ...] = ()
     interval_level: float = 0.9
     min_coverage: float = 0.9
     max_cloud_fraction: float = 0.3
@@ -146,11 +149,28 @@ class TrackOptions:
             value = getattr(self, name)
             if not value > 0:
                 raise ConfigError(f"TrackOptions.{name} must be positive, got {value}")
+        for label, precision, recall in self.rates_by_label:
+            if not (0.0 < precision <= 1.0 and 0.0 < recall <= 1.0):
+                raise ConfigError(f"TrackOptions.rates_by_label: {label!r} needs precision and "
+                                  f"recall in (0, 1], got {precision} and {recall}")
         if self.stay_tolerance_m >= self.max_move_m:
             raise ConfigError(
                 f"TrackOptions.stay_tolerance_m ({self.stay_tolerance_m} m) must be below "
                 f"max_move_m ({self.max_move_m} m)"
             )
+
+
+def rates_for(options: TrackOptions, label: str) -> tuple[float, float]:
+    """(precision, recall) of the detector for ``label``.
+
+    >>> rates_for(TrackOptions(rates_by_label=(("armored_vehicle", 0.8, 0.6),)),
+    ...           "armored_vehicle")
+    (0.8, 0.6)
+    """
+    for name, precision, recall in options.rates_by_label:
+        if name == label:
+            return precision, recall
+    return options.detector_precision, options.detector_recall
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
