@@ -60,8 +60,8 @@ def _inside(truth: dict[str, Any], date_index: int, pt_ref: np.ndarray) -> bool:
     m = np.linalg.inv(np.asarray(d["image_to_reference"]).reshape(3, 3))
     x, y = _apply(m, pt_ref[None, :])[0]
     cloud = d["look"].get("cloud")
-    if cloud is not None and np.hypot(x - cloud[0], y - cloud[1]) < cloud[2]:
-        return False  # opacity above about 0.3 there: unobservable
+    if cloud is not None and np.hypot(x - cloud[0], y - cloud[1]) < 0.85 * cloud[2]:
+        return False  # opacity above about 0.4 there: unobservable (as in _seen)
     return bool(0 <= x < d["width_px"] and 0 <= y < d["height_px"])
 
 

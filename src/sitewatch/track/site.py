@@ -136,10 +136,12 @@ def _refused_counts(obs: Observation, refusal: Refusal, areas: Sequence[tuple[st
 
 
 def _visible(state: _DateState, p: Placed) -> bool:
+    """Whether ``state``'s date shows where ``p`` stands: inside it, no cloud on the vehicle."""
     pt = Point(p.x_px, p.y_px)
     if not state.footprint.covers(pt):
         return False
-    return state.vis is None or not state.vis.clouded_near(pt, 8.0)
+    half_px = 0.5 * p.length_m / state.obs.gsd_m * state.reg.scale()
+    return state.vis is None or not state.vis.clouded_near(pt, max(half_px, 8.0))
 
 
 def _stay_tolerance_m(a: _DateState, b: _DateState, opt: TrackOptions) -> float:
