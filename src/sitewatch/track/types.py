@@ -87,7 +87,11 @@ class TrackOptions:
         max_move_m: farthest a vehicle may move between two dates and still be matched as the
             same vehicle ("moved"); farther, it reads as a departure plus an arrival.
         stay_tolerance_m: displacement below which a matched vehicle "stayed"; the tolerance
-            actually used is ``max(stay_tolerance_m, 3 × registration residual)``.
+            actually used is ``max(stay_tolerance_m, 3 × combined error)``, the combined error
+            adding (in quadrature) both dates' registration residuals and both detections'
+            localisation error.
+        localisation_sigma_m: standard error of a detected box centre on the ground (0.5 m
+            is a placeholder: measure it for the detector in use).
         label_cost: matching cost added when two detections carry different labels (in units
             of ``max_move_m``: 1.0 makes a label change as dear as the longest move).
         size_cost: cost per unit of ``|log(length ratio)|``.
@@ -110,6 +114,9 @@ class TrackOptions:
             other date, was missed by the detector there: it "stayed" (at half confidence)
             rather than arrived or departed. 1.0 turns this check off. Needs
             ``measure_visibility``.
+        move_correlation: a match that moved is kept only when the vehicle's aligned pixels
+            on the two dates correlate at least this well; below, it reads as a departure
+            and an arrival (one vehicle left, another came). -1.0 turns this check off.
         max_haze_fraction: contrast loss above which a date is not observable.
         unmeasured_residual_m: registration residual assumed when nothing measured it (a
             georeference-only registration: archive georeferences are often off by several
@@ -121,6 +128,7 @@ class TrackOptions:
 
     max_move_m: float = 20.0
     stay_tolerance_m: float = 1.5
+    localisation_sigma_m: float = 0.5
     label_cost: float = 0.6
     size_cost: float = 0.5
     heading_cost: float = 0.2
@@ -135,6 +143,7 @@ class TrackOptions:
     min_score: float = 0.0
     measure_visibility: bool = True
     same_patch_correlation: float = 0.85
+    move_correlation: float = 0.5
     max_haze_fraction: float = 0.6
     unmeasured_residual_m: float = 5.0
     loaded_overlap: float = 0.6
