@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "models": "models",
     "eval": "eval",
     "train": "train",
+    "review": "review",
 }
 
 EXIT_USAGE = 2

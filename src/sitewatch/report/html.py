@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sitewatch.catalog import RunRecord, Scene
+from sitewatch.catalog import ReviewSummary, RunRecord, Scene
 from sitewatch.detect import Detection
 from sitewatch.report.figures import annotated_panel, counts_plot
 from sitewatch.track import SiteTrack
@@ -35,8 +35,12 @@ def render_report(
     software: dict[str, str],
     audit_head: str | None,
     manifest_sha256: str,
+    review: ReviewSummary | None = None,
 ) -> str:
-    """The report as one HTML document with images embedded as data URIs."""
+    """The report as one HTML document with images embedded as data URIs.
+
+    ``review`` says how many detections an analyst reviewed; the report states it when any were.
+    """
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     env = Environment(loader=PackageLoader("sitewatch.report", "templates"),
@@ -52,6 +56,7 @@ def render_report(
         "software": software,
         "audit_head": audit_head,
         "manifest_sha256": manifest_sha256,
+        "review": review if review is not None and (review.reviewed or review.added) else None,
     }
     return env.get_template("report.html.j2").render(**context)
 
