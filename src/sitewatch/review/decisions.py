@@ -94,6 +94,27 @@ def _status(original: DetectionRecord | None, label: str, box: BoxPx, loaded: bo
     return ReviewStatus.ACCEPTED if same else ReviewStatus.CORRECTED
 
 
+def _changed(
+    item: ReviewItem, action: ReviewAction, *, label: str | None, box: BoxPx | None,
+    loaded: bool | None,
+) -> tuple[str, BoxPx, bool]:
+    """Label, box and loaded mark of ``item`` after ``action``."""
+    source = item.review or item.original
+    assert source is not None  # an item is a detection or an added box
+    if action is ReviewAction.RELABEL and label is None:
+        raise ReviewError("relabel needs a label")
+    if action is ReviewAction.REDRAW and box is None:
+        raise ReviewError("redraw needs a box; drag the new box on the image")
+    new_label = label if action is ReviewAction.RELABEL and label else source.label
+    if action is not ReviewAction.REDRAW or box is None:
+        box = BoxPx(cx_px=source.cx_px, cy_px=source.cy_px, width_px=source.width_px,
+                    height_px=source.height_px, angle_rad=source.angle_rad)
+    new_loaded = bool(item.review and item.review.loaded)
+    if action is ReviewAction.LOADED:
+        new_loaded = (not new_loaded) if loaded is None else loaded
+    return new_label, box, new_loaded
+
+
 def decide(
     item: ReviewItem | None,
     action: ReviewAction,
@@ -117,21 +138,11 @@ def decide(
         if item is not None or box is None:
             raise ReviewError("add needs a new box and no detection id; drag a box on the image")
         item = ReviewItem(detection_id="a" + secrets.token_hex(8), original=None, review=None)
-    elif item is None:
-        raise ReviewError(f"{action.value} needs the id of an existing detection")
-    source = item.review or item.original
-    assert source is not None
-    new_label = label if action in (ReviewAction.RELABEL, ReviewAction.ADD) and label else source.label
-    if action is ReviewAction.RELABEL and label is None:
-        raise ReviewError("relabel needs a label")
-    if action is ReviewAction.REDRAW and box is None:
-        raise ReviewError("redraw needs a box; drag the new box on the image")
-    if action not in (ReviewAction.REDRAW, ReviewAction.ADD) or box is None:
-        box = BoxPx(cx_px=source.cx_px, cy_px=source.cy_px, width_px=source.width_px,
-                    height_px=source.height_px, angle_rad=source.angle_rad)
-    new_loaded = bool(item.review and item.review.loaded)
-    if action is ReviewAction.LOADED:
-        new_loaded = (not new_loaded) if loaded is None else loaded
+        new_label, new_loaded = label or VehicleClass.VEHICLE.value, bool(loaded)
+    else:
+        if item is None:
+            raise ReviewError(f"{action.value} needs the id of an existing detection")
+        new_label, box, new_loaded = _changed(item, action, label=label, box=box, loaded=loaded)
     status = (ReviewStatus.REJECTED if action is ReviewAction.REJECT
               else _status(item.original, new_label, box, new_loaded))
     return ReviewRecord(
