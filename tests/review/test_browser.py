@@ -36,7 +36,8 @@ def served(tmp_path: Path) -> Iterator[tuple[CaseStore, str]]:
 
     store = make_case(tmp_path)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(store, reviewer="Ana Lyst", token=TOKEN),
+    server = uvicorn.Server(uvicorn.Config(create_app(store, reviewer="Ana Lyst", token=TOKEN,
+                                                      warm_overviews=True),
                                            host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -9,9 +9,10 @@ styles from the package and loads nothing from the internet.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import resources
 from typing import Any
 
@@ -63,18 +64,29 @@ def _static(path: str) -> tuple[bytes, str]:
 
 
 def create_app(store: CaseStore, *, reviewer: str, token: str,
-               allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost")) -> FastAPI:
+               allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost"),
+               warm_overviews: bool = False) -> FastAPI:
     """The app for one case, one reviewer and one token.
+
+    With ``warm_overviews`` each scene's overview is built in the background at start-up, so
+    that the first view of a large scene does not wait for it.
 
     Raises:
         ReviewError: the reviewer or token is empty.
     """
     if not reviewer.strip() or len(token) < 16:
         raise ReviewError("the review app needs a reviewer name and a token of 16+ characters")
-    app = FastAPI(title="sitewatch review", docs_url=None, redoc_url=None,
-                          openapi_url=None)
     tiles = TileCache()
-    app.router.on_shutdown.append(tiles.close)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if warm_overviews:
+            tiles.warm([(s.sha256, s.path) for s in store.scenes()])
+        yield
+        tiles.close()
+
+    app = FastAPI(title="sitewatch review", docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=lifespan)
 
     @app.middleware("http")
     async def check_token(request: Any, call_next: Callable[[Any], Awaitable[Any]]) -> Any:

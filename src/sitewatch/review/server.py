@@ -42,7 +42,7 @@ def serve(
     import uvicorn
 
     token = token or new_token()
-    app = create_app(store, reviewer=reviewer, token=token)
+    app = create_app(store, reviewer=reviewer, token=token, warm_overviews=True)
     port = port or free_port()
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:

@@ -10,6 +10,7 @@ memory stays bounded whatever the scene's size.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from collections import OrderedDict
@@ -18,8 +19,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from sitewatch.errors import ReviewError
+from sitewatch.errors import ReviewError, SitewatchError
 from sitewatch.imagery import RasterReader, Tile
+
+log = logging.getLogger(__name__)
 
 TILE_PX = 256
 OVERVIEW_MAX_PX = 2048
@@ -133,6 +136,26 @@ class TileCache:
             while len(self._tiles) > self._max_tiles:
                 self._tiles.popitem(last=False)
         return jpeg
+
+    def warm(self, scenes: list[tuple[str, Path]]) -> threading.Thread:
+        """Build each scene's overview in a background thread, so the first view is quick.
+
+        Scenes are opened and overviews built one after the other; a scene that cannot be read
+        is skipped here (its tiles will report the error when asked for).
+        """
+        def build() -> None:
+            for sha256, path in scenes:
+                try:
+                    with self._lock:
+                        scene = self._scenes.get(sha256) or self._scenes.setdefault(
+                            sha256, SceneTiles(path))
+                    scene.tile_rgb(native_zoom(scene.width_px, scene.height_px), 0, 0, 0)
+                except (SitewatchError, OSError, ValueError) as exc:
+                    log.debug("overview of %s not built: %s", sha256[:12], exc)
+
+        thread = threading.Thread(target=build, name="sitewatch-review-overviews", daemon=True)
+        thread.start()
+        return thread
 
     def close(self) -> None:
         """Close every open scene."""
