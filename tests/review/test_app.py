@@ -162,3 +162,23 @@ def test_counts_and_zones_follow_the_review(client: Any, small_case: CaseStore) 
     assert (after["reviewed"], after["of"], after["loaded"]) == (2, 6, 1)
     zones = client.get(f"/api/scenes/{sha}/zones", headers=HEADERS).json()
     assert [z["name"] for z in zones["zones"]] == ["parking"]
+
+
+def test_undo_appends_the_earlier_state(client: Any, small_case: CaseStore) -> None:
+    sha = _scene(small_case)
+    _post(client, sha, action="accept", detection_id="d0")
+    _post(client, sha, action="reject", detection_id="d0")
+    assert _post(client, sha, action="undo", detection_id="d0").json()["status"] == "accepted"
+    assert _post(client, sha, action="undo", detection_id="d0").json()["status"] == "rejected"
+    _post(client, sha, action="relabel", detection_id="d1", label="vehicle")
+    back = _post(client, sha, action="undo", detection_id="d1").json()
+    assert back["status"] == "unreviewed" and back["label"] == back["original_label"]
+    box = {"cx_px": 500.0, "cy_px": 400.0, "width_px": 30.0, "height_px": 14.0, "angle_rad": 0.0}
+    added = _post(client, sha, action="add", label="vehicle", box=box).json()
+    assert _post(client, sha, action="undo", detection_id=added["id"]).json()["status"] == "rejected"
+    assert len(small_case.reviews(sha)) == 8  # every undo is a new row
+    assert len(small_case.reviewed_detections(sha)) == len(small_case.detections(sha)) - 1
+    counts = client.get("/api/sites/depot/counts", headers=HEADERS).json()[1]
+    assert counts["reviewed"] == 1  # d0 (rejected); d1 is unreviewed again
+    refused = _post(client, sha, action="undo", detection_id="d2")
+    assert refused.status_code == 400 and "no decision to undo" in refused.json()["error"]

@@ -111,6 +111,10 @@ def test_keyboard_review_of_100_detections_is_stored(
     print(f"100 keyboard decisions stored in {seconds:.1f} s")
     assert seconds < 60, "the page should keep up with a fast analyst"
 
+    page.keyboard.press("a")  # a slip on the 101st detection ...
+    page.keyboard.press("u")  # ... undone: it is selected again and unreviewed
+    _wait_for_reviews(store, sha, 102)
+    assert store.reviews(sha)[-1].status.value == "unreviewed"
     page.keyboard.press("l")  # the 101st detection is loaded on a transporter
     box = page.locator("#map").bounding_box()
     page.keyboard.press("n")  # add a missed vehicle by dragging a box
@@ -118,7 +122,7 @@ def test_keyboard_review_of_100_detections_is_stored(
     page.mouse.down()
     page.mouse.move(box["x"] + 340, box["y"] + 318, steps=4)
     page.mouse.up()
-    _wait_for_reviews(store, sha, 102)
+    _wait_for_reviews(store, sha, 104)
     page.wait_for_timeout(600)
     _shot(page, tmp_path, "reviewing")
 
@@ -131,7 +135,7 @@ def test_keyboard_review_of_100_detections_is_stored(
     (added,) = [r for k, r in latest.items() if k.startswith("a")]
     assert added.action.value == "add" and added.width_px > 5 and added.height_px > 3
     reviews = [e for e in read_entries(store.audit_path) if e.action == "review"]
-    assert len(reviews) == 102 and {e.actor for e in reviews} == {"Ana Lyst"}
+    assert len(reviews) == 104 and {e.actor for e in reviews} == {"Ana Lyst"}
     assert chain_problems(read_entries(store.audit_path)) == []
     assert "loaded on transporter" in page.locator("#sel-body").inner_text() or added
 

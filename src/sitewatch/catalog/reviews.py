@@ -5,6 +5,9 @@ Every decision (accept, reject, relabel, redraw, add, mark loaded) is stored as 
 ever updated in place. The current state of a detection is its latest record; any earlier
 state is the latest record up to a given sequence number.
 
+An undo is a decision too: it appends the state the detection had before its latest decision
+(``unreviewed`` when that was its first).
+
 A detection is named by ``detection_id``: ``"d<index>"`` for the ``index``-th detection of a
 run on a scene (in stored order), ``"a<hex>"`` for a box the analyst added. Reviews belong to
 the run whose detections they judge; a newer detection run starts unreviewed.
@@ -41,6 +44,7 @@ class ReviewAction(StrEnum):
     REDRAW = "redraw"
     ADD = "add"
     LOADED = "loaded"  #: set or clear "loaded on a transporter"
+    UNDO = "undo"  #: back to the state before the detection's latest decision
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,8 +75,8 @@ class ReviewRecord:
         if not _ID.match(self.detection_id):
             raise ConfigError(f"review names detection {self.detection_id!r}; ids look like "
                               "'d12' (a run's detection) or 'a' + hex (an added box)")
-        if self.status is ReviewStatus.UNREVIEWED:
-            raise ConfigError("a stored review cannot leave a detection unreviewed")
+        if self.status is ReviewStatus.UNREVIEWED and self.action is not ReviewAction.UNDO:
+            raise ConfigError("only an undo can leave a detection unreviewed")
         if not self.reviewer.strip():
             raise ConfigError("a review needs the reviewer's name; give --reviewer NAME")
         if not (self.width_px > 0 and self.height_px > 0):
@@ -128,7 +132,7 @@ def reviewed_records(
     out: list[DetectionRecord] = []
     for index, record in enumerate(records):
         review = latest.get(f"d{index}")
-        if review is None:
+        if review is None or review.status is ReviewStatus.UNREVIEWED:
             out.append(record)
         elif review.status is not ReviewStatus.REJECTED:
             kept = review.as_record(record.score)
@@ -144,7 +148,8 @@ def reviewed_records(
 def summarise(records: Sequence[DetectionRecord], reviews: Iterable[ReviewRecord]) -> ReviewSummary:
     """Counts of reviewed, accepted, corrected, rejected and added detections."""
     latest = latest_reviews(reviews)
-    own = [r for i, r in latest.items() if i.startswith("d") and int(i[1:]) < len(records)]
+    own = [r for i, r in latest.items() if i.startswith("d") and int(i[1:]) < len(records)
+           and r.status is not ReviewStatus.UNREVIEWED]
     added = [r for i, r in latest.items() if i.startswith("a")]
     every = own + added
     return ReviewSummary(

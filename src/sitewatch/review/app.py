@@ -10,6 +10,7 @@ styles from the package and loads nothing from the internet.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import html
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -22,7 +23,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from sitewatch.catalog import CaseStore, ReviewAction
 from sitewatch.errors import ReviewError, SitewatchError
-from sitewatch.review.decisions import BoxPx, decide, review_items
+from sitewatch.review.decisions import BoxPx, decide, review_items, undo
 from sitewatch.review.payloads import DecisionIn
 from sitewatch.review.tiles import TileCache
 from sitewatch.review.views import (
@@ -76,6 +77,9 @@ def create_app(store: CaseStore, *, reviewer: str, token: str,
     """
     if not reviewer.strip() or len(token) < 16:
         raise ReviewError("the review app needs a reviewer name and a token of 16+ characters")
+    # Cookies do not tell ports apart: name the cookie after the token, so that two review
+    # servers on one machine do not overwrite each other's.
+    cookie_name = f"{TOKEN_COOKIE}_{hashlib.sha256(token.encode()).hexdigest()[:10]}"
     tiles = TileCache()
 
     @contextlib.asynccontextmanager
@@ -92,7 +96,7 @@ def create_app(store: CaseStore, *, reviewer: str, token: str,
     async def check_token(request: Any, call_next: Callable[[Any], Awaitable[Any]]) -> Any:
         header = request.headers.get(TOKEN_HEADER, "")
         query = request.query_params.get("token", "")
-        cookie = request.cookies.get(TOKEN_COOKIE, "")
+        cookie = request.cookies.get(cookie_name, "")
         if request.method not in ("GET", "HEAD"):
             ok = secrets.compare_digest(header.encode(), token.encode())
         else:
@@ -103,7 +107,7 @@ def create_app(store: CaseStore, *, reviewer: str, token: str,
                             "at start-up", status_code=403, media_type="text/plain")
         response = await call_next(request)
         if query:
-            response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict")
+            response.set_cookie(cookie_name, token, httponly=True, samesite="strict")
         response.headers.update(_SECURITY_HEADERS)
         return response
 
@@ -173,8 +177,16 @@ def create_app(store: CaseStore, *, reviewer: str, token: str,
                                   f"{body.detection_id!r}")
             item = items[body.detection_id]
         box = BoxPx(**body.box.model_dump()) if body.box else None
-        record = decide(item, ReviewAction(body.action), scene_sha256=scene.sha256, run_id=run_id,
-                        reviewer=reviewer, label=body.label, box=box, loaded=body.loaded)
+        if body.action == "undo":
+            if item is None:
+                raise ReviewError("undo needs the id of a detection")
+            history = [r for r in store.reviews(scene.sha256, run_id=run_id)
+                       if r.detection_id == item.detection_id]
+            record = undo(item, history, reviewer=reviewer)
+        else:
+            record = decide(item, ReviewAction(body.action), scene_sha256=scene.sha256,
+                            run_id=run_id, reviewer=reviewer, label=body.label, box=box,
+                            loaded=body.loaded)
         stored = store.append_review(record)
         now = review_items(store.detections(scene.sha256),
                            store.reviews(scene.sha256, run_id=run_id))

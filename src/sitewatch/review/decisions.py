@@ -10,7 +10,7 @@ import datetime as dt
 import math
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sitewatch.catalog import DetectionRecord, ReviewAction, ReviewRecord, ReviewStatus
 from sitewatch.catalog.reviews import latest_reviews
@@ -45,6 +45,11 @@ class ReviewItem:
     detection_id: str
     original: DetectionRecord | None  #: None for a box the analyst added
     review: ReviewRecord | None  #: the latest decision, None when unreviewed
+
+    @property
+    def reviewed(self) -> bool:
+        """Whether an analyst's decision stands on this item."""
+        return self.status is not ReviewStatus.UNREVIEWED
 
     @property
     def status(self) -> ReviewStatus:
@@ -151,3 +156,27 @@ def decide(
         height_px=box.height_px, angle_rad=box.angle_rad, loaded=new_loaded, reviewer=reviewer,
         time_utc=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
     )
+
+
+def undo(item: ReviewItem, history: Sequence[ReviewRecord], *, reviewer: str) -> ReviewRecord:
+    """The record that puts ``item`` back as it was before its latest decision.
+
+    ``history`` is every decision on the item, oldest first. Undoing an undo redoes. An added
+    box undone before any other decision is rejected (it leaves the results).
+
+    Raises:
+        ReviewError: the item has no decision to undo.
+    """
+    if item.review is None or not history:
+        raise ReviewError(f"detection {item.detection_id!r} has no decision to undo")
+    latest = history[-1]
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+    if len(history) >= 2:
+        return replace(history[-2], action=ReviewAction.UNDO, reviewer=reviewer, time_utc=now, seq=0)
+    if item.original is None:
+        return replace(latest, action=ReviewAction.UNDO, status=ReviewStatus.REJECTED,
+                       reviewer=reviewer, time_utc=now, seq=0)
+    o = item.original
+    return replace(latest, action=ReviewAction.UNDO, status=ReviewStatus.UNREVIEWED, label=o.label,
+                   cx_px=o.cx_px, cy_px=o.cy_px, width_px=o.width_px, height_px=o.height_px,
+                   angle_rad=o.angle_rad, loaded=False, reviewer=reviewer, time_utc=now, seq=0)

@@ -26,7 +26,7 @@ class DecisionIn(BaseModel):
     """One analyst decision on one detection (or a new box, for ``add``)."""
 
     model_config = ConfigDict(extra="forbid")
-    action: Literal["accept", "reject", "relabel", "redraw", "add", "loaded"]
+    action: Literal["accept", "reject", "relabel", "redraw", "add", "loaded", "undo"]
     detection_id: str | None = None
     label: str | None = None
     box: BoxIn | None = None

@@ -8,7 +8,7 @@
   const S = {
     site: null, scenes: [], labels: [], colours: {}, zmax: 0, idx: 0, beforeIdx: 0,
     items: [], sel: -1, polys: [], selRing: null, zoneLayer: null, atSeq: null,
-    draw: null, queue: Promise.resolve(), lastLabel: "vehicle", zoomed: false,
+    draw: null, queue: Promise.resolve(), lastLabel: "vehicle", zoomed: false, undo: [],
   };
   const map = L.map("map", {
     crs: L.CRS.Simple, minZoom: -4, zoomSnap: 1, attributionControl: false,
@@ -180,7 +180,7 @@
     $("date-label").textContent = `${sc.date} · ${sc.name}`;
     if (mainLayer) map.removeLayer(mainLayer);
     mainLayer = tileLayer(sc).addTo(map);
-    S.sel = -1;
+    S.sel = -1; S.undo = [];
     updateSwipe();
     await Promise.all([loadItems(), loadZones(), refreshCounts()]);
   }
@@ -231,6 +231,7 @@
     if (action !== "add" && !it) return;
     const sha = scene().sha256;
     const body = Object.assign({action: action, detection_id: action === "add" ? null : it.id}, extra || {});
+    if (action !== "add" && action !== "undo") S.undo.push(it.id);
     if (advance) {
       const next = nextIndex(i, 1, true);
       select(next >= 0 ? next : nextIndex(i, 1, false));
@@ -238,12 +239,22 @@
     S.queue = S.queue.then(async () => {
       const out = await api(`/api/scenes/${sha}/reviews`, {method: "POST", body: JSON.stringify(body)});
       if (sha !== scene().sha256 || S.atSeq !== null) return;
-      if (action === "add") { S.items.push(out); drawItem(S.items.length - 1); select(S.items.length - 1, false); }
+      if (action === "add") {
+        S.items.push(out); S.undo.push(out.id); drawItem(S.items.length - 1); select(S.items.length - 1, false);
+      }
       else { S.items[i] = out; drawItem(i); }
       panel();
       clearTimeout(decide.timer);
       decide.timer = setTimeout(() => { refreshCounts(); refreshHistory(); }, 250);
     }).catch((e) => toast(e.message));
+  }
+  function undoLast() {
+    const id = S.undo.pop();
+    if (id === undefined) { toast("nothing to undo in this session"); return; }
+    const i = S.items.findIndex((x) => x.id === id);
+    if (i < 0) return;
+    select(i);
+    decide("undo");
   }
   function rotate(deg) {
     const it = S.items[S.sel];
@@ -298,6 +309,7 @@
     else if (k === "a") decide("accept", null, true);
     else if (k === "r" || k === "x") decide("reject", null, true);
     else if (k === "l") decide("loaded");
+    else if (k === "u") undoLast();
     else if (k === "n") startDraw("add");
     else if (k === "d") startDraw("redraw");
     else if (k === "[") rotate(-5);
