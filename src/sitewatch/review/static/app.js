@@ -168,9 +168,15 @@
   async function loadZones() {
     if (S.zoneLayer) map.removeLayer(S.zoneLayer);
     const data = await api(`/api/scenes/${scene().sha256}/zones`);
-    S.zoneLayer = L.layerGroup(data.zones.map((z) => L.polygon(z.ring_px.map((p) => toLL(p[0], p[1])), {
-      color: "#fff", weight: 1.5, dashArray: "8 6", fill: false, interactive: false,
-    }).bindTooltip(esc(z.name), {permanent: true, className: "zone-label", direction: "center"}))).addTo(map);
+    S.zoneLayer = L.layerGroup(data.zones.flatMap((z) => {
+      const ring = z.ring_px.map((p) => toLL(p[0], p[1]));
+      const corner = ring.reduce((a, b) => (b.lat > a.lat || (b.lat === a.lat && b.lng < a.lng) ? b : a));
+      return [
+        L.polygon(ring, {color: "#fff", weight: 1.5, dashArray: "8 6", fill: false, interactive: false}),
+        L.tooltip({permanent: true, className: "zone-label", direction: "right", offset: [4, 10]})
+          .setLatLng(corner).setContent(esc(z.name)),
+      ];
+    })).addTo(map);
     if (data.note) toast(data.note);
   }
   async function showDate(i) {
