@@ -182,3 +182,14 @@ def test_undo_appends_the_earlier_state(client: Any, small_case: CaseStore) -> N
     assert counts["reviewed"] == 1  # d0 (rejected); d1 is unreviewed again
     refused = _post(client, sha, action="undo", detection_id="d2")
     assert refused.status_code == 400 and "no decision to undo" in refused.json()["error"]
+
+
+def test_cursor_read_out_places_pixels_in_wgs84(client: Any, small_case: CaseStore) -> None:
+    from sitewatch.geo.frames import pixel_to_lonlat
+
+    scene = small_case.scenes()[0]
+    assert scene.transform is not None and scene.crs_wkt is not None
+    a = client.get("/api/sites", headers=HEADERS).json()["sites"][0]["scenes"][0]["lonlat_affine"]
+    ((lon, lat),) = pixel_to_lonlat(scene.transform, scene.crs_wkt, [600.0], [450.0]).tolist()
+    assert abs(a[0] + a[1] * 600 + a[2] * 450 - lon) < 1e-7
+    assert abs(a[3] + a[4] * 600 + a[5] * 450 - lat) < 1e-7

@@ -27,6 +27,7 @@ class LabelExport:
     images: tuple[str, ...]
     vehicles: int
     skipped: tuple[str, ...]  #: scenes left out, each with the reason
+    gsds_m: tuple[float, ...]  #: the distinct ground sample distances of the exported scenes
 
 
 def export_reviewed_labels(store: CaseStore, out: Path, *, complete_only: bool = True) -> LabelExport:
@@ -44,7 +45,7 @@ def export_reviewed_labels(store: CaseStore, out: Path, *, complete_only: bool =
                           "choose a new folder")
     (out / "images").mkdir(parents=True, exist_ok=True)
     (out / "labels").mkdir(exist_ok=True)
-    images, skipped, manifest, vehicles = [], [], [], 0
+    images, skipped, manifest, vehicles, gsds = [], [], [], 0, set()
     for scene in store.scenes():
         run_id = store.latest_run_id(scene.sha256)
         reviews = store.reviews(scene.sha256, run_id=run_id) if run_id else ()
@@ -69,6 +70,7 @@ def export_reviewed_labels(store: CaseStore, out: Path, *, complete_only: bool =
         except OSError:
             shutil.copyfile(scene.path, image)
         images.append(stem)
+        gsds.add(round(scene.gsd_m, 4))
         vehicles += len(records)
         manifest.append({"stem": stem, "scene_sha256": scene.sha256, "run_id": run_id,
                          "gsd_m": scene.gsd_m, "vehicles": len(records),
@@ -80,4 +82,5 @@ def export_reviewed_labels(store: CaseStore, out: Path, *, complete_only: bool =
                                                  indent=1), encoding="utf-8")
     store.append_audit("export-reviewed-labels", {"path": str(out), "images": images,
                                                   "vehicles": vehicles})
-    return LabelExport(images=tuple(images), vehicles=vehicles, skipped=tuple(skipped))
+    return LabelExport(images=tuple(images), vehicles=vehicles, skipped=tuple(skipped),
+                       gsds_m=tuple(sorted(gsds)))

@@ -56,13 +56,30 @@ def sites_view(store: CaseStore) -> dict[str, Any]:
                 "scenes": [
                     {"sha256": s.sha256, "date": s.date.isoformat(), "name": s.original_name,
                      "width_px": s.width_px, "height_px": s.height_px, "gsd_m": s.gsd_m,
-                     "georeferenced": s.georeferenced, "source": s.source}
+                     "georeferenced": s.georeferenced, "source": s.source,
+                     "lonlat_affine": _lonlat_affine(s)}
                     for s in scenes
                 ],
             }
             for name, scenes in sorted(sites.items())
         ],
     }
+
+
+def _lonlat_affine(scene: Scene) -> list[float] | None:
+    """Pixel -> (lon, lat) as an affine fitted at three corners, for the cursor read-out.
+
+    Exact for the scene's own affine georeference up to the curvature of the projection,
+    which is far below a pixel over one scene; None without a georeference.
+    """
+    if scene.transform is None or scene.crs_wkt is None:
+        return None
+    from sitewatch.geo.frames import pixel_to_lonlat
+
+    w, h = scene.width_px, scene.height_px
+    (lon0, lat0), (lon1, lat1), (lon2, lat2) = pixel_to_lonlat(
+        scene.transform, scene.crs_wkt, [0, w, 0], [0, 0, h]).tolist()
+    return [lon0, (lon1 - lon0) / w, (lon2 - lon0) / h, lat0, (lat1 - lat0) / w, (lat2 - lat0) / h]
 
 
 def detections_view(store: CaseStore, scene: Scene, *, until_seq: int | None = None) -> dict[str, Any]:

@@ -214,10 +214,22 @@
     beforePane.style.clip = `rect(${nw.y}px, ${x}px, ${se.y}px, ${nw.x}px)`;
   }
   map.on("move zoom resize", clip);
+  map.on("mousemove", (e) => {
+    const sc = scene(), pt = toPx(e.latlng), a = sc && sc.lonlat_affine;
+    if (!sc) return;
+    let text = `x ${pt.x.toFixed(0)}, y ${pt.y.toFixed(0)} px`;
+    if (a) {
+      const lon = a[0] + a[1] * pt.x + a[2] * pt.y, lat = a[3] + a[4] * pt.x + a[5] * pt.y;
+      text += ` · ${lat.toFixed(6)}, ${lon.toFixed(6)} (lat, lon WGS84)`;
+    }
+    $("cursor").textContent = text;
+  });
   $("swipe-pos").addEventListener("input", clip);
-  $("swipe").addEventListener("change", updateSwipe);
-  $("before").addEventListener("change", updateSwipe);
+  // Hand the keyboard back to the review after a menu or slider is used.
+  $("swipe").addEventListener("change", () => { $("swipe").blur(); updateSwipe(); });
+  $("before").addEventListener("change", () => { $("before").blur(); updateSwipe(); });
   $("date").addEventListener("input", () => showDate(Number($("date").value)));
+  $("date").addEventListener("change", () => $("date").blur());
 
   async function showSite(name) {
     const sites = S.sites.sites;
@@ -337,7 +349,7 @@
     $("label-keys").innerHTML = S.labels.slice(0, 6).map((l, i) =>
       `${i + 1} <span class="swatch" style="background:${S.colours[l]}"></span>${esc(l.replace(/_/g, " "))}`).join(", ");
     $("site").innerHTML = S.sites.sites.map((s) => `<option>${esc(s.name)}</option>`).join("");
-    $("site").addEventListener("change", () => showSite($("site").value));
+    $("site").addEventListener("change", () => { $("site").blur(); showSite($("site").value); });
     if (!S.sites.sites.length) { toast("this case has no scenes yet: sitewatch ingest first"); return; }
     await showSite(S.sites.sites[0].name);
     document.body.dataset.ready = "1";
