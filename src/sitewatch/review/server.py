@@ -46,6 +46,7 @@ def serve(
     port = port or free_port()
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
             probe.bind((HOST, port))
     except OSError:
         raise ReviewError(f"port {port} on {HOST} is in use; pick another with --port N "
