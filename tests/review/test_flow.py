@@ -92,3 +92,15 @@ def test_review_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
         main(["review", "--help"])
     assert exit_info.value.code == 0
     assert "--port" in capsys.readouterr().out
+
+
+def test_summary_parts_add_up(small_case: CaseStore) -> None:
+    sha = small_case.scenes()[1].sha256
+    _review(small_case, sha, ReviewAction.ACCEPT, "d0")
+    _review(small_case, sha, ReviewAction.RELABEL, "d1", label="vehicle")
+    _review(small_case, sha, ReviewAction.REJECT, "d2")
+    box = BoxPx(cx_px=700, cy_px=500, width_px=30, height_px=12, angle_rad=0.0)
+    _review(small_case, sha, ReviewAction.ADD, label="vehicle", box=box)
+    _review(small_case, sha, ReviewAction.ADD, label="vehicle", box=box)
+    s = summarise(small_case.detections(sha), small_case.reviews(sha))
+    assert (s.detected, s.reviewed, s.accepted, s.corrected, s.rejected, s.added) == (6, 3, 1, 1, 1, 2)

@@ -97,7 +97,11 @@ class ReviewRecord:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReviewSummary:
-    """How many detections of a set were reviewed, and how."""
+    """How many of a run's detections were reviewed, and how.
+
+    ``accepted + corrected + rejected == reviewed`` (the model's boxes); ``added`` counts the
+    analyst's own boxes that stand (not undone or rejected).
+    """
 
     detected: int
     reviewed: int
@@ -151,11 +155,10 @@ def summarise(records: Sequence[DetectionRecord], reviews: Iterable[ReviewRecord
     own = [r for i, r in latest.items() if i.startswith("d") and int(i[1:]) < len(records)
            and r.status is not ReviewStatus.UNREVIEWED]
     added = [r for i, r in latest.items() if i.startswith("a")]
-    every = own + added
     return ReviewSummary(
         detected=len(records), reviewed=len(own),
-        accepted=sum(r.status is ReviewStatus.ACCEPTED for r in every),
-        corrected=sum(r.status is ReviewStatus.CORRECTED for r in every),
-        rejected=sum(r.status is ReviewStatus.REJECTED for r in every),
+        accepted=sum(r.status is ReviewStatus.ACCEPTED for r in own),
+        corrected=sum(r.status is ReviewStatus.CORRECTED for r in own),
+        rejected=sum(r.status is ReviewStatus.REJECTED for r in own),
         added=sum(r.status is not ReviewStatus.REJECTED for r in added),
     )
