@@ -23,7 +23,6 @@ def small_case(tmp_path: Path) -> CaseStore:
 @pytest.fixture
 def client(small_case: CaseStore) -> Iterator[object]:
     """A TestClient of the app, not yet holding the token."""
-    pytest.importorskip("fastapi")
     with warnings.catch_warnings():
         # Starlette 1.x prefers its httpx2 fork for TestClient and warns when given httpx.
         warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")

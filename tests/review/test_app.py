@@ -12,8 +12,6 @@ from sitewatch.catalog import CaseStore, verify_case
 from sitewatch.catalog.audit import chain_problems, read_entries
 from tests.review.conftest import TOKEN
 
-pytest.importorskip("fastapi")
-
 HEADERS = {"X-Sitewatch-Token": TOKEN}
 
 

@@ -1,6 +1,7 @@
 """The review page in a real headless Chromium: a keyboard review of 100 detections, stored.
 
-Uses Debian's ``chromium`` through Playwright (never ``playwright install``: no download).
+Uses Debian's ``chromium`` through Playwright (never ``playwright install``: no download); the
+Python packages come with the ``test`` extra, so only a missing browser skips the test.
 Screenshots of the main views go to ``$SITEWATCH_SCREENSHOTS`` when set, for a person to look at.
 """
 
@@ -30,7 +31,8 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[CaseStore, str]]:
     """The full-size case served on a free 127.0.0.1 port; yields the store and the URL."""
-    uvicorn = pytest.importorskip("uvicorn")
+    import uvicorn
+
     from sitewatch.review import create_app
     from sitewatch.review.server import free_port, review_url
 
@@ -55,8 +57,9 @@ def served(tmp_path: Path) -> Iterator[tuple[CaseStore, str]]:
 @pytest.fixture
 def page(served: tuple[CaseStore, str]) -> Iterator[Any]:
     """A Chromium page, with the browser's console errors collected on ``page.errors``."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
                                              args=["--no-sandbox", "--disable-gpu"])
         tab = browser.new_page(viewport={"width": 1400, "height": 850})
