@@ -191,3 +191,42 @@ def test_cursor_read_out_places_pixels_in_wgs84(client: Any, small_case: CaseSto
     ((lon, lat),) = pixel_to_lonlat(scene.transform, scene.crs_wkt, [600.0], [450.0]).tolist()
     assert abs(a[0] + a[1] * 600 + a[2] * 450 - lon) < 1e-7
     assert abs(a[3] + a[4] * 600 + a[5] * 450 - lat) < 1e-7
+
+
+def test_static_files_stay_inside_the_package(client: Any) -> None:
+    for path in ("/static/../app.py", "/static/%2e%2e/app.py", "/static/.hidden.js",
+                 "/static/vendor/leaflet/missing.js", "/static/index.py"):
+        assert client.get(path, headers=HEADERS).status_code == 404, path
+
+
+def test_a_site_without_georeference_is_shown_in_pixels(tmp_path: Any) -> None:
+    import datetime as dt
+    import warnings
+
+    import cv2
+    import numpy as np
+
+    from sitewatch.catalog import DetectionRecord, RunRecord, ingest_files
+    from sitewatch.review import create_app
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+        from fastapi.testclient import TestClient
+
+    store = CaseStore.init(tmp_path / "plain")
+    image = tmp_path / "yard.jpg"
+    cv2.imwrite(str(image), np.random.default_rng(3).integers(0, 255, (300, 500, 3), np.uint8))
+    ingest_files(store, [image], site="yard", date=dt.date(2020, 1, 2), source="test", gsd_m=0.3)
+    sha = store.scenes()[0].sha256
+    store.save_run(RunRecord(run_id="r1", kind="detect", created_utc="2026-01-01T00:00:00+00:00",
+                             model_name="planted", model_sha256="p" * 64, params={}, software={}),
+                   {sha: (DetectionRecord(label="vehicle", score=0.5, cx_px=100, cy_px=80,
+                                          width_px=20, height_px=9, angle_rad=0.0),)})
+    app = create_app(store, reviewer="Ana Lyst", token=TOKEN, allowed_hosts=("testserver",))
+    with TestClient(app) as plain:
+        scene = plain.get("/api/sites", headers=HEADERS).json()["sites"][0]["scenes"][0]
+        assert scene["georeferenced"] is False and scene["lonlat_affine"] is None
+        assert plain.get(f"/api/tiles/{sha}/1/1/1/0.jpg", headers=HEADERS).status_code == 200
+        assert _post(plain, sha, action="accept", detection_id="d0").json()["status"] == "accepted"
+        assert plain.get(f"/api/scenes/{sha}/zones", headers=HEADERS).json() == {"zones": [],
+                                                                                  "note": None}
