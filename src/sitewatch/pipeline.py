@@ -27,7 +27,7 @@ from sitewatch.catalog import (
     Scene,
     sha256_file,
 )
-from sitewatch.catalog.reviews import summarise
+from sitewatch.catalog.reviews import summarise, total
 from sitewatch.detect import Detection, DetectOptions, Detector, VehicleClass, detect_raster
 from sitewatch.errors import ConfigError
 from sitewatch.geo import LonLat, OrientedBoxPx
@@ -156,16 +156,13 @@ def scene_detections(store: CaseStore, scene: Scene) -> tuple[Detection, ...]:
 
 def review_summary(store: CaseStore) -> ReviewSummary:
     """How many of the case's newest detections an analyst reviewed, over all scenes."""
-    totals = [0] * 6
+    per_scene = []
     for scene in store.scenes():
         run_id = store.latest_run_id(scene.sha256)
         if run_id is not None:
-            one = summarise(store.detections(scene.sha256),
-                            store.reviews(scene.sha256, run_id=run_id))
-            totals = [a + b for a, b in zip(totals, dataclasses.astuple(one), strict=True)]
-    return ReviewSummary(**dict(zip(
-        ("detected", "reviewed", "accepted", "corrected", "rejected", "added"), totals,
-        strict=True)))
+            per_scene.append(summarise(store.detections(scene.sha256),
+                                       store.reviews(scene.sha256, run_id=run_id)))
+    return total(per_scene)
 
 
 def observations(store: CaseStore, site: str) -> tuple[Observation, ...]:

@@ -162,3 +162,10 @@ def summarise(records: Sequence[DetectionRecord], reviews: Iterable[ReviewRecord
         rejected=sum(r.status is ReviewStatus.REJECTED for r in own),
         added=sum(r.status is not ReviewStatus.REJECTED for r in added),
     )
+
+
+def total(summaries: Iterable[ReviewSummary]) -> ReviewSummary:
+    """The sum of several summaries (one per scene) field by field."""
+    parts = list(summaries)
+    return ReviewSummary(**{f: sum(getattr(p, f) for p in parts) for f in (
+        "detected", "reviewed", "accepted", "corrected", "rejected", "added")})
