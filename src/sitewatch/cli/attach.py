@@ -20,16 +20,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sightings", type=Path, help="sightings elsewhere (.csv: id,time_utc,lon,lat,"
                         "place,seen,count,source)")
     parser.add_argument("--boundary", type=Path, help="a border to measure distances to (.geojson)")
+    parser.add_argument("--comparison", type=Path,
+                        help="a `sitewatch compare --out` result (.json) with its panels")
 
 
 def run(args: argparse.Namespace) -> int:
     """Check and store each file given."""
-    from sitewatch.pipeline import ATTACHMENT_KINDS, attach_file
+    from sitewatch.pipeline import ATTACHMENT_KINDS, attach_comparison, attach_file
 
     store = CaseStore.open(args.case_dir)
     given = [(kind, getattr(args, kind)) for kind in ATTACHMENT_KINDS if getattr(args, kind)]
-    if not given:
-        raise ConfigError("nothing to attach: give --zones, --alerts, --sightings or --boundary")
+    if not given and not args.comparison:
+        raise ConfigError("nothing to attach: give --zones, --alerts, --sightings, --boundary "
+                          "or --comparison")
     for kind, path in given:
         print(f"attached {kind}: {attach_file(store, kind, path)}")
+    if args.comparison:
+        print(f"attached comparison: {attach_comparison(store, args.comparison)}")
     return 0

@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "demo": "demo",
     "models": "models",
     "eval": "eval",
+    "bench": "bench",
     "train": "train",
     "review": "review",
 }

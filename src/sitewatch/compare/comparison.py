@@ -66,6 +66,7 @@ class QueryResult:
     best_frame: FrameResult
     best_crop: VehicleCrop
     best_frame_rgb: np.ndarray
+    thumbnails: tuple[np.ndarray, ...]
     local_matches: tuple[LocalFeatureMatch, ...]
     seconds: float
 
@@ -81,7 +82,8 @@ class QueryResult:
             "best_crop": self.best_crop.to_dict(),
             "local_feature_matches": [
                 {"reference": m.reference_path, "ratio_test_matches": m.matches,
-                 "ransac_inliers": m.inliers}
+                 "ransac_inliers": m.inliers, "spread_fraction": round(m.spread_fraction, 4),
+                 "concentrated_possible_logo": m.concentrated}
                 for m in self.local_matches
             ],
             "frames": [
@@ -157,9 +159,18 @@ def compare_query(
         best_frame=best_frame,
         best_crop=crop,
         best_frame_rgb=pixels[best_frame.trace.frame_sha256],
+        thumbnails=tuple(_thumbnail(frame.rgb) for frame in frames),
         local_matches=tuple(sorted(matches, key=lambda m: -m.inliers)),
         seconds=time.perf_counter() - started,
     )
+
+
+def _thumbnail(rgb: np.ndarray, width_px: int = 320) -> np.ndarray:
+    import cv2
+
+    scale = width_px / rgb.shape[1]
+    size = (width_px, max(1, round(rgb.shape[0] * scale)))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
 
 
 def _score_of(ranking: tuple[GalleryScore, ...], name: str) -> float:

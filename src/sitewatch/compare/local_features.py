@@ -59,10 +59,12 @@ def match_local_features(
     # a homography needs 4 points; fewer than MIN_FOR_RANSAC inliers is chance level
     if keep.sum() < MIN_FOR_RANSAC:
         keep[:] = False
+    hull_px2 = cv2.contourArea(cv2.convexHull(query_pts[keep])) if keep.sum() >= 3 else 0.0
     return LocalFeatureMatch(
         reference_path=reference_path,
         matches=len(good),
         inliers=int(keep.sum()),
+        spread_fraction=float(hull_px2 / max(1, query_gray.shape[0] * query_gray.shape[1])),
         query_points_px=tuple((float(x / query_scale), float(y / query_scale))
                               for x, y in query_pts[keep]),
         reference_points_px=tuple((float(x / ref_scale), float(y / ref_scale))

@@ -21,6 +21,7 @@ from sitewatch.compare.keyframes import (
     sharpness_of,
     starts_new_scene,
 )
+from sitewatch.compare.quicktime import read_quicktime_metadata
 from sitewatch.compare.types import (
     PHOTO_SUFFIXES,
     VIDEO_SUFFIXES,
@@ -34,6 +35,9 @@ from sitewatch.geo.coords import LonLat
 MAX_PHOTO_BYTES = 100 * 1024 * 1024
 MAX_PIXELS = 80_000_000
 SAMPLE_EDGE_PX = 96
+#: Only the first MAX_VIDEO_S seconds of a video are searched for keyframes; cut longer
+#: videos into the parts that matter first.
+MAX_VIDEO_S = 900.0
 
 
 def media_kind(path: Path) -> MediaKind:
@@ -67,7 +71,7 @@ def sha256_pixels(rgb: np.ndarray) -> str:
     """Hex sha256 of decoded pixels, shape included, so a frame can be re-identified.
 
     >>> sha256_pixels(np.zeros((1, 1, 3), np.uint8))[:12]
-    '3b8ad7e0f0a1'
+    'db7d0f6944d1'
     """
     digest = hashlib.sha256(f"{rgb.shape[0]}x{rgb.shape[1]}x{rgb.shape[2]}:".encode())
     digest.update(np.ascontiguousarray(rgb).tobytes())
@@ -101,6 +105,7 @@ def read_photo(path: Path) -> Frame:
             path=str(path),
         )
     data = path.read_bytes()
+    _check_header_size(path, data)
     buffer = np.frombuffer(data, np.uint8)
     bgr = cv2.imdecode(buffer, cv2.IMREAD_COLOR) if size else None
     if bgr is None or bgr.size == 0:
@@ -131,6 +136,33 @@ def read_photo(path: Path) -> Frame:
         sharpness=sharpness_of(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)),
     )
     return Frame(trace=trace, rgb=rgb)
+
+
+def _check_header_size(path: Path, data: bytes) -> None:
+    """Refuse images whose header declares more than MAX_PIXELS, before decoding them.
+
+    Unreadable headers pass; the decoder then reports the file as corrupt.
+    """
+    import io
+    import warnings
+
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+    except Image.DecompressionBombError:
+        width, height = MAX_PIXELS, 2
+    except Exception:  # a header Pillow cannot parse: let OpenCV decide
+        return
+    if width * height > MAX_PIXELS:
+        raise CompareError(
+            f"cannot read photo {str(path)!r}: it declares {width}×{height} px, more than "
+            f"{MAX_PIXELS} pixels (decompression bomb?); downscale it first",
+            path=str(path),
+        )
 
 
 def read_exif(path: Path) -> tuple[str | None, str | None, datetime | None, LonLat | None]:
@@ -209,6 +241,7 @@ def read_video_keyframes(path: Path, *, max_keyframes: int = 8) -> tuple[Frame, 
             path=str(path),
         )
     chosen = select_keyframes(samples, max_keyframes=max_keyframes)
+    created, place = read_quicktime_metadata(path)
     result = []
     for sample in chosen:
         rgb = cv2.cvtColor(frames[sample.frame_index], cv2.COLOR_BGR2RGB)
@@ -221,6 +254,8 @@ def read_video_keyframes(path: Path, *, max_keyframes: int = 8) -> tuple[Frame, 
             height_px=rgb.shape[0],
             frame_index=sample.frame_index,
             timestamp_s=round(sample.frame_index / fps, 3),
+            container_time_utc=created,
+            container_lonlat=place,
             sharpness=sample.sharpness,
         )
         result.append(Frame(trace=trace, rgb=rgb))
@@ -236,12 +271,13 @@ def _sample_video(
     :func:`select_keyframes` applies afterwards), so memory grows with scenes, not length.
     """
     stride = max(1, round(fps / samples_per_s))
+    last_index = round(MAX_VIDEO_S * fps)
     samples: list[FrameSample] = []
     frames: dict[int, np.ndarray] = {}
     first: FrameSample | None = None
     best: FrameSample | None = None
     index = -1
-    while capture.grab():
+    while index < last_index and capture.grab():
         index += 1
         if index % stride:
             continue

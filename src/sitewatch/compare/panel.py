@@ -25,6 +25,8 @@ from sitewatch.compare.types import GalleryScore
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.gridspec import GridSpec, SubplotSpec
 
 ASPECT = 16 / 10
 MODELS = "EfficientNet-Lite0 (Apache-2.0); YOLO26n COCO (AGPL-3.0)"
@@ -69,29 +71,23 @@ def write_panel(
     import matplotlib.pyplot as plt
 
     by_name = {g.name: g for g in galleries}
-    top = result.best_frame.ranking[:3]
-    figure = plt.figure(figsize=(16, 10), dpi=100)
-    grid = figure.add_gridspec(3, 4, height_ratios=[1.0, 1.1, 0.3], hspace=0.35, wspace=0.06,
+    strip = len(result.frames) > 1
+    figure = plt.figure(figsize=(16, 12.6 if strip else 10), dpi=100)
+    ratios = [1.0, 1.1, 0.7, 0.3] if strip else [1.0, 1.1, 0.3]
+    grid = figure.add_gridspec(len(ratios), 4, height_ratios=ratios, hspace=0.35, wspace=0.06,
                                left=0.03, right=0.97, top=0.89, bottom=0.02)
     frames = len(result.frames)
     where = (f"{_name(result.path)}, best of {frames} keyframes: {result.best_frame.trace.label}"
              if frames > 1 else _name(result.path, 60))
     figure.suptitle(f"Which reference vehicles does this one look most like?\nQuery: {where}",
                     fontsize=17, weight="bold")
-    _image(figure.add_subplot(grid[0, 0]), _boxed(_outlined(result), ASPECT),
-           f"QUERY\n{_name(result.best_frame.trace.label, 40)}\n(compared part outlined)",
-           colour="#1f4e9c")
-    for column, score in enumerate(top, start=1):
-        axis = figure.add_subplot(grid[0, column])
-        ref = reference_crop(by_name[score.name], score.best[0])
-        scope = " (this frame)" if frames > 1 else ""
-        _image(axis, _boxed(ref.rgb, ASPECT), f"#{column} gallery '{_name(score.name, 24)}'\n"
-               f"similarity {score.similarity:+.2f}{scope}\nclosest: {_name(ref.trace.label)}",
-               colour="#333333")
+    _top_row(figure, grid, result, by_name)
     _matches(figure.add_subplot(grid[1, 0:2]), result, by_name)
     _bars(figure.add_subplot(grid[1, 2]), result.ranking)
     _checklist_text(figure.add_subplot(grid[1, 3]), checklist, marks or {}, verdicts)
-    footer = figure.add_subplot(grid[2, :])
+    if strip:
+        _keyframe_strip(figure, grid[2, :], result)
+    footer = figure.add_subplot(grid[-1, :])
     footer.axis("off")
     footer.text(0, 1, textwrap.fill(CAVEAT, 190) + f"\nQuery file sha256 {result.sha256[:16]}…, "
                 f"frame sha256 {result.best_frame.trace.frame_sha256[:16]}…; models: {MODELS}; "
@@ -106,6 +102,21 @@ def write_panel(
         plt.close(figure)
         Path(temp).unlink(missing_ok=True)
     return path
+
+
+def _top_row(figure: Figure, grid: GridSpec, result: QueryResult,
+             galleries: Mapping[str, Gallery]) -> None:
+    """The query frame, then the closest reference of each of the three best galleries."""
+    _image(figure.add_subplot(grid[0, 0]), _boxed(_outlined(result), ASPECT),
+           f"QUERY\n{_name(result.best_frame.trace.label, 40)}\n(compared part outlined)",
+           colour="#1f4e9c")
+    scope = " (this frame)" if len(result.frames) > 1 else ""
+    for column, score in enumerate(result.best_frame.ranking[:3], start=1):
+        axis = figure.add_subplot(grid[0, column])
+        ref = reference_crop(galleries[score.name], score.best[0])
+        _image(axis, _boxed(ref.rgb, ASPECT), f"#{column} gallery '{_name(score.name, 24)}'\n"
+               f"similarity {score.similarity:+.2f}{scope}\nclosest: {_name(ref.trace.label)}",
+               colour="#333333")
 
 
 def _outlined(result: QueryResult) -> np.ndarray:
@@ -146,12 +157,31 @@ def _matches(axis: Axes, result: QueryResult, galleries: Mapping[str, Gallery]) 
                if r.path == match.reference_path)
     figure = _boxed(draw_matches(result.best_crop.rgb, reference_crop(gallery, ref).rgb, match),
                     2 * ASPECT)
-    verdict = ("many shared details: look for the same markings or damage" if match.inliers >= 25
+    verdict = ("all in one small spot: check it is a marking on the vehicle, not a logo"
+               if match.concentrated else
+               "many shared details: look for the same markings or damage" if match.inliers >= 25
                else "few shared details: this neither confirms nor rules out"
                if match.inliers else "no shared details found (normal for different vehicles "
                "or views)")
     _image(axis, figure, f"Same details: query (left) vs {_name(match.reference_path)} (right)"
            f"\n{match.inliers} matched points: {verdict}", colour="#333333")
+
+
+def _keyframe_strip(figure: Figure, cell: SubplotSpec, result: QueryResult) -> None:
+    """Every keyframe used, with its time, so the frames can be found in the video."""
+    count = len(result.frames)
+    inner = cell.subgridspec(1, count, wspace=0.04)
+    for index, (frame, thumb) in enumerate(zip(result.frames, result.thumbnails, strict=True)):
+        axis = figure.add_subplot(inner[0, index])
+        best = frame.trace.frame_sha256 == result.best_frame.trace.frame_sha256
+        top = frame.ranking[0]
+        _image(axis, thumb, f"{frame.trace.timestamp_s:.2f} s (frame {frame.trace.frame_index})"
+               f"\nclosest: {_name(top.name, 18)} {top.similarity:+.2f}",
+               colour="#1f4e9c" if best else "#555555")
+        axis.title.set_fontsize(9.5 if count > 5 else 11)
+    figure.text(0.03, cell.get_position(figure).y1 + 0.048,
+                f"Keyframes analysed ({count}, chosen by scene change and sharpness); "
+                "blue = the one shown above", fontsize=11, color="#333333")
 
 
 def _bars(axis: Axes, ranking: tuple[GalleryScore, ...]) -> None:
@@ -191,6 +221,8 @@ def _checklist_text(axis: Axes, checklist: Checklist | None,
             lines.append(f"  {verdict.variant.name}: {armies}")
         if len(consistent) > 5:
             lines.append(f"  … and {len(consistent) - 5} more (see JSON)")
+        lines.append("Sources and confidence of every entry: in the JSON. Marks apply to "
+                     "every query of this run.")
         text = "\n".join(textwrap.fill(line, 48, subsequent_indent="    ") for line in lines)
     axis.text(0, 1, text, va="top", fontsize=10.5, family="DejaVu Sans",
               bbox={"boxstyle": "round", "facecolor": "#f3f3f3", "edgecolor": "#999999"})

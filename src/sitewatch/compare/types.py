@@ -31,8 +31,11 @@ class MediaKind(StrEnum):
 class FrameTrace:
     """Where one analysed image came from.
 
-    ``exif_datetime_local`` is the camera clock as written (EXIF has no time zone unless
-    ``exif_utc_offset`` is present, in which case ``exif_time_utc`` is filled in too).
+    For photos, ``exif_datetime_local`` is the camera clock as written (EXIF has no time zone
+    unless ``exif_utc_offset`` is present, in which case ``exif_time_utc`` is filled in too).
+    For MP4/MOV videos, ``container_time_utc`` and ``container_lonlat`` come from the file's
+    ``mvhd`` and ``©xyz`` atoms (see :mod:`sitewatch.compare.quicktime`). All are clues that a
+    file's author can edit; none is required.
     """
 
     source_path: str
@@ -47,6 +50,8 @@ class FrameTrace:
     exif_utc_offset: str | None = None
     exif_time_utc: datetime | None = None
     exif_lonlat: LonLat | None = None
+    container_time_utc: datetime | None = None
+    container_lonlat: LonLat | None = None
     sharpness: float | None = None
 
     def __post_init__(self) -> None:
@@ -54,8 +59,9 @@ class FrameTrace:
             raise ConfigError(f"frame trace of {self.source_path!r} needs hex sha256 digests")
         if self.kind is MediaKind.VIDEO and (self.frame_index is None or self.timestamp_s is None):
             raise ConfigError(f"video frame of {self.source_path!r} needs frame_index and time")
-        if self.exif_time_utc is not None and self.exif_time_utc.utcoffset() is None:
-            raise ConfigError("exif_time_utc must be timezone-aware")
+        for moment in (self.exif_time_utc, self.container_time_utc):
+            if moment is not None and moment.utcoffset() is None:
+                raise ConfigError("metadata times must be timezone-aware")
 
     @property
     def label(self) -> str:
@@ -82,6 +88,12 @@ class FrameTrace:
             "exif_lonlat": None
             if self.exif_lonlat is None
             else [self.exif_lonlat.lon_deg, self.exif_lonlat.lat_deg],
+            "container_time_utc": None
+            if self.container_time_utc is None
+            else self.container_time_utc.isoformat(),
+            "container_lonlat": None
+            if self.container_lonlat is None
+            else [self.container_lonlat.lon_deg, self.container_lonlat.lat_deg],
             "sharpness": self.sharpness,
         }
 
@@ -203,10 +215,21 @@ class GalleryScore:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LocalFeatureMatch:
-    """SIFT correspondences between a query crop and one reference, kept by RANSAC."""
+    """SIFT correspondences between a query crop and one reference, kept by RANSAC.
+
+    ``spread_fraction`` is the area of the convex hull of the query-side inliers over the query
+    crop's area: how much of the vehicle the shared details cover.
+    """
 
     reference_path: str
     matches: int
     inliers: int
     query_points_px: tuple[tuple[float, float], ...]
     reference_points_px: tuple[tuple[float, float], ...]
+    spread_fraction: float = 0.0
+
+    @property
+    def concentrated(self) -> bool:
+        """Inliers bunched in one small patch (< 3 % of the query crop): either one marking on
+        the vehicle or a logo / watermark burnt into both pictures; a person must check."""
+        return self.inliers > 0 and self.spread_fraction < 0.03

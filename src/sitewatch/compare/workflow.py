@@ -63,6 +63,8 @@ def compare_files(
         raise CompareError("give at least one query photo or video")
     for query in queries:
         media_kind(query)
+        if not query.is_file():
+            raise CompareError(f"cannot compare {str(query)!r}: no such file", path=str(query))
     if out_json.suffix.lower() != ".json":
         raise ConfigError(f"--out {str(out_json)!r} must end in .json")
     checklist = load_checklist(options.families or None) if options.marks else None

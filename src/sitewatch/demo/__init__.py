@@ -45,6 +45,12 @@ def run_demo(out_dir: Path, *, progress: Callable[[str], object] = lambda _: Non
     for kind, name in manifest.get("attachments", {}).items():
         attach_file(store, kind, data / name)
         progress(f"attached {kind} {name}")
+    if manifest.get("assessment_sample"):
+        from sitewatch.assess import assessment_path, load_sample, save_assessment
+
+        save_assessment(load_sample(manifest["assessment_sample"]), assessment_path(store.root))
+        store.append_audit("assess.import", {"sample": manifest["assessment_sample"]})
+        progress(f"imported the illustrative assessment {manifest['assessment_sample']!r}")
     detector = load_detector()
     summary = detect_case(
         store, detector,

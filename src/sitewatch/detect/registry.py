@@ -13,6 +13,7 @@ MODELS_DIR = Path(__file__).with_name("models")
 #: Registry name -> model card file name (inside :data:`MODELS_DIR`).
 MODELS: dict[str, str] = {
     "dota-yolov8n-obb": "dota-yolov8n-obb.json",
+    "dota-yolov8n-obb-int8": "dota-yolov8n-obb-int8.json",
 }
 
 

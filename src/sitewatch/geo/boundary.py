@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import shapely
 from pyproj import CRS, Transformer
 from shapely.geometry import Point, shape
@@ -43,7 +42,7 @@ class Boundary:
         to_local = Transformer.from_crs(CRS.from_epsg(4326), aeqd, always_xy=True).transform
         line = self.geometry.boundary if self.geometry.geom_type.endswith("Polygon") else (
             self.geometry)
-        local = shapely.transform(line, lambda xy: np.column_stack(to_local(xy[:, 0], xy[:, 1])))
+        local = shapely.transform(line, lambda x, y: to_local(x, y), interleaved=False)
         return float(local.distance(Point(0.0, 0.0)))
 
     def side(self, point: LonLat) -> str | None:

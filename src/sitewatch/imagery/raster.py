@@ -23,6 +23,48 @@ from sitewatch.errors import RasterReadError
 from sitewatch.imagery.georef import Affine6, gsd_m_of
 from sitewatch.imagery.tiles import Tile
 
+#: Leading bytes -> the only GDAL driver allowed to open the file. The format is decided from
+#: the bytes, never the name, and formats that point at other files or URLs (VRT and GDAL's
+#: other XML formats) are not on the list, so a hostile file named ``.tif`` cannot make GDAL
+#: read other local files or reach the network.
+MAGIC_DRIVERS: tuple[tuple[bytes, str], ...] = (
+    (b"II*\x00", "GTiff"),
+    (b"MM\x00*", "GTiff"),
+    (b"II+\x00", "GTiff"),  # BigTIFF
+    (b"MM\x00+", "GTiff"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\x00\x00\x00\x0cjP  ", "JP2OpenJPEG"),
+    (b"\xffO\xffQ", "JP2OpenJPEG"),  # raw JPEG 2000 codestream
+    (b"BM", "BMP"),
+    (b"GIF8", "GIF"),
+)
+SUPPORTED = "GeoTIFF/COG, JPEG, PNG, JPEG 2000, BMP, GIF"
+
+
+def sniff_driver(path: Path) -> str:
+    """The GDAL driver for a file, from its first bytes.
+
+    Raises:
+        RasterReadError: Unreadable, or not one of the supported formats.
+    """
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(16)
+    except OSError as exc:
+        raise _read_error(path, exc) from exc
+    for magic, driver in MAGIC_DRIVERS:
+        if head.startswith(magic):
+            return driver
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WEBP"
+    raise RasterReadError(
+        f"cannot read {str(path)!r}: its bytes are not a supported image format ({SUPPORTED}); "
+        "convert it to GeoTIFF (e.g. with gdal_translate)",
+        path=str(path),
+    )
+
+
 #: Longest side of the decimated read used to measure the stretch percentiles.
 STRETCH_SAMPLE_PX = 1024
 #: Percentiles mapped to 0 and 255 when pixel values are not uint8.
@@ -72,6 +114,8 @@ def _read_error(path: Path, exc: BaseException) -> RasterReadError:
 class RasterReader:
     """An open raster, read window by window as RGB uint8.
 
+    The format is sniffed from the bytes (:data:`MAGIC_DRIVERS`), whatever the file is named.
+
     Use as a context manager::
 
         with RasterReader(path) as raster:
@@ -92,7 +136,7 @@ class RasterReader:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", NotGeoreferencedWarning)
-                self._ds = rasterio.open(self.path)
+                self._ds = rasterio.open(self.path, driver=sniff_driver(self.path))
         except (RasterioIOError, RasterioError) as exc:
             raise _read_error(self.path, exc) from exc
         try:
@@ -165,8 +209,12 @@ class RasterReader:
         shape = (max(1, math.ceil(h / factor)), max(1, math.ceil(w / factor)))
         sample = self._read(Window(0, 0, w, h), out_shape=shape).astype(np.float64)
         lows, highs = [], []
+        nodata = self._ds.nodata
         for band in sample:
-            finite = band[np.isfinite(band)]
+            valid = np.isfinite(band)
+            if nodata is not None and np.isfinite(nodata):
+                valid &= band != nodata  # a no-data border must not set the stretch
+            finite = band[valid]
             if finite.size == 0:
                 lows.append(0.0)
                 highs.append(1.0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -143,23 +144,28 @@ def read_grey_raw(path: Path, *, max_side_px: int = 2048) -> tuple[np.ndarray, f
     Raises:
         RasterReadError: the file cannot be opened or decoded.
     """
-    import cv2
     import rasterio
-    from rasterio.errors import RasterioError
+    from rasterio.enums import Resampling
+    from rasterio.errors import NotGeoreferencedWarning, RasterioError
 
     try:
-        with rasterio.open(path) as src:
-            bands = src.read(indexes=[1, 2, 3] if src.count >= 3 else [1], out_dtype="float32")
+        with warnings.catch_warnings():  # an image without georeference is fine here
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            with rasterio.open(path) as src:
+                shrink = min(1.0, max_side_px / max(src.width, src.height))
+                shape = (max(1, round(src.height * shrink)), max(1, round(src.width * shrink)))
+                factor = shape[1] / src.width  # the factor actually applied (after rounding)
+                indexes = [1, 2, 3] if src.count >= 3 else [1]
+                # a decimated read: a huge scene never sits in memory at full resolution
+                bands = src.read(indexes=indexes, out_dtype="float32",
+                                 out_shape=(len(indexes), *shape),
+                                 resampling=Resampling.average)
     except (RasterioError, OSError) as exc:
         raise RasterReadError(
             f"cannot read {str(path)!r} for registration: {exc}; check the file or re-ingest it",
             path=str(path),
         ) from None
-    grey = bands.mean(axis=0)
-    factor = min(1.0, max_side_px / max(grey.shape))
-    if factor < 1.0:
-        grey = cv2.resize(grey, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
-    return grey, factor
+    return bands.mean(axis=0), factor
 
 
 def read_gray(path: Path, *, max_side_px: int = 2048) -> tuple[np.ndarray, float]:

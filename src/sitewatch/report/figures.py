@@ -31,9 +31,13 @@ def annotated_panel(
     *,
     title: str,
     subtitle: str,
+    markers: Sequence[tuple[float, float, str]] = (),
     max_side_px: int = 1100,
 ) -> bytes:
     """The image with every detection drawn as its oriented box, and a header naming it.
+
+    ``markers`` are (x_px, y_px, text) in the image's own pixels, drawn as rings with their
+    text (e.g. where a vehicle arrived or departed).
 
     ``title`` and ``subtitle`` (site, date, source) are burnt into the panel so that a copy
     cut out of the report still says what it shows.
@@ -54,6 +58,16 @@ def annotated_panel(
         # A dark halo under the coloured line keeps boxes visible on bright and dark ground.
         cv2.polylines(canvas, ring, True, (0, 0, 0), thickness + 2, cv2.LINE_AA)
         cv2.polylines(canvas, ring, True, colour, thickness, cv2.LINE_AA)
+    radius = max(14, round(canvas.shape[1] / 28))
+    for x_px, y_px, text in markers:
+        centre = (round(x_px * scale), round(y_px * scale))
+        colour = (0, 158, 115) if text.startswith("arrived") else (220, 20, 60)
+        cv2.circle(canvas, centre, radius, (0, 0, 0), thickness + 3, cv2.LINE_AA)
+        cv2.circle(canvas, centre, radius, colour, thickness + 1, cv2.LINE_AA)
+        cv2.putText(canvas, text, (centre[0] - radius, centre[1] - radius - 4),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 3, cv2.LINE_AA)
+        cv2.putText(canvas, text, (centre[0] - radius, centre[1] - radius - 4),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.45, colour, 1, cv2.LINE_AA)
     lines = _wrap(subtitle, width_px=canvas.shape[1] - 16, scale=0.45)
     header = np.full((34 + _LINE_PX * len(lines), canvas.shape[1], 3), 20, dtype=np.uint8)
     cv2.putText(header, title, (8, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.62, (255, 255, 255), 1,

@@ -8,12 +8,18 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
+import numpy as np
+
+from sitewatch.assess import AchTable
 from sitewatch.catalog import ReviewSummary, RunRecord, Scene
 from sitewatch.detect import Detection
+from sitewatch.errors import ReportError
 from sitewatch.report.figures import annotated_panel, counts_plot
-from sitewatch.track import SiteTrack
+from sitewatch.report.maps import MapPoint, site_map
+from sitewatch.track import SiteTrack, Zone, ZoneFrame
 from sitewatch.track.links import Link
 
 
@@ -32,6 +38,9 @@ def render_report(
     runs: Sequence[RunRecord],
     *,
     links: Sequence[Link] = (),
+    zones: Sequence[Zone] = (),
+    comparisons: Sequence[dict[str, object]] = (),
+    assessment: AchTable | None = None,
     software: dict[str, str],
     audit_head: str | None,
     manifest_sha256: str,
@@ -48,7 +57,9 @@ def render_report(
     context = {
         "case_name": case_name,
         "generated_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "sites": [_site_context(site) for site in sites],
+        "sites": [_site_context(site, zones) for site in sites],
+        "assessment": assessment,
+        "comparisons": [_comparison_context(c) for c in comparisons],
         "scenes": [scene for site in sites for scene, _ in site.scenes],
         "runs": list(runs),
         "links": list(links),
@@ -65,29 +76,12 @@ def _data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def _site_context(site: SiteEvidence) -> dict[str, object]:
-    panels = []
-    for scene, detections in site.scenes:
-        by_label: dict[str, int] = defaultdict(int)
-        for det in detections:
-            by_label[det.label.value] += 1
-        source = scene.source or "source not stated"
-        png = annotated_panel(
-            scene.path, detections,
-            title=f"{site.site}  {scene.date.isoformat()}  ({len(detections)} vehicles detected)",
-            subtitle=f"{scene.original_name} | {source} | {scene.gsd_m:.2f} m/px | "
-                     f"sha256 {scene.sha256[:12]}",
-        )
-        panels.append({"scene": scene, "uri": _data_uri(png), "by_label": dict(by_label),
-                       "png_sha256": hashlib.sha256(png).hexdigest()})
-    series: dict[str, list[tuple[dt.date, int | None, int | None, int | None]]] = defaultdict(list)
-    for count in site.track.counts:
-        if count.zone is None:
-            series[count.label].append((count.date, count.n, count.interval_lo, count.interval_hi))
-    plot = counts_plot(dict(series), title=f"{site.site}: vehicles per date")
+def _site_context(site: SiteEvidence, zones: Sequence[Zone]) -> dict[str, object]:
+    plot = counts_plot(_series(site.track), title=f"{site.site}: vehicles per date")
     return {
         "name": site.site,
-        "panels": panels,
+        "pairs": _pairs(site),
+        "map_uri": _map_uri(site, zones),
         "plot_uri": _data_uri(plot),
         "counts": [c for c in site.track.counts if c.zone is None],
         "zone_counts": [c for c in site.track.counts if c.zone is not None],
@@ -95,7 +89,81 @@ def _site_context(site: SiteEvidence) -> dict[str, object]:
         "stayed": sum(1 for e in site.track.events if e.kind.value == "stayed"),
         "alerts": list(site.track.alerts),
         "registrations": list(site.track.registrations),
+        "refused": list(site.track.refused),
     }
+
+
+def _series(track: SiteTrack) -> dict[str, list[tuple[dt.date, int | None, int | None, int | None]]]:
+    series: dict[str, list[tuple[dt.date, int | None, int | None, int | None]]] = defaultdict(list)
+    for count in track.counts:
+        if count.zone is None:
+            series[count.label].append((count.date, count.n, count.interval_lo, count.interval_hi))
+    return dict(series)
+
+
+def _panel(
+    site: str, scene: Scene, detections: Sequence[Detection],
+    markers: Sequence[tuple[float, float, str]],
+) -> dict[str, object]:
+    by_label: dict[str, int] = defaultdict(int)
+    for det in detections:
+        by_label[det.label.value] += 1
+    png = annotated_panel(
+        scene.path, detections, markers=markers,
+        title=f"{site}  {scene.date.isoformat()}  ({len(detections)} vehicles detected)",
+        subtitle=f"{scene.original_name} | {scene.source or 'source not stated'} | "
+                 f"{scene.gsd_m:.2f} m/px | sha256 {scene.sha256[:12]}",
+    )
+    return {"scene": scene, "uri": _data_uri(png), "by_label": dict(by_label)}
+
+
+def _to_image_px(track: SiteTrack, date: dt.date, x_px: float, y_px: float) -> tuple[float, float]:
+    """A reference-date pixel position in the pixel grid of ``date``'s image."""
+    for registration in track.registrations:
+        if registration.date == date:
+            matrix = np.linalg.inv(np.asarray(registration.matrix, dtype=float).reshape(3, 3))
+            x, y, w = matrix @ np.array([x_px, y_px, 1.0])
+            return float(x / w), float(y / w)
+    return x_px, y_px
+
+
+def _pairs(site: SiteEvidence) -> list[dict[str, object]]:
+    """Consecutive dates side by side: departures ringed before, arrivals ringed after."""
+    scenes = list(site.scenes)
+    if len(scenes) == 1:
+        scene, detections = scenes[0]
+        return [{"before": _panel(site.site, scene, detections, ()), "after": None, "events": []}]
+    pairs: list[dict[str, object]] = []
+    for (before, before_dets), (after, after_dets) in pairwise(scenes):
+        events = [e for e in site.track.events
+                  if e.date_from == before.date and e.date_to == after.date
+                  and e.kind.value in ("arrived", "departed", "moved")]
+        gone = [(*_to_image_px(site.track, before.date, e.x_px, e.y_px), f"departed {e.label}")
+                for e in events if e.kind.value == "departed"]
+        came = [(*_to_image_px(site.track, after.date, e.x_px, e.y_px), f"arrived {e.label}")
+                for e in events if e.kind.value == "arrived"]
+        pairs.append({"before": _panel(site.site, before, before_dets, gone),
+                      "after": _panel(site.site, after, after_dets, came), "events": events})
+    return pairs
+
+
+def _map_uri(site: SiteEvidence, zones: Sequence[Zone]) -> str | None:
+    points = [
+        MapPoint(lon_deg=e.lonlat.lon_deg, lat_deg=e.lonlat.lat_deg,
+                 label=f"{e.kind.value} ({e.date_from} to {e.date_to})",
+                 colour=(0, 158, 115) if e.kind.value == "arrived" else (220, 20, 60))
+        for e in site.track.events if e.lonlat and e.kind.value in ("arrived", "departed")
+    ]
+    drawn = [(z.name, z.exterior) for z in zones if z.frame is ZoneFrame.LONLAT]
+    png = site_map([scene for scene, _ in site.scenes], drawn, points,
+                   title=f"{site.site}: image footprints, zones, arrivals and departures")
+    return _data_uri(png) if png else None
+
+
+def _comparison_context(query: dict[str, object]) -> dict[str, object]:
+    panel = query.get("panel_path")
+    uri = _data_uri(Path(str(panel)).read_bytes()) if panel else None
+    return {**query, "panel_uri": uri, "name": Path(str(query["query"])).name}
 
 
 def write_report(html: str, path: Path) -> str:
@@ -104,3 +172,21 @@ def write_report(html: str, path: Path) -> str:
     data = html.encode("utf-8")
     path.write_bytes(data)
     return hashlib.sha256(data).hexdigest()
+
+
+def write_pdf(html: str, path: Path) -> str:
+    """Render the HTML report to PDF with WeasyPrint; returns the PDF's SHA-256.
+
+    Raises:
+        ReportError: WeasyPrint (the ``pdf`` extra) or its system libraries are missing.
+    """
+    try:
+        from weasyprint import HTML
+    except (ImportError, OSError) as exc:
+        raise ReportError(
+            f"PDF output needs WeasyPrint and Pango ({exc}); pip install 'sitewatch[pdf]', "
+            "or drop --pdf and print the HTML report from a browser"
+        ) from None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    HTML(string=html).write_pdf(path)
+    return hashlib.sha256(path.read_bytes()).hexdigest()

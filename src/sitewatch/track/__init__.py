@@ -4,12 +4,25 @@ The public face is :func:`track_site`, which takes one :class:`Observation` per 
 metadata and its detections) and returns a :class:`SiteTrack` of :class:`Count` values per
 date, label and zone, and :class:`Event` values (arrived, departed, moved, stayed, loaded)
 between consecutive dates, every position in the reference (earliest) date's pixel grid.
+:func:`load_zones` and :func:`load_alerts` read zones and thresholds; :func:`departures`,
+:func:`load_sightings` and :func:`link_sightings` say which departures could have reached a
+sighting; :func:`write_events_csv` and :func:`write_links_csv` write the tables.
 """
 
 from __future__ import annotations
 
+from sitewatch.track.links import (
+    Departure,
+    Link,
+    Sighting,
+    Verdict,
+    departures,
+    link_sightings,
+    load_sightings,
+)
 from sitewatch.track.registering import Registrar, register_by_metadata, register_by_pixels
 from sitewatch.track.site import track_site
+from sitewatch.track.tables import write_events_csv, write_links_csv
 from sitewatch.track.types import (
     LOADED_TRANSPORTER,
     Alert,
@@ -29,18 +42,27 @@ __all__ = [
     "Alert",
     "AlertRule",
     "Count",
+    "Departure",
     "Event",
     "EventKind",
+    "Link",
     "Observation",
     "Refusal",
     "Registrar",
+    "Sighting",
     "SiteTrack",
     "TrackOptions",
+    "Verdict",
     "Zone",
     "ZoneFrame",
+    "departures",
+    "link_sightings",
     "load_alerts",
+    "load_sightings",
     "load_zones",
     "register_by_metadata",
     "register_by_pixels",
     "track_site",
+    "write_events_csv",
+    "write_links_csv",
 ]

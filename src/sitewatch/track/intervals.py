@@ -10,8 +10,6 @@ uncertainty, not a ceiling.
 
 from __future__ import annotations
 
-from scipy.stats import binom
-
 from sitewatch.errors import ConfigError
 
 
@@ -34,6 +32,8 @@ def count_interval(
     for name, value in (("precision", precision), ("recall", recall), ("level", level)):
         if not 0.0 < value <= 1.0:
             raise ConfigError(f"{name} must be in (0, 1], got {value}")
+    from scipy.stats import binom  # heavy import, only when a count is made
+
     tail = (1.0 - level) / 2.0
     tp_lo = int(binom.ppf(tail, n, precision)) if n else 0
     tp_hi = int(binom.ppf(1.0 - tail, n, precision)) if n else 0

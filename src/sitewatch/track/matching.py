@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 #: Price of leaving one detection unmatched, in the same units as the pair cost (where a move
 #: of ``max_move_m`` costs 1). A pair is matched only when it costs less than two of these.
@@ -93,6 +92,31 @@ def pair_cost(a: Placed, b: Placed, costs: MatchCosts) -> float:
     return cost
 
 
+def _columns(placed: Sequence[Placed]) -> dict[str, np.ndarray]:
+    return {
+        "x": np.array([p.x_m for p in placed]), "y": np.array([p.y_m for p in placed]),
+        "len": np.maximum(np.array([p.length_m for p in placed]), 1e-6),
+        "wid": np.array([p.width_m for p in placed]),
+        "head": np.array([p.heading_rad for p in placed]),
+        "label": np.array([p.label for p in placed], dtype=object),
+    }
+
+
+def pair_costs(before: Sequence[Placed], after: Sequence[Placed],
+               costs: MatchCosts) -> np.ndarray:
+    """All :func:`pair_cost` values at once, as an (n, m) array."""
+    a, b = _columns(before), _columns(after)
+    dist = np.hypot(a["x"][:, None] - b["x"][None, :], a["y"][:, None] - b["y"][None, :])
+    cost = dist / costs.max_move_m
+    cost += costs.label_cost * (a["label"][:, None] != b["label"][None, :])
+    cost += costs.size_cost * np.abs(np.log(a["len"][:, None] / b["len"][None, :]))
+    turn = np.abs(a["head"][:, None] - b["head"][None, :]) % math.pi
+    turn = np.minimum(turn, math.pi - turn)
+    elongated = (a["len"] > 1.3 * a["wid"])[:, None] & (b["len"] > 1.3 * b["wid"])[None, :]
+    cost += costs.heading_cost * turn * elongated
+    return np.where(dist > costs.max_move_m, _INFEASIBLE, cost)
+
+
 def match(before: Sequence[Placed], after: Sequence[Placed], costs: MatchCosts) -> Matching:
     """Match detections of two dates by optimal assignment.
 
@@ -108,14 +132,14 @@ def match(before: Sequence[Placed], after: Sequence[Placed], costs: MatchCosts) 
     ...     heading_cost=0.2)).pairs
     ((0, 0),)
     """
+    from scipy.optimize import linear_sum_assignment  # heavy import, only when matching
+
     n, m = len(before), len(after)
     if n == 0 or m == 0:
         return Matching(pairs=(), unmatched_before=tuple(range(n)), unmatched_after=tuple(range(m)))
     size = n + m
     big = np.full((size, size), _INFEASIBLE)
-    for i, a in enumerate(before):
-        for j, b in enumerate(after):
-            big[i, j] = pair_cost(a, b, costs)
+    big[:n, :m] = pair_costs(before, after, costs)
     big[np.arange(n), m + np.arange(n)] = UNMATCHED_COST
     big[n + np.arange(m), np.arange(m)] = UNMATCHED_COST
     big[n:, m:] = 0.0

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+import numpy as np
+
 from sitewatch.errors import RegistrationError
-from sitewatch.geo.frames import same_crs
+from sitewatch.geo.frames import lonlat_to_pixel, pixel_to_lonlat, same_crs
 from sitewatch.imagery.registration import (
     Registration,
+    RegistrationMethod,
     RegistrationOptions,
     identity_registration,
     register_by_georeference,
@@ -22,17 +26,32 @@ Registrar = Callable[[Observation, Observation], Registration]
 
 
 def _georeference_seed(obs: Observation, reference: Observation) -> Registration | None:
-    if (
-        obs.transform is not None
-        and reference.transform is not None
-        and obs.crs_wkt is not None
-        and reference.crs_wkt is not None
-        and same_crs(obs.crs_wkt, reference.crs_wkt)
-    ):
+    """The mapping the two georeferences imply, or ``None`` when either has none.
+
+    In one CRS it is exact affine algebra; across CRSs a projective fit to a 5×5 grid of
+    points carried through WGS84.
+    """
+    if (obs.transform is None or reference.transform is None or obs.crs_wkt is None
+            or reference.crs_wkt is None):
+        return None
+    if same_crs(obs.crs_wkt, reference.crs_wkt):
         return register_by_georeference(
             obs.date, reference.date, obs.transform, reference.transform
         )
-    return None
+    import cv2
+
+    gx, gy = np.meshgrid(np.linspace(0, obs.width_px, 5), np.linspace(0, obs.height_px, 5))
+    src = np.column_stack([gx.ravel(), gy.ravel()])
+    lonlat = pixel_to_lonlat(obs.transform, obs.crs_wkt, src[:, 0], src[:, 1])
+    dst = lonlat_to_pixel(reference.transform, reference.crs_wkt, lonlat[:, 0], lonlat[:, 1])
+    m, _ = cv2.findHomography(src, dst, 0)
+    if m is None:
+        raise RegistrationError(f"cannot carry {obs.date} into the CRS of {reference.date}; "
+                                "check both georeferences")
+    m = m / m[2, 2]
+    return Registration(date=obs.date, reference_date=reference.date,
+                        matrix=tuple(float(v) for v in m.ravel()), residual_m=None,
+                        method=RegistrationMethod.GEOREFERENCE)
 
 
 def register_by_metadata(obs: Observation, reference: Observation) -> Registration:
@@ -47,7 +66,10 @@ def register_by_metadata(obs: Observation, reference: Observation) -> Registrati
     seed = _georeference_seed(obs, reference)
     if seed is not None:
         return seed
-    return replace(identity_registration(obs.date), reference_date=reference.date)
+    # one date georeferenced and the other not: nothing says how they align
+    one_sided = (obs.transform is None) != (reference.transform is None)
+    return replace(identity_registration(obs.date), reference_date=reference.date,
+                   residual_m=None if one_sided else 0.0)
 
 
 def register_by_pixels(obs: Observation, reference: Observation,
@@ -67,11 +89,29 @@ def register_by_pixels(obs: Observation, reference: Observation,
     )
 
 
+def _chained(obs: Observation, via: tuple[Observation, Registration],
+             registrar: Registrar) -> Registration:
+    """Register onto an already registered date and compose with its registration."""
+    step = registrar(obs, via[0])
+    m = (np.asarray(via[1].matrix, float).reshape(3, 3)
+         @ np.asarray(step.matrix, float).reshape(3, 3))
+    m = m / m[2, 2]
+    residual = (None if step.residual_m is None or via[1].residual_m is None
+                else math.hypot(step.residual_m, via[1].residual_m))
+    return replace(step, reference_date=via[1].reference_date,
+                   matrix=tuple(float(v) for v in m.ravel()), residual_m=residual)
+
+
 def register_all(
     ordered: Sequence[Observation], registrar: Registrar,
     given: dict[dt.date, Registration],
 ) -> tuple[list[tuple[Observation, Registration]], list[Refusal]]:
-    """Register every date onto the first; dates that fail are refused, not guessed."""
+    """Register every date onto the first; dates that fail are refused, not guessed.
+
+    A date that fails directly is tried once more through the latest date already
+    registered (seasons change: neighbours in time look more alike), the two residuals
+    combined.
+    """
     reference = ordered[0]
     kept: list[tuple[Observation, Registration]] = []
     refused: list[Refusal] = []
@@ -79,7 +119,13 @@ def register_all(
         try:
             reg = given.get(obs.date) or registrar(obs, reference)
         except RegistrationError as exc:
-            refused.append(Refusal(date=obs.date, message=str(exc)))
-            continue
+            if len(kept) < 2:
+                refused.append(Refusal(date=obs.date, message=str(exc)))
+                continue
+            try:
+                reg = _chained(obs, kept[-1], registrar)
+            except RegistrationError:
+                refused.append(Refusal(date=obs.date, message=str(exc)))
+                continue
         kept.append((obs, reg))
     return kept, refused

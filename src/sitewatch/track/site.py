@@ -150,7 +150,10 @@ def _events_between(a: _DateState, b: _DateState, reference: Observation,
     stay_m = _stay_tolerance_m(a, b, opt)
     costs = MatchCosts(max_move_m=max(opt.max_move_m, 2.0 * stay_m), label_cost=opt.label_cost,
                        size_cost=opt.size_cost, heading_cost=opt.heading_cost)
-    m = match(a.placed, b.placed, costs)
+    # only what both dates can show is compared: no events outside the overlap or under cloud
+    before = [p for p in a.placed if _visible(b, p)]
+    after = [q for q in b.placed if _visible(a, q)]
+    m = match(before, after, costs)
     site, d0, d1 = reference.site, a.obs.date, b.obs.date
 
     def event(kind: EventKind, p: Placed, conf: float, **extra: float) -> Event:
@@ -159,18 +162,40 @@ def _events_between(a: _DateState, b: _DateState, reference: Observation,
                      lonlat=lonlat_of(reference, p.x_px, p.y_px), confidence=conf, **extra)
 
     out = []
+    unmatched_before, unmatched_after = list(m.unmatched_before), list(m.unmatched_after)
     for i, j in m.pairs:
-        p, q = a.placed[i], b.placed[j]
+        p, q = before[i], after[j]
         dist = math.hypot(p.x_m - q.x_m, p.y_m - q.y_m)
+        if dist > stay_m and (_unchanged(a, b, p, opt) or _unchanged(b, a, q, opt)):
+            # not a move: one of the two stands where it stood, the detector missed it once
+            unmatched_before.append(i)
+            unmatched_after.append(j)
+            continue
         kind = EventKind.STAYED if dist <= stay_m else EventKind.MOVED
         out.append(event(kind, q, min(p.score, q.score), from_x_px=p.x_px, from_y_px=p.y_px,
                          distance_m=dist))
-    # a vehicle missing where the other date could not see is not an event: say nothing
-    out += [event(EventKind.DEPARTED, a.placed[i], a.placed[i].score)
-            for i in m.unmatched_before if _visible(b, a.placed[i])]
-    out += [event(EventKind.ARRIVED, b.placed[j], b.placed[j].score)
-            for j in m.unmatched_after if _visible(a, b.placed[j])]
+    # a vehicle missing where the other date could not see is not an event: say nothing;
+    # one whose pixels did not change was missed by the detector on the other date: stayed
+    for i in unmatched_before:
+        p = before[i]
+        same = _unchanged(a, b, p, opt)
+        out.append(event(EventKind.STAYED, p, p.score * 0.5, distance_m=0.0) if same
+                   else event(EventKind.DEPARTED, p, p.score))
+    for j in unmatched_after:
+        q = after[j]
+        same = _unchanged(b, a, q, opt)
+        out.append(event(EventKind.STAYED, q, q.score * 0.5, distance_m=0.0) if same
+                   else event(EventKind.ARRIVED, q, q.score))
     return out
+
+
+def _unchanged(seen: _DateState, other: _DateState, p: Placed, opt: TrackOptions) -> bool:
+    """Whether the pixels around a vehicle seen on one date look the same on the other."""
+    if opt.same_patch_correlation >= 1.0 or seen.vis is None or other.vis is None:
+        return False
+    half_px = 0.5 * p.width_m / seen.obs.gsd_m * seen.reg.scale()  # the body, not the row
+    zncc = seen.vis.same_content(other.vis, p.x_px, p.y_px, half_px)
+    return zncc is not None and zncc >= opt.same_patch_correlation
 
 
 def _loaded_events(state: _DateState, reference: Observation,

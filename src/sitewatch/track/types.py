@@ -103,6 +103,11 @@ class TrackOptions:
         smallest_vehicle_m: length of the smallest vehicle to be counted (a HMMWV, ~4.6 m).
         min_score: detections scoring lower are ignored.
         measure_visibility: estimate cloud and haze from the pixels (needs the image files).
+        same_patch_correlation: a vehicle detected on one date only, whose surroundings
+            correlate at least this well (zero-mean normalised) with the same ground on the
+            other date, was missed by the detector there: it "stayed" (at half confidence)
+            rather than arrived or departed. 1.0 turns this check off. Needs
+            ``measure_visibility``.
         max_haze_fraction: contrast loss above which a date is not observable.
         unmeasured_residual_m: registration residual assumed when nothing measured it (a
             georeference-only registration: archive georeferences are often off by several
@@ -126,6 +131,7 @@ class TrackOptions:
     smallest_vehicle_m: float = 4.6
     min_score: float = 0.0
     measure_visibility: bool = True
+    same_patch_correlation: float = 0.85
     max_haze_fraction: float = 0.6
     unmeasured_residual_m: float = 5.0
     loaded_overlap: float = 0.6
@@ -242,6 +248,19 @@ class SiteTrack:
     registrations: tuple[Registration, ...]
     alerts: tuple[Alert, ...] = field(default=())
     refused: tuple[Refusal, ...] = field(default=())
+
+    def event_counts(self) -> dict[tuple[str | None, dt.date, dt.date, str, str], int]:
+        """Events per (zone, date_from, date_to, kind, label), zone ``None`` outside zones.
+
+        >>> SiteTrack(site="s", reference_date=dt.date(2014, 8, 1), dates=(), counts=(),
+        ...     events=(), registrations=()).event_counts()
+        {}
+        """
+        out: dict[tuple[str | None, dt.date, dt.date, str, str], int] = {}
+        for e in self.events:
+            key = (e.zone, e.date_from, e.date_to, e.kind.value, e.label)
+            out[key] = out.get(key, 0) + 1
+        return out
 
     def count(self, date: dt.date, label: str, zone: str | None = None) -> Count:
         """The count of ``label`` in ``zone`` (``None``: the whole site) on ``date``.

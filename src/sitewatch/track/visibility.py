@@ -3,11 +3,13 @@
 Both are estimated from the pixels alone, with simple, documented rules rather than a trained
 model:
 
-* **cloud**: a pixel is cloud when, after each date's brightness is normalised (median and
-  interquartile range), it is much brighter than the per-pixel median of all dates *and* has
-  lost most of its local texture, or, on any date, when it is nearly white, grey and flat.
-  Clouds and thick haze patches raise brightness and wipe out texture; a parked vehicle or a
-  new building changes texture but rarely wipes it out.
+* **cloud**: after each date's brightness is normalised (median and interquartile range), a
+  pixel is cloud when, smoothed over a cloud-sized window, it is brighter than the per-pixel
+  median of all dates by ``cloud_lift``, brighter than 90 % of that date's own pixels, and
+  the bright patch is at least ``min_cloud_m`` wide (so ground revealed where vehicles left,
+  or a new shed, is not a cloud). With a single date there is
+  nothing to compare with, and only nearly white, flat pixels count (white roofs too: read
+  single-date cloud fractions with care).
 * **haze**: the loss of contrast against the median of all dates (1 − IQR ratio, in [0, 1]).
   A global brightness gain also changes contrast, so read it as "contrast lost", not as a
   physical optical depth.
@@ -38,6 +40,31 @@ class Visibility:
     valid: np.ndarray  # bool, True = inside this date's image
     scale: float  # shrunk grid px per reference px
     haze_fraction: float
+    image: np.ndarray | None = None  # float32 normalised grey in the shrunk reference grid
+
+    def same_content(self, other: Visibility, x_px: float, y_px: float,
+                     half_px: float) -> float | None:
+        """Zero-mean normalised cross-correlation of the square around a reference point on
+        this date and on ``other``; ``None`` when either date cannot show it (outside, or
+        too few pixels once shrunk).
+
+        A vehicle one date's detector missed but that still stands there gives a high value;
+        a vehicle that left, leaving flat ground, a low one.
+        """
+        if self.image is None or other.image is None:
+            return None
+        h = round(half_px * self.scale)
+        r, c = round(y_px * self.scale), round(x_px * self.scale)
+        if h < 4 or r - h < 0 or c - h < 0 or r + h >= self.image.shape[0] or (
+                c + h >= self.image.shape[1]):
+            return None
+        win = np.s_[r - h : r + h + 1, c - h : c + h + 1]
+        if not (self.valid[win].all() and other.valid[win].all()):
+            return None
+        a, b = self.image[win].astype(np.float64), other.image[win].astype(np.float64)
+        a, b = a - a.mean(), b - b.mean()
+        denom = float(np.sqrt((a * a).sum() * (b * b).sum()))
+        return float((a * b).sum() / denom) if denom > 1e-9 else None
 
     def cloud_fraction(self, area: Polygon) -> float:
         """Fraction of the covered part of ``area`` (reference px) that is cloud."""
@@ -89,8 +116,13 @@ def measure_visibility(
     reference: Observation,
     *,
     work_side_px: int = 1024,
+    min_cloud_m: float = 20.0,
+    cloud_lift: float = 0.25,
 ) -> tuple[Visibility, ...]:
     """Cloud mask and haze of every date, in the reference grid (shrunk).
+
+    ``cloud_lift`` is the brightening, in units of the date's interquartile range, above
+    the median of all dates that reads as cloud; ``min_cloud_m`` the narrowest cloud kept.
 
     Raises:
         RasterReadError: an image cannot be read.
@@ -109,22 +141,27 @@ def measure_visibility(
     with np.errstate(all="ignore"):
         median = np.nanmedian(stack, axis=0) if len(norm) > 1 else np.zeros(shape)
     median = np.nan_to_num(median)
-    med_tex = _texture(median.astype(np.float32))
     iqr_median = float(np.median([iqr for _, iqr in norm]))
+    # clouds are wide: anything narrower than min_cloud_m (a vehicle, a new shed) is not one
+    gsd_work_m = reference.gsd_m / scale
+    side = max(3, round(min_cloud_m / gsd_work_m) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
     out = []
     for o, (img, valid), (z, iqr) in zip(observations, warped, norm, strict=True):
-        zf = np.nan_to_num(z).astype(np.float32)
-        tex = _texture(zf)
-        if len(norm) > 1:  # brighter and flatter than the same ground on the other dates
-            cloud = (zf - median > 1.2) & (tex < 0.5 * med_tex + 0.05) & valid
+        if len(norm) > 1:  # brighter than the same ground on the other dates, over a wide area
+            lift = cv2.GaussianBlur(np.nan_to_num(z - median).astype(np.float32), (0, 0),
+                                    side / 6.0)
+            # and brighter than most of this date's own ground: revealed ground where
+            # vehicles left is brighter than before, but not brighter than the open ground
+            bright = np.nan_to_num(z, nan=-np.inf) > np.nanpercentile(z, 90)
+            cloud = (lift > cloud_lift) & bright & valid
         elif float(img.max(initial=0.0)) <= 255.0:  # one 8-bit date: nearly white and flat
             cloud = (img > 235) & (_texture(img) < 2.0) & valid
         else:
             cloud = np.zeros(shape, bool)
-        kernel = np.ones((5, 5), np.uint8)
-        cloud = cv2.morphologyEx(cloud.astype(np.uint8), cv2.MORPH_OPEN, kernel)
-        cloud = cv2.morphologyEx(cloud, cv2.MORPH_CLOSE, kernel).astype(bool) & valid
+        cloud = cv2.morphologyEx(cloud.astype(np.uint8), cv2.MORPH_OPEN, kernel).astype(bool)
+        cloud &= valid
         haze = float(np.clip(1.0 - iqr / iqr_median, 0.0, 1.0)) if iqr_median > 0 else 0.0
         out.append(Visibility(date=o.date, cloud=cloud, valid=valid, scale=scale,
-                              haze_fraction=haze))
+                              haze_fraction=haze, image=np.nan_to_num(z).astype(np.float32)))
     return tuple(out)

@@ -111,7 +111,9 @@ def test_paste_layout_places_chips_at_true_size_without_overlap() -> None:
         ),
         source="test",
     )
-    config = SynthConfig(gsd_m=0.3, cell_px=128, size_jitter=0.0, max_turn_deg=0, drop_prob=0)
+    config = SynthConfig(
+        gsd_m=0.3, cell_px=128, layout_side_m=38.4, size_jitter=0.0, max_turn_deg=0, drop_prob=0
+    )
     boxes = paste_layout(np.random.default_rng(1), cell, layout, chips, config=config)
     assert len(boxes) == 2  # overlap skipped, no civilian chip
     for b in boxes:
@@ -124,7 +126,7 @@ def test_paste_layout_places_chips_at_true_size_without_overlap() -> None:
 def test_compose_tile_and_synthesize() -> None:
     sample = _planted()
     chips = chips_by_class(cut_chips(sample, gsd_m=0.3))
-    config = SynthConfig(gsd_m=0.3, cell_px=64)
+    config = SynthConfig(gsd_m=0.3, cell_px=64, layout_side_m=19.2)
     layout = Layout(boxes=(LayoutBox(cx=0.5, cy=0.5, w=0.3, h=0.15, label=ARMOUR),), source="l")
     rng = np.random.default_rng(0)
     ground = np.full((64, 64, 3), 90, np.uint8)

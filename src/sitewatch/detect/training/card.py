@@ -10,6 +10,7 @@ on the same tiles.
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,12 @@ from sitewatch.detect.training.ultralytics_run import sha256_of
 from sitewatch.detect.types import VehicleClass
 
 __all__ = ["write_model_card"]
+
+
+def _copy(src: Path, dst: Path) -> Path:
+    if src.resolve() != dst.resolve():
+        shutil.copyfile(src, dst)
+    return dst
 
 
 def write_model_card(
@@ -33,8 +40,14 @@ def write_model_card(
     exporter: str,
     training: Mapping[str, Any],
 ) -> tuple[Path, Path]:
-    """Write ``<name>.json`` (loader card) and ``<name>.training.json``; return both paths."""
+    """Copy the weights to ``<name>.onnx`` / ``<name>.pt`` and write the two cards beside them.
+
+    Returns:
+        The paths of ``<name>.json`` (loader card) and ``<name>.training.json``.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
+    onnx_path = _copy(onnx_path, out_dir / f"{name}.onnx")
+    pt_path = _copy(pt_path, out_dir / f"{name}.pt")
     card = {
         "name": name,
         "onnx_file": onnx_path.name,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import platform
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from sitewatch.detect.training.chips import chips_by_class, cut_chips
 from sitewatch.detect.training.dataset import TRAIN_CLASSES, write_obb_dataset
 from sitewatch.detect.training.holdout import predict_holdout, summarize
 from sitewatch.detect.training.layouts import layout_from_sample, layout_stats, read_layouts
+from sitewatch.detect.training.negatives import mine_negatives
 from sitewatch.detect.training.recipe import TileMix, synthesize
 from sitewatch.detect.training.sources import (
     GroundRole,
@@ -74,6 +75,8 @@ class TrainRequest:
     mix: TileMix = field(default_factory=TileMix)
     settings: TrainSettings = field(default_factory=TrainSettings)
     seed: int = 0
+    mine_epochs: int = 0
+    mine_threshold: float = 0.25
 
     def __post_init__(self) -> None:
         if self.synth.cell_px * 2 != self.settings.imgsz:
@@ -82,24 +85,22 @@ class TrainRequest:
                 f"{2 * self.synth.cell_px} px but training imgsz is {self.settings.imgsz}; "
                 "make cell_px half of imgsz"
             )
+        if not 0 <= self.mine_epochs < self.settings.epochs:
+            raise ConfigError(
+                f"mine_epochs ({self.mine_epochs}) must be below epochs ({self.settings.epochs}): "
+                "training runs that many epochs, mines hard negatives, then runs the rest"
+            )
         if self.n_tiles < 1 or self.data_gsd_m <= 0:
             raise ConfigError(
                 f"need n_tiles >= 1 and data_gsd_m > 0, got {self.n_tiles}, {self.data_gsd_m}"
             )
 
 
-def build_dataset(request: TrainRequest, split: LabelledSplit) -> tuple[Path, dict[str, Any]]:
-    """Synthesise the training tiles from the training split only; return data.yaml + recipe."""
+def _grounds(
+    request: TrainRequest, split: LabelledSplit
+) -> tuple[list[Background], list[Background], list[Background]]:
+    """Real training tiles (kept as they are), ground to paste on, ground that stays empty."""
     gsd = request.synth.gsd_m
-    chips = chips_by_class([c for s in split.train for c in cut_chips(s, gsd_m=gsd)])
-    exclude = frozenset(s.source.split(":", 1)[1] for s in split.holdout)
-    layout_dir = request.layouts_dir or request.labels_dir
-    if request.layouts_dir is not None:
-        layouts = read_layouts(
-            layout_dir, class_names=request.layout_class_names, exclude_stems=exclude
-        )
-    else:
-        layouts = tuple(layout_from_sample(s) for s in split.train)
     real = [Background.from_sample(s, paste=False) for s in split.train]
     grounds = [Background.from_sample(s, paste=True) for s in split.train]
     negatives: list[Background] = []
@@ -111,10 +112,38 @@ def build_dataset(request: TrainRequest, split: LabelledSplit) -> tuple[Path, di
             paste=g.role is GroundRole.GROUND,
         )
         (grounds if g.role is GroundRole.GROUND else negatives).append(bg)
-    rng = np.random.default_rng(request.seed)
+    return real, grounds, negatives
+
+
+def build_dataset(
+    request: TrainRequest,
+    split: LabelledSplit,
+    *,
+    mined: tuple[Background, ...] = (),
+    seed: int | None = None,
+    folder: str = "dataset",
+) -> tuple[Path, dict[str, Any]]:
+    """Synthesise the training tiles from the training split only; return data.yaml + recipe.
+
+    ``mined`` hard negatives join the negative cells.
+    """
+    gsd = request.synth.gsd_m
+    chips = chips_by_class([c for s in split.train for c in cut_chips(s, gsd_m=gsd)])
+    exclude = frozenset(s.source.split(":", 1)[1] for s in split.holdout)
+    if request.layouts_dir is not None:
+        layouts = read_layouts(
+            request.layouts_dir, class_names=request.layout_class_names, exclude_stems=exclude
+        )
+    else:
+        layouts = tuple(layout_from_sample(s) for s in split.train)
+        side_m = split.train[0].image.shape[1] * gsd
+        request = replace(request, synth=replace(request.synth, layout_side_m=side_m))
+    real, grounds, negatives = _grounds(request, split)
+    negatives += mined
+    seed = request.seed if seed is None else seed
     tiles = list(
         synthesize(
-            rng,
+            np.random.default_rng(seed),
             real=real,
             grounds=grounds,
             negatives=negatives,
@@ -125,20 +154,22 @@ def build_dataset(request: TrainRequest, split: LabelledSplit) -> tuple[Path, di
             mix=request.mix,
         )
     )
-    data_yaml = write_obb_dataset(request.out_dir / "dataset", tiles, tiles[: min(16, len(tiles))])
+    out = request.out_dir / folder
+    data_yaml = write_obb_dataset(out, tiles, tiles[: min(16, len(tiles))])
     recipe = {
         "synthetic_tiles": len(tiles),
         "synthetic_boxes": sum(len(t.boxes) for t in tiles),
         "chips_per_class": {k.value: len(v) for k, v in chips.items()},
-        "layouts": {"folder": str(layout_dir), "count": len(layouts)},
+        "layouts": {"folder": str(request.layouts_dir or "training labels"), "count": len(layouts)},
         "layout_stats": layout_stats(layouts, side_m=request.synth.layout_side_m),
         "grounds": [
             {"path": str(g.path), "gsd_m": g.gsd_m, "window_px": g.window_px, "role": g.role}
             for g in request.grounds
         ],
+        "mined_negatives": [m.source for m in mined],
         "synth": asdict(request.synth),
         "mix": asdict(request.mix),
-        "seed": request.seed,
+        "seed": seed,
     }
     return data_yaml, recipe
 
@@ -158,6 +189,42 @@ def measure(
 
     tiles = predict_holdout(split.holdout, predict, canvas_px=imgsz)
     return summarize(tiles)
+
+
+def _fine_tune(request: TrainRequest, split: LabelledSplit) -> tuple[Path, dict[str, Any]]:
+    """Train; with ``mine_epochs``, in two stages with hard negatives mined in between."""
+    data_yaml, recipe = build_dataset(request, split)
+    settings = request.settings
+    if not request.mine_epochs:
+        pt = train_model(data_yaml, base=request.base, out_dir=request.out_dir, settings=settings)
+        return pt, recipe
+    stage1 = train_model(
+        data_yaml, base=request.base, out_dir=request.out_dir, name="stage1",
+        settings=replace(settings, epochs=request.mine_epochs),
+    )  # fmt: skip
+    _, grounds, negatives = _grounds(request, split)
+    mine_from = [g for g in grounds if not g.source.startswith("labelled:")] + negatives
+    fine_map = {c.value: c for c in TRAIN_CLASSES}
+    cfg_dir = request.out_dir / "ultralytics_config"
+
+    def predict(canvases: list[np.ndarray]) -> list[list[Any]]:
+        return predict_boxes(
+            stage1, canvases, imgsz=settings.imgsz, class_map=fine_map, config_dir=cfg_dir
+        )
+
+    mined = mine_negatives(
+        mine_from, predict, canvas_px=settings.imgsz, cell_px=request.synth.cell_px,
+        threshold=request.mine_threshold,
+    )  # fmt: skip
+    log.info("mined %d hard negatives with the stage-1 model", len(mined))
+    data_yaml, recipe = build_dataset(
+        request, split, mined=mined, seed=request.seed + 1, folder="dataset_stage2"
+    )
+    pt = train_model(
+        data_yaml, base=stage1, out_dir=request.out_dir, name="stage2",
+        settings=replace(settings, epochs=settings.epochs - request.mine_epochs),
+    )  # fmt: skip
+    return pt, recipe | {"stage1_epochs": request.mine_epochs, "stage1_weights": str(stage1)}
 
 
 def run_training(request: TrainRequest) -> dict[str, Any]:
@@ -181,12 +248,9 @@ def run_training(request: TrainRequest) -> dict[str, Any]:
         holdout=request.holdout,
     )
     log.info("training on %d tiles, holding out %d", len(split.train), len(split.holdout))
-    data_yaml, recipe = build_dataset(request, split)
     cfg_dir = request.out_dir / "ultralytics_config"
     imgsz = request.settings.imgsz
-    pt = train_model(
-        data_yaml, base=request.base, out_dir=request.out_dir, settings=request.settings
-    )
+    pt, recipe = _fine_tune(request, split)
     onnx = export_onnx(pt, imgsz=imgsz, config_dir=cfg_dir)
     fine_map = {c.value: c for c in TRAIN_CLASSES}
     metrics = measure(pt, split, class_map=fine_map, imgsz=imgsz, config_dir=cfg_dir)

@@ -6,6 +6,7 @@ ground imagery (JPEG, PNG, GeoTIFF, any bit depth) stretched to 8-bit BGR.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -92,7 +93,10 @@ def read_bgr8(path: Path) -> np.ndarray:
     try:
         import rasterio
 
-        with rasterio.open(path) as src:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            src = rasterio.open(path)
+        with src:
             bands = src.read(list(range(1, min(src.count, 3) + 1))).astype(np.float32)
     except Exception as exc:  # rasterio raises many kinds on hostile input
         raise ConfigError(f"cannot read image {str(path)!r} ({exc}); is it an image?") from exc
@@ -110,8 +114,10 @@ def _is_deep_tiff(path: Path) -> bool:
     try:
         import rasterio
 
-        with rasterio.open(path) as src:
-            return bool(src.dtypes[0] != "uint8")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. NotGeoreferencedWarning: irrelevant here
+            with rasterio.open(path) as src:
+                return bool(src.dtypes[0] != "uint8")
     except Exception:  # not a real TIFF (e.g. a JPEG named .tif): let OpenCV's answer stand
         return False
 

@@ -146,10 +146,17 @@ def paste_layout(
 ) -> tuple[TrainBox, ...]:
     """Paste chips at the layout's positions into ``cell`` (in place); return the new boxes.
 
+    The layout covers ``layout_side_m`` of ground; where that is larger or smaller than the
+    cell, a random part of it falls in the cell, or it falls in a random part of the cell.
+
     Layout boxes whose class has no chip, that would leave the cell or overlap a vehicle
     already there are skipped.
     """
     side = cell.shape[0]
+    layout_px = config.layout_side_m / config.gsd_m
+    off_x, off_y = (
+        rng.uniform(min(0.0, side - layout_px), max(0.0, side - layout_px)) for _ in "xy"
+    )
     placed: list[TrainBox] = list(taken)
     new: list[TrainBox] = []
     for lb in layout.boxes:
@@ -169,8 +176,8 @@ def paste_layout(
             chip, scale=scale, angle_rad=turn, flip=bool(rng.integers(2))
         )
         image = jitter_colour(rng, image, strength=config.colour_jitter)
-        x0 = round(lb.cx * side - box.cx_px)
-        y0 = round(lb.cy * side - box.cy_px)
+        x0 = round(lb.cx * layout_px + off_x - box.cx_px)
+        y0 = round(lb.cy * layout_px + off_y - box.cy_px)
         h, w = alpha.shape
         if x0 < 0 or y0 < 0 or x0 + w > side or y0 + h > side:
             continue

@@ -180,14 +180,23 @@ def predict_boxes(
 ) -> list[list[ScoredBox]]:
     """Predict on BGR images; return each image's boxes (axis-aligned enclosing the OBB).
 
-    Classes not in ``class_map`` (model class name -> VehicleClass) are dropped.
+    Non-maximum suppression is class-agnostic (one vehicle, one box, whatever its class), as
+    the evaluation is. Classes not in ``class_map`` (model class name -> VehicleClass) are
+    dropped.
     """
     ultralytics = _ultralytics(config_dir)
     model = ultralytics.YOLO(str(weights))
     out = []
     for image in images:
         result = model.predict(
-            image, imgsz=imgsz, conf=conf, iou=0.5, max_det=1000, device="cpu", verbose=False
+            image,
+            imgsz=imgsz,
+            conf=conf,
+            iou=0.5,
+            max_det=1000,
+            device="cpu",
+            verbose=False,
+            agnostic_nms=True,
         )[0]
         obb = result.obb
         boxes = []

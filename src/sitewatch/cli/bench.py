@@ -1,0 +1,93 @@
+"""``sitewatch bench``: throughput of sitewatch against SAHI + Ultralytics on a real scene."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+from sitewatch.detect import load_detector
+from sitewatch.detect.benchmark import BenchConfig, run_benchmark
+from sitewatch.detect.fetch import default_cache
+from sitewatch.detect.registry import DEFAULT_MODEL, SOURCES
+from sitewatch.errors import ConfigError
+
+HELP = "throughput and recall of sitewatch vs SAHI+Ultralytics on the depot scene"
+
+#: Where the shared evaluation data is looked for, first hit wins.
+DATA_ENV = "SITEWATCH_DATA"
+SCENE = Path("overhead/scenes/AUAU040001_depot.tif")
+MVRSD = Path("overhead/mvrsd")
+
+
+def shared_data() -> Path | None:
+    """``$SITEWATCH_DATA``, else ``../shared/data`` beside the working directory or the clone."""
+    candidates = [Path(os.environ[DATA_ENV])] if os.environ.get(DATA_ENV) else []
+    candidates += [
+        Path.cwd().parent / "shared" / "data",
+        Path(__file__).resolve().parents[3].parent / "shared" / "data",
+    ]
+    return next((c for c in candidates if c.is_dir()), None)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``sitewatch bench``."""
+    parser.add_argument("--scene", type=Path, help=f"default <data>/{SCENE}")
+    parser.add_argument("--mvrsd", type=Path, help=f"labelled tiles, default <data>/{MVRSD}")
+    parser.add_argument("--no-labelled", action="store_true", help="skip the labelled tiles")
+    parser.add_argument("--gsd", type=float, default=0.3, help="scene GSD to assume (0.3 m)")
+    parser.add_argument(
+        "--work-gsd", type=float, help="resample the scene to this GSD first (default: --gsd)"
+    )
+    parser.add_argument("--repeats", type=int, default=2, help="timed runs of each (2)")
+    parser.add_argument("--side", type=int, default=4800, help="mirror-tile to this size (px)")
+    parser.add_argument("--threads", type=int, default=0, help="CPU threads (default: all)")
+    parser.add_argument("--batch", type=int, default=4, help="tiles per forward pass (4)")
+    parser.add_argument(
+        "--model", action="append", help="model name or card; repeat to time several (default: "
+        "the package default)",
+    )  # fmt: skip
+    parser.add_argument("--weights", type=Path, help="Ultralytics .pt for the SAHI baseline")
+    parser.add_argument("--no-baseline", action="store_true", help="time sitewatch only")
+    parser.add_argument("--out", type=Path, help="write the result as JSON here")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the benchmark and print its JSON."""
+    data = shared_data()
+    scene = args.scene or (data / SCENE if data else None)
+    if scene is None or not scene.is_file():
+        raise ConfigError(
+            f"benchmark scene not found ({scene or '../shared/data is absent'}); pass --scene "
+            f"PATH or set {DATA_ENV} to the shared data folder"
+        )
+    mvrsd = None if args.no_labelled else (args.mvrsd or (data / MVRSD if data else None))
+    if mvrsd is not None and not (mvrsd / "labels").is_dir():
+        print(f"note: labelled tiles not found at {mvrsd}; skipping the labelled comparison")
+        mvrsd = None
+    weights = None
+    if not args.no_baseline:
+        weights = (
+            args.weights
+            or default_cache() / DEFAULT_MODEL / Path(SOURCES[DEFAULT_MODEL].member).name
+        )
+        if not weights.is_file():
+            raise ConfigError(
+                f"baseline weights {str(weights)!r} not found; run `sitewatch models fetch`, "
+                "pass --weights PATH, or use --no-baseline"
+            )
+    config = BenchConfig(
+        gsd_m=args.gsd, work_gsd_m=args.work_gsd, side_px=args.side, threads=args.threads,
+        batch_size=args.batch, repeats=args.repeats,
+    )  # fmt: skip
+    detectors = [
+        load_detector(m, score_threshold=config.score_threshold, threads=config.threads or None)
+        for m in (args.model or [None])
+    ]
+    report = run_benchmark(scene, detectors, weights=weights, config=config, mvrsd=mvrsd)
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.out is not None:
+        args.out.write_text(text + "\n", encoding="utf-8")
+    return 0
