@@ -104,3 +104,44 @@ def test_summary_parts_add_up(small_case: CaseStore) -> None:
     _review(small_case, sha, ReviewAction.ADD, label="vehicle", box=box)
     s = summarise(small_case.detections(sha), small_case.reviews(sha))
     assert (s.detected, s.reviewed, s.accepted, s.corrected, s.rejected, s.added) == (6, 3, 1, 1, 1, 2)
+
+
+def test_review_command_serves_on_localhost_behind_a_token(small_case: CaseStore) -> None:
+    import os
+    import re
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+
+    root = Path(__file__).resolve().parents[2]
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from sitewatch.cli.main import main; sys.exit(main())",
+         "review", str(small_case.root), "--port", "0", "--reviewer", "Ana Lyst"],
+        cwd=root, env={**os.environ, "PYTHONPATH": str(root / "src")},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(2)]
+        found = re.search(r"http://127\.0\.0\.1:(\d+)/\?token=(\S+)", "".join(lines))
+        assert found, lines
+        port, token = found.groups()
+        for _ in range(100):  # the URL is printed just before the server listens
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/sites?token={token}") as ok:
+                    assert b"depot" in ok.read()
+                break
+            except urllib.error.URLError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("the review server never answered")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/sites")
+        assert refused.value.code == 403
+        refused.value.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()

@@ -49,5 +49,6 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not 0 <= args.port <= 65535:
         raise ReviewError(f"--port {args.port} is not a TCP port; give 1-65535, or 0 for any")
-    serve(store, reviewer=args.reviewer or getpass.getuser(), port=args.port)
+    serve(store, reviewer=args.reviewer or getpass.getuser(), port=args.port,
+          announce=lambda text: print(text, flush=True))
     return 0

@@ -41,7 +41,9 @@ _STATIC_TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/pn
                  ".html": "text/html", ".md": "text/plain"}
 _SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; "
-                               "style-src 'self' 'unsafe-inline'; connect-src 'self'",
+                               "style-src 'self' 'unsafe-inline'; connect-src 'self'; "
+                               "frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
