@@ -14,8 +14,18 @@
     crs: L.CRS.Simple, minZoom: -4, zoomSnap: 1, attributionControl: false,
     keyboard: false, boxZoom: false, preferCanvas: true,
   });
+  // Panes: the "before" date's tiles and boxes sit above the current date's tiles and are
+  // clipped to the left of the swipe line; the current date's boxes to its right.
   const beforePane = map.createPane("before");
   beforePane.style.zIndex = 250;
+  const beforeBoxPane = map.createPane("beforeBoxes");
+  beforeBoxPane.style.zIndex = 390;
+  beforeBoxPane.style.pointerEvents = "none";
+  const boxPane = map.createPane("boxes");
+  boxPane.style.zIndex = 410;
+  const boxRenderer = L.canvas({pane: "boxes", padding: 0.5});
+  const beforeRenderer = L.canvas({pane: "beforeBoxes", padding: 0.5});
+  let beforeBoxes = null;
   let mainLayer = null, beforeLayer = null;
 
   async function api(path, options) {
@@ -59,7 +69,7 @@
     if (S.polys[i]) {
       S.polys[i].setLatLngs(latlngs).setStyle(style(it, i === S.sel));
     } else {
-      S.polys[i] = L.polygon(latlngs, style(it, i === S.sel)).addTo(map);
+      S.polys[i] = L.polygon(latlngs, Object.assign(style(it, i === S.sel), {renderer: boxRenderer})).addTo(map);
       S.polys[i].on("click", () => select(i, false));
     }
     if (i === S.sel) drawSelRing();
@@ -69,7 +79,7 @@
     const it = S.items[S.sel];
     if (!it) return;
     S.selRing = L.polygon(it.corners_px.map((p) => toLL(p[0], p[1])), {
-      color: "#fff", weight: 1, fill: false, interactive: false, dashArray: null,
+      color: "#fff", weight: 1, fill: false, interactive: false, dashArray: null, renderer: boxRenderer,
     }).addTo(map);
   }
   function clearItems() {
@@ -196,22 +206,35 @@
     $("swipe-line").hidden = !on; $("swipe-pos").hidden = !on;
     $("tag-before").hidden = !on; $("tag-after").hidden = !on;
     $("tag-before").textContent = "◀ " + (S.scenes[Number($("before").value)] || {}).date;
-    $("tag-after").textContent = scene().date + " ▶ (boxes)";
+    $("tag-after").textContent = scene().date + " ▶";
+    if (beforeBoxes) { map.removeLayer(beforeBoxes); beforeBoxes = null; }
     if (on) {
       S.beforeIdx = Number($("before").value);
-      beforeLayer = tileLayer(S.scenes[S.beforeIdx], "before").addTo(map);
+      const before = S.scenes[S.beforeIdx];
+      beforeLayer = tileLayer(before, "before").addTo(map);
+      api(`/api/scenes/${before.sha256}/detections`).then((data) => {
+        if (!beforeLayer || S.scenes[S.beforeIdx] !== before) return;
+        beforeBoxes = L.layerGroup(data.items.filter((it) => it.status !== "rejected").map((it) =>
+          L.polygon(it.corners_px.map((q) => toLL(q[0], q[1])), Object.assign(style(it, false), {
+            renderer: beforeRenderer, interactive: false})))).addTo(map);
+      }).catch((e) => toast(e.message));
     }
     clip();
   }
   function clip() {
     const pos = Number($("swipe-pos").value) / 100;
     $("swipe-line").style.left = (pos * 100) + "%";
-    if (!beforeLayer) { beforePane.style.clip = ""; return; }
+    if (!beforeLayer) {
+      beforePane.style.clip = beforeBoxPane.style.clip = boxPane.style.clip = "";
+      return;
+    }
     const size = map.getSize();
     const nw = map.containerPointToLayerPoint([0, 0]);
     const se = map.containerPointToLayerPoint(size);
     const x = nw.x + size.x * pos;
-    beforePane.style.clip = `rect(${nw.y}px, ${x}px, ${se.y}px, ${nw.x}px)`;
+    const left = `rect(${nw.y}px, ${x}px, ${se.y}px, ${nw.x}px)`;
+    beforePane.style.clip = beforeBoxPane.style.clip = left;
+    boxPane.style.clip = `rect(${nw.y}px, ${se.x}px, ${se.y}px, ${x}px)`;
   }
   map.on("move zoom resize", clip);
   map.on("mousemove", (e) => {
