@@ -145,3 +145,22 @@ def test_review_command_serves_on_localhost_behind_a_token(small_case: CaseStore
         process.wait(timeout=10)
         if process.stdout is not None:
             process.stdout.close()
+
+
+def test_verify_finds_a_review_edited_in_the_catalog(small_case: CaseStore) -> None:
+    import sqlite3
+
+    from sitewatch.catalog import verify_case
+
+    sha = small_case.scenes()[1].sha256
+    _review(small_case, sha, ReviewAction.REJECT, "d0")
+    _review(small_case, sha, ReviewAction.ACCEPT, "d1")
+    assert verify_case(small_case).ok
+    with sqlite3.connect(small_case.root / "catalog.sqlite") as db:
+        db.execute("DROP TRIGGER reviews_no_update")
+        db.execute("UPDATE reviews SET status = 'accepted' WHERE detection_id = 'd0'")
+        db.execute("DROP TRIGGER reviews_no_delete")
+        db.execute("DELETE FROM reviews WHERE detection_id = 'd1'")
+    problems = verify_case(small_case).problems
+    assert any("differs from its audit entry" in p for p in problems)
+    assert any("missing from the catalog" in p for p in problems)

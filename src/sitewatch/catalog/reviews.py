@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 
+from sitewatch.catalog.audit import AuditEntry
 from sitewatch.catalog.records import DetectionRecord
 from sitewatch.errors import ConfigError
 
@@ -169,3 +170,28 @@ def total(summaries: Iterable[ReviewSummary]) -> ReviewSummary:
     parts = list(summaries)
     return ReviewSummary(**{f: sum(getattr(p, f) for p in parts) for f in (
         "detected", "reviewed", "accepted", "corrected", "rejected", "added")})
+
+
+def review_log_problems(
+    reviews: Sequence[ReviewRecord], entries: Sequence[AuditEntry]
+) -> list[str]:
+    """Stored decisions that differ from, or are missing in, the hash-chained audit log.
+
+    The catalog's triggers refuse edits through SQL, but the file itself can be edited; every
+    decision is also in the audit log, whose chain shows any edit there, so the two are compared.
+    """
+    logged = {int(e.details.get("seq", -1)): e for e in entries if e.action == "review"}
+    problems = []
+    for review in reviews:
+        entry = logged.pop(review.seq, None)
+        if entry is None:
+            problems.append(f"review #{review.seq} ({review.detection_id}) is in the catalog but "
+                            "was never logged")
+            continue
+        stored = {k: (v.value if isinstance(v, StrEnum) else v) for k, v in asdict(review).items()
+                  if k not in ("reviewer", "time_utc")}
+        if stored != entry.details or review.reviewer != entry.actor:
+            problems.append(f"review #{review.seq} ({review.detection_id}) differs from its audit "
+                            "entry: the catalog was edited")
+    problems += [f"logged review #{seq} is missing from the catalog" for seq in sorted(logged)]
+    return problems
