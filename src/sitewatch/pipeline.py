@@ -19,7 +19,15 @@ from importlib import metadata
 from pathlib import Path
 
 from sitewatch import __version__
-from sitewatch.catalog import CaseStore, DetectionRecord, RunRecord, Scene, sha256_file
+from sitewatch.catalog import (
+    CaseStore,
+    DetectionRecord,
+    ReviewSummary,
+    RunRecord,
+    Scene,
+    sha256_file,
+)
+from sitewatch.catalog.reviews import summarise, total
 from sitewatch.detect import Detection, DetectOptions, Detector, VehicleClass, detect_raster
 from sitewatch.errors import ConfigError
 from sitewatch.geo import LonLat, OrientedBoxPx
@@ -125,14 +133,46 @@ def _params(options: DetectOptions) -> dict[str, object]:
     return json.loads(json.dumps(dataclasses.asdict(options), default=str))
 
 
+def scene_detections(store: CaseStore, scene: Scene) -> tuple[Detection, ...]:
+    """The scene's newest detections, with the analyst's reviews applied where there are any.
+
+    Rejected detections are dropped, corrected and added ones count as the analyst drew them;
+    a box the analyst moved gets its map position from the scene's georeference.
+    """
+    detections = tuple(from_record(r) for r in store.reviewed_detections(scene.sha256))
+    if scene.transform is None or scene.crs_wkt is None:
+        return detections
+    from sitewatch.geo.frames import pixel_to_lonlat
+
+    out = []
+    for det in detections:
+        if det.lonlat is None:
+            ((lon, lat),) = pixel_to_lonlat(scene.transform, scene.crs_wkt, [det.box.cx_px],
+                                            [det.box.cy_px]).tolist()
+            det = dataclasses.replace(det, lonlat=LonLat(lon_deg=lon, lat_deg=lat))
+        out.append(det)
+    return tuple(out)
+
+
+def review_summary(store: CaseStore) -> ReviewSummary:
+    """How many of the case's newest detections an analyst reviewed, over all scenes."""
+    per_scene = []
+    for scene in store.scenes():
+        run_id = store.latest_run_id(scene.sha256)
+        if run_id is not None:
+            per_scene.append(summarise(store.detections(scene.sha256),
+                                       store.reviews(scene.sha256, run_id=run_id)))
+    return total(per_scene)
+
+
 def observations(store: CaseStore, site: str) -> tuple[Observation, ...]:
-    """The site's scenes with their newest detections, as the tracking stage takes them."""
+    """The site's scenes with their newest (reviewed) detections, as the tracking stage takes them."""
     return tuple(
         Observation(
             scene_id=scene.sha256, site=scene.site, date=scene.date, image_path=scene.path,
             gsd_m=scene.gsd_m, transform=scene.transform, crs_wkt=scene.crs_wkt,
             width_px=scene.width_px, height_px=scene.height_px,
-            detections=tuple(from_record(r) for r in store.detections(scene.sha256)),
+            detections=scene_detections(store, scene),
         )
         for scene in store.scenes(site=site)
     )
@@ -244,8 +284,7 @@ def report_case(store: CaseStore, *, out: Path | None = None, pdf: bool = False)
     evidence = []
     for site, track in zip(sites(store), tracks, strict=True):
         scenes = tuple(
-            (scene, tuple(from_record(r) for r in store.detections(scene.sha256)))
-            for scene in store.scenes(site=site)
+            (scene, scene_detections(store, scene)) for scene in store.scenes(site=site)
         )
         evidence.append(SiteEvidence(site=site, scenes=scenes, track=track))
     zones_file = store.attached("zones")
@@ -258,7 +297,7 @@ def report_case(store: CaseStore, *, out: Path | None = None, pdf: bool = False)
         zones=load_zones(zones_file) if zones_file else (),
         assessment=ach_table(load_assessment(assessment_file)) if assessment_file.exists() else None,
         software=software_versions(), audit_head=head["hash"] if head else None,
-        manifest_sha256=manifest_sha256,
+        manifest_sha256=manifest_sha256, review=review_summary(store),
     )
     path = out or store.derived_dir / "report.html"
     details = {"path": str(path), "sha256": write_report(html, path),
@@ -280,8 +319,7 @@ def export_case(store: CaseStore, export_format: str, out: Path) -> int:
     except ValueError:
         valid = ", ".join(f.value for f in ExportFormat)
         raise ConfigError(f"unknown export format {export_format!r}; valid: {valid}") from None
-    scenes = [(scene, tuple(from_record(r) for r in store.detections(scene.sha256)))
-              for scene in store.scenes()]
+    scenes = [(scene, scene_detections(store, scene)) for scene in store.scenes()]
     features = detection_features(scenes)
     if chosen is not ExportFormat.COCO:
         features = features + event_features(track_case(store))

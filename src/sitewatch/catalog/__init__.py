@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sitewatch.catalog.ingest import IngestResult, ingest_files, sha256_file
 from sitewatch.catalog.records import DetectionRecord, RunRecord
+from sitewatch.catalog.reviews import ReviewAction, ReviewRecord, ReviewStatus, ReviewSummary
 from sitewatch.catalog.scene import GsdSource, ImageFormat, Scene, parse_date, parse_site
 from sitewatch.catalog.store import CaseStore
 from sitewatch.catalog.verify import VerifyReport, verify_case
@@ -14,6 +15,10 @@ __all__ = [
     "GsdSource",
     "ImageFormat",
     "IngestResult",
+    "ReviewAction",
+    "ReviewRecord",
+    "ReviewStatus",
+    "ReviewSummary",
     "RunRecord",
     "Scene",
     "VerifyReport",

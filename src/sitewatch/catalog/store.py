@@ -17,12 +17,13 @@ import json
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 from sitewatch.catalog import audit
 from sitewatch.catalog.records import DetectionRecord, RunRecord
+from sitewatch.catalog.reviews import ReviewAction, ReviewRecord, ReviewStatus, reviewed_records
 from sitewatch.catalog.scene import GsdSource, ImageFormat, Scene
 from sitewatch.errors import CaseNotFoundError, CatalogError
 
@@ -47,6 +48,22 @@ CREATE TABLE IF NOT EXISTS detections (
 CREATE TABLE IF NOT EXISTS scene_runs (
     scene_sha256 TEXT NOT NULL, run_id TEXT NOT NULL, PRIMARY KEY (scene_sha256, run_id));
 """
+
+#: Analyst reviews: one row per decision, never updated or deleted (the triggers refuse it).
+_REVIEW_SCHEMA = """
+CREATE TABLE IF NOT EXISTS reviews (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, scene_sha256 TEXT NOT NULL, run_id TEXT NOT NULL,
+    detection_id TEXT NOT NULL, action TEXT NOT NULL, status TEXT NOT NULL, label TEXT NOT NULL,
+    cx_px REAL NOT NULL, cy_px REAL NOT NULL, width_px REAL NOT NULL, height_px REAL NOT NULL,
+    angle_rad REAL NOT NULL, loaded INTEGER NOT NULL, reviewer TEXT NOT NULL,
+    time_utc TEXT NOT NULL);
+CREATE TRIGGER IF NOT EXISTS reviews_no_update BEFORE UPDATE ON reviews
+    BEGIN SELECT RAISE(ABORT, 'reviews are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS reviews_no_delete BEFORE DELETE ON reviews
+    BEGIN SELECT RAISE(ABORT, 'reviews are append-only'); END;
+"""
+_REVIEW_COLUMNS = ("scene_sha256, run_id, detection_id, action, status, label, cx_px, cy_px, "
+                   "width_px, height_px, angle_rad, loaded, reviewer, time_utc")
 
 CATALOG_NAME = "catalog.sqlite"
 AUDIT_NAME = "audit.jsonl"
@@ -140,9 +157,14 @@ class CaseStore:
         finally:
             connection.close()
 
-    def append_audit(self, action: str, details: dict[str, Any]) -> audit.AuditEntry:
-        """Record an action in the audit log and remember the chain's head in the catalog."""
-        entry = audit.append_entry(self.audit_path, action, details)
+    def append_audit(
+        self, action: str, details: dict[str, Any], *, actor: str | None = None
+    ) -> audit.AuditEntry:
+        """Record an action in the audit log and remember the chain's head in the catalog.
+
+        ``actor`` names who acted (the analyst's name in a review); by default the OS user.
+        """
+        entry = audit.append_entry(self.audit_path, action, details, actor=actor)
         with self._db() as db:
             db.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('audit_head', ?)",
@@ -251,6 +273,56 @@ class CaseStore:
                             height_px=r[5], angle_rad=r[6], lon_deg=r[7], lat_deg=r[8])
             for r in rows
         )
+
+    def append_review(self, review: ReviewRecord) -> ReviewRecord:
+        """Store one review decision as a new row and log it, under the reviewer's name.
+
+        The row and its audit entry go together: if the log cannot be written, the row is
+        rolled back. Returns the record with its sequence number.
+        """
+        with self._db() as db:
+            db.executescript(_REVIEW_SCHEMA)
+        with self._db() as db:
+            r = review
+            cursor = db.execute(
+                f"INSERT INTO reviews ({_REVIEW_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (r.scene_sha256, r.run_id, r.detection_id, r.action.value, r.status.value, r.label,
+                 r.cx_px, r.cy_px, r.width_px, r.height_px, r.angle_rad, int(r.loaded),
+                 r.reviewer, r.time_utc),
+            )
+            stored = replace(review, seq=int(cursor.lastrowid or 0))
+            details = {k: v for k, v in asdict(stored).items() if k not in ("reviewer", "time_utc")}
+            # Logged on this connection: a second one would wait on this transaction's lock.
+            entry = audit.append_entry(self.audit_path, "review", details, actor=review.reviewer)
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('audit_head', ?)",
+                       (json.dumps({"seq": entry.seq, "hash": entry.hash}),))
+        return stored
+
+    def reviews(self, scene_sha256: str, *, run_id: str | None = None) -> tuple[ReviewRecord, ...]:
+        """Every review decision on this scene (of one run, if given), oldest first."""
+        with self._db() as db:
+            if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'reviews'").fetchone() is None:
+                return ()
+            query = f"SELECT seq, {_REVIEW_COLUMNS} FROM reviews WHERE scene_sha256 = ?"
+            args: tuple[str, ...] = (scene_sha256,)
+            if run_id is not None:
+                query, args = query + " AND run_id = ?", (scene_sha256, run_id)
+            rows = db.execute(query + " ORDER BY seq", args).fetchall()
+        return tuple(
+            ReviewRecord(seq=r[0], scene_sha256=r[1], run_id=r[2], detection_id=r[3],
+                         action=ReviewAction(r[4]), status=ReviewStatus(r[5]), label=r[6],
+                         cx_px=r[7], cy_px=r[8], width_px=r[9], height_px=r[10], angle_rad=r[11],
+                         loaded=bool(r[12]), reviewer=r[13], time_utc=r[14])
+            for r in rows
+        )
+
+    def reviewed_detections(self, scene_sha256: str) -> tuple[DetectionRecord, ...]:
+        """The newest run's detections on this scene with the analyst's reviews applied."""
+        run_id = self.latest_run_id(scene_sha256)
+        if run_id is None:
+            return ()
+        return reviewed_records(self.detections(scene_sha256),
+                                self.reviews(scene_sha256, run_id=run_id))
 
 
 def run_record_as_dict(run: RunRecord) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sitewatch.catalog import audit
 from sitewatch.catalog.ingest import sha256_file
+from sitewatch.catalog.reviews import review_log_problems
 from sitewatch.catalog.store import OBJECTS_NAME, CaseStore
 
 
@@ -55,6 +56,8 @@ def verify_case(store: CaseStore) -> VerifyReport:
             problems.append(f"scene '{scene.original_name}' is in the catalog but was never logged")
     for sha in sorted(logged - {scene.sha256 for scene in scenes}):
         problems.append(f"logged original {sha[:12]} is no longer in the catalog")
+    problems.extend(review_log_problems(
+        [r for scene in scenes for r in store.reviews(scene.sha256)], entries))
     return VerifyReport(
         originals_checked=len(scenes), audit_entries_checked=len(entries),
         problems=tuple(problems),

@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "eval": "eval",
     "bench": "bench",
     "train": "train",
+    "review": "review",
 }
 
 EXIT_USAGE = 2

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from sitewatch.assess import AchTable
-from sitewatch.catalog import RunRecord, Scene
+from sitewatch.catalog import ReviewSummary, RunRecord, Scene
 from sitewatch.detect import Detection
 from sitewatch.errors import ReportError
 from sitewatch.report.figures import annotated_panel, counts_plot
@@ -44,8 +44,12 @@ def render_report(
     software: dict[str, str],
     audit_head: str | None,
     manifest_sha256: str,
+    review: ReviewSummary | None = None,
 ) -> str:
-    """The report as one HTML document with images embedded as data URIs."""
+    """The report as one HTML document with images embedded as data URIs.
+
+    ``review`` says how many detections an analyst reviewed; the report states it when any were.
+    """
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     env = Environment(loader=PackageLoader("sitewatch.report", "templates"),
@@ -63,6 +67,7 @@ def render_report(
         "software": software,
         "audit_head": audit_head,
         "manifest_sha256": manifest_sha256,
+        "review": review if review is not None and (review.reviewed or review.added) else None,
     }
     return env.get_template("report.html.j2").render(**context)
 

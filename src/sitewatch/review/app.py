@@ -1,0 +1,197 @@
+"""The review web app: a FastAPI application over one case folder.
+
+Every request must carry the start-up token, as a ``token`` query parameter (the first page
+load; the app then sets a same-site cookie), the ``X-Sitewatch-Token`` header (what the page's
+scripts send) or that cookie. Requests that change anything need the header, so a page of
+another site cannot post reviews with the cookie alone. The app serves its own scripts and
+styles from the package and loads nothing from the internet.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import html
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from importlib import resources
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+from sitewatch.catalog import CaseStore, ReviewAction
+from sitewatch.errors import ReviewError, SitewatchError
+from sitewatch.review.decisions import BoxPx, decide, review_items, undo
+from sitewatch.review.payloads import DecisionIn
+from sitewatch.review.tiles import TileCache
+from sitewatch.review.views import (
+    counts_view,
+    detections_view,
+    history_view,
+    scene_by_sha,
+    sites_view,
+    zones_view,
+)
+
+TOKEN_HEADER = "X-Sitewatch-Token"
+TOKEN_COOKIE = "sitewatch_token"
+_STATIC_TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png",
+                 ".html": "text/html", ".md": "text/plain"}
+_SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; "
+                               "style-src 'self' 'unsafe-inline'; connect-src 'self'; "
+                               "frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def new_token() -> str:
+    """A fresh random access token (URL-safe)."""
+    return secrets.token_urlsafe(24)
+
+
+def _static(path: str) -> tuple[bytes, str]:
+    parts = path.split("/")
+    if not path or any(p in ("", ".", "..") or p.startswith(".") for p in parts):
+        raise ReviewError(f"no static file {path!r}")
+    node = resources.files("sitewatch.review").joinpath("static", *parts)
+    suffix = "." + parts[-1].rsplit(".", 1)[-1] if "." in parts[-1] else ""
+    if suffix not in _STATIC_TYPES or not node.is_file():
+        raise ReviewError(f"no static file {path!r}")
+    return node.read_bytes(), _STATIC_TYPES[suffix]
+
+
+def create_app(store: CaseStore, *, reviewer: str, token: str,
+               allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost"),
+               warm_overviews: bool = False) -> FastAPI:
+    """The app for one case, one reviewer and one token.
+
+    With ``warm_overviews`` each scene's overview is built in the background at start-up, so
+    that the first view of a large scene does not wait for it.
+
+    Raises:
+        ReviewError: the reviewer or token is empty.
+    """
+    if not reviewer.strip() or len(token) < 16:
+        raise ReviewError("the review app needs a reviewer name and a token of 16+ characters")
+    # Cookies do not tell ports apart: name the cookie after the token, so that two review
+    # servers on one machine do not overwrite each other's.
+    cookie_name = f"{TOKEN_COOKIE}_{hashlib.sha256(token.encode()).hexdigest()[:10]}"
+    tiles = TileCache()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if warm_overviews:
+            tiles.warm([(s.sha256, s.path) for s in store.scenes()])
+        yield
+        tiles.close()
+
+    app = FastAPI(title="sitewatch review", docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=lifespan)
+
+    @app.middleware("http")
+    async def check_token(request: Any, call_next: Callable[[Any], Awaitable[Any]]) -> Any:
+        header = request.headers.get(TOKEN_HEADER, "")
+        query = request.query_params.get("token", "")
+        cookie = request.cookies.get(cookie_name, "")
+        if request.method not in ("GET", "HEAD"):
+            ok = secrets.compare_digest(header.encode(), token.encode())
+        else:
+            ok = any(secrets.compare_digest(v.encode(), token.encode())
+                     for v in (header, query, cookie))
+        if not ok:
+            return Response("sitewatch review: missing or wrong token; open the URL printed "
+                            "at start-up", status_code=403, media_type="text/plain")
+        response = await call_next(request)
+        if query:
+            response.set_cookie(cookie_name, token, httponly=True, samesite="strict")
+        response.headers.update(_SECURITY_HEADERS)
+        return response
+
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
+
+    @app.exception_handler(SitewatchError)
+    async def sitewatch_error(request: Any, exc: SitewatchError) -> Any:
+        return JSONResponse({"error": str(exc)}, status_code=400)
+
+    @app.get("/")
+    def index() -> Any:
+        page = _static("index.html")[0].decode("utf-8")
+        page = page.replace("{{TOKEN}}", html.escape(token)).replace(
+            "{{REVIEWER}}", html.escape(reviewer))
+        return HTMLResponse(page)
+
+    @app.get("/static/{path:path}")
+    def static(path: str) -> Any:
+        try:
+            data, media = _static(path)
+        except ReviewError:
+            return Response("not found", status_code=404, media_type="text/plain")
+        return Response(data, media_type=media)
+
+    @app.get("/api/sites")
+    def sites() -> Any:
+        return {**sites_view(store), "reviewer": reviewer}
+
+    @app.get("/api/sites/{site}/counts")
+    def counts(site: str) -> Any:
+        return counts_view(store, site)
+
+    @app.get("/api/scenes/{sha256}/detections")
+    def detections(sha256: str, at_seq: int | None = None) -> Any:
+        return detections_view(store, scene_by_sha(store, sha256), until_seq=at_seq)
+
+    @app.get("/api/scenes/{sha256}/history")
+    def history(sha256: str) -> Any:
+        return history_view(store, scene_by_sha(store, sha256))
+
+    @app.get("/api/scenes/{sha256}/zones")
+    def zones(sha256: str) -> Any:
+        return zones_view(store, scene_by_sha(store, sha256))
+
+    @app.get("/api/tiles/{sha256}/{zmax}/{z}/{x}/{y}.jpg")
+    def tile(sha256: str, zmax: int, z: int, x: int, y: int) -> Any:
+        scene = scene_by_sha(store, sha256)
+        try:
+            data = tiles.jpeg(sha256, scene.path, zmax, z, x, y)
+        except ReviewError as exc:
+            return Response(str(exc), status_code=404, media_type="text/plain")
+        return Response(data, media_type="image/jpeg")
+
+    @app.post("/api/scenes/{sha256}/reviews")
+    def post_review(sha256: str, body: DecisionIn) -> Any:
+        scene = scene_by_sha(store, sha256)
+        run_id = store.latest_run_id(scene.sha256)
+        if run_id is None:
+            raise ReviewError(f"scene {scene.original_name!r} has no detections to review; "
+                              "run sitewatch detect first")
+        items = {i.detection_id: i for i in review_items(
+            store.detections(scene.sha256), store.reviews(scene.sha256, run_id=run_id))}
+        item = None
+        if body.detection_id is not None:
+            if body.detection_id not in items:
+                raise ReviewError(f"scene {scene.original_name!r} has no detection "
+                                  f"{body.detection_id!r}")
+            item = items[body.detection_id]
+        box = BoxPx(**body.box.model_dump()) if body.box else None
+        if body.action == "undo":
+            if item is None:
+                raise ReviewError("undo needs the id of a detection")
+            history = [r for r in store.reviews(scene.sha256, run_id=run_id)
+                       if r.detection_id == item.detection_id]
+            record = undo(item, history, reviewer=reviewer)
+        else:
+            record = decide(item, ReviewAction(body.action), scene_sha256=scene.sha256,
+                            run_id=run_id, reviewer=reviewer, label=body.label, box=box,
+                            loaded=body.loaded)
+        stored = store.append_review(record)
+        now = review_items(store.detections(scene.sha256),
+                           store.reviews(scene.sha256, run_id=run_id))
+        return next(i.as_json() for i in now if i.detection_id == stored.detection_id)
+
+    return app

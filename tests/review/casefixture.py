@@ -1,0 +1,77 @@
+"""A small case made here from a fixed seed: two dates of a depot with planted vehicles.
+
+The detection run is stored directly (planted boxes, as a detector would report them), so the
+review tests need no model.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from sitewatch.catalog import CaseStore, DetectionRecord, RunRecord, ingest_files
+
+WIDTH_PX, HEIGHT_PX = 1200, 900
+GSD_M = 0.3
+
+
+def planted(n: int, seed: int) -> list[DetectionRecord]:
+    """``n`` vehicles on a jittered grid, alternately armoured and trucks."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        cx = 60 + (i % 12) * 90 + rng.uniform(-10, 10)
+        cy = 60 + (i // 12) * 80 + rng.uniform(-8, 8)
+        label = "armored_vehicle" if i % 3 else "military_truck"
+        out.append(DetectionRecord(label=label, score=round(float(rng.uniform(0.3, 0.95)), 3),
+                                   cx_px=round(cx, 1), cy_px=round(cy, 1), width_px=28.0,
+                                   height_px=12.0, angle_rad=round(float(rng.uniform(-0.5, 0.5)), 3)))
+    return out
+
+
+def _image(path: Path, records: list[DetectionRecord], seed: int) -> Path:
+    import rasterio
+    from rasterio.transform import from_origin
+
+    # The same ground on every date (seed 7), so that the dates register; vehicles differ.
+    rng = np.random.default_rng(7)
+    ground = cv2.GaussianBlur(rng.integers(60, 140, (HEIGHT_PX, WIDTH_PX), dtype=np.uint8), (9, 9), 0)
+    rgb = np.dstack([ground, (ground * 1.05).clip(0, 255).astype(np.uint8), (ground * 0.85).astype(np.uint8)])
+    for r in records:
+        rect = ((r.cx_px, r.cy_px), (r.width_px, r.height_px), math.degrees(r.angle_rad))
+        cv2.fillPoly(rgb, [cv2.boxPoints(rect).astype(np.int32)], (40, 50, 35))
+    with rasterio.open(path, "w", driver="GTiff", width=WIDTH_PX, height=HEIGHT_PX, count=3,
+                       dtype="uint8", crs="EPSG:32637",
+                       transform=from_origin(408000.0, 5236000.0, GSD_M, GSD_M)) as dst:
+        dst.write(np.moveaxis(rgb, -1, 0))
+    return path
+
+
+def make_case(root: Path, *, vehicles: tuple[int, int] = (90, 110)) -> CaseStore:
+    """A case with site ``depot`` on two dates, one detection run and a pixel-frame zone."""
+    store = CaseStore.init(root / "case")
+    by_date = {}
+    for (date, n), seed in zip(((dt.date(2014, 5, 30), vehicles[0]),
+                                (dt.date(2014, 6, 11), vehicles[1])), (1, 2), strict=True):
+        records = planted(n, seed)
+        path = _image(root / f"depot_{date.isoformat()}.tif", records, seed)
+        ingest_files(store, [path], site="depot", date=date, source="generated")
+        by_date[date] = records
+    shas = {s.date: s.sha256 for s in store.scenes()}
+    run = RunRecord(run_id="run0000000000001", kind="detect", created_utc="2026-01-01T00:00:00+00:00",
+                    model_name="planted", model_sha256="p" * 64, params={}, software={})
+    store.save_run(run, {shas[d]: tuple(r) for d, r in by_date.items()})
+    zones = root / "zones.geojson"
+    zones.write_text(json.dumps({
+        "type": "FeatureCollection", "sitewatch:frame": "pixel",
+        "features": [{"type": "Feature", "properties": {"name": "parking"},
+                      "geometry": {"type": "Polygon", "coordinates": [[[20, 20], [560, 20],
+                                                                        [560, 420], [20, 420],
+                                                                        [20, 20]]]}}]}))
+    store.attach("zones", zones)
+    return store

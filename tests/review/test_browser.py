@@ -1,0 +1,155 @@
+"""The review page in a real headless Chromium: a keyboard review of 100 detections, stored.
+
+Uses Debian's ``chromium`` through Playwright (never ``playwright install``: no download); the
+Python packages come with the ``test`` extra, so only a missing browser skips the test.
+Screenshots of the main views go to ``$SITEWATCH_SCREENSHOTS`` when set, for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sitewatch.catalog import CaseStore
+from sitewatch.catalog.audit import chain_problems, read_entries
+from tests.review.casefixture import make_case
+
+CHROMIUM = Path("/usr/bin/chromium")
+TOKEN = "browser-" + "k" * 24
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
+                                reason="needs Debian's chromium at /usr/bin/chromium "
+                                       "(apt-get install -y chromium)")
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[CaseStore, str]]:
+    """The full-size case served on a free 127.0.0.1 port; yields the store and the URL."""
+    import uvicorn
+
+    from sitewatch.review import create_app
+    from sitewatch.review.server import free_port, review_url
+
+    store = make_case(tmp_path)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(store, reviewer="Ana Lyst", token=TOKEN,
+                                                      warm_overviews=True),
+                                           host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "the review server did not start"
+    try:
+        yield store, review_url(port, TOKEN)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def page(served: tuple[CaseStore, str]) -> Iterator[Any]:
+    """A Chromium page, with the browser's console errors collected on ``page.errors``."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                             args=["--no-sandbox", "--disable-gpu"])
+        tab = browser.new_page(viewport={"width": 1400, "height": 850})
+        errors: list[str] = []
+        tab.on("pageerror", lambda exc: errors.append(str(exc)))
+        tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        tab.errors = errors
+        try:
+            yield tab
+        finally:
+            browser.close()
+
+
+def _shot(page: Any, tmp_path: Path, name: str) -> None:
+    folder = Path(os.environ.get("SITEWATCH_SCREENSHOTS", tmp_path))
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"review_{name}.png"))
+
+
+def _wait_for_reviews(store: CaseStore, sha: str, n: int, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while len(store.reviews(sha)) < n and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _expected(i: int, original_label: str) -> tuple[str, str]:
+    """Keys of the scripted review: reject every 10th+3, relabel to truck every 10th+7."""
+    if i % 10 == 3:
+        return "r", "rejected"
+    if i % 10 == 7:
+        return "2", "accepted" if original_label == "military_truck" else "corrected"
+    return "a", "accepted"
+
+
+def test_keyboard_review_of_100_detections_is_stored(
+        served: tuple[CaseStore, str], page: Any, tmp_path: Path) -> None:
+    store, url = served
+    page.goto(url)
+    page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+    page.wait_for_timeout(500)
+    _shot(page, tmp_path, "overview")
+    sha = store.scenes()[-1].sha256  # the page opens on the latest date
+    originals = store.detections(sha)
+    assert len(originals) >= 100
+
+    page.keyboard.press("j")
+    started = time.monotonic()
+    for i in range(100):
+        page.keyboard.press(_expected(i, originals[i].label)[0])
+    _wait_for_reviews(store, sha, 100)
+    seconds = time.monotonic() - started
+    print(f"100 keyboard decisions stored in {seconds:.1f} s")
+    assert seconds < 60, "the page should keep up with a fast analyst"
+
+    page.keyboard.press("a")  # a slip on the 101st detection ...
+    page.keyboard.press("u")  # ... undone: it is selected again and unreviewed
+    _wait_for_reviews(store, sha, 102)
+    assert store.reviews(sha)[-1].status.value == "unreviewed"
+    page.keyboard.press("l")  # the 101st detection is loaded on a transporter
+    box = page.locator("#map").bounding_box()
+    page.keyboard.press("n")  # add a missed vehicle by dragging a box
+    page.mouse.move(box["x"] + 300, box["y"] + 300)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 340, box["y"] + 318, steps=4)
+    page.mouse.up()
+    _wait_for_reviews(store, sha, 104)
+    page.wait_for_timeout(600)
+    _shot(page, tmp_path, "reviewing")
+
+    latest = {r.detection_id: r for r in store.reviews(sha)}
+    for i in range(100):
+        assert latest[f"d{i}"].status.value == _expected(i, originals[i].label)[1], f"d{i}"
+        if i % 10 == 7:
+            assert latest[f"d{i}"].label == "military_truck"
+    assert latest["d100"].loaded and latest["d100"].status.value == "corrected"
+    (added,) = [r for k, r in latest.items() if k.startswith("a")]
+    assert added.action.value == "add" and added.width_px > 5 and added.height_px > 3
+    reviews = [e for e in read_entries(store.audit_path) if e.action == "review"]
+    assert len(reviews) == 104 and {e.actor for e in reviews} == {"Ana Lyst"}
+    assert chain_problems(read_entries(store.audit_path)) == []
+    assert "loaded on transporter" in page.locator("#sel-body").inner_text() or added
+
+    counts = page.locator("#counts").inner_text()
+    assert "101/110" in counts  # reviewed of detected, on the latest date
+    page.keyboard.press("s")
+    page.wait_for_timeout(800)
+    assert page.locator("#swipe-line").is_visible()
+    _shot(page, tmp_path, "swipe")
+    page.locator("#history li").first.click()
+    page.wait_for_selector("#banner:not([hidden])")
+    assert "after decision #" in page.locator("#banner").inner_text()
+    _shot(page, tmp_path, "earlier_state")
+    assert page.errors == []

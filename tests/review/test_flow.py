@@ -1,0 +1,166 @@
+"""Reviewed results flow into counts, events, reports and training labels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sitewatch.catalog import CaseStore, ReviewAction, ReviewStatus, RunRecord
+from sitewatch.catalog.reviews import summarise
+from sitewatch.cli.main import main
+from sitewatch.detect.labels import read_labels
+from sitewatch.pipeline import observations, report_case, review_summary, track_case
+from sitewatch.review.decisions import BoxPx, decide, review_items
+from sitewatch.review.training import export_reviewed_labels
+
+
+def _review(store: CaseStore, sha: str, action: ReviewAction, detection_id: str | None = None,
+            **kwargs: object) -> None:
+    run_id = store.latest_run_id(sha)
+    assert run_id is not None
+    items = {i.detection_id: i for i in review_items(store.detections(sha),
+                                                     store.reviews(sha, run_id=run_id))}
+    record = decide(items[detection_id] if detection_id else None, action, scene_sha256=sha,
+                    run_id=run_id, reviewer="Ana Lyst", **kwargs)  # type: ignore[arg-type]
+    store.append_review(record)
+
+
+def test_rejected_drop_corrected_change_added_count(small_case: CaseStore) -> None:
+    sha = small_case.scenes()[1].sha256
+    _review(small_case, sha, ReviewAction.REJECT, "d0")
+    _review(small_case, sha, ReviewAction.RELABEL, "d1", label="civilian_vehicle")
+    _review(small_case, sha, ReviewAction.ACCEPT, "d2")
+    _review(small_case, sha, ReviewAction.ADD, label="military_truck",
+            box=BoxPx(cx_px=700, cy_px=500, width_px=30, height_px=12, angle_rad=0.0))
+    late = small_case.scenes()[1]
+    (obs,) = [o for o in observations(small_case, "depot") if o.scene_id == late.sha256]
+    labels = sorted(d.label.value for d in obs.detections)
+    raw = sorted(r.label for r in small_case.detections(sha))
+    assert len(obs.detections) == len(raw)  # one rejected, one added
+    assert labels.count("civilian_vehicle") == 1 and labels.count("military_truck") == raw.count(
+        "military_truck") - (small_case.detections(sha)[0].label == "military_truck") + 1
+    added = [d for d in obs.detections if d.box.cx_px == 700]
+    assert added[0].lonlat is not None  # placed from the scene's georeference
+    assert review_summary(small_case).reviewed == 3
+    counts = {(c.date, c.label): c.n for c in track_case(small_case)[0].counts if c.zone is None}
+    assert counts[(late.date, "civilian_vehicle")] == 1
+
+
+def test_report_says_how_many_were_reviewed(small_case: CaseStore) -> None:
+    sha = small_case.scenes()[0].sha256
+    _review(small_case, sha, ReviewAction.ACCEPT, "d0")
+    _review(small_case, sha, ReviewAction.REJECT, "d1")
+    html = report_case(small_case).read_text(encoding="utf-8")
+    assert "Analyst review: 2 of 11 detected vehicles were reviewed (1 accepted, 0 corrected, " \
+           "1 rejected)" in html
+
+
+def test_a_new_detection_run_starts_unreviewed(small_case: CaseStore) -> None:
+    sha = small_case.scenes()[0].sha256
+    _review(small_case, sha, ReviewAction.REJECT, "d0")
+    records = small_case.detections(sha)
+    assert len(small_case.reviewed_detections(sha)) == len(records) - 1
+    newer = RunRecord(run_id="run0000000000002", kind="detect",
+                      created_utc="2026-02-01T00:00:00+00:00", model_name="planted",
+                      model_sha256="q" * 64, params={}, software={})
+    small_case.save_run(newer, {sha: records})
+    assert len(small_case.reviewed_detections(sha)) == len(records)
+    (old,) = small_case.reviews(sha)
+    assert old.status is ReviewStatus.REJECTED and old.run_id == "run0000000000001"
+    assert summarise(records, small_case.reviews(sha, run_id=newer.run_id)).reviewed == 0
+
+
+def test_export_writes_dota_labels_that_training_reads(small_case: CaseStore, tmp_path: Path) -> None:
+    sha = small_case.scenes()[0].sha256
+    for index in range(5):
+        action = ReviewAction.REJECT if index == 0 else ReviewAction.ACCEPT
+        _review(small_case, sha, action, f"d{index}")
+    _review(small_case, small_case.scenes()[1].sha256, ReviewAction.ACCEPT, "d0")
+    done = export_reviewed_labels(small_case, tmp_path / "labels_out")
+    assert len(done.images) == 1 and done.vehicles == 4 and len(done.skipped) == 1
+    (image,) = read_labels(tmp_path / "labels_out" / "labels", "dota",
+                           image_dir=tmp_path / "labels_out" / "images")
+    assert len(image.boxes) == 4
+    assert main(["review", str(small_case.root), "--export-labels", str(tmp_path / "all"),
+                 "--partial"]) == 0
+    assert len(list((tmp_path / "all" / "labels").glob("*.txt"))) == 2
+
+
+def test_review_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["review", "--help"])
+    assert exit_info.value.code == 0
+    assert "--port" in capsys.readouterr().out
+
+
+def test_summary_parts_add_up(small_case: CaseStore) -> None:
+    sha = small_case.scenes()[1].sha256
+    _review(small_case, sha, ReviewAction.ACCEPT, "d0")
+    _review(small_case, sha, ReviewAction.RELABEL, "d1", label="vehicle")
+    _review(small_case, sha, ReviewAction.REJECT, "d2")
+    box = BoxPx(cx_px=700, cy_px=500, width_px=30, height_px=12, angle_rad=0.0)
+    _review(small_case, sha, ReviewAction.ADD, label="vehicle", box=box)
+    _review(small_case, sha, ReviewAction.ADD, label="vehicle", box=box)
+    s = summarise(small_case.detections(sha), small_case.reviews(sha))
+    assert (s.detected, s.reviewed, s.accepted, s.corrected, s.rejected, s.added) == (6, 3, 1, 1, 1, 2)
+
+
+def test_review_command_serves_on_localhost_behind_a_token(small_case: CaseStore) -> None:
+    import os
+    import re
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+
+    root = Path(__file__).resolve().parents[2]
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from sitewatch.cli.main import main; sys.exit(main())",
+         "review", str(small_case.root), "--port", "0", "--reviewer", "Ana Lyst"],
+        cwd=root, env={**os.environ, "PYTHONPATH": str(root / "src")},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(2)]
+        found = re.search(r"http://127\.0\.0\.1:(\d+)/\?token=(\S+)", "".join(lines))
+        assert found, lines
+        port, token = found.groups()
+        for _ in range(100):  # the URL is printed just before the server listens
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/sites?token={token}") as ok:
+                    assert b"depot" in ok.read()
+                break
+            except urllib.error.URLError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("the review server never answered")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/sites")
+        assert refused.value.code == 403
+        refused.value.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def test_verify_finds_a_review_edited_in_the_catalog(small_case: CaseStore) -> None:
+    import sqlite3
+
+    from sitewatch.catalog import verify_case
+
+    sha = small_case.scenes()[1].sha256
+    _review(small_case, sha, ReviewAction.REJECT, "d0")
+    _review(small_case, sha, ReviewAction.ACCEPT, "d1")
+    assert verify_case(small_case).ok
+    with sqlite3.connect(small_case.root / "catalog.sqlite") as db:
+        db.execute("DROP TRIGGER reviews_no_update")
+        db.execute("UPDATE reviews SET status = 'accepted' WHERE detection_id = 'd0'")
+        db.execute("DROP TRIGGER reviews_no_delete")
+        db.execute("DELETE FROM reviews WHERE detection_id = 'd1'")
+    problems = verify_case(small_case).problems
+    assert any("differs from its audit entry" in p for p in problems)
+    assert any("missing from the catalog" in p for p in problems)
