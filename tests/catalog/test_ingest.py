@@ -140,3 +140,16 @@ def test_absurd_size_is_refused(store: CaseStore, tmp_path: Path) -> None:
     bomb.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b""))
     with pytest.raises(InputFileError, match=r"bomb\.png"):
         ingest_files(store, [bomb], site="a", date=DATE, gsd_m=0.3)
+
+
+def test_truncated_jpeg_refused_even_when_pillow_was_told_to_accept_them(
+    store: CaseStore, tmp_path: Path, tiny_jpeg: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PIL import ImageFile
+
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)  # as WeasyPrint does on import
+    truncated = tmp_path / "cut.jpg"
+    truncated.write_bytes(tiny_jpeg.read_bytes()[:-200])
+    with pytest.raises(InputFileError, match="truncated"):
+        ingest_files(store, [truncated], site="a", date=DATE, gsd_m=0.3)
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True

@@ -65,9 +65,12 @@ def _check_size(path: Path, width_px: int, height_px: int) -> None:
 
 
 def _check_with_pillow(path: Path) -> None:
-    from PIL import Image
+    from PIL import Image, ImageFile
 
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    # Other libraries (WeasyPrint, for one) switch Pillow to accept truncated images for the
+    # whole process; this check must refuse them whatever was set before, and leave it as it was.
+    saved = ImageFile.LOAD_TRUNCATED_IMAGES, Image.MAX_IMAGE_PIXELS
+    ImageFile.LOAD_TRUNCATED_IMAGES, Image.MAX_IMAGE_PIXELS = False, MAX_PIXELS
     try:
         with Image.open(path) as image:
             _check_size(path, *image.size)
@@ -76,6 +79,8 @@ def _check_with_pillow(path: Path) -> None:
         raise InputFileError(
             f"cannot decode '{path}': {exc} (corrupt or truncated file? re-download or re-export it)"
         ) from None
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES, Image.MAX_IMAGE_PIXELS = saved
 
 
 def _decode_all(dataset: object) -> None:
