@@ -60,8 +60,8 @@ def _inside(truth: dict[str, Any], date_index: int, pt_ref: np.ndarray) -> bool:
     m = np.linalg.inv(np.asarray(d["image_to_reference"]).reshape(3, 3))
     x, y = _apply(m, pt_ref[None, :])[0]
     cloud = d["look"].get("cloud")
-    if cloud is not None and np.hypot(x - cloud[0], y - cloud[1]) < cloud[2]:
-        return False  # opacity above about 0.3 there: unobservable
+    if cloud is not None and np.hypot(x - cloud[0], y - cloud[1]) < 0.85 * cloud[2]:
+        return False  # opacity above about 0.4 there: unobservable (as in _seen)
     return bool(0 <= x < d["width_px"] and 0 <= y < d["height_px"])
 
 
@@ -214,7 +214,8 @@ def evaluate_series(folder: Path, *, use_detector: bool, tol_m: float,
                                    seed=len(folder.name))
         _, sobs = load_series(folder, sim)
         with_sim = track_site(sobs, options=dataclasses.replace(
-            opts, detector_precision=p_sim, detector_recall=r_sim))
+            opts, detector_precision=p_sim, detector_recall=r_sim,
+            localisation_sigma_m=jit * truth["gsd_m"]))
         result["simulated_run"] = score(_pred(with_sim), events, tol_px)
     if use_detector:
         dets = detector_detections(folder, truth, model)
@@ -271,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="also run on truth boxes degraded to this recall and precision")
     parser.add_argument("--same-patch", type=float, default=TrackOptions().same_patch_correlation,
                         help="TrackOptions.same_patch_correlation (1.0: no pixel check)")
+    parser.add_argument("--move-corr", type=float, default=TrackOptions().move_correlation,
+                        help="TrackOptions.move_correlation (-1: no appearance check)")
     parser.add_argument("--far-px", type=float, default=75.0,
                         help="keep arrivals this far from departures (0: allow ambiguity)")
     args = parser.parse_args(argv)
@@ -285,7 +288,8 @@ def main(argv: list[str] | None = None) -> int:
             make_series.write_series(series, folder)
             r = evaluate_series(folder, use_detector=not args.no_detector, tol_m=args.tol_m,
                                 simulate=tuple(args.simulate) if args.simulate else None,
-                                opts=TrackOptions(same_patch_correlation=args.same_patch),
+                                opts=TrackOptions(same_patch_correlation=args.same_patch,
+                                                  move_correlation=args.move_corr),
                                 model=args.model)
             results.append(r)
             print(json.dumps({k: r[k] for k in r if k != "registration"}), flush=True)

@@ -107,3 +107,29 @@ def test_a_missed_detection_reads_as_stayed_not_departed() -> None:
     assert _kinds(track.events) == expected
     without_check = track_site(obs, options=TrackOptions(same_patch_correlation=1.0))
     assert _kinds(without_check.events)[("2014-08-05", "departed", "armored_vehicle")] == 9
+
+
+def test_a_false_detection_beside_a_departure_does_not_make_a_move() -> None:
+    from sitewatch.detect.types import Detection, VehicleClass
+    from sitewatch.geo.coords import OrientedBoxPx
+
+    obs = list(observations())
+    t = truth()
+    # afv1 (north apron) leaves between the last two dates; plant a false armoured vehicle on
+    # the empty apron 8 m from where it stood, on the last date
+    gone = next(v for v in t["dates"][1]["vehicles"] if v["id"] == "afv1")
+    to_last = np.linalg.inv(np.asarray(t["dates"][2]["image_to_reference"]).reshape(3, 3))
+    ref = np.asarray(t["dates"][1]["image_to_reference"]).reshape(3, 3)
+    x, y, _ = to_last @ ref @ np.array([gone["cx_px"], gone["cy_px"], 1.0])
+    fake = Detection(box=OrientedBoxPx(cx_px=x + 27, cy_px=y + 5, width_px=gone["width_px"],
+                                       height_px=gone["height_px"],
+                                       angle_rad=gone["angle_rad"]),
+                     label=VehicleClass.ARMORED_VEHICLE, score=0.6)
+    obs[2] = dataclasses.replace(obs[2], detections=(*obs[2].detections, fake))
+    track = track_site(obs)
+    kinds = _kinds(track.events)
+    assert kinds[("2014-08-05", "departed", "armored_vehicle")] == 8
+    assert kinds[("2014-08-05", "moved", "armored_vehicle")] == 1  # only the real move
+    naive = track_site(obs, options=TrackOptions(same_patch_correlation=1.0,
+                                                 move_correlation=-1.0))
+    assert _kinds(naive.events)[("2014-08-05", "moved", "armored_vehicle")] == 2

@@ -36,6 +36,7 @@ def test_demo_sightings_one_plausible_one_shown_as_implausible() -> None:
     assert "before the earliest possible departure" in s2[0].reason
     row = dict(zip(LINK_COLUMNS, link_row(s1[0]), strict=True))
     assert row["speed_source"] and row["verdict"] == "plausible"
+    assert row["seen_count"] == "3" and row["count_fits"] == "True"
 
 
 def test_too_far_for_the_time_is_implausible_and_kept() -> None:

@@ -176,3 +176,13 @@ def test_a_date_that_fails_directly_is_chained_through_its_neighbour() -> None:
     last = track.registrations[-1]
     assert last.matrix[2] == 12.0 and last.residual_m == pytest.approx(0.3 * 2**0.5)
     assert [e.kind for e in track.events] == [EventKind.STAYED, EventKind.STAYED]
+
+
+def test_count_intervals_use_the_rates_of_their_label() -> None:
+    rates = TrackOptions(rates_by_label=(("armored_vehicle", 1.0, 1.0),))
+    track = track_site([obs(10, [det(100, 100), det(200, 100, TRUCK, length=40, width=10)])],
+                       options=rates)
+    afv = track.count(dt.date(2014, 8, 10), AFV.value)
+    truck = track.count(dt.date(2014, 8, 10), TRUCK.value)
+    assert (afv.interval_lo, afv.interval_hi) == (1, 1)
+    assert truck.interval_hi is not None and truck.interval_hi > 1

@@ -136,6 +136,11 @@ class Link:
     site_border_m: float | None = None
     sighting_border_m: float | None = None
 
+    @property
+    def count_fits(self) -> bool | None:
+        """Whether no more vehicles were seen than departed (``None``: no count given)."""
+        return None if self.sighting.count is None else self.sighting.count <= self.departure.n
+
 
 def _verdict(window_h: float, typical_h: float, fastest_h: float) -> tuple[Verdict, str]:
     if window_h <= 0:

@@ -27,8 +27,9 @@ from sitewatch.track.types import (
     Refusal,
     SiteTrack,
     TrackOptions,
+    rates_for,
 )
-from sitewatch.track.visibility import Visibility, measure_visibility
+from sitewatch.track.visibility import Visibility, measure_visibility, zncc
 from sitewatch.track.zonefiles import AlertRule
 from sitewatch.track.zones import Zone
 
@@ -113,8 +114,10 @@ def _counts(state: _DateState, areas: Sequence[tuple[str | None, Polygon]],
         for label in labels:
             n = (sum(1 for k in state.loaded if k in inside) if label == LOADED_TRANSPORTER
                  else sum(1 for k in inside if state.placed[k].label == label))
-            lo, hi = (count_interval(n, precision=opt.detector_precision,
-                                     recall=opt.detector_recall, level=opt.interval_level)
+            precision, recall = rates_for(opt, "armored_vehicle" if label == LOADED_TRANSPORTER
+                                          else label)
+            lo, hi = (count_interval(n, precision=precision, recall=recall,
+                                     level=opt.interval_level)
                       if seen.ok else (None, None))
             out.append(Count(
                 site=state.obs.site, date=state.obs.date, label=label, zone=zone_name,
@@ -133,16 +136,19 @@ def _refused_counts(obs: Observation, refusal: Refusal, areas: Sequence[tuple[st
 
 
 def _visible(state: _DateState, p: Placed) -> bool:
+    """Whether ``state``'s date shows where ``p`` stands: inside it, no cloud on the vehicle."""
     pt = Point(p.x_px, p.y_px)
     if not state.footprint.covers(pt):
         return False
-    return state.vis is None or not state.vis.clouded_near(pt, 8.0)
+    half_px = 0.5 * p.length_m / state.obs.gsd_m * state.reg.scale()
+    return state.vis is None or not state.vis.clouded_near(pt, max(half_px, 8.0))
 
 
 def _stay_tolerance_m(a: _DateState, b: _DateState, opt: TrackOptions) -> float:
     residuals = [opt.unmeasured_residual_m if r.residual_m is None else r.residual_m
                  for r in (a.reg, b.reg)]
-    return max(opt.stay_tolerance_m, 3.0 * math.hypot(*residuals))
+    loc = opt.localisation_sigma_m
+    return max(opt.stay_tolerance_m, 3.0 * math.hypot(*residuals, loc, loc))
 
 
 def _events_between(a: _DateState, b: _DateState, reference: Observation,
@@ -166,8 +172,10 @@ def _events_between(a: _DateState, b: _DateState, reference: Observation,
     for i, j in m.pairs:
         p, q = before[i], after[j]
         dist = math.hypot(p.x_m - q.x_m, p.y_m - q.y_m)
-        if dist > stay_m and (_unchanged(a, b, p, opt) or _unchanged(b, a, q, opt)):
-            # not a move: one of the two stands where it stood, the detector missed it once
+        if dist > stay_m and (_unchanged(a, b, p, opt) or _unchanged(b, a, q, opt)
+                              or _looks_different(a, p, b, q, opt)):
+            # not a move: one of the two stands where it stood (the detector missed it once),
+            # or the two do not look like one vehicle (one left, another came)
             unmatched_before.append(i)
             unmatched_after.append(j)
             continue
@@ -196,6 +204,26 @@ def _unchanged(seen: _DateState, other: _DateState, p: Placed, opt: TrackOptions
     half_px = 0.5 * p.width_m / seen.obs.gsd_m * seen.reg.scale()  # the body, not the row
     zncc = seen.vis.same_content(other.vis, p.x_px, p.y_px, half_px)
     return zncc is not None and zncc >= opt.same_patch_correlation
+
+
+def _looks_different(a: _DateState, p: Placed, b: _DateState, q: Placed,
+                     opt: TrackOptions) -> bool:
+    """Whether the vehicle seen at ``p`` on one date and at ``q`` on the next look unlike
+    (normalised correlation of their aligned pixels, either way round, below the bar)."""
+    if opt.move_correlation <= -1.0 or a.vis is None or b.vis is None:
+        return False
+    length_px = max(p.length_m, q.length_m) / a.obs.gsd_m * a.reg.scale()
+    width_px = max(p.width_m, q.width_m) / a.obs.gsd_m * a.reg.scale()
+    first = a.vis.chip(p.x_px, p.y_px, p.heading_rad, length_px, width_px)
+    if first is None:
+        return False
+    best = None
+    for flip in (0.0, math.pi):
+        second = b.vis.chip(q.x_px, q.y_px, q.heading_rad + flip, length_px, width_px)
+        score = None if second is None else zncc(first, second)
+        if score is not None:
+            best = score if best is None else max(best, score)
+    return best is not None and best < opt.move_correlation
 
 
 def _loaded_events(state: _DateState, reference: Observation,

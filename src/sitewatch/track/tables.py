@@ -11,8 +11,8 @@ from sitewatch.track.types import Event, SiteTrack
 
 EVENT_COLUMNS = ("site", "date_from", "date_to", "kind", "label", "zone", "x", "y", "lon", "lat",
                  "from_x", "from_y", "distance_m", "confidence")
-LINK_COLUMNS = ("sighting", "sighting_time_utc", "place", "seen", "sighting_source", "site",
-                "date_from", "date_to", "label", "n_departed", "mode", "distance_km",
+LINK_COLUMNS = ("sighting", "sighting_time_utc", "place", "seen", "seen_count", "sighting_source", "site",
+                "date_from", "date_to", "label", "n_departed", "count_fits", "mode", "distance_km",
                 "window_h", "needed_typical_h", "needed_fastest_h", "verdict", "reason",
                 "typical_kmh", "max_kmh", "detour_factor", "fixed_delay_h", "speed_source",
                 "site_border_km", "sighting_border_km")
@@ -69,8 +69,9 @@ def link_row(link: Link) -> tuple[str, ...]:
     """One link as CSV cells in :data:`LINK_COLUMNS` order."""
     s, d, sp = link.sighting, link.departure, link.speed
     values: tuple[object, ...] = (
-        s.sighting_id, s.time_utc.isoformat().replace("+00:00", "Z"), s.place, s.seen, s.source,
-        d.site, d.date_from.isoformat(), d.date_to.isoformat(), d.label, d.n, sp.mode.value,
+        s.sighting_id, s.time_utc.isoformat().replace("+00:00", "Z"), s.place, s.seen, s.count,
+        s.source, d.site, d.date_from.isoformat(), d.date_to.isoformat(), d.label, d.n,
+        link.count_fits, sp.mode.value,
         round(link.distance_m / 1000.0, 2), round(link.window_h, 1),
         round(link.needed_typical_h, 1), round(link.needed_fastest_h, 1), link.verdict.value,
         link.reason, sp.typical_kmh, sp.max_kmh, sp.detour_factor, sp.fixed_delay_h, sp.source,

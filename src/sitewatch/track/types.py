@@ -87,7 +87,11 @@ class TrackOptions:
         max_move_m: farthest a vehicle may move between two dates and still be matched as the
             same vehicle ("moved"); farther, it reads as a departure plus an arrival.
         stay_tolerance_m: displacement below which a matched vehicle "stayed"; the tolerance
-            actually used is ``max(stay_tolerance_m, 3 × registration residual)``.
+            actually used is ``max(stay_tolerance_m, 3 × combined error)``, the combined error
+            adding (in quadrature) both dates' registration residuals and both detections'
+            localisation error.
+        localisation_sigma_m: standard error of a detected box centre on the ground (0.5 m
+            is a placeholder: measure it for the detector in use).
         label_cost: matching cost added when two detections carry different labels (in units
             of ``max_move_m``: 1.0 makes a label change as dear as the longest move).
         size_cost: cost per unit of ``|log(length ratio)|``.
@@ -96,6 +100,8 @@ class TrackOptions:
             is a placeholder; pass the detector's measured value.
         detector_recall: fraction of real vehicles the detector finds. Default 0.8, a
             placeholder as above.
+        rates_by_label: measured (label, precision, recall) per label (e.g. from ``sitewatch
+            eval``); labels not listed use the two values above.
         interval_level: two-sided confidence level of count intervals.
         min_coverage: fraction of a zone the image must cover to count it.
         max_cloud_fraction: cloud or haze fraction above which a zone is not observable.
@@ -108,6 +114,9 @@ class TrackOptions:
             other date, was missed by the detector there: it "stayed" (at half confidence)
             rather than arrived or departed. 1.0 turns this check off. Needs
             ``measure_visibility``.
+        move_correlation: a match that moved is kept only when the vehicle's aligned pixels
+            on the two dates correlate at least this well; below, it reads as a departure
+            and an arrival (one vehicle left, another came). -1.0 turns this check off.
         max_haze_fraction: contrast loss above which a date is not observable.
         unmeasured_residual_m: registration residual assumed when nothing measured it (a
             georeference-only registration: archive georeferences are often off by several
@@ -119,11 +128,13 @@ class TrackOptions:
 
     max_move_m: float = 20.0
     stay_tolerance_m: float = 1.5
+    localisation_sigma_m: float = 0.5
     label_cost: float = 0.6
     size_cost: float = 0.5
     heading_cost: float = 0.2
     detector_precision: float = 0.9
     detector_recall: float = 0.8
+    rates_by_label: tuple[tuple[str, float, float], ...] = ()
     interval_level: float = 0.9
     min_coverage: float = 0.9
     max_cloud_fraction: float = 0.3
@@ -132,6 +143,7 @@ class TrackOptions:
     min_score: float = 0.0
     measure_visibility: bool = True
     same_patch_correlation: float = 0.85
+    move_correlation: float = 0.5
     max_haze_fraction: float = 0.6
     unmeasured_residual_m: float = 5.0
     loaded_overlap: float = 0.6
@@ -146,11 +158,28 @@ class TrackOptions:
             value = getattr(self, name)
             if not value > 0:
                 raise ConfigError(f"TrackOptions.{name} must be positive, got {value}")
+        for label, precision, recall in self.rates_by_label:
+            if not (0.0 < precision <= 1.0 and 0.0 < recall <= 1.0):
+                raise ConfigError(f"TrackOptions.rates_by_label: {label!r} needs precision and "
+                                  f"recall in (0, 1], got {precision} and {recall}")
         if self.stay_tolerance_m >= self.max_move_m:
             raise ConfigError(
                 f"TrackOptions.stay_tolerance_m ({self.stay_tolerance_m} m) must be below "
                 f"max_move_m ({self.max_move_m} m)"
             )
+
+
+def rates_for(options: TrackOptions, label: str) -> tuple[float, float]:
+    """(precision, recall) of the detector for ``label``.
+
+    >>> rates_for(TrackOptions(rates_by_label=(("armored_vehicle", 0.8, 0.6),)),
+    ...           "armored_vehicle")
+    (0.8, 0.6)
+    """
+    for name, precision, recall in options.rates_by_label:
+        if name == label:
+            return precision, recall
+    return options.detector_precision, options.detector_recall
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

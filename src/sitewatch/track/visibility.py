@@ -42,6 +42,24 @@ class Visibility:
     haze_fraction: float
     image: np.ndarray | None = None  # float32 normalised grey in the shrunk reference grid
 
+    def chip(self, x_px: float, y_px: float, heading_rad: float, length_px: float,
+             width_px: float) -> np.ndarray | None:
+        """The vehicle's pixels turned so its long axis runs along x, or ``None`` when it lies
+        (partly) outside this date or is under 4 px wide once shrunk."""
+        if self.image is None:
+            return None
+        size = (max(1, round(length_px * self.scale)), max(1, round(width_px * self.scale)))
+        if size[1] < 4:
+            return None
+        cx, cy = x_px * self.scale, y_px * self.scale
+        reach = 0.5 * float(np.hypot(*size)) + 1
+        h, w = self.image.shape
+        if cx - reach < 0 or cy - reach < 0 or cx + reach >= w or cy + reach >= h:
+            return None
+        turn = cv2.getRotationMatrix2D((cx, cy), float(np.degrees(heading_rad)), 1.0)
+        turned = cv2.warpAffine(self.image, turn, (w, h), flags=cv2.INTER_LINEAR)
+        return cv2.getRectSubPix(turned, size, (cx, cy))
+
     def same_content(self, other: Visibility, x_px: float, y_px: float,
                      half_px: float) -> float | None:
         """Zero-mean normalised cross-correlation of the square around a reference point on
@@ -61,10 +79,8 @@ class Visibility:
         win = np.s_[r - h : r + h + 1, c - h : c + h + 1]
         if not (self.valid[win].all() and other.valid[win].all()):
             return None
-        a, b = self.image[win].astype(np.float64), other.image[win].astype(np.float64)
-        a, b = a - a.mean(), b - b.mean()
-        denom = float(np.sqrt((a * a).sum() * (b * b).sum()))
-        return float((a * b).sum() / denom) if denom > 1e-9 else None
+        return zncc(self.image[win], other.image[win])
+
 
     def cloud_fraction(self, area: Polygon) -> float:
         """Fraction of the covered part of ``area`` (reference px) that is cloud."""
@@ -165,3 +181,15 @@ def measure_visibility(
         out.append(Visibility(date=o.date, cloud=cloud, valid=valid, scale=scale,
                               haze_fraction=haze, image=np.nan_to_num(z).astype(np.float32)))
     return tuple(out)
+
+
+def zncc(a: np.ndarray, b: np.ndarray) -> float | None:
+    """Zero-mean normalised cross-correlation of two same-shaped arrays (``None`` if flat).
+
+    >>> round(zncc(np.arange(9.0).reshape(3, 3), 2 * np.arange(9.0).reshape(3, 3) + 5), 6)
+    1.0
+    """
+    x, y = a.astype(np.float64), b.astype(np.float64)
+    x, y = x - x.mean(), y - y.mean()
+    denom = float(np.sqrt((x * x).sum() * (y * y).sum()))
+    return float((x * y).sum() / denom) if denom > 1e-9 else None
