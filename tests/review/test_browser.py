@@ -105,7 +105,13 @@ def test_keyboard_review_of_100_detections_is_stored(
     originals = store.detections(sha)
     assert len(originals) >= 100
 
+    page.keyboard.press("j")  # the first detection, d0 ...
+    page.keyboard.press("f")  # ... zoomed to, in the middle of the map
     page.keyboard.press("j")
+    assert "d1 (2 of 110)" in page.locator("#sel-body").inner_text()
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    assert "d0 (1 of 110)" in page.locator("#sel-body").inner_text()  # selected by a click
     started = time.monotonic()
     for i in range(100):
         page.keyboard.press(_expected(i, originals[i].label)[0])

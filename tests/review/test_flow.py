@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,19 +12,16 @@ from sitewatch.catalog.reviews import summarise
 from sitewatch.cli.main import main
 from sitewatch.detect.labels import read_labels
 from sitewatch.pipeline import observations, report_case, review_summary, track_case
-from sitewatch.review.decisions import BoxPx, decide, review_items
+from sitewatch.review.decisions import BoxPx
+from sitewatch.review.session import apply_decision
 from sitewatch.review.training import export_reviewed_labels
 
 
 def _review(store: CaseStore, sha: str, action: ReviewAction, detection_id: str | None = None,
-            **kwargs: object) -> None:
-    run_id = store.latest_run_id(sha)
-    assert run_id is not None
-    items = {i.detection_id: i for i in review_items(store.detections(sha),
-                                                     store.reviews(sha, run_id=run_id))}
-    record = decide(items[detection_id] if detection_id else None, action, scene_sha256=sha,
-                    run_id=run_id, reviewer="Ana Lyst", **kwargs)  # type: ignore[arg-type]
-    store.append_review(record)
+            **kwargs: Any) -> None:
+    (scene,) = [s for s in store.scenes() if s.sha256 == sha]
+    apply_decision(store, scene, action.value, reviewer="Ana Lyst", detection_id=detection_id,
+                   **kwargs)
 
 
 def test_rejected_drop_corrected_change_added_count(small_case: CaseStore) -> None:

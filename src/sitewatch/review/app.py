@@ -21,10 +21,11 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from sitewatch.catalog import CaseStore, ReviewAction
+from sitewatch.catalog import CaseStore
 from sitewatch.errors import ReviewError, SitewatchError
-from sitewatch.review.decisions import BoxPx, decide, review_items, undo
+from sitewatch.review.decisions import BoxPx
 from sitewatch.review.payloads import DecisionIn
+from sitewatch.review.session import apply_decision
 from sitewatch.review.tiles import TileCache
 from sitewatch.review.views import (
     counts_view,
@@ -66,6 +67,30 @@ def _static(path: str) -> tuple[bytes, str]:
     return node.read_bytes(), _STATIC_TYPES[suffix]
 
 
+def _token_guard(token: str, cookie_name: str) -> Callable[..., Awaitable[Any]]:
+    """The middleware that lets a request through only with the token."""
+
+    async def check_token(request: Any, call_next: Callable[[Any], Awaitable[Any]]) -> Any:
+        header = request.headers.get(TOKEN_HEADER, "")
+        query = request.query_params.get("token", "")
+        cookie = request.cookies.get(cookie_name, "")
+        if request.method not in ("GET", "HEAD"):
+            ok = secrets.compare_digest(header.encode(), token.encode())
+        else:
+            ok = any(secrets.compare_digest(v.encode(), token.encode())
+                     for v in (header, query, cookie))
+        if not ok:
+            return Response("sitewatch review: missing or wrong token; open the URL printed "
+                            "at start-up", status_code=403, media_type="text/plain")
+        response = await call_next(request)
+        if query:
+            response.set_cookie(cookie_name, token, httponly=True, samesite="strict")
+        response.headers.update(_SECURITY_HEADERS)
+        return response
+
+    return check_token
+
+
 def create_app(store: CaseStore, *, reviewer: str, token: str,
                allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost"),
                warm_overviews: bool = False) -> FastAPI:
@@ -94,25 +119,7 @@ def create_app(store: CaseStore, *, reviewer: str, token: str,
     app = FastAPI(title="sitewatch review", docs_url=None, redoc_url=None, openapi_url=None,
                   lifespan=lifespan)
 
-    @app.middleware("http")
-    async def check_token(request: Any, call_next: Callable[[Any], Awaitable[Any]]) -> Any:
-        header = request.headers.get(TOKEN_HEADER, "")
-        query = request.query_params.get("token", "")
-        cookie = request.cookies.get(cookie_name, "")
-        if request.method not in ("GET", "HEAD"):
-            ok = secrets.compare_digest(header.encode(), token.encode())
-        else:
-            ok = any(secrets.compare_digest(v.encode(), token.encode())
-                     for v in (header, query, cookie))
-        if not ok:
-            return Response("sitewatch review: missing or wrong token; open the URL printed "
-                            "at start-up", status_code=403, media_type="text/plain")
-        response = await call_next(request)
-        if query:
-            response.set_cookie(cookie_name, token, httponly=True, samesite="strict")
-        response.headers.update(_SECURITY_HEADERS)
-        return response
-
+    app.middleware("http")(_token_guard(token, cookie_name))
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
 
     @app.exception_handler(SitewatchError)
@@ -165,33 +172,9 @@ def create_app(store: CaseStore, *, reviewer: str, token: str,
 
     @app.post("/api/scenes/{sha256}/reviews")
     def post_review(sha256: str, body: DecisionIn) -> Any:
-        scene = scene_by_sha(store, sha256)
-        run_id = store.latest_run_id(scene.sha256)
-        if run_id is None:
-            raise ReviewError(f"scene {scene.original_name!r} has no detections to review; "
-                              "run sitewatch detect first")
-        items = {i.detection_id: i for i in review_items(
-            store.detections(scene.sha256), store.reviews(scene.sha256, run_id=run_id))}
-        item = None
-        if body.detection_id is not None:
-            if body.detection_id not in items:
-                raise ReviewError(f"scene {scene.original_name!r} has no detection "
-                                  f"{body.detection_id!r}")
-            item = items[body.detection_id]
-        box = BoxPx(**body.box.model_dump()) if body.box else None
-        if body.action == "undo":
-            if item is None:
-                raise ReviewError("undo needs the id of a detection")
-            history = [r for r in store.reviews(scene.sha256, run_id=run_id)
-                       if r.detection_id == item.detection_id]
-            record = undo(item, history, reviewer=reviewer)
-        else:
-            record = decide(item, ReviewAction(body.action), scene_sha256=scene.sha256,
-                            run_id=run_id, reviewer=reviewer, label=body.label, box=box,
-                            loaded=body.loaded)
-        stored = store.append_review(record)
-        now = review_items(store.detections(scene.sha256),
-                           store.reviews(scene.sha256, run_id=run_id))
-        return next(i.as_json() for i in now if i.detection_id == stored.detection_id)
+        return apply_decision(
+            store, scene_by_sha(store, sha256), body.action, reviewer=reviewer,
+            detection_id=body.detection_id, label=body.label, loaded=body.loaded,
+            box=BoxPx(**body.box.model_dump()) if body.box else None)
 
     return app

@@ -1,0 +1,49 @@
+"""One reviewer's decisions applied to the case store: look up, decide, append, answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sitewatch.catalog import CaseStore, ReviewAction, Scene
+from sitewatch.errors import ReviewError
+from sitewatch.review.decisions import BoxPx, decide, review_items, undo
+
+
+def apply_decision(
+    store: CaseStore,
+    scene: Scene,
+    action: str,
+    *,
+    reviewer: str,
+    detection_id: str | None = None,
+    label: str | None = None,
+    box: BoxPx | None = None,
+    loaded: bool | None = None,
+) -> dict[str, Any]:
+    """Append one decision on the scene's newest run and return the item as the page draws it.
+
+    Raises:
+        ReviewError: no detection run, an unknown detection, or a decision that cannot apply.
+    """
+    run_id = store.latest_run_id(scene.sha256)
+    if run_id is None:
+        raise ReviewError(f"scene {scene.original_name!r} has no detections to review; "
+                          "run sitewatch detect first")
+    reviews = store.reviews(scene.sha256, run_id=run_id)
+    items = {i.detection_id: i for i in review_items(store.detections(scene.sha256), reviews)}
+    item = None
+    if detection_id is not None:
+        if detection_id not in items:
+            raise ReviewError(f"scene {scene.original_name!r} has no detection {detection_id!r}")
+        item = items[detection_id]
+    if action == ReviewAction.UNDO.value:
+        if item is None:
+            raise ReviewError("undo needs the id of a detection")
+        record = undo(item, [r for r in reviews if r.detection_id == item.detection_id],
+                      reviewer=reviewer)
+    else:
+        record = decide(item, ReviewAction(action), scene_sha256=scene.sha256, run_id=run_id,
+                        reviewer=reviewer, label=label, box=box, loaded=loaded)
+    stored = store.append_review(record)
+    now = review_items(store.detections(scene.sha256), store.reviews(scene.sha256, run_id=run_id))
+    return next(i.as_json() for i in now if i.detection_id == stored.detection_id)
