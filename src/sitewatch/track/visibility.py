@@ -30,6 +30,10 @@ from shapely.geometry import Point, Polygon
 from sitewatch.imagery.registration import Registration, read_grey_raw
 from sitewatch.track.types import Observation
 
+#: Below this spread (in interquartile ranges of the date) a patch is featureless: its
+#: correlation with anything is noise, so it is compared by its level instead.
+_FLAT_STD = 0.15
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Visibility:
@@ -79,7 +83,11 @@ class Visibility:
         win = np.s_[r - h : r + h + 1, c - h : c + h + 1]
         if not (self.valid[win].all() and other.valid[win].all()):
             return None
-        return zncc(self.image[win], other.image[win])
+        a, b = self.image[win], other.image[win]
+        if max(float(a.std()), float(b.std())) < _FLAT_STD and abs(
+                float(a.mean()) - float(b.mean())) < 2 * _FLAT_STD:
+            return 1.0  # featureless and alike on both dates (bare ground): nothing changed
+        return zncc(a, b)
 
 
     def cloud_fraction(self, area: Polygon) -> float:
