@@ -302,7 +302,10 @@ def write_demo_extras(out: Path, truth: dict) -> None:
          "source": "semi-synthetic from MVRSD demo tiles (github baidongls/MVRSD), Google Earth "
                    "imagery; ILLUSTRATIVE georeference, not the real location",
          "licence": "research use only (MVRSD / Google Earth terms); see README.md"}
-        for d in truth["dates"]]}
+        for d in truth["dates"]],
+        "attachments": {"zones": "zones.geojson", "alerts": "alerts.toml",
+                        "sightings": "sightings.csv", "boundary": "boundary.geojson"},
+        "assessment_sample": "rostov"}
     (out / "case.json").write_text(json.dumps(manifest, indent=1) + "\n")
 
     ref = truth["dates"][0]

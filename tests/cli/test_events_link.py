@@ -66,3 +66,13 @@ def test_link_with_a_bad_sightings_file_exits_2(demo_case: Path, tmp_path: Path,
     bad.write_text("who,when\n")
     assert main(["link", str(demo_case), str(bad)]) == 2
     assert "missing columns" in capsys.readouterr().err
+
+
+def test_events_use_the_files_attached_to_the_case(demo_case: Path, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["attach", str(demo_case), "--zones", str(DEMO / "zones.geojson"),
+                 "--alerts", str(DEMO / "alerts.toml")]) == 0
+    capsys.readouterr()
+    assert main(["events", str(demo_case), "--out", str(tmp_path / "e.csv")]) == 0
+    assert "ALERT demo-depot 2014-08-05: 3 loaded_transporter in zone 'south apron'" in (
+        capsys.readouterr().out)

@@ -16,9 +16,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, metavar="FILE.csv",
                         help="CSV file to write")
     parser.add_argument("--zones", type=Path, default=None, metavar="FILE",
-                        help="zones (.geojson or .kml) drawn on each site's reference date")
+                        help="zones (.geojson or .kml) drawn on each site's reference date "
+                             "(default: the zones attached to the case, if any)")
     parser.add_argument("--alerts", type=Path, default=None, metavar="FILE.toml",
-                        help="alert thresholds per zone; crossings are printed")
+                        help="alert thresholds per zone; crossings are printed (default: the "
+                             "alerts attached to the case, if any)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,8 +31,10 @@ def run(args: argparse.Namespace) -> int:
     from sitewatch.track.tables import write_events_csv
 
     store = CaseStore.open(args.case_dir)
-    zones = load_zones(args.zones) if args.zones else ()
-    rules = load_alerts(args.alerts) if args.alerts else ()
+    zones_file = args.zones or store.attached("zones")
+    alerts_file = args.alerts or store.attached("alerts")
+    zones = load_zones(zones_file) if zones_file else ()
+    rules = load_alerts(alerts_file) if alerts_file else ()
     tracks = tuple(track_site(observations(store, site), zones=zones, alerts=rules)
                    for site in sites(store))
     rows = write_events_csv(tracks, args.out)

@@ -17,7 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("sightings", type=Path, metavar="SIGHTINGS_FILE",
                         help="CSV: id,time_utc,lon,lat,place,seen,count,source")
     parser.add_argument("--boundary", type=Path, default=None, metavar="FILE.geojson",
-                        help="a border (line or area, WGS84) to measure distances to")
+                        help="a border (line or area, WGS84) to measure distances to (default: "
+                             "the boundary attached to the case, if any)")
     parser.add_argument("--out", type=Path, default=None, metavar="FILE.csv",
                         help="also write every link, with speeds and their sources, as CSV")
 
@@ -33,7 +34,8 @@ def run(args: argparse.Namespace) -> int:
 
     store = CaseStore.open(args.case_dir)
     sightings = load_sightings(args.sightings)
-    boundary = load_boundary(args.boundary) if args.boundary else None
+    boundary_file = args.boundary or store.attached("boundary")
+    boundary = load_boundary(boundary_file) if boundary_file else None
     groups = [d for track in track_case(store) for d in departures(track)]
     links = link_sightings(sightings, groups, boundary=boundary)
     for s in sightings:
@@ -57,5 +59,5 @@ def run(args: argparse.Namespace) -> int:
         write_links_csv(links, args.out)
         print(f"wrote {len(links)} links to {args.out}")
     store.append_audit("link", {"sightings": str(args.sightings), "links": len(links),
-                                "boundary": str(args.boundary) if args.boundary else None})
+                                "boundary": str(boundary_file) if boundary_file else None})
     return 0

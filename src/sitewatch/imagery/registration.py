@@ -188,23 +188,31 @@ class RegistrationOptions:
         model: ``"similarity"`` (shift, turn, scale: nadir imagery), ``"affine"`` or
             ``"homography"`` (oblique views).
         ratio: Lowe's ratio test threshold for SIFT matches.
+        seeded_ratio: the looser threshold used with a georeference seed, whose radius
+            already throws out most wrong matches (real dates years apart keep few matches
+            under the strict test).
         ransac_px: RANSAC reprojection threshold, in reference pixels.
         seed_radius_m: with a georeference seed, matches farther than this from where the
             seed puts them are dropped before RANSAC (georeference errors of several metres
             are normal; tens are not).
         min_inliers: fewer agreeing matches than this and registration fails.
         min_inlier_ratio: a smaller fraction of agreeing matches and registration fails.
-        max_residual_m: a larger RMS residual on the ground and registration fails.
+        max_residual_m: a larger RMS residual on the ground fails registration, unless it
+            is within ``max_residual_px`` reference pixels (coarse imagery: 2 px of 5 m is
+            a good fit, and no vehicle is resolved there anyway).
+        max_residual_px: see ``max_residual_m``.
         max_side_px: images are shrunk to this longer side for feature detection.
     """
 
     model: str = "similarity"
     ratio: float = 0.75
+    seeded_ratio: float = 0.9
     ransac_px: float = 3.0
     seed_radius_m: float = 30.0
     min_inliers: int = 12
     min_inlier_ratio: float = 0.15
     max_residual_m: float = 2.0
+    max_residual_px: float = 2.0
     max_side_px: int = 2048
 
     def __post_init__(self) -> None:
@@ -293,7 +301,8 @@ def register_images(
     what = f"{date} onto {reference_date}"
     mov, f_mov = read_gray(moving_path, max_side_px=opt.max_side_px)
     ref, f_ref = read_gray(reference_path, max_side_px=opt.max_side_px)
-    src, dst = _matches(mov, ref, opt.ratio)
+    src, dst = _matches(mov, ref, opt.ratio if seed is None else max(opt.ratio,
+                                                                     opt.seeded_ratio))
     src, dst = src / f_mov, dst / f_ref
     n_matches = len(src)
     seed_m = None if seed is None else np.asarray(seed.matrix, float).reshape(3, 3)
@@ -314,8 +323,9 @@ def register_images(
             f"and {opt.min_inlier_ratio:.0%})", n_inliers=n_in, n_matches=n_matches,
         )
     residual_m = float(np.sqrt(np.mean(err[inliers] ** 2))) * reference_gsd_m
-    if residual_m > opt.max_residual_m:
-        raise _refuse(what, f"residual {residual_m:.2f} m exceeds {opt.max_residual_m} m",
+    limit_m = max(opt.max_residual_m, opt.max_residual_px * reference_gsd_m)
+    if residual_m > limit_m:
+        raise _refuse(what, f"residual {residual_m:.2f} m exceeds {limit_m:.2f} m",
                       residual_m=residual_m)
     if seed_m is not None:
         h, w = mov.shape[0] / f_mov, mov.shape[1] / f_mov
