@@ -33,7 +33,7 @@ def test_eval_writes_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     _voc(labels / "a.xml", [(42, 47, 58, 54, "SMV")], (200, 160))
     out = tmp_path / "r.json"
     argv = ["--images", str(images), "--labels", str(labels), "--gsd", "0.3"]
-    argv += ["--model-gsd", "0.3", "--out", str(out)]
+    argv += ["--model", "dota-yolov8n-obb", "--model-gsd", "0.3", "--out", str(out)]
     assert eval_cli.run(_parse(argv)) == 0
     report = json.loads(out.read_text())
     assert report["images"] == 1 and report["class_agnostic"]["truths"] == 1

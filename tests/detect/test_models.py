@@ -9,12 +9,17 @@ import pytest
 
 from sitewatch.detect import VehicleClass, load_detector
 from sitewatch.detect.modelcard import load_card
-from sitewatch.detect.registry import DEFAULT_MODEL, MODELS, card_path_for
+from sitewatch.detect.registry import BASE_MODEL, DEFAULT_MODEL, MODELS, card_path_for
 from sitewatch.errors import ConfigError, ModelError
 
 
-def test_default_model_card_verifies_and_maps_vehicles() -> None:
+def test_default_model_is_the_military_fine_tune() -> None:
     card = load_card(card_path_for(DEFAULT_MODEL))
+    assert {label for _, label in card.class_indices()} == set(VehicleClass) - {VehicleClass.VEHICLE}
+
+
+def test_base_model_card_verifies_and_maps_vehicles() -> None:
+    card = load_card(card_path_for(BASE_MODEL))
     assert card.licence == "AGPL-3.0" and card.input_px == 1024
     assert dict(card.class_map) == {
         "large vehicle": VehicleClass.VEHICLE,
@@ -44,7 +49,7 @@ def test_tampered_weights_are_refused(tmp_path: Path) -> None:
     with onnx.open("r+b") as fh:
         fh.seek(5000)
         fh.write(b"\x00\x01\x02")
-    with pytest.raises(ModelError, match=r"dota-yolov8n-obb\.onnx.*sha256.*reinstall"):
+    with pytest.raises(ModelError, match=rf"{DEFAULT_MODEL}\.onnx.*sha256.*reinstall"):
         load_detector(card_path)
 
 

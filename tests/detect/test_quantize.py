@@ -7,12 +7,12 @@ import numpy as np
 
 from sitewatch.detect.modelcard import load_card
 from sitewatch.detect.quantize import calibration_tiles
-from sitewatch.detect.registry import DEFAULT_MODEL, card_path_for
+from sitewatch.detect.registry import BASE_MODEL, card_path_for
 from tests.detect.fakes import planted_scene
 
 
 def test_calibration_tiles_are_model_size_at_model_gsd(tmp_path: Path) -> None:
-    card = dataclasses.replace(load_card(card_path_for(DEFAULT_MODEL), verify=False), gsd_m=0.15)
+    card = dataclasses.replace(load_card(card_path_for(BASE_MODEL), verify=False), gsd_m=0.15)
     big = planted_scene(tmp_path / "big.tif", width=1400, height=900, centres=[(100.0, 100.0)])
     small = planted_scene(tmp_path / "small.tif", width=300, height=200, centres=[])
     tiles = calibration_tiles([(big, 0.3), (small, 0.3)], card, per_image=3)

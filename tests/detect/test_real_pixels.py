@@ -36,8 +36,8 @@ def _labelled_boxes(path: Path) -> np.ndarray:
 @pytest.mark.skipif(DATA is None, reason="../shared/data is absent")
 def test_base_model_finds_labelled_vehicles_on_a_real_tile() -> None:
     assert DATA is not None
-    detector = load_detector(threads=2)
-    result = detect_raster(DATA / TILE, detector, gsd_m=0.3)
+    detector = load_detector("dota-yolov8n-obb", threads=2)
+    result = detect_raster(DATA / TILE, detector, gsd_m=0.12)
     truth = _labelled_boxes(DATA / LABELS)
     assert result.tile_count == 4 and result.model_sha256 == detector.sha256  # 2.4x upsampled
     assert all(d.label is VehicleClass.VEHICLE for d in result.detections)

