@@ -138,9 +138,9 @@ def _pairs(site: SiteEvidence) -> list[dict[str, object]]:
         events = [e for e in site.track.events
                   if e.date_from == before.date and e.date_to == after.date
                   and e.kind.value in ("arrived", "departed", "moved")]
-        gone = [(*_to_image_px(site.track, before.date, e.x_px, e.y_px), f"departed {e.label}")
+        gone = [(*_to_image_px(site.track, before.date, e.x_px, e.y_px), "departed")
                 for e in events if e.kind.value == "departed"]
-        came = [(*_to_image_px(site.track, after.date, e.x_px, e.y_px), f"arrived {e.label}")
+        came = [(*_to_image_px(site.track, after.date, e.x_px, e.y_px), "arrived")
                 for e in events if e.kind.value == "arrived"]
         pairs.append({"before": _panel(site.site, before, before_dets, gone),
                       "after": _panel(site.site, after, after_dets, came), "events": events})
