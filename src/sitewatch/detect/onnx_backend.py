@@ -12,9 +12,8 @@ import numpy as np
 from sitewatch.detect.modelcard import ModelCard, load_card
 from sitewatch.detect.obb import decode_yolo_obb
 from sitewatch.detect.registry import DEFAULT_MODEL, card_path_for
-from sitewatch.detect.types import Detection, VehicleClass
+from sitewatch.detect.types import Detection, VehicleClass, detections_from_arrays
 from sitewatch.errors import ConfigError, ModelError
-from sitewatch.geo.coords import OrientedBoxPx
 
 #: Grey used to pad tiles smaller than the model input (as Ultralytics' letterbox does).
 PAD_VALUE = 114
@@ -171,22 +170,8 @@ class OnnxDetector:
 
     def detect_batch(self, tiles: list[np.ndarray]) -> list[tuple[Detection, ...]]:
         """Detect vehicles in each tile; boxes are in each tile's own pixel grid."""
-        order = tuple(VehicleClass)
         return [
-            tuple(
-                Detection(
-                    box=OrientedBoxPx(
-                        cx_px=float(b[0]),
-                        cy_px=float(b[1]),
-                        width_px=float(b[2]),
-                        height_px=float(b[3]),
-                        angle_rad=float(b[4]),
-                    ),
-                    label=order[int(c)],
-                    score=float(min(max(s, 0.0), 1.0)),
-                )
-                for b, s, c in zip(boxes, scores, labels, strict=True)
-            )
+            detections_from_arrays(boxes, scores, labels)
             for boxes, scores, labels in self.detect_arrays(tiles)
         ]
 

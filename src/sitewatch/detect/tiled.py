@@ -21,9 +21,9 @@ import numpy as np
 
 from sitewatch.detect.merging import merge_tile_boxes
 from sitewatch.detect.obb import bounds
-from sitewatch.detect.types import Detection, Detector, VehicleClass
+from sitewatch.detect.types import Detection, Detector, VehicleClass, detections_from_arrays
 from sitewatch.errors import ConfigError, ResolutionError
-from sitewatch.geo.coords import LonLat, OrientedBoxPx
+from sitewatch.geo.coords import LonLat
 from sitewatch.imagery import RasterInfo, RasterReader, Tile, pixel_to_lonlat, tile_grid
 
 
@@ -238,28 +238,13 @@ def _tile_arrays(
 def _to_detections(
     boxes: np.ndarray, scores: np.ndarray, labels: np.ndarray, info: RasterInfo
 ) -> tuple[Detection, ...]:
-    order = tuple(VehicleClass)
     lonlats: list[LonLat | None] = [None] * len(boxes)
     if info.georeferenced and len(boxes) and info.transform and info.crs_wkt:
         lon, lat = pixel_to_lonlat(info.transform, info.crs_wkt, boxes[:, 0], boxes[:, 1])
         lonlats = [
             LonLat(lon_deg=float(a), lat_deg=float(b)) for a, b in zip(lon, lat, strict=True)
         ]
-    return tuple(
-        Detection(
-            box=OrientedBoxPx(
-                cx_px=float(b[0]),
-                cy_px=float(b[1]),
-                width_px=float(b[2]),
-                height_px=float(b[3]),
-                angle_rad=float(b[4]),
-            ),
-            label=order[int(c)],
-            score=float(s),
-            lonlat=ll,
-        )
-        for b, s, c, ll in zip(boxes, scores, labels, lonlats, strict=True)
-    )
+    return detections_from_arrays(boxes, scores, labels, lonlats)
 
 
 def detect_raster(

@@ -60,6 +60,29 @@ class Detection:
             raise ConfigError(f"detection score must be in [0, 1], got {self.score}")
 
 
+def detections_from_arrays(
+    boxes: np.ndarray,
+    scores: np.ndarray,
+    label_ids: np.ndarray,
+    lonlats: list[LonLat | None] | None = None,
+) -> tuple[Detection, ...]:
+    """Detections from decoded arrays: ``boxes`` rows are (cx, cy, w, h, angle_rad) in pixels,
+    ``label_ids`` index :class:`VehicleClass` in declaration order; scores are clipped to [0, 1].
+    """
+    order = tuple(VehicleClass)
+    places = lonlats if lonlats is not None else [None] * len(boxes)
+    return tuple(
+        Detection(
+            box=OrientedBoxPx(cx_px=float(b[0]), cy_px=float(b[1]), width_px=float(b[2]),
+                              height_px=float(b[3]), angle_rad=float(b[4])),
+            label=order[int(c)],
+            score=float(min(max(s, 0.0), 1.0)),
+            lonlat=ll,
+        )
+        for b, s, c, ll in zip(boxes, scores, label_ids, places, strict=True)
+    )
+
+
 @runtime_checkable
 class Detector(Protocol):
     """Anything that finds vehicles in one RGB tile.
