@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sitewatch.detect.scoring import greedy_match, iou_matrix
 from sitewatch.detect.types import VehicleClass
 from sitewatch.errors import ConfigError
 
@@ -61,49 +62,23 @@ class Counts:
         return 2 * p * r / (p + r) if p + r else 0.0
 
 
-def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of every box in ``a`` (N×4) with every box in ``b`` (M×4), as x0, y0, x1, y1.
-
-    >>> iou_matrix(np.array([[0, 0, 2, 2]]), np.array([[1, 0, 3, 2], [5, 5, 6, 6]])).round(3)
-    array([[0.333, 0.   ]])
-    """
-    if len(a) == 0 or len(b) == 0:
-        return np.zeros((len(a), len(b)))
-    a = np.asarray(a, np.float64)[:, None, :]
-    b = np.asarray(b, np.float64)[None, :, :]
-    iw = np.clip(np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]), 0, None)
-    ih = np.clip(np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]), 0, None)
-    inter = iw * ih
-    area_a = (a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1])
-    area_b = (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])
-    out: np.ndarray = inter / np.maximum(area_a + area_b - inter, 1e-9)
-    return out
-
-
 def match(
     preds: Sequence[ScoredBox], truths: Sequence[TruthBox], *, iou_min: float = 0.3
 ) -> list[int]:
     """For each prediction (in the given order), the index of the label it matches, or -1.
 
-    Predictions are matched greedily from the highest score.
+    Predictions are matched greedily from the highest score, exactly as ``sitewatch eval``
+    matches them (:func:`sitewatch.detect.scoring.greedy_match`).
     """
     if not 0 < iou_min <= 1:
         raise ConfigError(f"iou_min must be in (0, 1], got {iou_min}")
-    iou = iou_matrix(
-        np.array([p.bounds_px for p in preds]).reshape(-1, 4),
-        np.array([t.bounds_px for t in truths]).reshape(-1, 4),
+    matched = greedy_match(
+        np.array([p.bounds_px for p in preds], dtype=np.float64).reshape(-1, 4),
+        np.array([p.score for p in preds], dtype=np.float64),
+        np.array([t.bounds_px for t in truths], dtype=np.float64).reshape(-1, 4),
+        iou_min,
     )
-    result = [-1] * len(preds)
-    taken = np.zeros(len(truths), bool)
-    for i in sorted(range(len(preds)), key=lambda k: -preds[k].score):
-        if not len(truths):
-            break
-        row = np.where(taken, -1.0, iou[i])
-        j = int(np.argmax(row))
-        if row[j] >= iou_min:
-            result[i] = j
-            taken[j] = True
-    return result
+    return [int(j) for j in matched]
 
 
 def counts_at(
