@@ -48,9 +48,11 @@ def _tracks_digest(tracks: tuple[SiteTrack, ...]) -> str:
 
 def build_manifest(store: CaseStore, tracks: tuple[SiteTrack, ...]) -> dict[str, Any]:
     """The manifest of the case as it stands."""
+    all_scenes = store.scenes()
+    latest = {s.sha256: store.latest_run_id(s.sha256) for s in all_scenes}
     runs = []
     for run in store.runs():
-        scenes = [s.sha256 for s in store.scenes() if store.latest_run_id(s.sha256) == run.run_id]
+        scenes = [sha for sha, run_id in latest.items() if run_id == run.run_id]
         runs.append({
             **dataclasses.asdict(run),
             "detections_sha256": {sha: _detections_digest(store.detections(sha)) for sha in scenes},
@@ -59,7 +61,7 @@ def build_manifest(store: CaseStore, tracks: tuple[SiteTrack, ...]) -> dict[str,
         "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "software": software_versions(),
         "inputs": [{"sha256": s.sha256, "name": s.original_name, "site": s.site,
-                    "date": s.date.isoformat(), "gsd_m": s.gsd_m} for s in store.scenes()],
+                    "date": s.date.isoformat(), "gsd_m": s.gsd_m} for s in all_scenes],
         "runs": runs,
         "tracks_sha256": _tracks_digest(tracks),
     }
