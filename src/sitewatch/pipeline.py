@@ -81,6 +81,7 @@ def from_record(record: DetectionRecord) -> Detection:
         box=OrientedBoxPx(cx_px=record.cx_px, cy_px=record.cy_px, width_px=record.width_px,
                           height_px=record.height_px, angle_rad=record.angle_rad),
         label=VehicleClass(record.label), score=record.score, lonlat=lonlat,
+        marked_loaded=record.marked_loaded,
     )
 
 

@@ -188,3 +188,16 @@ def test_reviewed_export_becomes_training_samples_at_the_model_gsd(
         load_reviewed(tmp_path / "again", gsd_m=scene.gsd_m)
     with pytest.raises(ConfigError, match="not a reviewed-label export"):
         load_reviewed(tmp_path, gsd_m=scene.gsd_m)
+
+
+def test_a_loaded_mark_reaches_the_tracker(small_case: CaseStore) -> None:
+    from sitewatch.track import LOADED_TRANSPORTER
+
+    late = small_case.scenes()[1]
+    before = track_case(small_case)
+    _review(small_case, late.sha256, ReviewAction.LOADED, "d1")
+    after = track_case(small_case)
+    (site,) = {t.site for t in after}
+    n_before = next(t for t in before if t.site == site).count(late.date, LOADED_TRANSPORTER).n
+    assert next(t for t in after if t.site == site).count(late.date, LOADED_TRANSPORTER).n == (
+        (n_before or 0) + 1)

@@ -127,6 +127,19 @@ def test_crossed_tank_on_truck_is_not_loaded() -> None:
     assert track.count(dt.date(2014, 8, 10), LOADED_TRANSPORTER).n == 0
 
 
+def test_a_vehicle_the_analyst_marked_loaded_counts_as_loaded() -> None:
+    # the crossed pair of the test above, but an analyst saw the tank on the trailer
+    truck = det(200, 200, TRUCK, length=60, width=12, angle=0.0)
+    tank = dataclasses.replace(det(200, 200, AFV, length=12, width=11, angle=math.pi / 2),
+                               marked_loaded=True)
+    alone = det(400, 400, AFV)
+    track = track_site([obs(10, [truck, tank, alone])],
+                       options=TrackOptions(loaded_max_angle_rad=0.2))
+    assert track.count(dt.date(2014, 8, 10), LOADED_TRANSPORTER).n == 1
+    (loaded,) = kinds(track, EventKind.LOADED)
+    assert (loaded.x_px, loaded.y_px) == pytest.approx((200, 200), abs=1)
+
+
 def test_rejects_mixed_sites_and_duplicate_dates() -> None:
     with pytest.raises(TrackError, match="mix sites"):
         track_site([obs(10, []), obs(11, [], site="other")])

@@ -36,3 +36,4 @@ class DetectionRecord:
     angle_rad: float
     lon_deg: float | None = None
     lat_deg: float | None = None
+    marked_loaded: bool = False  #: an analyst marked it loaded on a transporter (reviews only)

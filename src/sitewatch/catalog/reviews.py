@@ -88,7 +88,7 @@ class ReviewRecord:
         """The reviewed detection as the catalog stores detections (no map position)."""
         return DetectionRecord(label=self.label, score=score, cx_px=self.cx_px, cy_px=self.cy_px,
                                width_px=self.width_px, height_px=self.height_px,
-                               angle_rad=self.angle_rad)
+                               angle_rad=self.angle_rad, marked_loaded=self.loaded)
 
     def same_geometry(self, record: DetectionRecord) -> bool:
         """Whether this review keeps ``record``'s box unchanged."""

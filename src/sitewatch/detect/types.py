@@ -54,6 +54,7 @@ class Detection:
     label: VehicleClass
     score: float
     lonlat: LonLat | None = None
+    marked_loaded: bool = False  #: an analyst marked it loaded on a transporter
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.score <= 1.0:

@@ -71,8 +71,10 @@ def _state(obs: Observation, reg: Registration, ref_gsd_m: float, opt: TrackOpti
     pairs = loaded_pairs(
         kept, min_overlap=opt.loaded_overlap, max_angle_rad=opt.loaded_max_angle_rad
     )
+    # loaded: an armoured box lying on a truck box, or what an analyst marked loaded
+    loaded = {i for i, _ in pairs} | {i for i, d in enumerate(kept) if d.marked_loaded}
     return _DateState(obs=obs, reg=reg, placed=placed, footprint=footprint(obs, reg),
-                      loaded=tuple(i for i, _ in pairs), vis=vis)
+                      loaded=tuple(sorted(loaded)), vis=vis)
 
 
 @dataclass(frozen=True, slots=True)

@@ -159,7 +159,8 @@ def test_card_has_exactly_the_loader_keys(tmp_path: Path) -> None:
     pt.write_bytes(b"pt")
     card, side = write_model_card(
         tmp_path / "out", name="m", onnx_path=onnx, pt_path=pt, classes=TRAIN_CLASSES,
-        input_px=512, gsd_m=0.3, gsd_note="n", exporter="e", training={"held_out": ["x"]},
+        input_px=512, gsd_m=0.3, gsd_note="n", source="s", exporter="e",
+        training={"held_out": ["x"]},
     )  # fmt: skip
     raw = json.loads(card.read_text())
     assert set(raw) == {
