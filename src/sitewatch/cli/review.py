@@ -41,11 +41,8 @@ def run(args: argparse.Namespace) -> int:
               f"{args.export_labels}")
         for line in done.skipped:
             print(f"skipped {line} (use --partial to include)")
-        if len(done.gsds_m) == 1:
-            out = args.export_labels
-            print(f"fine-tune on them with: sitewatch train --data {out}/images --labels "
-                  f"{out}/labels --format dota --data-gsd {done.gsds_m[0]:g} --holdout STEM,... "
-                  "--base yolov8n-obb.pt --out NEW_MODEL_DIR")
+        print(f"fine-tune on the reviews with: sitewatch train --from-reviews {args.case_dir} "
+              "--base MODEL.pt --out NEW_MODEL_DIR [--data ... to keep the earlier tiles]")
         return 0
     if not 0 <= args.port <= 65535:
         raise ReviewError(f"--port {args.port} is not a TCP port; give 1-65535, or 0 for any")

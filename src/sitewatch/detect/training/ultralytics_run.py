@@ -149,6 +149,7 @@ def train_model(
     ``last.pt`` rather than ``best.pt``: no validation is run during training, because the only
     honest validation data are the held-out tiles, which must not steer training.
     """
+    out_dir = Path(out_dir).resolve()  # Ultralytics nests a relative project under its runs/
     ultralytics = _ultralytics(out_dir / "ultralytics_config")
     import torch
 
