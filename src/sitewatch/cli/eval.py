@@ -7,9 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sitewatch.detect import DetectOptions, load_detector
+from sitewatch.detect import DetectOptions, Detector, load_detector
 from sitewatch.detect.evaluation import evaluate_folder
 from sitewatch.detect.labels import LabelFormat
+from sitewatch.detect.tta import FlipTTA
 
 HELP = "precision, recall, AP and count error of a detector on labelled images"
 
@@ -25,6 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model-gsd", type=float, help="resample to this GSD, not the card's")
     parser.add_argument("--iou", type=float, default=0.3, help="IoU to count a match (0.3)")
     parser.add_argument("--score", type=float, default=0.25, help="score for P/R (0.25)")
+    parser.add_argument("--tta", action="store_true",
+                        help="also run on mirrored tiles and fuse the views (3× the inference)")
     parser.add_argument("--out", type=Path, help="write the full report as JSON here")
 
 
@@ -34,7 +37,9 @@ def _fmt(value: Any) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run the evaluation and print a summary."""
-    detector = load_detector(args.model, score_threshold=0.01)
+    detector: Detector = load_detector(args.model, score_threshold=0.01)
+    if args.tta:
+        detector = FlipTTA(detector)
     class_names = None
     if args.classes is not None:
         lines = args.classes.read_text(encoding="utf-8").splitlines()
