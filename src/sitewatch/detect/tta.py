@@ -79,7 +79,7 @@ def fuse_views(
             continue
         group = np.flatnonzero(same[k] & ~taken)
         # one box per view: each view's best box in the group
-        best = {}
+        best: dict[int, int] = {}
         for g in group[np.argsort(-scores[group], kind="stable")].tolist():
             best.setdefault(int(views[g]), g)
         members = np.array(sorted(best.values()))
