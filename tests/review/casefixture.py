@@ -34,14 +34,34 @@ def planted(n: int, seed: int) -> list[DetectionRecord]:
     return out
 
 
-def _image(path: Path, records: list[DetectionRecord], seed: int) -> Path:
+#: The shift of the swipe tests: a ground point at (x, y) of the later date lies at
+#: (x + 17, y - 9) of the earlier one.
+SHIFT_PX = (17, -9)
+_MARGIN_PX = 64  # ground generated beyond the image, for dates shifted against each other
+
+
+def ground(*, seed: int = 7, shift_px: tuple[int, int] | None = None) -> np.ndarray:
+    """The (H, W) grey ground: the same on every date of one seed, so that the dates register.
+
+    With ``shift_px = (dx, dy)`` the view moves so that a ground point at pixel ``(x, y)`` of
+    the unshifted image lies at ``(x + dx, y + dy)`` (as a georeference off by metres does).
+    """
+    rng = np.random.default_rng(seed)
+    if shift_px is None:
+        return cv2.GaussianBlur(rng.integers(60, 140, (HEIGHT_PX, WIDTH_PX), dtype=np.uint8), (9, 9), 0)
+    m = _MARGIN_PX
+    big = cv2.GaussianBlur(rng.integers(60, 140, (HEIGHT_PX + 2 * m, WIDTH_PX + 2 * m), dtype=np.uint8),
+                           (9, 9), 0)
+    dx, dy = shift_px
+    return big[m - dy: m - dy + HEIGHT_PX, m - dx: m - dx + WIDTH_PX]
+
+
+def write_image(path: Path, grey: np.ndarray, records: list[DetectionRecord]) -> Path:
+    """The ground with the vehicles drawn on it, as a georeferenced GeoTIFF."""
     import rasterio
     from rasterio.transform import from_origin
 
-    # The same ground on every date (seed 7), so that the dates register; vehicles differ.
-    rng = np.random.default_rng(7)
-    ground = cv2.GaussianBlur(rng.integers(60, 140, (HEIGHT_PX, WIDTH_PX), dtype=np.uint8), (9, 9), 0)
-    rgb = np.dstack([ground, (ground * 1.05).clip(0, 255).astype(np.uint8), (ground * 0.85).astype(np.uint8)])
+    rgb = np.dstack([grey, (grey * 1.05).clip(0, 255).astype(np.uint8), (grey * 0.85).astype(np.uint8)])
     for r in records:
         rect = ((r.cx_px, r.cy_px), (r.width_px, r.height_px), math.degrees(r.angle_rad))
         cv2.fillPoly(rgb, [cv2.boxPoints(rect).astype(np.int32)], (40, 50, 35))
@@ -52,14 +72,21 @@ def _image(path: Path, records: list[DetectionRecord], seed: int) -> Path:
     return path
 
 
-def make_case(root: Path, *, vehicles: tuple[int, int] = (90, 110)) -> CaseStore:
-    """A case with site ``depot`` on two dates, one detection run and a pixel-frame zone."""
+def make_case(root: Path, *, vehicles: tuple[int, int] = (90, 110),
+              shift_px: tuple[int, int] | None = None) -> CaseStore:
+    """A case with site ``depot`` on two dates, one detection run and a pixel-frame zone.
+
+    With ``shift_px`` the earlier date's view is shifted by that much against the later one
+    (see :func:`ground`), under the same georeference.
+    """
     store = CaseStore.init(root / "case")
     by_date = {}
-    for (date, n), seed in zip(((dt.date(2014, 5, 30), vehicles[0]),
-                                (dt.date(2014, 6, 11), vehicles[1])), (1, 2), strict=True):
+    grounds = (ground(shift_px=shift_px), ground(shift_px=None if shift_px is None else (0, 0)))
+    for (date, n), seed, grey in zip(((dt.date(2014, 5, 30), vehicles[0]),
+                                      (dt.date(2014, 6, 11), vehicles[1])), (1, 2), grounds,
+                                     strict=True):
         records = planted(n, seed)
-        path = _image(root / f"depot_{date.isoformat()}.tif", records, seed)
+        path = write_image(root / f"depot_{date.isoformat()}.tif", grey, records)
         ingest_files(store, [path], site="depot", date=date, source="generated")
         by_date[date] = records
     shas = {s.date: s.sha256 for s in store.scenes()}
@@ -75,3 +102,9 @@ def make_case(root: Path, *, vehicles: tuple[int, int] = (90, 110)) -> CaseStore
                                                                         [20, 20]]]}}]}))
     store.attach("zones", zones)
     return store
+
+
+def add_unrelated_date(store: CaseStore, folder: Path) -> None:
+    """A third date of site ``depot`` (2014-07-01) showing other ground: it cannot be registered."""
+    path = write_image(folder / "depot_2014-07-01.tif", ground(seed=99), [])
+    ingest_files(store, [path], site="depot", date=dt.date(2014, 7, 1), source="generated")

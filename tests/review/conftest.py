@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,9 +22,9 @@ def small_case(tmp_path: Path) -> CaseStore:
     return make_case(tmp_path, vehicles=(5, 6))
 
 
-@pytest.fixture
-def client(small_case: CaseStore) -> Iterator[object]:
-    """A TestClient of the app, not yet holding the token."""
+@contextlib.contextmanager
+def client_of(store: CaseStore) -> Iterator[Any]:
+    """A TestClient of the app over ``store``, not yet holding the token."""
     with warnings.catch_warnings():
         # Starlette 1.x prefers its httpx2 fork for TestClient and warns when given httpx.
         warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
@@ -30,7 +32,14 @@ def client(small_case: CaseStore) -> Iterator[object]:
 
     from sitewatch.review import create_app
 
-    app = create_app(small_case, reviewer="Ana Lyst", token=TOKEN,
+    app = create_app(store, reviewer="Ana Lyst", token=TOKEN,
                      allowed_hosts=("testserver", "127.0.0.1"))
     with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def client(small_case: CaseStore) -> Iterator[object]:
+    """A TestClient of the app, not yet holding the token."""
+    with client_of(small_case) as test_client:
         yield test_client

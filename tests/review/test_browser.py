@@ -18,7 +18,7 @@ import pytest
 
 from sitewatch.catalog import CaseStore
 from sitewatch.catalog.audit import chain_problems, read_entries
-from tests.review.casefixture import make_case
+from tests.review.casefixture import SHIFT_PX, make_case
 
 CHROMIUM = Path("/usr/bin/chromium")
 TOKEN = "browser-" + "k" * 24
@@ -30,13 +30,16 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[CaseStore, str]]:
-    """The full-size case served on a free 127.0.0.1 port; yields the store and the URL."""
+    """The full-size case served on a free 127.0.0.1 port; yields the store and the URL.
+
+    The earlier date's view is shifted by :data:`SHIFT_PX`, so the swipe has to align it.
+    """
     import uvicorn
 
     from sitewatch.review import create_app
     from sitewatch.review.server import free_port, review_url
 
-    store = make_case(tmp_path)
+    store = make_case(tmp_path, shift_px=SHIFT_PX)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(store, reviewer="Ana Lyst", token=TOKEN,
                                                       warm_overviews=True),
@@ -150,9 +153,15 @@ def test_keyboard_review_of_100_detections_is_stored(
 
     counts = page.locator("#counts").inner_text()
     assert "101/110" in counts  # reviewed of detected, on the latest date
-    page.keyboard.press("s")
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.keyboard.press("s")  # the earlier date, registered onto this one, left of the line
+    page.locator("#tag-align", has_text="residual").wait_for(timeout=30_000)
     page.wait_for_timeout(800)
     assert page.locator("#swipe-line").is_visible()
+    assert page.locator("#tag-align").inner_text().startswith("aligned (features), residual 0.")
+    before_sha = store.scenes()[0].sha256
+    assert any(f"/api/tiles/{before_sha}/on/{sha}/" in url for url in requested)
     _shot(page, tmp_path, "swipe")
     page.locator("#history li").first.click()
     page.wait_for_selector("#banner:not([hidden])")

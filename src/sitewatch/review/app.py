@@ -23,6 +23,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from sitewatch.catalog import CaseStore
 from sitewatch.errors import ReviewError, SitewatchError
+from sitewatch.review.alignment import Alignments, swipe_view
 from sitewatch.review.decisions import BoxPx
 from sitewatch.review.payloads import DecisionIn
 from sitewatch.review.session import apply_decision
@@ -35,6 +36,7 @@ from sitewatch.review.views import (
     sites_view,
     zones_view,
 )
+from sitewatch.review.warp import warped_tile_rgb
 
 TOKEN_HEADER = "X-Sitewatch-Token"
 TOKEN_COOKIE = "sitewatch_token"
@@ -108,6 +110,7 @@ def create_app(store: CaseStore, *, reviewer: str, token: str,
     # servers on one machine do not overwrite each other's.
     cookie_name = f"{TOKEN_COOKIE}_{hashlib.sha256(token.encode()).hexdigest()[:10]}"
     tiles = TileCache()
+    alignments = Alignments()
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -166,6 +169,28 @@ def create_app(store: CaseStore, *, reviewer: str, token: str,
         scene = scene_by_sha(store, sha256)
         try:
             data = tiles.jpeg(sha256, scene.path, zmax, z, x, y)
+        except ReviewError as exc:
+            return Response(str(exc), status_code=404, media_type="text/plain")
+        return Response(data, media_type="image/jpeg")
+
+    @app.get("/api/scenes/{before_sha}/on/{current_sha}")
+    def swipe(before_sha: str, current_sha: str) -> Any:
+        before = scene_by_sha(store, before_sha)
+        return swipe_view(store, before, alignments.get(before, scene_by_sha(store, current_sha)))
+
+    @app.get("/api/tiles/{before_sha}/on/{current_sha}/{zmax}/{z}/{x}/{y}.jpg")
+    def aligned_tile(before_sha: str, current_sha: str, zmax: int, z: int, x: int, y: int) -> Any:
+        before, current = scene_by_sha(store, before_sha), scene_by_sha(store, current_sha)
+        alignment = alignments.get(before, current)
+        if alignment.registration is None:
+            return Response(alignment.message or "", status_code=409, media_type="text/plain")
+        matrix = alignment.registration.matrix
+        size = (current.width_px, current.height_px)
+        try:
+            data = tiles.cached(
+                (before_sha, "on", current_sha, zmax, z, x, y),
+                lambda: warped_tile_rgb(tiles.scene(before_sha, before.path), matrix, zmax, z, x, y,
+                                        current_size_px=size))
         except ReviewError as exc:
             return Response(str(exc), status_code=404, media_type="text/plain")
         return Response(data, media_type="image/jpeg")

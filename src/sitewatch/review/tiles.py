@@ -14,6 +14,8 @@ import logging
 import math
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -26,7 +28,8 @@ log = logging.getLogger(__name__)
 
 TILE_PX = 256
 OVERVIEW_MAX_PX = 2048
-_BACKGROUND = 34  # dark grey outside the scene, as the page's background
+OVERVIEW_SLACK = 1.25
+BACKGROUND = 34  # dark grey outside the scene, as the page's background
 _STRIP_PX = 512
 
 
@@ -46,6 +49,39 @@ def overview_factor(width_px: int, height_px: int) -> int:
     (1, 2, 16)
     """
     return 2 ** max(0, math.ceil(math.log2(max(width_px, height_px) / OVERVIEW_MAX_PX)))
+
+
+def tile_span_px(zmax: int, z: int, x: int, y: int) -> tuple[int, int, int]:
+    """The full-resolution pixel origin and side ``(x0, y0, span)`` of tile ``z/x/y``.
+
+    >>> tile_span_px(5, 3, 1, 2)
+    (1024, 2048, 1024)
+
+    Raises:
+        ReviewError: the zoom or the tile index is out of range.
+    """
+    if not (0 <= z <= zmax <= 30) or x < 0 or y < 0:
+        raise ReviewError(f"tile {z}/{x}/{y} at zmax {zmax} is out of range")
+    span = TILE_PX * 2 ** (zmax - z)
+    return x * span, y * span, span
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScenePart:
+    """Pixels read from one level of a scene.
+
+    Attributes:
+        rgb: the (H, W, 3) pixels; ``rgb[i, j]`` covers full-resolution pixels
+            ``[x0 + j * factor, x0 + (j + 1) * factor)`` (and the same in y).
+        x0_px: full-resolution column of the left edge of ``rgb``.
+        y0_px: full-resolution row of the top edge of ``rgb``.
+        factor: full-resolution pixels per pixel of ``rgb`` (1, or the overview's factor).
+    """
+
+    rgb: np.ndarray
+    x0_px: int
+    y0_px: int
+    factor: int
 
 
 class SceneTiles:
@@ -75,33 +111,55 @@ class SceneTiles:
             strips.append(rgb)
         return np.vstack(strips)
 
+    def level(self, step_px: float) -> int:
+        """The full-resolution pixels per pixel of the level to read for ``step_px`` scene pixels
+        per output pixel: the overview's factor when it is fine enough, else 1 (full resolution).
+
+        "Fine enough" allows the overview to be up to :data:`OVERVIEW_SLACK` coarser than asked
+        (a warped tile whose registration scales a little), rather than read a window up to
+        ``256 * factor`` pixels wide at full resolution. Map tiles ask for powers of two, for
+        which this is exactly ``step_px >= factor``.
+        """
+        return self._factor if step_px * OVERVIEW_SLACK >= self._factor else 1
+
+    def window_rgb(self, x0_px: int, y0_px: int, x1_px: int, y1_px: int, *, step_px: float) -> ScenePart:
+        """The scene's pixels over ``[x0, x1) × [y0, y1)`` (clipped to the scene) at :meth:`level`.
+
+        One read: a slice of the overview, or one windowed read of the original.
+
+        Raises:
+            ReviewError: the window lies wholly outside the scene.
+        """
+        x0, y0 = max(0, x0_px), max(0, y0_px)
+        x1, y1 = min(self.width_px, x1_px), min(self.height_px, y1_px)
+        if x0 >= x1 or y0 >= y1:
+            raise ReviewError(f"window {x0_px}..{x1_px} × {y0_px}..{y1_px} px lies outside the scene")
+        f = self.level(step_px)
+        with self._lock:
+            if f > 1:
+                if self._overview is None:
+                    self._overview = self._build_overview()
+                rgb = self._overview[y0 // f: math.ceil(y1 / f), x0 // f: math.ceil(x1 / f)]
+            else:
+                rgb = self._raster.read_rgb(Tile(x0_px=x0, y0_px=y0, width_px=x1 - x0, height_px=y1 - y0))
+        return ScenePart(rgb=rgb, x0_px=x0 // f * f, y0_px=y0 // f * f, factor=f)
+
     def tile_rgb(self, zmax: int, z: int, x: int, y: int) -> np.ndarray:
         """The (256, 256, 3) RGB tile; outside the scene is dark grey.
 
         Raises:
             ReviewError: the tile lies wholly outside the scene or the zoom is out of range.
         """
-        if not (0 <= z <= zmax <= 30) or x < 0 or y < 0:
-            raise ReviewError(f"tile {z}/{x}/{y} at zmax {zmax} is out of range")
-        span = TILE_PX * 2 ** (zmax - z)
-        x0, y0 = x * span, y * span
+        x0, y0, span = tile_span_px(zmax, z, x, y)
         if x0 >= self.width_px or y0 >= self.height_px:
             raise ReviewError(f"tile {z}/{x}/{y} lies outside the scene")
         x1, y1 = min(self.width_px, x0 + span), min(self.height_px, y0 + span)
         scale = TILE_PX / span
         out_w, out_h = max(1, round((x1 - x0) * scale)), max(1, round((y1 - y0) * scale))
-        with self._lock:
-            if span // TILE_PX >= self._factor:
-                if self._overview is None:
-                    self._overview = self._build_overview()
-                f = self._factor
-                part = self._overview[y0 // f: math.ceil(y1 / f), x0 // f: math.ceil(x1 / f)]
-            else:
-                part = self._raster.read_rgb(
-                    Tile(x0_px=x0, y0_px=y0, width_px=x1 - x0, height_px=y1 - y0))
+        part = self.window_rgb(x0, y0, x1, y1, step_px=span / TILE_PX).rgb
         if part.shape[:2] != (out_h, out_w):
             part = cv2.resize(part, (out_w, out_h), interpolation=cv2.INTER_AREA)
-        canvas = np.full((TILE_PX, TILE_PX, 3), _BACKGROUND, dtype=np.uint8)
+        canvas = np.full((TILE_PX, TILE_PX, 3), BACKGROUND, dtype=np.uint8)
         canvas[:out_h, :out_w] = part
         return canvas
 
@@ -111,25 +169,37 @@ class TileCache:
 
     def __init__(self, *, max_tiles: int = 1024) -> None:
         self._scenes: dict[str, SceneTiles] = {}
-        self._tiles: OrderedDict[tuple[str, int, int, int, int], bytes] = OrderedDict()
+        self._tiles: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
         self._max_tiles = max_tiles
         self._lock = threading.Lock()
 
+    def scene(self, sha256: str, path: Path) -> SceneTiles:
+        """The scene, opened on first use and kept open."""
+        with self._lock:
+            scene = self._scenes.get(sha256)
+            if scene is None:
+                scene = self._scenes[sha256] = SceneTiles(path)
+            return scene
+
     def jpeg(self, sha256: str, path: Path, zmax: int, z: int, x: int, y: int) -> bytes:
         """The tile as JPEG bytes, from the cache when it was served before."""
-        key = (sha256, zmax, z, x, y)
+        return self.cached((sha256, zmax, z, x, y),
+                           lambda: self.scene(sha256, path).tile_rgb(zmax, z, x, y))
+
+    def cached(self, key: tuple[object, ...], make: Callable[[], np.ndarray]) -> bytes:
+        """The JPEG of the tile that ``make`` draws, kept under ``key`` (hashable) for reuse.
+
+        Raises:
+            ReviewError: the tile cannot be encoded (or ``make`` refuses it).
+        """
         with self._lock:
             if key in self._tiles:
                 self._tiles.move_to_end(key)
                 return self._tiles[key]
-            scene = self._scenes.get(sha256)
-            if scene is None:
-                scene = self._scenes[sha256] = SceneTiles(path)
-        rgb = scene.tile_rgb(zmax, z, x, y)
-        ok, data = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
+        ok, data = cv2.imencode(".jpg", cv2.cvtColor(make(), cv2.COLOR_RGB2BGR),
                                 [cv2.IMWRITE_JPEG_QUALITY, 88])
         if not ok:
-            raise ReviewError(f"could not encode tile {z}/{x}/{y} of scene {sha256[:12]}")
+            raise ReviewError(f"could not encode tile {key}")
         jpeg = data.tobytes()
         with self._lock:
             self._tiles[key] = jpeg
@@ -146,9 +216,7 @@ class TileCache:
         def build() -> None:
             for sha256, path in scenes:
                 try:
-                    with self._lock:
-                        scene = self._scenes.get(sha256) or self._scenes.setdefault(
-                            sha256, SceneTiles(path))
+                    scene = self.scene(sha256, path)
                     scene.tile_rgb(native_zoom(scene.width_px, scene.height_px), 0, 0, 0)
                 except (SitewatchError, OSError, ValueError) as exc:
                     log.debug("overview of %s not built: %s", sha256[:12], exc)

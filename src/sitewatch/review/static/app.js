@@ -36,9 +36,9 @@
     if (!response.ok) throw new Error(body.error || response.statusText);
     return body;
   }
-  function toast(text) {
+  function toast(text, ms) {
     const t = $("toast"); t.textContent = text; t.hidden = false;
-    clearTimeout(toast.timer); toast.timer = setTimeout(() => { t.hidden = true; }, 4000);
+    clearTimeout(toast.timer); toast.timer = setTimeout(() => { t.hidden = true; }, ms || 4000);
   }
   const toLL = (x, y) => map.unproject([x, y], S.zmax);
   const toPx = (ll) => map.project(ll, S.zmax);
@@ -200,21 +200,46 @@
     updateSwipe();
     await Promise.all([loadItems(), loadZones(), refreshCounts()]);
   }
+  // The before date is drawn in the current scene's pixel frame, through the server's
+  // registration of the pair (boxes too); when that fails it is shown unaligned, and said so.
+  function alignedLayer(before, current) {
+    const bounds = L.latLngBounds(toLL(0, current.height_px), toLL(current.width_px, 0));
+    return L.tileLayer(`/api/tiles/${before.sha256}/on/${current.sha256}/${S.zmax}/{z}/{x}/{y}.jpg`, {
+      tileSize: 256, minNativeZoom: 0, maxNativeZoom: S.zmax, minZoom: -4, maxZoom: S.zmax + 3,
+      bounds: bounds, noWrap: true, pane: "before", keepBuffer: 4,
+    });
+  }
+  function alignmentText(a) {
+    if (!a.aligned) return "unaligned: registration failed";
+    const res = a.residual_m === null ? "residual not measured" : `residual ${a.residual_m.toFixed(2)} m`;
+    return `aligned (${a.method}), ${res}`;
+  }
   function updateSwipe() {
     if (beforeLayer) { map.removeLayer(beforeLayer); beforeLayer = null; }
     const on = $("swipe").checked && S.scenes.length > 1;
     $("swipe-line").hidden = !on; $("swipe-pos").hidden = !on;
-    $("tag-before").hidden = !on; $("tag-after").hidden = !on;
+    $("tag-before").hidden = !on; $("tag-after").hidden = !on; $("tag-align").hidden = !on;
     $("tag-before").textContent = "◀ " + (S.scenes[Number($("before").value)] || {}).date;
     $("tag-after").textContent = scene().date + " ▶";
     if (beforeBoxes) { map.removeLayer(beforeBoxes); beforeBoxes = null; }
+    const ticket = updateSwipe.ticket = (updateSwipe.ticket || 0) + 1;
     if (on) {
       S.beforeIdx = Number($("before").value);
-      const before = S.scenes[S.beforeIdx];
-      beforeLayer = tileLayer(before, "before").addTo(map);
-      api(`/api/scenes/${before.sha256}/detections`).then((data) => {
-        if (!beforeLayer || S.scenes[S.beforeIdx] !== before) return;
-        beforeBoxes = L.layerGroup(data.items.filter((it) => it.status !== "rejected").map((it) =>
+      const before = S.scenes[S.beforeIdx], current = scene();
+      $("tag-align").textContent = "registering…";
+      api(`/api/scenes/${before.sha256}/on/${current.sha256}`).catch((e) => ({
+        aligned: false, items: null,
+        message: `dates ${before.date} and ${current.date} could not be registered: ${e.message}; showing them unaligned`,
+      })).then(async (data) => {
+        if (ticket !== updateSwipe.ticket) return;  // the swipe changed meanwhile
+        $("tag-align").textContent = alignmentText(data);
+        $("tag-align").title = data.message || `${data.n_inliers} matching features`;
+        if (!data.aligned) toast(data.message, 10000);
+        beforeLayer = (data.aligned ? alignedLayer(before, current) : tileLayer(before, "before")).addTo(map);
+        clip();
+        const items = data.items || (await api(`/api/scenes/${before.sha256}/detections`)).items;
+        if (ticket !== updateSwipe.ticket) return;
+        beforeBoxes = L.layerGroup(items.filter((it) => it.status !== "rejected").map((it) =>
           L.polygon(it.corners_px.map((q) => toLL(q[0], q[1])), Object.assign(style(it, false), {
             renderer: beforeRenderer, interactive: false})))).addTo(map);
       }).catch((e) => toast(e.message));
