@@ -10,9 +10,8 @@ where both dates have one). A pair that cannot be registered is shown unaligned,
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from sitewatch.catalog import CaseStore, Scene
@@ -82,20 +81,15 @@ def register_scenes(before: Scene, current: Scene, *,
     if before.sha256 == current.sha256:
         return Alignment(before_sha256=before.sha256, current_sha256=current.sha256,
                          registration=identity_registration(current.date))
-    moving = observation(before)
-    if before.date == current.date:
-        # The tracker's registrars take equal dates for one image (identity); two scenes of
-        # one date must still be registered, so the moving one is labelled a day earlier.
-        moving = replace(moving, date=before.date - dt.timedelta(days=1))
     try:
-        reg = registrar(moving, observation(current))
+        reg = registrar(observation(before), observation(current))
     except RegistrationError as exc:
         return Alignment(before_sha256=before.sha256, current_sha256=current.sha256,
                          registration=None,
                          message=f"dates {before.date} and {current.date} could not be registered: "
                                  f"{exc}; showing them unaligned")
     return Alignment(before_sha256=before.sha256, current_sha256=current.sha256,
-                     registration=replace(reg, date=before.date))
+                     registration=reg)
 
 
 class Alignments:

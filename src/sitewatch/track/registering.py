@@ -61,7 +61,7 @@ def register_by_metadata(obs: Observation, reference: Observation) -> Registrati
     (identity, residual 0); that is only right for planted test data or pre-aligned images.
     A georeference-only registration has an unmeasured residual (``None``).
     """
-    if obs.date == reference.date:
+    if obs.scene_id == reference.scene_id:  # the reference itself
         return identity_registration(obs.date)
     seed = _georeference_seed(obs, reference)
     if seed is not None:
@@ -80,7 +80,7 @@ def register_by_pixels(obs: Observation, reference: Observation,
         RegistrationError: the images could not be registered.
         RasterReadError: an image could not be read.
     """
-    if obs.date == reference.date:
+    if obs.scene_id == reference.scene_id:  # the reference itself
         return identity_registration(obs.date)
     return register_images(
         obs.image_path, reference.image_path, date=obs.date, reference_date=reference.date,
