@@ -68,7 +68,7 @@ def _review_scene(store: CaseStore, stem: str) -> dict[str, int]:
     pred = np.array([OrientedBoxPx(cx_px=d.cx_px, cy_px=d.cy_px, width_px=d.width_px,
                                    height_px=d.height_px, angle_rad=d.angle_rad).bounds_px()
                      for d in detections]).reshape(-1, 4)
-    true = np.array([t.bounds_px() for t in truth]).reshape(-1, 4)
+    true = np.array([t.bounds_px for t in truth]).reshape(-1, 4)
     match = greedy_match(pred, np.array([d.score for d in detections]), true, 0.3)
     iou = iou_matrix(pred, true)
     counts = dict.fromkeys(("accept", "relabel", "redraw", "reject", "add"), 0)
@@ -83,7 +83,7 @@ def _review_scene(store: CaseStore, stem: str) -> dict[str, int]:
             continue
         t = truth[j]
         if iou[i, j] < 0.5:
-            x0, y0, x1, y1 = t.bounds_px()
+            x0, y0, x1, y1 = t.bounds_px
             decide(ReviewAction.REDRAW, detection_id=f"d{i}",
                    box=BoxPx(cx_px=(x0 + x1) / 2, cy_px=(y0 + y1) / 2, width_px=x1 - x0,
                              height_px=y1 - y0, angle_rad=0.0))
@@ -92,7 +92,7 @@ def _review_scene(store: CaseStore, stem: str) -> dict[str, int]:
         elif iou[i, j] >= 0.5:
             decide(ReviewAction.ACCEPT, detection_id=f"d{i}")
     for j in sorted(set(range(len(truth))) - set(match.tolist())):
-        x0, y0, x1, y1 = truth[j].bounds_px()
+        x0, y0, x1, y1 = truth[j].bounds_px
         decide(ReviewAction.ADD, label=truth[j].label.value,
                box=BoxPx(cx_px=(x0 + x1) / 2, cy_px=(y0 + y1) / 2, width_px=x1 - x0,
                          height_px=y1 - y0, angle_rad=0.0))
@@ -122,9 +122,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train", required=True, help="tiles the before model was trained on")
     parser.add_argument("--review", required=True, help="tiles the analyst reviews")
     parser.add_argument("--eval", required=True, help="tiles measured on")
-    parser.add_argument("train_options", nargs=argparse.REMAINDER,
-                        help="after --: options passed to both sitewatch train runs")
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    cut = argv.index("--") if "--" in argv else len(argv)
+    args = parser.parse_args(argv[:cut])
+    extra = argv[cut + 1:]  # after --: options passed to both sitewatch train runs
     if not MVRSD.is_dir():
         print(f"no MVRSD tiles at {MVRSD}: nothing to measure", file=sys.stderr)
         return 2
@@ -133,7 +134,6 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("train, review and eval tiles must not overlap")
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=False)
-    extra = [a for a in args.train_options if a != "--"]
     before_onnx = args.before.with_suffix(".onnx")
 
     case = out / "case"
