@@ -105,6 +105,10 @@ def make_case(root: Path, *, vehicles: tuple[int, int] = (90, 110),
 
 
 def add_unrelated_date(store: CaseStore, folder: Path) -> None:
-    """A third date of site ``depot`` (2014-07-01) showing other ground: it cannot be registered."""
-    path = write_image(folder / "depot_2014-07-01.tif", ground(seed=99), [])
-    ingest_files(store, [path], site="depot", date=dt.date(2014, 7, 1), source="generated")
+    """A third date of site ``depot`` (2014-07-01) showing other ground, without georeference:
+    it can be neither registered on its pixels nor placed by a georeference."""
+    grey = ground(seed=99)
+    path = folder / "depot_2014-07-01.png"
+    cv2.imwrite(str(path), np.dstack([grey, grey, grey]))
+    ingest_files(store, [path], site="depot", date=dt.date(2014, 7, 1), gsd_m=GSD_M,
+                 source="generated")

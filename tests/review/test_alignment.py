@@ -124,6 +124,25 @@ def test_each_pair_is_registered_once_even_when_asked_at_once(small_case: CaseSt
     assert len(calls) == 2  # the other direction is another pair
 
 
-def test_an_alignment_has_a_registration_or_a_reason() -> None:
-    with pytest.raises(ReviewError, match="either"):
+def test_georeferenced_dates_whose_pixels_fail_are_placed_by_georeference(
+    small_case: CaseStore,
+) -> None:
+    before, current = small_case.scenes()
+    assert before.transform is not None and current.transform is not None
+
+    def refuse(moving: Observation, reference: Observation) -> Registration:
+        raise RegistrationError("only 2 of 7 feature matches agree")
+
+    alignment = register_scenes(before, current, registrar=refuse)
+    assert alignment.registration is not None
+    assert alignment.registration.method.value == "georeference"
+    assert "georeferences only" in (alignment.message or "")
+    assert alignment.as_json()["aligned"] is True
+    plain = dataclasses.replace(before, transform=None, crs_wkt=None)
+    unaligned = register_scenes(plain, current, registrar=refuse)
+    assert unaligned.registration is None and "unaligned" in (unaligned.message or "")
+
+
+def test_an_unaligned_pair_says_why() -> None:
+    with pytest.raises(ReviewError, match="message saying why"):
         Alignment(before_sha256="a" * 64, current_sha256="b" * 64, registration=None)

@@ -16,9 +16,13 @@ from typing import Any
 
 from sitewatch.catalog import CaseStore, Scene
 from sitewatch.errors import RegistrationError, ReviewError
-from sitewatch.imagery.registration import Registration, identity_registration
+from sitewatch.imagery.registration import (
+    Registration,
+    RegistrationMethod,
+    identity_registration,
+)
 from sitewatch.review.views import detections_view
-from sitewatch.track import Observation, Registrar, register_by_pixels
+from sitewatch.track import Observation, Registrar, register_by_metadata, register_by_pixels
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -29,7 +33,8 @@ class Alignment:
         before_sha256: the scene drawn on the left of the swipe.
         current_sha256: the scene whose pixel frame the page shows.
         registration: before pixel -> current pixel; ``None`` when registration failed.
-        message: why the pair is shown unaligned (``None`` when aligned).
+        message: why the pair is shown unaligned, or what limits the alignment (``None`` when
+            the pixels were registered).
     """
 
     before_sha256: str
@@ -38,8 +43,8 @@ class Alignment:
     message: str | None = None
 
     def __post_init__(self) -> None:
-        if (self.registration is None) == (self.message is None):
-            raise ReviewError("an alignment has either a registration or a message saying why not")
+        if self.registration is None and self.message is None:
+            raise ReviewError("an unaligned pair needs a message saying why")
 
     def as_json(self) -> dict[str, Any]:
         """What the page shows next to the swipe tags."""
@@ -74,6 +79,9 @@ def register_scenes(before: Scene, current: Scene, *,
                     registrar: Registrar = register_by_pixels) -> Alignment:
     """Register ``before`` onto ``current``; a :class:`RegistrationError` becomes a message.
 
+    When the pixels cannot be registered but both scenes are georeferenced, the georeferences
+    alone place the pair (residual not measured), and the message says so.
+
     Raises:
         RasterReadError: an image cannot be read (not cached by :class:`Alignments`, so a
             later request tries again).
@@ -84,10 +92,15 @@ def register_scenes(before: Scene, current: Scene, *,
     try:
         reg = registrar(observation(before), observation(current))
     except RegistrationError as exc:
+        failed = f"dates {before.date} and {current.date} could not be registered: {exc}"
+        by_georeference = register_by_metadata(observation(before), observation(current))
+        if by_georeference.method is RegistrationMethod.GEOREFERENCE:
+            return Alignment(before_sha256=before.sha256, current_sha256=current.sha256,
+                             registration=by_georeference,
+                             message=f"{failed}; aligned by their georeferences only (error "
+                                     "not measured: may be off by metres)")
         return Alignment(before_sha256=before.sha256, current_sha256=current.sha256,
-                         registration=None,
-                         message=f"dates {before.date} and {current.date} could not be registered: "
-                                 f"{exc}; showing them unaligned")
+                         registration=None, message=f"{failed}; showing them unaligned")
     return Alignment(before_sha256=before.sha256, current_sha256=current.sha256,
                      registration=reg)
 

@@ -234,7 +234,7 @@
         if (ticket !== updateSwipe.ticket) return;  // the swipe changed meanwhile
         $("tag-align").textContent = alignmentText(data);
         $("tag-align").title = data.message || `${data.n_inliers} matching features`;
-        if (!data.aligned) toast(data.message, 10000);
+        if (data.message) toast(data.message, 10000);
         beforeLayer = (data.aligned ? alignedLayer(before, current) : tileLayer(before, "before")).addTo(map);
         clip();
         const items = data.items || (await api(`/api/scenes/${before.sha256}/detections`)).items;
