@@ -10,6 +10,7 @@ from pathlib import Path
 from sitewatch.detect import load_detector
 from sitewatch.detect.benchmark import BenchConfig, run_benchmark
 from sitewatch.detect.fetch import default_cache
+from sitewatch.detect.onnx_backend import OnnxDetector
 from sitewatch.detect.registry import BASE_MODEL, SOURCES
 from sitewatch.errors import ConfigError
 
@@ -36,6 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scene", type=Path, help=f"default <data>/{SCENE}")
     parser.add_argument("--mvrsd", type=Path, help=f"labelled tiles, default <data>/{MVRSD}")
     parser.add_argument("--no-labelled", action="store_true", help="skip the labelled tiles")
+    parser.add_argument("--labelled-gsd", type=float, default=0.12,
+                        help="GSD of the labelled tiles (0.12 m: MVRSD, estimated from vehicle "
+                        "lengths)")
     parser.add_argument("--gsd", type=float, default=0.3, help="scene GSD to assume (0.3 m)")
     parser.add_argument(
         "--work-gsd", type=float, help="resample the scene to this GSD first (default: --gsd)"
@@ -53,6 +57,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, help="write the result as JSON here")
 
 
+def _baseline_weights(detector: OnnxDetector) -> Path:
+    """The Ultralytics weights the model was exported from: beside its card, or fetched."""
+    beside = detector.card.onnx_path.parent / Path(detector.card.source_file).name
+    if beside.is_file():
+        return beside
+    return default_cache() / BASE_MODEL / Path(SOURCES[BASE_MODEL].member).name
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark and print its JSON."""
     data = shared_data()
@@ -66,25 +78,25 @@ def run(args: argparse.Namespace) -> int:
     if mvrsd is not None and not (mvrsd / "labels").is_dir():
         print(f"note: labelled tiles not found at {mvrsd}; skipping the labelled comparison")
         mvrsd = None
+    detectors = [load_detector(m, score_threshold=BenchConfig().score_threshold,
+                               threads=args.threads or None)
+                 for m in (args.model or [None])]
     weights = None
     if not args.no_baseline:
-        weights = (
-            args.weights
-            or default_cache() / BASE_MODEL / Path(SOURCES[BASE_MODEL].member).name
-        )
+        weights = args.weights or _baseline_weights(detectors[0])
         if not weights.is_file():
             raise ConfigError(
                 f"baseline weights {str(weights)!r} not found; run `sitewatch models fetch`, "
                 "pass --weights PATH, or use --no-baseline"
             )
+    sizes = {d.tile_px for d in detectors}
+    if len(sizes) != 1:
+        raise ConfigError(f"bench models need one input size to share the slice size, got {sizes}")
     config = BenchConfig(
         gsd_m=args.gsd, work_gsd_m=args.work_gsd, side_px=args.side, threads=args.threads,
-        batch_size=args.batch, repeats=args.repeats,
+        batch_size=args.batch, repeats=args.repeats, tile_px=sizes.pop(),
+        labelled_gsd_m=args.labelled_gsd,
     )  # fmt: skip
-    detectors = [
-        load_detector(m, score_threshold=config.score_threshold, threads=config.threads or None)
-        for m in (args.model or [None])
-    ]
     report = run_benchmark(scene, detectors, weights=weights, config=config, mvrsd=mvrsd)
     text = json.dumps(report, indent=2)
     print(text)

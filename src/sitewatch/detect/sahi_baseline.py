@@ -11,10 +11,12 @@ from typing import Any
 
 import numpy as np
 
+from sitewatch.detect.types import VehicleClass
 from sitewatch.errors import ConfigError
 
-#: DOTA-v1 class names that are vehicles (kept); every other class is excluded.
-DOTA_VEHICLES = ("small vehicle", "large vehicle")
+#: Class names that are vehicles (kept): DOTA-v1's and sitewatch's own (fine-tuned models);
+#: every other class is excluded.
+VEHICLE_CLASSES = ("small vehicle", "large vehicle", *(c.value for c in VehicleClass))
 
 
 class SahiBaseline:
@@ -61,7 +63,10 @@ class SahiBaseline:
             image_size=tile_px,
         )
         names = self._model.category_mapping or {}
-        self._exclude = [n for n in names.values() if n not in DOTA_VEHICLES]
+        self._exclude = [n for n in names.values() if n not in VEHICLE_CLASSES]
+        if len(self._exclude) == len(names):
+            raise ConfigError(f"{weights}: none of its classes {sorted(names.values())} is a "
+                              "vehicle class the baseline knows")
 
     def predict(self, image: str | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Axis-aligned boxes (N, 4) and scores (N,) of vehicles in a whole image (or path).

