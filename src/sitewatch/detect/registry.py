@@ -15,6 +15,7 @@ MODELS: dict[str, str] = {
     "dota-yolov8n-obb": "dota-yolov8n-obb.json",
     "dota-yolov8n-obb-int8": "dota-yolov8n-obb-int8.json",
     "sitewatch-vehicles-yolov8n-obb": "sitewatch-vehicles-yolov8n-obb.json",
+    "sitewatch-vehicles-yolov8n-obb-int8": "sitewatch-vehicles-yolov8n-obb-int8.json",
 }
 
 
