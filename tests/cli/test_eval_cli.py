@@ -39,3 +39,19 @@ def test_eval_writes_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert report["images"] == 1 and report["class_agnostic"]["truths"] == 1
     assert report["model"]["name"] == "dota-yolov8n-obb" and report["model"]["gsd_m"] == 0.3
     assert "all (class-agnostic)" in capsys.readouterr().out
+
+
+def test_eval_warns_when_the_images_were_trained_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    images, labels = tmp_path / "images", tmp_path / "labels"
+    images.mkdir()
+    labels.mkdir()
+    planted_scene(images / "AUAU010081.tif", width=200, height=160, centres=[(50.0, 50.0)])
+    _voc(labels / "AUAU010081.xml", [(42, 47, 58, 54, "SMV")], (200, 160))
+    out = tmp_path / "r.json"
+    argv = ["--images", str(images), "--labels", str(labels), "--gsd", "0.3", "--out", str(out)]
+    assert eval_cli.run(_parse(argv)) == 0
+    assert "were in sitewatch-vehicles-yolov8n-obb's training data (AUAU010081)" in (
+        capsys.readouterr().out)
+    assert json.loads(out.read_text())["trained_on_overlap"] == ["AUAU010081"]

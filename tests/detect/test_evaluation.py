@@ -42,3 +42,27 @@ def test_folder_evaluation_with_planted_vehicles(tmp_path: Path) -> None:
 def test_empty_label_folder(tmp_path: Path) -> None:
     with pytest.raises(LabelFileError, match=r"no \.xml files"):
         evaluate_folder(tmp_path, BlobDetector(gsd_m=0.3, tile_px=256), gsd_m=0.3)
+
+
+def test_a_models_training_tiles_are_known_from_its_record(tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    from sitewatch.detect.evaluation import trained_on_stems
+    from sitewatch.detect.modelcard import load_card
+    from sitewatch.detect.registry import DEFAULT_MODEL, card_path_for
+
+    shipped = load_card(card_path_for(DEFAULT_MODEL))
+    assert "AUAU010081" in trained_on_stems(shipped)  # the default saw every MVRSD tile
+    assert not trained_on_stems(load_card(card_path_for("dota-yolov8n-obb")))  # no record
+    # a copy of the card with a record for other weights: nothing is claimed
+    shutil.copy(shipped.onnx_path, tmp_path / shipped.onnx_path.name)
+    raw = json.loads(card_path_for(DEFAULT_MODEL).read_text())
+    (tmp_path / "m.json").write_text(json.dumps(raw), encoding="utf-8")
+    (tmp_path / "m.training.json").write_text(
+        json.dumps({"pt_sha256": "0" * 64, "trained_on": ["labelled:x"]}), encoding="utf-8")
+    assert not trained_on_stems(load_card(tmp_path / "m.json"))
+    (tmp_path / "m.training.json").write_text(
+        json.dumps({"pt_sha256": raw["source_sha256"], "trained_on": ["labelled:x"]}),
+        encoding="utf-8")
+    assert trained_on_stems(load_card(tmp_path / "m.json")) == {"x"}

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sitewatch.detect import DetectOptions, Detector, load_detector
-from sitewatch.detect.evaluation import evaluate_folder
+from sitewatch.detect.evaluation import evaluate_folder, trained_on_stems
 from sitewatch.detect.labels import LabelFormat
 from sitewatch.detect.tta import FlipTTA
 
@@ -37,7 +37,8 @@ def _fmt(value: Any) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run the evaluation and print a summary."""
-    detector: Detector = load_detector(args.model, score_threshold=0.01)
+    model = load_detector(args.model, score_threshold=0.01)
+    detector: Detector = model
     if args.tta:
         detector = FlipTTA(detector)
     class_names = None
@@ -55,6 +56,12 @@ def run(args: argparse.Namespace) -> int:
         iou_min=args.iou,
         score_threshold=args.score,
     )
+    evaluated = {p.stem for p in Path(args.labels).iterdir() if p.suffix in (".xml", ".txt")}
+    seen = sorted(evaluated & trained_on_stems(model.card))
+    report["trained_on_overlap"] = seen
+    if seen:
+        print(f"warning: {len(seen)} of these images were in {model.name}'s training data "
+              f"({', '.join(seen)}): these figures are not held-out accuracy")
     head = f"{'slice':<32}{'truths':>7}{'preds':>7}{'P':>7}{'R':>7}{'AP':>7}{'AP50':>7}{'cnt':>6}"
     print(f"{report['images']} images, IoU >= {args.iou}, score >= {args.score}")
     print(head)

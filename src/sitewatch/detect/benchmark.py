@@ -41,6 +41,7 @@ import numpy as np
 import rasterio
 from rasterio.errors import NotGeoreferencedWarning
 
+from sitewatch.detect.evaluation import trained_on_stems
 from sitewatch.detect.labels import read_labels
 from sitewatch.detect.modelcard import file_sha256
 from sitewatch.detect.obb import bounds
@@ -345,9 +346,15 @@ def run_benchmark(
             run = partial(_detect_file, detector=detector, gsd_m=config.labelled_gsd_m,
                           options=options)  # fmt: skip
             report.update(_labelled(mvrsd, run, label))
+            if isinstance(detector, OnnxDetector):
+                stems = {p.stem for p in (mvrsd / "labels").glob("*.xml")}
+                report[f"{label}_labelled_trained_on"] = sorted(
+                    stems & trained_on_stems(detector.card))
         if baseline is not None:
             report.update(_labelled(mvrsd, _padded_predict(baseline.predict, config), "baseline"))
     report.update(
+        labelled_note="the labelled tiles compare the pipelines on the same weights; tiles a "
+        "model was trained on (*_labelled_trained_on) make them no measure of held-out accuracy",
         consensus_size=len(reference),
         consensus_score=CONSENSUS_SCORE,
         scene=str(scene),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from sitewatch.detect.labels import LabelFormat, LabelledImage, read_labels
+from sitewatch.detect.modelcard import ModelCard
 from sitewatch.detect.obb import bounds
 from sitewatch.detect.scoring import ImageBoxes, evaluate
 from sitewatch.detect.tiled import DetectOptions, detect_raster
@@ -91,3 +93,20 @@ def evaluate_folder(
     report["labels_dir"] = str(labels_dir)
     report["seconds"] = round(time.perf_counter() - started, 3)
     return report
+
+
+def trained_on_stems(card: ModelCard) -> frozenset[str]:
+    """Image stems a model was trained on, from the training record beside its card.
+
+    The record is the ``*.training.json`` in the card's folder whose ``pt_sha256`` is the
+    weights the ONNX was made from (so an int8 variant finds its float model's record).
+    Models without a record (the DOTA checkpoints) give an empty set.
+    """
+    for record in sorted(card.onnx_path.parent.glob("*.training.json")):
+        try:
+            data = json.loads(record.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and data.get("pt_sha256") == card.source_sha256:
+            return frozenset(str(s).split(":", 1)[-1] for s in data.get("trained_on", ()))
+    return frozenset()
