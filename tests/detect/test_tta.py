@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from sitewatch.detect.obb import corners
-from sitewatch.detect.tta import FLIPS, FlipTTA, fuse_views
+from sitewatch.detect.tta import FLIPS, VIEWS, FlipTTA, fuse_views
 from sitewatch.errors import ConfigError
 from tests.detect.fakes import BlobDetector
 
@@ -22,12 +22,13 @@ def _tile_with_rotated_vehicle(angle_deg: float) -> np.ndarray:
 
 
 @pytest.mark.parametrize("angle_deg", [0.0, 25.0, 70.0, 120.0])
-def test_every_view_is_mapped_back_onto_the_vehicle(angle_deg: float) -> None:
+@pytest.mark.parametrize("views", [FLIPS, VIEWS, ("transpose",), ("rotate180",)])
+def test_every_view_is_mapped_back_onto_the_vehicle(angle_deg: float, views: tuple[str, ...]) -> None:
     tile = _tile_with_rotated_vehicle(angle_deg)
     inner = BlobDetector(gsd_m=0.3, tile_px=128)
     (plain,) = inner.detect_batch([tile])[0]
-    (fused,) = FlipTTA(inner).detect_batch([tile])[0]
-    assert inner.calls[-1] == len(FLIPS)  # one call, all views batched
+    (fused,) = FlipTTA(inner, flips=views).detect_batch([tile])[0]
+    assert inner.calls[-1] == len(views)  # one call, all views batched
     assert fused.score == pytest.approx(plain.score)  # all three views agree
     got = corners(np.array([[fused.box.cx_px, fused.box.cy_px, fused.box.width_px,
                              fused.box.height_px, fused.box.angle_rad]]))[0]

@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="model name or .onnx path (default: the package's default model)")
     parser.add_argument("--tta", action="store_true",
                         help="also run on mirrored tiles and fuse the views: finds more, "
-                        "3× slower (see docs/training.md for what it was measured to gain)")
+                        "4× slower (see docs/training.md for what it was measured to gain)")
     parser.add_argument("--redo", action="store_true",
                         help="for a case: run again on scenes already processed")
 

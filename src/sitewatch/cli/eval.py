@@ -27,7 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--iou", type=float, default=0.3, help="IoU to count a match (0.3)")
     parser.add_argument("--score", type=float, default=0.25, help="score for P/R (0.25)")
     parser.add_argument("--tta", action="store_true",
-                        help="also run on mirrored tiles and fuse the views (3× the inference)")
+                        help="also run on mirrored and half-turned tiles and fuse the views "
+                        "(4× the inference)")
     parser.add_argument("--out", type=Path, help="write the full report as JSON here")
 
 
