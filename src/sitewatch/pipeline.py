@@ -166,17 +166,19 @@ def review_summary(store: CaseStore) -> ReviewSummary:
     return total(per_scene)
 
 
+def observation(scene: Scene, detections: tuple[Detection, ...] = ()) -> Observation:
+    """One scene as the tracking stage takes it (registration needs no detections)."""
+    return Observation(
+        scene_id=scene.sha256, site=scene.site, date=scene.date, image_path=scene.path,
+        gsd_m=scene.gsd_m, transform=scene.transform, crs_wkt=scene.crs_wkt,
+        width_px=scene.width_px, height_px=scene.height_px, detections=detections,
+    )
+
+
 def observations(store: CaseStore, site: str) -> tuple[Observation, ...]:
     """The site's scenes with their newest (reviewed) detections, as the tracking stage takes them."""
-    return tuple(
-        Observation(
-            scene_id=scene.sha256, site=scene.site, date=scene.date, image_path=scene.path,
-            gsd_m=scene.gsd_m, transform=scene.transform, crs_wkt=scene.crs_wkt,
-            width_px=scene.width_px, height_px=scene.height_px,
-            detections=scene_detections(store, scene),
-        )
-        for scene in store.scenes(site=site)
-    )
+    return tuple(observation(scene, scene_detections(store, scene))
+                 for scene in store.scenes(site=site))
 
 
 def sites(store: CaseStore) -> tuple[str, ...]:

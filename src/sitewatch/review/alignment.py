@@ -21,8 +21,9 @@ from sitewatch.imagery.registration import (
     RegistrationMethod,
     identity_registration,
 )
+from sitewatch.pipeline import observation
 from sitewatch.review.views import detections_view
-from sitewatch.track import Observation, Registrar, register_by_metadata, register_by_pixels
+from sitewatch.track import Registrar, register_by_metadata, register_by_pixels
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,15 +65,6 @@ class Alignment:
             return corners_px
         xy = self.registration.to_reference([p[0] for p in corners_px], [p[1] for p in corners_px])
         return [[float(a), float(b)] for a, b in xy]
-
-
-def observation(scene: Scene) -> Observation:
-    """The scene as the tracking stage takes it (as ``pipeline.observations`` builds it), without
-    detections: registration reads only the image and its georeference."""
-    return Observation(scene_id=scene.sha256, site=scene.site, date=scene.date,
-                       image_path=scene.path, gsd_m=scene.gsd_m, transform=scene.transform,
-                       crs_wkt=scene.crs_wkt, width_px=scene.width_px, height_px=scene.height_px,
-                       detections=())
 
 
 def register_scenes(before: Scene, current: Scene, *,
