@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import zipfile
@@ -154,6 +155,32 @@ def test_replay_reproduces_and_catches_a_changed_result(case: CaseStore) -> None
         db.execute("UPDATE detections SET cx_px = cx_px + 40 WHERE rowid = 1")
     report = replay_case(case, detectors={detector.sha256: detector})
     assert not report.ok and any("differ" in d for d in report.differences)
+
+
+class LeftHandedDetector(BlobDetector):
+    """Is surer of vehicles in the left half of a tile: mirrored views change its scores."""
+
+    def detect_batch(self, tiles: list[np.ndarray]) -> list[tuple[Detection, ...]]:
+        return [tuple(dataclasses.replace(d, score=0.9 if d.box.cx_px < tile.shape[1] / 2 else 0.5)
+                      for d in found)
+                for found, tile in zip(super().detect_batch(tiles), tiles, strict=True)]
+
+
+def test_a_run_with_test_time_augmentation_is_replayed_with_it(case: CaseStore) -> None:
+    from sitewatch.detect import DetectOptions
+    from sitewatch.detect.tta import FLIPS
+    from sitewatch.manifest import replay_case
+
+    detector = LeftHandedDetector()
+    plain = detect_case(case, detector)
+    with_tta = detect_case(case, detector, options=DetectOptions(tta_views=FLIPS))
+    assert plain.run_id and with_tta.run_id and with_tta.detections == plain.detections
+    (run,) = [r for r in case.runs() if r.run_id == with_tta.run_id]
+    assert run.params["tta_views"] == list(FLIPS) and run.model_name == "blob-test"
+    scene = case.scenes()[0].sha256
+    assert {r.score for r in case.detections(scene)} == {0.7}  # two of four views at 0.9
+    report_case(case)
+    assert replay_case(case, detectors={detector.sha256: detector}).ok
 
 
 def test_report_pairs_assessment_and_pdf(case: CaseStore) -> None:

@@ -130,13 +130,13 @@ def _seen(dets: tuple[Detection, ...], date: dict[str, Any]) -> tuple[Detection,
 def detector_detections(folder: Path, truth: dict[str, Any], model: str | None = None,
                         tta: bool = False) -> dict[str, tuple[Detection, ...]]:
     """A detector's detections (default: the packaged model) on every date of a series."""
-    from sitewatch.detect import Detector, detect_raster, load_detector
-    from sitewatch.detect.tta import FlipTTA
+    from sitewatch.detect import DetectOptions, detect_raster, load_detector
+    from sitewatch.detect.tta import FLIPS
 
-    detector: Detector = load_detector(model, threads=1)
-    if tta:
-        detector = FlipTTA(detector)
-    return {d["file"]: detect_raster(folder / d["file"], detector, gsd_m=d["gsd_m"]).detections
+    detector = load_detector(model, threads=1)
+    options = DetectOptions(tta_views=FLIPS if tta else ())
+    return {d["file"]: detect_raster(folder / d["file"], detector, gsd_m=d["gsd_m"],
+                                     options=options).detections
             for d in truth["dates"]}
 
 

@@ -34,8 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run on a case or on loose files."""
-    from sitewatch.detect import Detector, load_detector
-    from sitewatch.detect.tta import FlipTTA
+    from sitewatch.detect import DetectOptions, load_detector
+    from sitewatch.detect.tta import FLIPS
 
     first = args.targets[0]
     is_case = len(args.targets) == 1 and (first / CATALOG_NAME).is_file()
@@ -44,19 +44,18 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError(f"'{first}' is a folder but not a sitewatch case; create one with "
                               f"`sitewatch case init {first}`, or give image files and --out FILE")
         raise ConfigError("loose images need --out FILE.csv or --out FILE.geojson")
-    detector: Detector = load_detector(args.model)
-    if args.tta:
-        detector = FlipTTA(detector)
+    detector = load_detector(args.model)
+    options = DetectOptions(tta_views=FLIPS if args.tta else ())
     if is_case:
-        return _run_case(CaseStore.open(first), detector, args.redo)
-    return _run_loose(args.targets, detector, args.gsd, args.out)
+        return _run_case(CaseStore.open(first), detector, options, args.redo)
+    return _run_loose(args.targets, detector, options, args.gsd, args.out)
 
 
-def _run_case(store: CaseStore, detector: object, redo: bool) -> int:
+def _run_case(store: CaseStore, detector: object, options: object, redo: bool) -> int:
     from sitewatch.pipeline import detect_case
 
     summary = detect_case(
-        store, detector, redo=redo,  # type: ignore[arg-type]
+        store, detector, options=options, redo=redo,  # type: ignore[arg-type]
         progress=lambda scene, n: print(f"{scene.site} {scene.date} {scene.original_name}: {n}"),
     )
     print(f"{summary.scenes_processed} scenes processed, {summary.detections} detections, "
@@ -65,13 +64,14 @@ def _run_case(store: CaseStore, detector: object, redo: bool) -> int:
     return 0
 
 
-def _run_loose(images: list[Path], detector: object, gsd_m: float | None, out: Path) -> int:
+def _run_loose(images: list[Path], detector: object, options: object, gsd_m: float | None,
+               out: Path) -> int:
     from sitewatch.detect import detect_raster
     from sitewatch.report import write_detections
 
     results = []
     for image in images:
-        found = detect_raster(image, detector, gsd_m=gsd_m)  # type: ignore[arg-type]
+        found = detect_raster(image, detector, gsd_m=gsd_m, options=options)  # type: ignore[arg-type]
         print(f"{image.name}: {len(found.detections)} vehicles")
         results.append((image.name, found.detections))
     count = write_detections(out, results)

@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sitewatch.detect import DetectOptions, Detector, load_detector
+from sitewatch.detect import DetectOptions, load_detector
 from sitewatch.detect.evaluation import evaluate_folder, trained_on_stems
 from sitewatch.detect.labels import LabelFormat
-from sitewatch.detect.tta import FlipTTA
+from sitewatch.detect.tta import FLIPS
 
 HELP = "precision, recall, AP and count error of a detector on labelled images"
 
@@ -39,21 +39,18 @@ def _fmt(value: Any) -> str:
 def run(args: argparse.Namespace) -> int:
     """Run the evaluation and print a summary."""
     model = load_detector(args.model, score_threshold=0.01)
-    detector: Detector = model
-    if args.tta:
-        detector = FlipTTA(detector)
     class_names = None
     if args.classes is not None:
         lines = args.classes.read_text(encoding="utf-8").splitlines()
         class_names = tuple(n.strip() for n in lines if n.strip())
     report = evaluate_folder(
         args.labels,
-        detector,
+        model,
         label_format=args.format,
         images_dir=args.images,
         class_names=class_names,
         gsd_m=args.gsd,
-        options=DetectOptions(model_gsd_m=args.model_gsd),
+        options=DetectOptions(model_gsd_m=args.model_gsd, tta_views=FLIPS if args.tta else ()),
         iou_min=args.iou,
         score_threshold=args.score,
     )

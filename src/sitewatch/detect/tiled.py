@@ -21,6 +21,7 @@ import numpy as np
 
 from sitewatch.detect.merging import merge_tile_boxes
 from sitewatch.detect.obb import bounds
+from sitewatch.detect.tta import VIEWS, FlipTTA
 from sitewatch.detect.types import Detection, Detector, VehicleClass, detections_from_arrays
 from sitewatch.errors import ConfigError, ResolutionError
 from sitewatch.geo.coords import LonLat
@@ -43,6 +44,8 @@ class DetectOptions:
         prefetch_batches: Batches read ahead in the background thread (0: no thread).
         model_gsd_m: Resample tiles to this GSD instead of the one the model card names
             (coarser is faster but, measured on MVRSD, finds fewer vehicles).
+        tta_views: Test-time augmentation: also run the model on these views of each tile
+            and fuse them (:class:`sitewatch.detect.tta.FlipTTA`); empty: off.
     """
 
     overlap_m: float = 20.0
@@ -54,8 +57,10 @@ class DetectOptions:
     cover_threshold: float = 0.5
     prefetch_batches: int = 2
     model_gsd_m: float | None = None
+    tta_views: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "tta_views", tuple(self.tta_views))  # from JSON: a list
         checks = {
             "overlap_m": self.overlap_m >= 0,
             "vehicle_length_m": self.vehicle_length_m > 0,
@@ -66,6 +71,7 @@ class DetectOptions:
             "cover_threshold": 0 < self.cover_threshold <= 1,
             "prefetch_batches": self.prefetch_batches >= 0,
             "model_gsd_m": self.model_gsd_m is None or self.model_gsd_m > 0,
+            "tta_views": set(self.tta_views) <= set(VIEWS),
         }
         bad = [f"{k}={getattr(self, k)}" for k, ok in checks.items() if not ok]
         if bad:
@@ -269,6 +275,8 @@ def detect_raster(
         ConfigError: Invalid ``gsd_m`` or options.
     """
     options = options or DetectOptions()
+    if options.tta_views:
+        detector = FlipTTA(detector, flips=options.tta_views)
     with RasterReader(path) as reader:
         info = reader.info
         gsd, source = _resolve_gsd(info, gsd_m, options)
