@@ -7,13 +7,30 @@ Public names:
 - :func:`new_token`: a fresh access token.
 - :func:`export_reviewed_labels`: the reviewed boxes as DOTA label files for training.
 
-Needs the ``review`` extra (FastAPI, uvicorn).
+The app and its server need the ``review`` extra (FastAPI, uvicorn) and are imported on first
+use, so that exporting reviewed labels (``sitewatch train --from-reviews``) works without it.
 """
 
 from __future__ import annotations
 
-from sitewatch.review.app import create_app, new_token
-from sitewatch.review.server import serve
+from typing import TYPE_CHECKING, Any
+
 from sitewatch.review.training import export_reviewed_labels
 
+if TYPE_CHECKING:
+    from sitewatch.review.app import create_app, new_token
+    from sitewatch.review.server import serve
+
 __all__ = ["create_app", "export_reviewed_labels", "new_token", "serve"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("create_app", "new_token"):
+        from sitewatch.review import app
+
+        return getattr(app, name)
+    if name == "serve":
+        from sitewatch.review.server import serve
+
+        return serve
+    raise AttributeError(f"module 'sitewatch.review' has no attribute {name!r}")
