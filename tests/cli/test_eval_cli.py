@@ -25,12 +25,18 @@ def test_registered_and_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert info.value.code == 0 and "--labels" in capsys.readouterr().out
 
 
-def test_eval_writes_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def _one_labelled_tile(tmp_path: Path, stem: str) -> tuple[Path, Path]:
+    """``images/`` and ``labels/`` holding one planted vehicle and its VOC label."""
     images, labels = tmp_path / "images", tmp_path / "labels"
     images.mkdir()
     labels.mkdir()
-    planted_scene(images / "a.tif", width=200, height=160, centres=[(50.0, 50.0)])
-    _voc(labels / "a.xml", [(42, 47, 58, 54, "SMV")], (200, 160))
+    planted_scene(images / f"{stem}.tif", width=200, height=160, centres=[(50.0, 50.0)])
+    _voc(labels / f"{stem}.xml", [(42, 47, 58, 54, "SMV")], (200, 160))
+    return images, labels
+
+
+def test_eval_writes_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    images, labels = _one_labelled_tile(tmp_path, "a")
     out = tmp_path / "r.json"
     argv = ["--images", str(images), "--labels", str(labels), "--gsd", "0.3"]
     argv += ["--model", "dota-yolov8n-obb", "--model-gsd", "0.3", "--out", str(out)]
@@ -44,11 +50,7 @@ def test_eval_writes_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
 def test_eval_warns_when_the_images_were_trained_on(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    images, labels = tmp_path / "images", tmp_path / "labels"
-    images.mkdir()
-    labels.mkdir()
-    planted_scene(images / "AUAU010081.tif", width=200, height=160, centres=[(50.0, 50.0)])
-    _voc(labels / "AUAU010081.xml", [(42, 47, 58, 54, "SMV")], (200, 160))
+    images, labels = _one_labelled_tile(tmp_path, "AUAU010081")
     out = tmp_path / "r.json"
     argv = ["--images", str(images), "--labels", str(labels), "--gsd", "0.3", "--out", str(out)]
     assert eval_cli.run(_parse(argv)) == 0

@@ -22,7 +22,12 @@ import numpy as np
 from sitewatch.detect.merging import merge_tile_boxes
 from sitewatch.detect.obb import bounds
 from sitewatch.detect.tta import VIEWS, FlipTTA
-from sitewatch.detect.types import Detection, Detector, VehicleClass, detections_from_arrays
+from sitewatch.detect.types import (
+    Detection,
+    Detector,
+    detections_from_arrays,
+    detections_to_arrays,
+)
 from sitewatch.errors import ConfigError, ResolutionError
 from sitewatch.geo.coords import LonLat
 from sitewatch.imagery import RasterInfo, RasterReader, Tile, pixel_to_lonlat, tile_grid
@@ -216,16 +221,7 @@ def _tile_arrays(
     found: tuple[Detection, ...], tile: Tile, scale: float, info: RasterInfo, margin_px: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Boxes mapped to full resolution, scores, label indices and the cut-at-inner-edge flag."""
-    order = tuple(VehicleClass)
-    raw = np.array(
-        [
-            [d.box.cx_px, d.box.cy_px, d.box.width_px, d.box.height_px, d.box.angle_rad]
-            for d in found
-        ],
-        dtype=np.float64,
-    ).reshape(-1, 5)
-    scores = np.array([d.score for d in found], dtype=np.float64)
-    labels = np.array([order.index(d.label) for d in found], dtype=np.intp)
+    raw, scores, labels = detections_to_arrays(found)
     aabb = bounds(raw)
     w_model, h_model = tile.width_px * scale, tile.height_px * scale
     truncated = (

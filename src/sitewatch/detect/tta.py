@@ -15,7 +15,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from sitewatch.detect.obb import bounds, pair_overlaps, regularize, touching_pairs
-from sitewatch.detect.types import Detection, Detector, VehicleClass, detections_from_arrays
+from sitewatch.detect.types import (
+    Detection,
+    Detector,
+    detections_from_arrays,
+    detections_to_arrays,
+)
 from sitewatch.errors import ConfigError
 
 __all__ = ["FLIPS", "VIEWS", "FlipTTA", "fuse_views"]
@@ -39,15 +44,6 @@ def _flip(tile: np.ndarray, flip: str) -> np.ndarray:
     if flip == "transpose":
         return np.ascontiguousarray(tile.transpose(1, 0, 2))
     return tile
-
-
-def _arrays(found: Sequence[Detection]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    order = tuple(VehicleClass)
-    boxes = np.array([[d.box.cx_px, d.box.cy_px, d.box.width_px, d.box.height_px, d.box.angle_rad]
-                      for d in found], dtype=np.float64).reshape(-1, 5)
-    scores = np.array([d.score for d in found], dtype=np.float64)
-    labels = np.array([order.index(d.label) for d in found], dtype=np.intp)
-    return boxes, scores, labels
 
 
 def _unflip(boxes: np.ndarray, flip: str, width_px: int, height_px: int) -> np.ndarray:
@@ -153,7 +149,7 @@ class FlipTTA:
             h, w = tile.shape[:2]
             parts = []
             for v, flip in enumerate(self.flips):
-                boxes, scores, labels = _arrays(found[v * len(tiles) + t])
+                boxes, scores, labels = detections_to_arrays(found[v * len(tiles) + t])
                 parts.append((_unflip(boxes, flip, w, h), scores, labels,
                               np.full(len(scores), v, dtype=np.intp)))
             boxes, scores, labels = fuse_views(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
@@ -59,6 +60,22 @@ class Detection:
     def __post_init__(self) -> None:
         if not 0.0 <= self.score <= 1.0:
             raise ConfigError(f"detection score must be in [0, 1], got {self.score}")
+
+
+def detections_to_arrays(
+    detections: Sequence[Detection],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The inverse of :func:`detections_from_arrays`: boxes (N, 5) as (cx, cy, w, h, angle_rad)
+    in pixels, scores (N,), and label indices into :class:`VehicleClass` in declaration order.
+    """
+    order = tuple(VehicleClass)
+    boxes = np.array(
+        [[d.box.cx_px, d.box.cy_px, d.box.width_px, d.box.height_px, d.box.angle_rad]
+         for d in detections], dtype=np.float64,
+    ).reshape(-1, 5)
+    scores = np.array([d.score for d in detections], dtype=np.float64)
+    labels = np.array([order.index(d.label) for d in detections], dtype=np.intp)
+    return boxes, scores, labels
 
 
 def detections_from_arrays(
