@@ -149,6 +149,24 @@ def test_read_labels_voc_folder_finds_images(tmp_path: Path) -> None:
     assert len(images[0].boxes) == 2
 
 
+def test_read_labels_supplement_adds_boxes_by_stem(tmp_path: Path) -> None:
+    _write(tmp_path / "labels" / "a.xml", VOC)
+    _write(tmp_path / "labels" / "b.xml", VOC)
+    extra = VOC.replace("<name>AFV</name>", "<name>SMV</name>").replace(
+        "<name>CV</name><difficult>1", "<name>vehicle</name><difficult>1")
+    _write(tmp_path / "audit" / "b.xml", extra)
+    a, b = read_labels(tmp_path / "labels", "voc", supplement_dir=tmp_path / "audit")
+    assert len(a.boxes) == 2
+    assert [(x.source_label, x.difficult) for x in b.boxes] == [
+        ("AFV", False), ("CV", True), ("SMV", False), ("vehicle", True)]
+    assert b.label_path == tmp_path / "labels" / "b.xml"
+    _write(tmp_path / "audit" / "zz.xml", VOC)
+    with pytest.raises(LabelFileError, match=r"zz.xml: supplements labels of 'zz'.*valid stems: a, b"):
+        read_labels(tmp_path / "labels", "voc", supplement_dir=tmp_path / "audit")
+    with pytest.raises(LabelFileError, match="does not exist"):
+        read_labels(tmp_path / "labels", "voc", supplement_dir=tmp_path / "nope")
+
+
 def test_read_labels_yolo_reads_image_size(tmp_path: Path) -> None:
     _write(tmp_path / "a.txt", "0 0.5 0.5 0.5 0.5\n")
     _write(tmp_path / "classes.txt", "SMV\n")

@@ -52,6 +52,34 @@ def test_hand_computed_example() -> None:
     assert report["recall_by_truth_label"] == {"armored_vehicle": 1.0, "military_truck": 0.5}
 
 
+def test_difficult_labels_are_neither_found_nor_false_positives() -> None:
+    image = ImageBoxes(
+        name="img",
+        pred_bounds=np.array([[0, 0, 10, 10], [20, 0, 30, 10], [40, 0, 50, 10]], float),
+        pred_scores=np.array([0.9, 0.8, 0.7]),
+        pred_labels=(V.ARMORED_VEHICLE, V.MILITARY_TRUCK, V.MILITARY_TRUCK),
+        truth_bounds=np.array([[0, 0, 10, 10], [20, 0, 30, 10], [60, 0, 70, 10]], float),
+        truth_labels=(V.ARMORED_VEHICLE, V.VEHICLE, V.CIVILIAN_VEHICLE),
+        truth_difficult=np.array([False, True, True]),
+    )
+    report = evaluate([image])
+    agn = report["class_agnostic"]
+    # The truck on the difficult box is ignored; the one on open ground is a false positive;
+    # the unfound difficult car is not a miss.
+    assert (agn["truths"], agn["predictions"], agn["tp"], agn["fp"], agn["fn"]) == (1, 2, 1, 1, 0)
+    assert agn["ap"] == pytest.approx(1.0)
+    assert report["per_label"]["military_truck"]["fp"] == 1
+    assert report["recall_by_truth_label"] == {"armored_vehicle": 1.0}
+    assert "civilian_vehicle" not in report["per_label"]
+
+
+def test_difficult_flags_must_match_labels() -> None:
+    with pytest.raises(ConfigError, match="1 difficult flags for 2 labels"):
+        ImageBoxes(name="x", pred_bounds=np.zeros((0, 4)), pred_scores=np.zeros(0), pred_labels=(),
+                   truth_bounds=np.zeros((2, 4)), truth_labels=(V.VEHICLE, V.VEHICLE),
+                   truth_difficult=np.array([True]))
+
+
 def test_agnostic_vehicle_predictions_not_a_per_label_row() -> None:
     image = _image([(0, 0, 10, 10, 0.9, V.VEHICLE)], [(0, 0, 10, 10, V.CIVILIAN_VEHICLE)])
     report = evaluate([image])

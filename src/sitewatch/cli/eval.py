@@ -19,6 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``sitewatch eval``."""
     parser.add_argument("--images", type=Path, required=True, help="folder of images")
     parser.add_argument("--labels", type=Path, required=True, help="folder of label files")
+    parser.add_argument("--extra-labels", type=Path, metavar="DIR",
+                        help="label files (same format) adding boxes to --labels, e.g. an "
+                        "audit's missed vehicles (docs/mvrsd-audit)")
     parser.add_argument("--format", default="voc", choices=[f.value for f in LabelFormat])
     parser.add_argument("--classes", type=Path, help="YOLO class names, one a line")
     parser.add_argument("--gsd", type=float, help="image ground sample distance in metres")
@@ -53,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         options=DetectOptions(model_gsd_m=args.model_gsd, tta_views=FLIPS if args.tta else ()),
         iou_min=args.iou,
         score_threshold=args.score,
+        supplement_dir=args.extra_labels,
     )
     evaluated = {p.stem for p in Path(args.labels).iterdir() if p.suffix in (".xml", ".txt")}
     seen = sorted(evaluated & trained_on_stems(model.card))
@@ -61,7 +65,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: {len(seen)} of these images were in {model.name}'s training data "
               f"({', '.join(seen)}): these figures are not held-out accuracy")
     head = f"{'slice':<32}{'truths':>7}{'preds':>7}{'P':>7}{'R':>7}{'AP':>7}{'AP50':>7}{'cnt':>6}"
-    print(f"{report['images']} images, IoU >= {args.iou}, score >= {args.score}")
+    print(f"{report['images']} images, IoU >= {args.iou}, score >= {args.score}"
+          + (f", {report['difficult_labels']} difficult labels ignored"
+             if report["difficult_labels"] else ""))
     print(head)
     rows = [("all (class-agnostic)", report["class_agnostic"])]
     rows += list(report["per_label"].items())

@@ -21,6 +21,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", type=Path, default=None, help="folder of labelled images")
     parser.add_argument("--labels", type=Path, default=None, help="folder of label files")
     parser.add_argument(
+        "--extra-labels",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="label files (same format) adding boxes to --labels, e.g. an audit's missed "
+        "vehicles (docs/mvrsd-audit); boxes flagged difficult are left out",
+    )
+    parser.add_argument(
         "--from-reviews",
         type=Path,
         default=None,
@@ -162,6 +170,7 @@ def run(args: argparse.Namespace) -> int:
     request = TrainRequest(
         images_dir=args.data,
         labels_dir=args.labels,
+        labels_supplement_dir=args.extra_labels,
         label_format=LabelFormat(args.format),
         class_names=args.class_names,
         data_gsd_m=args.data_gsd or 0.0,

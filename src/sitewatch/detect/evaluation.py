@@ -49,6 +49,7 @@ def _image_boxes(labelled: LabelledImage, detector: Detector, **kw: Any) -> Imag
         pred_labels=tuple(d.label for d in result.detections),
         truth_bounds=np.array([b.bounds_px for b in labelled.boxes]).reshape(-1, 4),
         truth_labels=tuple(b.label for b in labelled.boxes),
+        truth_difficult=np.array([b.difficult for b in labelled.boxes], bool),
     )
 
 
@@ -63,8 +64,12 @@ def evaluate_folder(
     options: DetectOptions | None = None,
     iou_min: float = 0.3,
     score_threshold: float = 0.25,
+    supplement_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Run ``detector`` on every labelled image of a folder and score it.
+
+    ``supplement_dir`` adds label files to ``labels_dir``'s (see :func:`read_labels`);
+    difficult labels are ignored (see :mod:`.scoring`).
 
     The detector should keep low-scoring boxes (e.g. score_threshold 0.01) so AP sees the
     whole precision-recall curve; precision and recall are reported at ``score_threshold``.
@@ -77,7 +82,8 @@ def evaluate_folder(
     labels_dir = Path(labels_dir)
     if class_names is None and LabelFormat(label_format) is LabelFormat.YOLO:
         class_names = find_class_names(labels_dir)
-    labelled = read_labels(labels_dir, label_format, class_names=class_names, image_dir=images_dir)
+    labelled = read_labels(labels_dir, label_format, class_names=class_names, image_dir=images_dir,
+                           supplement_dir=supplement_dir)
     started = time.perf_counter()
     images = [
         _image_boxes(item, detector, gsd_m=gsd_m, options=options or DetectOptions())
@@ -91,6 +97,8 @@ def evaluate_folder(
     }
     report["image_gsd_m"] = gsd_m if gsd_m is not None else "from georeference"
     report["labels_dir"] = str(labels_dir)
+    report["supplement_dir"] = str(supplement_dir) if supplement_dir else None
+    report["difficult_labels"] = sum(b.difficult for item in labelled for b in item.boxes)
     report["seconds"] = round(time.perf_counter() - started, 3)
     return report
 

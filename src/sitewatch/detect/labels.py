@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -34,6 +34,7 @@ __all__ = [
     "read_labels",
     "read_voc",
     "read_yolo",
+    "supplement",
 ]
 
 #: Class order of MVRSD's ``classes.txt`` (YOLO class ids index this tuple).
@@ -444,8 +445,15 @@ def read_labels(
     image_size_px: tuple[int, int] | None = None,
     label_map: Mapping[str, VehicleClass] = DEFAULT_LABEL_MAP,
     skip_unmapped: bool = False,
+    supplement_dir: Path | None = None,
 ) -> tuple[LabelledImage, ...]:
     """Read every label file of one format in a folder, sorted by file name.
+
+    ``supplement_dir`` holds label files of the same format that add boxes to images of
+    ``label_dir`` (e.g. vehicles a data set left unlabelled, found in an audit): each file's
+    boxes are appended to the image of the same stem. Boxes flagged difficult (VOC
+    ``<difficult>1``, DOTA's last field) mark objects that may or may not be vehicles:
+    evaluation ignores them and training leaves them out.
 
     Args:
         label_dir: Folder of ``*.xml`` (VOC) or ``*.txt`` (YOLO, DOTA) files.
@@ -455,9 +463,11 @@ def read_labels(
         image_size_px: YOLO only: one ``(width, height)`` for all images, instead of reading them.
         label_map: Source label -> sitewatch class.
         skip_unmapped: Skip labels the map lacks instead of raising.
+        supplement_dir: Label files adding boxes to the images of ``label_dir``.
 
     Raises:
-        LabelFileError: the folder is missing or empty, or a file is malformed.
+        LabelFileError: the folder is missing or empty, a file is malformed, or a supplement
+            file names an image ``label_dir`` has no labels for.
         ConfigError: unknown format, or YOLO without ``class_names``.
     """
     from sitewatch.errors import ConfigError
@@ -470,29 +480,60 @@ def read_labels(
     if fmt is LabelFormat.YOLO and not class_names:
         raise ConfigError("YOLO labels need class_names (the classes.txt order), e.g. SMV,LMV,...")
     label_dir = Path(label_dir)
-    if not label_dir.is_dir():
-        raise LabelFileError(f"label folder {label_dir} does not exist", path=str(label_dir))
+    folders = [image_dir] if image_dir is not None else [label_dir, label_dir.parent / "images"]
+
+    def read_folder(folder: Path) -> tuple[LabelledImage, ...]:
+        return tuple(
+            _read_one(
+                p,
+                fmt,
+                class_names=class_names,
+                folders=folders,
+                image_size_px=image_size_px,
+                label_map=label_map,
+                skip_unmapped=skip_unmapped,
+            )
+            for p in _label_files(folder, fmt)
+        )
+
+    images = read_folder(label_dir)
+    if supplement_dir is None:
+        return images
+    return supplement(images, read_folder(Path(supplement_dir)))
+
+
+def _label_files(folder: Path, fmt: LabelFormat) -> list[Path]:
+    if not folder.is_dir():
+        raise LabelFileError(f"label folder {folder} does not exist", path=str(folder))
     suffix = ".xml" if fmt is LabelFormat.VOC else ".txt"
-    files = sorted(p for p in label_dir.iterdir() if p.suffix.lower() == suffix)
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() == suffix)
     files = [p for p in files if p.name != "classes.txt"]
     if not files:
         raise LabelFileError(
-            f"label folder {label_dir} holds no {suffix} files; is --format {fmt.value} right?",
-            path=str(label_dir),
+            f"label folder {folder} holds no {suffix} files; is --format {fmt.value} right?",
+            path=str(folder),
         )
-    folders = [image_dir] if image_dir is not None else [label_dir, label_dir.parent / "images"]
-    return tuple(
-        _read_one(
-            p,
-            fmt,
-            class_names=class_names,
-            folders=folders,
-            image_size_px=image_size_px,
-            label_map=label_map,
-            skip_unmapped=skip_unmapped,
+    return files
+
+
+def supplement(
+    images: Sequence[LabelledImage], extra: Sequence[LabelledImage]
+) -> tuple[LabelledImage, ...]:
+    """``images`` with the boxes of ``extra`` (same stems) appended.
+
+    Raises:
+        LabelFileError: an ``extra`` file names an image ``images`` does not have.
+    """
+    by_stem = {im.stem: im for im in images}
+    unknown = [e for e in extra if e.stem not in by_stem]
+    if unknown:
+        raise LabelFileError(
+            f"{unknown[0].label_path}: supplements labels of {unknown[0].stem!r}, which has no "
+            f"label file in the main folder; valid stems: {', '.join(sorted(by_stem))}",
+            path=str(unknown[0].label_path),
         )
-        for p in files
-    )
+    added = {e.stem: e.boxes for e in extra}
+    return tuple(replace(im, boxes=im.boxes + added.get(im.stem, ())) for im in images)
 
 
 def _read_one(

@@ -8,12 +8,16 @@ order is by score, the matches at any score threshold are the full matching rest
 detections above it, so one matching serves every threshold and the AP curve.
 
 AP is the all-point interpolated area under the precision-recall curve (VOC 2010+).
+
+Labels flagged difficult (objects that may or may not be vehicles) are scored as in VOC: they
+count neither as truths to find nor, when a detection matches one, as a false positive; that
+detection is left out of the counts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -33,6 +37,8 @@ class ImageBoxes:
         pred_labels: (N,) VehicleClass of each detection.
         truth_bounds: (M, 4) labelled boxes.
         truth_labels: (M,) VehicleClass of each label.
+        truth_difficult: (M,) True for a difficult label (ignored, see the module docs);
+            empty: none is.
     """
 
     name: str
@@ -41,6 +47,14 @@ class ImageBoxes:
     pred_labels: tuple[VehicleClass, ...]
     truth_bounds: np.ndarray
     truth_labels: tuple[VehicleClass, ...]
+    truth_difficult: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+
+    def __post_init__(self) -> None:
+        if len(self.truth_difficult) == 0 and len(self.truth_labels):
+            object.__setattr__(self, "truth_difficult", np.zeros(len(self.truth_labels), bool))
+        if len(self.truth_difficult) != len(self.truth_labels):
+            raise ConfigError(f"{self.name}: {len(self.truth_difficult)} difficult flags for "
+                              f"{len(self.truth_labels)} labels")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -135,16 +149,21 @@ def _slice(
     all_scores, tp_at_min, tp_at_50 = [], [], []
     truths = tp = predictions = 0
     for image, pk, tk in zip(images, pred_keep, truth_keep, strict=True):
+        ignore = image.truth_difficult
+        tk = tk | ignore  # a difficult label of any class absorbs a detection
         pb, ps, tb = image.pred_bounds[pk], image.pred_scores[pk], image.truth_bounds[tk]
+        hard = ignore[tk]
         m = greedy_match(pb, ps, tb, iou_min)
         m50 = greedy_match(pb, ps, tb, 0.5)
+        counted = ~((m >= 0) & hard[np.maximum(m, 0)]) if len(hard) else np.ones(len(m), bool)
+        m, m50, ps = m[counted], m50[counted], ps[counted]
         above = ps >= score_threshold
-        truths += len(tb)
+        truths += int((~hard).sum())
         predictions += int(above.sum())
         tp += int(((m >= 0) & above).sum())
         all_scores.append(ps)
         tp_at_min.append(m >= 0)
-        tp_at_50.append(m50 >= 0)
+        tp_at_50.append((m50 >= 0) & ~hard[np.maximum(m50, 0)] if len(hard) else m50 >= 0)
     scores = np.concatenate(all_scores) if all_scores else np.empty(0)
     fp, fn = predictions - tp, truths - tp
     return Scores(
@@ -177,6 +196,8 @@ def recall_by_truth_label(
         )
         hit = set(m[m >= 0].tolist())
         for j, label in enumerate(image.truth_labels):
+            if image.truth_difficult[j]:
+                continue
             found.setdefault(label, [0, 0])
             found[label][0] += j in hit
             found[label][1] += 1
@@ -209,7 +230,8 @@ def evaluate(
     all_truths = [np.ones(len(i.truth_labels), bool) for i in images]
     agnostic = _slice(images, pred_keep=everything, truth_keep=all_truths, **kw)
     labels = sorted(
-        {v for i in images for v in i.truth_labels}
+        {v for i in images for v, hard in zip(i.truth_labels, i.truth_difficult, strict=True)
+         if not hard}
         | {v for i in images for v in i.pred_labels if v is not VehicleClass.VEHICLE}
     )
     per_label = {

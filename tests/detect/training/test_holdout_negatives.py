@@ -153,6 +153,29 @@ def test_load_labelled_splits_before_anything(tmp_path: Path) -> None:
         )  # fmt: skip
 
 
+def test_load_labelled_adds_supplement_and_leaves_difficult_out(tmp_path: Path) -> None:
+    def voc(*objects: str) -> str:
+        return "<annotation>" + "".join(objects) + "</annotation>"
+
+    def obj(name: str, x0: int, difficult: int = 0) -> str:
+        return (f"<object><name>{name}</name><difficult>{difficult}</difficult><bndbox>"
+                f"<xmin>{x0}</xmin><ymin>4</ymin><xmax>{x0 + 8}</xmax><ymax>12</ymax></bndbox>"
+                "</object>")
+
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "audit").mkdir()
+    (tmp_path / "labels" / "a.xml").write_text(voc(obj("AFV", 2), obj("CV", 12, difficult=1)))
+    (tmp_path / "audit" / "a.xml").write_text(voc(obj("SMV", 22), obj("vehicle", 30, 1)))
+    cv2.imwrite(str(tmp_path / "a.png"), np.zeros((40, 40, 3), np.uint8))
+    split = load_labelled(
+        tmp_path, tmp_path / "labels", label_format="voc", class_names=None, data_gsd_m=0.3,
+        gsd_m=0.3, holdout=(), supplement_dir=tmp_path / "audit",
+    )  # fmt: skip
+    (sample,) = split.train
+    assert [(b.label.value, b.box.bounds_px()[0]) for b in sample.boxes] == [
+        ("armored_vehicle", 2.0), ("military_light_vehicle", 22.0)]
+
+
 def test_card_has_exactly_the_loader_keys(tmp_path: Path) -> None:
     onnx, pt = tmp_path / "w.onnx", tmp_path / "w.pt"
     onnx.write_bytes(b"onnx")

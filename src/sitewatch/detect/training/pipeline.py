@@ -62,6 +62,7 @@ class TrainRequest:
     base: Path
     images_dir: Path | None = None
     labels_dir: Path | None = None
+    labels_supplement_dir: Path | None = None  #: label files adding boxes to labels_dir's
     label_format: LabelFormat = LabelFormat.VOC
     data_gsd_m: float = 0.0
     holdout: tuple[str, ...] = ()
@@ -241,7 +242,7 @@ def _load_split(request: TrainRequest) -> LabelledSplit:
         split = load_labelled(
             request.images_dir, request.labels_dir, label_format=request.label_format,
             class_names=request.class_names, data_gsd_m=request.data_gsd_m, gsd_m=gsd,
-            holdout=request.holdout,
+            holdout=request.holdout, supplement_dir=request.labels_supplement_dir,
         )  # fmt: skip
     if request.reviewed_dir is not None:
         reviewed = load_reviewed(request.reviewed_dir, gsd_m=gsd)
@@ -280,7 +281,11 @@ def run_training(request: TrainRequest) -> dict[str, Any]:
         "trained_on": [s.source for s in split.train],
         "held_out": [s.source for s in split.holdout],
         "data_gsd_m": request.data_gsd_m,
-        "labels": {"folder": str(request.labels_dir), "format": request.label_format.value},
+        "labels": {
+            "folder": str(request.labels_dir),
+            "format": request.label_format.value,
+            "supplement": str(request.labels_supplement_dir or "") or None,
+        },
         "reviewed_labels": str(request.reviewed_dir) if request.reviewed_dir else None,
         "recipe": recipe,
         "settings": asdict(request.settings)

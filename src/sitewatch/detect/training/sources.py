@@ -143,16 +143,22 @@ def load_labelled(
     data_gsd_m: float,
     gsd_m: float,
     holdout: Sequence[str],
+    supplement_dir: Path | None = None,
 ) -> LabelledSplit:
     """Read labelled tiles, resample them to ``gsd_m`` and split off the held-out stems.
+
+    ``supplement_dir`` adds boxes to the tiles (see :func:`read_labels`). Boxes flagged
+    difficult are left out: they may not be vehicles, and a wrong label teaches more harm than
+    an unlabelled object.
 
     Raises:
         ConfigError: a held-out stem has no label file, or nothing is left to train on.
         LabelFileError: a label file is malformed or its image is missing.
     """
     images = read_labels(
-        labels_dir, label_format, class_names=class_names, image_dir=Path(images_dir)
-    )
+        labels_dir, label_format, class_names=class_names, image_dir=Path(images_dir),
+        supplement_dir=supplement_dir,
+    )  # fmt: skip
     stems = {im.stem for im in images}
     missing = sorted(set(holdout) - stems)
     if missing:
@@ -169,7 +175,7 @@ def load_labelled(
             )
         sample = TrainingSample(
             image=read_bgr8(im.image_path),
-            boxes=tuple(from_labelled(b) for b in im.boxes),
+            boxes=tuple(from_labelled(b) for b in im.boxes if not b.difficult),
             source=f"labelled:{im.stem}",
         )
         sample = resample_sample(sample, from_gsd_m=data_gsd_m, to_gsd_m=gsd_m)
