@@ -16,7 +16,7 @@ def test_public_names() -> None:
         [
             "TRAIN_CLASSES", "Background", "GroundRole", "GroundSource", "Layout", "ScoredBox",
             "SynthConfig", "TileMix", "TrainBox", "TrainingSample", "TruthBox", "VehicleChip",
-            "chips_by_class", "combine_with_base", "cut_chips", "from_labelled", "layout_stats",
+            "chips_by_class", "cut_chips", "from_labelled", "layout_stats",
             "load_labelled", "mine_negatives", "predict_holdout", "random_cell", "read_layouts",
             "resample_image", "resample_sample", "summarize", "synthesize", "write_obb_dataset",
         ]

@@ -193,21 +193,3 @@ def test_card_has_exactly_the_loader_keys(tmp_path: Path) -> None:
     assert raw["onnx_file"] == "m.onnx" and (tmp_path / "out" / "m.onnx").read_bytes() == b"onnx"
     assert raw["onnx_sha256"].startswith("87e93f89")  # sha256(b"onnx")
     assert json.loads(side.read_text())["held_out"] == ["x"]
-
-
-def test_combine_with_base_takes_civilians_from_base() -> None:
-    from sitewatch.detect.training.holdout import combine_with_base
-
-    fine = [
-        ScoredBox(bounds_px=(0, 0, 10, 10), score=0.8, label=V.ARMORED_VEHICLE),
-        ScoredBox(bounds_px=(50, 50, 60, 60), score=0.9, label=V.CIVILIAN_VEHICLE),
-    ]
-    base = [
-        ScoredBox(bounds_px=(1, 1, 10, 10), score=0.5, label=V.VEHICLE),  # under the tank
-        ScoredBox(bounds_px=(30, 30, 40, 40), score=0.6, label=V.VEHICLE),
-    ]
-    out = combine_with_base(fine, base)
-    assert [(p.bounds_px, p.label) for p in out] == [
-        ((0, 0, 10, 10), V.ARMORED_VEHICLE),
-        ((30, 30, 40, 40), V.CIVILIAN_VEHICLE),
-    ]

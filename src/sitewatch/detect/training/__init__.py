@@ -11,7 +11,7 @@ from __future__ import annotations
 from sitewatch.detect.training.backgrounds import Background, random_cell
 from sitewatch.detect.training.chips import VehicleChip, chips_by_class, cut_chips
 from sitewatch.detect.training.dataset import TRAIN_CLASSES, write_obb_dataset
-from sitewatch.detect.training.holdout import combine_with_base, predict_holdout, summarize
+from sitewatch.detect.training.holdout import predict_holdout, summarize
 from sitewatch.detect.training.layouts import Layout, layout_stats, read_layouts
 from sitewatch.detect.training.metrics import ScoredBox, TruthBox
 from sitewatch.detect.training.negatives import mine_negatives
@@ -35,7 +35,6 @@ __all__ = [
     "TruthBox",
     "VehicleChip",
     "chips_by_class",
-    "combine_with_base",
     "cut_chips",
     "from_labelled",
     "layout_stats",

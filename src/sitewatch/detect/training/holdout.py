@@ -18,14 +18,13 @@ from sitewatch.detect.training.metrics import (
     ScoredBox,
     TruthBox,
     counts_at,
-    iou_matrix,
     sweep,
 )
 from sitewatch.detect.training.samples import TrainingSample
 from sitewatch.detect.types import MILITARY_CLASSES, VehicleClass
 from sitewatch.errors import ConfigError
 
-__all__ = ["PredictFn", "TileResult", "combine_with_base", "predict_holdout", "summarize"]
+__all__ = ["PredictFn", "TileResult", "predict_holdout", "summarize"]
 
 #: Takes BGR canvases, returns each canvas's predictions in its pixels.
 PredictFn = Callable[[list[np.ndarray]], list[list[ScoredBox]]]
@@ -143,28 +142,4 @@ def summarize(tiles: Sequence[TileResult], *, fixed_threshold: float = 0.25) -> 
     }
     if p90:
         out["recall_at_p90"] = _at(tiles, max(p90)[1])
-    return out
-
-
-def combine_with_base(
-    fine: Sequence[ScoredBox], base: Sequence[ScoredBox], *, iou_min: float = 0.3
-) -> list[ScoredBox]:
-    """Military boxes from the fine-tuned model, civilian boxes from the base model.
-
-    The fine-tuned model's civilian boxes are dropped; each base-model box becomes a civilian
-    vehicle unless a military box that scores at least as high overlaps it (IoU >= ``iou_min``).
-    This is the "base model for civilian, fine-tuned for military" combination.
-    """
-    military = [p for p in fine if p.label in MILITARY_CLASSES]
-    mil_boxes = np.array([p.bounds_px for p in military]).reshape(-1, 4)
-    out = list(military)
-    for b in base:
-        if len(military):
-            iou = iou_matrix(np.array([b.bounds_px]), mil_boxes)[0]
-            scores = np.array([p.score for p in military])
-            if ((iou >= iou_min) & (scores >= b.score)).any():
-                continue
-        out.append(
-            ScoredBox(bounds_px=b.bounds_px, score=b.score, label=VehicleClass.CIVILIAN_VEHICLE)
-        )
     return out
