@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from sitewatch.detect.evaluation import evaluate_folder
-from sitewatch.errors import LabelFileError
+from sitewatch.errors import ConfigError, LabelFileError
 from tests.detect.fakes import BlobDetector, planted_scene
 
 
@@ -37,6 +37,35 @@ def test_folder_evaluation_with_planted_vehicles(tmp_path: Path) -> None:
     assert (agn["tp"], agn["fp"], agn["fn"]) == (3, 0, 1)
     assert report["recall_by_truth_label"] == {"armored_vehicle": 1.0, "civilian_vehicle": 0.0}
     assert report["model"]["name"] == "blob" and report["image_gsd_m"] == 0.3
+
+
+def test_audit_supplement_and_one_folds_images(tmp_path: Path) -> None:
+    images, labels, audit = tmp_path / "images", tmp_path / "labels", tmp_path / "audit"
+    for folder in (images, labels, audit):
+        folder.mkdir()
+    centres = [(100.0, 100.0), (300.0, 240.0), (520.0, 400.0)]
+    for stem in ("a", "b"):
+        planted_scene(images / f"{stem}.tif", width=600, height=500, centres=centres,
+                      georeferenced=False)
+        _voc(labels / f"{stem}.xml", [(92, 97, 108, 104, "AFV")], (600, 500))
+    # the audit adds the second vehicle and marks the third difficult
+    (audit / "a.xml").write_text(
+        "<annotation><object><name>SMV</name><difficult>0</difficult><bndbox><xmin>292</xmin>"
+        "<ymin>237</ymin><xmax>308</xmax><ymax>244</ymax></bndbox></object><object><name>vehicle"
+        "</name><difficult>1</difficult><bndbox><xmin>512</xmin><ymin>397</ymin><xmax>528</xmax>"
+        "<ymax>404</ymax></bndbox></object></annotation>"
+    )
+    detector = BlobDetector(gsd_m=0.3, tile_px=256)
+    plain = evaluate_folder(labels, detector, images_dir=images, gsd_m=0.3, only_stems={"a"})
+    assert (plain["images"], plain["class_agnostic"]["tp"], plain["class_agnostic"]["fp"]) == (
+        1, 1, 2)
+    audited = evaluate_folder(labels, detector, images_dir=images, gsd_m=0.3,
+                              supplement_dir=audit, only_stems={"a"})
+    agn = audited["class_agnostic"]
+    assert (agn["truths"], agn["tp"], agn["fp"], agn["fn"]) == (2, 2, 0, 0)
+    assert audited["difficult_labels"] == 1
+    with pytest.raises(ConfigError, match=r"no label file .* for c"):
+        evaluate_folder(labels, detector, images_dir=images, gsd_m=0.3, only_stems={"a", "c"})
 
 
 def test_empty_label_folder(tmp_path: Path) -> None:

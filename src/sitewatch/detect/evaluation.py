@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -65,11 +65,13 @@ def evaluate_folder(
     iou_min: float = 0.3,
     score_threshold: float = 0.25,
     supplement_dir: Path | None = None,
+    only_stems: Collection[str] | None = None,
 ) -> dict[str, Any]:
     """Run ``detector`` on every labelled image of a folder and score it.
 
     ``supplement_dir`` adds label files to ``labels_dir``'s (see :func:`read_labels`);
-    difficult labels are ignored (see :mod:`.scoring`).
+    difficult labels are ignored (see :mod:`.scoring`). ``only_stems`` restricts the
+    evaluation to those images (e.g. one cross-validation fold's held-out tiles).
 
     The detector should keep low-scoring boxes (e.g. score_threshold 0.01) so AP sees the
     whole precision-recall curve; precision and recall are reported at ``score_threshold``.
@@ -84,6 +86,11 @@ def evaluate_folder(
         class_names = find_class_names(labels_dir)
     labelled = read_labels(labels_dir, label_format, class_names=class_names, image_dir=images_dir,
                            supplement_dir=supplement_dir)
+    if only_stems is not None:
+        missing = sorted(set(only_stems) - {item.stem for item in labelled})
+        if missing:
+            raise ConfigError(f"no label file in {labels_dir} for {', '.join(missing)}")
+        labelled = tuple(item for item in labelled if item.stem in only_stems)
     started = time.perf_counter()
     images = [
         _image_boxes(item, detector, gsd_m=gsd_m, options=options or DetectOptions())
