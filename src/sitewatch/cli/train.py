@@ -105,6 +105,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="train this many epochs, mine hard negatives on the grounds, then train the rest",
     )
     parser.add_argument("--mine-threshold", type=float, default=0.25)
+    parser.add_argument(
+        "--mine-labelled",
+        action="store_true",
+        help="also mine hard negatives on the labelled training tiles; only where their labels "
+        "are complete (e.g. with --extra-labels from an audit), or unlabelled vehicles are "
+        "taught as ground",
+    )
     parser.add_argument("--tiles", type=int, default=600, help="synthetic tiles (default 600)")
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--imgsz", type=int, default=512)
@@ -195,6 +202,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         mine_epochs=args.mine_epochs,
         mine_threshold=args.mine_threshold,
+        mine_labelled=args.mine_labelled,
     )
     verify_weights(request.base, request.base_sha256)  # before the case is touched
     if args.from_reviews is not None and request.reviewed_dir is not None:

@@ -81,17 +81,30 @@ def test_predict_holdout_packs_and_splits_back() -> None:
         predict_holdout([_tile(80, [], V.VEHICLE)], predict, canvas_px=64)
 
 
-def test_mine_negatives_skips_known_vehicles() -> None:
-    tile = _tile(100, [(10, 10, 20, 16), (60, 60, 70, 66)], V.MILITARY_TRUCK)
-    known = (tile.boxes[0],)
-    ground = Background(image=tile.image, boxes=known, source="g", paste=True)
+def test_mine_negatives_skips_known_vehicles_and_difficult_objects() -> None:
+    tile = _tile(100, [(10, 10, 20, 16), (60, 60, 70, 66), (80, 10, 90, 16)], V.MILITARY_TRUCK)
+    # the first blob is a labelled vehicle, the third a difficult object: only the second is a
+    # false positive
+    ground = Background(image=tile.image, boxes=tile.boxes[:1], source="g", paste=True,
+                        ignore_px=((80, 10, 90, 16),))
     negs = mine_negatives([ground], _bright_boxes, canvas_px=64, cell_px=32)
     assert negs
     for n in negs:
-        assert n.image.shape == (32, 32, 3) and not n.paste and not n.boxes
-        assert (n.image == 255).any()  # centred on the unknown bright blob
-    assert all("@" in n.source for n in negs)
+        assert n.image.shape == (48, 48, 3) and not n.paste and not n.boxes
+        x0, y0 = (int(v) for v in n.source.rsplit("@", 1)[1].split(","))
+        assert x0 <= 60 and x0 + 48 >= 70 and y0 <= 60 and y0 + 48 >= 66  # holds the blob
     assert all(n.source.startswith("negative:g@") for n in negs)
+
+
+def test_mined_window_keeps_the_labels_inside_it() -> None:
+    tile = _tile(100, [(40, 40, 50, 46), (52, 40, 62, 46)], V.MILITARY_TRUCK)
+    ground = Background(image=tile.image, boxes=tile.boxes[:1], source="labelled:t", paste=True,
+                        ignore_px=((0, 0, 4, 4), (45, 60, 50, 64)))
+    (neg,) = mine_negatives([ground], _bright_boxes, canvas_px=100, cell_px=32)
+    (kept,) = neg.boxes  # the labelled vehicle beside the false positive stays a label
+    assert kept.box.bounds_px() == (40.0 - 33, 40.0 - 19, 50.0 - 33, 46.0 - 19)
+    assert neg.ignore_px == ((45 - 33, 60 - 19, 50 - 33, 64 - 19),)
+    assert neg.source == "negative:labelled:t@33,19"
 
 
 def test_ground_source_parse_and_read(tmp_path: Path) -> None:
@@ -169,11 +182,12 @@ def test_load_labelled_adds_supplement_and_leaves_difficult_out(tmp_path: Path) 
     cv2.imwrite(str(tmp_path / "a.png"), np.zeros((40, 40, 3), np.uint8))
     split = load_labelled(
         tmp_path, tmp_path / "labels", label_format="voc", class_names=None, data_gsd_m=0.3,
-        gsd_m=0.3, holdout=(), supplement_dir=tmp_path / "audit",
+        gsd_m=0.6, holdout=(), supplement_dir=tmp_path / "audit",
     )  # fmt: skip
     (sample,) = split.train
     assert [(b.label.value, b.box.bounds_px()[0]) for b in sample.boxes] == [
-        ("armored_vehicle", 2.0), ("military_light_vehicle", 22.0)]
+        ("armored_vehicle", 1.0), ("military_light_vehicle", 11.0)]
+    assert sample.ignore_px == ((6.0, 2.0, 10.0, 6.0), (15.0, 2.0, 19.0, 6.0))
 
 
 def test_card_has_exactly_the_loader_keys(tmp_path: Path) -> None:

@@ -21,12 +21,14 @@ class Background:
     ``boxes`` are the vehicles known in it (labels or reviewed pseudo-labels): a cell keeps those
     wholly inside it and is never cut through one. ``paste`` says whether layouts may be pasted
     onto its cells (False for hard-negative ground that should stay empty, or real tiles).
+    ``ignore_px`` are difficult objects (see :class:`TrainingSample`).
     """
 
     image: np.ndarray
     boxes: tuple[TrainBox, ...]
     source: str
     paste: bool = True
+    ignore_px: tuple[tuple[float, float, float, float], ...] = ()
 
     def __post_init__(self) -> None:
         if self.image.ndim != 3 or self.image.shape[2] != 3:
@@ -35,7 +37,8 @@ class Background:
     @classmethod
     def from_sample(cls, sample: TrainingSample, *, paste: bool) -> Background:
         """A background from a labelled sample, keeping its labels."""
-        return cls(image=sample.image, boxes=sample.boxes, source=sample.source, paste=paste)
+        return cls(image=sample.image, boxes=sample.boxes, source=sample.source, paste=paste,
+                   ignore_px=sample.ignore_px)
 
 
 def _cuts(bounds: tuple[float, float, float, float], x0: int, y0: int, side: int) -> bool:

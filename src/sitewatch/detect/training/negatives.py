@@ -1,20 +1,24 @@
-"""Hard-negative mining: crops of vehicle-free ground where a model fires anyway.
+"""Hard-negative mining: crops of ground where a model fires on something that is no vehicle.
 
-Ground images that hold no vehicles (or whose vehicles are all in ``Background.boxes``) are cut
-into model-sized canvases; every prediction scoring at least ``threshold`` that overlaps no
-known vehicle is a false positive, and a cell centred on it becomes a negative background (a
-cell that is never pasted on) for the next round of training.
+Ground images whose vehicles are all known (none, or all in ``Background.boxes``, as in a
+labelled tile whose labels were completed by an audit) are cut into model-sized canvases;
+every prediction scoring at least ``threshold`` that overlaps no known vehicle and no difficult
+object (``Background.ignore_px``) is a false positive. A window of 1.5 cells centred on it, with
+the known vehicles wholly inside it, becomes a negative background (never pasted on, cut into
+cells that contain the false positive) for the next round of training.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
 from sitewatch.detect.training.backgrounds import Background
 from sitewatch.detect.training.holdout import PredictFn
 from sitewatch.detect.training.metrics import iou_matrix
+from sitewatch.detect.training.samples import TrainBox
 
 __all__ = ["mine_negatives"]
 
@@ -36,18 +40,21 @@ def mine_negatives(
     threshold: float = 0.25,
     max_cells: int = 200,
 ) -> tuple[Background, ...]:
-    """Cells of ``grounds`` centred on confident predictions that match no known vehicle.
+    """Windows of ``grounds`` centred on confident predictions that match no known object.
 
-    Returns at most ``max_cells`` negatives, highest-scoring first; each is ``cell_px`` square
-    (grounds smaller than a cell are skipped), named after its ground and position.
+    Returns at most ``max_cells`` negatives, highest-scoring first; each is at most 1.5
+    ``cell_px`` square (grounds smaller than a cell are skipped), keeps the labelled vehicles
+    and difficult objects wholly inside it, and is named after its ground and position.
     """
     found: list[tuple[float, Background]] = []
+    side = cell_px * 3 // 2
     for ground in grounds:
         img = ground.image
         h, w = img.shape[:2]
         if h < cell_px or w < cell_px:
             continue
-        known = np.array([b.box.bounds_px() for b in ground.boxes]).reshape(-1, 4)
+        labelled = np.array([b.box.bounds_px() for b in ground.boxes]).reshape(-1, 4)
+        known = np.vstack([labelled, np.array(ground.ignore_px).reshape(-1, 4)])
         for y0 in _windows(h, canvas_px):
             for x0 in _windows(w, canvas_px):
                 canvas = np.full((canvas_px, canvas_px, 3), 114, np.uint8)
@@ -63,19 +70,33 @@ def mine_negatives(
                     cx, cy = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
                     if cx >= w or cy >= h:
                         continue
-                    cx0 = int(min(max(cx - cell_px / 2, 0), w - cell_px))
-                    cy0 = int(min(max(cy - cell_px / 2, 0), h - cell_px))
-                    cell = img[cy0 : cy0 + cell_px, cx0 : cx0 + cell_px].copy()
-                    found.append(
-                        (
-                            p.score,
-                            Background(
-                                image=cell,
-                                boxes=(),
-                                source=f"negative:{ground.source}@{cx0},{cy0}",
-                                paste=False,
-                            ),
-                        )
-                    )
+                    found.append((p.score, _window(ground, cx, cy, side)))
     found.sort(key=lambda sb: -sb[0])
     return tuple(bg for _, bg in found[:max_cells])
+
+
+def _window(ground: Background, cx: float, cy: float, side: int) -> Background:
+    """The ``side``-square window of ``ground`` centred near (cx, cy), with what lies inside."""
+    h, w = ground.image.shape[:2]
+    sw, sh = min(side, w), min(side, h)
+    x0 = int(min(max(cx - sw / 2, 0), w - sw))
+    y0 = int(min(max(cy - sh / 2, 0), h - sh))
+
+    def inside(bounds: tuple[float, float, float, float]) -> bool:
+        a0, b0, a1, b1 = bounds
+        return a0 >= x0 and b0 >= y0 and a1 <= x0 + sw and b1 <= y0 + sh
+
+    boxes = tuple(
+        TrainBox(box=replace(b.box, cx_px=b.box.cx_px - x0, cy_px=b.box.cy_px - y0), label=b.label)
+        for b in ground.boxes
+        if inside(b.box.bounds_px())
+    )
+    ignore = tuple((a0 - x0, b0 - y0, a1 - x0, b1 - y0) for a0, b0, a1, b1 in ground.ignore_px
+                   if inside((a0, b0, a1, b1)))  # fmt: skip
+    return Background(
+        image=ground.image[y0 : y0 + sh, x0 : x0 + sw].copy(),
+        boxes=boxes,
+        source=f"negative:{ground.source}@{x0},{y0}",
+        paste=False,
+        ignore_px=ignore,
+    )

@@ -80,6 +80,7 @@ class TrainRequest:
     seed: int = 0
     mine_epochs: int = 0
     mine_threshold: float = 0.25
+    mine_labelled: bool = False  #: also mine the training tiles (needs complete labels)
 
     def __post_init__(self) -> None:
         if self.synth.cell_px * 2 != self.settings.imgsz:
@@ -210,7 +211,9 @@ def _fine_tune(request: TrainRequest, split: LabelledSplit) -> tuple[Path, dict[
         settings=replace(settings, epochs=request.mine_epochs),
     )  # fmt: skip
     _, grounds, negatives = _grounds(request, split)
-    mine_from = [g for g in grounds if not g.source.startswith("labelled:")] + negatives
+    mine_from = [
+        g for g in grounds if request.mine_labelled or not g.source.startswith("labelled:")
+    ] + negatives
     fine_map = {c.value: c for c in TRAIN_CLASSES}
     cfg_dir = request.out_dir / "ultralytics_config"
 
@@ -231,7 +234,8 @@ def _fine_tune(request: TrainRequest, split: LabelledSplit) -> tuple[Path, dict[
         data_yaml, base=stage1, out_dir=request.out_dir, name="stage2",
         settings=replace(settings, epochs=settings.epochs - request.mine_epochs),
     )  # fmt: skip
-    return pt, recipe | {"stage1_epochs": request.mine_epochs, "stage1_weights": str(stage1)}
+    return pt, recipe | {"stage1_epochs": request.mine_epochs, "stage1_weights": str(stage1),
+                         "mined_on_labelled_tiles": request.mine_labelled}
 
 
 def _load_split(request: TrainRequest) -> LabelledSplit:

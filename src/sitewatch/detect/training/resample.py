@@ -44,4 +44,5 @@ def resample_sample(
         image=image,
         boxes=tuple(scale_box(b, fx) for b in sample.boxes),
         source=sample.source,
+        ignore_px=tuple((x0 * fx, y0 * fx, x1 * fx, y1 * fx) for x0, y0, x1, y1 in sample.ignore_px),
     )

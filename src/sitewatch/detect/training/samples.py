@@ -30,11 +30,14 @@ class TrainingSample:
 
     ``source`` says where the pixels came from (e.g. ``mvrsd:AUAU010001`` or
     ``synthetic:depot+layout:RURU020662``), so a dataset can be audited for leaks.
+    ``ignore_px`` are axis-aligned boxes ``(x0, y0, x1, y1)`` of difficult objects (may or may
+    not be vehicles): never labels, never mined as hard negatives.
     """
 
     image: np.ndarray
     boxes: tuple[TrainBox, ...]
     source: str
+    ignore_px: tuple[tuple[float, float, float, float], ...] = ()
 
     def __post_init__(self) -> None:
         if self.image.ndim != 3 or self.image.shape[2] != 3 or self.image.dtype != np.uint8:

@@ -148,8 +148,7 @@ def load_labelled(
     """Read labelled tiles, resample them to ``gsd_m`` and split off the held-out stems.
 
     ``supplement_dir`` adds boxes to the tiles (see :func:`read_labels`). Boxes flagged
-    difficult are left out: they may not be vehicles, and a wrong label teaches more harm than
-    an unlabelled object.
+    difficult are not labels (they may not be vehicles) but the sample's ``ignore_px``.
 
     Raises:
         ConfigError: a held-out stem has no label file, or nothing is left to train on.
@@ -177,6 +176,7 @@ def load_labelled(
             image=read_bgr8(im.image_path),
             boxes=tuple(from_labelled(b) for b in im.boxes if not b.difficult),
             source=f"labelled:{im.stem}",
+            ignore_px=tuple(b.bounds_px for b in im.boxes if b.difficult),
         )
         sample = resample_sample(sample, from_gsd_m=data_gsd_m, to_gsd_m=gsd_m)
         (held if im.stem in holdout else train).append(sample)
