@@ -280,8 +280,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="TrackOptions.move_correlation (-1: no appearance check)")
     parser.add_argument("--far-px", type=float, default=75.0,
                         help="keep arrivals this far from departures (0: allow ambiguity)")
+    parser.add_argument("--extra-labels", type=Path, default=None,
+                        help="VOC files adding vehicles the MVRSD labels miss (docs/mvrsd-audit): "
+                        "they become real vehicles of the series, not unlabelled scenery")
     args = parser.parse_args(argv)
-    tiles = make_series.load_tiles(make_series.data_root())
+    tiles = make_series.load_tiles(make_series.data_root(), args.extra_labels)
     results = []
     t0 = time.time()
     for tile in args.tiles:

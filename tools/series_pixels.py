@@ -50,21 +50,31 @@ class Tile:
     boxes: tuple[tuple[str, int, int, int, int], ...]  # (sitewatch label, x0, y0, x1, y1)
 
 
-def load_tiles(root: Path) -> dict[str, Tile]:
-    """All labelled tiles, by name (``AUAU010081``), labels mapped to sitewatch labels."""
+def _voc_boxes(xml_path: Path) -> list[tuple[str, int, int, int, int]]:
+    """Vehicle boxes of one VOC file, labels mapped; difficult objects are left out."""
+    boxes = []
+    for obj in ET.parse(xml_path).getroot().iter("object"):
+        name = obj.findtext("name", "").strip()
+        bb = obj.find("bndbox")
+        if name not in MVRSD_LABELS or bb is None or obj.findtext("difficult", "0").strip() == "1":
+            continue
+        x0, y0, x1, y1 = (int(float(bb.findtext(k, "0"))) for k in ("xmin", "ymin", "xmax", "ymax"))
+        boxes.append((MVRSD_LABELS[name], x0, y0, x1, y1))
+    return boxes
+
+
+def load_tiles(root: Path, supplement: Path | None = None) -> dict[str, Tile]:
+    """All labelled tiles, by name (``AUAU010081``), labels mapped to sitewatch labels.
+
+    ``supplement`` is a folder of VOC files adding vehicles the labels miss (an audit such as
+    ``docs/mvrsd-audit``): they join each tile's boxes after MVRSD's own, so the indices of
+    MVRSD's boxes do not change.
+    """
     out = {}
     for xml_path in sorted((root / "labels").glob("*.xml")):
-        doc = ET.parse(xml_path).getroot()
-        boxes = []
-        for obj in doc.iter("object"):
-            name = obj.findtext("name", "").strip()
-            bb = obj.find("bndbox")
-            if name not in MVRSD_LABELS or bb is None:
-                continue
-            x0, y0, x1, y1 = (
-                int(float(bb.findtext(k, "0"))) for k in ("xmin", "ymin", "xmax", "ymax")
-            )
-            boxes.append((MVRSD_LABELS[name], x0, y0, x1, y1))
+        boxes = _voc_boxes(xml_path)
+        if supplement is not None and (supplement / xml_path.name).is_file():
+            boxes += _voc_boxes(supplement / xml_path.name)
         bgr = cv2.imread(str(root / "images" / f"{xml_path.stem}.jpg"), cv2.IMREAD_COLOR)
         out[xml_path.stem] = Tile(xml_path.stem, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), tuple(boxes))
     return out
