@@ -107,6 +107,13 @@ def test_mined_window_keeps_the_labels_inside_it() -> None:
     assert neg.source == "negative:labelled:t@33,19"
 
 
+def test_mining_a_tile_smaller_than_a_window_gives_it_once() -> None:
+    tile = _tile(40, [(2, 2, 8, 6), (20, 20, 26, 24), (30, 5, 36, 9)], V.MILITARY_TRUCK)
+    ground = Background(image=tile.image, boxes=(), source="labelled:small", paste=True)
+    (neg,) = mine_negatives([ground], _bright_boxes, canvas_px=64, cell_px=32)
+    assert neg.image.shape == (40, 40, 3) and neg.source == "negative:labelled:small@0,0"
+
+
 def test_ground_source_parse_and_read(tmp_path: Path) -> None:
     path = tmp_path / "g.png"
     cv2.imwrite(str(path), np.full((40, 60, 3), 7, np.uint8))

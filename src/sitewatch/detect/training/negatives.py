@@ -42,7 +42,7 @@ def mine_negatives(
 ) -> tuple[Background, ...]:
     """Windows of ``grounds`` centred on confident predictions that match no known object.
 
-    Returns at most ``max_cells`` negatives, highest-scoring first; each is at most 1.5
+    Returns at most ``max_cells`` distinct windows, highest-scoring first; each is at most 1.5
     ``cell_px`` square (grounds smaller than a cell are skipped), keeps the labelled vehicles
     and difficult objects wholly inside it, and is named after its ground and position.
     """
@@ -72,7 +72,10 @@ def mine_negatives(
                         continue
                     found.append((p.score, _window(ground, cx, cy, side)))
     found.sort(key=lambda sb: -sb[0])
-    return tuple(bg for _, bg in found[:max_cells])
+    windows: dict[str, Background] = {}
+    for _, bg in found:
+        windows.setdefault(bg.source, bg)  # one window per place, however many it holds
+    return tuple(windows.values())[:max_cells]
 
 
 def _window(ground: Background, cx: float, cy: float, side: int) -> Background:
