@@ -15,7 +15,7 @@ import pytest
 from sitewatch.catalog import CaseStore, ingest_files, verify_case
 from sitewatch.detect import Detection, VehicleClass
 from sitewatch.geo import OrientedBoxPx
-from sitewatch.pipeline import detect_case, export_case, report_case, track_case
+from sitewatch.pipeline import detect_case, export_case, interval_options, report_case, track_case
 
 GSD_M = 0.3
 
@@ -112,6 +112,17 @@ def test_report_names_every_input_and_the_model(case: CaseStore) -> None:
     assert html.count("data:image/png;base64,") == 4  # one before/after pair, map, counts plot
     assert "http://" not in html.replace("http://www.w3.org", "")
     assert verify_case(case).ok
+
+
+def test_count_intervals_say_where_their_rates_come_from(case: CaseStore) -> None:
+    options, note = interval_options(case)
+    assert "nothing has been detected" in note
+    detect_case(case, BlobDetector())
+    options, note = interval_options(case)
+    assert (options.detector_precision, options.detector_recall) == (0.9, 0.8)
+    assert note == ("90% interval from placeholder rates (precision 0.9, recall 0.8): model blob-test "
+                    "has no measured rates")
+    assert note in report_case(case).read_text()
 
 
 @pytest.mark.parametrize("fmt", ["geojson", "kml", "kmz", "csv", "coco", "gpkg"])

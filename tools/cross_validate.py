@@ -61,6 +61,7 @@ def _counts(report: dict[str, Any]) -> dict[str, Any]:
         "armoured_found": found("armored_vehicle"),
         "armoured_as_armoured": [armoured.get("tp", 0), armoured.get("truths", 0)],
         "civilian_found": found("civilian_vehicle"),
+        "by_label": {k: [v["tp"], v["fp"], v["fn"]] for k, v in per_label.items()},
     }
 
 
@@ -77,12 +78,30 @@ def _rates(c: dict[str, Any]) -> dict[str, Any]:
 def _pool(rows: list[dict[str, Any]]) -> dict[str, Any]:
     total: dict[str, Any] = {"tp": 0, "fp": 0, "fn": 0, "armoured_found": [0, 0],
                              "armoured_as_armoured": [0, 0], "civilian_found": [0, 0]}  # fmt: skip
+    total["by_label"] = {}
     for r in rows:
         for k in ("tp", "fp", "fn"):
             total[k] += r[k]
+        for label, counts in r["by_label"].items():
+            old = total["by_label"].get(label, [0, 0, 0])
+            total["by_label"][label] = [a + b for a, b in zip(old, counts, strict=True)]
         for k in ("armoured_found", "armoured_as_armoured", "civilian_found"):
             total[k] = [total[k][0] + r[k][0], total[k][1] + r[k][1]]
     return total
+
+
+#: Fewer truths of a label than this, and its counts use the class-agnostic rates.
+MIN_TRUTHS_FOR_LABEL_RATES = 10
+
+
+def interval_rates(pooled: dict[str, Any], source: str) -> dict[str, Any]:
+    """The rates the tracker's count intervals use (``sitewatch.detect.evaluation.measured_rates``)."""
+    by_label = {}
+    for label, (tp, fp, fn) in sorted(pooled["by_label"].items()):
+        if tp + fn >= MIN_TRUTHS_FOR_LABEL_RATES and tp:
+            by_label[label] = [round(tp / (tp + fp), 3), round(tp / (tp + fn), 3)]
+    return {"precision": pooled["precision"], "recall": pooled["recall"], "by_label": by_label,
+            "source": source}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -128,6 +147,12 @@ def main(argv: list[str] | None = None) -> int:
         name: r | {"scores": {k: {s: _rates(c) for s, c in v.items()} for k, v in r["scores"].items()}}
         for name, r in raw.items()
     }
+    chosen = "audited" if "audited" in pooled else "labels"
+    vehicles = pooled[chosen]["plain"]["tp"] + pooled[chosen]["plain"]["fn"]
+    source = (f"{len(raw)}-fold cross-validation on {vehicles} vehicles of tiles each fold never "
+              f"saw ({'labels completed by an audit' if chosen == 'audited' else 'their labels'})")
+    rates = {s: interval_rates(pooled[chosen][s], source + (" with TTA" if s == "tta" else ""))
+             for s in ("plain", "tta")}  # fmt: skip
     out = {
         "how": "each fold model predicts only the tiles its training record held out, through "
         f"sitewatch.detect.evaluation.evaluate_folder (sitewatch eval) at --gsd {args.gsd}; "
@@ -137,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": "python tools/cross_validate.py " + " ".join(sys.argv[1:] if argv is None else argv),
         "folds": folds,
         "pooled": pooled,
+        "rates": rates,
     }
     args.out.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     for set_name, rows in pooled.items():

@@ -31,7 +31,7 @@ from sitewatch.catalog.reviews import summarise, total
 from sitewatch.detect import Detection, DetectOptions, Detector, VehicleClass, detect_raster
 from sitewatch.errors import ConfigError
 from sitewatch.geo import LonLat, OrientedBoxPx
-from sitewatch.track import Observation, SiteTrack, track_site
+from sitewatch.track import Observation, SiteTrack, TrackOptions, track_site
 from sitewatch.track.links import Link
 
 log = logging.getLogger(__name__)
@@ -259,14 +259,53 @@ def comparisons(store: CaseStore) -> tuple[dict[str, object], ...]:
     return tuple(queries)
 
 
+def interval_options(store: CaseStore) -> tuple[TrackOptions, str]:
+    """Tracking options whose count intervals use the measured precision and recall of the
+    model that made the case's latest detections, and a phrase for the report saying where the
+    intervals come from.
+
+    The rates are the model's cross-validation figures (its training record, found through the
+    package's model registry by the run's ONNX sha256, with or without TTA as the run was).
+    A model without them (the DOTA checkpoints, a model loaded from a path) leaves
+    :class:`TrackOptions`' placeholders, and the sentence says so.
+    """
+    from sitewatch.detect.evaluation import measured_rates
+    from sitewatch.detect.modelcard import load_card
+    from sitewatch.detect.registry import MODELS, card_path_for
+
+    default = TrackOptions()
+    runs = [r for r in store.runs() if r.kind == "detect"]
+    level = f"{default.interval_level:.0%} interval from "
+    placeholder = (f"{level}placeholder rates (precision {default.detector_precision}, recall "
+                   f"{default.detector_recall}): ")
+    if not runs:
+        return default, placeholder + "nothing has been detected"
+    run = runs[-1]
+    cards = (load_card(card_path_for(name), verify=False) for name in MODELS)
+    card = next((c for c in cards if c.onnx_sha256 == run.model_sha256), None)
+    tta = bool(run.params.get("tta_views"))
+    rates = measured_rates(card, tta=tta) if card else None
+    if rates is None:
+        return default, placeholder + f"model {run.model_name} has no measured rates"
+    options = dataclasses.replace(default, detector_precision=rates.precision,
+                                  detector_recall=rates.recall, rates_by_label=rates.by_label)
+    return options, (f"{level}precision {rates.precision:.2f} and recall {rates.recall:.2f} of model "
+                     f"{run.model_name}{' with TTA' if tta else ''} (class-aware per label where "
+                     f"measured), from {rates.source}")
+
+
 def track_case(store: CaseStore) -> tuple[SiteTrack, ...]:
-    """Counts and events for every site of the case, with its attached zones and alerts."""
+    """Counts and events for every site of the case, with its attached zones and alerts.
+
+    Count intervals use the detector's measured rates (:func:`interval_options`).
+    """
     from sitewatch.track import load_alerts, load_zones
 
     zones_file, alerts_file = store.attached("zones"), store.attached("alerts")
     zones = load_zones(zones_file) if zones_file else ()
     alerts = load_alerts(alerts_file) if alerts_file else ()
-    return tuple(track_site(observations(store, site), zones=zones, alerts=alerts)
+    options, _ = interval_options(store)
+    return tuple(track_site(observations(store, site), zones=zones, alerts=alerts, options=options)
                  for site in sites(store))
 
 
@@ -301,6 +340,7 @@ def report_case(store: CaseStore, *, out: Path | None = None, pdf: bool = False)
         assessment=ach_table(load_assessment(assessment_file)) if assessment_file.exists() else None,
         software=software_versions(), audit_head=head["hash"] if head else None,
         manifest_sha256=manifest_sha256, review=review_summary(store),
+        intervals_note=interval_options(store)[1],
     )
     path = out or store.derived_dir / "report.html"
     details = {"path": str(path), "sha256": write_report(html, path),

@@ -95,3 +95,29 @@ def test_a_models_training_tiles_are_known_from_its_record(tmp_path: Path) -> No
         json.dumps({"pt_sha256": raw["source_sha256"], "trained_on": ["labelled:x"]}),
         encoding="utf-8")
     assert trained_on_stems(load_card(tmp_path / "m.json")) == {"x"}
+
+
+def test_measured_rates_come_from_the_training_record(tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    from sitewatch.detect.evaluation import measured_rates
+    from sitewatch.detect.modelcard import load_card
+    from sitewatch.detect.registry import DEFAULT_MODEL, card_path_for
+
+    raw = json.loads(card_path_for(DEFAULT_MODEL).read_text())
+    shutil.copy(card_path_for(DEFAULT_MODEL).with_name(raw["onnx_file"]), tmp_path / raw["onnx_file"])
+    (tmp_path / "m.json").write_text(json.dumps(raw), encoding="utf-8")
+    record = {"pt_sha256": raw["source_sha256"]}
+    (tmp_path / "m.training.json").write_text(json.dumps(record), encoding="utf-8")
+    assert measured_rates(load_card(tmp_path / "m.json")) is None
+    record["cross_validation"] = {"rates": {
+        "plain": {"precision": 0.8, "recall": 0.7, "by_label": {"civilian_vehicle": [0.6, 0.5]},
+                  "source": "2-fold CV"},
+        "tta": {"precision": 0.85, "recall": 0.8, "source": "2-fold CV with TTA"}}}
+    (tmp_path / "m.training.json").write_text(json.dumps(record), encoding="utf-8")
+    plain = measured_rates(load_card(tmp_path / "m.json"))
+    assert plain is not None and (plain.precision, plain.recall) == (0.8, 0.7)
+    assert plain.by_label == (("civilian_vehicle", 0.6, 0.5),) and plain.source == "2-fold CV"
+    tta = measured_rates(load_card(tmp_path / "m.json"), tta=True)
+    assert tta is not None and (tta.recall, tta.by_label) == (0.8, ())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +111,18 @@ def evaluate_folder(
     return report
 
 
+def _training_record(card: ModelCard) -> dict[str, Any] | None:
+    """The ``*.training.json`` in the card's folder whose ``pt_sha256`` made this ONNX file."""
+    for record in sorted(card.onnx_path.parent.glob("*.training.json")):
+        try:
+            data = json.loads(record.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and data.get("pt_sha256") == card.source_sha256:
+            return data
+    return None
+
+
 def trained_on_stems(card: ModelCard) -> frozenset[str]:
     """Image stems a model was trained on, from the training record beside its card.
 
@@ -117,11 +130,39 @@ def trained_on_stems(card: ModelCard) -> frozenset[str]:
     weights the ONNX was made from (so an int8 variant finds its float model's record).
     Models without a record (the DOTA checkpoints) give an empty set.
     """
-    for record in sorted(card.onnx_path.parent.glob("*.training.json")):
-        try:
-            data = json.loads(record.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if isinstance(data, dict) and data.get("pt_sha256") == card.source_sha256:
-            return frozenset(str(s).split(":", 1)[-1] for s in data.get("trained_on", ()))
-    return frozenset()
+    data = _training_record(card) or {}
+    return frozenset(str(s).split(":", 1)[-1] for s in data.get("trained_on", ()))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MeasuredRates:
+    """A model's precision and recall on vehicles it never saw, as its training record gives.
+
+    ``by_label`` holds class-aware ``(label, precision, recall)`` for the labels measured on
+    enough vehicles; other labels take the class-agnostic pair. ``source`` says how they were
+    measured, for the report.
+    """
+
+    precision: float
+    recall: float
+    by_label: tuple[tuple[str, float, float], ...]
+    source: str
+
+
+def measured_rates(card: ModelCard, *, tta: bool = False) -> MeasuredRates | None:
+    """The rates measured for this model (its ``cross_validation.rates``), or None.
+
+    ``tta`` picks the rates measured with test-time augmentation.
+    """
+    data = _training_record(card) or {}
+    try:
+        rates = data["cross_validation"]["rates"]["tta" if tta else "plain"]
+        return MeasuredRates(
+            precision=float(rates["precision"]),
+            recall=float(rates["recall"]),
+            by_label=tuple((str(k), float(v[0]), float(v[1]))
+                           for k, v in sorted(rates.get("by_label", {}).items())),
+            source=str(rates["source"]),
+        )  # fmt: skip
+    except (KeyError, TypeError, ValueError, IndexError):
+        return None

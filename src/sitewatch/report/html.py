@@ -45,10 +45,12 @@ def render_report(
     audit_head: str | None,
     manifest_sha256: str,
     review: ReviewSummary | None = None,
+    intervals_note: str = "an interval from the detector's precision and recall",
 ) -> str:
     """The report as one HTML document with images embedded as data URIs.
 
     ``review`` says how many detections an analyst reviewed; the report states it when any were.
+    ``intervals_note`` says what interval each count carries, from which precision and recall.
     """
     from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -68,6 +70,7 @@ def render_report(
         "audit_head": audit_head,
         "manifest_sha256": manifest_sha256,
         "review": review if review is not None and (review.reviewed or review.added) else None,
+        "intervals_note": intervals_note,
     }
     return env.get_template("report.html.j2").render(**context)
 
