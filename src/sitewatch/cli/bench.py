@@ -37,6 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scene", type=Path, help=f"default <data>/{SCENE}")
     parser.add_argument("--mvrsd", type=Path, help=f"labelled tiles, default <data>/{MVRSD}")
     parser.add_argument("--no-labelled", action="store_true", help="skip the labelled tiles")
+    parser.add_argument("--extra-labels", type=Path, metavar="DIR",
+                        help="VOC files completing the labelled tiles' labels (docs/mvrsd-audit)")
     parser.add_argument("--labelled-gsd", type=float, default=0.12,
                         help="GSD of the labelled tiles (0.12 m: MVRSD, estimated from vehicle "
                         "lengths)")
@@ -97,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.batch, repeats=args.repeats, tile_px=sizes.pop(),
         labelled_gsd_m=args.labelled_gsd,
     )  # fmt: skip
-    report = run_benchmark(scene, detectors, weights=weights, config=config, mvrsd=mvrsd)
+    report = run_benchmark(scene, detectors, weights=weights, config=config, mvrsd=mvrsd,
+                           labels_supplement=args.extra_labels)
     text = json.dumps(report, indent=2)
     print(text)
     if args.out is not None:

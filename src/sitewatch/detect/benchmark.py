@@ -190,9 +190,13 @@ def _padded_predict(
     return run
 
 
-def _labelled(mvrsd: Path, predict: Callable[[Path], Boxes], name: str) -> dict[str, Any]:
+def _labelled(
+    mvrsd: Path, predict: Callable[[Path], Boxes], name: str, supplement: Path | None
+) -> dict[str, Any]:
     images = []
-    for item in read_labels(mvrsd / "labels", "voc", image_dir=mvrsd / "images"):
+    labelled = read_labels(mvrsd / "labels", "voc", image_dir=mvrsd / "images",
+                           supplement_dir=supplement)
+    for item in labelled:
         if item.image_path is None:
             raise ConfigError(f"no image for {str(item.label_path)!r}")
         boxes, scores = predict(item.image_path)
@@ -202,6 +206,7 @@ def _labelled(mvrsd: Path, predict: Callable[[Path], Boxes], name: str) -> dict[
                 pred_labels=(VehicleClass.VEHICLE,) * len(scores),
                 truth_bounds=np.array([b.bounds_px for b in item.boxes]).reshape(-1, 4),
                 truth_labels=tuple(b.label for b in item.boxes),
+                truth_difficult=np.array([b.difficult for b in item.boxes], bool),
             )
         )  # fmt: skip
     agn = evaluate(images)["class_agnostic"]
@@ -276,6 +281,7 @@ def run_benchmark(
     weights: Path | None,
     config: BenchConfig,
     mvrsd: Path | None = None,
+    labels_supplement: Path | None = None,
 ) -> dict[str, Any]:
     """Time sitewatch and (when ``weights`` is given) the SAHI baseline on one scene.
 
@@ -287,6 +293,8 @@ def run_benchmark(
         weights: Ultralytics ``.pt`` of the same model for the baseline, or None to skip it.
         config: Shared settings.
         mvrsd: Folder with ``images/`` and ``labels/`` (VOC) for the labelled comparison.
+        labels_supplement: VOC files completing those labels (an audit; difficult objects are
+            ignored).
 
     Raises:
         ConfigError: Bad settings, or the baseline is asked for but torch/Ultralytics/SAHI
@@ -345,13 +353,15 @@ def run_benchmark(
         for label, detector in zip(labels, detectors, strict=True):
             run = partial(_detect_file, detector=detector, gsd_m=config.labelled_gsd_m,
                           options=options)  # fmt: skip
-            report.update(_labelled(mvrsd, run, label))
+            report.update(_labelled(mvrsd, run, label, labels_supplement))
             if isinstance(detector, OnnxDetector):
                 stems = {p.stem for p in (mvrsd / "labels").glob("*.xml")}
                 report[f"{label}_labelled_trained_on"] = sorted(
                     stems & trained_on_stems(detector.card))
         if baseline is not None:
-            report.update(_labelled(mvrsd, _padded_predict(baseline.predict, config), "baseline"))
+            report.update(_labelled(mvrsd, _padded_predict(baseline.predict, config), "baseline",
+                                    labels_supplement))
+        report["labelled_supplement"] = str(labels_supplement) if labels_supplement else None
     report.update(
         labelled_note="the labelled tiles compare the pipelines on the same weights; tiles a "
         "model was trained on (*_labelled_trained_on) make them no measure of held-out accuracy",
