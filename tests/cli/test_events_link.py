@@ -76,3 +76,16 @@ def test_events_use_the_files_attached_to_the_case(demo_case: Path, tmp_path: Pa
     assert main(["events", str(demo_case), "--out", str(tmp_path / "e.csv")]) == 0
     assert "ALERT demo-depot 2014-08-05: 3 loaded_transporter in zone 'south apron'" in (
         capsys.readouterr().out)
+
+
+def test_track_prints_counts_with_intervals_and_their_source(
+        demo_case: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["track", str(demo_case)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("counts with a 90% interval from placeholder rates (precision 0.9, "
+                              "recall 0.8): model truth has no measured rates")
+    # 10 armoured vehicles on 2014-08-05 (the truth boxes): the interval brackets the count
+    line = next(x for x in printed.splitlines() if "2014-08-05 armored_vehicle " in x)
+    n, interval = line.split()[-2:]
+    lo, hi = (int(v) for v in interval.strip("()").split("-"))
+    assert lo <= int(n) <= hi and lo < hi

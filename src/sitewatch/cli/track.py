@@ -17,15 +17,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print counts and events per site."""
-    from sitewatch.pipeline import track_case
+    from sitewatch.pipeline import interval_options, track_case
 
     store = CaseStore.open(args.case_dir)
     tracks = track_case(store)
+    print(f"counts with a {interval_options(store)[1]}")
     for track in tracks:
         print(f"site {track.site}")
         for count in track.counts:
             if count.zone is None:
-                shown = str(count.n) if count.observable else f"not observable ({count.reason})"
+                shown = (f"{count.n} ({count.interval_lo}-{count.interval_hi})" if count.observable
+                         else f"not observable ({count.reason})")
                 print(f"  {count.date} {count.label:<30} {shown}")
         for event in track.events:
             if event.kind.value != "stayed":
