@@ -14,9 +14,10 @@ Usage::
         --images ../shared/data/overhead/mvrsd/images --labels ../shared/data/overhead/mvrsd/labels \
         --extra-labels docs/mvrsd-audit --gsd 0.12 --out cv.json
 
-The JSON holds, per fold and pooled, for each label set and view setting: TP, FP, FN,
-precision, recall, armoured and civilian vehicles found (by any class) and armoured found as
-armoured.
+A fold given twice (the same held-out tiles, another ``--seed``) repeats the cross-validation;
+the pooled figures then count each tile once per repeat. The JSON holds, per fold and pooled,
+for each label set and view setting: TP, FP, FN, precision, recall, armoured and civilian
+vehicles found (by any class) and armoured found as armoured.
 """
 
 from __future__ import annotations
@@ -94,11 +95,15 @@ def _pool(rows: list[dict[str, Any]]) -> dict[str, Any]:
 MIN_TRUTHS_FOR_LABEL_RATES = 10
 
 
-def interval_rates(pooled: dict[str, Any], source: str) -> dict[str, Any]:
-    """The rates the tracker's count intervals use (``sitewatch.detect.evaluation.measured_rates``)."""
+def interval_rates(pooled: dict[str, Any], source: str, *, repeats: int) -> dict[str, Any]:
+    """The rates the tracker's count intervals use (``sitewatch.detect.evaluation.measured_rates``).
+
+    A label gets its own rates when at least ``MIN_TRUTHS_FOR_LABEL_RATES`` distinct vehicles
+    measured them (``repeats``: how many times each tile was scored).
+    """
     by_label = {}
     for label, (tp, fp, fn) in sorted(pooled["by_label"].items()):
-        if tp + fn >= MIN_TRUTHS_FOR_LABEL_RATES and tp:
+        if (tp + fn) / repeats >= MIN_TRUTHS_FOR_LABEL_RATES and tp:
             by_label[label] = [round(tp / (tp + fp), 3), round(tp / (tp + fn), 3)]
     return {"precision": pooled["precision"], "recall": pooled["recall"], "by_label": by_label,
             "source": source}
@@ -148,10 +153,15 @@ def main(argv: list[str] | None = None) -> int:
         for name, r in raw.items()
     }
     chosen = "audited" if "audited" in pooled else "labels"
-    vehicles = pooled[chosen]["plain"]["tp"] + pooled[chosen]["plain"]["fn"]
-    source = (f"{len(raw)}-fold cross-validation on {vehicles} vehicles of tiles each fold never "
-              f"saw ({'labels completed by an audit' if chosen == 'audited' else 'their labels'})")
-    rates = {s: interval_rates(pooled[chosen][s], source + (" with TTA" if s == "tta" else ""))
+    folds_per_run = len({tuple(sorted(r["held_out"])) for r in raw.values()})
+    repeats = len(raw) // folds_per_run
+    vehicles = (pooled[chosen]["plain"]["tp"] + pooled[chosen]["plain"]["fn"]) // repeats
+    source = (f"{folds_per_run}-fold cross-validation"
+              + (f" repeated with {repeats} seeds ({len(raw)} fold models)" if repeats > 1 else "")
+              + f" on {vehicles} vehicles of tiles each fold never saw "
+              f"({'labels completed by an audit' if chosen == 'audited' else 'their labels'})")
+    rates = {s: interval_rates(pooled[chosen][s], source + (" with TTA" if s == "tta" else ""),
+                               repeats=repeats)
              for s in ("plain", "tta")}  # fmt: skip
     out = {
         "how": "each fold model predicts only the tiles its training record held out, through "
