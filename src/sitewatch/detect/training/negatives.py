@@ -4,8 +4,8 @@ Ground images whose vehicles are all known (none, or all in ``Background.boxes``
 labelled tile whose labels were completed by an audit) are cut into model-sized canvases;
 every prediction scoring at least ``threshold`` that overlaps no known vehicle and no difficult
 object (``Background.ignore_px``) is a false positive. A window of 1.5 cells centred on it, with
-the known vehicles wholly inside it, becomes a negative background (never pasted on, cut into
-cells that contain the false positive) for the next round of training.
+the known vehicles wholly inside it, becomes a negative background (never pasted on; its random
+cells hold the false positive unless the window met the image edge) for the next round of training.
 """
 
 from __future__ import annotations
