@@ -294,17 +294,19 @@ def interval_options(store: CaseStore) -> tuple[TrackOptions, str]:
                      f"measured), from {rates.source}")
 
 
-def track_case(store: CaseStore) -> tuple[SiteTrack, ...]:
+def track_case(store: CaseStore, options: TrackOptions | None = None) -> tuple[SiteTrack, ...]:
     """Counts and events for every site of the case, with its attached zones and alerts.
 
-    Count intervals use the detector's measured rates (:func:`interval_options`).
+    Count intervals use the detector's measured rates: ``options`` from
+    :func:`interval_options`, which is called when they are not given.
     """
     from sitewatch.track import load_alerts, load_zones
 
     zones_file, alerts_file = store.attached("zones"), store.attached("alerts")
     zones = load_zones(zones_file) if zones_file else ()
     alerts = load_alerts(alerts_file) if alerts_file else ()
-    options, _ = interval_options(store)
+    if options is None:
+        options, _ = interval_options(store)
     return tuple(track_site(observations(store, site), zones=zones, alerts=alerts, options=options)
                  for site in sites(store))
 
@@ -321,7 +323,8 @@ def report_case(store: CaseStore, *, out: Path | None = None, pdf: bool = False)
     from sitewatch.report.html import write_pdf
     from sitewatch.track import load_zones
 
-    tracks = track_case(store)
+    options, intervals_note = interval_options(store)
+    tracks = track_case(store, options)
     _, manifest_sha256 = write_manifest(store, tracks)
     evidence = []
     for site, track in zip(sites(store), tracks, strict=True):
@@ -340,7 +343,7 @@ def report_case(store: CaseStore, *, out: Path | None = None, pdf: bool = False)
         assessment=ach_table(load_assessment(assessment_file)) if assessment_file.exists() else None,
         software=software_versions(), audit_head=head["hash"] if head else None,
         manifest_sha256=manifest_sha256, review=review_summary(store),
-        intervals_note=interval_options(store)[1],
+        intervals_note=intervals_note,
     )
     path = out or store.derived_dir / "report.html"
     details = {"path": str(path), "sha256": write_report(html, path),

@@ -20,8 +20,9 @@ def run(args: argparse.Namespace) -> int:
     from sitewatch.pipeline import interval_options, track_case
 
     store = CaseStore.open(args.case_dir)
-    tracks = track_case(store)
-    print(f"counts with a {interval_options(store)[1]}")
+    options, intervals_note = interval_options(store)
+    tracks = track_case(store, options)
+    print(f"counts with a {intervals_note}")
     for track in tracks:
         print(f"site {track.site}")
         for count in track.counts:
