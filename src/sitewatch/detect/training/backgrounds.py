@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from sitewatch.detect.training.samples import TrainBox, TrainingSample
 from sitewatch.detect.training.synth import Cell
 from sitewatch.errors import ConfigError
-from sitewatch.geo.coords import OrientedBoxPx
 
-__all__ = ["Background", "random_cell"]
+__all__ = ["Background", "boxes_within", "random_cell"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -48,6 +48,19 @@ def _cuts(bounds: tuple[float, float, float, float], x0: int, y0: int, side: int
     return not (inside or outside)
 
 
+def boxes_within(
+    boxes: Sequence[TrainBox], x0: int, y0: int, width_px: int, height_px: int
+) -> tuple[TrainBox, ...]:
+    """The boxes wholly inside the rectangle at (x0, y0), moved into its pixel grid."""
+    out = []
+    for b in boxes:
+        a0, b0, a1, b1 = b.box.bounds_px()
+        if a0 >= x0 and b0 >= y0 and a1 <= x0 + width_px and b1 <= y0 + height_px:
+            out.append(TrainBox(box=replace(b.box, cx_px=b.box.cx_px - x0, cy_px=b.box.cy_px - y0),
+                                label=b.label))
+    return tuple(out)
+
+
 def random_cell(
     rng: np.random.Generator, background: Background, *, cell_px: int, tries: int = 20
 ) -> Cell:
@@ -69,22 +82,10 @@ def random_cell(
         y0 = int(rng.integers(h - cell_px + 1))
         if not any(_cuts(b.box.bounds_px(), x0, y0, cell_px) for b in background.boxes):
             break
-    boxes = []
-    for b in background.boxes:
-        a0, b0, a1, b1 = b.box.bounds_px()
-        if a0 >= x0 and b0 >= y0 and a1 <= x0 + cell_px and b1 <= y0 + cell_px:
-            boxes.append(
-                TrainBox(
-                    box=OrientedBoxPx(
-                        cx_px=b.box.cx_px - x0, cy_px=b.box.cy_px - y0, width_px=b.box.width_px,
-                        height_px=b.box.height_px, angle_rad=b.box.angle_rad,
-                    ),
-                    label=b.label,
-                )
-            )  # fmt: skip
+    boxes = boxes_within(background.boxes, x0, y0, cell_px, cell_px)
     return Cell(
         image=np.ascontiguousarray(img[y0 : y0 + cell_px, x0 : x0 + cell_px]),
-        boxes=tuple(boxes),
+        boxes=boxes,
         source=f"{background.source}@{x0},{y0}",
         paste=background.paste,
     )

@@ -11,14 +11,12 @@ cells hold the false positive unless the window met the image edge) for the next
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 import numpy as np
 
-from sitewatch.detect.training.backgrounds import Background
+from sitewatch.detect.training.backgrounds import Background, boxes_within
 from sitewatch.detect.training.holdout import PredictFn
 from sitewatch.detect.training.metrics import iou_matrix
-from sitewatch.detect.training.samples import TrainBox
 
 __all__ = ["mine_negatives"]
 
@@ -84,21 +82,11 @@ def _window(ground: Background, cx: float, cy: float, side: int) -> Background:
     sw, sh = min(side, w), min(side, h)
     x0 = int(min(max(cx - sw / 2, 0), w - sw))
     y0 = int(min(max(cy - sh / 2, 0), h - sh))
-
-    def inside(bounds: tuple[float, float, float, float]) -> bool:
-        a0, b0, a1, b1 = bounds
-        return a0 >= x0 and b0 >= y0 and a1 <= x0 + sw and b1 <= y0 + sh
-
-    boxes = tuple(
-        TrainBox(box=replace(b.box, cx_px=b.box.cx_px - x0, cy_px=b.box.cy_px - y0), label=b.label)
-        for b in ground.boxes
-        if inside(b.box.bounds_px())
-    )
     ignore = tuple((a0 - x0, b0 - y0, a1 - x0, b1 - y0) for a0, b0, a1, b1 in ground.ignore_px
-                   if inside((a0, b0, a1, b1)))  # fmt: skip
+                   if a0 >= x0 and b0 >= y0 and a1 <= x0 + sw and b1 <= y0 + sh)  # fmt: skip
     return Background(
         image=ground.image[y0 : y0 + sh, x0 : x0 + sw].copy(),
-        boxes=boxes,
+        boxes=boxes_within(ground.boxes, x0, y0, sw, sh),
         source=f"negative:{ground.source}@{x0},{y0}",
         paste=False,
         ignore_px=ignore,
