@@ -41,12 +41,12 @@ import numpy as np
 import rasterio
 from rasterio.errors import NotGeoreferencedWarning
 
-from sitewatch.detect.evaluation import trained_on_stems
+from sitewatch.detect.evaluation import scored_against, trained_on_stems
 from sitewatch.detect.labels import read_labels
 from sitewatch.detect.modelcard import file_sha256
 from sitewatch.detect.obb import bounds
 from sitewatch.detect.onnx_backend import PAD_VALUE, OnnxDetector, available_cores
-from sitewatch.detect.scoring import ImageBoxes, evaluate, greedy_match, iou_matrix
+from sitewatch.detect.scoring import evaluate, greedy_match, iou_matrix
 from sitewatch.detect.tiled import DetectOptions, detect_raster
 from sitewatch.detect.types import Detector, VehicleClass
 from sitewatch.errors import ConfigError, ModelError
@@ -200,15 +200,8 @@ def _labelled(
         if item.image_path is None:
             raise ConfigError(f"no image for {str(item.label_path)!r}")
         boxes, scores = predict(item.image_path)
-        images.append(
-            ImageBoxes(
-                name=item.stem, pred_bounds=boxes, pred_scores=scores,
-                pred_labels=(VehicleClass.VEHICLE,) * len(scores),
-                truth_bounds=np.array([b.bounds_px for b in item.boxes]).reshape(-1, 4),
-                truth_labels=tuple(b.label for b in item.boxes),
-                truth_difficult=np.array([b.difficult for b in item.boxes], bool),
-            )
-        )  # fmt: skip
+        images.append(scored_against(item, name=item.stem, pred_bounds=boxes, pred_scores=scores,
+                                     pred_labels=(VehicleClass.VEHICLE,) * len(scores)))
     agn = evaluate(images)["class_agnostic"]
     out = {f"{name}_labelled_{k}": agn[k] for k in ("precision", "recall", "ap")}
     return {**out, "labelled_truths": agn["truths"], "labelled_images": len(images)}

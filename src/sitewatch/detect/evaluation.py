@@ -16,7 +16,7 @@ from sitewatch.detect.modelcard import ModelCard
 from sitewatch.detect.obb import bounds
 from sitewatch.detect.scoring import ImageBoxes, evaluate
 from sitewatch.detect.tiled import DetectOptions, detect_raster
-from sitewatch.detect.types import Detector
+from sitewatch.detect.types import Detector, VehicleClass
 from sitewatch.errors import ConfigError
 
 
@@ -43,11 +43,29 @@ def _image_boxes(labelled: LabelledImage, detector: Detector, **kw: Any) -> Imag
             for d in result.detections
         ]
     ).reshape(-1, 5)
-    return ImageBoxes(
+    return scored_against(
+        labelled,
         name=labelled.image_path.name,
         pred_bounds=bounds(boxes),
         pred_scores=np.array([d.score for d in result.detections]),
         pred_labels=tuple(d.label for d in result.detections),
+    )
+
+
+def scored_against(
+    labelled: LabelledImage,
+    *,
+    name: str,
+    pred_bounds: np.ndarray,
+    pred_scores: np.ndarray,
+    pred_labels: tuple[VehicleClass, ...],
+) -> ImageBoxes:
+    """One image's detections beside its labels (difficult flags included), ready to score."""
+    return ImageBoxes(
+        name=name,
+        pred_bounds=pred_bounds,
+        pred_scores=pred_scores,
+        pred_labels=pred_labels,
         truth_bounds=np.array([b.bounds_px for b in labelled.boxes]).reshape(-1, 4),
         truth_labels=tuple(b.label for b in labelled.boxes),
         truth_difficult=np.array([b.difficult for b in labelled.boxes], bool),
