@@ -60,17 +60,51 @@ class Vehicle:
     loaded_on: str | None = None
 
 
+def _in_place(v: Vehicle, k: int) -> bool:
+    """Whether a real vehicle stands on date ``k`` where it stands in the source tile."""
+    return v.original is not None and k in v.poses and v.poses[k] == v.poses[min(v.poses)]
+
+
+def _own_pixels(box: tuple[int, int, int, int], gone: list[tuple[int, int, int, int]],
+                region: tuple[slice, slice], grow: int) -> np.ndarray:
+    """Mask of ``region`` (``box`` grown by ``grow``, clipped to the image) without the
+    pixels nearer a gone vehicle's centre.
+
+    Axis-aligned boxes of vehicles parked side by side at an angle overlap; copying a staying
+    vehicle's whole box would copy back part of a neighbour that left. Where the boxes overlap,
+    each pixel belongs to the box whose centre is nearer (in units of the box's half sides).
+    """
+    ys, xs = np.mgrid[region].astype(np.float32)
+
+    def dist(b: tuple[int, int, int, int]) -> np.ndarray:
+        hw, hh = max((b[2] - b[0]) / 2, 1.0), max((b[3] - b[1]) / 2, 1.0)
+        return np.hypot((xs - (b[0] + b[2]) / 2) / hw, (ys - (b[1] + b[3]) / 2) / hh)
+
+    own = dist(box)
+    keep = np.ones(xs.shape, bool)
+    for g in gone:
+        inside = (xs >= g[0] - grow) & (xs < g[2] + grow) & (ys >= g[1] - grow) & (ys < g[3] + grow)
+        keep &= ~(inside & (dist(g) < own))
+    return keep
+
+
 def render_world(background: np.ndarray, source: np.ndarray | None, vehicles: list[Vehicle],
                  k: int) -> np.ndarray:
     """The site on date index ``k`` in the world frame."""
     world = background.copy()
+    gone = [v.original for v in vehicles
+            if v.original is not None and not _in_place(v, k)]
     for v in vehicles:
         if k not in v.poses:
             continue
         x, y, a = v.poses[k]
-        if v.original is not None and source is not None and v.poses[k] == v.poses[min(v.poses)]:
-            x0, y0, x1, y1 = v.original  # a real vehicle where it really stands: copy its pixels
-            world[y0 - 3 : y1 + 3, x0 - 3 : x1 + 3] = source[y0 - 3 : y1 + 3, x0 - 3 : x1 + 3]
+        if v.original is not None and source is not None and _in_place(v, k):
+            # a real vehicle where it really stands: copy its pixels, not a departed neighbour's
+            x0, y0, x1, y1 = v.original
+            h, w = world.shape[:2]
+            region = (slice(max(y0 - 3, 0), min(y1 + 3, h)), slice(max(x0 - 3, 0), min(x1 + 3, w)))
+            keep = _own_pixels(v.original, gone, region, 3)
+            world[region][keep] = source[region][keep]
         else:
             world = paste(world, v.chip, x, y, a)
     return world
