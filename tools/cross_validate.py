@@ -95,7 +95,8 @@ def _pool(rows: list[dict[str, Any]]) -> dict[str, Any]:
 MIN_TRUTHS_FOR_LABEL_RATES = 10
 
 
-def interval_rates(pooled: dict[str, Any], source: str, *, repeats: int) -> dict[str, Any]:
+def interval_rates(pooled: dict[str, Any], source: str, *, repeats: int,
+                   score: float) -> dict[str, Any]:
     """The rates the tracker's count intervals use (``sitewatch.detect.evaluation.measured_rates``).
 
     A label gets its own rates when at least ``MIN_TRUTHS_FOR_LABEL_RATES`` distinct vehicles
@@ -106,7 +107,7 @@ def interval_rates(pooled: dict[str, Any], source: str, *, repeats: int) -> dict
         if (tp + fn) / repeats >= MIN_TRUTHS_FOR_LABEL_RATES and tp:
             by_label[label] = [round(tp / (tp + fp), 3), round(tp / (tp + fn), 3)]
     return {"precision": pooled["precision"], "recall": pooled["recall"], "by_label": by_label,
-            "source": source}
+            "source": source, "score_threshold": score}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--extra-labels", type=Path, help="an audit's supplementary labels")
     parser.add_argument("--gsd", type=float, required=True, help="the tiles' GSD in metres")
     parser.add_argument("--no-base", action="store_true", help="skip the base DOTA model")
+    parser.add_argument("--score", type=float, default=0.25,
+                        help="score at which the fold models' P/R are read (the base model's "
+                        "at its card's); give the threshold the shipped model's card names")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     if not args.labels.is_dir():
@@ -135,9 +139,11 @@ def main(argv: list[str] | None = None) -> int:
         scores: dict[str, dict[str, Any]] = {}
         for set_name, extra in label_sets.items():
             for setting, det, views in runs:
+                score = args.score if det is detector else det.card.score_threshold
                 report = evaluate_folder(
                     args.labels, det, images_dir=args.images, gsd_m=args.gsd,
                     options=DetectOptions(tta_views=views), supplement_dir=extra, only_stems=stems,
+                    score_threshold=score,
                 )  # fmt: skip
                 scores.setdefault(set_name, {})[setting] = _counts(report)
         raw[onnx.stem] = {"held_out": stems, "sha256": detector.sha256, "scores": scores}
@@ -161,12 +167,13 @@ def main(argv: list[str] | None = None) -> int:
               + f" on {vehicles} vehicles of tiles each fold never saw "
               f"({'labels completed by an audit' if chosen == 'audited' else 'their labels'})")
     rates = {s: interval_rates(pooled[chosen][s], source + (" with TTA" if s == "tta" else ""),
-                               repeats=repeats)
+                               repeats=repeats, score=args.score)
              for s in ("plain", "tta")}  # fmt: skip
     out = {
         "how": "each fold model predicts only the tiles its training record held out, through "
         f"sitewatch.detect.evaluation.evaluate_folder (sitewatch eval) at --gsd {args.gsd}; "
-        "class-agnostic, IoU >= 0.3 on axis-aligned boxes, score 0.25 fixed before looking; "
+        f"class-agnostic, IoU >= 0.3 on axis-aligned boxes, score {args.score} (the base "
+        "model at its card's); "
         "'audited' adds the audit's boxes and ignores its difficult objects; TTA = "
         + "+".join(FLIPS),
         "command": "python tools/cross_validate.py " + " ".join(sys.argv[1:] if argv is None else argv),

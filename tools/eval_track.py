@@ -128,12 +128,14 @@ def _seen(dets: tuple[Detection, ...], date: dict[str, Any]) -> tuple[Detection,
 
 
 def detector_detections(folder: Path, truth: dict[str, Any], model: str | None = None,
-                        tta: bool = False) -> dict[str, tuple[Detection, ...]]:
-    """A detector's detections (default: the packaged model) on every date of a series."""
+                        tta: bool = False, score: float | None = None,
+                        ) -> dict[str, tuple[Detection, ...]]:
+    """A detector's detections (default: the packaged model, at its card's score threshold)
+    on every date of a series."""
     from sitewatch.detect import DetectOptions, detect_raster, load_detector
     from sitewatch.detect.tta import FLIPS
 
-    detector = load_detector(model, threads=1)
+    detector = load_detector(model, threads=1, score_threshold=score)
     options = DetectOptions(tta_views=FLIPS if tta else ())
     return {d["file"]: detect_raster(folder / d["file"], detector, gsd_m=d["gsd_m"],
                                      options=options).detections
@@ -196,7 +198,8 @@ def _pr(c: dict[str, int]) -> tuple[float, float]:
 def evaluate_series(folder: Path, *, use_detector: bool, tol_m: float,
                     simulate: tuple[float, float, float] | None = None,
                     opts: TrackOptions | None = None,
-                    model: str | None = None, tta: bool = False) -> dict[str, Any]:
+                    model: str | None = None, tta: bool = False,
+                    score: float | None = None) -> dict[str, Any]:
     """Both runs on one series; returns counts and registration errors."""
     truth, obs = load_series(folder)
     obs = tuple(dataclasses.replace(o, detections=_seen(o.detections, d))
@@ -221,7 +224,7 @@ def evaluate_series(folder: Path, *, use_detector: bool, tol_m: float,
             localisation_sigma_m=jit * truth["gsd_m"]))
         result["simulated_run"] = score(_pred(with_sim), events, tol_px)
     if use_detector:
-        dets = detector_detections(folder, truth, model, tta)
+        dets = detector_detections(folder, truth, model, tta, score)
         _, dobs = load_series(folder, dets)
         with_det = track_site(dobs, options=opts)
         result["detector_run"] = score(_pred(with_det), events, tol_px)
@@ -269,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tol-m", type=float, default=4.5)
     parser.add_argument("--no-detector", action="store_true")
     parser.add_argument("--tta", action="store_true", help="detect with mirrored views fused")
+    parser.add_argument("--score", type=float, default=None,
+                        help="detection score threshold (default: the model card's)")
     parser.add_argument("--model", default=None,
                         help="detector: registry name, model card or .onnx (default: packaged)")
     parser.add_argument("--simulate", type=float, nargs=3, default=None,
@@ -297,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
                                 simulate=tuple(args.simulate) if args.simulate else None,
                                 opts=TrackOptions(same_patch_correlation=args.same_patch,
                                                   move_correlation=args.move_corr),
-                                model=args.model, tta=args.tta)
+                                model=args.model, tta=args.tta, score=args.score)
             results.append(r)
             print(json.dumps({k: r[k] for k in r if k != "registration"}), flush=True)
     summary = summarise(results)

@@ -111,13 +111,35 @@ def test_measured_rates_come_from_the_training_record(tmp_path: Path) -> None:
     record = {"pt_sha256": raw["source_sha256"]}
     (tmp_path / "m.training.json").write_text(json.dumps(record), encoding="utf-8")
     assert measured_rates(load_card(tmp_path / "m.json")) is None
+    score = raw["score_threshold"]
     record["cross_validation"] = {"rates": {
         "plain": {"precision": 0.8, "recall": 0.7, "by_label": {"civilian_vehicle": [0.6, 0.5]},
-                  "source": "2-fold CV"},
-        "tta": {"precision": 0.85, "recall": 0.8, "source": "2-fold CV with TTA"}}}
+                  "source": "2-fold CV", "score_threshold": score},
+        "tta": {"precision": 0.85, "recall": 0.8, "source": "2-fold CV with TTA",
+                "score_threshold": score}}}
     (tmp_path / "m.training.json").write_text(json.dumps(record), encoding="utf-8")
     plain = measured_rates(load_card(tmp_path / "m.json"))
     assert plain is not None and (plain.precision, plain.recall) == (0.8, 0.7)
     assert plain.by_label == (("civilian_vehicle", 0.6, 0.5),) and plain.source == "2-fold CV"
     tta = measured_rates(load_card(tmp_path / "m.json"), tta=True)
     assert tta is not None and (tta.recall, tta.by_label) == (0.8, ())
+
+
+def test_rates_measured_at_another_score_are_not_the_models(tmp_path: Path) -> None:
+    """Rates read at one score say nothing of the model run at the score its card names."""
+    import json
+    import shutil
+
+    from sitewatch.detect.evaluation import measured_rates
+    from sitewatch.detect.modelcard import load_card
+    from sitewatch.detect.registry import DEFAULT_MODEL, card_path_for
+
+    raw = json.loads(card_path_for(DEFAULT_MODEL).read_text())
+    shutil.copy(card_path_for(DEFAULT_MODEL).with_name(raw["onnx_file"]), tmp_path / raw["onnx_file"])
+    rates = {"precision": 0.8, "recall": 0.7, "source": "CV"}  # no score: read at 0.25
+    record = {"pt_sha256": raw["source_sha256"], "cross_validation": {"rates": {"plain": rates}}}
+    (tmp_path / "m.training.json").write_text(json.dumps(record), encoding="utf-8")
+    for card_score, expect_rates in ((0.15, False), (0.25, True)):
+        (tmp_path / "m.json").write_text(json.dumps(raw | {"score_threshold": card_score}),
+                                         encoding="utf-8")
+        assert (measured_rates(load_card(tmp_path / "m.json")) is not None) == expect_rates

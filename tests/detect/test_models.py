@@ -70,6 +70,20 @@ def test_missing_weights_and_bad_cards(tmp_path: Path) -> None:
         load_card(card_path)
 
 
+def test_score_threshold_comes_from_the_card(tmp_path: Path) -> None:
+    """A card names the score its rates were measured at; older cards mean 0.25."""
+    card_path = _copy_model(tmp_path)
+    raw = json.loads(card_path.read_text())
+    assert load_detector(card_path).score_threshold == raw["score_threshold"]
+    assert load_detector(card_path, score_threshold=0.5).score_threshold == 0.5
+    older = {k: v for k, v in raw.items() if k not in ("score_threshold", "score_note")}
+    card_path.write_text(json.dumps(older))
+    assert load_card(card_path).score_threshold == 0.25
+    card_path.write_text(json.dumps({**raw, "score_threshold": 1.5}))
+    with pytest.raises(ModelError, match="score_threshold"):
+        load_card(card_path, verify=False)
+
+
 def test_hash_matching_garbage_is_refused_by_onnxruntime(tmp_path: Path) -> None:
     card_path = _copy_model(tmp_path)
     onnx = card_path.with_suffix(".onnx")

@@ -28,7 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="registered model name, model card or .onnx path")
     parser.add_argument("--model-gsd", type=float, help="resample to this GSD, not the card's")
     parser.add_argument("--iou", type=float, default=0.3, help="IoU to count a match (0.3)")
-    parser.add_argument("--score", type=float, default=0.25, help="score for P/R (0.25)")
+    parser.add_argument("--score", type=float, default=None,
+                        help="score for P/R (default: the model card's score_threshold)")
     parser.add_argument("--tta", action="store_true",
                         help="also run on mirrored and half-turned tiles and fuse the views "
                         "(4× the inference)")
@@ -42,6 +43,7 @@ def _fmt(value: Any) -> str:
 def run(args: argparse.Namespace) -> int:
     """Run the evaluation and print a summary."""
     model = load_detector(args.model, score_threshold=0.01)
+    score = model.card.score_threshold if args.score is None else args.score
     class_names = None
     if args.classes is not None:
         lines = args.classes.read_text(encoding="utf-8").splitlines()
@@ -55,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         gsd_m=args.gsd,
         options=DetectOptions(model_gsd_m=args.model_gsd, tta_views=FLIPS if args.tta else ()),
         iou_min=args.iou,
-        score_threshold=args.score,
+        score_threshold=score,
         supplement_dir=args.extra_labels,
     )
     evaluated = {p.stem for p in Path(args.labels).iterdir() if p.suffix in (".xml", ".txt")}
@@ -65,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: {len(seen)} of these images were in {model.name}'s training data "
               f"({', '.join(seen)}): these figures are not held-out accuracy")
     head = f"{'slice':<32}{'truths':>7}{'preds':>7}{'P':>7}{'R':>7}{'AP':>7}{'AP50':>7}{'cnt':>6}"
-    print(f"{report['images']} images, IoU >= {args.iou}, score >= {args.score}"
+    print(f"{report['images']} images, IoU >= {args.iou}, score >= {score}"
           + (f", {report['difficult_labels']} difficult labels ignored"
              if report["difficult_labels"] else ""))
     print(head)

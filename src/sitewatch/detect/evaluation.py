@@ -170,11 +170,15 @@ class MeasuredRates:
 def measured_rates(card: ModelCard, *, tta: bool = False) -> MeasuredRates | None:
     """The rates measured for this model (its ``cross_validation.rates``), or None.
 
-    ``tta`` picks the rates measured with test-time augmentation.
+    ``tta`` picks the rates measured with test-time augmentation. Rates measured at another
+    score than the card's ``score_threshold`` (0.25 where the record does not say) are not
+    this model's rates as it runs: None.
     """
     data = _training_record(card) or {}
     try:
         rates = data["cross_validation"]["rates"]["tta" if tta else "plain"]
+        if abs(float(rates.get("score_threshold", 0.25)) - card.score_threshold) > 1e-9:
+            return None
         return MeasuredRates(
             precision=float(rates["precision"]),
             recall=float(rates["recall"]),

@@ -32,6 +32,8 @@ _CARD_KEYS = frozenset(
         "licence",
     }
 )
+#: Keys a card may leave out (older cards, the DOTA checkpoints): they take these defaults.
+_OPTIONAL_KEYS = {"score_threshold": 0.25, "score_note": ""}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,6 +54,9 @@ class ModelCard:
         gsd_m: Ground sample distance in metres the model works best at.
         gsd_note: How ``gsd_m`` was chosen.
         licence: Licence of the weights.
+        score_threshold: The score a box needs to be reported; the measured precision and
+            recall in the model's training record are at this score.
+        score_note: How ``score_threshold`` was chosen.
     """
 
     name: str
@@ -67,6 +72,8 @@ class ModelCard:
     gsd_m: float
     gsd_note: str
     licence: str
+    score_threshold: float = 0.25
+    score_note: str = ""
 
     def __post_init__(self) -> None:
         unknown = [c for c, _ in self.class_map if c not in self.classes]
@@ -80,6 +87,12 @@ class ModelCard:
             raise ModelError(
                 f"model card {self.name!r}: input_px={self.input_px}, gsd_m={self.gsd_m} "
                 "are not usable; fix the card",
+                name=self.name,
+            )
+        if not 0.0 < self.score_threshold < 1.0:
+            raise ModelError(
+                f"model card {self.name!r}: score_threshold={self.score_threshold} must be "
+                "in (0, 1); fix the card",
                 name=self.name,
             )
 
@@ -98,7 +111,7 @@ def file_sha256(path: Path) -> str:
 
 
 def _parse(card_path: Path, raw: dict[str, Any]) -> ModelCard:
-    unknown = sorted(set(raw) - _CARD_KEYS)
+    unknown = sorted(set(raw) - _CARD_KEYS - set(_OPTIONAL_KEYS))
     missing = sorted(_CARD_KEYS - set(raw))
     if unknown or missing:
         raise ModelError(
@@ -120,6 +133,8 @@ def _parse(card_path: Path, raw: dict[str, Any]) -> ModelCard:
         gsd_m=float(raw["gsd_m"]),
         gsd_note=str(raw["gsd_note"]),
         licence=str(raw["licence"]),
+        score_threshold=float(raw.get("score_threshold", _OPTIONAL_KEYS["score_threshold"])),
+        score_note=str(raw.get("score_note", _OPTIONAL_KEYS["score_note"])),
     )
 
 

@@ -67,7 +67,7 @@ class OnnxDetector:
 
     Args:
         card: The verified model card.
-        score_threshold: Minimum score kept.
+        score_threshold: Minimum score kept (default: the card's).
         iou_threshold: Rotated NMS threshold within a tile.
         threads: CPU threads in all (default: all cores this process may use).
         sessions: Independent onnxruntime sessions sharing the threads, each running part of
@@ -78,11 +78,13 @@ class OnnxDetector:
         self,
         card: ModelCard,
         *,
-        score_threshold: float = 0.25,
+        score_threshold: float | None = None,
         iou_threshold: float = 0.45,
         threads: int | None = None,
         sessions: int | None = None,
     ) -> None:
+        if score_threshold is None:
+            score_threshold = card.score_threshold
         if not 0.0 <= score_threshold < 1.0 or not 0.0 < iou_threshold <= 1.0:
             raise ConfigError(
                 f"score_threshold={score_threshold} must be in [0, 1) and "
@@ -179,7 +181,7 @@ class OnnxDetector:
 def load_detector(
     model: str | Path | None = None,
     *,
-    score_threshold: float = 0.25,
+    score_threshold: float | None = None,
     iou_threshold: float = 0.45,
     threads: int | None = None,
     sessions: int | None = None,
@@ -189,7 +191,8 @@ def load_detector(
     Args:
         model: None for the package default, a registry name, a ``.json`` model card, or an
             ``.onnx`` file with its ``<stem>.json`` card beside it.
-        score_threshold: Minimum score kept.
+        score_threshold: Minimum score kept (default: the card's ``score_threshold``, the
+            score its measured precision and recall are at).
         iou_threshold: Rotated NMS threshold within a tile.
         threads: CPU threads in all (default: all cores this process may use).
         sessions: Parallel onnxruntime sessions (default: :func:`default_sessions`).

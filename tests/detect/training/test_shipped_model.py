@@ -29,6 +29,8 @@ def test_card_matches_onnx_and_training_record() -> None:
     assert side["onnx_sha256"] == card["onnx_sha256"]
     assert side["pt_sha256"] == card["source_sha256"]
     assert side["base_weights"]["sha256"].startswith("fa6e4cd2")
+    rates = side["cross_validation"]["rates"]  # the count intervals' rates: at the card's score
+    assert rates["plain"]["score_threshold"] == rates["tta"]["score_threshold"] == card["score_threshold"]
     pt = MODELS / card["source_file"]  # shipped, so train --from-reviews can start from it
     assert hashlib.sha256(pt.read_bytes()).hexdigest() == card["source_sha256"]
 
