@@ -50,6 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--side", type=int, default=4800, help="mirror-tile to this size (px)")
     parser.add_argument("--threads", type=int, default=0, help="CPU threads (default: all)")
     parser.add_argument("--batch", type=int, default=4, help="tiles per forward pass (4)")
+    parser.add_argument("--score", type=float, default=None,
+                        help="score threshold of both pipelines (default: the first model "
+                        "card's score_threshold)")
     parser.add_argument(
         "--model", action="append", help="model name or card; repeat to time several (default: "
         "the package default)",
@@ -80,9 +83,11 @@ def run(args: argparse.Namespace) -> int:
     if mvrsd is not None and not (mvrsd / "labels").is_dir():
         print(f"note: labelled tiles not found at {mvrsd}; skipping the labelled comparison")
         mvrsd = None
-    detectors = [load_detector(m, score_threshold=BenchConfig().score_threshold,
-                               threads=args.threads or None)
-                 for m in (args.model or [None])]
+    first, *others = args.model or [None]
+    detectors = [load_detector(first, score_threshold=args.score, threads=args.threads or None)]
+    score = detectors[0].score_threshold  # the first card's, unless --score: both pipelines
+    detectors += [load_detector(m, score_threshold=score, threads=args.threads or None)
+                  for m in others]
     weights = None
     if not args.no_baseline:
         weights = args.weights or _baseline_weights(detectors[0])
@@ -97,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     config = BenchConfig(
         gsd_m=args.gsd, work_gsd_m=args.work_gsd, side_px=args.side, threads=args.threads,
         batch_size=args.batch, repeats=args.repeats, tile_px=sizes.pop(),
-        labelled_gsd_m=args.labelled_gsd,
+        labelled_gsd_m=args.labelled_gsd, score_threshold=score,
     )  # fmt: skip
     report = run_benchmark(scene, detectors, weights=weights, config=config, mvrsd=mvrsd,
                            labels_supplement=args.extra_labels)
