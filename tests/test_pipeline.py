@@ -125,6 +125,29 @@ def test_count_intervals_say_where_their_rates_come_from(case: CaseStore) -> Non
     assert note in report_case(case).read_text()
 
 
+def test_detect_runs_record_the_score_and_intervals_use_rates_read_at_it(case: CaseStore) -> None:
+    """A run made at another score than the model's rates were read at gets no rates."""
+    from sitewatch.catalog import RunRecord
+    from sitewatch.detect.modelcard import load_card
+    from sitewatch.detect.registry import DEFAULT_MODEL, card_path_for
+
+    card = load_card(card_path_for(DEFAULT_MODEL), verify=False)
+    legacy: dict[str, float] = {}  # recorded before the score was kept: made at 0.25
+    for n, params in enumerate((legacy, {"score_threshold": card.score_threshold})):
+        case.save_run(RunRecord(run_id=f"r{n}", kind="detect", created_utc=f"2026-12-0{n + 1}",
+                                model_name=card.name, model_sha256=card.onnx_sha256,
+                                params=params, software={}), {})
+        options, note = interval_options(case)
+        if params is legacy:
+            assert options.detector_precision == 0.9 and "ran at score 0.25" in note
+        else:
+            assert options.detector_precision != 0.9 and "placeholder" not in note
+    blob = BlobDetector()
+    blob.score_threshold = 0.4  # type: ignore[attr-defined]
+    detect_case(case, blob)
+    assert [r.params.get("score_threshold") for r in case.runs()][-1] == 0.4
+
+
 @pytest.mark.parametrize("fmt", ["geojson", "kml", "kmz", "csv", "coco", "gpkg"])
 def test_exports(case: CaseStore, tmp_path: Path, fmt: str) -> None:
     detect_case(case, BlobDetector())

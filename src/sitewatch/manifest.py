@@ -20,7 +20,13 @@ from sitewatch.catalog import CaseStore, DetectionRecord, sha256_file
 from sitewatch.detect import DetectOptions, Detector, detect_raster, load_detector
 from sitewatch.detect.registry import MODELS
 from sitewatch.errors import ModelError
-from sitewatch.pipeline import software_versions, to_record, track_case
+from sitewatch.pipeline import (
+    LEGACY_RUN_SCORE,
+    RUN_SCORE_KEY,
+    software_versions,
+    to_record,
+    track_case,
+)
 from sitewatch.track import SiteTrack
 
 MANIFEST_NAME = "manifest.json"
@@ -88,11 +94,11 @@ class ReplayReport:
         return not self.differences
 
 
-def _detector_for(sha256: str, known: Mapping[str, Detector]) -> Detector:
+def _detector_for(sha256: str, known: Mapping[str, Detector], score: float) -> Detector:
     if sha256 in known:
         return known[sha256]
     for name in MODELS:
-        detector = load_detector(name)
+        detector = load_detector(name, score_threshold=score)
         if detector.sha256 == sha256:
             return detector
     raise ModelError(f"no installed model has sha256 {sha256[:12]}; install the sitewatch "
@@ -140,8 +146,10 @@ def replay_case(store: CaseStore, *, detectors: Mapping[str, Detector] | None = 
             differences.append(f"input {entry['name']} ({entry['sha256'][:12]}) is missing or changed")
     recomputed = 0
     for run in manifest["runs"]:
-        detector = _detector_for(run["model_sha256"], detectors or {})
-        options = DetectOptions(**run["params"])
+        params = dict(run["params"])
+        score = float(params.pop(RUN_SCORE_KEY, LEGACY_RUN_SCORE))
+        detector = _detector_for(run["model_sha256"], detectors or {}, score)
+        options = DetectOptions(**params)
         for sha, digest in run["detections_sha256"].items():
             stored = store.detections(sha)
             if _detections_digest(stored) != digest:

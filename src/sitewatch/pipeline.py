@@ -39,6 +39,11 @@ log = logging.getLogger(__name__)
 _VERSIONED = ("numpy", "onnxruntime", "opencv-python-headless", "rasterio", "shapely", "pyproj",
               "scipy")
 
+#: Key of a detect run's parameters holding the score its detector kept boxes from.
+RUN_SCORE_KEY = "score_threshold"
+#: The score of runs recorded before the key existed (every model then ran at 0.25).
+LEGACY_RUN_SCORE = 0.25
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DetectSummary:
@@ -99,10 +104,10 @@ def detect_case(
     software versions, and the run is written to the audit log.
     """
     options = options or DetectOptions()
+    params = _params(options, detector)
     done_by_model = {
         run.run_id for run in store.runs()
-        if run.kind == "detect" and run.model_sha256 == detector.sha256
-        and run.params == _params(options)
+        if run.kind == "detect" and run.model_sha256 == detector.sha256 and run.params == params
     }
     results: dict[str, tuple[DetectionRecord, ...]] = {}
     skipped = 0
@@ -120,7 +125,7 @@ def detect_case(
     run_id = hashlib.sha256(f"{created}{detector.sha256}{sorted(results)}".encode()).hexdigest()[:16]
     run = RunRecord(
         run_id=run_id, kind="detect", created_utc=created, model_name=detector.name,
-        model_sha256=detector.sha256, params=_params(options), software=software_versions(),
+        model_sha256=detector.sha256, params=params, software=software_versions(),
     )
     store.save_run(run, results)
     total = sum(len(r) for r in results.values())
@@ -130,8 +135,12 @@ def detect_case(
                          scenes_skipped=skipped)
 
 
-def _params(options: DetectOptions) -> dict[str, object]:
-    return json.loads(json.dumps(dataclasses.asdict(options), default=str))
+def _params(options: DetectOptions, detector: Detector) -> dict[str, object]:
+    """The run's parameters: the detect options and the score the detector keeps boxes from
+    (:data:`RUN_SCORE_KEY`; runs recorded before it was kept were made at 0.25)."""
+    params: dict[str, object] = json.loads(json.dumps(dataclasses.asdict(options), default=str))
+    score = getattr(detector, "score_threshold", None)
+    return params if score is None else params | {RUN_SCORE_KEY: float(score)}
 
 
 def scene_detections(store: CaseStore, scene: Scene) -> tuple[Detection, ...]:
@@ -284,9 +293,14 @@ def interval_options(store: CaseStore) -> tuple[TrackOptions, str]:
     cards = (load_card(card_path_for(name), verify=False) for name in MODELS)
     card = next((c for c in cards if c.onnx_sha256 == run.model_sha256), None)
     tta = bool(run.params.get("tta_views"))
-    rates = measured_rates(card, tta=tta) if card else None
+    score = float(run.params.get(RUN_SCORE_KEY, LEGACY_RUN_SCORE))
+    rates = measured_rates(card, tta=tta, score_threshold=score) if card else None
     if rates is None:
-        return default, placeholder + f"model {run.model_name} has no measured rates"
+        why = "has no measured rates"
+        if card and measured_rates(card, tta=tta) is not None:
+            why = (f"ran at score {score:g}, and its rates were measured at "
+                   f"{card.score_threshold:g} (run `sitewatch detect` again)")
+        return default, placeholder + f"model {run.model_name} {why}"
     options = dataclasses.replace(default, detector_precision=rates.precision,
                                   detector_recall=rates.recall, rates_by_label=rates.by_label)
     return options, (f"{level}precision {rates.precision:.2f} and recall {rates.recall:.2f} of model "

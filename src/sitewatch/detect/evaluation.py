@@ -167,17 +167,19 @@ class MeasuredRates:
     source: str
 
 
-def measured_rates(card: ModelCard, *, tta: bool = False) -> MeasuredRates | None:
+def measured_rates(card: ModelCard, *, tta: bool = False,
+                   score_threshold: float | None = None) -> MeasuredRates | None:
     """The rates measured for this model (its ``cross_validation.rates``), or None.
 
-    ``tta`` picks the rates measured with test-time augmentation. Rates measured at another
-    score than the card's ``score_threshold`` (0.25 where the record does not say) are not
-    this model's rates as it runs: None.
+    ``tta`` picks the rates measured with test-time augmentation. Rates read at another score
+    than the one the model ran at (``score_threshold``, default the card's; 0.25 where the
+    record does not say) are not its rates: None.
     """
+    score = card.score_threshold if score_threshold is None else score_threshold
     data = _training_record(card) or {}
     try:
         rates = data["cross_validation"]["rates"]["tta" if tta else "plain"]
-        if abs(float(rates.get("score_threshold", 0.25)) - card.score_threshold) > 1e-9:
+        if abs(float(rates.get("score_threshold", 0.25)) - score) > 1e-9:
             return None
         return MeasuredRates(
             precision=float(rates["precision"]),
