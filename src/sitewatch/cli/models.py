@@ -51,6 +51,7 @@ def _describe(card_path: Path) -> list[str]:
         f"  source    {card.source_package} {card.source_file} sha256 {card.source_sha256}",
         f"  input     {card.input_px} px at {card.gsd_m} m/px ({card.gsd_note})",
         f"  classes   {kept}",
+        f"  score     {card.score_threshold:g}" + (f" ({card.score_note})" if card.score_note else ""),
         f"  licence   {card.licence}",
     ]
 
