@@ -18,15 +18,10 @@ from typing import Any
 
 from sitewatch.catalog import CaseStore, DetectionRecord, sha256_file
 from sitewatch.detect import DetectOptions, Detector, detect_raster, load_detector
+from sitewatch.detect.modelcard import LEGACY_SCORE_THRESHOLD
 from sitewatch.detect.registry import MODELS
 from sitewatch.errors import ModelError
-from sitewatch.pipeline import (
-    LEGACY_RUN_SCORE,
-    RUN_SCORE_KEY,
-    software_versions,
-    to_record,
-    track_case,
-)
+from sitewatch.pipeline import RUN_SCORE_KEY, software_versions, to_record, track_case
 from sitewatch.track import SiteTrack
 
 MANIFEST_NAME = "manifest.json"
@@ -147,7 +142,7 @@ def replay_case(store: CaseStore, *, detectors: Mapping[str, Detector] | None = 
     recomputed = 0
     for run in manifest["runs"]:
         params = dict(run["params"])
-        score = float(params.pop(RUN_SCORE_KEY, LEGACY_RUN_SCORE))
+        score = float(params.pop(RUN_SCORE_KEY, LEGACY_SCORE_THRESHOLD))
         detector = _detector_for(run["model_sha256"], detectors or {}, score)
         options = DetectOptions(**params)
         for sha, digest in run["detections_sha256"].items():

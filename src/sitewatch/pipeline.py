@@ -29,6 +29,7 @@ from sitewatch.catalog import (
 )
 from sitewatch.catalog.reviews import summarise, total
 from sitewatch.detect import Detection, DetectOptions, Detector, VehicleClass, detect_raster
+from sitewatch.detect.modelcard import LEGACY_SCORE_THRESHOLD
 from sitewatch.errors import ConfigError
 from sitewatch.geo import LonLat, OrientedBoxPx
 from sitewatch.track import Observation, SiteTrack, TrackOptions, track_site
@@ -39,10 +40,9 @@ log = logging.getLogger(__name__)
 _VERSIONED = ("numpy", "onnxruntime", "opencv-python-headless", "rasterio", "shapely", "pyproj",
               "scipy")
 
-#: Key of a detect run's parameters holding the score its detector kept boxes from.
+#: Key of a detect run's parameters holding the score its detector kept boxes from (runs
+#: recorded before it was kept were made at ``LEGACY_SCORE_THRESHOLD``).
 RUN_SCORE_KEY = "score_threshold"
-#: The score of runs recorded before the key existed (every model then ran at 0.25).
-LEGACY_RUN_SCORE = 0.25
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -137,7 +137,7 @@ def detect_case(
 
 def _params(options: DetectOptions, detector: Detector) -> dict[str, object]:
     """The run's parameters: the detect options and the score the detector keeps boxes from
-    (:data:`RUN_SCORE_KEY`; runs recorded before it was kept were made at 0.25)."""
+    (:data:`RUN_SCORE_KEY`)."""
     params: dict[str, object] = json.loads(json.dumps(dataclasses.asdict(options), default=str))
     score = getattr(detector, "score_threshold", None)
     return params if score is None else params | {RUN_SCORE_KEY: float(score)}
@@ -293,7 +293,7 @@ def interval_options(store: CaseStore) -> tuple[TrackOptions, str]:
     cards = (load_card(card_path_for(name), verify=False) for name in MODELS)
     card = next((c for c in cards if c.onnx_sha256 == run.model_sha256), None)
     tta = bool(run.params.get("tta_views"))
-    score = float(run.params.get(RUN_SCORE_KEY, LEGACY_RUN_SCORE))
+    score = float(run.params.get(RUN_SCORE_KEY, LEGACY_SCORE_THRESHOLD))
     rates = measured_rates(card, tta=tta, score_threshold=score) if card else None
     if rates is None:
         why = "has no measured rates"

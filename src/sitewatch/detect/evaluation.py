@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from sitewatch.detect.labels import LabelFormat, LabelledImage, read_labels
-from sitewatch.detect.modelcard import ModelCard
+from sitewatch.detect.modelcard import LEGACY_SCORE_THRESHOLD, ModelCard
 from sitewatch.detect.obb import bounds
 from sitewatch.detect.scoring import ImageBoxes, evaluate
 from sitewatch.detect.tiled import DetectOptions, detect_raster
@@ -179,7 +179,7 @@ def measured_rates(card: ModelCard, *, tta: bool = False,
     data = _training_record(card) or {}
     try:
         rates = data["cross_validation"]["rates"]["tta" if tta else "plain"]
-        if abs(float(rates.get("score_threshold", 0.25)) - score) > 1e-9:
+        if abs(float(rates.get("score_threshold", LEGACY_SCORE_THRESHOLD)) - score) > 1e-9:
             return None
         return MeasuredRates(
             precision=float(rates["precision"]),

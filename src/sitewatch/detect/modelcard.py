@@ -32,8 +32,11 @@ _CARD_KEYS = frozenset(
         "licence",
     }
 )
+#: The score every model ran at before cards, rates and runs said which: what a card, a
+#: training record's rates or a case's detect run that names no score means.
+LEGACY_SCORE_THRESHOLD = 0.25
 #: Keys a card may leave out (older cards, the DOTA checkpoints): they take these defaults.
-_OPTIONAL_KEYS = {"score_threshold": 0.25, "score_note": ""}
+_OPTIONAL_KEYS = {"score_threshold": LEGACY_SCORE_THRESHOLD, "score_note": ""}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -72,7 +75,7 @@ class ModelCard:
     gsd_m: float
     gsd_note: str
     licence: str
-    score_threshold: float = 0.25
+    score_threshold: float = LEGACY_SCORE_THRESHOLD
     score_note: str = ""
 
     def __post_init__(self) -> None:
