@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from sitewatch.detect.evaluation import evaluate_folder
+from sitewatch.detect.evaluation import evaluate_folder, measured_rates, trained_on_stems
+from sitewatch.detect.modelcard import load_card
+from sitewatch.detect.registry import DEFAULT_MODEL, card_path_for
 from sitewatch.errors import ConfigError, LabelFileError
 from tests.detect.fakes import BlobDetector, planted_scene
 
@@ -19,6 +24,14 @@ def _voc(path: Path, boxes: list[tuple[int, int, int, int, str]], size: tuple[in
         f"<annotation><filename>{path.stem}.tif</filename><size><width>{size[0]}</width>"
         f"<height>{size[1]}</height><depth>3</depth></size>{objects}</annotation>"
     )
+
+
+def _default_card_copy(folder: Path) -> dict[str, Any]:
+    """The default model's ONNX file and card copied to ``folder`` as ``m.json``; the card."""
+    raw: dict[str, Any] = json.loads(card_path_for(DEFAULT_MODEL).read_text())
+    shutil.copy(card_path_for(DEFAULT_MODEL).with_name(raw["onnx_file"]), folder / raw["onnx_file"])
+    (folder / "m.json").write_text(json.dumps(raw), encoding="utf-8")
+    return raw
 
 
 def test_folder_evaluation_with_planted_vehicles(tmp_path: Path) -> None:
@@ -74,20 +87,11 @@ def test_empty_label_folder(tmp_path: Path) -> None:
 
 
 def test_a_models_training_tiles_are_known_from_its_record(tmp_path: Path) -> None:
-    import json
-    import shutil
-
-    from sitewatch.detect.evaluation import trained_on_stems
-    from sitewatch.detect.modelcard import load_card
-    from sitewatch.detect.registry import DEFAULT_MODEL, card_path_for
-
     shipped = load_card(card_path_for(DEFAULT_MODEL))
     assert "AUAU010081" in trained_on_stems(shipped)  # the default saw every MVRSD tile
     assert not trained_on_stems(load_card(card_path_for("dota-yolov8n-obb")))  # no record
     # a copy of the card with a record for other weights: nothing is claimed
-    shutil.copy(shipped.onnx_path, tmp_path / shipped.onnx_path.name)
-    raw = json.loads(card_path_for(DEFAULT_MODEL).read_text())
-    (tmp_path / "m.json").write_text(json.dumps(raw), encoding="utf-8")
+    raw = _default_card_copy(tmp_path)
     (tmp_path / "m.training.json").write_text(
         json.dumps({"pt_sha256": "0" * 64, "trained_on": ["labelled:x"]}), encoding="utf-8")
     assert not trained_on_stems(load_card(tmp_path / "m.json"))
@@ -98,16 +102,7 @@ def test_a_models_training_tiles_are_known_from_its_record(tmp_path: Path) -> No
 
 
 def test_measured_rates_come_from_the_training_record(tmp_path: Path) -> None:
-    import json
-    import shutil
-
-    from sitewatch.detect.evaluation import measured_rates
-    from sitewatch.detect.modelcard import load_card
-    from sitewatch.detect.registry import DEFAULT_MODEL, card_path_for
-
-    raw = json.loads(card_path_for(DEFAULT_MODEL).read_text())
-    shutil.copy(card_path_for(DEFAULT_MODEL).with_name(raw["onnx_file"]), tmp_path / raw["onnx_file"])
-    (tmp_path / "m.json").write_text(json.dumps(raw), encoding="utf-8")
+    raw = _default_card_copy(tmp_path)
     record = {"pt_sha256": raw["source_sha256"]}
     (tmp_path / "m.training.json").write_text(json.dumps(record), encoding="utf-8")
     assert measured_rates(load_card(tmp_path / "m.json")) is None
@@ -127,15 +122,7 @@ def test_measured_rates_come_from_the_training_record(tmp_path: Path) -> None:
 
 def test_rates_measured_at_another_score_are_not_the_models(tmp_path: Path) -> None:
     """Rates read at one score say nothing of the model run at the score its card names."""
-    import json
-    import shutil
-
-    from sitewatch.detect.evaluation import measured_rates
-    from sitewatch.detect.modelcard import load_card
-    from sitewatch.detect.registry import DEFAULT_MODEL, card_path_for
-
-    raw = json.loads(card_path_for(DEFAULT_MODEL).read_text())
-    shutil.copy(card_path_for(DEFAULT_MODEL).with_name(raw["onnx_file"]), tmp_path / raw["onnx_file"])
+    raw = _default_card_copy(tmp_path)
     rates = {"precision": 0.8, "recall": 0.7, "source": "CV"}  # no score: read at 0.25
     record = {"pt_sha256": raw["source_sha256"], "cross_validation": {"rates": {"plain": rates}}}
     (tmp_path / "m.training.json").write_text(json.dumps(record), encoding="utf-8")
