@@ -33,6 +33,8 @@ def test_demo_runs_end_to_end(tmp_path: Path, capsys: object) -> None:
     assert "demo-depot" in html and "Provenance appendix" in html
     # the count intervals use the shipped model's measured rates, not placeholders
     assert "2-fold cross-validation" in html and "placeholder" not in html
+    # loaded-transporter counts say how little their recall is known
+    assert "recall for armoured vehicles on transporters has not been measured" in html
     actions = [json.loads(line)["action"] for line in (out / "audit.jsonl").read_text().splitlines()]
     assert actions[:4] == ["case-init", "ingest", "ingest", "ingest"]
     assert "detect" in actions and actions[-1] == "report"
