@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -133,3 +134,27 @@ def test_a_false_detection_beside_a_departure_does_not_make_a_move() -> None:
     naive = track_site(obs, options=TrackOptions(same_patch_correlation=1.0,
                                                  move_correlation=-1.0))
     assert _kinds(naive.events)[("2014-08-05", "moved", "armored_vehicle")] == 2
+
+
+def test_a_move_survives_a_near_square_box_whose_heading_is_a_quarter_turn_off() -> None:
+    from sitewatch.geo.coords import OrientedBoxPx
+
+    obs = list(observations())
+    t = truth()
+    moved = next(e for e in t["events"] if e["kind"] == "moved")
+    last = t["dates"][2]
+    v = next(v for v in last["vehicles"] if v["id"] == moved["id"])
+    long_px = max(v["width_px"], v["height_px"])
+    # the detector's box on the last date: nearly square, long side across the vehicle
+    squarish = OrientedBoxPx(cx_px=v["cx_px"], cy_px=v["cy_px"], width_px=long_px,
+                             height_px=0.85 * long_px,
+                             angle_rad=v["angle_rad"] + (math.pi / 2 if v["width_px"] >= v["height_px"]
+                                                         else 0.0))
+    dets = tuple(dataclasses.replace(d, box=squarish)
+                 if abs(d.box.cx_px - v["cx_px"]) < 1e-6 and abs(d.box.cy_px - v["cy_px"]) < 1e-6
+                 else d for d in obs[2].detections)
+    assert dets != obs[2].detections
+    obs[2] = dataclasses.replace(obs[2], detections=dets)
+    kinds = _kinds(track_site(obs).events)
+    assert kinds[("2014-08-05", "moved", "armored_vehicle")] == 1
+    assert kinds[("2014-08-05", "arrived", "armored_vehicle")] == 0

@@ -18,6 +18,8 @@ import numpy as np
 #: Price of leaving one detection unmatched, in the same units as the pair cost (where a move
 #: of ``max_move_m`` costs 1). A pair is matched only when it costs less than two of these.
 UNMATCHED_COST = 0.8
+#: A box longer than this many times its width has a heading worth comparing.
+ELONGATED = 1.3
 _INFEASIBLE = 1e6
 
 
@@ -86,7 +88,7 @@ def pair_cost(a: Placed, b: Placed, costs: MatchCosts) -> float:
     if a.label != b.label:
         cost += costs.label_cost
     cost += costs.size_cost * abs(math.log(max(a.length_m, 1e-6) / max(b.length_m, 1e-6)))
-    elongated = a.length_m > 1.3 * a.width_m and b.length_m > 1.3 * b.width_m
+    elongated = a.length_m > ELONGATED * a.width_m and b.length_m > ELONGATED * b.width_m
     if elongated:
         cost += costs.heading_cost * axial_difference(a.heading_rad, b.heading_rad)
     return cost
@@ -112,7 +114,8 @@ def pair_costs(before: Sequence[Placed], after: Sequence[Placed],
     cost += costs.size_cost * np.abs(np.log(a["len"][:, None] / b["len"][None, :]))
     turn = np.abs(a["head"][:, None] - b["head"][None, :]) % math.pi
     turn = np.minimum(turn, math.pi - turn)
-    elongated = (a["len"] > 1.3 * a["wid"])[:, None] & (b["len"] > 1.3 * b["wid"])[None, :]
+    elongated = ((a["len"] > ELONGATED * a["wid"])[:, None]
+                 & (b["len"] > ELONGATED * b["wid"])[None, :])
     cost += costs.heading_cost * turn * elongated
     return np.where(dist > costs.max_move_m, _INFEASIBLE, cost)
 

@@ -15,7 +15,7 @@ from sitewatch.imagery.registration import Registration
 from sitewatch.track.frame import footprint, lonlat_of, place_detections, zone_of, zone_polygon
 from sitewatch.track.intervals import count_interval
 from sitewatch.track.loading import loaded_pairs
-from sitewatch.track.matching import MatchCosts, Placed, match
+from sitewatch.track.matching import ELONGATED, MatchCosts, Placed, match
 from sitewatch.track.registering import Registrar, register_all, register_by_pixels
 from sitewatch.track.types import (
     LOADED_TRANSPORTER,
@@ -211,7 +211,11 @@ def _unchanged(seen: _DateState, other: _DateState, p: Placed, opt: TrackOptions
 def _looks_different(a: _DateState, p: Placed, b: _DateState, q: Placed,
                      opt: TrackOptions) -> bool:
     """Whether the vehicle seen at ``p`` on one date and at ``q`` on the next look unlike
-    (normalised correlation of their aligned pixels, either way round, below the bar)."""
+    (normalised correlation of their aligned pixels, either way round, below the bar).
+
+    A box nearly as wide as long says little about which way the vehicle points, so the
+    second chip is then also tried a quarter turn either way.
+    """
     if opt.move_correlation <= -1.0 or a.vis is None or b.vis is None:
         return False
     length_px = max(p.length_m, q.length_m) / a.obs.gsd_m * a.reg.scale()
@@ -219,8 +223,10 @@ def _looks_different(a: _DateState, p: Placed, b: _DateState, q: Placed,
     first = a.vis.chip(p.x_px, p.y_px, p.heading_rad, length_px, width_px)
     if first is None:
         return False
+    elongated = p.length_m > ELONGATED * p.width_m and q.length_m > ELONGATED * q.width_m
+    turns = (0.0, math.pi) if elongated else (0.0, math.pi / 2, math.pi, 1.5 * math.pi)
     best = None
-    for flip in (0.0, math.pi):
+    for flip in turns:
         second = b.vis.chip(q.x_px, q.y_px, q.heading_rad + flip, length_px, width_px)
         score = None if second is None else zncc(first, second)
         if score is not None:
