@@ -123,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--score", type=float, default=0.25,
                         help="score at which the fold models' P/R are read (the base model's "
                         "at its card's); give the threshold the shipped model's card names")
+    parser.add_argument("--split-note", default="",
+                        help="how the folds were drawn, written into the rates' source, e.g. "
+                        "'each fold holds out whole sites'")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     if not args.labels.is_dir():
@@ -163,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     repeats = len(raw) // folds_per_run
     vehicles = (pooled[chosen]["plain"]["tp"] + pooled[chosen]["plain"]["fn"]) // repeats
     source = (f"{folds_per_run}-fold cross-validation"
+              + (f" ({args.split_note})" if args.split_note else "")
               + (f" repeated with {repeats} seeds ({len(raw)} fold models)" if repeats > 1 else "")
               + f" on {vehicles} vehicles of tiles each fold never saw "
               f"({'labels completed by an audit' if chosen == 'audited' else 'their labels'})")
