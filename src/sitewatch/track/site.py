@@ -226,8 +226,8 @@ def _looks_different(a: _DateState, p: Placed, b: _DateState, q: Placed,
     elongated = p.length_m > ELONGATED * p.width_m and q.length_m > ELONGATED * q.width_m
     turns = (0.0, math.pi) if elongated else (0.0, math.pi / 2, math.pi, 1.5 * math.pi)
     best = None
-    for flip in turns:
-        second = b.vis.chip(q.x_px, q.y_px, q.heading_rad + flip, length_px, width_px)
+    for turn in turns:
+        second = b.vis.chip(q.x_px, q.y_px, q.heading_rad + turn, length_px, width_px)
         score = None if second is None else zncc(first, second)
         if score is not None:
             best = score if best is None else max(best, score)
