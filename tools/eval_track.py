@@ -199,7 +199,7 @@ def evaluate_series(folder: Path, *, use_detector: bool, tol_m: float,
                     simulate: tuple[float, float, float] | None = None,
                     opts: TrackOptions | None = None,
                     model: str | None = None, tta: bool = False,
-                    min_score: float | None = None) -> dict[str, Any]:
+                    score_threshold: float | None = None) -> dict[str, Any]:
     """Both runs on one series; returns counts and registration errors."""
     truth, obs = load_series(folder)
     obs = tuple(dataclasses.replace(o, detections=_seen(o.detections, d))
@@ -224,7 +224,7 @@ def evaluate_series(folder: Path, *, use_detector: bool, tol_m: float,
             localisation_sigma_m=jit * truth["gsd_m"]))
         result["simulated_run"] = score(_pred(with_sim), events, tol_px)
     if use_detector:
-        dets = detector_detections(folder, truth, model, tta, min_score)
+        dets = detector_detections(folder, truth, model, tta, score_threshold)
         _, dobs = load_series(folder, dets)
         with_det = track_site(dobs, options=opts)
         result["detector_run"] = score(_pred(with_det), events, tol_px)
@@ -302,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
                                 simulate=tuple(args.simulate) if args.simulate else None,
                                 opts=TrackOptions(same_patch_correlation=args.same_patch,
                                                   move_correlation=args.move_corr),
-                                model=args.model, tta=args.tta, min_score=args.score)
+                                model=args.model, tta=args.tta, score_threshold=args.score)
             results.append(r)
             print(json.dumps({k: r[k] for k in r if k != "registration"}), flush=True)
     summary = summarise(results)

@@ -79,6 +79,11 @@ def axial_difference(a_rad: float, b_rad: float) -> float:
     return min(d, math.pi - d)
 
 
+def headings_comparable(a: Placed, b: Placed) -> bool:
+    """Whether both boxes are long enough (:data:`ELONGATED`) for their headings to mean much."""
+    return a.length_m > ELONGATED * a.width_m and b.length_m > ELONGATED * b.width_m
+
+
 def pair_cost(a: Placed, b: Placed, costs: MatchCosts) -> float:
     """Cost of calling ``a`` (earlier date) and ``b`` (later date) the same vehicle."""
     distance = math.hypot(a.x_m - b.x_m, a.y_m - b.y_m)
@@ -88,8 +93,7 @@ def pair_cost(a: Placed, b: Placed, costs: MatchCosts) -> float:
     if a.label != b.label:
         cost += costs.label_cost
     cost += costs.size_cost * abs(math.log(max(a.length_m, 1e-6) / max(b.length_m, 1e-6)))
-    elongated = a.length_m > ELONGATED * a.width_m and b.length_m > ELONGATED * b.width_m
-    if elongated:
+    if headings_comparable(a, b):
         cost += costs.heading_cost * axial_difference(a.heading_rad, b.heading_rad)
     return cost
 

@@ -15,7 +15,7 @@ from sitewatch.imagery.registration import Registration
 from sitewatch.track.frame import footprint, lonlat_of, place_detections, zone_of, zone_polygon
 from sitewatch.track.intervals import count_interval
 from sitewatch.track.loading import loaded_pairs
-from sitewatch.track.matching import ELONGATED, MatchCosts, Placed, match
+from sitewatch.track.matching import MatchCosts, Placed, headings_comparable, match
 from sitewatch.track.registering import Registrar, register_all, register_by_pixels
 from sitewatch.track.types import (
     LOADED_TRANSPORTER,
@@ -223,8 +223,8 @@ def _looks_different(a: _DateState, p: Placed, b: _DateState, q: Placed,
     first = a.vis.chip(p.x_px, p.y_px, p.heading_rad, length_px, width_px)
     if first is None:
         return False
-    elongated = p.length_m > ELONGATED * p.width_m and q.length_m > ELONGATED * q.width_m
-    turns = (0.0, math.pi) if elongated else (0.0, math.pi / 2, math.pi, 1.5 * math.pi)
+    turns = ((0.0, math.pi) if headings_comparable(p, q)
+             else (0.0, math.pi / 2, math.pi, 1.5 * math.pi))
     best = None
     for turn in turns:
         second = b.vis.chip(q.x_px, q.y_px, q.heading_rad + turn, length_px, width_px)
