@@ -90,11 +90,13 @@ class ReplayReport:
 
 
 def _detector_for(sha256: str, known: Mapping[str, Detector], score: float) -> Detector:
+    """The detector whose weights have this hash: a run made on a GPU from a model's ``.pt``
+    file is replayed on CPU with the ONNX file exported from it (the same weights)."""
     if sha256 in known:
         return known[sha256]
     for name in MODELS:
         detector = load_detector(name, score_threshold=score)
-        if detector.sha256 == sha256:
+        if sha256 in (detector.sha256, detector.card.source_sha256):
             return detector
     raise ModelError(f"no installed model has sha256 {sha256[:12]}; install the sitewatch "
                      "version named in the manifest to replay this run")

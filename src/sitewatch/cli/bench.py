@@ -7,11 +7,13 @@ import json
 import os
 from pathlib import Path
 
+from sitewatch.cli.options import add_device
 from sitewatch.detect import load_detector
 from sitewatch.detect.benchmark import BenchConfig, run_benchmark
 from sitewatch.detect.fetch import default_cache
 from sitewatch.detect.onnx_backend import OnnxDetector
 from sitewatch.detect.registry import BASE_MODEL, SOURCES
+from sitewatch.detect.torch_backend import TorchDetector, torch_weights_path
 from sitewatch.errors import ConfigError
 
 HELP = "throughput and recall of sitewatch vs SAHI+Ultralytics on the depot scene"
@@ -60,11 +62,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--weights", type=Path, help="Ultralytics .pt for the SAHI baseline")
     parser.add_argument("--no-baseline", action="store_true", help="time sitewatch only")
     parser.add_argument("--out", type=Path, help="write the result as JSON here")
+    add_device(parser)
 
 
-def _baseline_weights(detector: OnnxDetector) -> Path:
+def _baseline_weights(detector: OnnxDetector | TorchDetector) -> Path:
     """The Ultralytics weights the model was exported from: beside its card, or fetched."""
-    beside = detector.card.onnx_path.parent / Path(detector.card.source_file).name
+    beside = torch_weights_path(detector.card)
     if beside.is_file():
         return beside
     return default_cache() / BASE_MODEL / Path(SOURCES[BASE_MODEL].member).name
@@ -84,9 +87,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"note: labelled tiles not found at {mvrsd}; skipping the labelled comparison")
         mvrsd = None
     first, *others = args.model or [None]
-    detectors = [load_detector(first, score_threshold=args.score, threads=args.threads or None)]
+    detectors = [load_detector(first, score_threshold=args.score, threads=args.threads or None,
+                               device=args.device)]
     score = detectors[0].score_threshold  # the first card's, unless --score: both pipelines
-    detectors += [load_detector(m, score_threshold=score, threads=args.threads or None)
+    detectors += [load_detector(m, score_threshold=score, threads=args.threads or None,
+                                device=args.device)
                   for m in others]
     weights = None
     if not args.no_baseline:
@@ -102,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
     config = BenchConfig(
         gsd_m=args.gsd, work_gsd_m=args.work_gsd, side_px=args.side, threads=args.threads,
         batch_size=args.batch, repeats=args.repeats, tile_px=sizes.pop(),
-        labelled_gsd_m=args.labelled_gsd, score_threshold=score,
+        labelled_gsd_m=args.labelled_gsd, score_threshold=score, device=args.device,
     )  # fmt: skip
     report = run_benchmark(scene, detectors, weights=weights, config=config, mvrsd=mvrsd,
                            labels_supplement=args.extra_labels)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sitewatch.catalog import CaseStore
 from sitewatch.catalog.store import CATALOG_NAME
-from sitewatch.cli.options import add_gsd
+from sitewatch.cli.options import add_device, add_gsd
 from sitewatch.errors import ConfigError
 
 HELP = "detect vehicles in a case (DIR) or in loose image files (IMAGE... --out FILE)"
@@ -28,6 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tta", action="store_true",
                         help="also run on mirrored tiles and fuse the views: finds more, "
                         "4× slower (see docs/training.md for what it was measured to gain)")
+    add_device(parser)
     parser.add_argument("--redo", action="store_true",
                         help="for a case: run again on scenes already processed")
 
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError(f"'{first}' is a folder but not a sitewatch case; create one with "
                               f"`sitewatch case init {first}`, or give image files and --out FILE")
         raise ConfigError("loose images need --out FILE.csv or --out FILE.geojson")
-    detector = load_detector(args.model)
+    detector = load_detector(args.model, device=args.device)
     options = DetectOptions(tta_views=FLIPS if args.tta else ())
     if is_case:
         return _run_case(CaseStore.open(first), detector, options, args.redo)

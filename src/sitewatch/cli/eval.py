@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from sitewatch.cli.options import add_device
 from sitewatch.detect import DetectOptions, load_detector
 from sitewatch.detect.evaluation import evaluate_folder, trained_on_stems
 from sitewatch.detect.labels import LabelFormat
@@ -34,6 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also run on mirrored and half-turned tiles and fuse the views "
                         "(4× the inference)")
     parser.add_argument("--out", type=Path, help="write the full report as JSON here")
+    add_device(parser)
 
 
 def _fmt(value: Any) -> str:
@@ -42,7 +44,7 @@ def _fmt(value: Any) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run the evaluation and print a summary."""
-    model = load_detector(args.model, score_threshold=0.01)
+    model = load_detector(args.model, score_threshold=0.01, device=args.device)
     score = model.card.score_threshold if args.score is None else args.score
     class_names = None
     if args.classes is not None:

@@ -17,3 +17,12 @@ def add_gsd(parser: argparse.ArgumentParser) -> None:
         "--gsd", type=float, default=None, metavar="METRES",
         help="ground sample distance in metres per pixel (needed when the image has no georeference)",
     )
+
+
+def add_device(parser: argparse.ArgumentParser) -> None:
+    """--device: onnxruntime on CPU (default) or PyTorch on a CUDA GPU."""
+    parser.add_argument(
+        "--device", default="cpu", metavar="cpu|cuda|cuda:N",
+        help="cpu (default: the ONNX model with onnxruntime) or a CUDA GPU (the same weights "
+        "with PyTorch; needs pip install 'sitewatch[gpu]')",
+    )

@@ -48,6 +48,7 @@ from sitewatch.detect.obb import bounds
 from sitewatch.detect.onnx_backend import PAD_VALUE, OnnxDetector, available_cores
 from sitewatch.detect.scoring import evaluate, greedy_match, iou_matrix
 from sitewatch.detect.tiled import DetectOptions, detect_raster
+from sitewatch.detect.torch_backend import TorchDetector
 from sitewatch.detect.types import Detector, VehicleClass
 from sitewatch.errors import ConfigError, ModelError
 from sitewatch.imagery import RasterReader, Tile
@@ -73,6 +74,8 @@ class BenchConfig:
         threads: CPU threads for onnxruntime and torch (0: all this process may use).
         repeats: Timed runs of each pipeline (alternating); the median is reported.
         labelled_gsd_m: GSD of the labelled tiles.
+        device: Where the baseline runs (``cpu`` or a CUDA device); the sitewatch detectors
+            are built for the same device by the caller.
     """
 
     gsd_m: float = 0.3
@@ -85,6 +88,7 @@ class BenchConfig:
     threads: int = 0
     repeats: int = 2
     labelled_gsd_m: float = 0.3
+    device: str = "cpu"
 
     @property
     def work_gsd(self) -> float:
@@ -207,7 +211,7 @@ def _labelled(
     return {**out, "labelled_truths": agn["truths"], "labelled_images": len(images)}
 
 
-def _environment(threads: int) -> dict[str, Any]:
+def _environment(threads: int, detector: Detector) -> dict[str, Any]:
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -223,7 +227,7 @@ def _environment(threads: int) -> dict[str, Any]:
         except ImportError:
             versions[module] = None
     return {
-        "device": f"CPU: {cpu}",
+        "device": detector.device_name() if isinstance(detector, TorchDetector) else f"CPU: {cpu}",
         "cores": threads,
         "cores_visible": available_cores(),
         "load_average_1min_at_start": round(os.getloadavg()[0], 2),
@@ -258,7 +262,8 @@ def _labels(detectors: Sequence[Detector]) -> list[str]:
 def _check_weights(weights: Path, detectors: Sequence[Detector]) -> None:
     actual = file_sha256(weights)
     for detector in detectors:
-        expected = detector.card.source_sha256 if isinstance(detector, OnnxDetector) else None
+        card = detector.card if isinstance(detector, OnnxDetector | TorchDetector) else None
+        expected = card.source_sha256 if card is not None else None
         if actual != expected:
             raise ModelError(
                 f"{str(weights)!r} is not the weights the model {detector.name!r} was exported "
@@ -302,7 +307,7 @@ def run_benchmark(
     if weights is not None:
         _check_weights(weights, detectors)
     threads = config.threads or available_cores()
-    report: dict[str, Any] = {**_environment(threads), "method": __doc__}
+    report: dict[str, Any] = {**_environment(threads, detectors[0]), "method": __doc__}
     with tempfile.TemporaryDirectory(prefix="sitewatch-bench-") as tmp:
         big, warm = Path(tmp) / "scene.tif", Path(tmp) / "warm.tif"
         factor = config.gsd_m / config.work_gsd
@@ -319,7 +324,7 @@ def run_benchmark(
             baseline = SahiBaseline(
                 weights, tile_px=config.tile_px, overlap_px=config.overlap_px,
                 score_threshold=config.score_threshold, threads=threads,
-                batch_size=config.batch_size,
+                batch_size=config.batch_size, device=config.device,
             )  # fmt: skip
             baseline.predict(str(warm))
             pipelines["baseline"] = partial(baseline.predict, str(big))
@@ -347,7 +352,7 @@ def run_benchmark(
             run = partial(_detect_file, detector=detector, gsd_m=config.labelled_gsd_m,
                           options=options)  # fmt: skip
             report.update(_labelled(mvrsd, run, label, labels_supplement))
-            if isinstance(detector, OnnxDetector):
+            if isinstance(detector, OnnxDetector | TorchDetector):
                 stems = {p.stem for p in (mvrsd / "labels").glob("*.xml")}
                 report[f"{label}_labelled_trained_on"] = sorted(
                     stems & trained_on_stems(detector.card))

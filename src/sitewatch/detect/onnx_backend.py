@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -14,6 +14,9 @@ from sitewatch.detect.obb import decode_yolo_obb
 from sitewatch.detect.registry import DEFAULT_MODEL, card_path_for
 from sitewatch.detect.types import Detection, VehicleClass, detections_from_arrays
 from sitewatch.errors import ConfigError, ModelError
+
+if TYPE_CHECKING:
+    from sitewatch.detect.torch_backend import TorchDetector
 
 #: Grey used to pad tiles smaller than the model input (as Ultralytics' letterbox does).
 PAD_VALUE = 114
@@ -185,7 +188,8 @@ def load_detector(
     iou_threshold: float = 0.45,
     threads: int | None = None,
     sessions: int | None = None,
-) -> OnnxDetector:
+    device: str = "cpu",
+) -> OnnxDetector | TorchDetector:
     """Load a detector by registry name, model card path or ONNX path (card beside it).
 
     Args:
@@ -196,9 +200,13 @@ def load_detector(
         iou_threshold: Rotated NMS threshold within a tile.
         threads: CPU threads in all (default: all cores this process may use).
         sessions: Parallel onnxruntime sessions (default: :func:`default_sessions`).
+        device: ``cpu`` runs the ONNX file with onnxruntime; ``cuda`` or ``cuda:N`` runs the
+            ``.pt`` file it was exported from with PyTorch on that GPU
+            (:class:`sitewatch.detect.torch_backend.TorchDetector`, the ``gpu`` extra).
 
     Raises:
-        ConfigError: Unknown registry name (the message lists valid ones).
+        ConfigError: Unknown registry name (the message lists valid ones), unknown device,
+            or a GPU asked for where PyTorch or CUDA is missing.
         ModelError: Card or weights missing, malformed or failing the sha256 check.
     """
     if model is None:
@@ -209,6 +217,14 @@ def load_detector(
     else:
         card_path = card_path_for(str(model))
     card = load_card(card_path)
+    if device != "cpu":
+        from sitewatch.detect.torch_backend import DEVICE_PATTERN, TorchDetector
+
+        if not DEVICE_PATTERN.match(device):
+            raise ConfigError(f"device {device!r} must be cpu, cuda or cuda:N")
+        return TorchDetector(
+            card, device=device, score_threshold=score_threshold, iou_threshold=iou_threshold
+        )
     return OnnxDetector(
         card,
         score_threshold=score_threshold,

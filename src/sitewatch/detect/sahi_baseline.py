@@ -29,6 +29,7 @@ class SahiBaseline:
         score_threshold: Confidence threshold.
         threads: torch threads.
         batch_size: Slices per forward pass.
+        device: ``cpu`` or a CUDA device such as ``cuda:0``.
     """
 
     def __init__(
@@ -40,6 +41,7 @@ class SahiBaseline:
         score_threshold: float,
         threads: int,
         batch_size: int,
+        device: str = "cpu",
     ) -> None:
         for key, value in (("YOLO_OFFLINE", "1"), ("YOLO_AUTOINSTALL", "0")):
             os.environ.setdefault(key, value)
@@ -59,7 +61,7 @@ class SahiBaseline:
             model_type="ultralytics",
             model_path=str(weights),
             confidence_threshold=score_threshold,
-            device="cpu",
+            device=device,
             image_size=tile_px,
         )
         names = self._model.category_mapping or {}

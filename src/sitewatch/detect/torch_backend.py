@@ -1,0 +1,222 @@
+"""The PyTorch detector: the same YOLOv8-OBB weights on a GPU, for teams with GPU workers.
+
+Needs the ``gpu`` extra (PyTorch and Ultralytics, imported only here and only when used). It
+runs the Ultralytics ``.pt`` file that the model's ONNX file was exported from (the card's
+``source_file``, beside the card, checked against the card's ``source_sha256``).
+
+What makes it fast where the ONNX backend runs on CPU cores: tiles travel to the device as
+uint8 (a quarter of float32's bytes) from pinned memory, are scaled there, and the score
+threshold is applied there, so only the few candidate boxes come back to the host. The host
+then decodes them with the ONNX backend's own code (:func:`decode_yolo_obb`: the same rotated
+NMS), so GPU and CPU detections differ only by floating-point rounding in the network.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sitewatch.detect.fetch import default_cache
+from sitewatch.detect.modelcard import ModelCard, file_sha256
+from sitewatch.detect.obb import decode_yolo_obb
+from sitewatch.detect.onnx_backend import PAD_VALUE
+from sitewatch.detect.types import Detection, VehicleClass, detections_from_arrays
+from sitewatch.errors import ConfigError, ModelError
+
+#: Devices the torch backend accepts: ``cuda``, ``cuda:N``, or ``cpu`` (torch on the CPU,
+#: used to check it against the ONNX backend where no GPU is present).
+DEVICE_PATTERN = re.compile(r"^(cpu|cuda(:\d+)?)$")
+
+
+def torch_weights_path(card: ModelCard) -> Path:
+    """The ``.pt`` file a card's ONNX file was exported from, expected beside the card."""
+    return card.onnx_path.parent / Path(card.source_file).name
+
+
+def _import_torch(device: str) -> Any:
+    os.environ["YOLO_OFFLINE"] = "1"
+    os.environ["YOLO_AUTOINSTALL"] = "0"
+    os.environ.setdefault("YOLO_CONFIG_DIR", str(default_cache().parent / "ultralytics"))
+    try:
+        import torch
+        import ultralytics  # noqa: F401  (the .pt file unpickles Ultralytics classes)
+    except ImportError:
+        raise ConfigError(
+            f"--device {device} runs the model with PyTorch: pip install 'sitewatch[gpu]' "
+            "(or leave --device out to run the ONNX model on CPU)"
+        ) from None
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(
+            f"--device {device}: PyTorch {torch.__version__} sees no CUDA GPU here; install a "
+            "CUDA build of torch on a machine with an NVIDIA GPU, or leave --device out"
+        )
+    if device.startswith("cuda:") and int(device[5:]) >= torch.cuda.device_count():
+        raise ConfigError(
+            f"--device {device}: only {torch.cuda.device_count()} CUDA device(s) here "
+            f"(cuda:0 to cuda:{torch.cuda.device_count() - 1})"
+        )
+    return torch
+
+
+def _load_module(path: Path, torch: Any, device: str, half: bool) -> Any:
+    from ultralytics import YOLO
+
+    try:
+        module: Any = YOLO(str(path)).model
+    except Exception as exc:  # Ultralytics and torch.load raise many untyped errors
+        raise ModelError(
+            f"PyTorch cannot load {str(path)!r}: {exc}; reinstall sitewatch", path=str(path)
+        ) from exc
+    module = module.fuse(verbose=False).eval().to(torch.device(device))
+    return module.half() if half else module
+
+
+class TorchDetector:
+    """A YOLOv8-OBB model run by PyTorch on a GPU (or torch's CPU), on tiles at its own size.
+
+    Satisfies :class:`sitewatch.detect.types.Detector`. Keeps nothing between calls.
+
+    Args:
+        card: The verified model card.
+        device: ``cuda``, ``cuda:N`` or ``cpu``.
+        score_threshold: Minimum score kept (default: the card's).
+        iou_threshold: Rotated NMS threshold within a tile.
+        half: Run the network in float16 (CUDA only): faster, scores differ by about 1e-3.
+
+    Raises:
+        ConfigError: Bad device or thresholds, torch missing, or no such CUDA device.
+        ModelError: The ``.pt`` file is missing, fails its sha256 check or cannot be loaded.
+    """
+
+    def __init__(
+        self,
+        card: ModelCard,
+        *,
+        device: str = "cuda",
+        score_threshold: float | None = None,
+        iou_threshold: float = 0.45,
+        half: bool = False,
+    ) -> None:
+        if not DEVICE_PATTERN.match(device):
+            raise ConfigError(f"device {device!r} must be cpu, cuda or cuda:N")
+        if half and not device.startswith("cuda"):
+            raise ConfigError("float16 (half) needs a CUDA device")
+        if score_threshold is None:
+            score_threshold = card.score_threshold
+        if not 0.0 <= score_threshold < 1.0 or not 0.0 < iou_threshold <= 1.0:
+            raise ConfigError(
+                f"score_threshold={score_threshold} must be in [0, 1) and "
+                f"iou_threshold={iou_threshold} in (0, 1]"
+            )
+        weights = torch_weights_path(card)
+        if not weights.is_file():
+            raise ModelError(
+                f"model {card.name!r}: {str(weights)!r} is missing; PyTorch inference needs the "
+                "weights the ONNX file was exported from (use the ONNX backend: leave --device out)",
+                path=str(weights),
+            )
+        actual = file_sha256(weights)
+        if actual != card.source_sha256:
+            raise ModelError(
+                f"model {card.name!r}: {str(weights)!r} has sha256 {actual}, the card says "
+                f"{card.source_sha256}; the file was changed or damaged: reinstall sitewatch",
+                path=str(weights),
+            )
+        self._torch = _import_torch(device)
+        self.card = card
+        self.device = device
+        self.half = half
+        self.score_threshold = score_threshold
+        self.iou_threshold = iou_threshold
+        self._module = _load_module(weights, self._torch, device, half)
+        self._classes = card.class_indices()
+        self._rows = self._torch.tensor([4 + i for i, _ in self._classes], device=device)
+
+    @property
+    def name(self) -> str:
+        """Registry name of the model."""
+        return self.card.name
+
+    @property
+    def sha256(self) -> str:
+        """sha256 of the ``.pt`` file run (the card's ``source_sha256``)."""
+        return self.card.source_sha256
+
+    @property
+    def gsd_m(self) -> float:
+        """Ground sample distance the model expects, in metres."""
+        return self.card.gsd_m
+
+    @property
+    def tile_px(self) -> int:
+        """Square input size."""
+        return self.card.input_px
+
+    def device_name(self) -> str:
+        """What the model runs on, in words (for benchmark reports)."""
+        if self.device.startswith("cuda"):
+            return f"GPU: {self._torch.cuda.get_device_name(self._torch.device(self.device))}"
+        return "CPU (PyTorch)"
+
+    def _to_device(self, tiles: list[np.ndarray]) -> Any:
+        torch = self._torch
+        size = self.card.input_px
+        batch = np.full((len(tiles), size, size, 3), PAD_VALUE, dtype=np.uint8)
+        for k, tile in enumerate(tiles):
+            if tile.ndim != 3 or tile.shape[2] != 3 or tile.dtype != np.uint8:
+                raise ConfigError(
+                    f"tile {k} has shape {tile.shape} and dtype {tile.dtype}; the detector "
+                    "needs (H, W, 3) uint8 RGB"
+                )
+            h, w = min(tile.shape[0], size), min(tile.shape[1], size)
+            batch[k, :h, :w] = tile[:h, :w]
+        host = torch.from_numpy(batch)
+        if self.device.startswith("cuda"):
+            host = host.pin_memory()
+        x = host.to(self.device, non_blocking=True).permute(0, 3, 1, 2)
+        return x.half().div_(255.0) if self.half else x.float().div_(255.0)
+
+    def _candidates(self, x: Any) -> list[np.ndarray]:
+        """Per tile, the raw output columns whose best kept class beats the score (C, n)."""
+        torch = self._torch
+        with torch.inference_mode():
+            output = self._module(x)
+            raw = output[0] if isinstance(output, (tuple, list)) else output  # (B, C, anchors)
+            best = raw.index_select(1, self._rows).amax(dim=1)  # (B, anchors)
+            tile_idx, anchor_idx = torch.nonzero(best > self.score_threshold, as_tuple=True)
+            picked = raw.permute(0, 2, 1)[tile_idx, anchor_idx].float().cpu().numpy()
+        owner = tile_idx.cpu().numpy()
+        return [picked[owner == k].T for k in range(raw.shape[0])]
+
+    def detect_arrays(
+        self, tiles: list[np.ndarray]
+    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Like :meth:`detect_batch` but returns arrays: boxes (N, 5), scores, VehicleClass index.
+
+        The class index points into ``tuple(VehicleClass)``.
+        """
+        if not tiles:
+            return []
+        order = tuple(VehicleClass)
+        to_label = np.array([order.index(v) for _, v in self._classes], dtype=np.intp)
+        out = []
+        for columns in self._candidates(self._to_device(tiles)):
+            ((boxes, scores, pos),) = decode_yolo_obb(
+                columns[None],
+                class_indices=[i for i, _ in self._classes],
+                score_threshold=self.score_threshold,
+                iou_threshold=self.iou_threshold,
+            )
+            out.append((boxes, scores, to_label[pos]))
+        return out
+
+    def detect_batch(self, tiles: list[np.ndarray]) -> list[tuple[Detection, ...]]:
+        """Detect vehicles in each tile; boxes are in each tile's own pixel grid."""
+        return [
+            detections_from_arrays(boxes, scores, labels)
+            for boxes, scores, labels in self.detect_arrays(tiles)
+        ]
