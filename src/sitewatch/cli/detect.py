@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sitewatch.catalog import CaseStore
 from sitewatch.catalog.store import CATALOG_NAME
-from sitewatch.cli.options import add_device, add_gsd
+from sitewatch.cli.options import add_device, add_gsd, batch_size
 from sitewatch.errors import ConfigError
 
 HELP = "detect vehicles in a case (DIR) or in loose image files (IMAGE... --out FILE)"
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
                               f"`sitewatch case init {first}`, or give image files and --out FILE")
         raise ConfigError("loose images need --out FILE.csv or --out FILE.geojson")
     detector = load_detector(args.model, device=args.device)
-    options = DetectOptions(tta_views=FLIPS if args.tta else ())
+    options = DetectOptions(tta_views=FLIPS if args.tta else (), batch_size=batch_size(args.device))
     if is_case:
         return _run_case(CaseStore.open(first), detector, options, args.redo)
     return _run_loose(args.targets, detector, options, args.gsd, args.out)

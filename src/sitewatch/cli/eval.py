@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sitewatch.cli.options import add_device
+from sitewatch.cli.options import add_device, batch_size
 from sitewatch.detect import DetectOptions, load_detector
 from sitewatch.detect.evaluation import evaluate_folder, trained_on_stems
 from sitewatch.detect.labels import LabelFormat
@@ -57,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
         images_dir=args.images,
         class_names=class_names,
         gsd_m=args.gsd,
-        options=DetectOptions(model_gsd_m=args.model_gsd, tta_views=FLIPS if args.tta else ()),
+        options=DetectOptions(model_gsd_m=args.model_gsd, tta_views=FLIPS if args.tta else (),
+                              batch_size=batch_size(args.device)),
         iou_min=args.iou,
         score_threshold=score,
         supplement_dir=args.extra_labels,

@@ -26,3 +26,11 @@ def add_device(parser: argparse.ArgumentParser) -> None:
         help="cpu (default: the ONNX model with onnxruntime) or a CUDA GPU (the same weights "
         "with PyTorch; needs pip install 'sitewatch[gpu]')",
     )
+
+
+def batch_size(device: str) -> int:
+    """Tiles per forward pass: the detection default on CPU, more on a GPU."""
+    from sitewatch.detect import DetectOptions
+    from sitewatch.detect.torch_backend import GPU_BATCH_SIZE
+
+    return DetectOptions().batch_size if device == "cpu" else GPU_BATCH_SIZE

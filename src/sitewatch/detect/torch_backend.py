@@ -31,6 +31,10 @@ from sitewatch.errors import ConfigError, ModelError
 #: used to check it against the ONNX backend where no GPU is present).
 DEVICE_PATTERN = re.compile(r"^(cpu|cuda(:\d+)?)$")
 
+#: Tiles per forward pass on a GPU (the CPU default is 4). Not tuned on a GPU yet; the stock
+#: Ultralytics pipeline was measured at batch 32 on an H100 (../shared/design/DETECTOR_NOTES.md).
+GPU_BATCH_SIZE = 32
+
 
 def torch_weights_path(card: ModelCard) -> Path:
     """The ``.pt`` file a card's ONNX file was exported from, expected beside the card."""
