@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from sitewatch.cli.options import add_device
+from sitewatch.cli.options import add_device, batch_size
 from sitewatch.detect import load_detector
 from sitewatch.detect.benchmark import BenchConfig, run_benchmark
 from sitewatch.detect.fetch import default_cache
@@ -51,7 +51,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repeats", type=int, default=2, help="timed runs of each (2)")
     parser.add_argument("--side", type=int, default=4800, help="mirror-tile to this size (px)")
     parser.add_argument("--threads", type=int, default=0, help="CPU threads (default: all)")
-    parser.add_argument("--batch", type=int, default=4, help="tiles per forward pass (4)")
+    parser.add_argument("--batch", type=int, default=None,
+                        help="tiles per forward pass (default 4 on CPU, 32 on a GPU)")
     parser.add_argument("--score", type=float, default=None,
                         help="score threshold of both pipelines (default: the first model "
                         "card's score_threshold)")
@@ -106,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"bench models need one input size to share the slice size, got {sizes}")
     config = BenchConfig(
         gsd_m=args.gsd, work_gsd_m=args.work_gsd, side_px=args.side, threads=args.threads,
-        batch_size=args.batch, repeats=args.repeats, tile_px=sizes.pop(),
+        batch_size=args.batch or batch_size(args.device), repeats=args.repeats, tile_px=sizes.pop(),
         labelled_gsd_m=args.labelled_gsd, score_threshold=score, device=args.device,
     )  # fmt: skip
     report = run_benchmark(scene, detectors, weights=weights, config=config, mvrsd=mvrsd,

@@ -119,6 +119,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="cpu", help="cpu or a CUDA index such as 0")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--colour-jitter", type=float, default=0.12,
+                        help="strength of the random brightness, contrast, gain and gamma of "
+                        "pasted chips (cells get half of it; default 0.12)")
     parser.add_argument(
         "--base",
         type=Path,
@@ -190,7 +193,8 @@ def run(args: argparse.Namespace) -> int:
         layouts_dir=args.layouts,
         grounds=grounds,
         n_tiles=args.tiles,
-        synth=SynthConfig(gsd_m=args.gsd, cell_px=args.imgsz // 2, **layout_side),
+        synth=SynthConfig(gsd_m=args.gsd, cell_px=args.imgsz // 2,
+                          colour_jitter=args.colour_jitter, **layout_side),
         settings=TrainSettings(
             epochs=args.epochs,
             imgsz=args.imgsz,
