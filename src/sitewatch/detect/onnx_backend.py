@@ -218,10 +218,8 @@ def load_detector(
         card_path = card_path_for(str(model))
     card = load_card(card_path)
     if device != "cpu":
-        from sitewatch.detect.torch_backend import DEVICE_PATTERN, TorchDetector
+        from sitewatch.detect.torch_backend import TorchDetector
 
-        if not DEVICE_PATTERN.match(device):
-            raise ConfigError(f"device {device!r} must be cpu, cuda or cuda:N")
         return TorchDetector(
             card, device=device, score_threshold=score_threshold, iou_threshold=iou_threshold
         )
