@@ -1,9 +1,10 @@
-"""sitewatch.detect stage: find vehicles in rasters of any size with an ONNX model on CPU.
+"""sitewatch.detect stage: find vehicles in rasters of any size with an ONNX model on CPU (or
+the same weights with PyTorch on a GPU: ``load_detector(..., device="cuda")``).
 
 Public names:
 
 - :class:`Detection`, :class:`VehicleClass`, :class:`Detector` (the protocol any backend meets).
-- :func:`load_detector`: a registered model, model card or ONNX file, hash-verified.
+- :func:`load_detector`: a registered model, model card or ONNX file, hash-verified, on CPU or GPU.
 - :func:`detect_raster` with :class:`DetectOptions`, returning :class:`RasterDetections`.
 """
 
