@@ -40,6 +40,48 @@ def default_sessions(threads: int) -> int:
     return threads if threads <= 4 else max(1, threads // 4)
 
 
+def resolved_thresholds(
+    card: ModelCard, score_threshold: float | None, iou_threshold: float
+) -> tuple[float, float]:
+    """The score (default: the card's) and NMS thresholds, checked.
+
+    Raises:
+        ConfigError: Either is out of range.
+    """
+    if score_threshold is None:
+        score_threshold = card.score_threshold
+    if not 0.0 <= score_threshold < 1.0 or not 0.0 < iou_threshold <= 1.0:
+        raise ConfigError(
+            f"score_threshold={score_threshold} must be in [0, 1) and "
+            f"iou_threshold={iou_threshold} in (0, 1]"
+        )
+    return score_threshold, iou_threshold
+
+
+def padded_batch(tiles: list[np.ndarray], size: int) -> np.ndarray:
+    """Tiles padded with :data:`PAD_VALUE` into one (B, size, size, 3) uint8 array.
+
+    Raises:
+        ConfigError: A tile is not (H, W, 3) uint8.
+    """
+    batch = np.full((len(tiles), size, size, 3), PAD_VALUE, dtype=np.uint8)
+    for k, tile in enumerate(tiles):
+        if tile.ndim != 3 or tile.shape[2] != 3 or tile.dtype != np.uint8:
+            raise ConfigError(
+                f"tile {k} has shape {tile.shape} and dtype {tile.dtype}; the detector "
+                "needs (H, W, 3) uint8 RGB"
+            )
+        h, w = min(tile.shape[0], size), min(tile.shape[1], size)
+        batch[k, :h, :w] = tile[:h, :w]
+    return batch
+
+
+def label_indices(card: ModelCard) -> np.ndarray:
+    """For each class the card keeps, in its order, its index into ``tuple(VehicleClass)``."""
+    order = tuple(VehicleClass)
+    return np.array([order.index(v) for _, v in card.class_indices()], dtype=np.intp)
+
+
 def _open_session(card: ModelCard, threads: int) -> Any:
     import onnxruntime as ort
 
@@ -86,16 +128,10 @@ class OnnxDetector:
         threads: int | None = None,
         sessions: int | None = None,
     ) -> None:
-        if score_threshold is None:
-            score_threshold = card.score_threshold
-        if not 0.0 <= score_threshold < 1.0 or not 0.0 < iou_threshold <= 1.0:
-            raise ConfigError(
-                f"score_threshold={score_threshold} must be in [0, 1) and "
-                f"iou_threshold={iou_threshold} in (0, 1]"
-            )
+        self.score_threshold, self.iou_threshold = resolved_thresholds(
+            card, score_threshold, iou_threshold
+        )
         self.card = card
-        self.score_threshold = score_threshold
-        self.iou_threshold = iou_threshold
         total = threads or available_cores()
         self.sessions = sessions or default_sessions(total)
         if self.sessions < 1 or total < 1:
@@ -126,16 +162,7 @@ class OnnxDetector:
         return self.card.input_px
 
     def _to_input(self, tiles: list[np.ndarray]) -> np.ndarray:
-        size = self.card.input_px
-        batch = np.full((len(tiles), size, size, 3), PAD_VALUE, dtype=np.uint8)
-        for k, tile in enumerate(tiles):
-            if tile.ndim != 3 or tile.shape[2] != 3 or tile.dtype != np.uint8:
-                raise ConfigError(
-                    f"tile {k} has shape {tile.shape} and dtype {tile.dtype}; the detector "
-                    "needs (H, W, 3) uint8 RGB"
-                )
-            h, w = min(tile.shape[0], size), min(tile.shape[1], size)
-            batch[k, :h, :w] = tile[:h, :w]
+        batch = padded_batch(tiles, self.card.input_px)
         return np.ascontiguousarray(batch.transpose(0, 3, 1, 2), dtype=np.float32) / 255.0
 
     def _run(
@@ -169,8 +196,7 @@ class OnnxDetector:
                     for session, idx in zip(self._sessions, parts, strict=False)
                 ]
                 decoded = [item for future in futures for item in future.result()]
-        order = tuple(VehicleClass)
-        to_label = np.array([order.index(v) for _, v in self._classes], dtype=np.intp)
+        to_label = label_indices(self.card)
         return [(boxes, scores, to_label[pos]) for boxes, scores, pos in decoded]
 
     def detect_batch(self, tiles: list[np.ndarray]) -> list[tuple[Detection, ...]]:

@@ -23,8 +23,8 @@ import numpy as np
 from sitewatch.detect.fetch import default_cache
 from sitewatch.detect.modelcard import ModelCard, file_sha256
 from sitewatch.detect.obb import decode_yolo_obb
-from sitewatch.detect.onnx_backend import PAD_VALUE
-from sitewatch.detect.types import Detection, VehicleClass, detections_from_arrays
+from sitewatch.detect.onnx_backend import label_indices, padded_batch, resolved_thresholds
+from sitewatch.detect.types import Detection, detections_from_arrays
 from sitewatch.errors import ConfigError, ModelError
 
 #: Devices the torch backend accepts: ``cuda``, ``cuda:N``, or ``cpu`` (torch on the CPU,
@@ -109,13 +109,9 @@ class TorchDetector:
             raise ConfigError(f"device {device!r} must be cpu, cuda or cuda:N")
         if half and not device.startswith("cuda"):
             raise ConfigError("float16 (half) needs a CUDA device")
-        if score_threshold is None:
-            score_threshold = card.score_threshold
-        if not 0.0 <= score_threshold < 1.0 or not 0.0 < iou_threshold <= 1.0:
-            raise ConfigError(
-                f"score_threshold={score_threshold} must be in [0, 1) and "
-                f"iou_threshold={iou_threshold} in (0, 1]"
-            )
+        self.score_threshold, self.iou_threshold = resolved_thresholds(
+            card, score_threshold, iou_threshold
+        )
         weights = torch_weights_path(card)
         if not weights.is_file():
             raise ModelError(
@@ -134,8 +130,6 @@ class TorchDetector:
         self.card = card
         self.device = device
         self.half = half
-        self.score_threshold = score_threshold
-        self.iou_threshold = iou_threshold
         self._module = _load_module(weights, self._torch, device, half)
         self._classes = card.class_indices()
         self._rows = self._torch.tensor([4 + i for i, _ in self._classes], device=device)
@@ -167,18 +161,7 @@ class TorchDetector:
         return "CPU (PyTorch)"
 
     def _to_device(self, tiles: list[np.ndarray]) -> Any:
-        torch = self._torch
-        size = self.card.input_px
-        batch = np.full((len(tiles), size, size, 3), PAD_VALUE, dtype=np.uint8)
-        for k, tile in enumerate(tiles):
-            if tile.ndim != 3 or tile.shape[2] != 3 or tile.dtype != np.uint8:
-                raise ConfigError(
-                    f"tile {k} has shape {tile.shape} and dtype {tile.dtype}; the detector "
-                    "needs (H, W, 3) uint8 RGB"
-                )
-            h, w = min(tile.shape[0], size), min(tile.shape[1], size)
-            batch[k, :h, :w] = tile[:h, :w]
-        host = torch.from_numpy(batch)
+        host = self._torch.from_numpy(padded_batch(tiles, self.card.input_px))
         if self.device.startswith("cuda"):
             host = host.pin_memory()
         x = host.to(self.device, non_blocking=True).permute(0, 3, 1, 2)
@@ -205,8 +188,7 @@ class TorchDetector:
         """
         if not tiles:
             return []
-        order = tuple(VehicleClass)
-        to_label = np.array([order.index(v) for _, v in self._classes], dtype=np.intp)
+        to_label = label_indices(self.card)
         out = []
         for columns in self._candidates(self._to_device(tiles)):
             ((boxes, scores, pos),) = decode_yolo_obb(
