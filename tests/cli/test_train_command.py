@@ -108,3 +108,36 @@ def test_a_wrong_base_fails_before_the_case_is_touched(tmp_path: Path) -> None:
         train.run(args)
     assert (case / "audit.jsonl").read_bytes() == audit
     assert not (tmp_path / "o" / "reviewed").exists()
+
+
+def test_self_training_needs_a_teacher_before_anything_is_read(tmp_path: Path) -> None:
+    args = _parser().parse_args(["--self-train", str(tmp_path / "case"), "--base", "x.pt",
+                                 "--out", str(tmp_path / "o")])
+    with pytest.raises(ConfigError, match=r"--self-train needs a teacher.*--teacher MODEL"):
+        train.run(args)
+    assert not (tmp_path / "o").exists()
+
+
+def test_self_training_labels_the_case_scenes_an_analyst_did_not_review(tmp_path: Path) -> None:
+    import json
+
+    from sitewatch.catalog import ReviewAction
+    from sitewatch.detect.registry import DEFAULT_MODEL
+    from sitewatch.review.session import apply_decision
+    from tests.review.casefixture import make_case
+
+    store = make_case(tmp_path, vehicles=(2, 3))
+    reviewed, other = store.scenes()
+    for detection_id in ("d0", "d1"):
+        apply_decision(store, reviewed, ReviewAction.ACCEPT.value, reviewer="Ana Lyst",
+                       detection_id=detection_id)
+    train._export_pseudo(store.root, tmp_path / "pseudo", DEFAULT_MODEL, skip_reviewed=True)
+    manifest = json.loads((tmp_path / "pseudo" / "reviews.json").read_text())
+    assert [e["source"] for e in manifest["images"]] == [str(other.path)]
+    assert manifest["teacher"] == DEFAULT_MODEL
+    assert (tmp_path / "pseudo" / "images" / f"{manifest['images'][0]['stem']}.png").is_file()
+    last = (store.root / "audit.jsonl").read_text().splitlines()[-1]
+    assert '"export-pseudo-labels"' in last
+
+    train._export_pseudo(store.root, tmp_path / "all", DEFAULT_MODEL, skip_reviewed=False)
+    assert len(json.loads((tmp_path / "all" / "reviews.json").read_text())["images"]) == 2

@@ -36,6 +36,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also train on the case's fully reviewed scenes (the analyst's corrections); "
         "exported to OUT/reviewed first",
     )
+    parser.add_argument(
+        "--self-train",
+        type=Path,
+        default=None,
+        metavar="CASE",
+        help="also train on the case's scenes as --teacher labels them (self-training on a new "
+        "site: boxes scoring >= 0.3 become labels, those from 0.05 are inpainted away); "
+        "written to OUT/pseudo first; scenes an analyst fully reviewed are left to --from-reviews",
+    )
+    parser.add_argument(
+        "--teacher",
+        default=None,
+        metavar="MODEL",
+        help="model that labels the --self-train scenes (default: the --base model's own "
+        "ONNX, from the card beside it)",
+    )
     parser.add_argument("--format", choices=("voc", "yolo", "dota"), default="voc")
     parser.add_argument(
         "--class-names",
@@ -138,8 +154,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _check_sources(args: argparse.Namespace) -> None:
     from sitewatch.errors import ConfigError
 
-    if args.data is None and args.from_reviews is None:
-        raise ConfigError("nothing to train on: give --data and --labels, or --from-reviews CASE")
+    if args.data is None and args.from_reviews is None and args.self_train is None:
+        raise ConfigError("nothing to train on: give --data and --labels, --from-reviews CASE "
+                          "or --self-train CASE")
     if args.data is not None and (args.labels is None or args.data_gsd is None):
         raise ConfigError("--data needs --labels and --data-gsd (the tiles' ground sample distance)")
 
@@ -152,6 +169,42 @@ def _export_reviews(case: Path, folder: Path) -> None:
     done = export_reviewed_labels(CaseStore.open(case), folder)
     print(f"reviews: {len(done.images)} fully reviewed scenes, {done.vehicles} vehicles"
           + (f"; left out: {'; '.join(done.skipped)}" if done.skipped else ""))
+
+
+def _teacher(args: argparse.Namespace) -> str:
+    """The --teacher model, or the ONNX card beside --base."""
+    from sitewatch.errors import ConfigError
+
+    if args.teacher is not None:
+        return str(args.teacher)
+    card = args.base.with_suffix(".json")
+    if not card.is_file():
+        raise ConfigError(f"--self-train needs a teacher: {args.base} has no model card beside "
+                          "it; pass --teacher MODEL (e.g. sitewatch-vehicles-yolov8n-obb)")
+    return str(card)
+
+
+def _export_pseudo(case: Path, folder: Path, teacher: str, *, skip_reviewed: bool) -> None:
+    """Pseudo-label the case's scenes with ``teacher`` into ``folder`` (audited in the case)."""
+    from sitewatch.catalog import CaseStore
+    from sitewatch.catalog.reviews import summarise
+    from sitewatch.detect.training.pseudo import PseudoScene, write_pseudo_labels
+
+    store = CaseStore.open(case)
+    scenes = []
+    for scene in store.scenes():
+        run_id = store.latest_run_id(scene.sha256)
+        reviews = store.reviews(scene.sha256, run_id=run_id) if run_id else ()
+        summary = summarise(store.detections(scene.sha256), reviews)
+        if skip_reviewed and reviews and summary.reviewed >= summary.detected:
+            continue  # the analyst's labels are better than the teacher's
+        scenes.append(PseudoScene(path=scene.path, gsd_m=scene.gsd_m,
+                                  stem=f"{scene.site}_{scene.date.isoformat()}_{scene.sha256[:12]}"))
+    done = write_pseudo_labels(scenes, teacher, folder)
+    store.append_audit("export-pseudo-labels", {"path": str(folder), "teacher": teacher,
+                                                "images": list(done.stems), "labels": done.labels})
+    print(f"self-training: {len(done.stems)} scenes labelled by {teacher}: {done.labels} labels, "
+          f"{done.inpainted} unsure boxes inpainted")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -186,6 +239,7 @@ def run(args: argparse.Namespace) -> int:
         data_gsd_m=args.data_gsd or 0.0,
         holdout=holdout,
         reviewed_dir=args.out / "reviewed" if args.from_reviews else None,
+        pseudo_dir=args.out / "pseudo" if args.self_train else None,
         base_sha256=expected_base_sha256(args.base),
         out_dir=args.out,
         base=args.base,
@@ -208,9 +262,14 @@ def run(args: argparse.Namespace) -> int:
         mine_threshold=args.mine_threshold,
         mine_labelled=args.mine_labelled,
     )
+    teacher = _teacher(args) if args.self_train is not None else None
     verify_weights(request.base, request.base_sha256)  # before the case is touched
     if args.from_reviews is not None and request.reviewed_dir is not None:
         _export_reviews(args.from_reviews, request.reviewed_dir)
+    if teacher is not None and request.pseudo_dir is not None:
+        _export_pseudo(args.self_train, request.pseudo_dir, teacher,
+                       skip_reviewed=args.from_reviews is not None
+                       and args.from_reviews.resolve() == args.self_train.resolve())
     summary = run_training(request)
     print(json.dumps(summary, indent=2, default=str))
     return 0

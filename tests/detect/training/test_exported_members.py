@@ -14,11 +14,13 @@ import sitewatch.detect.training as training
 def test_public_names() -> None:
     assert sorted(training.__all__) == sorted(
         [
-            "TRAIN_CLASSES", "Background", "GroundRole", "GroundSource", "Layout", "ScoredBox",
+            "TRAIN_CLASSES", "Background", "GroundRole", "GroundSource", "Layout",
+            "PseudoLabelling", "PseudoScene", "ScoredBox",
             "SynthConfig", "TileMix", "TrainBox", "TrainingSample", "TruthBox", "VehicleChip",
             "chips_by_class", "cut_chips", "from_labelled", "layout_stats",
             "load_labelled", "mine_negatives", "predict_holdout", "random_cell", "read_layouts",
             "resample_image", "resample_sample", "summarize", "synthesize", "write_obb_dataset",
+            "write_pseudo_labels",
         ]
     )  # fmt: skip
     for name in training.__all__:

@@ -15,6 +15,7 @@ from sitewatch.detect.training.holdout import predict_holdout, summarize
 from sitewatch.detect.training.layouts import Layout, layout_stats, read_layouts
 from sitewatch.detect.training.metrics import ScoredBox, TruthBox
 from sitewatch.detect.training.negatives import mine_negatives
+from sitewatch.detect.training.pseudo import PseudoLabelling, PseudoScene, write_pseudo_labels
 from sitewatch.detect.training.recipe import TileMix, synthesize
 from sitewatch.detect.training.resample import resample_image, resample_sample
 from sitewatch.detect.training.samples import TrainBox, TrainingSample, from_labelled
@@ -27,6 +28,8 @@ __all__ = [
     "GroundRole",
     "GroundSource",
     "Layout",
+    "PseudoLabelling",
+    "PseudoScene",
     "ScoredBox",
     "SynthConfig",
     "TileMix",
@@ -48,4 +51,5 @@ __all__ = [
     "summarize",
     "synthesize",
     "write_obb_dataset",
+    "write_pseudo_labels",
 ]

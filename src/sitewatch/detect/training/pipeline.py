@@ -6,6 +6,7 @@ and no threshold comes from them, and every number in the card is measured on th
 
 from __future__ import annotations
 
+import json
 import logging
 import platform
 from dataclasses import asdict, dataclass, field, replace
@@ -67,6 +68,7 @@ class TrainRequest:
     data_gsd_m: float = 0.0
     holdout: tuple[str, ...] = ()
     reviewed_dir: Path | None = None  #: an analyst's reviewed-label export, trained on
+    pseudo_dir: Path | None = None  #: pseudo-labelled scenes of a new site, trained on
     class_names: tuple[str, ...] | None = None
     base_sha256: str = BASE_SHA256
     name: str = "sitewatch-vehicles"
@@ -96,9 +98,10 @@ class TrainRequest:
             )
         if self.n_tiles < 1:
             raise ConfigError(f"need n_tiles >= 1, got {self.n_tiles}")
-        if self.images_dir is None and self.reviewed_dir is None:
-            raise ConfigError("nothing to train on: give labelled tiles (--data, --labels) or "
-                              "an analyst's reviews (--from-reviews CASE)")
+        if self.images_dir is None and self.reviewed_dir is None and self.pseudo_dir is None:
+            raise ConfigError("nothing to train on: give labelled tiles (--data, --labels), "
+                              "an analyst's reviews (--from-reviews CASE) or a case to "
+                              "self-train on (--self-train CASE)")
         if self.images_dir is not None and (self.labels_dir is None or self.data_gsd_m <= 0):
             raise ConfigError(f"labelled tiles in {self.images_dir} need a label folder and "
                               f"their ground sample distance > 0 (got {self.data_gsd_m})")
@@ -238,8 +241,17 @@ def _fine_tune(request: TrainRequest, split: LabelledSplit) -> tuple[Path, dict[
                          "mined_on_labelled_tiles": request.mine_labelled}
 
 
+def _pseudo_record(folder: Path | None) -> dict[str, Any] | None:
+    """The pseudo-labels' provenance for the training record: teacher, its hash, scores."""
+    if folder is None:
+        return None
+    manifest = json.loads((folder / "reviews.json").read_text(encoding="utf-8"))
+    return {"folder": str(folder)} | {k: manifest.get(k) for k in
+                                      ("teacher", "teacher_sha256", "pseudo_labelling", "images")}
+
+
 def _load_split(request: TrainRequest) -> LabelledSplit:
-    """The labelled tiles, split, plus the reviewed scenes (always trained on)."""
+    """The labelled tiles, split, plus the reviewed and pseudo-labelled scenes (trained on)."""
     gsd = request.synth.gsd_m
     split = LabelledSplit(train=(), holdout=())
     if request.images_dir is not None and request.labels_dir is not None:
@@ -251,6 +263,9 @@ def _load_split(request: TrainRequest) -> LabelledSplit:
     if request.reviewed_dir is not None:
         reviewed = load_reviewed(request.reviewed_dir, gsd_m=gsd)
         split = LabelledSplit(train=split.train + reviewed, holdout=split.holdout)
+    if request.pseudo_dir is not None:
+        pseudo = load_reviewed(request.pseudo_dir, gsd_m=gsd, kind="pseudo")
+        split = LabelledSplit(train=split.train + pseudo, holdout=split.holdout)
     return split
 
 
@@ -291,6 +306,7 @@ def run_training(request: TrainRequest) -> dict[str, Any]:
             "supplement": str(request.labels_supplement_dir or "") or None,
         },
         "reviewed_labels": str(request.reviewed_dir) if request.reviewed_dir else None,
+        "pseudo_labels": _pseudo_record(request.pseudo_dir),
         "recipe": recipe,
         "settings": asdict(request.settings)
         | {"ultralytics_args": request.settings.ultralytics_args()},

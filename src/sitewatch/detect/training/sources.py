@@ -185,13 +185,16 @@ def load_labelled(
     return LabelledSplit(train=tuple(train), holdout=tuple(held))
 
 
-def load_reviewed(folder: Path, *, gsd_m: float) -> tuple[TrainingSample, ...]:
+def load_reviewed(folder: Path, *, gsd_m: float, kind: str = "reviewed"
+                  ) -> tuple[TrainingSample, ...]:
     """Read an analyst-reviewed label export and resample each scene to ``gsd_m``.
 
     ``folder`` is what :func:`sitewatch.review.export_reviewed_labels` wrote: ``images/``,
     ``labels/`` (DOTA) and ``reviews.json``, which gives each scene's own ground sample
     distance. Every reviewed box must carry one of the trained classes: a box left as the
     generic ``vehicle`` cannot be taught, and leaving it out would teach a vehicle as ground.
+    Pseudo-labels (:func:`.pseudo.write_pseudo_labels`) have the same layout; ``kind``
+    prefixes each sample's source (``reviewed:`` or ``pseudo:``).
 
     Raises:
         ConfigError: no ``reviews.json``, no reviewed scene, or a box without a class.
@@ -221,6 +224,6 @@ def load_reviewed(folder: Path, *, gsd_m: float) -> tuple[TrainingSample, ...]:
                                  path=str(im.label_path))
         sample = TrainingSample(image=read_bgr8(im.image_path),
                                 boxes=tuple(from_labelled(b) for b in im.boxes),
-                                source=f"reviewed:{im.stem}")
+                                source=f"{kind}:{im.stem}")
         samples.append(resample_sample(sample, from_gsd_m=gsd_by_stem[im.stem], to_gsd_m=gsd_m))
     return tuple(samples)
