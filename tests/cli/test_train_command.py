@@ -141,3 +141,25 @@ def test_self_training_labels_the_case_scenes_an_analyst_did_not_review(tmp_path
 
     train._export_pseudo(store.root, tmp_path / "all", DEFAULT_MODEL, skip_reviewed=False)
     assert len(json.loads((tmp_path / "all" / "reviews.json").read_text())["images"]) == 2
+
+
+def test_a_model_trained_from_a_sitewatch_model_keeps_its_score(tmp_path: Path) -> None:
+    from sitewatch.detect.modelcard import load_card
+    from sitewatch.detect.registry import DEFAULT_MODEL, card_path_for
+    from sitewatch.detect.torch_backend import torch_weights_path
+    from sitewatch.detect.training.card import inherited_score, write_model_card
+    from sitewatch.detect.training.dataset import TRAIN_CLASSES
+
+    shipped = load_card(card_path_for(DEFAULT_MODEL))
+    score = inherited_score(torch_weights_path(shipped))
+    assert score is not None
+    assert score[0] == shipped.score_threshold == 0.15
+    assert score[1].startswith(f"inherited from the base model {DEFAULT_MODEL}'s card")
+    (tmp_path / "dota.pt").write_bytes(b"no card beside it")
+    assert inherited_score(tmp_path / "dota.pt") is None
+
+    card, _ = write_model_card(
+        tmp_path / "out", name="adapted", onnx_path=shipped.onnx_path,
+        pt_path=torch_weights_path(shipped), classes=TRAIN_CLASSES, input_px=512, gsd_m=0.3,
+        gsd_note="-", source="-", exporter="-", training={}, score=score)  # fmt: skip
+    assert load_card(card).score_threshold == 0.15

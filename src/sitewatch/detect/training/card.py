@@ -18,7 +18,7 @@ from typing import Any
 from sitewatch.detect.training.ultralytics_run import BASE_SHA256, sha256_of
 from sitewatch.detect.types import VehicleClass
 
-__all__ = ["expected_base_sha256", "write_model_card"]
+__all__ = ["expected_base_sha256", "inherited_score", "write_model_card"]
 
 
 def _copy(src: Path, dst: Path) -> Path:
@@ -40,8 +40,12 @@ def write_model_card(
     source: str,
     exporter: str,
     training: Mapping[str, Any],
+    score: tuple[float, str] | None = None,
 ) -> tuple[Path, Path]:
     """Copy the weights to ``<name>.onnx`` / ``<name>.pt`` and write the two cards beside them.
+
+    ``score`` is the card's ``score_threshold`` and ``score_note``; without it the loader's
+    default (0.25) applies.
 
     Returns:
         The paths of ``<name>.json`` (loader card) and ``<name>.training.json``.
@@ -64,6 +68,8 @@ def write_model_card(
         "gsd_note": gsd_note,
         "licence": "AGPL-3.0",
     }
+    if score is not None:
+        card["score_threshold"], card["score_note"] = score
     card_path = out_dir / f"{name}.json"
     card_path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     side_path = out_dir / f"{name}.training.json"
@@ -77,17 +83,36 @@ def write_model_card(
     return card_path, side_path
 
 
+def _base_card(base: Path) -> dict[str, Any] | None:
+    """The card ``sitewatch train`` wrote beside ``base``, if ``base`` is such a model."""
+    try:
+        data = json.loads(base.with_suffix(".json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("source_file") == base.name else None
+
+
+def inherited_score(base: Path) -> tuple[float, str] | None:
+    """The base model's card score, for a model trained on from it (None: the loader default).
+
+    The recipe's score is chosen on cross-validation of the recipe; a model trained further
+    from a sitewatch model keeps it, and its note says so.
+    """
+    card = _base_card(base)
+    if card is None or "score_threshold" not in card:
+        return None
+    note = (f"inherited from the base model {card.get('name', base.stem)}'s card, not measured "
+            "on this model")
+    if card.get("score_note"):
+        note += f"; there: {card['score_note']}"
+    return float(card["score_threshold"]), note
+
+
 def expected_base_sha256(base: Path) -> str:
     """The sha256 ``base`` must have: its card's when it is a model ``sitewatch train`` wrote.
 
     A ``<name>.pt`` written by :func:`write_model_card` has ``<name>.json`` beside it naming it
     as ``source_file`` with its ``source_sha256``; any other file must be the DOTA checkpoint.
     """
-    card = base.with_suffix(".json")
-    try:
-        data = json.loads(card.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return BASE_SHA256
-    if isinstance(data, dict) and data.get("source_file") == base.name:
-        return str(data.get("source_sha256", BASE_SHA256))
-    return BASE_SHA256
+    card = _base_card(base)
+    return str(card.get("source_sha256", BASE_SHA256)) if card is not None else BASE_SHA256

@@ -18,7 +18,7 @@ import numpy as np
 
 from sitewatch.detect.labels import MVRSD_CLASS_NAMES, LabelFormat
 from sitewatch.detect.training.backgrounds import Background
-from sitewatch.detect.training.card import write_model_card
+from sitewatch.detect.training.card import inherited_score, write_model_card
 from sitewatch.detect.training.chips import chips_by_class, cut_chips
 from sitewatch.detect.training.dataset import TRAIN_CLASSES, write_obb_dataset
 from sitewatch.detect.training.holdout import predict_holdout, summarize
@@ -337,6 +337,7 @@ def run_training(request: TrainRequest) -> dict[str, Any]:
         exporter=f"ultralytics {ultralytics.__version__} YOLO.export(format='onnx', "
         f"imgsz={imgsz}, dynamic=True, simplify=True, opset=17)",
         training=training,
+        score=inherited_score(request.base),
     )
     return {"weights": str(pt), "onnx": str(onnx), "card": str(card), "training_card": str(side),
             "heldout_metrics": metrics, "base_model_heldout_metrics": base_metrics}  # fmt: skip
