@@ -6,6 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import settings
+
+# No test is timed (speed is the benchmarks' job): Hypothesis' per-example deadline of 200 ms
+# failed on a loaded 2-core machine.
+settings.register_profile("sitewatch", deadline=None)
+settings.load_profile("sitewatch")
 
 
 def _pixels(seed: int, size: int = 64) -> np.ndarray:
