@@ -111,6 +111,11 @@ class ReviewSummary:
     rejected: int
     added: int
 
+    @property
+    def complete(self) -> bool:
+        """Whether every detection of the run was reviewed."""
+        return self.reviewed >= self.detected
+
 
 def latest_reviews(
     reviews: Iterable[ReviewRecord], *, until_seq: int | None = None

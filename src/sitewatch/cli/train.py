@@ -201,6 +201,7 @@ def _export_pseudo(case: Path, folder: Path, teacher: str, *, skip_reviewed: boo
     from sitewatch.catalog import CaseStore
     from sitewatch.catalog.reviews import summarise
     from sitewatch.detect.training.pseudo import PseudoScene, write_pseudo_labels
+    from sitewatch.review.training import label_stem
 
     store = CaseStore.open(case)
     scenes = []
@@ -208,10 +209,9 @@ def _export_pseudo(case: Path, folder: Path, teacher: str, *, skip_reviewed: boo
         run_id = store.latest_run_id(scene.sha256)
         reviews = store.reviews(scene.sha256, run_id=run_id) if run_id else ()
         summary = summarise(store.detections(scene.sha256), reviews)
-        if skip_reviewed and reviews and summary.reviewed >= summary.detected:
+        if skip_reviewed and reviews and summary.complete:
             continue  # the analyst's labels are better than the teacher's
-        scenes.append(PseudoScene(path=scene.path, gsd_m=scene.gsd_m,
-                                  stem=f"{scene.site}_{scene.date.isoformat()}_{scene.sha256[:12]}"))
+        scenes.append(PseudoScene(path=scene.path, gsd_m=scene.gsd_m, stem=label_stem(scene)))
     done = write_pseudo_labels(scenes, teacher, folder)
     store.append_audit("export-pseudo-labels", {"path": str(folder), "teacher": teacher,
                                                 "images": list(done.stems), "labels": done.labels})

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from sitewatch.detect.types import VehicleClass
 from sitewatch.errors import LabelFileError
+from sitewatch.geo.coords import OrientedBoxPx
 
 __all__ = [
     "DEFAULT_LABEL_MAP",
@@ -30,6 +31,7 @@ __all__ = [
     "LabelFormat",
     "LabelledBox",
     "LabelledImage",
+    "dota_line",
     "read_dota",
     "read_labels",
     "read_voc",
@@ -359,6 +361,12 @@ def read_yolo(
             )
         )
     return tuple(boxes)
+
+
+def dota_line(box: OrientedBoxPx, label: str) -> str:
+    """One DOTA label line, as :func:`read_dota` reads it: four corners, the label, not difficult."""
+    corners = " ".join(f"{x:.1f} {y:.1f}" for x, y in box.corners_px())
+    return f"{corners} {label} 0"
 
 
 def read_dota(

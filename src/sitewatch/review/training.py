@@ -14,8 +14,9 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from sitewatch.catalog import CaseStore
+from sitewatch.catalog import CaseStore, Scene
 from sitewatch.catalog.reviews import ReviewStatus, latest_reviews, summarise
+from sitewatch.detect.labels import dota_line
 from sitewatch.errors import ReviewError
 from sitewatch.geo import OrientedBoxPx
 
@@ -28,6 +29,11 @@ class LabelExport:
     vehicles: int
     skipped: tuple[str, ...]  #: scenes left out, each with the reason
     gsds_m: tuple[float, ...]  #: the distinct ground sample distances of the exported scenes
+
+
+def label_stem(scene: Scene) -> str:
+    """The file stem a scene's training data is written under: site, date, short hash."""
+    return f"{scene.site}_{scene.date.isoformat()}_{scene.sha256[:12]}"
 
 
 def export_reviewed_labels(store: CaseStore, out: Path, *, complete_only: bool = True) -> LabelExport:
@@ -52,8 +58,8 @@ def export_reviewed_labels(store: CaseStore, out: Path, *, complete_only: bool =
         summary = summarise(store.detections(scene.sha256), reviews)
         if not reviews:
             continue
-        stem = f"{scene.site}_{scene.date.isoformat()}_{scene.sha256[:12]}"
-        if complete_only and summary.reviewed < summary.detected:
+        stem = label_stem(scene)
+        if complete_only and not summary.complete:
             skipped.append(f"{stem}: {summary.reviewed} of {summary.detected} reviewed")
             continue
         records = store.reviewed_detections(scene.sha256)
@@ -61,8 +67,7 @@ def export_reviewed_labels(store: CaseStore, out: Path, *, complete_only: bool =
         for r in records:
             box = OrientedBoxPx(cx_px=r.cx_px, cy_px=r.cy_px, width_px=r.width_px,
                                 height_px=r.height_px, angle_rad=r.angle_rad)
-            corners = " ".join(f"{x:.1f} {y:.1f}" for x, y in box.corners_px())
-            lines.append(f"{corners} {r.label} 0")
+            lines.append(dota_line(box, r.label))
         (out / "labels" / f"{stem}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
         image = out / "images" / f"{stem}{scene.path.suffix}"
         try:

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from sitewatch.detect.labels import dota_line
 from sitewatch.detect.training.sources import read_bgr8
 from sitewatch.detect.types import Detection
 from sitewatch.errors import ConfigError
@@ -74,12 +75,9 @@ class PseudoExport:
 
 
 def _polygon(det: Detection, grow: float = 1.0, pad_px: float = 0.0) -> np.ndarray:
-    import cv2
-
     b = det.box
-    size = (b.width_px * grow + pad_px, b.height_px * grow + pad_px)
-    return cv2.boxPoints(((b.cx_px, b.cy_px), size, float(np.degrees(b.angle_rad)))).astype(
-        np.int32)
+    grown = replace(b, width_px=b.width_px * grow + pad_px, height_px=b.height_px * grow + pad_px)
+    return np.asarray(grown.corners_px()).astype(np.int32)
 
 
 def paint_out_unsure(image: np.ndarray, labels: Sequence[Detection],
@@ -95,11 +93,6 @@ def paint_out_unsure(image: np.ndarray, labels: Sequence[Detection],
     if not mask.any():
         return image
     return cv2.inpaint(image, mask, 5, cv2.INPAINT_TELEA)
-
-
-def _dota_line(det: Detection) -> str:
-    corners = " ".join(f"{x:.1f} {y:.1f}" for x, y in det.box.corners_px())
-    return f"{corners} {det.label.value} 0"
 
 
 def write_pseudo_labels(scenes: Sequence[PseudoScene], teacher: str | Path, out: Path,
@@ -141,7 +134,7 @@ def write_pseudo_labels(scenes: Sequence[PseudoScene], teacher: str | Path, out:
         image = paint_out_unsure(read_bgr8(scene.path), labels, unsure, settings)
         cv2.imwrite(str(out / "images" / f"{scene.stem}.png"), image)
         (out / "labels" / f"{scene.stem}.txt").write_text(
-            "".join(_dota_line(d) + "\n" for d in labels), encoding="utf-8")
+            "".join(dota_line(d.box, d.label.value) + "\n" for d in labels), encoding="utf-8")
         entries.append({"stem": scene.stem, "source": str(scene.path), "gsd_m": scene.gsd_m,
                         "labels": len(labels), "inpainted": len(unsure)})
         stems.append(scene.stem)
