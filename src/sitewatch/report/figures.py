@@ -59,15 +59,22 @@ def annotated_panel(
         cv2.polylines(canvas, ring, True, (0, 0, 0), thickness + 2, cv2.LINE_AA)
         cv2.polylines(canvas, ring, True, colour, thickness, cv2.LINE_AA)
     radius = max(14, round(canvas.shape[1] / 28))
+    written: list[tuple[int, int, int, int]] = []
     for x_px, y_px, text in markers:
         centre = (round(x_px * scale), round(y_px * scale))
         colour = (0, 158, 115) if text.startswith("arrived") else (220, 20, 60)
         cv2.circle(canvas, centre, radius, (0, 0, 0), thickness + 3, cv2.LINE_AA)
         cv2.circle(canvas, centre, radius, colour, thickness + 1, cv2.LINE_AA)
-        cv2.putText(canvas, text, (centre[0] - radius, centre[1] - radius - 4),
-                    cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 3, cv2.LINE_AA)
-        cv2.putText(canvas, text, (centre[0] - radius, centre[1] - radius - 4),
-                    cv2.FONT_HERSHEY_SIMPLEX, 0.45, colour, 1, cv2.LINE_AA)
+        (w_px, h_px), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.45, 3)
+        origin = (max(0, centre[0] - radius), max(h_px + 2, centre[1] - radius - 4))
+        place = (origin[0], origin[1] - h_px, w_px, h_px)
+        # A label crossing one already written is left out: the ring's colour says the same.
+        if any(_overlap(place, other) for other in written):
+            continue
+        written.append(place)
+        cv2.putText(canvas, text, origin, cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 3,
+                    cv2.LINE_AA)
+        cv2.putText(canvas, text, origin, cv2.FONT_HERSHEY_SIMPLEX, 0.45, colour, 1, cv2.LINE_AA)
     lines = _wrap(subtitle, width_px=canvas.shape[1] - 16, scale=0.45)
     header = np.full((34 + _LINE_PX * len(lines), canvas.shape[1], 3), 20, dtype=np.uint8)
     cv2.putText(header, title, (8, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.62, (255, 255, 255), 1,
@@ -80,6 +87,11 @@ def annotated_panel(
     if not ok:
         raise ValueError("PNG encoding failed")
     return png.tobytes()
+
+
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    """Whether two (x, y, width, height) rectangles overlap."""
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
 
 
 def _wrap(text: str, *, width_px: int, scale: float) -> list[str]:
