@@ -16,7 +16,10 @@ Format ``sitewatch-assessment/1``::
     kind = "event"                         # event|count|link|comparison|document|other
     description = "Ten armoured vehicles arrive"
     source = "sitewatch track, scenes of 2014-06-11 and 2014-06-12"
-    ref = "event:arrival-0611"             # scheme:value, see sitewatch.assess.ids.REF_SCHEMES
+    ref = "event:depot/2014-06-11..2014-06-12/arrived/armored_vehicle"  # scheme:value, see
+                                           # sitewatch.assess.ids.REF_SCHEMES; the report prints
+                                           # sitewatch's own figure for count:SITE/DATE/LABEL[/ZONE],
+                                           # event:SITE/FROM..TO/KIND/LABEL and link:SIGHTING
 
     [[ratings]]                            # evidence, hypothesis, rating (CC|C|NA|I|II); note
     evidence = "E1"

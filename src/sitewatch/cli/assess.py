@@ -59,7 +59,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("text", metavar="TEXT", help="what the evidence shows")
     p.add_argument("--kind", required=True, help=", ".join(k.value for k in EvidenceKind))
     p.add_argument("--source", required=True, help="where it comes from")
-    p.add_argument("--ref", help="case object it rests on, e.g. event:ID or sha256:HASH")
+    p.add_argument("--ref", help="case object it rests on: count:SITE/DATE/LABEL[/ZONE], "
+                   "event:SITE/FROM..TO/KIND/LABEL or link:SIGHTING (the report prints "
+                   "sitewatch's own figure for these beside TEXT), or sha256:HASH")
     p.add_argument("--credibility", type=float, default=1.0, help="weight in (0, 1]")
     p.add_argument("--relevance", type=float, default=1.0, help="weight in (0, 1]")
 

@@ -19,6 +19,7 @@ from sitewatch.detect import Detection
 from sitewatch.errors import ReportError
 from sitewatch.report.figures import annotated_panel, counts_plot
 from sitewatch.report.maps import MapPoint, site_map
+from sitewatch.report.measured import measured_for
 from sitewatch.track import SiteTrack, Zone, ZoneFrame
 from sitewatch.track.links import Link
 
@@ -51,16 +52,23 @@ def render_report(
 
     ``review`` says how many detections an analyst reviewed; the report states it when any were.
     ``intervals_note`` says what interval each count carries, from which precision and recall.
+    Evidence that references a count, event group or link of the case shows sitewatch's own
+    figure beside the analyst's description (:func:`.measured.measured_for`).
     """
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     env = Environment(loader=PackageLoader("sitewatch.report", "templates"),
                       autoescape=select_autoescape(["html", "j2"]))
+    tracks = [site.track for site in sites]
+    measured = {} if assessment is None else {
+        row.evidence_id: text for row in assessment.rows
+        if (text := measured_for(row.ref, tracks, links)) is not None}
     context = {
         "case_name": case_name,
         "generated_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "sites": [_site_context(site, zones) for site in sites],
         "assessment": assessment,
+        "measured": measured,
         "comparisons": [_comparison_context(c) for c in comparisons],
         "scenes": [scene for site in sites for scene, _ in site.scenes],
         "runs": list(runs),
