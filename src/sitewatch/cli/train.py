@@ -138,6 +138,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--colour-jitter", type=float, default=0.12,
                         help="strength of the random brightness, contrast, gain and gamma of "
                         "pasted chips (cells get half of it; default 0.12)")
+    parser.add_argument("--layout-turn", type=float, default=0.0, metavar="DEG",
+                        help="turn each pasted layout as a whole by a random angle up to ±DEG "
+                        "(default 0: pasted vehicles stand within 15° of the image axes)")
     parser.add_argument(
         "--base",
         type=Path,
@@ -261,7 +264,8 @@ def run(args: argparse.Namespace) -> int:
         grounds=grounds,
         n_tiles=args.tiles,
         synth=SynthConfig(gsd_m=args.gsd, cell_px=args.imgsz // 2,
-                          colour_jitter=args.colour_jitter, **layout_side),
+                          colour_jitter=args.colour_jitter, layout_turn_deg=args.layout_turn,
+                          **layout_side),
         settings=TrainSettings(
             epochs=args.epochs,
             imgsz=args.imgsz,

@@ -123,6 +123,30 @@ def test_paste_layout_places_chips_at_true_size_without_overlap() -> None:
     assert y1 - y0 > x1 - x0
 
 
+def test_paste_layout_turns_the_whole_layout() -> None:
+    """A turned layout keeps its row: vehicles and the line through them turn together."""
+    chips = chips_by_class(cut_chips(_planted(), gsd_m=0.3))
+    row = Layout(boxes=tuple(LayoutBox(cx=0.3 + 0.2 * k, cy=0.5, w=0.1, h=0.05, label=ARMOUR)
+                             for k in range(3)), source="row")
+    config = SynthConfig(gsd_m=0.3, cell_px=128, layout_side_m=38.4, size_jitter=0.0,
+                         max_turn_deg=0, layout_turn_deg=45, drop_prob=0)
+    turned = 0
+    for seed in range(6):
+        cell = np.full((128, 128, 3), 40, np.uint8)
+        boxes = paste_layout(np.random.default_rng(seed), cell, row, chips, config=config)
+        assert len(boxes) == 3
+        for b in boxes:
+            assert _inside_mean(cell, b.box) > 200
+        first, last = boxes[0].box, boxes[-1].box
+        row_angle = math.atan2(last.cy_px - first.cy_px, last.cx_px - first.cx_px)
+        along = (first.angle_rad if first.width_px >= first.height_px
+                 else first.angle_rad + math.pi / 2)
+        # each vehicle lies along the row (modulo a half turn), however far the row turned
+        assert abs(math.sin(along - row_angle)) < 0.05
+        turned += abs(math.sin(row_angle)) > math.sin(math.radians(16))
+    assert turned >= 2  # some rows turned beyond what max_turn_deg alone allows
+
+
 def test_compose_tile_and_synthesize() -> None:
     sample = _planted()
     chips = chips_by_class(cut_chips(sample, gsd_m=0.3))

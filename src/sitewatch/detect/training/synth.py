@@ -35,6 +35,9 @@ class SynthConfig:
         layout_side_m: Ground width of the images the layouts were read from.
         size_jitter: Chips are scaled by a factor drawn from ``[1 - j, 1 + j]``.
         max_turn_deg: Extra turn drawn from ``[-t, t]`` on top of the layout's orientation.
+        layout_turn_deg: Each pasted layout is turned as a whole (positions and vehicles) by an
+            angle drawn from ``[-t, t]``: the layout files' boxes are axis-aligned, so without
+            it pasted vehicles stand within ``max_turn_deg`` of the image axes.
         colour_jitter: Strength of per-chip and per-tile brightness, contrast, colour jitter.
         drop_prob: Chance of leaving out each layout box (thins dense layouts).
     """
@@ -44,6 +47,7 @@ class SynthConfig:
     layout_side_m: float = 76.8
     size_jitter: float = 0.12
     max_turn_deg: float = 15.0
+    layout_turn_deg: float = 0.0
     colour_jitter: float = 0.12
     drop_prob: float = 0.15
 
@@ -157,6 +161,9 @@ def paste_layout(
     off_x, off_y = (
         rng.uniform(min(0.0, side - layout_px), max(0.0, side - layout_px)) for _ in "xy"
     )
+    whole_turn = (math.radians(rng.uniform(-config.layout_turn_deg, config.layout_turn_deg))
+                  if config.layout_turn_deg else 0.0)  # no draw when off: same stream as before
+    cos_t, sin_t = math.cos(whole_turn), math.sin(whole_turn)
     placed: list[TrainBox] = list(taken)
     new: list[TrainBox] = []
     for lb in layout.boxes:
@@ -171,13 +178,16 @@ def paste_layout(
         chip_long_x = x1 - x0 >= y1 - y0
         want_long_x = lb.w >= lb.h
         turn = (0.0 if chip_long_x == want_long_x else math.pi / 2) + math.pi * int(rng.integers(2))
-        turn += math.radians(rng.uniform(-config.max_turn_deg, config.max_turn_deg))
+        turn += math.radians(rng.uniform(-config.max_turn_deg, config.max_turn_deg)) + whole_turn
         image, alpha, box = transform_chip(
             chip, scale=scale, angle_rad=turn, flip=bool(rng.integers(2))
         )
         image = jitter_colour(rng, image, strength=config.colour_jitter)
-        x0 = round(lb.cx * layout_px + off_x - box.cx_px)
-        y0 = round(lb.cy * layout_px + off_y - box.cy_px)
+        # turned clockwise (y down) about the layout's centre, like the chips
+        dx, dy = lb.cx - 0.5, lb.cy - 0.5
+        cx, cy = 0.5 + dx * cos_t - dy * sin_t, 0.5 + dx * sin_t + dy * cos_t
+        x0 = round(cx * layout_px + off_x - box.cx_px)
+        y0 = round(cy * layout_px + off_y - box.cy_px)
         h, w = alpha.shape
         if x0 < 0 or y0 < 0 or x0 + w > side or y0 + h > side:
             continue
