@@ -218,7 +218,8 @@ def _export_pseudo(case: Path, folder: Path, teacher: str, *, skip_reviewed: boo
     done = write_pseudo_labels(scenes, teacher, folder)
     store.append_audit("export-pseudo-labels", {"path": str(folder), "teacher": teacher,
                                                 "images": list(done.stems), "labels": done.labels})
-    print(f"self-training: {len(done.stems)} scenes labelled by {teacher}: {done.labels} labels, "
+    pieces = f" in {len(done.stems)} pieces" if len(done.stems) != done.scenes else ""
+    print(f"self-training: {done.scenes} scenes{pieces} labelled by {teacher}: {done.labels} labels, "
           f"{done.inpainted} unsure boxes inpainted")
 
 

@@ -23,12 +23,21 @@ from sitewatch.detect.tta import FLIPS
 from sitewatch.detect.types import Detection, VehicleClass
 from sitewatch.errors import ConfigError
 from sitewatch.geo import OrientedBoxPx
+from sitewatch.imagery import RasterReader, Tile
 
 DEMO_IMAGE = (
     Path(__file__).resolve().parents[3]
     / "src" / "sitewatch" / "demo" / "data" / "demo-depot_2014-08-05.tif"
 )  # fmt: skip
 DEMO_GSD_M = 0.1195
+
+
+def _demo_bgr() -> np.ndarray:
+    """The demo scene as the detector reads it (GDAL's JPEG decoder, not OpenCV's)."""
+    with RasterReader(DEMO_IMAGE) as reader:
+        rgb = reader.read_rgb(Tile(x0_px=0, y0_px=0, width_px=reader.info.width_px,
+                                   height_px=reader.info.height_px))
+    return np.ascontiguousarray(rgb[..., ::-1])
 
 
 def _det(cx: float, cy: float, score: float, w: float = 30, h: float = 12) -> Detection:
@@ -72,7 +81,7 @@ def test_the_packaged_model_labels_the_demo_scene(tmp_path: Path) -> None:
     assert manifest["teacher_sha256"] == load_card(card_path_for(DEFAULT_MODEL)).onnx_sha256
     assert manifest["pseudo_labelling"]["label_score"] == settings.label_score
 
-    original = cv2.imread(str(DEMO_IMAGE), cv2.IMREAD_COLOR)
+    original = _demo_bgr()
     painted = cv2.imread(str(tmp_path / "pseudo" / "images" / "demo_2014-08-05.png"))
     changed = np.any(painted != original, axis=2)
     assert changed.any() and changed.mean() < 0.2
@@ -96,3 +105,42 @@ def test_an_existing_folder_is_never_written_into(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no scene"):
         write_pseudo_labels([], DEFAULT_MODEL, tmp_path / "new")
     assert (tmp_path / "pseudo" / "keep.txt").read_text() == "mine"
+
+
+def test_a_large_scene_is_written_as_pieces_that_label_every_vehicle_whole(tmp_path: Path) -> None:
+    whole = write_pseudo_labels([PseudoScene(path=DEMO_IMAGE, gsd_m=DEMO_GSD_M, stem="demo")],
+                                DEFAULT_MODEL, tmp_path / "whole")
+    settings = PseudoLabelling(piece_px=300)  # the 600 px scene in 4 × 4 pieces (167 px overlap)
+    cut = write_pseudo_labels([PseudoScene(path=DEMO_IMAGE, gsd_m=DEMO_GSD_M, stem="demo")],
+                              DEFAULT_MODEL, tmp_path / "cut", settings)
+    assert (cut.scenes, len(cut.stems)) == (1, 16)
+    assert (cut.labels, cut.inpainted) == (whole.labels, whole.inpainted)
+
+    manifest = json.loads((tmp_path / "cut" / "reviews.json").read_text())
+    original = _demo_bgr()
+    truth = {tuple(line.split()[:8]) for line in
+             (tmp_path / "whole" / "labels" / "demo.txt").read_text().splitlines()}
+    seen: set[tuple[float, ...]] = set()
+    for entry in manifest["images"]:
+        x0, y0, x1, y1 = entry["window_px"]
+        assert x1 - x0 == y1 - y0 == 300
+        piece = cv2.imread(str(tmp_path / "cut" / "images" / f"{entry['stem']}.png"))
+        assert piece.shape[:2] == (300, 300)
+        for line in (tmp_path / "cut" / "labels" / f"{entry['stem']}.txt").read_text().splitlines():
+            xy = np.asarray(line.split()[:8], float).reshape(4, 2)
+            lo, hi = xy.min(axis=0), xy.max(axis=0)  # no inner edge of the piece cuts it
+            assert (x0 == 0 or lo[0] >= -0.01) and (y0 == 0 or lo[1] >= -0.01)
+            assert (x1 == 600 or hi[0] <= 300.01) and (y1 == 600 or hi[1] <= 300.01)
+            r, c = int(xy[:, 1].mean()), int(xy[:, 0].mean())
+            assert np.array_equal(piece[r, c], original[y0 + r, x0 + c])  # a label's pixels stay
+            seen.add(tuple(np.round(np.add(xy, [x0, y0]), 1).ravel()))
+    # every vehicle the whole scene labels is labelled whole in at least one piece
+    assert {tuple(np.round(np.asarray(t, float), 1)) for t in truth} <= seen
+
+
+def test_pieces_must_hold_the_overlap(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="at least 256 px"):
+        PseudoLabelling(piece_px=100)
+    scene = PseudoScene(path=DEMO_IMAGE, gsd_m=0.05, stem="demo")  # 20 m overlap = 400 px
+    with pytest.raises(ConfigError, match="shorter than the 20 m overlap"):
+        write_pseudo_labels([scene], DEFAULT_MODEL, tmp_path / "p", PseudoLabelling(piece_px=300))

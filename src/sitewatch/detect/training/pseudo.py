@@ -7,6 +7,11 @@ unsure of (from ``ignore_score`` up to ``label_score``) is inpainted, so that th
 neither as vehicles nor as ground. The result has the layout of a reviewed-label export
 (``images/``, DOTA ``labels/``, ``reviews.json``), which :func:`.sources.load_reviewed` reads.
 
+A scene is read window by window, never whole: one larger than ``piece_px`` is written as
+overlapping pieces (the overlap is the detector's tile overlap, the longest vehicle), and a
+vehicle that a piece's inner edge cuts is painted out of that piece, since it is labelled
+whole in a neighbouring one.
+
 The teacher's errors above ``label_score`` are taught as vehicles: measured on the three MVRSD
 sites, a site's recall rises most where the model missed rows of vehicles, and precision can
 fall where it mistakes the site's clutter for vehicles (``docs/training.md``).
@@ -15,6 +20,7 @@ fall where it mistakes the site's clutter for vehicles (``docs/training.md``).
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -22,9 +28,9 @@ from pathlib import Path
 import numpy as np
 
 from sitewatch.detect.labels import dota_line
-from sitewatch.detect.training.sources import read_bgr8
 from sitewatch.detect.types import Detection
 from sitewatch.errors import ConfigError
+from sitewatch.imagery import RasterReader, Tile, tile_grid
 
 __all__ = ["PseudoExport", "PseudoLabelling", "PseudoScene", "write_pseudo_labels"]
 
@@ -39,6 +45,8 @@ class PseudoLabelling:
         grow: The inpainted area is each unsure box grown by this factor, plus ``pad_px``.
         pad_px: Pixels added around each unsure box (shadows, box error).
         tta: Detect with the four mirrored views fused (:data:`sitewatch.detect.tta.FLIPS`).
+        piece_px: Scenes wider or taller than this (in their own pixels) are written as
+            overlapping pieces of this side, so that no scene is ever held whole in memory.
     """
 
     label_score: float = 0.3
@@ -46,6 +54,7 @@ class PseudoLabelling:
     grow: float = 1.25
     pad_px: float = 4.0
     tta: bool = True
+    piece_px: int = 4096
 
     def __post_init__(self) -> None:
         if not 0.0 < self.ignore_score < self.label_score < 1.0:
@@ -54,6 +63,8 @@ class PseudoLabelling:
         if self.grow < 1.0 or self.pad_px < 0.0:
             raise ConfigError(f"pseudo-labelling needs grow >= 1 and pad_px >= 0; got "
                               f"{self.grow} and {self.pad_px}")
+        if self.piece_px < 256:
+            raise ConfigError(f"pseudo-labelling needs pieces of at least 256 px; got {self.piece_px}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,9 +78,17 @@ class PseudoScene:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PseudoExport:
-    """What :func:`write_pseudo_labels` wrote: scenes, labels and inpainted boxes."""
+    """What :func:`write_pseudo_labels` wrote.
+
+    Attributes:
+        stems: The images written: one per scene, or one per piece of a large scene.
+        scenes: How many scenes were labelled.
+        labels: Vehicles labelled (a vehicle in the overlap of two pieces counts once).
+        inpainted: Unsure boxes painted out.
+    """
 
     stems: tuple[str, ...]
+    scenes: int
     labels: int
     inpainted: int
 
@@ -95,15 +114,61 @@ def paint_out_unsure(image: np.ndarray, labels: Sequence[Detection],
     return cv2.inpaint(image, mask, 5, cv2.INPAINT_TELEA)
 
 
+def _inside(bounds: np.ndarray, piece: Tile, width_px: int, height_px: int) -> np.ndarray:
+    """Which boxes (rows of x0, y0, x1, y1) no inner edge of ``piece`` cuts.
+
+    An edge of the piece that is also the scene's edge cuts nothing: a box reaching past the
+    scene's border is as whole there as the image shows it.
+    """
+    x0, y0, x1, y1 = bounds.T
+    ok = np.ones(len(bounds), bool)
+    if piece.x0_px > 0:
+        ok &= x0 >= piece.x0_px
+    if piece.y0_px > 0:
+        ok &= y0 >= piece.y0_px
+    if piece.x1_px < width_px:
+        ok &= x1 <= piece.x1_px
+    if piece.y1_px < height_px:
+        ok &= y1 <= piece.y1_px
+    return ok
+
+
+def _touching(bounds: np.ndarray, piece: Tile) -> np.ndarray:
+    """Which boxes (rows of x0, y0, x1, y1) overlap ``piece`` at all."""
+    x0, y0, x1, y1 = bounds.T
+    return (x1 > piece.x0_px) & (x0 < piece.x1_px) & (y1 > piece.y0_px) & (y0 < piece.y1_px)
+
+
+def _shifted(dets: Sequence[Detection], piece: Tile) -> list[Detection]:
+    return [replace(d, box=replace(d.box, cx_px=d.box.cx_px - piece.x0_px,
+                                   cy_px=d.box.cy_px - piece.y0_px)) for d in dets]
+
+
+def _bounds(dets: Sequence[Detection]) -> np.ndarray:
+    return np.asarray([d.box.bounds_px() for d in dets], np.float64).reshape(-1, 4)
+
+
+def _pieces(width_px: int, height_px: int, *, gsd_m: float, overlap_m: float,
+            settings: PseudoLabelling) -> tuple[Tile, ...]:
+    """The scene whole when it fits in one piece, else overlapping pieces of ``piece_px``."""
+    if max(width_px, height_px) <= settings.piece_px:
+        return (Tile(x0_px=0, y0_px=0, width_px=width_px, height_px=height_px),)
+    overlap_px = math.ceil(overlap_m / gsd_m)
+    if overlap_px >= settings.piece_px:
+        raise ConfigError(f"pieces of {settings.piece_px} px are shorter than the {overlap_m:g} m "
+                          f"overlap at {gsd_m:g} m a pixel; use larger pieces")
+    return tile_grid(width_px, height_px, tile_px=settings.piece_px, overlap_px=overlap_px)
+
+
 def write_pseudo_labels(scenes: Sequence[PseudoScene], teacher: str | Path, out: Path,
                         settings: PseudoLabelling | None = None) -> PseudoExport:
     """Detect each scene with ``teacher`` and write it as pseudo-labelled training data.
 
     Args:
-        scenes: The scenes (each read whole, so keep them to what fits in memory).
+        scenes: The scenes, of any size (read window by window).
         teacher: Model reference for :func:`sitewatch.detect.load_detector`.
         out: An empty or new folder.
-        settings: Scores and inpainting.
+        settings: Scores, inpainting and the size of the pieces large scenes are cut into.
 
     Raises:
         ConfigError: ``out`` is not empty, no scene is given, or the teacher cannot load.
@@ -125,23 +190,38 @@ def write_pseudo_labels(scenes: Sequence[PseudoScene], teacher: str | Path, out:
     (out / "images").mkdir(parents=True, exist_ok=True)
     (out / "labels").mkdir(exist_ok=True)
     entries: list[dict[str, object]] = []
-    stems: list[str] = []
     n_labels = n_unsure = 0
     for scene in scenes:
         found = detect_raster(scene.path, detector, gsd_m=scene.gsd_m, options=options).detections
-        labels = [d for d in found if d.score >= settings.label_score]
+        sure = [d for d in found if d.score >= settings.label_score]
         unsure = [d for d in found if d.score < settings.label_score]
-        image = paint_out_unsure(read_bgr8(scene.path), labels, unsure, settings)
-        cv2.imwrite(str(out / "images" / f"{scene.stem}.png"), image)
-        (out / "labels" / f"{scene.stem}.txt").write_text(
-            "".join(dota_line(d.box, d.label.value) + "\n" for d in labels), encoding="utf-8")
-        entries.append({"stem": scene.stem, "source": str(scene.path), "gsd_m": scene.gsd_m,
-                        "labels": len(labels), "inpainted": len(unsure)})
-        stems.append(scene.stem)
-        n_labels += len(labels)
+        n_labels += len(sure)
         n_unsure += len(unsure)
+        sure_bounds, unsure_bounds = _bounds(sure), _bounds(unsure)
+        with RasterReader(scene.path) as reader:
+            w, h = reader.info.width_px, reader.info.height_px
+            pieces = _pieces(w, h, gsd_m=scene.gsd_m, overlap_m=options.overlap_m,
+                             settings=settings)
+            for piece in pieces:
+                whole = _inside(sure_bounds, piece, w, h)
+                cut = ~whole & _touching(sure_bounds, piece)
+                labels = _shifted([d for d, k in zip(sure, whole, strict=True) if k], piece)
+                painted = _shifted([d for d, k in zip(sure, cut, strict=True) if k]
+                                   + [d for d, k in zip(unsure, _touching(unsure_bounds, piece),
+                                                        strict=True) if k], piece)
+                bgr = np.ascontiguousarray(reader.read_rgb(piece)[..., ::-1])
+                stem = scene.stem if len(pieces) == 1 else (
+                    f"{scene.stem}_x{piece.x0_px}_y{piece.y0_px}")
+                cv2.imwrite(str(out / "images" / f"{stem}.png"),
+                            paint_out_unsure(bgr, labels, painted, settings))
+                (out / "labels" / f"{stem}.txt").write_text(
+                    "".join(dota_line(d.box, d.label.value) + "\n" for d in labels),
+                    encoding="utf-8")
+                entries.append({"stem": stem, "source": str(scene.path), "gsd_m": scene.gsd_m,
+                                "window_px": [piece.x0_px, piece.y0_px, piece.x1_px, piece.y1_px],
+                                "labels": len(labels), "inpainted": len(painted)})
     manifest = {"images": entries, "teacher": detector.name, "teacher_sha256": detector.sha256,
                 "pseudo_labelling": asdict(settings)}
     (out / "reviews.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-    return PseudoExport(stems=tuple(stems), labels=n_labels,
-                        inpainted=n_unsure)
+    return PseudoExport(stems=tuple(str(e["stem"]) for e in entries), scenes=len(scenes),
+                        labels=n_labels, inpainted=n_unsure)
