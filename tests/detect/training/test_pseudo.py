@@ -12,10 +12,10 @@ import pytest
 from sitewatch.detect import DetectOptions, detect_raster, load_detector
 from sitewatch.detect.modelcard import load_card
 from sitewatch.detect.registry import DEFAULT_MODEL, card_path_for
+from sitewatch.detect.training.pieces import paint_out
 from sitewatch.detect.training.pseudo import (
     PseudoLabelling,
     PseudoScene,
-    paint_out_unsure,
     write_pseudo_labels,
 )
 from sitewatch.detect.training.sources import load_reviewed
@@ -51,11 +51,11 @@ def test_unsure_boxes_are_inpainted_and_labelled_ones_kept() -> None:
     image[40:60, 40:70] = 20  # a dark vehicle the teacher is unsure of
     image[140:160, 130:160] = 230  # a bright one it labels
     unsure, labelled = _det(55, 50, 0.1, 34, 24), _det(145, 150, 0.8, 34, 24)
-    out = paint_out_unsure(image, [labelled], [unsure], PseudoLabelling())
+    out = paint_out(image, [labelled.box], [unsure.box], grow=1.25, pad_px=4.0)
     assert out[40:60, 40:70].mean() == pytest.approx(120, abs=15)  # gone into the ground
     assert np.array_equal(out[140:160, 130:160], image[140:160, 130:160])
     assert np.array_equal(out[:, 100:], image[:, 100:])  # nothing else touched
-    assert paint_out_unsure(image, [labelled], [], PseudoLabelling()) is image
+    assert paint_out(image, [labelled.box], [], grow=1.25, pad_px=4.0) is image
 
 
 def test_scores_must_be_ordered() -> None:
@@ -138,9 +138,26 @@ def test_a_large_scene_is_written_as_pieces_that_label_every_vehicle_whole(tmp_p
     assert {tuple(np.round(np.asarray(t, float), 1)) for t in truth} <= seen
 
 
+def test_a_large_reviewed_scene_is_read_as_pieces_holding_every_label(tmp_path: Path) -> None:
+    write_pseudo_labels([PseudoScene(path=DEMO_IMAGE, gsd_m=DEMO_GSD_M, stem="demo")],
+                        DEFAULT_MODEL, tmp_path / "p")
+    (whole,) = load_reviewed(tmp_path / "p", gsd_m=DEMO_GSD_M, kind="pseudo")
+    samples = load_reviewed(tmp_path / "p", gsd_m=DEMO_GSD_M, kind="pseudo", piece_px=300)
+    assert len(samples) == 16 and all(s.image.shape[:2] == (300, 300) for s in samples)
+    seen = set()
+    for sample in samples:
+        x0, y0 = (int(part[1:]) for part in sample.source.rsplit("_", 2)[1:])
+        assert sample.source == f"pseudo:demo_x{x0}_y{y0}"
+        for b in sample.boxes:  # a label's pixels are the scene's own
+            r, c = int(b.box.cy_px), int(b.box.cx_px)
+            assert np.array_equal(sample.image[r, c], whole.image[y0 + r, x0 + c])
+        seen |= {(round(b.box.cx_px + x0, 1), round(b.box.cy_px + y0, 1)) for b in sample.boxes}
+    assert {(round(b.box.cx_px, 1), round(b.box.cy_px, 1)) for b in whole.boxes} <= seen
+
+
 def test_pieces_must_hold_the_overlap(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="at least 256 px"):
         PseudoLabelling(piece_px=100)
     scene = PseudoScene(path=DEMO_IMAGE, gsd_m=0.05, stem="demo")  # 20 m overlap = 400 px
-    with pytest.raises(ConfigError, match="shorter than the 20 m overlap"):
+    with pytest.raises(ConfigError, match="not longer than their 400 px overlap"):
         write_pseudo_labels([scene], DEFAULT_MODEL, tmp_path / "p", PseudoLabelling(piece_px=300))

@@ -8,9 +8,8 @@ neither as vehicles nor as ground. The result has the layout of a reviewed-label
 (``images/``, DOTA ``labels/``, ``reviews.json``), which :func:`.sources.load_reviewed` reads.
 
 A scene is read window by window, never whole: one larger than ``piece_px`` is written as
-overlapping pieces (the overlap is the detector's tile overlap, the longest vehicle), and a
-vehicle that a piece's inner edge cuts is painted out of that piece, since it is labelled
-whole in a neighbouring one.
+overlapping pieces (:mod:`.pieces`; the overlap is the detector's tile overlap, the longest
+vehicle).
 
 The teacher's errors above ``label_score`` are taught as vehicles: measured on the three MVRSD
 sites, a site's recall rises most where the model missed rows of vehicles, and precision can
@@ -22,15 +21,13 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
-
 from sitewatch.detect.labels import dota_line
-from sitewatch.detect.types import Detection
+from sitewatch.detect.training.pieces import PIECE_PX, read_pieces
 from sitewatch.errors import ConfigError
-from sitewatch.imagery import RasterReader, Tile, tile_grid
+from sitewatch.imagery import RasterReader
 
 __all__ = ["PseudoExport", "PseudoLabelling", "PseudoScene", "write_pseudo_labels"]
 
@@ -54,7 +51,7 @@ class PseudoLabelling:
     grow: float = 1.25
     pad_px: float = 4.0
     tta: bool = True
-    piece_px: int = 4096
+    piece_px: int = PIECE_PX
 
     def __post_init__(self) -> None:
         if not 0.0 < self.ignore_score < self.label_score < 1.0:
@@ -91,73 +88,6 @@ class PseudoExport:
     scenes: int
     labels: int
     inpainted: int
-
-
-def _polygon(det: Detection, grow: float = 1.0, pad_px: float = 0.0) -> np.ndarray:
-    b = det.box
-    grown = replace(b, width_px=b.width_px * grow + pad_px, height_px=b.height_px * grow + pad_px)
-    return np.asarray(grown.corners_px()).astype(np.int32)
-
-
-def paint_out_unsure(image: np.ndarray, labels: Sequence[Detection],
-                     unsure: Sequence[Detection], settings: PseudoLabelling) -> np.ndarray:
-    """``image`` with the (grown) unsure boxes inpainted, the labelled boxes left untouched."""
-    import cv2
-
-    mask = np.zeros(image.shape[:2], np.uint8)
-    for det in unsure:
-        cv2.fillPoly(mask, [_polygon(det, settings.grow, settings.pad_px)], 255)
-    for det in labels:
-        cv2.fillPoly(mask, [_polygon(det)], 0)
-    if not mask.any():
-        return image
-    return cv2.inpaint(image, mask, 5, cv2.INPAINT_TELEA)
-
-
-def _inside(bounds: np.ndarray, piece: Tile, width_px: int, height_px: int) -> np.ndarray:
-    """Which boxes (rows of x0, y0, x1, y1) no inner edge of ``piece`` cuts.
-
-    An edge of the piece that is also the scene's edge cuts nothing: a box reaching past the
-    scene's border is as whole there as the image shows it.
-    """
-    x0, y0, x1, y1 = bounds.T
-    ok = np.ones(len(bounds), bool)
-    if piece.x0_px > 0:
-        ok &= x0 >= piece.x0_px
-    if piece.y0_px > 0:
-        ok &= y0 >= piece.y0_px
-    if piece.x1_px < width_px:
-        ok &= x1 <= piece.x1_px
-    if piece.y1_px < height_px:
-        ok &= y1 <= piece.y1_px
-    return ok
-
-
-def _touching(bounds: np.ndarray, piece: Tile) -> np.ndarray:
-    """Which boxes (rows of x0, y0, x1, y1) overlap ``piece`` at all."""
-    x0, y0, x1, y1 = bounds.T
-    return (x1 > piece.x0_px) & (x0 < piece.x1_px) & (y1 > piece.y0_px) & (y0 < piece.y1_px)
-
-
-def _shifted(dets: Sequence[Detection], piece: Tile) -> list[Detection]:
-    return [replace(d, box=replace(d.box, cx_px=d.box.cx_px - piece.x0_px,
-                                   cy_px=d.box.cy_px - piece.y0_px)) for d in dets]
-
-
-def _bounds(dets: Sequence[Detection]) -> np.ndarray:
-    return np.asarray([d.box.bounds_px() for d in dets], np.float64).reshape(-1, 4)
-
-
-def _pieces(width_px: int, height_px: int, *, gsd_m: float, overlap_m: float,
-            settings: PseudoLabelling) -> tuple[Tile, ...]:
-    """The scene whole when it fits in one piece, else overlapping pieces of ``piece_px``."""
-    if max(width_px, height_px) <= settings.piece_px:
-        return (Tile(x0_px=0, y0_px=0, width_px=width_px, height_px=height_px),)
-    overlap_px = math.ceil(overlap_m / gsd_m)
-    if overlap_px >= settings.piece_px:
-        raise ConfigError(f"pieces of {settings.piece_px} px are shorter than the {overlap_m:g} m "
-                          f"overlap at {gsd_m:g} m a pixel; use larger pieces")
-    return tile_grid(width_px, height_px, tile_px=settings.piece_px, overlap_px=overlap_px)
 
 
 def write_pseudo_labels(scenes: Sequence[PseudoScene], teacher: str | Path, out: Path,
@@ -197,29 +127,19 @@ def write_pseudo_labels(scenes: Sequence[PseudoScene], teacher: str | Path, out:
         unsure = [d for d in found if d.score < settings.label_score]
         n_labels += len(sure)
         n_unsure += len(unsure)
-        sure_bounds, unsure_bounds = _bounds(sure), _bounds(unsure)
         with RasterReader(scene.path) as reader:
-            w, h = reader.info.width_px, reader.info.height_px
-            pieces = _pieces(w, h, gsd_m=scene.gsd_m, overlap_m=options.overlap_m,
-                             settings=settings)
-            for piece in pieces:
-                whole = _inside(sure_bounds, piece, w, h)
-                cut = ~whole & _touching(sure_bounds, piece)
-                labels = _shifted([d for d, k in zip(sure, whole, strict=True) if k], piece)
-                painted = _shifted([d for d, k in zip(sure, cut, strict=True) if k]
-                                   + [d for d, k in zip(unsure, _touching(unsure_bounds, piece),
-                                                        strict=True) if k], piece)
-                bgr = np.ascontiguousarray(reader.read_rgb(piece)[..., ::-1])
-                stem = scene.stem if len(pieces) == 1 else (
-                    f"{scene.stem}_x{piece.x0_px}_y{piece.y0_px}")
-                cv2.imwrite(str(out / "images" / f"{stem}.png"),
-                            paint_out_unsure(bgr, labels, painted, settings))
+            for piece in read_pieces(reader, sure, paint=unsure, piece_px=settings.piece_px,
+                                     overlap_px=math.ceil(options.overlap_m / scene.gsd_m),
+                                     grow=settings.grow, pad_px=settings.pad_px):
+                stem = scene.stem + piece.suffix
+                cv2.imwrite(str(out / "images" / f"{stem}.png"), piece.image)
                 (out / "labels" / f"{stem}.txt").write_text(
-                    "".join(dota_line(d.box, d.label.value) + "\n" for d in labels),
+                    "".join(dota_line(d.box, d.label.value) + "\n" for d in piece.labels),
                     encoding="utf-8")
+                w = piece.window
                 entries.append({"stem": stem, "source": str(scene.path), "gsd_m": scene.gsd_m,
-                                "window_px": [piece.x0_px, piece.y0_px, piece.x1_px, piece.y1_px],
-                                "labels": len(labels), "inpainted": len(painted)})
+                                "window_px": [w.x0_px, w.y0_px, w.x1_px, w.y1_px],
+                                "labels": len(piece.labels), "inpainted": piece.painted})
     manifest = {"images": entries, "teacher": detector.name, "teacher_sha256": detector.sha256,
                 "pseudo_labelling": asdict(settings)}
     (out / "reviews.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")

@@ -7,6 +7,7 @@ ground imagery (JPEG, PNG, GeoTIFF, any bit depth) stretched to 8-bit BGR.
 from __future__ import annotations
 
 import json
+import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,10 +17,13 @@ from pathlib import Path
 import numpy as np
 
 from sitewatch.detect.labels import LabelFormat, read_labels
+from sitewatch.detect.tiled import DetectOptions
+from sitewatch.detect.training.pieces import PIECE_PX, read_pieces
 from sitewatch.detect.training.resample import resample_image, resample_sample
 from sitewatch.detect.training.samples import TrainingSample, from_labelled
 from sitewatch.detect.types import VehicleClass
 from sitewatch.errors import ConfigError, LabelFileError
+from sitewatch.imagery import RasterReader
 
 __all__ = [
     "GroundRole", "GroundSource", "LabelledSplit", "load_labelled", "load_reviewed", "read_bgr8",
@@ -185,8 +189,8 @@ def load_labelled(
     return LabelledSplit(train=tuple(train), holdout=tuple(held))
 
 
-def load_reviewed(folder: Path, *, gsd_m: float, kind: str = "reviewed"
-                  ) -> tuple[TrainingSample, ...]:
+def load_reviewed(folder: Path, *, gsd_m: float, kind: str = "reviewed",
+                  piece_px: int = PIECE_PX) -> tuple[TrainingSample, ...]:
     """Read an analyst-reviewed label export and resample each scene to ``gsd_m``.
 
     ``folder`` is what :func:`sitewatch.review.export_reviewed_labels` wrote: ``images/``,
@@ -196,9 +200,14 @@ def load_reviewed(folder: Path, *, gsd_m: float, kind: str = "reviewed"
     Pseudo-labels (:func:`.pseudo.write_pseudo_labels`) have the same layout; ``kind``
     prefixes each sample's source (``reviewed:`` or ``pseudo:``).
 
+    A reviewed scene is the original image, of any size: it is read window by window, and one
+    over ``piece_px`` becomes overlapping samples (:func:`.pieces.read_pieces`, overlapping by
+    the detector's tile overlap, the longest vehicle), each source suffixed ``_x…_y…``.
+
     Raises:
         ConfigError: no ``reviews.json``, no reviewed scene, or a box without a class.
         LabelFileError: a label file is malformed or its image is missing.
+        RasterReadError: a scene cannot be read.
     """
     manifest_path = folder / "reviews.json"
     try:
@@ -222,8 +231,12 @@ def load_reviewed(folder: Path, *, gsd_m: float, kind: str = "reviewed"
         if im.image_path is None or im.stem not in gsd_by_stem:
             raise LabelFileError(f"{im.label_path}: no image or no entry in {manifest_path}",
                                  path=str(im.label_path))
-        sample = TrainingSample(image=read_bgr8(im.image_path),
-                                boxes=tuple(from_labelled(b) for b in im.boxes),
-                                source=f"{kind}:{im.stem}")
-        samples.append(resample_sample(sample, from_gsd_m=gsd_by_stem[im.stem], to_gsd_m=gsd_m))
+        scene_gsd_m = gsd_by_stem[im.stem]
+        overlap_px = math.ceil(DetectOptions().overlap_m / scene_gsd_m)
+        with RasterReader(im.image_path) as reader:
+            for piece in read_pieces(reader, [from_labelled(b) for b in im.boxes],
+                                     overlap_px=overlap_px, piece_px=piece_px):
+                sample = TrainingSample(image=piece.image, boxes=piece.labels,
+                                        source=f"{kind}:{im.stem}{piece.suffix}")
+                samples.append(resample_sample(sample, from_gsd_m=scene_gsd_m, to_gsd_m=gsd_m))
     return tuple(samples)
