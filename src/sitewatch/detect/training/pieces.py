@@ -10,12 +10,14 @@ neighbouring piece; half a vehicle would otherwise be taught as ground or as a w
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Generic, Protocol, TypeVar
 
 import numpy as np
 
+from sitewatch.detect.tiled import DetectOptions
 from sitewatch.errors import ConfigError
 from sitewatch.geo import OrientedBoxPx
 from sitewatch.imagery import RasterReader, Tile, tile_grid
@@ -110,7 +112,7 @@ def _windows(width_px: int, height_px: int, *, piece_px: int, overlap_px: int) -
     return tile_grid(width_px, height_px, tile_px=piece_px, overlap_px=overlap_px)
 
 
-def read_pieces(reader: RasterReader, labels: Sequence[BoxedT], *, overlap_px: int,
+def read_pieces(reader: RasterReader, labels: Sequence[BoxedT], *, gsd_m: float,
                 paint: Sequence[_Boxed] = (), piece_px: int = PIECE_PX, grow: float = 1.25,
                 pad_px: float = 4.0) -> Iterator[Piece[BoxedT]]:
     """The scene open in ``reader`` as pieces, each holding the labels that lie whole in it.
@@ -118,7 +120,8 @@ def read_pieces(reader: RasterReader, labels: Sequence[BoxedT], *, overlap_px: i
     Args:
         reader: The open scene.
         labels: Its vehicles (anything with an oriented ``box``), in the scene's pixels.
-        overlap_px: Overlap between pieces: at least the longest vehicle, in scene pixels.
+        gsd_m: The scene's metres per pixel: pieces overlap by the detector's tile overlap
+            (:attr:`sitewatch.detect.DetectOptions.overlap_m`, the longest vehicle).
         paint: Further boxes to paint out wherever they fall (e.g. detections too unsure to
             be labels or ground).
         piece_px: The pieces' side; a scene no larger is one piece, the scene itself.
@@ -130,7 +133,8 @@ def read_pieces(reader: RasterReader, labels: Sequence[BoxedT], *, overlap_px: i
         RasterReadError: a window cannot be read.
     """
     w, h = reader.info.width_px, reader.info.height_px
-    windows = _windows(w, h, piece_px=piece_px, overlap_px=overlap_px)
+    windows = _windows(w, h, piece_px=piece_px,
+                       overlap_px=math.ceil(DetectOptions().overlap_m / gsd_m))
     label_bounds, paint_bounds = _bounds(labels), _bounds(paint)
     for window in windows:
         whole = _inside(label_bounds, window, w, h)

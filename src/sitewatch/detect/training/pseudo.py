@@ -19,7 +19,6 @@ fall where it mistakes the site's clutter for vehicles (``docs/training.md``).
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -128,9 +127,9 @@ def write_pseudo_labels(scenes: Sequence[PseudoScene], teacher: str | Path, out:
         n_labels += len(sure)
         n_unsure += len(unsure)
         with RasterReader(scene.path) as reader:
-            for piece in read_pieces(reader, sure, paint=unsure, piece_px=settings.piece_px,
-                                     overlap_px=math.ceil(options.overlap_m / scene.gsd_m),
-                                     grow=settings.grow, pad_px=settings.pad_px):
+            for piece in read_pieces(reader, sure, gsd_m=scene.gsd_m, paint=unsure,
+                                     piece_px=settings.piece_px, grow=settings.grow,
+                                     pad_px=settings.pad_px):
                 stem = scene.stem + piece.suffix
                 cv2.imwrite(str(out / "images" / f"{stem}.png"), piece.image)
                 (out / "labels" / f"{stem}.txt").write_text(

@@ -7,7 +7,6 @@ ground imagery (JPEG, PNG, GeoTIFF, any bit depth) stretched to 8-bit BGR.
 from __future__ import annotations
 
 import json
-import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,7 +16,6 @@ from pathlib import Path
 import numpy as np
 
 from sitewatch.detect.labels import LabelFormat, read_labels
-from sitewatch.detect.tiled import DetectOptions
 from sitewatch.detect.training.pieces import PIECE_PX, read_pieces
 from sitewatch.detect.training.resample import resample_image, resample_sample
 from sitewatch.detect.training.samples import TrainingSample, from_labelled
@@ -232,10 +230,9 @@ def load_reviewed(folder: Path, *, gsd_m: float, kind: str = "reviewed",
             raise LabelFileError(f"{im.label_path}: no image or no entry in {manifest_path}",
                                  path=str(im.label_path))
         scene_gsd_m = gsd_by_stem[im.stem]
-        overlap_px = math.ceil(DetectOptions().overlap_m / scene_gsd_m)
         with RasterReader(im.image_path) as reader:
             for piece in read_pieces(reader, [from_labelled(b) for b in im.boxes],
-                                     overlap_px=overlap_px, piece_px=piece_px):
+                                     gsd_m=scene_gsd_m, piece_px=piece_px):
                 sample = TrainingSample(image=piece.image, boxes=piece.labels,
                                         source=f"{kind}:{im.stem}{piece.suffix}")
                 samples.append(resample_sample(sample, from_gsd_m=scene_gsd_m, to_gsd_m=gsd_m))
