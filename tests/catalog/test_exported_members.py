@@ -5,7 +5,8 @@ import sitewatch.catalog
 
 def test_public_face_is_pinned() -> None:
     assert sorted(sitewatch.catalog.__all__) == [
-        "CaseStore", "DetectionRecord", "GsdSource", "ImageFormat", "IngestResult", "ReviewAction",
+        "CaseLayout", "CaseStore", "DetectionRecord", "GsdSource", "ImageFormat", "IngestResult",
+        "ReviewAction",
         "ReviewRecord", "ReviewStatus", "ReviewSummary", "RunRecord",
         "Scene", "VerifyReport", "ingest_files", "parse_date", "parse_site", "sha256_file",
         "verify_case",

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from sitewatch.case.detections import to_record
 from sitewatch.catalog import CaseStore, RunRecord, ingest_files, parse_date
 from sitewatch.cli.main import main
-from sitewatch.pipeline import to_record
 from tests.track.demo_series import DEMO, truth, truth_detections
 
 

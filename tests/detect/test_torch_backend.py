@@ -122,9 +122,8 @@ def test_a_gpu_run_is_replayed_on_cpu_with_the_onnx_file_of_the_same_weights(
 ) -> None:
     import datetime as dt
 
+    from sitewatch.case import detect_case, replay_case, report_case
     from sitewatch.catalog import CaseStore, ingest_files
-    from sitewatch.manifest import replay_case
-    from sitewatch.pipeline import detect_case, report_case
 
     case = CaseStore.init(tmp_path / "case")
     ingest_files(case, [DEMO_IMAGE], site="depot", date=dt.date(2014, 8, 5), source="demo")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sitewatch.catalog.ingest import IngestResult, ingest_files, sha256_file
+from sitewatch.catalog.layout import CaseLayout
 from sitewatch.catalog.records import DetectionRecord, RunRecord
 from sitewatch.catalog.reviews import ReviewAction, ReviewRecord, ReviewStatus, ReviewSummary
 from sitewatch.catalog.scene import GsdSource, ImageFormat, Scene, parse_date, parse_site
@@ -10,6 +11,7 @@ from sitewatch.catalog.store import CaseStore
 from sitewatch.catalog.verify import VerifyReport, verify_case
 
 __all__ = [
+    "CaseLayout",
     "CaseStore",
     "DetectionRecord",
     "GsdSource",

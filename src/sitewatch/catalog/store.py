@@ -1,14 +1,4 @@
-"""The case store: a folder holding one investigation.
-
-Layout::
-
-    CASE/
-      catalog.sqlite   scenes, runs and detections (SQLite, embedded)
-      objects/         originals, content-addressed by SHA-256, read-only
-      audit.jsonl      append-only, hash-chained log of every change
-      config/          analyst files attached to the case: zones, alerts, sightings, boundary
-      derived/         reports and exports, reproducible from the rest
-"""
+"""The case store: a folder holding one investigation (its paths: :mod:`sitewatch.catalog.layout`)."""
 
 from __future__ import annotations
 
@@ -22,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sitewatch.catalog import audit
+from sitewatch.catalog.layout import CATALOG_NAME, CaseLayout
 from sitewatch.catalog.records import DetectionRecord, RunRecord
 from sitewatch.catalog.reviews import ReviewAction, ReviewRecord, ReviewStatus, reviewed_records
 from sitewatch.catalog.scene import GsdSource, ImageFormat, Scene
@@ -65,16 +56,13 @@ CREATE TRIGGER IF NOT EXISTS reviews_no_delete BEFORE DELETE ON reviews
 _REVIEW_COLUMNS = ("scene_sha256, run_id, detection_id, action, status, label, cx_px, cy_px, "
                    "width_px, height_px, angle_rad, loaded, reviewer, time_utc")
 
-CATALOG_NAME = "catalog.sqlite"
-AUDIT_NAME = "audit.jsonl"
-OBJECTS_NAME = "objects"
-
 
 class CaseStore:
     """Access to one case folder. Opening does not change it; every change is audited."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.layout = CaseLayout(root)
 
     @classmethod
     def init(cls, root: Path) -> CaseStore:
@@ -83,12 +71,13 @@ class CaseStore:
         Raises:
             CatalogError: ``root`` is a non-empty folder or a file.
         """
+        layout = CaseLayout(root)
         if root.exists() and (not root.is_dir() or any(root.iterdir())):
-            if (root / CATALOG_NAME).exists():
+            if layout.catalog.exists():
                 raise CatalogError(f"'{root}' is already a sitewatch case; ingest into it")
             raise CatalogError(f"cannot create a case in '{root}': not an empty folder")
-        (root / OBJECTS_NAME).mkdir(parents=True, exist_ok=True)
-        (root / "derived").mkdir(exist_ok=True)
+        layout.objects.mkdir(parents=True, exist_ok=True)
+        layout.derived.mkdir(exist_ok=True)
         store = cls(root)
         with store._db() as db:
             db.executescript(_SCHEMA)
@@ -102,7 +91,7 @@ class CaseStore:
         Raises:
             CaseNotFoundError: ``root`` is not a sitewatch case folder.
         """
-        if not (root / CATALOG_NAME).is_file():
+        if not CaseLayout(root).catalog.is_file():
             raise CaseNotFoundError(
                 f"'{root}' is not a sitewatch case (no {CATALOG_NAME}); "
                 f"create one with: sitewatch case init {root}"
@@ -112,12 +101,12 @@ class CaseStore:
     @property
     def audit_path(self) -> Path:
         """The hash-chained log."""
-        return self.root / AUDIT_NAME
+        return self.layout.audit
 
     @property
     def derived_dir(self) -> Path:
         """Folder for reports and exports."""
-        path = self.root / "derived"
+        path = self.layout.derived
         path.mkdir(exist_ok=True)
         return path
 
@@ -129,11 +118,11 @@ class CaseStore:
         import hashlib
         import shutil
 
-        folder = self.root / "config"
+        folder = self.layout.config
         folder.mkdir(exist_ok=True)
         for old in folder.glob(f"{kind}.*"):
             old.unlink()
-        target = folder / f"{kind}{source.suffix.lower()}"
+        target = self.layout.attachment(kind, source.suffix)
         shutil.copyfile(source, target)
         digest = hashlib.sha256(target.read_bytes()).hexdigest()
         self.append_audit("attach", {"kind": kind, "name": source.name, "sha256": digest})
@@ -141,16 +130,16 @@ class CaseStore:
 
     def attached(self, kind: str) -> Path | None:
         """The analyst file of this kind attached to the case, if any."""
-        found = sorted((self.root / "config").glob(f"{kind}.*"))
+        found = sorted(self.layout.config.glob(f"{kind}.*"))
         return found[0] if found else None
 
     def object_path(self, sha256: str, suffix: str) -> Path:
         """Where an original with this hash is stored."""
-        return self.root / OBJECTS_NAME / sha256[:2] / f"{sha256}{suffix}"
+        return self.layout.object(sha256, suffix)
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
-        connection = sqlite3.connect(self.root / CATALOG_NAME)
+        connection = sqlite3.connect(self.layout.catalog)
         try:
             with connection:
                 yield connection

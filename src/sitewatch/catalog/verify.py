@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sitewatch.catalog import audit
 from sitewatch.catalog.ingest import sha256_file
 from sitewatch.catalog.reviews import review_log_problems
-from sitewatch.catalog.store import OBJECTS_NAME, CaseStore
+from sitewatch.catalog.store import CaseStore
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -34,7 +34,7 @@ def verify_case(store: CaseStore) -> VerifyReport:
             problems.append(f"original '{scene.original_name}' ({scene.sha256[:12]}) is missing")
         elif sha256_file(path) != scene.sha256:
             problems.append(f"original '{scene.original_name}' ({scene.sha256[:12]}) changed")
-    objects = store.root / OBJECTS_NAME
+    objects = store.layout.objects
     for path in sorted(p for p in objects.rglob("*") if p.is_file()):
         if path.resolve() not in expected:
             problems.append(f"unexpected file '{path.relative_to(store.root)}' appeared in objects/")

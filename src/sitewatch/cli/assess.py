@@ -1,22 +1,14 @@
 """``sitewatch assess DIR ACTION``: hypotheses, evidence, ratings, judgments; the ACH matrix.
 
-Every change rewrites ``DIR/assessment.toml`` atomically and appends one audit entry
-(``assess.add-hypothesis``, ``assess.add-evidence``, ``assess.rate``, ``assess.judge``,
-``assess.import``) naming what was added or replaced and the new file's sha256. If the file
-was edited by hand since the last audited change (its hash differs from the one logged), an
-``assess.edited-outside-sitewatch`` entry with both hashes is appended first, so hand edits
-reach the log at the next change. ``show`` only reads.
+Every change is audited by :mod:`sitewatch.case.assessment`; ``show`` only reads.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from sitewatch.assess import (
     SAMPLES,
@@ -28,7 +20,6 @@ from sitewatch.assess import (
     Judgment,
     Rating,
     ach_table,
-    assessment_path,
     format_ach_text,
     load_assessment,
     load_sample,
@@ -36,10 +27,9 @@ from sitewatch.assess import (
     parse_estimate,
     parse_judgment,
     parse_likelihood,
-    save_assessment,
 )
+from sitewatch.case import change_assessment
 from sitewatch.catalog import CaseStore
-from sitewatch.catalog.audit import read_entries
 from sitewatch.errors import ConfigError
 
 HELP = "record competing hypotheses, evidence, ratings and ICD 203 judgments; show the ACH matrix"
@@ -116,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _add_hypothesis(store: CaseStore, args: argparse.Namespace) -> int:
     hypothesis = Hypothesis(id=args.id, text=args.text)
-    _change(store, "assess.add-hypothesis", lambda a: a.with_hypothesis(hypothesis))
+    change_assessment(store, "assess.add-hypothesis", lambda a: a.with_hypothesis(hypothesis))
     print(f"added hypothesis {hypothesis.id}")
     return 0
 
@@ -131,7 +121,7 @@ def _add_evidence(store: CaseStore, args: argparse.Namespace) -> int:
         credibility=args.credibility,
         relevance=args.relevance,
     )
-    _change(store, "assess.add-evidence", lambda a: a.with_evidence(evidence))
+    change_assessment(store, "assess.add-evidence", lambda a: a.with_evidence(evidence))
     print(f"added evidence {evidence.id}")
     return 0
 
@@ -143,7 +133,7 @@ def _rate(store: CaseStore, args: argparse.Namespace) -> int:
         rating=Rating.parse(args.rating),
         note=args.note,
     )
-    old, _ = _change(store, "assess.rate", lambda a: a.with_rating(entry))
+    old, _ = change_assessment(store, "assess.rate", lambda a: a.with_rating(entry))
     previous = next(
         (
             r.rating.value
@@ -192,14 +182,14 @@ def _judge(store: CaseStore, args: argparse.Namespace) -> int:
         )
         return assessment.with_judgment(judgment)
 
-    _, new = _change(store, "assess.judge", add)
+    _, new = change_assessment(store, "assess.judge", add)
     judgment = new.judgments[-1]
     print(f"recorded judgment {judgment.id}: {' '.join(judgment.sentences)}")
     return 0
 
 
 def _show(store: CaseStore, args: argparse.Namespace) -> int:
-    table = ach_table(load_assessment(assessment_path(store.root)))
+    table = ach_table(load_assessment(store.layout.assessment))
     if args.json:
         print(json.dumps(table.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -208,22 +198,13 @@ def _show(store: CaseStore, args: argparse.Namespace) -> int:
 
 
 def _import(store: CaseStore, args: argparse.Namespace) -> int:
+    from sitewatch.case import import_assessment
+
     if args.sample is not None:
         imported, origin = load_sample(args.sample), f"sample:{args.sample}"
     else:
         imported, origin = load_assessment(args.file), str(args.file)
-    path = assessment_path(store.root)
-    if path.exists() and not args.replace:
-        raise ConfigError(
-            f"case '{store.root}' already has an assessment; add --replace to overwrite it "
-            "(the old file's hash stays in the audit log)"
-        )
-    # The old file is not parsed: --replace must work on a broken one too.
-    _audit_outside_edits(store, path)
-    replaced = _sha256(path) if path.exists() else None
-    save_assessment(imported, path)
-    details = {"origin": origin, "file": path.name, "replaced_sha256": replaced}
-    store.append_audit("assess.import", {**details, "sha256": _sha256(path)})
+    import_assessment(store, imported, origin=origin, replace=args.replace)
     note = " (ILLUSTRATIVE sample)" if imported.illustrative else ""
     print(
         f"imported {origin}{note}: {len(imported.hypotheses)} hypotheses, "
@@ -241,63 +222,3 @@ _ACTIONS: dict[str, Callable[[CaseStore, argparse.Namespace], int]] = {
     "show": _show,
     "import": _import,
 }
-
-
-def _change(
-    store: CaseStore, action: str, change: Callable[[Assessment], Assessment]
-) -> tuple[Assessment, Assessment]:
-    """Load (or start) the assessment, apply ``change``, save it, audit it; return old, new."""
-    path = assessment_path(store.root)
-    old = load_assessment(path) if path.exists() else Assessment()
-    new = change(old)
-    _audit_outside_edits(store, path)
-    save_assessment(new, path)
-    details = _diff(old, new)
-    details["file"] = path.name
-    details["sha256"] = _sha256(path)
-    store.append_audit(action, details)
-    return old, new
-
-
-def _audit_outside_edits(store: CaseStore, path: Path) -> None:
-    """Log a hand edit of the file: its hash differs from the last one an assess entry logged."""
-    logged = _logged_sha256(store, path)
-    current = _sha256(path) if path.exists() else None
-    if current != logged:
-        store.append_audit(
-            "assess.edited-outside-sitewatch",
-            {"file": path.name, "logged_sha256": logged, "sha256": current},
-        )
-
-
-def _logged_sha256(store: CaseStore, path: Path) -> str | None:
-    """The file hash the last assess entry of the audit log recorded, if any."""
-    logged = None
-    for entry in read_entries(store.audit_path):
-        if entry.action.startswith("assess.") and entry.details.get("file") == path.name:
-            logged = entry.details.get("sha256")
-    return logged
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _diff(old: Assessment, new: Assessment) -> dict[str, Any]:
-    """What the change added or replaced, as JSON-ready values for the audit entry."""
-    details: dict[str, Any] = {}
-    if old.illustrative != new.illustrative:
-        details["illustrative"] = new.illustrative
-    for name in ("hypotheses", "evidence", "ratings", "judgments"):
-        before = getattr(old, name)
-        added = [item for item in getattr(new, name) if item not in before]
-        if added:
-            details[name] = [_plain(item) for item in added]
-    return details
-
-
-def _plain(item: Any) -> dict[str, Any]:
-    return {
-        key: list(value) if isinstance(value, tuple) else value
-        for key, value in dataclasses.asdict(item).items()
-    }

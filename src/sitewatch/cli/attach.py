@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Check and store each file given."""
-    from sitewatch.pipeline import ATTACHMENT_KINDS, attach_comparison, attach_file
+    from sitewatch.case import ATTACHMENT_KINDS, attach_comparison, attach_file
 
     store = CaseStore.open(args.case_dir)
     given = [(kind, getattr(args, kind)) for kind in ATTACHMENT_KINDS if getattr(args, kind)]

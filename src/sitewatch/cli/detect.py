@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 
 from sitewatch.catalog import CaseStore
-from sitewatch.catalog.store import CATALOG_NAME
+from sitewatch.catalog.layout import CaseLayout
 from sitewatch.cli.options import add_device, add_gsd, batch_size
 from sitewatch.errors import ConfigError
 
@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from sitewatch.detect.tta import FLIPS
 
     first = args.targets[0]
-    is_case = len(args.targets) == 1 and (first / CATALOG_NAME).is_file()
+    is_case = len(args.targets) == 1 and CaseLayout(first).catalog.is_file()
     if not is_case and args.out is None:
         if first.is_dir():
             raise ConfigError(f"'{first}' is a folder but not a sitewatch case; create one with "
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_case(store: CaseStore, detector: object, options: object, redo: bool) -> int:
-    from sitewatch.pipeline import detect_case
+    from sitewatch.case import detect_case
 
     summary = detect_case(
         store, detector, options=options, redo=redo,  # type: ignore[arg-type]

@@ -25,25 +25,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Track every site of the case and write its events."""
+    from sitewatch.case import write_events
     from sitewatch.catalog import CaseStore
-    from sitewatch.pipeline import observations, sites
-    from sitewatch.track import load_alerts, load_zones, track_site
-    from sitewatch.track.tables import write_events_csv
 
-    store = CaseStore.open(args.case_dir)
-    zones_file = args.zones or store.attached("zones")
-    alerts_file = args.alerts or store.attached("alerts")
-    zones = load_zones(zones_file) if zones_file else ()
-    rules = load_alerts(alerts_file) if alerts_file else ()
-    tracks = tuple(track_site(observations(store, site), zones=zones, alerts=rules)
-                   for site in sites(store))
-    rows = write_events_csv(tracks, args.out)
+    tracks, rows = write_events(CaseStore.open(args.case_dir), args.out, zones_file=args.zones,
+                                alerts_file=args.alerts)
     for track in tracks:
         for refusal in track.refused:
             print(f"{track.site} {refusal.date}: left out, {refusal.message}")
         for alert in track.alerts:
             print(f"ALERT {track.site} {alert.message}")
     print(f"wrote {rows} events of {len(tracks)} sites to {args.out}")
-    store.append_audit("events", {"path": str(args.out), "rows": rows,
-                                  "sites": [t.site for t in tracks]})
     return 0

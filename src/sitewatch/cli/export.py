@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write the export and say how many features it holds."""
-    from sitewatch.pipeline import export_case
+    from sitewatch.case import export_case
 
     written = export_case(CaseStore.open(args.case_dir), args.format, args.out)
     print(f"wrote {written} features to {args.out}")

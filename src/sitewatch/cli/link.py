@@ -25,20 +25,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Track every site, link its departures to the sightings and print the verdicts."""
+    from sitewatch.case import link_and_log
     from sitewatch.catalog import CaseStore
-    from sitewatch.geo.boundary import load_boundary
     from sitewatch.geo.travel import DEFAULT_SPEEDS
-    from sitewatch.pipeline import track_case
-    from sitewatch.track.links import departures, link_sightings, load_sightings
-    from sitewatch.track.tables import write_links_csv
 
-    store = CaseStore.open(args.case_dir)
-    sightings = load_sightings(args.sightings)
-    boundary_file = args.boundary or store.attached("boundary")
-    boundary = load_boundary(boundary_file) if boundary_file else None
-    groups = [d for track in track_case(store) for d in departures(track)]
-    links = link_sightings(sightings, groups, boundary=boundary)
-    for s in sightings:
+    found = link_and_log(CaseStore.open(args.case_dir), args.sightings,
+                         boundary_file=args.boundary, out=args.out)
+    links, boundary = found.links, found.boundary
+    for s in found.sightings:
         border = ("" if boundary is None
                   else f", {boundary.distance_m(s.lonlat) / 1000:.1f} km from {boundary.name}")
         print(f"sighting {s.sighting_id} {s.time_utc:%Y-%m-%d %H:%M}Z {s.seen} at {s.place} "
@@ -56,8 +50,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {speed.mode.value}: {speed.typical_kmh:g}/{speed.max_kmh:g}, "
               f"x{speed.detour_factor:g}, {speed.fixed_delay_h:g} h. {speed.source}")
     if args.out:
-        write_links_csv(links, args.out)
         print(f"wrote {len(links)} links to {args.out}")
-    store.append_audit("link", {"sightings": str(args.sightings), "links": len(links),
-                                "boundary": str(boundary_file) if boundary_file else None})
     return 0

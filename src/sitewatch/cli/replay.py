@@ -18,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print differences; 0 when everything was reproduced."""
-    from sitewatch.manifest import replay_case
+    from sitewatch.case import replay_case
 
     report = replay_case(CaseStore.open(args.case_dir))
     for difference in report.differences:

@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write the report and print its path."""
-    from sitewatch.pipeline import report_case
+    from sitewatch.case import report_case
 
     path = report_case(CaseStore.open(args.case_dir), out=args.out, pdf=args.pdf)
     print(path)

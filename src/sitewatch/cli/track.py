@@ -17,11 +17,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print counts and events per site."""
-    from sitewatch.pipeline import interval_options, track_case
+    from sitewatch.case import track_and_log
 
-    store = CaseStore.open(args.case_dir)
-    options, intervals_note = interval_options(store)
-    tracks = track_case(store, options)
+    tracks, intervals_note = track_and_log(CaseStore.open(args.case_dir))
     print(f"counts with a {intervals_note}")
     for track in tracks:
         print(f"site {track.site}")
@@ -34,6 +32,4 @@ def run(args: argparse.Namespace) -> int:
             if event.kind.value != "stayed":
                 print(f"  {event.date_from} -> {event.date_to} {event.kind.value:<9} "
                       f"{event.label} at ({event.x_px:.0f}, {event.y_px:.0f}) px")
-    store.append_audit("track", {"sites": [t.site for t in tracks],
-                                 "events": sum(len(t.events) for t in tracks)})
     return 0

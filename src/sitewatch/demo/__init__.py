@@ -27,8 +27,8 @@ def run_demo(out_dir: Path, *, progress: Callable[[str], object] = lambda _: Non
     Returns:
         The path of the HTML report.
     """
+    from sitewatch.case import attach_file, detect_case, import_assessment, report_case
     from sitewatch.detect import load_detector
-    from sitewatch.pipeline import attach_file, detect_case, report_case
 
     data = sample_data_dir()
     manifest = json.loads((data / "case.json").read_text(encoding="utf-8"))
@@ -46,10 +46,10 @@ def run_demo(out_dir: Path, *, progress: Callable[[str], object] = lambda _: Non
         attach_file(store, kind, data / name)
         progress(f"attached {kind} {name}")
     if manifest.get("assessment_sample"):
-        from sitewatch.assess import assessment_path, load_sample, save_assessment
+        from sitewatch.assess import load_sample
 
-        save_assessment(load_sample(manifest["assessment_sample"]), assessment_path(store.root))
-        store.append_audit("assess.import", {"sample": manifest["assessment_sample"]})
+        name = manifest["assessment_sample"]
+        import_assessment(store, load_sample(name), origin=f"sample:{name}")
         progress(f"imported the illustrative assessment {manifest['assessment_sample']!r}")
     detector = load_detector()
     summary = detect_case(

@@ -21,9 +21,8 @@ from sitewatch.imagery.registration import (
     RegistrationMethod,
     identity_registration,
 )
-from sitewatch.pipeline import observation
 from sitewatch.review.views import detections_view
-from sitewatch.track import Registrar, register_by_metadata, register_by_pixels
+from sitewatch.track import Observation, Registrar, register_by_metadata, register_by_pixels
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -82,10 +81,11 @@ def register_scenes(before: Scene, current: Scene, *,
         return Alignment(before_sha256=before.sha256, current_sha256=current.sha256,
                          registration=identity_registration(current.date))
     try:
-        reg = registrar(observation(before), observation(current))
+        reg = registrar(Observation.of_scene(before), Observation.of_scene(current))
     except RegistrationError as exc:
         failed = f"dates {before.date} and {current.date} could not be registered: {exc}"
-        by_georeference = register_by_metadata(observation(before), observation(current))
+        by_georeference = register_by_metadata(Observation.of_scene(before),
+                                               Observation.of_scene(current))
         if by_georeference.method is RegistrationMethod.GEOREFERENCE:
             return Alignment(before_sha256=before.sha256, current_sha256=current.sha256,
                              registration=by_georeference,

@@ -7,11 +7,15 @@ import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sitewatch.detect.types import Detection
 from sitewatch.errors import ConfigError, TrackError
 from sitewatch.geo.coords import LonLat
 from sitewatch.imagery.registration import Registration
+
+if TYPE_CHECKING:
+    from sitewatch.catalog import Scene
 
 #: Count and event label of an armoured vehicle standing on a truck or trailer.
 LOADED_TRANSPORTER = "loaded_transporter"
@@ -46,6 +50,15 @@ class Observation:
     width_px: int
     height_px: int
     detections: tuple[Detection, ...]
+
+    @classmethod
+    def of_scene(cls, scene: Scene, detections: tuple[Detection, ...] = ()) -> Observation:
+        """A catalogued scene as tracking takes it (registration needs no detections)."""
+        return cls(
+            scene_id=scene.sha256, site=scene.site, date=scene.date, image_path=scene.path,
+            gsd_m=scene.gsd_m, transform=scene.transform, crs_wkt=scene.crs_wkt,
+            width_px=scene.width_px, height_px=scene.height_px, detections=detections,
+        )
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.gsd_m) and self.gsd_m > 0):

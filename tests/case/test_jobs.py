@@ -12,10 +12,10 @@ import cv2
 import numpy as np
 import pytest
 
+from sitewatch.case import detect_case, export_case, interval_options, report_case, track_case
 from sitewatch.catalog import CaseStore, ingest_files, verify_case
 from sitewatch.detect import Detection, VehicleClass
 from sitewatch.geo import OrientedBoxPx
-from sitewatch.pipeline import detect_case, export_case, interval_options, report_case, track_case
 
 GSD_M = 0.3
 
@@ -175,7 +175,7 @@ def test_exports(case: CaseStore, tmp_path: Path, fmt: str) -> None:
 def test_replay_reproduces_and_catches_a_changed_result(case: CaseStore) -> None:
     import sqlite3
 
-    from sitewatch.manifest import replay_case
+    from sitewatch.case import replay_case
 
     detector = BlobDetector()
     detect_case(case, detector)
@@ -201,9 +201,9 @@ class LeftHandedDetector(BlobDetector):
 
 
 def test_a_run_with_test_time_augmentation_is_replayed_with_it(case: CaseStore) -> None:
+    from sitewatch.case import replay_case
     from sitewatch.detect import DetectOptions
     from sitewatch.detect.tta import FLIPS
-    from sitewatch.manifest import replay_case
 
     detector = LeftHandedDetector()
     plain = detect_case(case, detector)
@@ -235,7 +235,7 @@ def test_report_pairs_assessment_and_pdf(case: CaseStore) -> None:
 def test_comparison_panels_are_attached_without_metadata(case: CaseStore, tmp_path: Path) -> None:
     from PIL import Image
 
-    from sitewatch.pipeline import attach_comparison
+    from sitewatch.case import attach_comparison
 
     panel = tmp_path / "panel.jpg"
     exif = Image.Exif()

@@ -1,0 +1,59 @@
+"""A case folder as a whole: its layout, the jobs run over it, attachments, audited changes to
+the assessment, the run manifest and replay.
+
+Every job here is the one library call a CLI command makes; each writes its outputs and one
+audit entry. It sits above every stage and below the CLI (``replay`` above ``jobs``, so no cycle).
+"""
+
+from __future__ import annotations
+
+from sitewatch.case.assessment import change_assessment, import_assessment
+from sitewatch.case.attachments import ATTACHMENT_KINDS, attach_comparison, attach_file, comparisons
+from sitewatch.case.detections import observations, review_summary, scene_detections, sites
+from sitewatch.case.jobs import (
+    DetectSummary,
+    SightingLinks,
+    detect_case,
+    export_case,
+    interval_options,
+    link_and_log,
+    link_case,
+    report_case,
+    track_and_log,
+    track_case,
+    write_events,
+)
+from sitewatch.case.manifest import write_manifest
+from sitewatch.case.replay import ReplayReport, replay_case
+from sitewatch.case.runs import DetectionRun, software_versions
+from sitewatch.catalog import CaseLayout
+
+__all__ = [
+    "ATTACHMENT_KINDS",
+    "CaseLayout",
+    "DetectSummary",
+    "DetectionRun",
+    "ReplayReport",
+    "SightingLinks",
+    "attach_comparison",
+    "attach_file",
+    "change_assessment",
+    "comparisons",
+    "detect_case",
+    "export_case",
+    "import_assessment",
+    "interval_options",
+    "link_and_log",
+    "link_case",
+    "observations",
+    "replay_case",
+    "report_case",
+    "review_summary",
+    "scene_detections",
+    "sites",
+    "software_versions",
+    "track_and_log",
+    "track_case",
+    "write_events",
+    "write_manifest",
+]

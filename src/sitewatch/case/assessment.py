@@ -1,0 +1,92 @@
+"""Audited changes to a case's assessment file.
+
+Every change rewrites ``assessment.toml`` atomically and appends one audit entry
+(``assess.add-hypothesis``, ``assess.add-evidence``, ``assess.rate``, ``assess.judge``,
+``assess.import``) naming what was added or replaced and the new file's sha256. If the file was
+edited by hand since the last audited change (its hash differs from the one logged), an
+``assess.edited-outside-sitewatch`` entry with both hashes is appended first, so hand edits reach
+the log at the next change.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from sitewatch.assess import Assessment, load_assessment, save_assessment
+from sitewatch.catalog import CaseStore, sha256_file
+from sitewatch.catalog.audit import read_entries
+from sitewatch.errors import ConfigError
+
+
+def change_assessment(
+    store: CaseStore, action: str, change: Callable[[Assessment], Assessment]
+) -> tuple[Assessment, Assessment]:
+    """Load (or start) the assessment, apply ``change``, save it, audit it; return old, new."""
+    path = store.layout.assessment
+    old = load_assessment(path) if path.exists() else Assessment()
+    new = change(old)
+    _audit_outside_edits(store)
+    save_assessment(new, path)
+    details = _diff(old, new)
+    details["file"] = path.name
+    details["sha256"] = sha256_file(path)
+    store.append_audit(action, details)
+    return old, new
+
+
+def import_assessment(store: CaseStore, imported: Assessment, *, origin: str,
+                      replace: bool = False) -> None:
+    """Make ``imported`` the case's assessment (``origin`` says where it came from).
+
+    Raises:
+        ConfigError: the case already has an assessment and ``replace`` is false.
+    """
+    path = store.layout.assessment
+    if path.exists() and not replace:
+        raise ConfigError(
+            f"case '{store.root}' already has an assessment; add --replace to overwrite it "
+            "(the old file's hash stays in the audit log)"
+        )
+    # The old file is not parsed: replacing must work on a broken one too.
+    _audit_outside_edits(store)
+    replaced = sha256_file(path) if path.exists() else None
+    save_assessment(imported, path)
+    store.append_audit("assess.import", {"origin": origin, "file": path.name,
+                                         "replaced_sha256": replaced, "sha256": sha256_file(path)})
+
+
+def _audit_outside_edits(store: CaseStore) -> None:
+    """Log a hand edit of the file: its hash differs from the last one an assess entry logged."""
+    path = store.layout.assessment
+    logged = None
+    for entry in read_entries(store.audit_path):
+        if entry.action.startswith("assess.") and entry.details.get("file") == path.name:
+            logged = entry.details.get("sha256")
+    current = sha256_file(path) if path.exists() else None
+    if current != logged:
+        store.append_audit(
+            "assess.edited-outside-sitewatch",
+            {"file": path.name, "logged_sha256": logged, "sha256": current},
+        )
+
+
+def _diff(old: Assessment, new: Assessment) -> dict[str, Any]:
+    """What the change added or replaced, as JSON-ready values for the audit entry."""
+    details: dict[str, Any] = {}
+    if old.illustrative != new.illustrative:
+        details["illustrative"] = new.illustrative
+    for name in ("hypotheses", "evidence", "ratings", "judgments"):
+        before = getattr(old, name)
+        added = [item for item in getattr(new, name) if item not in before]
+        if added:
+            details[name] = [_plain(item) for item in added]
+    return details
+
+
+def _plain(item: Any) -> dict[str, Any]:
+    return {
+        key: list(value) if isinstance(value, tuple) else value
+        for key, value in dataclasses.asdict(item).items()
+    }

@@ -1,0 +1,291 @@
+"""The jobs run over a case folder, each implemented once: detect, track, events, link, report,
+export. Each writes its outputs and one audit entry; the CLI makes one call here per command.
+
+Derived results are recomputed from the stored originals and detections, never edited in place.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sitewatch.case.attachments import comparisons
+from sitewatch.case.detections import observations, review_summary, scene_detections, sites, to_record
+from sitewatch.case.runs import DetectionRun, software_versions
+from sitewatch.catalog import CaseStore, DetectionRecord, RunRecord, Scene, sha256_file
+from sitewatch.detect import DetectOptions, Detector, detect_raster
+from sitewatch.errors import ConfigError
+from sitewatch.track import SiteTrack, TrackOptions, track_site
+from sitewatch.track.links import Link, Sighting
+
+if TYPE_CHECKING:
+    from sitewatch.geo.boundary import Boundary
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DetectSummary:
+    """What :func:`detect_case` did."""
+
+    run_id: str | None
+    scenes_processed: int
+    detections: int
+    scenes_skipped: int
+
+
+def detect_case(
+    store: CaseStore,
+    detector: Detector,
+    *,
+    options: DetectOptions | None = None,
+    redo: bool = False,
+    progress: Callable[[Scene, int], object] | None = None,
+) -> DetectSummary:
+    """Run ``detector`` on every scene it has not processed yet (all of them with ``redo``).
+
+    All detections of one call are stored as one run, with the model hash, parameters and
+    software versions, and the run is written to the audit log.
+    """
+    options = options or DetectOptions()
+    params = DetectionRun.of(options, detector).to_json()
+    done_by_model = {
+        run.run_id for run in store.runs()
+        if run.kind == "detect" and run.model_sha256 == detector.sha256 and run.params == params
+    }
+    results: dict[str, tuple[DetectionRecord, ...]] = {}
+    skipped = 0
+    for scene in store.scenes():
+        if not redo and store.latest_run_id(scene.sha256) in done_by_model:
+            skipped += 1
+            continue
+        found = detect_raster(scene.path, detector, gsd_m=scene.gsd_m, options=options)
+        results[scene.sha256] = tuple(to_record(d) for d in found.detections)
+        if progress:
+            progress(scene, len(found.detections))
+    if not results:
+        return DetectSummary(run_id=None, scenes_processed=0, detections=0, scenes_skipped=skipped)
+    created = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+    run_id = hashlib.sha256(f"{created}{detector.sha256}{sorted(results)}".encode()).hexdigest()[:16]
+    run = RunRecord(
+        run_id=run_id, kind="detect", created_utc=created, model_name=detector.name,
+        model_sha256=detector.sha256, params=params, software=software_versions(),
+    )
+    store.save_run(run, results)
+    total = sum(len(r) for r in results.values())
+    store.append_audit("detect", {"run_id": run_id, "model_sha256": detector.sha256,
+                                  "scenes": sorted(results), "detections": total})
+    return DetectSummary(run_id=run_id, scenes_processed=len(results), detections=total,
+                         scenes_skipped=skipped)
+
+
+def interval_options(store: CaseStore) -> tuple[TrackOptions, str]:
+    """Tracking options whose count intervals use the measured precision and recall of the
+    model that made the case's latest detections, and a phrase for the report saying where the
+    intervals come from.
+
+    The rates are the model's cross-validation figures (its training record, found through the
+    package's model registry by the run's ONNX sha256, with or without TTA as the run was).
+    A model without them (the DOTA checkpoints, a model loaded from a path) leaves
+    :class:`TrackOptions`' placeholders, and the sentence says so.
+    """
+    from sitewatch.detect.evaluation import measured_rates
+    from sitewatch.detect.modelcard import load_card
+    from sitewatch.detect.registry import MODELS, card_path_for
+
+    default = TrackOptions()
+    runs = [r for r in store.runs() if r.kind == "detect"]
+    level = f"{default.interval_level:.0%} interval from "
+    placeholder = (f"{level}placeholder rates (precision {default.detector_precision}, recall "
+                   f"{default.detector_recall}): ")
+    if not runs:
+        return default, placeholder + "nothing has been detected"
+    run = runs[-1]
+    cards = (load_card(card_path_for(name), verify=False) for name in MODELS)
+    card = next((c for c in cards if c.onnx_sha256 == run.model_sha256), None)
+    made = DetectionRun.from_json(run.params)
+    tta, score = bool(made.options.tta_views), made.kept_score
+    rates = measured_rates(card, tta=tta, score_threshold=score) if card else None
+    if rates is None:
+        why = "has no measured rates"
+        if card and measured_rates(card, tta=tta) is not None:
+            why = (f"ran at score {score:g}, and its rates were measured at "
+                   f"{card.score_threshold:g} (run `sitewatch detect` again)")
+        return default, placeholder + f"model {run.model_name} {why}"
+    options = dataclasses.replace(default, detector_precision=rates.precision,
+                                  detector_recall=rates.recall, rates_by_label=rates.by_label)
+    return options, (f"{level}precision {rates.precision:.2f} and recall {rates.recall:.2f} of model "
+                     f"{run.model_name}{' with TTA' if tta else ''} (class-aware per label where "
+                     f"measured), from {rates.source}")
+
+
+def track_case(
+    store: CaseStore,
+    options: TrackOptions | None = None,
+    *,
+    zones_file: Path | None = None,
+    alerts_file: Path | None = None,
+) -> tuple[SiteTrack, ...]:
+    """Counts and events for every site of the case, with its zones and alerts.
+
+    Count intervals use the detector's measured rates: ``options`` from
+    :func:`interval_options`, which is called when they are not given. ``zones_file`` and
+    ``alerts_file`` replace the files attached to the case for this call.
+    """
+    from sitewatch.track import load_alerts, load_zones
+
+    zones_file = zones_file or store.attached("zones")
+    alerts_file = alerts_file or store.attached("alerts")
+    zones = load_zones(zones_file) if zones_file else ()
+    alerts = load_alerts(alerts_file) if alerts_file else ()
+    if options is None:
+        options, _ = interval_options(store)
+    return tuple(track_site(observations(store, site), zones=zones, alerts=alerts, options=options)
+                 for site in sites(store))
+
+
+def track_and_log(store: CaseStore) -> tuple[tuple[SiteTrack, ...], str]:
+    """``sitewatch track``: the case's tracks and the sentence saying where their count intervals
+    come from; the run is written to the audit log."""
+    options, intervals_note = interval_options(store)
+    tracks = track_case(store, options)
+    store.append_audit("track", {"sites": [t.site for t in tracks],
+                                 "events": sum(len(t.events) for t in tracks)})
+    return tracks, intervals_note
+
+
+def write_events(
+    store: CaseStore, out: Path, *, zones_file: Path | None = None, alerts_file: Path | None = None
+) -> tuple[tuple[SiteTrack, ...], int]:
+    """``sitewatch events``: every event of the case as CSV at ``out``; returns the tracks and
+    the number of rows written, and logs the file."""
+    from sitewatch.track.tables import write_events_csv
+
+    tracks = track_case(store, zones_file=zones_file, alerts_file=alerts_file)
+    rows = write_events_csv(tracks, out)
+    store.append_audit("events", {"path": str(out), "rows": rows,
+                                  "sites": [t.site for t in tracks]})
+    return tracks, rows
+
+
+def report_case(store: CaseStore, *, out: Path | None = None, pdf: bool = False) -> Path:
+    """Write the HTML report of the whole case (and a PDF beside it) and log it.
+
+    Returns:
+        The path of the HTML report.
+    """
+    from sitewatch.assess import ach_table, load_assessment
+    from sitewatch.case.manifest import write_manifest
+    from sitewatch.report import SiteEvidence, render_report, write_report
+    from sitewatch.report.html import write_pdf
+    from sitewatch.track import load_zones
+
+    options, intervals_note = interval_options(store)
+    tracks = track_case(store, options)
+    _, manifest_sha256 = write_manifest(store, tracks)
+    evidence = []
+    for site, track in zip(sites(store), tracks, strict=True):
+        scenes = tuple(
+            (scene, scene_detections(store, scene)) for scene in store.scenes(site=site)
+        )
+        evidence.append(SiteEvidence(site=site, scenes=scenes, track=track))
+    zones_file = store.attached("zones")
+    assessment_file = store.layout.assessment
+    head = store.audit_head()
+    html = render_report(
+        store.root.name, evidence, [r for r in store.runs() if r.kind == "detect"],
+        links=link_case(store, tracks),
+        comparisons=comparisons(store),
+        zones=load_zones(zones_file) if zones_file else (),
+        assessment=ach_table(load_assessment(assessment_file)) if assessment_file.exists() else None,
+        software=software_versions(), audit_head=head["hash"] if head else None,
+        manifest_sha256=manifest_sha256, review=review_summary(store),
+        intervals_note=intervals_note,
+    )
+    store.derived_dir.mkdir(exist_ok=True)
+    path = out or store.layout.report
+    details = {"path": str(path), "sha256": write_report(html, path),
+               "manifest_sha256": manifest_sha256}
+    if pdf:
+        pdf_path = path.with_suffix(".pdf")
+        details |= {"pdf_path": str(pdf_path), "pdf_sha256": write_pdf(html, pdf_path)}
+    store.append_audit("report", details)
+    return path
+
+
+def export_case(store: CaseStore, export_format: str, out: Path) -> int:
+    """Export the case's detections and events; returns how many features were written."""
+    from sitewatch.report.features import detection_features, event_features
+    from sitewatch.report.formats import ExportFormat, write_export
+
+    try:
+        chosen = ExportFormat(export_format)
+    except ValueError:
+        valid = ", ".join(f.value for f in ExportFormat)
+        raise ConfigError(f"unknown export format {export_format!r}; valid: {valid}") from None
+    scenes = [(scene, scene_detections(store, scene)) for scene in store.scenes()]
+    features = detection_features(scenes)
+    if chosen is not ExportFormat.COCO:
+        features = features + event_features(track_case(store))
+    written = write_export(features, chosen, out)
+    store.append_audit("export", {"format": chosen.value, "path": str(out),
+                                  "features": written, "sha256": sha256_file(out)})
+    return written
+
+
+def link_case(store: CaseStore, tracks: tuple[SiteTrack, ...] | None = None) -> tuple[Link, ...]:
+    """Links between the case's departures and its attached sightings (empty without them)."""
+    from sitewatch.track.links import load_sightings
+
+    sightings_file = store.attached("sightings")
+    if sightings_file is None:
+        return ()
+    return _links(store, load_sightings(sightings_file), _boundary(store.attached("boundary")),
+                  tracks)
+
+
+def _boundary(path: Path | None) -> Boundary | None:
+    from sitewatch.geo.boundary import load_boundary
+
+    return load_boundary(path) if path else None
+
+
+def _links(store: CaseStore, sightings: Sequence[Sighting], boundary: Boundary | None,
+           tracks: tuple[SiteTrack, ...] | None = None) -> tuple[Link, ...]:
+    from sitewatch.track.links import departures, link_sightings
+
+    groups = [d for track in (tracks or track_case(store)) for d in departures(track)]
+    return tuple(link_sightings(sightings, groups, boundary=boundary))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SightingLinks:
+    """What :func:`link_and_log` found: the sightings read, the links, and the border used."""
+
+    sightings: tuple[Sighting, ...]
+    links: tuple[Link, ...]
+    boundary: Boundary | None
+
+
+def link_and_log(
+    store: CaseStore, sightings_file: Path, *, boundary_file: Path | None = None,
+    out: Path | None = None,
+) -> SightingLinks:
+    """``sitewatch link``: which departures of the case could have reached each sighting in
+    ``sightings_file`` (``boundary_file`` replaces the attached border); writes the links as CSV
+    to ``out`` when given, and logs the run."""
+    from sitewatch.track.links import load_sightings
+    from sitewatch.track.tables import write_links_csv
+
+    sightings = tuple(load_sightings(sightings_file))
+    boundary_file = boundary_file or store.attached("boundary")
+    boundary = _boundary(boundary_file)
+    links = _links(store, sightings, boundary)
+    if out is not None:
+        write_links_csv(links, out)
+    store.append_audit("link", {"sightings": str(sightings_file), "links": len(links),
+                                "boundary": str(boundary_file) if boundary_file else None})
+    return SightingLinks(sightings=sightings, links=links, boundary=boundary)

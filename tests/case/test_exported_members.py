@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import sitewatch.case
+from sitewatch.assess import assessment_path
+from sitewatch.case import CaseLayout
+
+
+def test_public_face_is_pinned() -> None:
+    assert sorted(sitewatch.case.__all__) == [
+        "ATTACHMENT_KINDS", "CaseLayout", "DetectSummary", "DetectionRun", "ReplayReport",
+        "SightingLinks", "attach_comparison", "attach_file", "change_assessment", "comparisons",
+        "detect_case", "export_case", "import_assessment", "interval_options", "link_and_log",
+        "link_case", "observations", "replay_case", "report_case", "review_summary",
+        "scene_detections", "sites", "software_versions", "track_and_log", "track_case",
+        "write_events", "write_manifest",
+    ]
+
+
+def test_the_layout_and_the_assess_stage_name_the_same_assessment_file(tmp_path: Path) -> None:
+    assert CaseLayout(tmp_path).assessment == assessment_path(tmp_path)

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from sitewatch.case import DetectionRun
+from sitewatch.detect import DetectOptions
+from sitewatch.detect.modelcard import LEGACY_SCORE_THRESHOLD
+
+
+def test_a_run_round_trips_through_the_json_the_catalog_stores() -> None:
+    run = DetectionRun(options=DetectOptions(tta_views=("horizontal",), model_gsd_m=0.3),
+                       score_threshold=0.15)
+    params = run.to_json()
+    assert params["tta_views"] == ["horizontal"] and params["score_threshold"] == 0.15
+    assert DetectionRun.from_json(params) == run
+
+
+def test_a_run_recorded_before_scores_were_kept_reads_at_the_legacy_score() -> None:
+    params = DetectionRun(options=DetectOptions()).to_json()
+    assert "score_threshold" not in params
+    assert DetectionRun.from_json(params).kept_score == LEGACY_SCORE_THRESHOLD
