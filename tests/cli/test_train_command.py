@@ -82,14 +82,15 @@ def test_an_existing_model_is_never_replaced(tmp_path: Path) -> None:
 
 def test_a_trained_model_as_base_is_checked_against_its_card(tmp_path: Path) -> None:
     from sitewatch.detect.training.card import expected_base_sha256
-    from sitewatch.detect.training.ultralytics_run import BASE_SHA256, sha256_of
+    from sitewatch.detect.training.ultralytics_run import BASE_SHA256
+    from sitewatch.digest import sha256_file
 
     pt = tmp_path / "prev.pt"
     pt.write_bytes(b"weights of an earlier fine-tune")
     assert expected_base_sha256(pt) == BASE_SHA256  # no card: must be the DOTA checkpoint
     (tmp_path / "prev.json").write_text(
-        f'{{"source_file": "prev.pt", "source_sha256": "{sha256_of(pt)}"}}', encoding="utf-8")
-    assert expected_base_sha256(pt) == sha256_of(pt)
+        f'{{"source_file": "prev.pt", "source_sha256": "{sha256_file(pt)}"}}', encoding="utf-8")
+    assert expected_base_sha256(pt) == sha256_file(pt)
     (tmp_path / "prev.json").write_text('{"source_file": "other.pt"}', encoding="utf-8")
     assert expected_base_sha256(pt) == BASE_SHA256
 

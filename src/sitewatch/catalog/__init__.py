@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from sitewatch.catalog.ingest import IngestResult, ingest_files, sha256_file
+from sitewatch.catalog.ingest import IngestResult, ingest_files
 from sitewatch.catalog.layout import CaseLayout
 from sitewatch.catalog.records import DetectionRecord, RunRecord
 from sitewatch.catalog.reviews import ReviewAction, ReviewRecord, ReviewStatus, ReviewSummary
 from sitewatch.catalog.scene import GsdSource, ImageFormat, Scene, parse_date, parse_site
 from sitewatch.catalog.store import CaseStore
 from sitewatch.catalog.verify import VerifyReport, verify_case
+from sitewatch.digest import sha256_file
 
 __all__ = [
     "CaseLayout",

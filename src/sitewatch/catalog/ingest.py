@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import shutil
 import stat
@@ -16,6 +15,7 @@ from sitewatch.catalog.scene import GsdSource, ImageFormat, Scene, parse_site
 from sitewatch.catalog.sniff import sniff_format
 from sitewatch.catalog.stac import read_stac_item
 from sitewatch.catalog.store import CaseStore
+from sitewatch.digest import sha256_file
 from sitewatch.errors import InputFileError
 
 _SUFFIX = {ImageFormat.TIFF: ".tif", ImageFormat.JPEG: ".jpg", ImageFormat.PNG: ".png",
@@ -29,15 +29,6 @@ class IngestResult:
 
     added: tuple[Scene, ...]
     already_stored: tuple[str, ...]
-
-
-def sha256_file(path: Path) -> str:
-    """SHA-256 of a file's bytes, streamed."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def ingest_files(

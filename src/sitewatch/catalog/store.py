@@ -16,6 +16,7 @@ from sitewatch.catalog.layout import CATALOG_NAME, CaseLayout
 from sitewatch.catalog.records import DetectionRecord, RunRecord
 from sitewatch.catalog.reviews import ReviewAction, ReviewRecord, ReviewStatus, reviewed_records
 from sitewatch.catalog.scene import GsdSource, ImageFormat, Scene
+from sitewatch.digest import sha256_file
 from sitewatch.errors import CaseNotFoundError, CatalogError
 
 _SCHEMA = """
@@ -115,7 +116,6 @@ class CaseStore:
 
         A later file of the same kind replaces the earlier one; the log keeps both hashes.
         """
-        import hashlib
         import shutil
 
         folder = self.layout.config
@@ -124,7 +124,7 @@ class CaseStore:
             old.unlink()
         target = self.layout.attachment(kind, source.suffix)
         shutil.copyfile(source, target)
-        digest = hashlib.sha256(target.read_bytes()).hexdigest()
+        digest = sha256_file(target)
         self.append_audit("attach", {"kind": kind, "name": source.name, "sha256": digest})
         return target
 

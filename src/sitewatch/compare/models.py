@@ -12,7 +12,6 @@ whose ``onnx_sha256`` is checked every time a model is loaded.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from importlib import resources
@@ -22,6 +21,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from sitewatch.digest import sha256_file
 from sitewatch.errors import ModelError
 
 MODEL_NAMES: tuple[str, ...] = ("efficientnet_lite0", "yolo26n_coco")
@@ -88,7 +88,7 @@ def model_card(name: str, *, models_dir: Path | None = None) -> ModelCard:
             name=name,
         )
     card: dict[str, Any] = json.loads(card_path.read_text())
-    actual = hashlib.sha256(onnx_path.read_bytes()).hexdigest()
+    actual = sha256_file(onnx_path)
     if actual != card["onnx_sha256"]:
         raise ModelError(
             f"model file {str(onnx_path)!r} has sha256 {actual}, card says "

@@ -43,13 +43,13 @@ from rasterio.errors import NotGeoreferencedWarning
 
 from sitewatch.detect.evaluation import scored_against, trained_on_stems
 from sitewatch.detect.labels import read_labels
-from sitewatch.detect.modelcard import file_sha256
 from sitewatch.detect.obb import bounds
 from sitewatch.detect.onnx_backend import PAD_VALUE, OnnxDetector, available_cores
 from sitewatch.detect.scoring import evaluate, greedy_match, iou_matrix
 from sitewatch.detect.tiled import DetectOptions, detect_raster
 from sitewatch.detect.torch_backend import TorchDetector
 from sitewatch.detect.types import Detector, VehicleClass
+from sitewatch.digest import sha256_file
 from sitewatch.errors import ConfigError, ModelError
 from sitewatch.imagery import RasterReader, Tile
 
@@ -260,7 +260,7 @@ def _labels(detectors: Sequence[Detector]) -> list[str]:
 
 
 def _check_weights(weights: Path, detectors: Sequence[Detector]) -> None:
-    actual = file_sha256(weights)
+    actual = sha256_file(weights)
     for detector in detectors:
         card = detector.card if isinstance(detector, OnnxDetector | TorchDetector) else None
         expected = card.source_sha256 if card is not None else None
@@ -380,7 +380,7 @@ def run_benchmark(
             for label, d in zip(labels, detectors, strict=True)
         },
         model_sha256=detectors[0].sha256,
-        weights_sha256=file_sha256(weights) if weights is not None else None,
+        weights_sha256=sha256_file(weights) if weights is not None else None,
         load_average_1min_at_end=round(os.getloadavg()[0], 2),
     )
     return report

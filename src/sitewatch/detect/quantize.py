@@ -21,7 +21,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from sitewatch.detect.modelcard import ModelCard, file_sha256, load_card
+from sitewatch.detect.modelcard import ModelCard, load_card
+from sitewatch.digest import sha256_file
 from sitewatch.errors import ConfigError
 from sitewatch.imagery import RasterReader, tile_grid
 
@@ -108,11 +109,11 @@ def quantize_int8(
             nodes_to_exclude=list(KEEP_FLOAT),
         )
     raw = json.loads(card_path.read_text(encoding="utf-8"))
-    calib = ", ".join(f"{p.name} (sha256 {file_sha256(p)[:16]}..., {g} m)" for p, g in images)
+    calib = ", ".join(f"{p.name} (sha256 {sha256_file(p)[:16]}..., {g} m)" for p, g in images)
     raw.update(
         name=name,
         onnx_file=onnx_path.name,
-        onnx_sha256=file_sha256(onnx_path),
+        onnx_sha256=sha256_file(onnx_path),
         exporter=(
             f"int8 static quantization of {card.name} (onnx sha256 {card.onnx_sha256}) by "
             "onnxruntime.quantization.quantize_static: QDQ, Conv only, weights int8 per "

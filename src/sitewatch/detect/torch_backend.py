@@ -21,10 +21,11 @@ from typing import Any
 import numpy as np
 
 from sitewatch.detect.fetch import default_cache
-from sitewatch.detect.modelcard import ModelCard, file_sha256
+from sitewatch.detect.modelcard import ModelCard
 from sitewatch.detect.obb import decode_yolo_obb
 from sitewatch.detect.onnx_backend import label_indices, padded_batch, resolved_thresholds
 from sitewatch.detect.types import Detection, detections_from_arrays
+from sitewatch.digest import sha256_file
 from sitewatch.errors import ConfigError, ModelError
 
 #: Devices the torch backend accepts: ``cuda``, ``cuda:N``, or ``cpu`` (torch on the CPU,
@@ -119,7 +120,7 @@ class TorchDetector:
                 "weights the ONNX file was exported from (use the ONNX backend: leave --device out)",
                 path=str(weights),
             )
-        actual = file_sha256(weights)
+        actual = sha256_file(weights)
         if actual != card.source_sha256:
             raise ModelError(
                 f"model {card.name!r}: {str(weights)!r} has sha256 {actual}, the card says "

@@ -16,6 +16,7 @@ import numpy as np
 from sitewatch.assess import AchTable
 from sitewatch.catalog import ReviewSummary, RunRecord, Scene
 from sitewatch.detect import Detection
+from sitewatch.digest import sha256_file
 from sitewatch.errors import ReportError
 from sitewatch.report.figures import annotated_panel, counts_plot
 from sitewatch.report.maps import MapPoint, site_map
@@ -200,4 +201,4 @@ def write_pdf(html: str, path: Path) -> str:
         ) from None
     path.parent.mkdir(parents=True, exist_ok=True)
     HTML(string=html).write_pdf(path)
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return sha256_file(path)

