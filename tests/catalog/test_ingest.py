@@ -153,3 +153,27 @@ def test_truncated_jpeg_refused_even_when_pillow_was_told_to_accept_them(
     with pytest.raises(InputFileError, match="truncated"):
         ingest_files(store, [truncated], site="a", date=DATE, gsd_m=0.3)
     assert ImageFile.LOAD_TRUNCATED_IMAGES is True
+
+
+def test_a_case_and_a_loose_read_give_one_gsd_for_a_geographic_geotiff(tmp_path: Path) -> None:
+    """The catalog used a spherical formula and imagery a geodesic one, so the same file was
+    tiled differently in a case and loose; both now use ``imagery.gsd_m_of``."""
+    import numpy as np
+    import rasterio
+    from rasterio.transform import from_origin
+
+    from sitewatch.catalog.inspect import inspect_raster
+    from sitewatch.catalog.scene import ImageFormat
+    from sitewatch.imagery import read_info
+
+    path = tmp_path / "north.tif"
+    profile = {"driver": "GTiff", "width": 32, "height": 32, "count": 3, "dtype": "uint8",
+               "crs": "EPSG:4326", "transform": from_origin(30.0, 65.0, 4e-6, 4e-6)}
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(np.zeros((3, 32, 32), dtype=np.uint8))
+    in_case = inspect_raster(path, ImageFormat.TIFF).gsd_m
+    loose = read_info(path).gsd_m
+    assert in_case is not None and loose is not None
+    assert in_case == pytest.approx(loose, rel=1e-9)
+    # 4e-6 degrees at 65 N: about 0.446 m north-south and 0.189 m east-west
+    assert in_case == pytest.approx((0.4465 * 0.1891) ** 0.5, rel=0.01)

@@ -10,9 +10,13 @@ def test_imagery_public_face() -> None:
         "RasterReader",
         "Tile",
         "gsd_m_of",
+        "lonlat_to_map",
+        "lonlat_to_pixel",
+        "map_to_lonlat",
         "map_to_pixel",
         "pixel_to_lonlat",
         "pixel_to_map",
         "read_info",
+        "same_crs",
         "tile_grid",
     ]

@@ -29,8 +29,8 @@ def test_pixel_map_pixel_round_trip(
 ) -> None:
     assume(abs(a * e - b * d) > 1e-3)
     transform = (a, b, c, d, e, f)
-    mx, my = pixel_to_map(transform, x, y)
-    px, py = map_to_pixel(transform, mx, my)
+    ((mx, my),) = pixel_to_map(transform, x, y)
+    ((px, py),) = map_to_pixel(transform, mx, my)
     scale = max(abs(v) for v in transform) / abs(a * e - b * d)
     tol = 1e-9 * scale * (abs(mx) + abs(my) + abs(c) + abs(f) + 1)
     assert math.isclose(float(px), x, abs_tol=tol + 1e-6)
@@ -57,7 +57,7 @@ def test_geographic_gsd_converts_degrees_to_metres() -> None:
 def test_pixel_to_lonlat_in_utm() -> None:
     # Origin of a UTM 33N grid at the central meridian (15 E) on the equator.
     wkt = CRS.from_epsg(32633).to_wkt()
-    lon, lat = pixel_to_lonlat(
+    ((lon, lat),) = pixel_to_lonlat(
         (1.0, 0.0, 500000.0, 0.0, -1.0, 0.0), wkt, np.array([0.0]), np.array([0.0])
     )
-    assert lon[0] == pytest.approx(15.0) and lat[0] == pytest.approx(0.0, abs=1e-9)
+    assert lon == pytest.approx(15.0) and lat == pytest.approx(0.0, abs=1e-9)

@@ -183,7 +183,7 @@ def test_undo_appends_the_earlier_state(client: Any, small_case: CaseStore) -> N
 
 
 def test_cursor_read_out_places_pixels_in_wgs84(client: Any, small_case: CaseStore) -> None:
-    from sitewatch.geo.frames import pixel_to_lonlat
+    from sitewatch.imagery.georef import pixel_to_lonlat
 
     scene = small_case.scenes()[0]
     assert scene.transform is not None and scene.crs_wkt is not None

@@ -44,7 +44,7 @@ def scene_detections(store: CaseStore, scene: Scene) -> tuple[Detection, ...]:
     detections = tuple(from_record(r) for r in store.reviewed_detections(scene.sha256))
     if scene.transform is None or scene.crs_wkt is None:
         return detections
-    from sitewatch.geo.frames import pixel_to_lonlat
+    from sitewatch.imagery.georef import pixel_to_lonlat
 
     out = []
     for det in detections:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from sitewatch.catalog.scene import ImageFormat
 from sitewatch.errors import InputFileError
+from sitewatch.imagery.georef import gsd_m_of
 
 #: Largest image accepted, in pixels (a 50,000 × 50,000 scene); larger is refused as absurd.
 MAX_PIXELS = 2_500_000_000
@@ -109,7 +109,7 @@ def _info(dataset: object) -> RasterInfo:
         geom = transform_geom(crs, "EPSG:4326", {"type": "Polygon", "coordinates": [ring]})
         coords = geom["coordinates"][0]
         footprint = "POLYGON ((" + ", ".join(f"{x:.7f} {y:.7f}" for x, y in coords) + "))"
-        gsd_m = _gsd_m(crs, affine, coords)
+        gsd_m = gsd_m_of(tuple(affine[:6]), crs_wkt, width, height)
     return RasterInfo(
         width_px=width,
         height_px=height,
@@ -121,14 +121,3 @@ def _info(dataset: object) -> RasterInfo:
         footprint_lonlat_wkt=footprint,
     )
 
-
-def _gsd_m(crs: object, affine: object, lonlat_ring: list[tuple[float, float]]) -> float:
-    pixel_x = math.hypot(affine.a, affine.d)  # type: ignore[attr-defined]
-    pixel_y = math.hypot(affine.b, affine.e)  # type: ignore[attr-defined]
-    size = math.sqrt(pixel_x * pixel_y)
-    if crs.is_geographic:  # type: ignore[attr-defined]
-        lat = sum(p[1] for p in lonlat_ring[:4]) / 4.0
-        metres_per_degree = 111_320.0 * math.sqrt(math.cos(math.radians(lat)))
-        return size * metres_per_degree
-    factor = crs.linear_units_factor[1] if crs.linear_units_factor else 1.0  # type: ignore[attr-defined]
-    return float(size * factor)

@@ -242,7 +242,7 @@ def _to_detections(
 ) -> tuple[Detection, ...]:
     lonlats: list[LonLat | None] = [None] * len(boxes)
     if info.georeferenced and len(boxes) and info.transform and info.crs_wkt:
-        lon, lat = pixel_to_lonlat(info.transform, info.crs_wkt, boxes[:, 0], boxes[:, 1])
+        lon, lat = pixel_to_lonlat(info.transform, info.crs_wkt, boxes[:, 0], boxes[:, 1]).T
         lonlats = [
             LonLat(lon_deg=float(a), lat_deg=float(b)) for a, b in zip(lon, lat, strict=True)
         ]

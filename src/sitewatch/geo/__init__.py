@@ -1,4 +1,4 @@
-"""Geometry, coordinate frames, distances and travel times."""
+"""Geometry, distances and travel times (pixel and map frames: :mod:`sitewatch.imagery.georef`)."""
 
 from __future__ import annotations
 

@@ -5,7 +5,9 @@ Public names:
 - :class:`RasterReader`, :func:`read_info`, :class:`RasterInfo`: open any raster GDAL can read
   and read windows of it as RGB uint8.
 - :class:`Tile`, :func:`tile_grid`: the pure tile maths.
-- :func:`pixel_to_map`, :func:`map_to_pixel`, :func:`pixel_to_lonlat`, :func:`gsd_m_of`.
+- :func:`pixel_to_map`, :func:`map_to_pixel`, :func:`pixel_to_lonlat`, :func:`lonlat_to_pixel`,
+  :func:`map_to_lonlat`, :func:`lonlat_to_map`, :func:`same_crs`, :func:`gsd_m_of`: the one home
+  of georeferencing (``imagery.georef``).
 """
 
 from __future__ import annotations
@@ -13,9 +15,13 @@ from __future__ import annotations
 from sitewatch.imagery.georef import (
     Affine6,
     gsd_m_of,
+    lonlat_to_map,
+    lonlat_to_pixel,
+    map_to_lonlat,
     map_to_pixel,
     pixel_to_lonlat,
     pixel_to_map,
+    same_crs,
 )
 from sitewatch.imagery.raster import RasterInfo, RasterReader, read_info
 from sitewatch.imagery.tiles import Tile, tile_grid
@@ -26,9 +32,13 @@ __all__ = [
     "RasterReader",
     "Tile",
     "gsd_m_of",
+    "lonlat_to_map",
+    "lonlat_to_pixel",
+    "map_to_lonlat",
     "map_to_pixel",
     "pixel_to_lonlat",
     "pixel_to_map",
     "read_info",
+    "same_crs",
     "tile_grid",
 ]

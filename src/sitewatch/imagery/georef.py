@@ -1,62 +1,139 @@
-"""Pixel <-> map coordinates through a raster's affine transform, and ground sample distance.
+"""The one home of georeferencing: pixel <-> map <-> WGS84 lon/lat, and ground sample distance.
 
 The transform is a 6-tuple in GDAL/rasterio order ``(a, b, c, d, e, f)``::
 
     x_map = a * x_px + b * y_px + c
     y_map = d * x_px + e * y_px + f
 
-with pixel coordinates continuous (pixel (0, 0) covers [0, 1) × [0, 1)).
+with pixel coordinates continuous (pixel (0, 0) covers [0, 1) × [0, 1)). Every conversion takes
+coordinates as scalars, sequences or 1-D arrays and returns an ``(N, 2)`` array of (x, y) or
+(lon, lat) pairs.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import TypeAlias
 
 import numpy as np
 from pyproj import CRS, Geod, Transformer
+from pyproj.enums import TransformDirection
+from pyproj.exceptions import CRSError
 
-from sitewatch.errors import NotGeoreferencedError
+from sitewatch.errors import GeoError, NotGeoreferencedError
 
 Affine6 = tuple[float, float, float, float, float, float]
+#: Coordinates: a number, a sequence of numbers or a 1-D array.
+Coords: TypeAlias = float | Sequence[float] | np.ndarray
 
 _GEOD = Geod(ellps="WGS84")
 
 
-def pixel_to_map(
-    transform: Affine6, x_px: np.ndarray | float, y_px: np.ndarray | float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Map coordinates of pixel positions.
+@lru_cache(maxsize=32)
+def _crs(crs_wkt: str) -> CRS:
+    try:
+        return CRS.from_user_input(crs_wkt)
+    except CRSError as exc:
+        raise GeoError(
+            f"cannot read coordinate reference system {crs_wkt[:60]!r}: {exc}; re-ingest the "
+            "image or give its EPSG code",
+        ) from None
 
-    >>> [float(v) for v in pixel_to_map((0.5, 0.0, 100.0, 0.0, -0.5, 200.0), 2.0, 4.0)]
-    [101.0, 198.0]
+
+@lru_cache(maxsize=32)
+def _to_wgs84(crs_wkt: str) -> Transformer:
+    return Transformer.from_crs(_crs(crs_wkt), CRS.from_epsg(4326), always_xy=True)
+
+
+def _affine(transform: Sequence[float]) -> np.ndarray:
+    if len(transform) < 6:
+        raise GeoError(f"affine transform needs 6 GDAL-order numbers, got {tuple(transform)}")
+    a, b, c, d, e, f = (float(v) for v in transform[:6])
+    return np.array([[a, b, c], [d, e, f], [0.0, 0.0, 1.0]])
+
+
+def _points(xs: Coords, ys: Coords) -> np.ndarray:
+    x = np.atleast_1d(np.asarray(xs, dtype=np.float64))
+    y = np.atleast_1d(np.asarray(ys, dtype=np.float64))
+    return np.column_stack([x, y, np.ones(len(x))])
+
+
+def pixel_to_map(transform: Sequence[float], xs_px: Coords, ys_px: Coords) -> np.ndarray:
+    """Pixel (x right, y down) -> map coordinates; ``(N, 2)`` array.
+
+    >>> pixel_to_map((0.5, 0, 1000.0, 0, -0.5, 2000.0), [0, 10], [0, 4]).tolist()
+    [[1000.0, 2000.0], [1005.0, 1998.0]]
     """
-    a, b, c, d, e, f = transform
-    x = np.asarray(x_px, dtype=np.float64)
-    y = np.asarray(y_px, dtype=np.float64)
-    return a * x + b * y + c, d * x + e * y + f
+    return (_points(xs_px, ys_px) @ _affine(transform).T)[:, :2]
 
 
-def map_to_pixel(
-    transform: Affine6, x_map: np.ndarray | float, y_map: np.ndarray | float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Pixel positions of map coordinates (the inverse of :func:`pixel_to_map`).
+def map_to_pixel(transform: Sequence[float], xs: Coords, ys: Coords) -> np.ndarray:
+    """Inverse of :func:`pixel_to_map`; ``(N, 2)`` array.
 
     Raises:
-        NotGeoreferencedError: The transform is degenerate (not invertible).
+        NotGeoreferencedError: the transform is degenerate (not invertible).
     """
-    a, b, c, d, e, f = transform
-    det = a * e - b * d
+    m = _affine(transform)
+    det = m[0, 0] * m[1, 1] - m[0, 1] * m[1, 0]
     if det == 0 or not math.isfinite(det):
         raise NotGeoreferencedError(
-            f"affine transform {transform} is not invertible; re-georeference the image",
-            transform=transform,
+            f"affine transform {tuple(transform)} is not invertible; re-georeference the image",
+            transform=tuple(transform),
         )
-    x = np.asarray(x_map, dtype=np.float64) - c
-    y = np.asarray(y_map, dtype=np.float64) - f
-    return (e * x - b * y) / det, (-d * x + a * y) / det
+    return (_points(xs, ys) @ np.linalg.inv(m).T)[:, :2]
 
 
-def gsd_m_of(transform: Affine6, crs_wkt: str, width_px: int, height_px: int) -> float:
+def map_to_lonlat(crs_wkt: str, xs: Coords, ys: Coords) -> np.ndarray:
+    """Map coordinates in ``crs_wkt`` -> WGS84 (lon, lat) degrees; ``(N, 2)`` array.
+
+    Raises:
+        GeoError: the CRS cannot be read.
+    """
+    lon, lat = _to_wgs84(crs_wkt).transform(np.asarray(xs, float), np.asarray(ys, float))
+    return np.column_stack([np.atleast_1d(lon), np.atleast_1d(lat)])
+
+
+def lonlat_to_map(crs_wkt: str, lons: Coords, lats: Coords) -> np.ndarray:
+    """WGS84 (lon, lat) degrees -> map coordinates in ``crs_wkt``; ``(N, 2)`` array.
+
+    Raises:
+        GeoError: the CRS cannot be read.
+    """
+    x, y = _to_wgs84(crs_wkt).transform(
+        np.asarray(lons, float), np.asarray(lats, float), direction=TransformDirection.INVERSE
+    )
+    return np.column_stack([np.atleast_1d(x), np.atleast_1d(y)])
+
+
+def pixel_to_lonlat(
+    transform: Sequence[float], crs_wkt: str, xs_px: Coords, ys_px: Coords
+) -> np.ndarray:
+    """Pixel -> WGS84 (lon, lat) degrees; ``(N, 2)`` array."""
+    m = pixel_to_map(transform, xs_px, ys_px)
+    return map_to_lonlat(crs_wkt, m[:, 0], m[:, 1])
+
+
+def lonlat_to_pixel(
+    transform: Sequence[float], crs_wkt: str, lons: Coords, lats: Coords
+) -> np.ndarray:
+    """WGS84 (lon, lat) degrees -> pixel; ``(N, 2)`` array."""
+    m = lonlat_to_map(crs_wkt, lons, lats)
+    return map_to_pixel(transform, m[:, 0], m[:, 1])
+
+
+def same_crs(wkt_a: str, wkt_b: str) -> bool:
+    """Whether two WKT strings name the same coordinate reference system."""
+    if wkt_a == wkt_b:
+        return True
+    try:
+        return bool(_crs(wkt_a) == _crs(wkt_b))
+    except GeoError:
+        return False
+
+
+def gsd_m_of(transform: Sequence[float], crs_wkt: str, width_px: int, height_px: int) -> float:
     """Ground sample distance in metres at the image centre (geometric mean of both axes).
 
     Projected CRSs use their linear unit; geographic CRSs (degrees) are measured on the WGS84
@@ -64,29 +141,18 @@ def gsd_m_of(transform: Affine6, crs_wkt: str, width_px: int, height_px: int) ->
 
     >>> round(gsd_m_of((0.3, 0.0, 5e5, 0.0, -0.3, 4e6), CRS.from_epsg(32617).to_wkt(), 10, 10), 6)
     0.3
+
+    Raises:
+        GeoError: the CRS cannot be read.
     """
-    crs = CRS.from_wkt(crs_wkt)
-    a, b, _, d, e, _ = transform
+    crs = _crs(crs_wkt)
     if crs.is_geographic:
         cx, cy = width_px / 2.0, height_px / 2.0
-        xs, ys = pixel_to_map(transform, np.array([cx, cx + 1, cx]), np.array([cy, cy, cy + 1]))
-        lon, lat = _to_lonlat_arrays(crs, xs, ys)
-        _, _, dx_m = _GEOD.inv(lon[0], lat[0], lon[1], lat[1])
-        _, _, dy_m = _GEOD.inv(lon[0], lat[0], lon[2], lat[2])
+        lonlat = pixel_to_lonlat(transform, crs_wkt, [cx, cx + 1, cx], [cy, cy, cy + 1])
+        (lon0, lat0), (lon1, lat1), (lon2, lat2) = lonlat.tolist()
+        _, _, dx_m = _GEOD.inv(lon0, lat0, lon1, lat1)
+        _, _, dy_m = _GEOD.inv(lon0, lat0, lon2, lat2)
         return float(math.sqrt(abs(dx_m * dy_m)))
+    a, b, _, d, e, _ = (float(v) for v in transform[:6])
     unit = crs.axis_info[0].unit_conversion_factor if crs.axis_info else 1.0
     return float(math.sqrt(abs(a * e - b * d)) * unit)
-
-
-def _to_lonlat_arrays(crs: CRS, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    transformer = Transformer.from_crs(crs, CRS.from_epsg(4326), always_xy=True)
-    lon, lat = transformer.transform(x, y)
-    return np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
-
-
-def pixel_to_lonlat(
-    transform: Affine6, crs_wkt: str, x_px: np.ndarray, y_px: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """WGS84 longitude and latitude (degrees) of pixel positions."""
-    xs, ys = pixel_to_map(transform, x_px, y_px)
-    return _to_lonlat_arrays(CRS.from_wkt(crs_wkt), xs, ys)

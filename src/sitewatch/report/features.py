@@ -64,7 +64,7 @@ def detection_features(
             if scene.transform is not None and scene.crs_wkt is not None:
                 xs = np.array([p[0] for p in ring_px] + [det.box.cx_px])
                 ys = np.array([p[1] for p in ring_px] + [det.box.cy_px])
-                lons, lats = pixel_to_lonlat(scene.transform, scene.crs_wkt, xs, ys)
+                lons, lats = pixel_to_lonlat(scene.transform, scene.crs_wkt, xs, ys).T
                 ring = [(round(float(lo), 7), round(float(la), 7))
                         for lo, la in zip(lons[:-1], lats[:-1], strict=True)]
                 ring_lonlat = tuple(ring if _ccw(ring) else ring[::-1])

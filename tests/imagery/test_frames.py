@@ -4,7 +4,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sitewatch.geo.frames import lonlat_to_pixel, pixel_to_lonlat, same_crs
+from sitewatch.imagery.georef import lonlat_to_pixel, pixel_to_lonlat, same_crs
 
 T = (0.3, 0.0, 500000.0, 0.0, -0.3, 5300000.0)
 
