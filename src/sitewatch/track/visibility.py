@@ -176,7 +176,7 @@ def measure_visibility(
     reference: Observation,
     *,
     work_side_px: int = 1024,
-    min_cloud_m: float = 20.0,
+    min_cloud_m: float = 10.0,
     cloud_lift: float = 0.25,
     max_contrast_loss: float = 0.6,
 ) -> tuple[Visibility, ...]:
@@ -255,7 +255,7 @@ def _washed_out(warped: Sequence[tuple[np.ndarray, np.ndarray]], side: int,
         textures.append(np.where(valid, tex / max(scale, 1e-6), np.nan))
     with np.errstate(all="ignore"):
         typical = np.nan_to_num(np.nanmedian(np.stack(textures), axis=0))
-    big = max(3, (2 * side) | 1)
+    big = max(3, side | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (big, big))
     margin = max(3, round(4 * sigma) | 1)  # the window's reach: the edge of a cloud is blurred
     grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (margin, margin))
