@@ -78,6 +78,27 @@ def visible_truth_events(truth: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+CLAIMS = ("arrived", "departed", "moved", "stayed")
+
+
+def unobservable_claims(track: SiteTrack, truth: dict[str, Any]) -> int:
+    """Events (arrived, departed, moved, stayed) at a place one of their two dates did not
+    truly show (outside its image or under its generated cloud, as in :func:`_inside`);
+    a move is judged at both ends."""
+    index = {d["date"]: i for i, d in enumerate(truth["dates"])}
+    bad = 0
+    for e in track.events:
+        if e.kind.value not in CLAIMS:
+            continue
+        places = [(e.x_px, e.y_px)]
+        if e.from_x_px is not None and e.from_y_px is not None:
+            places.append((e.from_x_px, e.from_y_px))
+        dates = (index[e.date_from.isoformat()], index[e.date_to.isoformat()])
+        if any(not _inside(truth, k, np.array(p)) for p in places for k in dates):
+            bad += 1
+    return bad
+
+
 def score(pred: list[tuple[str, str, str, float, float]], truth_events: list[dict[str, Any]],
           tol_px: float) -> dict[str, dict[str, int]]:
     """TP/FP/FN per kind, one-to-one by position within ``tol_px``."""
@@ -211,6 +232,7 @@ def evaluate_series(folder: Path, *, use_detector: bool, tol_m: float,
     result: dict[str, Any] = {
         "series": folder.name, "truth_events": len(events),
         "truth_run": score(_pred(with_truth), events, tol_px),
+        "truth_unobservable": unobservable_claims(with_truth, truth),
         "registration": registration_errors(with_truth, truth),
         "refused": [str(r.date) for r in with_truth.refused],
     }
@@ -223,11 +245,13 @@ def evaluate_series(folder: Path, *, use_detector: bool, tol_m: float,
             opts, detector_precision=p_sim, detector_recall=r_sim,
             localisation_sigma_m=jit * truth["gsd_m"]))
         result["simulated_run"] = score(_pred(with_sim), events, tol_px)
+        result["simulated_unobservable"] = unobservable_claims(with_sim, truth)
     if use_detector:
         dets = detector_detections(folder, truth, model, tta, score_threshold)
         _, dobs = load_series(folder, dets)
         with_det = track_site(dobs, options=opts)
         result["detector_run"] = score(_pred(with_det), events, tol_px)
+        result["detector_unobservable"] = unobservable_claims(with_det, truth)
         result["detection"] = detection_quality(dets, truth, tol_px)
     return result
 
@@ -259,6 +283,10 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
             "methods": sorted({g["method"] for g in regs}),
         }
     out["refused_dates"] = sum(len(r["refused"]) for r in results)
+    for run in ("truth", "simulated", "detector"):
+        if any(f"{run}_unobservable" in r for r in results):
+            out[f"{run}_run/events_in_unobservable_places"] = sum(
+                r.get(f"{run}_unobservable", 0) for r in results)
     return out
 
 
@@ -269,6 +297,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tiles", nargs="+", default=list(DEFAULT_TILES))
     parser.add_argument("--dates", type=int, default=4)
     parser.add_argument("--cloud", type=float, default=0.0)
+    parser.add_argument("--cloud-scale", type=float, default=1.0,
+                        help="cloud radius factor (make_series; 4 covers most of a date)")
     parser.add_argument("--tol-m", type=float, default=4.5)
     parser.add_argument("--no-detector", action="store_true")
     parser.add_argument("--tta", action="store_true", help="detect with mirrored views fused")
@@ -296,7 +326,8 @@ def main(argv: list[str] | None = None) -> int:
         for seed in args.seeds:
             folder = args.out / f"{tile}-s{seed}"
             series = make_series.build_random(tiles, seed=seed, tile=tile, n_dates=args.dates,
-                                              cloud_p=args.cloud, far_px=args.far_px)
+                                              cloud_p=args.cloud, far_px=args.far_px,
+                                              cloud_scale=args.cloud_scale)
             make_series.write_series(series, folder)
             r = evaluate_series(folder, use_detector=not args.no_detector, tol_m=args.tol_m,
                                 simulate=tuple(args.simulate) if args.simulate else None,

@@ -393,14 +393,15 @@ def _free(x: float, y: float, size: float, taken: list[tuple[float, float, float
     return all(math.dist((x, y), p) >= far_px for p in far_from)
 
 
-def _random_look(rng: np.random.Generator, first: bool, cloud_p: float, size: int) -> DateLook:
+def _random_look(rng: np.random.Generator, first: bool, cloud_p: float, size: int,
+                 cloud_scale: float = 1.0) -> DateLook:
     if first:
         return DateLook(dx_px=0, dy_px=0, rot_rad=0, scale=1, gain=1, bias=0, haze=0,
                         georef_error_m=(float(rng.uniform(-2, 2)), float(rng.uniform(-2, 2))))
     cloud = None
     if rng.random() < cloud_p:
         cloud = (float(rng.uniform(100, size - 100)), float(rng.uniform(100, size - 100)),
-                 float(rng.uniform(60, 110)))
+                 float(rng.uniform(60, 110)) * cloud_scale)
     return DateLook(
         dx_px=float(rng.uniform(-15, 15)), dy_px=float(rng.uniform(-15, 15)),
         rot_rad=float(rng.uniform(-1, 1) * math.pi / 180), scale=float(rng.uniform(0.99, 1.01)),
@@ -414,7 +415,7 @@ def _random_look(rng: np.random.Generator, first: bool, cloud_p: float, size: in
 
 def build_random(tiles: dict[str, Tile], *, seed: int, tile: str, n_dates: int = 4,
                  georeferenced: bool = True, cloud_p: float = 0.0,
-                 far_px: float = 75.0) -> Series:
+                 far_px: float = 75.0, cloud_scale: float = 1.0) -> Series:
     """A random series on one real tile: its labelled vehicles on the first date, then
     departures (p 0.2), moves (p 0.1, 8-50 px) and arrivals (Poisson 3) on each later date.
 
@@ -458,7 +459,7 @@ def build_random(tiles: dict[str, Tile], *, seed: int, tile: str, n_dates: int =
                     vehicles.append(Vehicle(f"a{k}_{len(vehicles)}", chip, {k: (x, y, angle)}))
                     taken.append((x, y, extent))
                     break
-    looks = [_random_look(rng, k == 0, cloud_p, 600) for k in range(n_dates)]
+    looks = [_random_look(rng, k == 0, cloud_p, 600, cloud_scale) for k in range(n_dates)]
     start = dt.date(2020, 3, 2)
     return Series(
         site=f"gen-{tile.lower()}-s{seed}",
@@ -480,13 +481,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dates", type=int, default=4)
     parser.add_argument("--no-georef", action="store_true")
     parser.add_argument("--cloud", type=float, default=0.0, help="chance of a cloud per date")
+    parser.add_argument("--cloud-scale", type=float, default=1.0,
+                        help="cloud radius factor (1: 18-33 m; 4 covers most of a date)")
     args = parser.parse_args(argv)
     tiles = load_tiles(data_root())
     if args.kind == "demo":
         series = build_demo(tiles)
     else:
         series = build_random(tiles, seed=args.seed, tile=args.tile, n_dates=args.dates,
-                              georeferenced=not args.no_georef, cloud_p=args.cloud)
+                              georeferenced=not args.no_georef, cloud_p=args.cloud,
+                              cloud_scale=args.cloud_scale)
     truth = write_series(series, args.out)
     if args.kind == "demo":
         write_demo_extras(args.out, truth)

@@ -5,8 +5,8 @@ import sitewatch.track
 
 TRACK = [
     "LOADED_TRANSPORTER", "Alert", "AlertRule", "Count", "Departure", "Event", "EventKind",
-    "Link", "Observation", "Refusal", "Registrar", "Sighting", "SiteTrack", "TrackOptions",
-    "Verdict", "Zone", "ZoneFrame", "departures", "link_sightings", "load_alerts",
+    "Link", "Observation", "PairSummary", "Refusal", "Registrar", "Sighting", "SiteTrack",
+    "TrackOptions", "Unseen", "Verdict", "Zone", "ZoneFrame", "departures", "link_sightings", "load_alerts",
     "load_sightings", "load_zones", "register_by_metadata", "register_by_pixels", "track_site",
     "write_events_csv", "write_links_csv",
 ]

@@ -35,5 +35,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"{track.site} {refusal.date}: left out, {refusal.message}")
         for alert in track.alerts:
             print(f"ALERT {track.site} {alert.message}")
+        for pair in track.pairs:
+            print(f"{track.site} {pair.sentence}")
+        if track.unseen:
+            print(f"{track.site}: {len(track.unseen)} vehicles not judged (their place unseen on "
+                  "one date of a pair): rows of kind 'unseen' with the reason")
     print(f"wrote {rows} events of {len(tracks)} sites to {args.out}")
     return 0

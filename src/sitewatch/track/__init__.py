@@ -30,9 +30,11 @@ from sitewatch.track.types import (
     Event,
     EventKind,
     Observation,
+    PairSummary,
     Refusal,
     SiteTrack,
     TrackOptions,
+    Unseen,
 )
 from sitewatch.track.zonefiles import AlertRule, load_alerts, load_zones
 from sitewatch.track.zones import Zone, ZoneFrame
@@ -47,11 +49,13 @@ __all__ = [
     "EventKind",
     "Link",
     "Observation",
+    "PairSummary",
     "Refusal",
     "Registrar",
     "Sighting",
     "SiteTrack",
     "TrackOptions",
+    "Unseen",
     "Verdict",
     "Zone",
     "ZoneFrame",

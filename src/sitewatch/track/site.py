@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -12,10 +10,10 @@ from shapely.geometry import Point, Polygon
 
 from sitewatch.errors import TrackError
 from sitewatch.imagery.registration import Registration
+from sitewatch.track.comparing import DateState, compare_dates, pair_summaries
 from sitewatch.track.frame import footprint, lonlat_of, place_detections, zone_of, zone_polygon
 from sitewatch.track.intervals import count_interval
 from sitewatch.track.loading import loaded_pairs
-from sitewatch.track.matching import MatchCosts, Placed, headings_comparable, match
 from sitewatch.track.registering import Registrar, register_all, register_by_pixels
 from sitewatch.track.types import (
     LOADED_TRANSPORTER,
@@ -29,19 +27,9 @@ from sitewatch.track.types import (
     TrackOptions,
     rates_for,
 )
-from sitewatch.track.visibility import Visibility, measure_visibility, zncc
+from sitewatch.track.visibility import Visibility, measure_visibility
 from sitewatch.track.zonefiles import AlertRule
 from sitewatch.track.zones import Zone
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _DateState:
-    obs: Observation
-    reg: Registration
-    placed: tuple[Placed, ...]
-    footprint: Polygon
-    loaded: tuple[int, ...]  # indices into placed of loaded cargo
-    vis: Visibility | None
 
 
 def _check(observations: Sequence[Observation]) -> tuple[Observation, ...]:
@@ -65,7 +53,7 @@ def _check(observations: Sequence[Observation]) -> tuple[Observation, ...]:
 
 
 def _state(obs: Observation, reg: Registration, ref_gsd_m: float, opt: TrackOptions,
-           vis: Visibility | None) -> _DateState:
+           vis: Visibility | None) -> DateState:
     placed = place_detections(obs, reg, ref_gsd_m, min_score=opt.min_score)
     kept = [obs.detections[p.index] for p in placed]
     pairs = loaded_pairs(
@@ -73,8 +61,8 @@ def _state(obs: Observation, reg: Registration, ref_gsd_m: float, opt: TrackOpti
     )
     # loaded: an armoured box lying on a truck box, or what an analyst marked loaded
     loaded = {i for i, _ in pairs} | {i for i, d in enumerate(kept) if d.marked_loaded}
-    return _DateState(obs=obs, reg=reg, placed=placed, footprint=footprint(obs, reg),
-                      loaded=tuple(sorted(loaded)), vis=vis)
+    return DateState(obs=obs, reg=reg, placed=placed, footprint=footprint(obs, reg),
+                     loaded=tuple(sorted(loaded)), vis=vis)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +74,7 @@ class _Seen:
     px_per_vehicle: float
 
 
-def _observability(state: _DateState, area: Polygon, opt: TrackOptions) -> _Seen:
+def _observability(state: DateState, area: Polygon, opt: TrackOptions) -> _Seen:
     coverage = state.footprint.intersection(area).area / area.area if area.area > 0 else 0.0
     ppv = opt.smallest_vehicle_m / state.obs.gsd_m
     cloud = state.vis.cloud_fraction(area) if state.vis is not None else None
@@ -107,7 +95,7 @@ def _observability(state: _DateState, area: Polygon, opt: TrackOptions) -> _Seen
     return _Seen(True, note, coverage, cloud, ppv)
 
 
-def _counts(state: _DateState, areas: Sequence[tuple[str | None, Polygon]],
+def _counts(state: DateState, areas: Sequence[tuple[str | None, Polygon]],
             labels: Sequence[str], opt: TrackOptions) -> list[Count]:
     out = []
     for zone_name, area in areas:
@@ -137,104 +125,7 @@ def _refused_counts(obs: Observation, refusal: Refusal, areas: Sequence[tuple[st
                   observable=False, reason=reason) for name, _ in areas for label in labels]
 
 
-def _visible(state: _DateState, p: Placed) -> bool:
-    """Whether ``state``'s date shows where ``p`` stands: inside it, no cloud on the vehicle."""
-    pt = Point(p.x_px, p.y_px)
-    if not state.footprint.covers(pt):
-        return False
-    half_px = 0.5 * p.length_m / state.obs.gsd_m * state.reg.scale()
-    return state.vis is None or not state.vis.clouded_near(pt, max(half_px, 8.0))
-
-
-def _stay_tolerance_m(a: _DateState, b: _DateState, opt: TrackOptions) -> float:
-    residuals = [opt.unmeasured_residual_m if r.residual_m is None else r.residual_m
-                 for r in (a.reg, b.reg)]
-    loc = opt.localisation_sigma_m
-    return max(opt.stay_tolerance_m, 3.0 * math.hypot(*residuals, loc, loc))
-
-
-def _events_between(a: _DateState, b: _DateState, reference: Observation,
-                    zones: Sequence[tuple[str, Polygon]], opt: TrackOptions) -> list[Event]:
-    stay_m = _stay_tolerance_m(a, b, opt)
-    costs = MatchCosts(max_move_m=max(opt.max_move_m, 2.0 * stay_m), label_cost=opt.label_cost,
-                       size_cost=opt.size_cost, heading_cost=opt.heading_cost)
-    # only what both dates can show is compared: no events outside the overlap or under cloud
-    before = [p for p in a.placed if _visible(b, p)]
-    after = [q for q in b.placed if _visible(a, q)]
-    m = match(before, after, costs)
-    site, d0, d1 = reference.site, a.obs.date, b.obs.date
-
-    def event(kind: EventKind, p: Placed, conf: float, **extra: float) -> Event:
-        return Event(site=site, date_from=d0, date_to=d1, kind=kind, label=p.label,
-                     zone=zone_of(p.x_px, p.y_px, zones), x_px=p.x_px, y_px=p.y_px,
-                     lonlat=lonlat_of(reference, p.x_px, p.y_px), confidence=conf, **extra)
-
-    out = []
-    unmatched_before, unmatched_after = list(m.unmatched_before), list(m.unmatched_after)
-    for i, j in m.pairs:
-        p, q = before[i], after[j]
-        dist = math.hypot(p.x_m - q.x_m, p.y_m - q.y_m)
-        if dist > stay_m and (_unchanged(a, b, p, opt) or _unchanged(b, a, q, opt)
-                              or _looks_different(a, p, b, q, opt)):
-            # not a move: one of the two stands where it stood (the detector missed it once),
-            # or the two do not look like one vehicle (one left, another came)
-            unmatched_before.append(i)
-            unmatched_after.append(j)
-            continue
-        kind = EventKind.STAYED if dist <= stay_m else EventKind.MOVED
-        out.append(event(kind, q, min(p.score, q.score), from_x_px=p.x_px, from_y_px=p.y_px,
-                         distance_m=dist))
-    # a vehicle missing where the other date could not see is not an event: say nothing;
-    # one whose pixels did not change was missed by the detector on the other date: stayed
-    for i in unmatched_before:
-        p = before[i]
-        same = _unchanged(a, b, p, opt)
-        out.append(event(EventKind.STAYED, p, p.score * 0.5, distance_m=0.0) if same
-                   else event(EventKind.DEPARTED, p, p.score))
-    for j in unmatched_after:
-        q = after[j]
-        same = _unchanged(b, a, q, opt)
-        out.append(event(EventKind.STAYED, q, q.score * 0.5, distance_m=0.0) if same
-                   else event(EventKind.ARRIVED, q, q.score))
-    return out
-
-
-def _unchanged(seen: _DateState, other: _DateState, p: Placed, opt: TrackOptions) -> bool:
-    """Whether the pixels around a vehicle seen on one date look the same on the other."""
-    if opt.same_patch_correlation >= 1.0 or seen.vis is None or other.vis is None:
-        return False
-    half_px = 0.5 * p.width_m / seen.obs.gsd_m * seen.reg.scale()  # the body, not the row
-    zncc = seen.vis.same_content(other.vis, p.x_px, p.y_px, half_px)
-    return zncc is not None and zncc >= opt.same_patch_correlation
-
-
-def _looks_different(a: _DateState, p: Placed, b: _DateState, q: Placed,
-                     opt: TrackOptions) -> bool:
-    """Whether the vehicle seen at ``p`` on one date and at ``q`` on the next look unlike
-    (normalised correlation of their aligned pixels, either way round, below the bar).
-
-    A box nearly as wide as long says little about which way the vehicle points, so the
-    second chip is then also tried a quarter turn either way.
-    """
-    if opt.move_correlation <= -1.0 or a.vis is None or b.vis is None:
-        return False
-    length_px = max(p.length_m, q.length_m) / a.obs.gsd_m * a.reg.scale()
-    width_px = max(p.width_m, q.width_m) / a.obs.gsd_m * a.reg.scale()
-    first = a.vis.chip(p.x_px, p.y_px, p.heading_rad, length_px, width_px)
-    if first is None:
-        return False
-    turns = ((0.0, math.pi) if headings_comparable(p, q)
-             else (0.0, math.pi / 2, math.pi, 1.5 * math.pi))
-    best = None
-    for turn in turns:
-        second = b.vis.chip(q.x_px, q.y_px, q.heading_rad + turn, length_px, width_px)
-        score = None if second is None else zncc(first, second)
-        if score is not None:
-            best = score if best is None else max(best, score)
-    return best is not None and best < opt.move_correlation
-
-
-def _loaded_events(state: _DateState, reference: Observation,
+def _loaded_events(state: DateState, reference: Observation,
                    zones: Sequence[tuple[str, Polygon]]) -> list[Event]:
     return [
         Event(site=reference.site, date_from=state.obs.date, date_to=state.obs.date,
@@ -271,6 +162,12 @@ def track_site(
 ) -> SiteTrack:
     """Count vehicles per date and zone, and derive what changed between consecutive dates.
 
+    Events are claimed only where both of their dates could see (see
+    :mod:`sitewatch.track.comparing`): a place one date could not show is compared with the
+    last earlier date that saw it, and a vehicle whose place a date could not show is listed
+    in ``SiteTrack.unseen`` with the reason. ``SiteTrack.pairs`` gives, per pair of
+    consecutive dates and zone, the share observable on both.
+
     The earliest date is the reference: every position is given in its pixel grid. A date
     that cannot be registered is refused: it is listed in ``SiteTrack.refused``, its counts
     are "not observable", and its neighbours are compared with each other instead.
@@ -298,7 +195,8 @@ def track_site(
         raise TrackError(f"reference date {reference.date} of site {reference.site!r} could "
                          "not be registered onto itself", site=reference.site)
     vis: Sequence[Visibility | None] = (
-        measure_visibility([o for o, _ in kept], [r for _, r in kept], reference)
+        measure_visibility([o for o, _ in kept], [r for _, r in kept], reference,
+                           max_contrast_loss=opt.max_haze_fraction)
         if opt.measure_visibility else [None] * len(kept))
     states = [_state(o, r, reference.gsd_m, opt, v)
               for (o, r), v in zip(kept, vis, strict=True)]
@@ -309,9 +207,7 @@ def track_site(
     for r in refused:
         counts += _refused_counts(next(o for o in ordered if o.date == r.date), r, areas, labels)
     counts.sort(key=lambda c: (c.date, c.zone or "", c.label))
-    events: list[Event] = []
-    for a, b in itertools.pairwise(states):
-        events.extend(_events_between(a, b, reference, zone_polys, opt))
+    events, unseen = compare_dates(states, reference, zone_polys, opt)
     for s in states:
         events.extend(_loaded_events(s, reference, zone_polys))
     events.sort(key=lambda e: (e.date_from, e.date_to, e.kind.value, e.label, e.y_px, e.x_px))
@@ -319,4 +215,7 @@ def track_site(
         site=reference.site, reference_date=reference.date, dates=tuple(o.date for o in ordered),
         counts=tuple(counts), events=tuple(events), registrations=tuple(r for _, r in kept),
         alerts=tuple(_alerts(counts, alerts)), refused=tuple(refused),
+        unseen=tuple(sorted(unseen, key=lambda u: (u.date_from, u.date_to, u.label, u.y_px,
+                                                   u.x_px))),
+        pairs=tuple(pair_summaries(states, areas, opt)),
     )

@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sitewatch.track.links import Link
-from sitewatch.track.types import Event, SiteTrack
+from sitewatch.track.types import Event, SiteTrack, Unseen
 
+#: ``kind`` of a row for a vehicle whose place one date of the pair could not show.
+UNSEEN_KIND = "unseen"
 EVENT_COLUMNS = ("site", "date_from", "date_to", "kind", "label", "zone", "x", "y", "lon", "lat",
-                 "from_x", "from_y", "distance_m", "confidence")
+                 "from_x", "from_y", "distance_m", "confidence", "unseen_on", "reason")
 LINK_COLUMNS = ("sighting", "sighting_time_utc", "place", "seen", "seen_count", "sighting_source", "site",
                 "date_from", "date_to", "label", "n_departed", "count_fits", "mode", "distance_km",
                 "window_h", "needed_typical_h", "needed_fastest_h", "verdict", "reason",
@@ -51,13 +53,29 @@ def event_row(e: Event) -> tuple[str, ...]:
         None if e.from_x_px is None else round(e.from_x_px, 2),
         None if e.from_y_px is None else round(e.from_y_px, 2),
         None if e.distance_m is None else round(e.distance_m, 2), round(e.confidence, 3),
+        None, None,
+    )
+    return tuple(_cell(v) for v in values)
+
+
+def unseen_row(u: Unseen) -> tuple[str, ...]:
+    """One unseen vehicle as CSV cells in :data:`EVENT_COLUMNS` order (kind ``unseen``)."""
+    lon, lat = (u.lonlat.lon_deg, u.lonlat.lat_deg) if u.lonlat is not None else (None, None)
+    values: tuple[object, ...] = (
+        u.site, u.date_from.isoformat(), u.date_to.isoformat(), UNSEEN_KIND, u.label, u.zone,
+        round(u.x_px, 2), round(u.y_px, 2),
+        None if lon is None else f"{lon:.7f}", None if lat is None else f"{lat:.7f}",
+        None, None, None, round(u.confidence, 3), u.unseen_on.isoformat(), u.reason,
     )
     return tuple(_cell(v) for v in values)
 
 
 def write_events_csv(tracks: Sequence[SiteTrack], path: Path) -> int:
-    """Write every event of every site to ``path``; returns the number of rows."""
+    """Write every event of every site, then every vehicle left unseen by one date of its
+    pair (kind ``unseen``, with ``unseen_on`` and ``reason``), to ``path``; returns the number
+    of rows."""
     rows = [event_row(e) for t in tracks for e in t.events]
+    rows += [unseen_row(u) for t in tracks for u in t.unseen]
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(EVENT_COLUMNS)

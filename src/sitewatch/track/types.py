@@ -258,6 +258,76 @@ class Event:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Unseen:
+    """A vehicle of one date whose place the other date of a pair could not show.
+
+    Nothing is claimed about it between ``date_from`` and ``date_to``: it is neither an
+    arrival, a departure, a move nor a stay. ``unseen_on`` is the date that could not see the
+    place and ``reason`` why (outside that image, under cloud, hazy, too coarse). The position
+    is where the vehicle stood on the date it was seen, in the reference date's pixel grid.
+    """
+
+    site: str
+    date_from: dt.date
+    date_to: dt.date
+    unseen_on: dt.date
+    reason: str
+    label: str
+    zone: str | None
+    x_px: float
+    y_px: float
+    lonlat: LonLat | None = None
+    confidence: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.date_to < self.date_from:
+            raise TrackError(f"unseen record ends ({self.date_to}) before it starts "
+                             f"({self.date_from})")
+        if self.unseen_on not in (self.date_from, self.date_to):
+            raise TrackError(f"unseen record: unseen_on {self.unseen_on} must be one of its "
+                             f"dates {self.date_from} and {self.date_to}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PairSummary:
+    """How much of one zone (``None``: the whole site) two consecutive dates could both see.
+
+    ``observable_share`` is the fraction of the zone observable on both ``date_from`` and
+    ``date_to`` (inside both images, not under cloud or haze, fine enough for the smallest
+    vehicle); only there are events between the two dates claimed. ``compared_share`` is the
+    fraction observable on ``date_to`` and on at least one earlier date: a place hidden on
+    ``date_from`` is compared with the last date that saw it.
+    """
+
+    site: str
+    date_from: dt.date
+    date_to: dt.date
+    zone: str | None
+    observable_share: float
+    compared_share: float
+
+    def __post_init__(self) -> None:
+        for name in ("observable_share", "compared_share"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise TrackError(f"pair summary {self.date_from}..{self.date_to}: {name} must "
+                                 f"be in [0, 1], got {value}")
+
+    @property
+    def sentence(self) -> str:
+        """One line for a reader.
+
+        >>> PairSummary(site="s", date_from=dt.date(2020, 3, 2), date_to=dt.date(2020, 3, 9),
+        ...     zone=None, observable_share=0.03, compared_share=0.5).sentence[:60]
+        '2020-03-02 to 2020-03-09: 3% of the site observable on both '
+        """
+        where = "the site" if self.zone is None else f"zone {self.zone!r}"
+        return (f"{self.date_from} to {self.date_to}: {self.observable_share:.0%} of {where} "
+                f"observable on both dates ({self.compared_share:.0%} compared with the last "
+                "date that saw it)")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Alert:
     """A zone threshold crossed on one date."""
 
@@ -280,7 +350,12 @@ class Refusal:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SiteTrack:
-    """Everything tracking found at one site."""
+    """Everything tracking found at one site.
+
+    ``events`` are claimed only where both dates of their pair could see; ``unseen`` lists
+    the vehicles of a pair whose place one of its dates could not show, with the reason;
+    ``pairs`` says, per pair of consecutive dates and zone, how much of it both dates saw.
+    """
 
     site: str
     reference_date: dt.date
@@ -290,6 +365,8 @@ class SiteTrack:
     registrations: tuple[Registration, ...]
     alerts: tuple[Alert, ...] = field(default=())
     refused: tuple[Refusal, ...] = field(default=())
+    unseen: tuple[Unseen, ...] = field(default=())
+    pairs: tuple[PairSummary, ...] = field(default=())
 
     def event_counts(self) -> dict[tuple[str | None, dt.date, dt.date, str, str], int]:
         """Events per (zone, date_from, date_to, kind, label), zone ``None`` outside zones.

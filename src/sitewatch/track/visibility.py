@@ -13,6 +13,12 @@ model:
 * **haze**: the loss of contrast against the median of all dates (1 − IQR ratio, in [0, 1]).
   A global brightness gain also changes contrast, so read it as "contrast lost", not as a
   physical optical depth.
+* **washed out** (local haze, or a cloud too large for the rule above, whose brightness the
+  per-date normalisation absorbs): where, over a window twice the cloud size, this date's
+  texture (local standard deviation of the raw grey, scaled by the date's own 90th-percentile
+  texture) is under ``1 − max_contrast_loss`` of the median of all dates there, over a patch
+  at least twice ``min_cloud_m`` wide (so a block of vehicles that left is not taken for
+  haze; a cloud's shadow, which also flattens the ground, counts as washed out too).
 
 Everything runs on images shrunk to ``work_side_px`` and warped into the reference grid.
 """
@@ -45,6 +51,36 @@ class Visibility:
     scale: float  # shrunk grid px per reference px
     haze_fraction: float
     image: np.ndarray | None = None  # float32 normalised grey in the shrunk reference grid
+    washed: np.ndarray | None = None  # bool, True = contrast locally lost (haze, thick cloud)
+
+    @property
+    def seen(self) -> np.ndarray:
+        """Bool mask of the shrunk reference grid this date shows: inside it, not clouded,
+        not washed out (the date-wide haze is judged apart)."""
+        out = self.valid & ~self.cloud
+        return out & ~self.washed if self.washed is not None else out
+
+    def obscured_near(self, x_px: float, y_px: float, radius_px: float) -> str | None:
+        """Why the disc of ``radius_px`` reference px around (x, y) cannot be seen on this
+        date ("under cloud", "washed out"), or ``None`` when nothing hides it.
+
+        Any hidden pixel of the disc hides the vehicle: a vehicle half under cloud is not
+        seen well enough to say it is there or gone.
+        """
+        r = max(radius_px * self.scale, 1.0)
+        cx, cy = x_px * self.scale, y_px * self.scale
+        h, w = self.cloud.shape
+        r0, r1 = max(int(np.floor(cy - r)), 0), min(int(np.ceil(cy + r)) + 1, h)
+        c0, c1 = max(int(np.floor(cx - r)), 0), min(int(np.ceil(cx + r)) + 1, w)
+        if r0 >= r1 or c0 >= c1:
+            return None  # off the grid: the footprint test says so
+        yy, xx = np.mgrid[r0:r1, c0:c1]
+        disc = np.hypot(xx - cx, yy - cy) <= r
+        if self.cloud[r0:r1, c0:c1][disc].any():
+            return "under cloud"
+        if self.washed is not None and self.washed[r0:r1, c0:c1][disc].any():
+            return "washed out (haze or thick cloud: local contrast lost)"
+        return None
 
     def chip(self, x_px: float, y_px: float, heading_rad: float, length_px: float,
              width_px: float) -> np.ndarray | None:
@@ -140,13 +176,15 @@ def measure_visibility(
     reference: Observation,
     *,
     work_side_px: int = 1024,
-    min_cloud_m: float = 20.0,
+    min_cloud_m: float = 10.0,
     cloud_lift: float = 0.25,
+    max_contrast_loss: float = 0.6,
 ) -> tuple[Visibility, ...]:
-    """Cloud mask and haze of every date, in the reference grid (shrunk).
+    """Cloud mask, washed-out mask and haze of every date, in the reference grid (shrunk).
 
     ``cloud_lift`` is the brightening, in units of the date's interquartile range, above
-    the median of all dates that reads as cloud; ``min_cloud_m`` the narrowest cloud kept.
+    the median of all dates that reads as cloud; ``min_cloud_m`` the narrowest cloud kept;
+    ``max_contrast_loss`` the local loss of texture beyond which ground is washed out.
 
     Raises:
         RasterReadError: an image cannot be read.
@@ -170,8 +208,9 @@ def measure_visibility(
     gsd_work_m = reference.gsd_m / scale
     side = max(3, round(min_cloud_m / gsd_work_m) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
+    washed = _washed_out(warped, side, max_contrast_loss)
     out = []
-    for o, (img, valid), (z, iqr) in zip(observations, warped, norm, strict=True):
+    for o, (img, valid), (z, iqr), wash in zip(observations, warped, norm, washed, strict=True):
         if len(norm) > 1:  # brighter than the same ground on the other dates, over a wide area
             lift = cv2.GaussianBlur(np.nan_to_num(z - median).astype(np.float32), (0, 0),
                                     side / 6.0)
@@ -187,8 +226,45 @@ def measure_visibility(
         cloud &= valid
         haze = float(np.clip(1.0 - iqr / iqr_median, 0.0, 1.0)) if iqr_median > 0 else 0.0
         out.append(Visibility(date=o.date, cloud=cloud, valid=valid, scale=scale,
-                              haze_fraction=haze, image=np.nan_to_num(z).astype(np.float32)))
+                              haze_fraction=haze, image=np.nan_to_num(z).astype(np.float32),
+                              washed=wash))
     return tuple(out)
+
+
+def _washed_out(warped: Sequence[tuple[np.ndarray, np.ndarray]], side: int,
+                max_contrast_loss: float) -> list[np.ndarray | None]:
+    """Per date, where the local texture fell under ``1 - max_contrast_loss`` of the median
+    date's, over patches at least ``2 × side`` wide (``None`` for a single date: nothing to
+    compare with).
+
+    Texture is the local standard deviation of the raw grey over a Gaussian window of
+    ``side / 6`` (the patch then grown by twice that, the window's reach), divided by the
+    date's own 90th-percentile texture, so a date's gain or bit depth cancels and a cloud
+    over most of a date still leaves its clear part as the scale. The date-normalised grey
+    is not used: a cloud over half a date moves that date's median and quartiles, and would
+    hide its own brightness.
+    """
+    if len(warped) < 2:
+        return [None] * len(warped)
+    sigma = side / 6.0
+    textures = []
+    for img, valid in warped:
+        mean = cv2.GaussianBlur(img, (0, 0), sigma)
+        tex = np.sqrt(np.maximum(cv2.GaussianBlur(img * img, (0, 0), sigma) - mean * mean, 0.0))
+        scale = float(np.percentile(tex[valid], 90)) if valid.any() else 0.0
+        textures.append(np.where(valid, tex / max(scale, 1e-6), np.nan))
+    with np.errstate(all="ignore"):
+        typical = np.nan_to_num(np.nanmedian(np.stack(textures), axis=0))
+    big = max(3, side | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (big, big))
+    margin = max(3, round(4 * sigma) | 1)  # the window's reach: the edge of a cloud is blurred
+    grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (margin, margin))
+    out: list[np.ndarray | None] = []
+    for tex, (_, valid) in zip(textures, warped, strict=True):
+        lost = (np.nan_to_num(tex, nan=np.inf) < (1.0 - max_contrast_loss) * typical)
+        lost = cv2.morphologyEx(lost.astype(np.uint8), cv2.MORPH_OPEN, kernel)
+        out.append(cv2.dilate(lost, grow).astype(bool) & valid)
+    return out
 
 
 def zncc(a: np.ndarray, b: np.ndarray) -> float | None:
