@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from sitewatch.cli.options import add_case_dir
+from sitewatch.untrusted import printable
 
 HELP = "write every tracked event of the case (arrived, departed, moved, stayed, loaded) as CSV"
 
@@ -40,9 +41,9 @@ def run(args: argparse.Namespace) -> int:
     rows = write_events_csv(tracks, args.out)
     for track in tracks:
         for refusal in track.refused:
-            print(f"{track.site} {refusal.date}: left out, {refusal.message}")
+            print(printable(f"{track.site} {refusal.date}: left out, {refusal.message}"))
         for alert in track.alerts:
-            print(f"ALERT {track.site} {alert.message}")
+            print(printable(f"ALERT {track.site} {alert.message}"))
     print(f"wrote {rows} events of {len(tracks)} sites to {args.out}")
     store.append_audit("events", {"path": str(args.out), "rows": rows,
                                   "sites": [t.site for t in tracks]})
