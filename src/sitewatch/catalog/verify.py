@@ -8,6 +8,7 @@ from sitewatch.catalog import audit
 from sitewatch.catalog.ingest import sha256_file
 from sitewatch.catalog.reviews import review_log_problems
 from sitewatch.catalog.store import OBJECTS_NAME, CaseStore
+from sitewatch.errors import IntegrityError
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,7 +39,16 @@ def verify_case(store: CaseStore) -> VerifyReport:
     for path in sorted(p for p in objects.rglob("*") if p.is_file()):
         if path.resolve() not in expected:
             problems.append(f"unexpected file '{path.relative_to(store.root)}' appeared in objects/")
-    entries = audit.read_entries(store.audit_path)
+    try:
+        log = audit.read_log(store.audit_path)
+    except IntegrityError as exc:
+        problems.append(str(exc))
+        return VerifyReport(originals_checked=len(scenes), audit_entries_checked=0,
+                            problems=tuple(problems))
+    entries = log.entries
+    torn = log.torn_problem(store.audit_path)
+    if torn is not None:
+        problems.append(torn)
     problems.extend(audit.chain_problems(entries))
     head = store.audit_head()
     if head is not None and (not entries or entries[-1].hash != head["hash"]):
@@ -50,6 +60,7 @@ def verify_case(store: CaseStore) -> VerifyReport:
         scene["sha256"]
         for entry in entries if entry.action == "ingest"
         for scene in entry.details.get("scenes", [])
+        if isinstance(scene, dict) and isinstance(scene.get("sha256"), str)
     }
     for scene in scenes:
         if scene.sha256 not in logged:
