@@ -85,7 +85,8 @@ def ingest_files(
         store.append_audit(
             "ingest",
             {"site": site, "scenes": [{"sha256": s.sha256, "name": s.original_name,
-                                       "date": s.date.isoformat()} for s in added]},
+                                       "date": s.date.isoformat(), "source": s.source}
+                                      for s in added]},
         )
     return IngestResult(added=added, already_stored=tuple(already))
 

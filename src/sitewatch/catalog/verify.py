@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sitewatch.catalog import audit
 from sitewatch.catalog.ingest import sha256_file
 from sitewatch.catalog.reviews import review_log_problems
+from sitewatch.catalog.scene import Scene
 from sitewatch.catalog.store import OBJECTS_NAME, CaseStore
 from sitewatch.errors import IntegrityError
 
@@ -65,6 +66,7 @@ def verify_case(store: CaseStore) -> VerifyReport:
     for scene in scenes:
         if scene.sha256 not in logged:
             problems.append(f"scene '{scene.original_name}' is in the catalog but was never logged")
+    problems.extend(_metadata_problems(scenes, entries))
     for sha in sorted(logged - {scene.sha256 for scene in scenes}):
         problems.append(f"logged original {sha[:12]} is no longer in the catalog")
     problems.extend(review_log_problems(
@@ -73,3 +75,32 @@ def verify_case(store: CaseStore) -> VerifyReport:
         originals_checked=len(scenes), audit_entries_checked=len(entries),
         problems=tuple(problems),
     )
+
+
+def _metadata_problems(scenes: tuple[Scene, ...], entries: tuple[audit.AuditEntry, ...]) -> list[str]:
+    """Each scene's site, date, name and source against the ingest entry that recorded them.
+
+    The catalog is a SQLite file anyone can edit; the audit entry is hash-chained. Entries
+    written before ``source`` was recorded are compared on what they hold.
+    """
+    recorded: dict[str, tuple[int, dict[str, object]]] = {}
+    for entry in entries:
+        if entry.action != "ingest":
+            continue
+        for logged in entry.details.get("scenes", []):
+            if isinstance(logged, dict) and isinstance(logged.get("sha256"), str):
+                fields = {"site": entry.details.get("site"), **logged}
+                recorded.setdefault(logged["sha256"], (entry.seq, fields))
+    problems: list[str] = []
+    for scene in scenes:
+        if scene.sha256 not in recorded:
+            continue
+        seq, logged = recorded[scene.sha256]
+        now = {"site": scene.site, "date": scene.date.isoformat(), "name": scene.original_name,
+               "source": scene.source}
+        problems.extend(
+            f"scene {scene.sha256[:12]} has {key} {value!r} in the catalog but "
+            f"{logged[key]!r} in its ingest audit entry {seq}: the catalog was edited"
+            for key, value in now.items() if key in logged and logged[key] != value
+        )
+    return problems
