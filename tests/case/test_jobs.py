@@ -256,3 +256,35 @@ def test_comparison_panels_are_attached_without_metadata(case: CaseStore, tmp_pa
     html = report_case(case).read_text()
     assert "Ground photos and video compared" in html and "video.mp4" in html
     assert verify_case(case).ok
+
+
+def test_a_crafted_comparison_cannot_publish_a_local_file(case: CaseStore, tmp_path: Path) -> None:
+    """The attack of issue 24: a comparison naming a local file put it into the report."""
+    import base64
+
+    from sitewatch.case import attach_comparison
+    from sitewatch.errors import ConfigError
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0:the machine's password file\n")
+    secret_png = tmp_path / "elsewhere.png"
+    cv2.imwrite(str(secret_png), np.full((20, 30, 3), 200, dtype=np.uint8))
+    query = {"query": "photo.jpg", "sha256": "c" * 64, "kind": "photo", "ranking": []}
+    crafted = tmp_path / "result" / "compare.json"
+    crafted.parent.mkdir()
+    for attack in ({"panel_path": str(secret)}, {"panel": str(secret_png)},
+                   {"panel": "../elsewhere.png"}, {"panel": "../secret.txt"}):
+        crafted.write_text(json.dumps({"queries": [{**query, **attack}]}))
+        with pytest.raises(ConfigError, match=r"compare\.json"):
+            attach_comparison(case, crafted)
+    assert not (case.root / "config" / "comparison" / "comparison.json").exists()
+    # A stored comparison edited afterwards to name the secret is refused by the report.
+    crafted.write_text(json.dumps({"queries": [query]}))
+    stored = attach_comparison(case, crafted)
+    stored.write_text(json.dumps({"queries": [{**query, "panel_path": str(secret)}]}))
+    detect_case(case, BlobDetector())
+    with pytest.raises(ConfigError, match="comparison"):
+        report_case(case)
+    report = case.root / "reports"
+    leaked = base64.b64encode(secret.read_bytes()).decode()
+    assert not any(leaked in p.read_text(errors="replace") for p in report.rglob("*.html"))

@@ -69,3 +69,21 @@ def test_chain_links_every_entry(store: CaseStore) -> None:
     assert [e.seq for e in entries] == [0, 1, 2]
     assert all(b.prev == a.hash for a, b in pairwise(entries))
     assert chain_problems(entries) == []
+
+
+@pytest.mark.parametrize(("column", "value", "named"), [
+    ("date", "2014-06-12", "date '2014-06-12'"), ("site", "b", "site 'b'"),
+    ("original_name", "other.png", "name 'other.png'"), ("source", "forged", "source 'forged'"),
+])
+def test_scene_metadata_edited_in_sqlite_is_caught(tmp_path: Path, tiny_png: Path, column: str,
+                                                   value: str, named: str) -> None:
+    """Issue 24: changing a scene's date in the catalog passed verify."""
+    import sqlite3
+
+    case = CaseStore.init(tmp_path / "case")
+    ingest_files(case, [tiny_png], site="a", date=DATE, gsd_m=0.3, source="drone")
+    assert verify_case(case).ok
+    with sqlite3.connect(case.root / "catalog.sqlite") as db:
+        assert db.execute(f"UPDATE scenes SET {column} = ?", (value,)).rowcount == 1
+    (problem,) = verify_case(case).problems
+    assert named in problem and "ingest audit entry 1" in problem

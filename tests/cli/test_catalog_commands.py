@@ -78,3 +78,20 @@ def test_verify_fails_after_tampering(tmp_path: Path, tiny_png: Path) -> None:
     main(["ingest", str(case), str(tiny_png), "--site", "a", "--date", "2014-05-30", "--gsd", "1"])
     (case / "audit.jsonl").write_text("")
     assert main(["verify", str(case)]) == 1
+
+
+def test_escape_sequences_in_file_names_do_not_reach_the_terminal(
+    tmp_path: Path, tiny_png: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    case = _case(tmp_path)
+    hostile = tmp_path / "scene\x1b]0;owned\x07\x1b[2J\nOK: forged.png"
+    hostile.write_bytes(tiny_png.read_bytes())
+    assert main(["ingest", str(case), str(hostile), "--site", "a", "--date", "2014-05-30",
+                 "--gsd", "0.3"]) == 0
+    assert main(["ingest", str(case), str(tmp_path / "gone\x1b[31m.png"), "--site", "a",
+                 "--date", "2014-05-30", "--gsd", "0.3"]) == 2
+    printed = capsys.readouterr()
+    for stream in (printed.out, printed.err):
+        assert "\x1b" not in stream and "\x07" not in stream
+    assert "added scene?]0;owned??[2J?OK: forged.png" in printed.out
+    assert printed.out.count("\n") == 2  # case init and one ingest line: nothing forged

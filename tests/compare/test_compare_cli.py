@@ -42,7 +42,13 @@ def test_run_writes_json_and_panel(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "Tanks" in capsys.readouterr().out
     document = json.loads((tmp_path / "o.json").read_text())
     assert document["queries"][0]["ranking"][0]["gallery"] == "Tanks"
-    assert Path(document["queries"][0]["panel"]).is_file()
+    # Panels are named relative to the JSON, so the pair attaches to a case as written.
+    assert document["queries"][0]["panel"] == "p/compare_00_q.png"
+    from sitewatch.compare.resultfile import load_comparison
+
+    checked = load_comparison(tmp_path / "o.json")
+    assert checked.panels == ((tmp_path / "p" / "compare_00_q.png").resolve(),)
+    assert checked.document["checklist"] == document["checklist"]
 
 
 def test_run_raises_library_errors_for_the_shell_to_map(tmp_path: Path) -> None:

@@ -33,37 +33,32 @@ def attach_file(store: CaseStore, kind: str, path: Path) -> Path:
     return store.attach(kind, path)
 
 
-def attach_comparison(store: CaseStore, path: Path) -> Path:
+def attach_comparison(store: CaseStore, path: Path, *, keep_gps: bool = False) -> Path:
     """Store a ``sitewatch compare`` result (JSON) and the panels it names in the case.
 
-    Panels are re-encoded as PNG when stored, so that no camera, device or GPS metadata of the
-    query photos travels into reports.
+    The file is checked by :func:`sitewatch.compare.resultfile.load_comparison` (schema,
+    panels inside its folder, GPS positions dropped unless ``keep_gps``). Panels are
+    re-encoded as PNG when stored, so that no camera, device or GPS metadata of the query
+    photos travels into reports.
 
     Raises:
-        ConfigError: the file is not a compare result, or a panel it names is missing.
+        ConfigError: the file is not a compare result, or a panel it names is refused.
     """
-    import cv2
+    from sitewatch.compare.resultfile import load_comparison, read_panel
 
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-        queries = document["queries"]
-    except (OSError, ValueError, KeyError, TypeError):
-        raise ConfigError(f"'{path}' is not the JSON written by `sitewatch compare --out`") from None
+    checked = load_comparison(path, keep_gps=keep_gps)
+    encoded = [None if p is None else read_panel(p, source=path) for p in checked.panels]
     folder = store.layout.comparison
     folder.mkdir(parents=True, exist_ok=True)
-    for index, query in enumerate(queries):
-        if not query.get("panel"):
-            continue
-        panel = Path(query["panel"])
-        image = cv2.imread(str(panel if panel.is_absolute() else path.parent / panel))
-        if image is None:
-            raise ConfigError(f"panel '{panel}' named in '{path}' cannot be read; run "
-                              "`sitewatch compare --panel DIR` again")
-        stored = folder / f"panel-{index:03d}.png"
-        cv2.imwrite(str(stored), image)
-        query["panel"] = stored.name
+    queries = checked.document["queries"]
+    assert isinstance(queries, list)
+    for index, (query, png) in enumerate(zip(queries, encoded, strict=True)):
+        if png is not None:
+            stored = folder / f"panel-{index:03d}.png"
+            stored.write_bytes(png)
+            query["panel"] = stored.name
     target = store.layout.comparison_file
-    target.write_text(json.dumps(document, indent=1), encoding="utf-8")
+    target.write_text(json.dumps(checked.document, indent=1), encoding="utf-8")
     store.append_audit("attach", {"kind": "comparison", "name": path.name,
                                   "sha256": sha256_file(target),
                                   "queries": [q.get("sha256") for q in queries]})
@@ -72,11 +67,6 @@ def attach_comparison(store: CaseStore, path: Path) -> Path:
 
 def comparisons(store: CaseStore) -> tuple[dict[str, object], ...]:
     """Attached comparison results, each query with its stored panel's path."""
-    target = store.layout.comparison_file
-    if not target.is_file():
-        return ()
-    queries = json.loads(target.read_text(encoding="utf-8"))["queries"]
-    for query in queries:
-        if query.get("panel"):
-            query["panel_path"] = target.parent / query["panel"]
-    return tuple(queries)
+    from sitewatch.compare.resultfile import attached_comparisons
+
+    return attached_comparisons(store.layout.comparison)

@@ -3,6 +3,13 @@
 Each line of ``audit.jsonl`` is one JSON entry. An entry's ``hash`` is the SHA-256 of its
 canonical JSON without the ``hash`` key, and that JSON includes ``prev``, the previous entry's
 hash, so changing, removing or inserting any entry breaks every later link.
+
+Every entry is written as one line ending in a newline. A write cut off by a crash or a power
+cut leaves a *torn tail*: bytes after the last newline (or a run of NUL bytes the file system
+left). Reading reports it precisely (:class:`AuditLog` ``torn_tail``); the next append sets
+those bytes aside in ``audit.torn-<seq>.jsonl`` beside the log, records that in an
+``audit-repair`` entry, and goes on. A damaged line anywhere else is an
+:class:`~sitewatch.errors.IntegrityError`, never a traceback.
 """
 
 from __future__ import annotations
@@ -15,7 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sitewatch.errors import IntegrityError
+
 GENESIS = "0" * 64
+_FIELDS: dict[str, type] = {"seq": int, "time_utc": str, "actor": str, "action": str,
+                            "details": dict, "prev": str, "hash": str}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,22 +52,112 @@ def _body(seq: int, time_utc: str, actor: str, action: str, details: dict[str, A
     )
 
 
-def read_entries(path: Path) -> tuple[AuditEntry, ...]:
-    """All entries, as written (unverified)."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditLog:
+    """The entries of an audit log and the torn tail, if a write was cut off."""
+
+    entries: tuple[AuditEntry, ...]
+    torn_tail: bytes = b""
+
+    def torn_problem(self, path: Path) -> str | None:
+        """A one-line description of the torn tail, or ``None`` when the log is whole."""
+        if not self.torn_tail:
+            return None
+        return (f"audit log '{path.name}' ends in {len(self.torn_tail)} bytes of an entry whose "
+                f"write was cut off (crash or power cut) after entry {len(self.entries) - 1}; "
+                "the next command that writes to the case sets them aside and records it")
+
+
+def read_log(path: Path) -> AuditLog:
+    """All entries as written (unverified), with any torn tail kept apart.
+
+    Raises:
+        IntegrityError: a line before the tail is not a whole entry (the log was edited or
+            damaged).
+    """
     if not path.exists():
-        return ()
+        return AuditLog(entries=())
+    data = path.read_bytes()
+    whole, _, tail = data.rpartition(b"\n")
+    lines = whole.split(b"\n") if whole else []
+    while lines and not lines[-1].strip(b"\x00 \t\r"):  # NULs a power cut left behind
+        tail = lines.pop() + b"\n" + tail
+    torn = tail if tail.strip(b"\x00 \t\r\n") or b"\x00" in tail else b""
     entries = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for number, line in enumerate(lines, start=1):
         if line.strip():
-            entries.append(AuditEntry(**json.loads(line)))
-    return tuple(entries)
+            entries.append(_parse(line, number, path))
+    return AuditLog(entries=tuple(entries), torn_tail=torn)
+
+
+def _parse(line: bytes, number: int, path: Path) -> AuditEntry:
+    try:
+        fields = json.loads(line.decode("utf-8"))
+        if not isinstance(fields, dict) or set(fields) != set(_FIELDS):
+            raise ValueError("not an object with the entry's keys")
+        for key, kind in _FIELDS.items():
+            if not isinstance(fields[key], kind) or isinstance(fields[key], bool):
+                raise ValueError(f"{key!r} is not {kind.__name__}")
+        return AuditEntry(**fields)
+    except (ValueError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:80]
+        raise IntegrityError(
+            f"audit log '{path.name}' line {number} is not a whole entry ({reason}): the log was "
+            "edited or damaged; restore audit.jsonl from a copy of the case", line=number,
+        ) from None
+
+
+def read_entries(path: Path) -> tuple[AuditEntry, ...]:
+    """All entries, as written (unverified).
+
+    Raises:
+        IntegrityError: a line is damaged, or the last write was cut off (torn tail).
+    """
+    log = read_log(path)
+    problem = log.torn_problem(path)
+    if problem is not None:
+        raise IntegrityError(problem)
+    return log.entries
+
+
+def _set_aside_torn_tail(path: Path, log: AuditLog, actor: str | None) -> AuditLog:
+    """Move a torn tail out of the log into ``audit.torn-<seq>.jsonl`` and record that."""
+    import os
+
+    seq = len(log.entries)
+    kept = path.with_name(f"audit.torn-{seq}.jsonl")
+    kept.write_bytes(log.torn_tail)
+    with path.open("r+b") as handle:
+        handle.truncate(path.stat().st_size - len(log.torn_tail))
+        handle.flush()
+        os.fsync(handle.fileno())
+    whole = AuditLog(entries=log.entries)
+    entry = _write(path, whole, "audit-repair", {
+        "torn_bytes": len(log.torn_tail),
+        "torn_sha256": hashlib.sha256(log.torn_tail).hexdigest(), "kept_as": kept.name,
+    }, actor=actor)
+    return AuditLog(entries=(*log.entries, entry))
 
 
 def append_entry(
     path: Path, action: str, details: dict[str, Any], *, actor: str | None = None
 ) -> AuditEntry:
-    """Append one entry chained to the last and return it."""
-    entries = read_entries(path)
+    """Append one entry chained to the last and return it.
+
+    A torn tail left by a cut-off write is first set aside and recorded (``audit-repair``).
+
+    Raises:
+        IntegrityError: a line of the log other than a torn tail is damaged.
+    """
+    log = read_log(path)
+    if log.torn_tail:
+        log = _set_aside_torn_tail(path, log, actor)
+    return _write(path, log, action, details, actor=actor)
+
+
+def _write(path: Path, log: AuditLog, action: str, details: dict[str, Any], *,
+           actor: str | None) -> AuditEntry:
+    entries = log.entries
     prev = entries[-1].hash if entries else GENESIS
     seq = len(entries)
     time_utc = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

@@ -13,7 +13,7 @@ from pathlib import Path
 from sitewatch.catalog.inspect import inspect_raster
 from sitewatch.catalog.scene import GsdSource, ImageFormat, Scene, parse_site
 from sitewatch.catalog.sniff import sniff_format
-from sitewatch.catalog.stac import read_stac_item
+from sitewatch.catalog.stac import GSD_RANGE_M, read_stac_item
 from sitewatch.catalog.store import CaseStore
 from sitewatch.digest import sha256_file
 from sitewatch.errors import InputFileError
@@ -52,9 +52,10 @@ def ingest_files(
             without a date, or without georeference and no ``gsd_m`` given. Nothing is stored.
     """
     parse_site(site)
-    if gsd_m is not None and not 0.01 <= gsd_m <= 1000:
+    low, high = GSD_RANGE_M
+    if gsd_m is not None and not low <= gsd_m <= high:
         raise InputFileError(f"--gsd {gsd_m} m is not a plausible ground sample distance "
-                             "(0.01 m to 1000 m)")
+                             f"({low} m to {high} m)")
     candidates: dict[str, tuple[Scene, Path]] = {}
     already: list[str] = []
     for path in paths:
@@ -64,14 +65,19 @@ def ingest_files(
             already.append(scene.original_name)
         else:
             candidates[scene.sha256] = (scene, source_path)
-    _store_originals(list(candidates.values()))
+    written = _store_originals(list(candidates.values()))
     added = tuple(scene for scene, _ in candidates.values())
     if added:
-        store.add_scenes(added)
+        try:
+            store.add_scenes(added)
+        except BaseException:
+            _remove(written)  # no original stays in the case without its catalog row
+            raise
         store.append_audit(
             "ingest",
             {"site": site, "scenes": [{"sha256": s.sha256, "name": s.original_name,
-                                       "date": s.date.isoformat()} for s in added]},
+                                       "date": s.date.isoformat(), "source": s.source}
+                                      for s in added]},
         )
     return IngestResult(added=added, already_stored=tuple(already))
 
@@ -100,6 +106,12 @@ def _prepare(
             f"cannot ingest '{path}': it has no georeference, so its ground sample distance is "
             "unknown; pass --gsd METRES (e.g. --gsd 0.3)"
         )
+    low, high = GSD_RANGE_M
+    if not low <= gsd <= high:  # also refuses NaN
+        raise InputFileError(
+            f"cannot ingest '{path}': its georeference gives a ground sample distance of {gsd} m "
+            f"(plausible: {low} m to {high} m); pass --gsd METRES"
+        )
     return Scene(
         sha256=sha256, site=site, date=date,
         path=store.object_path(sha256, _SUFFIX[image_format]), original_name=path.name,
@@ -110,7 +122,8 @@ def _prepare(
     ), path
 
 
-def _store_originals(pending: Sequence[tuple[Scene, Path]]) -> None:
+def _store_originals(pending: Sequence[tuple[Scene, Path]]) -> list[Path]:
+    """Copy each original under its hash, read-only; returns the files written."""
     written: list[Path] = []
     try:
         for scene, source_path in pending:
@@ -125,7 +138,12 @@ def _store_originals(pending: Sequence[tuple[Scene, Path]]) -> None:
             temporary.replace(scene.path)
             written.append(scene.path)
     except BaseException:
-        for path in written:
-            path.chmod(stat.S_IWUSR | stat.S_IRUSR)
-            path.unlink(missing_ok=True)
+        _remove(written)
         raise
+    return written
+
+
+def _remove(written: Sequence[Path]) -> None:
+    for path in written:
+        path.chmod(stat.S_IWUSR | stat.S_IRUSR)
+        path.unlink(missing_ok=True)

@@ -7,12 +7,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sitewatch.catalog.scene import ImageFormat
-from sitewatch.errors import InputFileError
+from sitewatch.errors import InputFileError, RasterReadError
 from sitewatch.imagery.georef import gsd_m_of
+from sitewatch.imagery.limits import MAX_WHOLE_DECODE_BYTES, check_dataset
 
 #: Largest image accepted, in pixels (a 50,000 × 50,000 scene); larger is refused as absurd.
 MAX_PIXELS = 2_500_000_000
 _ROWS_PER_CHECK = 512
+_WINDOW_BYTES = 64 * 1024**2
+#: GDAL's block cache while a file is checked (MB); its default is 5 % of the machine's memory.
+_GDAL_CACHE_MB = 256
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -43,11 +47,14 @@ def inspect_raster(path: Path, image_format: ImageFormat) -> RasterInfo:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
-            with rasterio.open(path) as dataset:
+            with rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHE_MB), rasterio.open(path) as dataset:
                 _check_size(path, dataset.width, dataset.height)
+                check_dataset(path, dataset, str(dataset.driver))  # before any pixel is read
                 if image_format is ImageFormat.TIFF:
                     _decode_all(dataset)
                 return _info(dataset)
+    except RasterReadError as exc:
+        raise InputFileError(f"cannot ingest '{path}': {exc}") from None
     except RasterioError as exc:
         reason = str(exc.__cause__ or exc).strip().splitlines()[0]
         raise InputFileError(
@@ -70,12 +77,21 @@ def _check_with_pillow(path: Path) -> None:
     # Other libraries (WeasyPrint, for one) switch Pillow to accept truncated images for the
     # whole process; this check must refuse them whatever was set before, and leave it as it was.
     saved = ImageFile.LOAD_TRUNCATED_IMAGES, Image.MAX_IMAGE_PIXELS
-    ImageFile.LOAD_TRUNCATED_IMAGES, Image.MAX_IMAGE_PIXELS = False, MAX_PIXELS
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    Image.MAX_IMAGE_PIXELS = MAX_WHOLE_DECODE_BYTES  # pixels: above any image accepted below
     try:
-        with Image.open(path) as image:
-            _check_size(path, *image.size)
-            image.load()
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:  # reads the header only
+                _check_size(path, *image.size)
+                _check_whole_decode(path, image)
+                image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise InputFileError(f"refusing '{path}': {exc}; crop it or convert it to a tiled "
+                             "GeoTIFF (gdal_translate -co TILED=YES)") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        if isinstance(exc, InputFileError):
+            raise
         raise InputFileError(
             f"cannot decode '{path}': {exc} (corrupt or truncated file? re-download or re-export it)"
         ) from None
@@ -83,12 +99,33 @@ def _check_with_pillow(path: Path) -> None:
         ImageFile.LOAD_TRUNCATED_IMAGES, Image.MAX_IMAGE_PIXELS = saved
 
 
+def _check_whole_decode(path: Path, image: object) -> None:
+    """Refuse an image Pillow would decode in one piece past ``MAX_WHOLE_DECODE_BYTES``."""
+    from PIL import Image
+
+    assert isinstance(image, Image.Image)
+    width, height = image.size
+    band_bytes = {"I;16": 2, "I;16B": 2, "I;16L": 2, "I": 4, "F": 4}.get(image.mode, 1)
+    decoded = width * height * len(image.getbands()) * band_bytes
+    if decoded > MAX_WHOLE_DECODE_BYTES:
+        raise InputFileError(
+            f"refusing '{path}': {width}×{height} px {image.mode} decodes to "
+            f"{decoded / 1024**3:.1f} GiB in one piece (at most "
+            f"{MAX_WHOLE_DECODE_BYTES / 1024**3:.0f} GiB); crop it or convert it to a tiled "
+            "GeoTIFF (gdal_translate -co TILED=YES)"
+        )
+
+
 def _decode_all(dataset: object) -> None:
+    """Decode every pixel, in windows of at most ``_WINDOW_BYTES``."""
+    import numpy as np
     from rasterio.windows import Window
 
     height = dataset.height  # type: ignore[attr-defined]
-    for row in range(0, height, _ROWS_PER_CHECK):
-        rows = min(_ROWS_PER_CHECK, height - row)
+    row_bytes = dataset.width * sum(np.dtype(d).itemsize for d in dataset.dtypes)  # type: ignore[attr-defined]
+    step = max(1, min(_ROWS_PER_CHECK, _WINDOW_BYTES // row_bytes))
+    for row in range(0, height, step):
+        rows = min(step, height - row)
         dataset.read(window=Window(0, row, dataset.width, rows))  # type: ignore[attr-defined]
 
 

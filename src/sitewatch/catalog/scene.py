@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -57,7 +58,7 @@ class Scene:
     def __post_init__(self) -> None:
         if len(self.sha256) != 64:
             raise ConfigError(f"scene hash must be a sha256 hex digest, got {self.sha256!r}")
-        if self.gsd_m <= 0:
+        if not math.isfinite(self.gsd_m) or self.gsd_m <= 0:
             raise ConfigError(f"ground sample distance must be positive, got {self.gsd_m} m")
         if (self.crs_wkt is None) != (self.transform is None):
             raise ConfigError("a scene has both a CRS and a transform, or neither")

@@ -1,15 +1,28 @@
-"""STAC Item JSON as an ingest input: the item names a local image asset and its date."""
+"""STAC Item JSON as an ingest input: the item names a local image asset and its date.
+
+An item is an untrusted file: its asset must be a relative href that resolves (symlinks
+followed) inside the item's own folder and names an image, not another item (or itself); its
+``gsd`` must be a finite, plausible number of metres. All of this is checked before anything
+is stored.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
+from sitewatch.catalog.scene import ImageFormat
+from sitewatch.catalog.sniff import sniff_format
 from sitewatch.errors import InputFileError
+
+#: Plausible ground sample distances (metres), the same bounds as ``ingest --gsd``.
+GSD_RANGE_M = (0.01, 1000.0)
+_MAX_ITEM_BYTES = 16 * 1024 * 1024
 
 _IMAGE_TYPES = ("image/tiff", "image/jpeg", "image/png", "image/webp")
 
@@ -34,29 +47,79 @@ def read_stac_item(path: Path) -> StacImage:
     import pystac
 
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        if path.stat().st_size > _MAX_ITEM_BYTES:
+            raise InputFileError(f"STAC Item '{path}' is over {_MAX_ITEM_BYTES} bytes; an item "
+                                 "is a small JSON file: check the file")
+        data = json.loads(path.read_text(encoding="utf-8"), parse_constant=_keep_constant)
         item = pystac.Item.from_dict(data)
-    except (ValueError, KeyError, TypeError, pystac.STACError) as exc:
-        raise InputFileError(f"cannot read '{path}' as a STAC Item: {exc}") from None
-    asset = _image_asset(item, path)
-    href = asset.href
-    if urlparse(href).scheme not in ("", "file"):
-        raise InputFileError(
-            f"STAC Item '{path}' points at remote asset {href}; sitewatch works offline: "
-            "download the asset and point the item's href at the local file"
-        )
-    asset_path = (path.parent / urlparse(href).path).resolve()
-    if not asset_path.is_file():
-        raise InputFileError(f"STAC Item '{path}' names asset '{asset_path}', which does not exist")
+        href = _image_asset(item, path).href
+        if not isinstance(href, str):
+            raise InputFileError(f"STAC Item '{path}' gives its image asset an href that is not "
+                                 "text; fix the item")
+        asset_path = _local_asset(href, path)
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError, OSError,
+            pystac.STACError, pystac.STACTypeError) as exc:
+        if isinstance(exc, InputFileError):
+            raise
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:200]
+        raise InputFileError(f"cannot read '{path}' as a STAC Item: {reason}") from None
     when = item.datetime or item.common_metadata.start_datetime
-    gsd = item.common_metadata.gsd
     return StacImage(
         asset_path=asset_path,
         date=when.date() if when else None,
-        gsd_m=float(gsd) if gsd else None,
-        source=f"STAC item {item.id}" + (f" ({item.collection_id})" if item.collection_id else ""),
+        gsd_m=_gsd_m(data, path),
+        source=(f"STAC item {item.id}" + (f" ({item.collection_id})" if item.collection_id
+                                           else ""))[:300],
         licence=str(data.get("properties", {}).get("license", "")),
     )
+
+
+def _keep_constant(name: str) -> float:
+    """``NaN`` and ``Infinity`` are read (to be refused with a clear message where they sit)."""
+    return float(name)
+
+
+def _gsd_m(data: dict[str, Any], path: Path) -> float | None:
+    """The item's ``gsd`` in metres, or ``None``; refuses anything but a plausible number."""
+    properties = data.get("properties")
+    gsd = properties.get("gsd") if isinstance(properties, dict) else None
+    if gsd is None:
+        return None
+    low, high = GSD_RANGE_M
+    if isinstance(gsd, bool) or not isinstance(gsd, int | float) or not math.isfinite(gsd) \
+            or not low <= gsd <= high:
+        raise InputFileError(f"STAC Item '{path}' gives gsd {str(gsd)[:40]!r}, not a ground sample "
+                             f"distance in metres ({low} to {high}); fix the item or pass --gsd")
+    return float(gsd)
+
+
+def _local_asset(href: str, path: Path) -> Path:
+    """The asset file an ``href`` names, which must lie inside the item's folder."""
+    parsed = urlparse(href)
+    if parsed.scheme not in ("", "file"):
+        raise InputFileError(
+            f"STAC Item '{path}' points at remote asset {href[:200]}; sitewatch works offline: "
+            "download the asset and point the item's href at the local file"
+        )
+    relative = unquote(parsed.path)
+    if parsed.scheme == "file" or parsed.netloc or relative.startswith(("/", "\\")) \
+            or Path(relative).is_absolute() or ".." in Path(relative).parts or not relative:
+        raise InputFileError(
+            f"STAC Item '{path}' names asset {href[:200]!r}: an asset must be a path relative to "
+            "the item's folder, without '..'; put the image beside the item and name it there"
+        )
+    folder = path.parent.resolve()
+    asset_path = (folder / relative).resolve()
+    if not asset_path.is_relative_to(folder):
+        raise InputFileError(f"STAC Item '{path}' names asset {href[:200]!r}, which leads outside "
+                             "the item's folder (a link?); copy the image itself beside the item")
+    if not asset_path.is_file():
+        raise InputFileError(f"STAC Item '{path}' names asset '{asset_path.name}', which does not "
+                             "exist beside it; check the href")
+    if asset_path == path.resolve() or sniff_format(asset_path) is ImageFormat.STAC_JSON:
+        raise InputFileError(f"STAC Item '{path}' names asset '{asset_path.name}', which is a STAC "
+                             "Item itself (or this one), not an image; point it at the image file")
+    return asset_path
 
 
 def _image_asset(item: Any, path: Path) -> Any:

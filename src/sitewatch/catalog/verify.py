@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 from sitewatch.catalog import audit
 from sitewatch.catalog.reviews import review_log_problems
+from sitewatch.catalog.scene import Scene
 from sitewatch.catalog.store import CaseStore
 from sitewatch.digest import sha256_file
+from sitewatch.errors import IntegrityError
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,7 +40,16 @@ def verify_case(store: CaseStore) -> VerifyReport:
     for path in sorted(p for p in objects.rglob("*") if p.is_file()):
         if path.resolve() not in expected:
             problems.append(f"unexpected file '{path.relative_to(store.root)}' appeared in objects/")
-    entries = audit.read_entries(store.audit_path)
+    try:
+        log = audit.read_log(store.audit_path)
+    except IntegrityError as exc:
+        problems.append(str(exc))
+        return VerifyReport(originals_checked=len(scenes), audit_entries_checked=0,
+                            problems=tuple(problems))
+    entries = log.entries
+    torn = log.torn_problem(store.audit_path)
+    if torn is not None:
+        problems.append(torn)
     problems.extend(audit.chain_problems(entries))
     head = store.audit_head()
     if head is not None and (not entries or entries[-1].hash != head["hash"]):
@@ -50,10 +61,12 @@ def verify_case(store: CaseStore) -> VerifyReport:
         scene["sha256"]
         for entry in entries if entry.action == "ingest"
         for scene in entry.details.get("scenes", [])
+        if isinstance(scene, dict) and isinstance(scene.get("sha256"), str)
     }
     for scene in scenes:
         if scene.sha256 not in logged:
             problems.append(f"scene '{scene.original_name}' is in the catalog but was never logged")
+    problems.extend(_metadata_problems(scenes, entries))
     for sha in sorted(logged - {scene.sha256 for scene in scenes}):
         problems.append(f"logged original {sha[:12]} is no longer in the catalog")
     problems.extend(review_log_problems(
@@ -62,3 +75,32 @@ def verify_case(store: CaseStore) -> VerifyReport:
         originals_checked=len(scenes), audit_entries_checked=len(entries),
         problems=tuple(problems),
     )
+
+
+def _metadata_problems(scenes: tuple[Scene, ...], entries: tuple[audit.AuditEntry, ...]) -> list[str]:
+    """Each scene's site, date, name and source against the ingest entry that recorded them.
+
+    The catalog is a SQLite file anyone can edit; the audit entry is hash-chained. Entries
+    written before ``source`` was recorded are compared on what they hold.
+    """
+    recorded: dict[str, tuple[int, dict[str, object]]] = {}
+    for entry in entries:
+        if entry.action != "ingest":
+            continue
+        for logged in entry.details.get("scenes", []):
+            if isinstance(logged, dict) and isinstance(logged.get("sha256"), str):
+                fields = {"site": entry.details.get("site"), **logged}
+                recorded.setdefault(logged["sha256"], (entry.seq, fields))
+    problems: list[str] = []
+    for scene in scenes:
+        if scene.sha256 not in recorded:
+            continue
+        seq, logged = recorded[scene.sha256]
+        now = {"site": scene.site, "date": scene.date.isoformat(), "name": scene.original_name,
+               "source": scene.source}
+        problems.extend(
+            f"scene {scene.sha256[:12]} has {key} {value!r} in the catalog but "
+            f"{logged[key]!r} in its ingest audit entry {seq}: the catalog was edited"
+            for key, value in now.items() if key in logged and logged[key] != value
+        )
+    return problems

@@ -22,6 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--boundary", type=Path, help="a border to measure distances to (.geojson)")
     parser.add_argument("--comparison", type=Path,
                         help="a `sitewatch compare --out` result (.json) with its panels")
+    parser.add_argument("--keep-gps", action="store_true",
+                        help="keep the GPS positions of ground photos in the stored comparison")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,5 +38,6 @@ def run(args: argparse.Namespace) -> int:
     for kind, path in given:
         print(f"attached {kind}: {attach_file(store, kind, path)}")
     if args.comparison:
-        print(f"attached comparison: {attach_comparison(store, args.comparison)}")
+        stored = attach_comparison(store, args.comparison, keep_gps=args.keep_gps)
+        print(f"attached comparison: {stored}")
     return 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sitewatch.untrusted import printable
+
 HELP = "compare vehicles in ground photos or videos with galleries of reference photos"
 
 
@@ -38,6 +40,6 @@ def run(args: argparse.Namespace) -> int:
     results = compare_files(args.queries, galleries, args.out, options=options)
     for result in results:
         ranking = ", ".join(f"{s.name} {s.similarity:+.2f}" for s in result.ranking[:3])
-        print(f"{result.path}: {ranking} ({result.seconds:.1f} s)")
+        print(printable(f"{result.path}: {ranking} ({result.seconds:.1f} s)"))
     print(f"wrote {args.out}")
     return 0

@@ -13,6 +13,7 @@ from sitewatch.catalog import CaseStore
 from sitewatch.catalog.layout import CaseLayout
 from sitewatch.cli.options import add_device, add_gsd, batch_size
 from sitewatch.errors import ConfigError
+from sitewatch.untrusted import printable
 
 HELP = "detect vehicles in a case (DIR) or in loose image files (IMAGE... --out FILE)"
 
@@ -57,7 +58,8 @@ def _run_case(store: CaseStore, detector: object, options: object, redo: bool) -
 
     summary = detect_case(
         store, detector, options=options, redo=redo,  # type: ignore[arg-type]
-        progress=lambda scene, n: print(f"{scene.site} {scene.date} {scene.original_name}: {n}"),
+        progress=lambda scene, n: print(printable(f"{scene.site} {scene.date} "
+                                                  f"{scene.original_name}: {n}")),
     )
     print(f"{summary.scenes_processed} scenes processed, {summary.detections} detections, "
           f"{summary.scenes_skipped} already done" +
@@ -73,7 +75,7 @@ def _run_loose(images: list[Path], detector: object, options: object, gsd_m: flo
     results = []
     for image in images:
         found = detect_raster(image, detector, gsd_m=gsd_m, options=options)  # type: ignore[arg-type]
-        print(f"{image.name}: {len(found.detections)} vehicles")
+        print(printable(f"{image.name}: {len(found.detections)} vehicles"))
         results.append((image.name, found.detections))
     count = write_detections(out, results)
     print(f"wrote {count} detections to {out}")

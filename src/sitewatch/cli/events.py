@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from sitewatch.cli.options import add_case_dir
+from sitewatch.untrusted import printable
 
 HELP = "write every tracked event of the case (arrived, departed, moved, stayed, loaded) as CSV"
 
@@ -32,13 +33,13 @@ def run(args: argparse.Namespace) -> int:
                                 alerts_file=args.alerts)
     for track in tracks:
         for refusal in track.refused:
-            print(f"{track.site} {refusal.date}: left out, {refusal.message}")
+            print(printable(f"{track.site} {refusal.date}: left out, {refusal.message}"))
         for alert in track.alerts:
-            print(f"ALERT {track.site} {alert.message}")
+            print(printable(f"ALERT {track.site} {alert.message}"))
         for pair in track.pairs:
-            print(f"{track.site} {pair.sentence}")
+            print(printable(f"{track.site} {pair.sentence}"))
         if track.unseen:
-            print(f"{track.site}: {len(track.unseen)} vehicles not judged (their place unseen on "
-                  "one date of a pair): rows of kind 'unseen' with the reason")
+            print(printable(f"{track.site}: {len(track.unseen)} vehicles not judged (their place "
+                            "unseen on one date of a pair): rows of kind 'unseen' with the reason"))
     print(f"wrote {rows} events of {len(tracks)} sites to {args.out}")
     return 0

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sitewatch.catalog import CaseStore, ingest_files, parse_date
 from sitewatch.cli.options import add_case_dir, add_gsd
+from sitewatch.untrusted import printable
 
 HELP = "hash, check and store images (GeoTIFF/COG, JPEG, PNG, STAC Item JSON) in a case"
 
@@ -32,9 +33,9 @@ def run(args: argparse.Namespace) -> int:
         source=args.source, licence=args.licence,
     )
     for scene in result.added:
-        print(f"added {scene.original_name} {scene.sha256[:12]} {scene.site} {scene.date} "
-              f"{scene.width_px}x{scene.height_px} px {scene.gsd_m:.2f} m "
-              f"{'georeferenced' if scene.georeferenced else 'not georeferenced'}")
+        print(printable(f"added {scene.original_name} {scene.sha256[:12]} {scene.site} "
+                        f"{scene.date} {scene.width_px}x{scene.height_px} px {scene.gsd_m:.2f} m "
+                        f"{'georeferenced' if scene.georeferenced else 'not georeferenced'}"))
     for name in result.already_stored:
-        print(f"already stored {name}")
+        print(printable(f"already stored {name}"))
     return 0

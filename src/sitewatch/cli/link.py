@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from sitewatch.cli.options import add_case_dir
+from sitewatch.untrusted import printable
 
 HELP = ("for each sighting, which departures from which sites could have reached it in time, "
         "by transporter, tracked road march and rail")
@@ -35,8 +36,8 @@ def run(args: argparse.Namespace) -> int:
     for s in found.sightings:
         border = ("" if boundary is None
                   else f", {boundary.distance_m(s.lonlat) / 1000:.1f} km from {boundary.name}")
-        print(f"sighting {s.sighting_id} {s.time_utc:%Y-%m-%d %H:%M}Z {s.seen} at {s.place} "
-              f"({s.source}){border}")
+        print(printable(f"sighting {s.sighting_id} {s.time_utc:%Y-%m-%d %H:%M}Z {s.seen} at "
+                        f"{s.place} ({s.source}){border}"))
         mine = [lk for lk in links if lk.sighting is s]
         if not mine:
             print("  no departure of that kind from any georeferenced site")

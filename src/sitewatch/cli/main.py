@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from sitewatch import __version__
 from sitewatch.errors import SitewatchError
+from sitewatch.untrusted import printable
 
 #: command name -> module under sitewatch.cli (imported only when that command runs or --help).
 COMMANDS: dict[str, str] = {
@@ -71,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args._run(args)
     except SitewatchError as exc:
-        print(f"sitewatch: error: {exc}", file=sys.stderr)
+        print(printable(f"sitewatch: error: {exc}"), file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("sitewatch: interrupted", file=sys.stderr)

@@ -7,6 +7,7 @@ import sys
 
 from sitewatch.catalog import CaseStore
 from sitewatch.cli.options import add_case_dir
+from sitewatch.untrusted import printable
 
 HELP = "recompute every detection, count and event from the manifest; exit 1 on any difference"
 
@@ -22,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
 
     report = replay_case(CaseStore.open(args.case_dir))
     for difference in report.differences:
-        print(f"DIFF {difference}", file=sys.stderr)
+        print(printable(f"DIFF {difference}"), file=sys.stderr)
     print(f"{'REPRODUCED' if report.ok else 'DIFFERENT'}: {report.scenes_recomputed} scenes "
           f"recomputed, {len(report.differences)} differences")
     return 0 if report.ok else 1

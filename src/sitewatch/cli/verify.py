@@ -7,6 +7,7 @@ import sys
 
 from sitewatch.catalog import CaseStore, verify_case
 from sitewatch.cli.options import add_case_dir
+from sitewatch.untrusted import printable
 
 HELP = "re-hash every stored original and check the audit chain; exit 1 if anything changed"
 
@@ -20,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
     """Print problems; 0 when the case is intact."""
     report = verify_case(CaseStore.open(args.case_dir))
     for problem in report.problems:
-        print(f"FAIL {problem}", file=sys.stderr)
+        print(printable(f"FAIL {problem}"), file=sys.stderr)
     print(f"{'OK' if report.ok else 'CHANGED'}: {report.originals_checked} originals, "
           f"{report.audit_entries_checked} audit entries checked, {len(report.problems)} problems")
     return 0 if report.ok else 1

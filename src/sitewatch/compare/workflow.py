@@ -82,7 +82,7 @@ def compare_files(
                 target = options.panel_dir / f"compare_{index:02d}_{Path(result.path).stem}.png"
                 write_panel(result, built, target, checklist=checklist, marks=marks,
                             verdicts=verdicts)
-                panels[result.path] = str(target)
+                panels[result.path] = _panel_reference(target, out_json)
         document = output_document(
             results, built, analyser,
             checklist=checklist_dict(checklist, marks, verdicts) if checklist else None,
@@ -94,3 +94,11 @@ def compare_files(
             Path(written).unlink(missing_ok=True)
         raise
     return results
+
+
+def _panel_reference(panel: Path, out_json: Path) -> str:
+    """How the output JSON names a panel: relative to the JSON's folder when the panel lies
+    inside it (so the pair can be moved and attached to a case), else the path as given."""
+    base = out_json.parent.resolve()
+    resolved = panel.resolve()
+    return resolved.relative_to(base).as_posix() if resolved.is_relative_to(base) else str(panel)

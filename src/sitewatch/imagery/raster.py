@@ -21,6 +21,7 @@ from rasterio.windows import Window
 
 from sitewatch.errors import RasterReadError
 from sitewatch.imagery.georef import Affine6, gsd_m_of
+from sitewatch.imagery.limits import check_dataset
 from sitewatch.imagery.tiles import Tile
 
 #: Leading bytes -> the only GDAL driver allowed to open the file. The format is decided from
@@ -169,6 +170,7 @@ class RasterReader:
                 f"{ds.width}×{ds.height} px (not an image?)",
                 path=str(self.path),
             )
+        check_dataset(self.path, ds, str(ds.driver))  # before any pixel is decoded
         transform: Affine6 | None = None
         if not ds.transform.is_identity:
             transform = tuple(float(v) for v in ds.transform[:6])  # type: ignore[assignment]

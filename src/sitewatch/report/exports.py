@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sitewatch.detect import Detection
 from sitewatch.errors import NotGeoreferencedError, ReportError
+from sitewatch.untrusted import csv_cell
 
 CSV_COLUMNS = ("image", "label", "score", "x0", "y0", "x1", "y1", "cx", "cy", "width_px",
                "height_px", "angle_deg", "polygon_px", "lon", "lat")
@@ -43,8 +44,8 @@ def _write_csv(path: Path, per_image: Sequence[tuple[str, Sequence[Detection]]])
             for det in detections:
                 x0, y0, x1, y1 = det.box.bounds_px()
                 writer.writerow([
-                    image, det.label.value, f"{det.score:.4f}", f"{x0:.1f}", f"{y0:.1f}",
-                    f"{x1:.1f}", f"{y1:.1f}", f"{det.box.cx_px:.1f}", f"{det.box.cy_px:.1f}",
+                    csv_cell(image), det.label.value, f"{det.score:.4f}", f"{x0:.1f}",
+                    f"{y0:.1f}", f"{x1:.1f}", f"{y1:.1f}", f"{det.box.cx_px:.1f}", f"{det.box.cy_px:.1f}",
                     f"{det.box.width_px:.1f}", f"{det.box.height_px:.1f}",
                     f"{math.degrees(det.box.angle_rad):.1f}", det.box.to_wkt(),
                     f"{det.lonlat.lon_deg:.7f}" if det.lonlat else "",

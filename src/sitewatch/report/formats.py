@@ -14,6 +14,7 @@ from xml.sax.saxutils import escape
 from sitewatch.errors import NotGeoreferencedError, ReportError
 from sitewatch.report.features import ExportFeature
 from sitewatch.report.figures import LABEL_COLOURS
+from sitewatch.untrusted import csv_cell, markup_text
 
 
 class ExportFormat(StrEnum):
@@ -96,9 +97,10 @@ def _kml_document(features: Sequence[ExportFeature]) -> str:
             geometry = f"<Point><coordinates>{f.point_lonlat[0]},{f.point_lonlat[1]},0</coordinates></Point>"
         end = f.date_to if f.date_to > f.date_from else f.date_from + dt.timedelta(days=1)
         marks.append(
-            f"<Placemark><name>{escape(f.kind)}: {escape(f.label)}</name>"
-            f"<description>{escape(f.site)} {f.date_from} {escape(f.image)} score {f.score:.2f}"
-            f"</description><TimeSpan><begin>{f.date_from}</begin><end>{end}</end></TimeSpan>"
+            f"<Placemark><name>{markup_text(f.kind)}: {markup_text(f.label)}</name>"
+            f"<description>{markup_text(f.site)} {f.date_from} {markup_text(f.image)} "
+            f"score {f.score:.2f}</description>"
+            f"<TimeSpan><begin>{f.date_from}</begin><end>{end}</end></TimeSpan>"
             f"<styleUrl>#{escape(f.label)}</styleUrl>{geometry}</Placemark>"
         )
     return ('<?xml version="1.0" encoding="UTF-8"?>\n<kml xmlns="http://www.opengis.net/kml/2.2">'
@@ -123,7 +125,7 @@ def _csv(features: Sequence[ExportFeature], out: Path) -> None:
         for f in features:
             row = _properties(f)
             row["lon"], row["lat"] = f.point_lonlat if f.point_lonlat else ("", "")
-            writer.writerow(row)
+            writer.writerow({k: csv_cell(v) if isinstance(v, str) else v for k, v in row.items()})
 
 
 def _coco(features: Sequence[ExportFeature], out: Path) -> None:

@@ -174,7 +174,9 @@ def _map_uri(site: SiteEvidence, zones: Sequence[Zone]) -> str | None:
 
 def _comparison_context(query: dict[str, object]) -> dict[str, object]:
     panel = query.get("panel_path")
-    uri = _data_uri(Path(str(panel)).read_bytes()) if panel else None
+    data = Path(str(panel)).read_bytes() if panel else b""
+    # Only a real PNG is embedded: never whatever file a crafted comparison might name.
+    uri = _data_uri(data) if data.startswith(b"\x89PNG\r\n\x1a\n") else None
     return {**query, "panel_uri": uri, "name": Path(str(query["query"])).name}
 
 

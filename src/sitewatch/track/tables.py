@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sitewatch.track.links import Link
 from sitewatch.track.types import Event, SiteTrack, Unseen
+from sitewatch.untrusted import csv_cell as _cell
 
 #: ``kind`` of a row for a vehicle whose place one date of the pair could not show.
 UNSEEN_KIND = "unseen"
@@ -18,29 +19,6 @@ LINK_COLUMNS = ("sighting", "sighting_time_utc", "place", "seen", "seen_count", 
                 "window_h", "needed_typical_h", "needed_fastest_h", "verdict", "reason",
                 "typical_kmh", "max_kmh", "detour_factor", "fixed_delay_h", "speed_source",
                 "site_border_km", "sighting_border_km")
-
-
-def _cell(value: object) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula.
-
-    >>> _cell("=HYPERLINK(1)")
-    "'=HYPERLINK(1)"
-    >>> _cell(None)
-    ''
-    """
-    if value is None:
-        return ""
-    text = f"{value:.6g}" if isinstance(value, float) else str(value)
-    risky = text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _number(text)
-    return "'" + text if risky else text
-
-
-def _number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def event_row(e: Event) -> tuple[str, ...]:

@@ -1,0 +1,74 @@
+"""Text from untrusted files made safe for the place it is written.
+
+File names, sighting places and sources, zone names and STAC ids come from people who may want
+an investigation to go wrong. Written as they are, they can run as a spreadsheet formula in a
+CSV export (``=HYPERLINK(...)``), as HTML in a KML balloon (Google Earth renders descriptions
+as HTML), or as escape sequences that rewrite the analyst's terminal. Every writer of such text
+goes through one of these three functions; like :mod:`sitewatch.errors`, this module depends on
+nothing else in sitewatch, so every stage can use it.
+"""
+
+from __future__ import annotations
+
+import html
+import unicodedata
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+#: Bidirectional embedding, override and isolate marks: they reorder what a reader sees.
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
+
+
+def csv_cell(value: object) -> str:
+    """A CSV cell that a spreadsheet shows as text, never runs as a formula.
+
+    Numbers (negative ones too) stay numbers; text starting with ``=``, ``+``, ``-``, ``@``, a
+    tab or a line break gets a leading ``'``.
+
+    >>> csv_cell("=HYPERLINK(1)")
+    "'=HYPERLINK(1)"
+    >>> csv_cell(-12.5), csv_cell("-12.5"), csv_cell(None)
+    ('-12.5', '-12.5', '')
+    """
+    if value is None:
+        return ""
+    text = f"{value:.6g}" if isinstance(value, float) else str(value)
+    risky = text.startswith(_FORMULA_STARTS) and not _number(text)
+    return "'" + text if risky else text
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return text.strip() == text
+
+
+def printable(text: object) -> str:
+    """One line of text safe to print to a terminal: control characters (escape sequences,
+    line breaks, backspaces) and bidirectional overrides become ``?``.
+
+    >>> printable("scene\\x1b[2J.tif")
+    'scene?[2J.tif'
+    >>> printable("a\\nOK: forged line")
+    'a?OK: forged line'
+    """
+    return "".join("?" if _control(ch) else ch for ch in str(text))
+
+
+def markup_text(text: object) -> str:
+    """Text for a KML (XML) element whose content a viewer may render as HTML.
+
+    The text is HTML-escaped, then XML-escaped, so that once the XML is parsed what remains is
+    escaped HTML: shown as written, never run. Characters XML 1.0 cannot hold are dropped.
+
+    >>> markup_text('<img src=x onerror="alert(1)">')
+    '&amp;lt;img src=x onerror=&amp;quot;alert(1)&amp;quot;&amp;gt;'
+    """
+    escaped = html.escape(printable(text), quote=True)
+    return escaped.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _control(ch: str) -> bool:
+    return ch in _BIDI or unicodedata.category(ch) in ("Cc", "Cs")

@@ -1,0 +1,135 @@
+"""Hostile headers are refused from the header alone: no pixel is decoded, no memory asked for.
+
+Each file here is a few hundred bytes that declares gigabytes: a sparse float64 TIFF, a JPEG
+whose SOF marker was patched, a TIFF with 65,535 samples per pixel.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from sitewatch.errors import RasterReadError
+from sitewatch.imagery import RasterReader
+from sitewatch.imagery.limits import MAX_BLOCK_BYTES, check_decoded_size
+
+
+def sparse_float64_tiff(path: Path, side_px: int = 50_000) -> Path:
+    """A TIFF of ``side_px``² float64 pixels with no strip written (a few hundred bytes)."""
+    import rasterio
+    from rasterio.errors import NotGeoreferencedWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        with rasterio.open(path, "w", driver="GTiff", width=side_px, height=side_px, count=1,
+                           dtype="float64", blockysize=side_px, SPARSE_OK="TRUE"):
+            pass
+    return path
+
+
+def patched_sof_jpeg(path: Path, side_px: int) -> Path:
+    """A real 16×16 JPEG whose start-of-frame marker claims ``side_px``² pixels."""
+    ok, encoded = cv2.imencode(".jpg", np.full((16, 16, 3), 100, dtype=np.uint8))
+    assert ok
+    data = bytearray(encoded.tobytes())
+    sof = data.find(b"\xff\xc0")
+    data[sof + 5:sof + 9] = struct.pack(">HH", side_px, side_px)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def many_samples_tiff(path: Path, samples: int = 65_535) -> Path:
+    """A 64×64 TIFF header declaring ``samples`` samples per pixel, no pixel data."""
+    entries = [(256, 4, 64), (257, 4, 64), (258, 3, 8), (259, 3, 1), (262, 3, 1), (273, 4, 0),
+               (277, 3, samples), (278, 4, 64), (279, 4, 0), (284, 3, 1)]
+    ifd = struct.pack("<H", len(entries))
+    for tag, kind, value in entries:
+        ifd += struct.pack("<HHI", tag, kind, 1)
+        ifd += struct.pack("<HH", value, 0) if kind == 3 else struct.pack("<I", value)
+    path.write_bytes(b"II*\x00" + struct.pack("<I", 8) + ifd + struct.pack("<I", 0))
+    return path
+
+
+@pytest.fixture
+def hostile(tmp_path: Path) -> dict[str, Path]:
+    return {
+        "sparse": sparse_float64_tiff(tmp_path / "sparse.tif"),
+        "sof": patched_sof_jpeg(tmp_path / "sof.jpg", 45_000),
+        "samples": many_samples_tiff(tmp_path / "samples.tif"),
+    }
+
+
+def test_hostile_files_are_tiny(hostile: dict[str, Path]) -> None:
+    assert all(p.stat().st_size < 6_000 for p in hostile.values())
+
+
+@pytest.mark.parametrize(("name", "complaint"), [
+    ("sparse", "decodes to 18.6 GiB"), ("sof", "decodes to 5.7 GiB"),
+    ("samples", "more than 32 bands"),
+])
+def test_loose_reading_refuses_before_decoding(hostile: dict[str, Path], name: str,
+                                               complaint: str) -> None:
+    with pytest.raises(RasterReadError, match=complaint) as caught:
+        RasterReader(hostile[name])
+    assert hostile[name].name in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_block_bound_is_checked() -> None:
+    with pytest.raises(RasterReadError, match="blocks of 20000×20000 px"):
+        check_decoded_size(Path("strip.tif"), width_px=20_000, height_px=20_000,
+                           sample_bytes=(1,), block_px=(20_000, 20_000), windowed=True)
+    assert MAX_BLOCK_BYTES < 20_000 * 20_000
+    assert check_decoded_size(Path("tiled.tif"), width_px=20_000, height_px=20_000,
+                              sample_bytes=(1, 1, 1), block_px=(512, 512), windowed=True) \
+        == 1_200_000_000
+
+
+_INGEST = """
+import datetime as dt, resource, sys
+from pathlib import Path
+resource.setrlimit(resource.RLIMIT_AS, (3 * 1024**3, 3 * 1024**3))
+from sitewatch.catalog import CaseStore, ingest_files, verify_case
+from sitewatch.errors import InputFileError
+store = CaseStore.init(Path(sys.argv[1]))
+for name in sys.argv[2:]:
+    try:
+        ingest_files(store, [Path(name)], site="a", date=dt.date(2020, 1, 1), gsd_m=0.3)
+    except InputFileError as exc:
+        print("refused", exc)
+print("scenes", len(store.scenes()), "verify", verify_case(store).ok)
+"""
+
+
+def test_ingest_refuses_them_within_a_small_memory_budget(hostile: dict[str, Path],
+                                                          tmp_path: Path) -> None:
+    """Under a 3 GiB address-space limit, an attempt to allocate any of them would fail."""
+    src = Path(__file__).resolve().parents[2] / "src"
+    done = subprocess.run(
+        [sys.executable, "-c", _INGEST, str(tmp_path / "case"), *map(str, hostile.values())],
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, "PYTHONPATH": str(src), "PYTHONWARNINGS": "ignore"},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("refused") == 3
+    assert done.stdout.strip().endswith("scenes 0 verify True")
+    assert "Traceback" not in done.stderr
+
+
+def test_a_real_scene_still_reads(tmp_path: Path) -> None:
+    import rasterio
+
+    path = tmp_path / "ok.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=300, height=200, count=3, dtype="uint16",
+                       crs="EPSG:32637", transform=rasterio.transform.from_origin(0, 0, 0.3, 0.3),
+                       ) as dst:
+        dst.write(np.ones((3, 200, 300), dtype=np.uint16))
+    with RasterReader(path) as reader:
+        assert (reader.info.width_px, reader.info.height_px) == (300, 200)
