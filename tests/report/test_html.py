@@ -38,9 +38,10 @@ def test_count_tables_show_detections_estimate_and_interval_with_their_meaning()
                   _count("armored_vehicle", None, zone="north")))
     found = estimate_count(156, precision=0.332, recall=0.61)
     row = (f'<td class="num">156</td><td class="num">{found.estimate:.0f}</td>'
-           f"<td>{found.lo}–{found.hi}</td>")
+           f'<td>{found.lo}–{found.hi}</td><td class="num">0.33 / 0.61</td>')
     assert row in html
-    assert "<th class=\"num\">estimated true number</th><th>90% interval</th>" in html
+    assert ('<th class="num">estimated true number</th><th>90% interval</th>'
+            '<th class="num">precision / recall</th>') in html
     assert "Each count is three figures, detected: boxes the detector found" in html
     assert "Rates: 90% interval from precision 0.33 and recall 0.61 of model m" in html
     assert "not observable: clouded" in html  # an unseen zone is a dash, never 0
