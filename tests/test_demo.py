@@ -36,7 +36,9 @@ def test_demo_runs_end_to_end(tmp_path: Path, capsys: object) -> None:
     # loaded-transporter counts say how little their recall is known
     assert "recall for armoured vehicles on transporters has not been measured" in html
     # evidence pointing at the case's own figures shows them beside the analyst's words
-    assert 'class="measured">sitewatch counted' in html
+    # ("detected", with the estimated true number: the raw figure is not a count of vehicles)
+    assert 'class="measured">sitewatch detected' in html
+    assert "true number estimated at" in html
     # the alert line names its date and zone once
     assert "<li>2014-08-05: " in html and "north apron: 2014-08-05" not in html
     actions = [json.loads(line)["action"] for line in (out / "audit.jsonl").read_text().splitlines()]

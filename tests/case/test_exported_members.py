@@ -10,7 +10,8 @@ from sitewatch.case import CaseLayout
 def test_public_face_is_pinned() -> None:
     assert sorted(sitewatch.case.__all__) == [
         "ATTACHMENT_KINDS", "CaseLayout", "DetectSummary", "DetectionRun", "ReplayReport",
-        "SightingLinks", "attach_comparison", "attach_file", "change_assessment", "comparisons",
+        "SightingLinks", "TrackedCase", "attach_comparison", "attach_file", "change_assessment",
+        "comparisons",
         "detect_case", "export_case", "import_assessment", "interval_options", "link_and_log",
         "link_case", "observations", "replay_case", "report_case", "review_summary",
         "scene_detections", "sites", "software_versions", "track_and_log", "track_case",

@@ -84,8 +84,25 @@ def test_track_prints_counts_with_intervals_and_their_source(
     printed = capsys.readouterr().out
     assert printed.startswith("counts with a 90% interval from placeholder rates (precision 0.9, "
                               "recall 0.8): model truth has no measured rates")
-    # 10 armoured vehicles on 2014-08-05 (the truth boxes): the interval brackets the count
+    assert "estimate: the true number of vehicles, detected × precision ÷ recall" in printed
+    # 10 armoured vehicles on 2014-08-05 (the truth boxes): 10 × 0.9 ÷ 0.8 = 11.25 estimated,
+    # and the interval on the true number brackets the estimate
     line = next(x for x in printed.splitlines() if "2014-08-05 armored_vehicle " in x)
-    n, interval = line.split()[-2:]
-    lo, hi = (int(v) for v in interval.strip("()").split("-"))
-    assert lo <= int(n) <= hi and lo < hi
+    n, estimate, interval = line.split()[-3:]
+    lo, hi = (int(v) for v in interval.split("-"))
+    assert (int(n), int(estimate)) == (10, 11)
+    assert lo <= int(estimate) <= hi and lo < hi
+
+
+def test_track_writes_every_count_with_its_meaning_to_csv(
+        demo_case: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "counts.csv"
+    assert main(["track", str(demo_case), "--counts", str(out)]) == 0
+    with out.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert f"wrote {len(rows)} counts to {out}" in capsys.readouterr().out
+    seen = [r for r in rows if r["observable"] == "yes"]
+    assert seen and all(int(r["interval_lo"]) <= float(r["estimate"]) <= int(r["interval_hi"])
+                        for r in seen)
+    assert all("90% interval for the true number" in r["interval_meaning"] for r in seen)
+    assert all("placeholder rates" in r["rates_source"] for r in seen)

@@ -15,7 +15,8 @@ D1, D2 = dt.date(2014, 8, 5), dt.date(2014, 8, 7)
 def _track() -> SiteTrack:
     counts = (
         Count(site="depot", date=D1, label="loaded_transporter", zone=None, n=0, observable=True,
-              reason="observable", interval_lo=0, interval_hi=1),
+              reason="observable", estimate=0.0, interval_lo=0, interval_hi=1,
+              interval_level=0.9, precision=0.7, recall=0.84),
         Count(site="depot", date=D2, label="armored_vehicle", zone="north", n=None,
               observable=False, reason="cloud over 30 %"),
     )
@@ -30,7 +31,8 @@ def _track() -> SiteTrack:
 def test_counts_say_the_number_its_interval_or_why_not_observable() -> None:
     tracks = [_track()]
     assert measured_for("count:depot/2014-08-05/loaded_transporter", tracks, ()) == (
-        "sitewatch counted 0 loaded transporter at depot on 2014-08-05 (interval 0–1)")
+        "sitewatch detected 0 loaded transporter at depot on 2014-08-05; true number estimated "
+        "at 0 (90% interval 0–1, from precision 0.7 and recall 0.84)")
     assert measured_for("count:depot/2014-08-07/armored_vehicle/north", tracks, ()) == (
         "sitewatch: depot, zone 'north' not observable on 2014-08-07 (cloud over 30 %)")
     assert "no count" in str(measured_for("count:depot/2014-07-01/armored_vehicle", tracks, ()))

@@ -9,6 +9,7 @@ import pytest
 from sitewatch.errors import TrackError
 from sitewatch.track import (
     LOADED_TRANSPORTER,
+    Count,
     EventKind,
     TrackOptions,
     Zone,
@@ -93,7 +94,7 @@ def test_uncovered_zone_is_not_observable_never_zero() -> None:
     assert parking.observable and parking.n == 1
     ramp = track.count(d, AFV.value, "rail ramp")
     assert not ramp.observable and ramp.n is None and "not covered" in ramp.reason
-    assert ramp.interval_lo is None
+    assert ramp.interval_lo is None and ramp.estimate is None and ramp.precision is None
 
 
 def test_coarse_imagery_is_not_observable() -> None:
@@ -197,5 +198,35 @@ def test_count_intervals_use_the_rates_of_their_label() -> None:
                        options=rates)
     afv = track.count(dt.date(2014, 8, 10), AFV.value)
     truck = track.count(dt.date(2014, 8, 10), TRUCK.value)
-    assert (afv.interval_lo, afv.interval_hi) == (1, 1)
+    assert (afv.interval_lo, afv.estimate, afv.interval_hi) == (1, 1.0, 1)
+    assert (afv.precision, afv.recall) == (1.0, 1.0)
     assert truck.interval_hi is not None and truck.interval_hi > 1
+    # the placeholders 0.9 and 0.8: one truck detected is an estimated 1.125 trucks
+    assert (truck.n, truck.precision, truck.recall) == (1, 0.9, 0.8)
+    assert truck.estimate == pytest.approx(1.125)
+
+
+def test_every_observable_count_holds_its_estimate_in_its_interval() -> None:
+    many = [det(20 + 30 * (k % 20), 20 + 30 * (k // 20)) for k in range(300)]
+    track = track_site([obs(10, many), obs(11, many[:120])],
+                       options=TrackOptions(detector_precision=0.7, detector_recall=0.95))
+    for count in track.counts:
+        assert count.observable
+        assert count.interval_lo is not None and count.estimate is not None
+        assert count.interval_hi is not None
+        assert 0 <= count.interval_lo <= count.estimate <= count.interval_hi
+    # 300 detections at precision 0.7 and recall 0.95: the true number is fewer, about 221
+    first = track.count(dt.date(2014, 8, 10), AFV.value)
+    assert first.n == 300 and round(first.estimate or 0) == 221
+    assert first.interval_hi is not None and first.interval_hi < 300
+
+
+def test_a_count_outside_its_interval_or_unseen_with_figures_cannot_be_made() -> None:
+    made = dict(site="s", date=dt.date(2014, 8, 10), label=AFV.value, zone=None)
+    with pytest.raises(TrackError, match="outside its interval 233-324"):
+        Count(**made, n=355, observable=True, reason="", estimate=355.0, interval_lo=233,
+              interval_hi=324, interval_level=0.9, precision=1.0, recall=1.0)
+    with pytest.raises(TrackError, match="not observable, so it has no estimate"):
+        Count(**made, n=None, observable=False, reason="clouded", estimate=1.0)
+    with pytest.raises(TrackError, match="needs its estimate"):
+        Count(**made, n=3, observable=True, reason="", interval_lo=2, interval_hi=5)

@@ -4,8 +4,8 @@ import csv
 import datetime as dt
 from pathlib import Path
 
-from sitewatch.track import Event, EventKind, SiteTrack
-from sitewatch.track.tables import EVENT_COLUMNS, write_events_csv
+from sitewatch.track import Count, Event, EventKind, SiteTrack
+from sitewatch.track.tables import COUNT_COLUMNS, EVENT_COLUMNS, write_counts_csv, write_events_csv
 
 
 def test_events_csv_has_the_columns_and_defuses_formulas(tmp_path: Path) -> None:
@@ -22,3 +22,28 @@ def test_events_csv_has_the_columns_and_defuses_formulas(tmp_path: Path) -> None
     assert rows[0]["site"].startswith("'=")
     assert rows[0]["y"] == "-3.5" and rows[0]["lon"] == ""
     assert rows[0]["kind"] == "departed" and rows[0]["zone"] == "north apron"
+
+
+def test_counts_csv_holds_the_three_figures_their_meaning_and_unseen_rows_blank(
+        tmp_path: Path) -> None:
+    day = dt.date(2014, 8, 5)
+    seen = Count(site="depot", date=day, label="armored_vehicle", zone=None, n=355,
+                 observable=True, reason="observable", estimate=261.58, interval_lo=245,
+                 interval_hi=278, interval_level=0.9, precision=0.7, recall=0.95)
+    unseen = Count(site="depot", date=day, label="armored_vehicle", zone="-north", n=None,
+                   observable=False, reason="clouded: 80% under cloud")
+    track = SiteTrack(site="depot", reference_date=day, dates=(day,), counts=(seen, unseen),
+                      events=(), registrations=())
+    path = tmp_path / "c.csv"
+    assert write_counts_csv([track], path, rates_source="model m, from a test") == 2
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert tuple(rows[0]) == COUNT_COLUMNS
+    first, second = rows
+    assert (first["detected"], first["estimate"], first["interval_lo"], first["interval_hi"]) == (
+        "355", "261.58", "245", "278")
+    assert first["zone"] == "" and first["rates_source"] == "model m, from a test"
+    assert "90% interval for the true number" in first["interval_meaning"]
+    assert second["observable"] == "no" and second["zone"] == "'-north"
+    assert (second["detected"], second["estimate"], second["interval_lo"]) == ("", "", "")
+    assert second["rates_source"] == "" and second["reason"].startswith("clouded")

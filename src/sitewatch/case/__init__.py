@@ -13,6 +13,7 @@ from sitewatch.case.detections import observations, review_summary, scene_detect
 from sitewatch.case.jobs import (
     DetectSummary,
     SightingLinks,
+    TrackedCase,
     detect_case,
     export_case,
     interval_options,
@@ -35,6 +36,7 @@ __all__ = [
     "DetectionRun",
     "ReplayReport",
     "SightingLinks",
+    "TrackedCase",
     "attach_comparison",
     "attach_file",
     "change_assessment",

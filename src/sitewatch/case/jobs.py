@@ -147,14 +147,32 @@ def track_case(
                  for site in sites(store))
 
 
-def track_and_log(store: CaseStore) -> tuple[tuple[SiteTrack, ...], str]:
-    """``sitewatch track``: the case's tracks and the sentence saying where their count intervals
-    come from; the run is written to the audit log."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrackedCase:
+    """What :func:`track_and_log` computed: the tracks, the options their count intervals used,
+    the sentence saying where those rates come from, and the counts written (when asked)."""
+
+    tracks: tuple[SiteTrack, ...]
+    options: TrackOptions
+    intervals_note: str
+    counts_written: int | None = None
+
+
+def track_and_log(store: CaseStore, *, counts_out: Path | None = None) -> TrackedCase:
+    """``sitewatch track``: the case's tracks with their count intervals, every count written as
+    CSV to ``counts_out`` when given; the run is written to the audit log."""
+    from sitewatch.track import write_counts_csv
+
     options, intervals_note = interval_options(store)
     tracks = track_case(store, options)
+    written = None
+    if counts_out is not None:
+        written = write_counts_csv(tracks, counts_out, rates_source=intervals_note)
     store.append_audit("track", {"sites": [t.site for t in tracks],
-                                 "events": sum(len(t.events) for t in tracks)})
-    return tracks, intervals_note
+                                 "events": sum(len(t.events) for t in tracks),
+                                 "counts_path": str(counts_out) if counts_out else None})
+    return TrackedCase(tracks=tracks, options=options, intervals_note=intervals_note,
+                       counts_written=written)
 
 
 def write_events(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from sitewatch.catalog import CaseStore
 from sitewatch.cli.options import add_case_dir
@@ -13,23 +14,33 @@ HELP = "count vehicles per site, date and label, and list arrivals and departure
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Track options."""
     add_case_dir(parser)
+    parser.add_argument("--counts", type=Path, default=None, metavar="FILE.csv",
+                        help="also write every count (per site, zone, date and label: detected, "
+                             "estimate, interval, rates) as CSV")
 
 
 def run(args: argparse.Namespace) -> int:
     """Print counts and events per site."""
     from sitewatch.case import track_and_log
+    from sitewatch.track import interval_meaning
 
-    tracks, intervals_note = track_and_log(CaseStore.open(args.case_dir))
-    print(f"counts with a {intervals_note}")
-    for track in tracks:
+    tracked = track_and_log(CaseStore.open(args.case_dir), counts_out=args.counts)
+    options = tracked.options
+    print(f"counts with a {tracked.intervals_note}")
+    print(f"  {interval_meaning(options.interval_level)}")
+    for track in tracked.tracks:
         print(f"site {track.site}")
-        for count in track.counts:
-            if count.zone is None:
-                shown = (f"{count.n} ({count.interval_lo}-{count.interval_hi})" if count.observable
-                         else f"not observable ({count.reason})")
-                print(f"  {count.date} {count.label:<30} {shown}")
+        print(f"  {'date':<10} {'label':<30} {'detected':>8} {'estimate':>8}  "
+              f"{options.interval_level:.0%} interval")
+        for c in track.counts:
+            if c.zone is None:
+                shown = (f"{c.n:>8} {c.estimate or 0:>8.0f}  {c.interval_lo}-{c.interval_hi}"
+                         if c.observable else f"not observable ({c.reason})")
+                print(f"  {c.date} {c.label:<30} {shown}")
         for event in track.events:
             if event.kind.value != "stayed":
                 print(f"  {event.date_from} -> {event.date_to} {event.kind.value:<9} "
                       f"{event.label} at ({event.x_px:.0f}, {event.y_px:.0f}) px")
+    if args.counts is not None:
+        print(f"wrote {tracked.counts_written} counts to {args.counts}")
     return 0

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from sitewatch.detect import Detection
+from sitewatch.errors import ReportError
 from sitewatch.imagery import RasterReader, Tile
 
 #: One colour per label (RGB), chosen to stay distinct for colour-blind readers (Okabe-Ito).
@@ -108,13 +110,46 @@ def _wrap(text: str, *, width_px: int, scale: float) -> list[str]:
     return [*lines, current] if current else lines
 
 
-def counts_plot(
-    series: dict[str, list[tuple[dt.date, int | None, int | None, int | None]]], *, title: str
-) -> bytes:
-    """Counts over time per label, with interval bars; not-observable dates marked, never 0.
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CountPoint:
+    """One date of one label in :func:`counts_plot`: the three figures of a count, or nothing.
 
-    ``series`` maps a label to (date, n, interval_lo, interval_hi) points; ``n`` is None where
-    the site could not be seen.
+    ``detected``, ``estimate``, ``lo`` and ``hi`` are all ``None`` where the site could not be
+    seen on ``date``.
+    """
+
+    date: dt.date
+    detected: int | None
+    estimate: float | None = None
+    lo: int | None = None
+    hi: int | None = None
+
+
+def _checked(label: str, point: CountPoint) -> tuple[float, float, float]:
+    """(estimate, distance down to lo, distance up to hi) of an observed point.
+
+    Raises:
+        ReportError: the estimate lies outside its interval or a figure is missing or negative
+            (a count made by something other than :func:`sitewatch.track.estimate_count`).
+    """
+    e, lo, hi = point.estimate, point.lo, point.hi
+    if e is None or lo is None or hi is None or not 0 <= lo <= e <= hi:
+        raise ReportError(
+            f"cannot plot {label} on {point.date}: the estimate {e} must lie in its interval "
+            f"{lo}-{hi}, never negative; recount with `sitewatch track` (a count from an older "
+            "sitewatch has no estimate)"
+        )
+    return e, e - lo, hi - e
+
+
+def counts_plot(
+    series: dict[str, list[CountPoint]], *, title: str, interval_level: float = 0.9
+) -> bytes:
+    """Counts over time per label: the estimated true number with its interval as bars, the
+    detections as open circles beside it, and not-observable dates marked, never 0.
+
+    Raises:
+        ReportError: a point's estimate lies outside its interval (see :func:`_checked`).
     """
     import matplotlib
 
@@ -123,33 +158,39 @@ def counts_plot(
     from matplotlib import pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    figure, axes = plt.subplots(figsize=(7.5, 3.4), dpi=110)
+    figure, axes = plt.subplots(figsize=(8.5, 3.6), dpi=110)
     try:
         for label, points in sorted(series.items()):
             colour = tuple(c / 255 for c in LABEL_COLOURS.get(label, (90, 90, 90)))
-            seen = [(d, n, lo, hi) for d, n, lo, hi in points if n is not None]
+            seen = [p for p in points if p.detected is not None]
             if seen:
-                dates = mdates.date2num([p[0] for p in seen])
-                values = [p[1] for p in seen]
-                low = [p[1] - (p[2] if p[2] is not None else p[1]) for p in seen]
-                high = [(p[3] if p[3] is not None else p[1]) - p[1] for p in seen]
-                axes.errorbar(dates, values, yerr=[low, high], marker="o", capsize=4,
-                              color=colour, label=label.replace("_", " "))
-            for d, n, _, _ in points:
-                if n is None:
-                    axes.axvline(float(mdates.date2num(d)), color="grey", linestyle=":", linewidth=1)
-                    axes.annotate("not observable", (d, 0), rotation=90, fontsize=7,
+                checked = [_checked(label, p) for p in seen]
+                dates = mdates.date2num([p.date for p in seen])
+                axes.errorbar(dates, [c[0] for c in checked],
+                              yerr=[[c[1] for c in checked], [c[2] for c in checked]],
+                              marker="o", capsize=4, color=colour, label=label.replace("_", " "))
+                axes.plot(dates + 0.15, [p.detected or 0 for p in seen], linestyle="none",
+                          marker="o", markerfacecolor="none", markersize=5, color=colour)
+            for p in points:
+                if p.detected is None:
+                    axes.axvline(float(mdates.date2num(p.date)), color="grey", linestyle=":",
+                                 linewidth=1)
+                    axes.annotate("not observable", (p.date, 0), rotation=90, fontsize=7,
                                   color="grey", xytext=(3, 4), textcoords="offset points")
-        all_dates = sorted({d for points in series.values() for d, *_ in points})
+        all_dates = sorted({p.date for points in series.values() for p in points})
         axes.set_xticks(mdates.date2num(all_dates), [d.isoformat() for d in all_dates])
         axes.yaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_title(title, fontsize=10)
         axes.set_ylabel("vehicles")
         axes.set_ylim(bottom=0)
         axes.grid(alpha=0.3)
-        axes.legend(fontsize=7, loc="upper left", frameon=False)
+        axes.plot([], [], linestyle="none", marker="o", markerfacecolor="none", color="black",
+                  label="open circle: detected")
+        axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+        figure.text(0.01, 0.01, f"filled: estimated true number; bars: its {interval_level:.0%} "
+                    "interval (detector's precision and recall)", fontsize=7, color="#444")
         figure.autofmt_xdate()
-        figure.tight_layout()
+        figure.tight_layout(rect=(0, 0.04, 1, 1))
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png")
     finally:

@@ -18,10 +18,10 @@ from sitewatch.catalog import ReviewSummary, RunRecord, Scene
 from sitewatch.detect import Detection
 from sitewatch.digest import sha256_file
 from sitewatch.errors import ReportError
-from sitewatch.report.figures import annotated_panel, counts_plot
+from sitewatch.report.figures import CountPoint, annotated_panel, counts_plot
 from sitewatch.report.maps import MapPoint, site_map
 from sitewatch.report.measured import measured_for
-from sitewatch.track import SiteTrack, Zone, ZoneFrame
+from sitewatch.track import SiteTrack, Zone, ZoneFrame, interval_meaning
 from sitewatch.track.links import Link
 
 
@@ -89,9 +89,12 @@ def _data_uri(png: bytes) -> str:
 
 
 def _site_context(site: SiteEvidence, zones: Sequence[Zone]) -> dict[str, object]:
-    plot = counts_plot(_series(site.track), title=f"{site.site}: vehicles per date")
+    plot = counts_plot(_series(site.track), title=f"{site.site}: vehicles per date",
+                       interval_level=_level(site.track))
     return {
         "name": site.site,
+        "count_meaning": interval_meaning(_level(site.track)),
+        "level_text": f"{_level(site.track):.0%}",
         "pairs": _pairs(site),
         "map_uri": _map_uri(site, zones),
         "plot_uri": _data_uri(plot),
@@ -105,12 +108,18 @@ def _site_context(site: SiteEvidence, zones: Sequence[Zone]) -> dict[str, object
     }
 
 
-def _series(track: SiteTrack) -> dict[str, list[tuple[dt.date, int | None, int | None, int | None]]]:
-    series: dict[str, list[tuple[dt.date, int | None, int | None, int | None]]] = defaultdict(list)
-    for count in track.counts:
-        if count.zone is None:
-            series[count.label].append((count.date, count.n, count.interval_lo, count.interval_hi))
+def _series(track: SiteTrack) -> dict[str, list[CountPoint]]:
+    series: dict[str, list[CountPoint]] = defaultdict(list)
+    for c in track.counts:
+        if c.zone is None:
+            series[c.label].append(CountPoint(date=c.date, detected=c.n, estimate=c.estimate,
+                                              lo=c.interval_lo, hi=c.interval_hi))
     return dict(series)
+
+
+def _level(track: SiteTrack) -> float:
+    """The level of the track's count intervals (all counts of a track share it)."""
+    return next((c.interval_level for c in track.counts if c.interval_level is not None), 0.9)
 
 
 def _panel(

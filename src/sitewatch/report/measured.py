@@ -61,8 +61,11 @@ def _count(parts: list[str], tracks: Sequence[SiteTrack]) -> str | None:
     c = found[0]
     if c.n is None:
         return f"sitewatch: {where} not observable on {date} ({c.reason})"
-    interval = "" if c.interval_lo is None else f" (interval {c.interval_lo}–{c.interval_hi})"
-    return f"sitewatch counted {c.n} {_words(label)} at {where} on {date}{interval}"
+    true = "" if c.estimate is None or c.interval_level is None else (
+        f"; true number estimated at {c.estimate:.0f} ({c.interval_level:.0%} interval "
+        f"{c.interval_lo}–{c.interval_hi}, from precision {c.precision:g} and recall "
+        f"{c.recall:g})")
+    return f"sitewatch detected {c.n} {_words(label)} at {where} on {date}{true}"
 
 
 def _events(parts: list[str], tracks: Sequence[SiteTrack]) -> str | None:

@@ -4,13 +4,17 @@ The public face is :func:`track_site`, which takes one :class:`Observation` per 
 metadata and its detections) and returns a :class:`SiteTrack` of :class:`Count` values per
 date, label and zone, and :class:`Event` values (arrived, departed, moved, stayed, loaded)
 between consecutive dates, every position in the reference (earliest) date's pixel grid.
-:func:`load_zones` and :func:`load_alerts` read zones and thresholds; :func:`departures`,
+:func:`estimate_count` gives a count's estimate of the true number and its interval, and
+:func:`interval_meaning` says in one line what they mean. :func:`load_zones` and
+:func:`load_alerts` read zones and thresholds; :func:`departures`,
 :func:`load_sightings` and :func:`link_sightings` say which departures could have reached a
-sighting; :func:`write_events_csv` and :func:`write_links_csv` write the tables.
+sighting; :func:`write_counts_csv`, :func:`write_events_csv` and :func:`write_links_csv` write the
+tables.
 """
 
 from __future__ import annotations
 
+from sitewatch.track.intervals import estimate_count, interval_meaning
 from sitewatch.track.links import (
     Departure,
     Link,
@@ -22,7 +26,7 @@ from sitewatch.track.links import (
 )
 from sitewatch.track.registering import Registrar, register_by_metadata, register_by_pixels
 from sitewatch.track.site import track_site
-from sitewatch.track.tables import write_events_csv, write_links_csv
+from sitewatch.track.tables import write_counts_csv, write_events_csv, write_links_csv
 from sitewatch.track.types import (
     LOADED_TRANSPORTER,
     Alert,
@@ -60,6 +64,8 @@ __all__ = [
     "Zone",
     "ZoneFrame",
     "departures",
+    "estimate_count",
+    "interval_meaning",
     "link_sightings",
     "load_alerts",
     "load_sightings",
@@ -67,6 +73,7 @@ __all__ = [
     "register_by_metadata",
     "register_by_pixels",
     "track_site",
+    "write_counts_csv",
     "write_events_csv",
     "write_links_csv",
 ]

@@ -12,7 +12,7 @@ from sitewatch.errors import TrackError
 from sitewatch.imagery.registration import Registration
 from sitewatch.track.comparing import DateState, compare_dates, pair_summaries
 from sitewatch.track.frame import footprint, lonlat_of, place_detections, zone_of, zone_polygon
-from sitewatch.track.intervals import count_interval
+from sitewatch.track.intervals import estimate_count
 from sitewatch.track.loading import loaded_pairs
 from sitewatch.track.registering import Registrar, register_all, register_by_pixels
 from sitewatch.track.types import (
@@ -106,13 +106,17 @@ def _counts(state: DateState, areas: Sequence[tuple[str | None, Polygon]],
                  else sum(1 for k in inside if state.placed[k].label == label))
             precision, recall = rates_for(opt, "armored_vehicle" if label == LOADED_TRANSPORTER
                                           else label)
-            lo, hi = (count_interval(n, precision=precision, recall=recall,
-                                     level=opt.interval_level)
-                      if seen.ok else (None, None))
+            true = (estimate_count(n, precision=precision, recall=recall,
+                                   level=opt.interval_level) if seen.ok else None)
             out.append(Count(
                 site=state.obs.site, date=state.obs.date, label=label, zone=zone_name,
                 n=n if seen.ok else None, observable=seen.ok, reason=seen.reason,
-                interval_lo=lo, interval_hi=hi, coverage=seen.coverage,
+                estimate=None if true is None else true.estimate,
+                interval_lo=None if true is None else true.lo,
+                interval_hi=None if true is None else true.hi,
+                interval_level=None if true is None else true.level,
+                precision=None if true is None else precision,
+                recall=None if true is None else recall, coverage=seen.coverage,
                 cloud_fraction=seen.cloud, px_per_vehicle=seen.px_per_vehicle,
             ))
     return out

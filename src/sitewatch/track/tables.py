@@ -1,4 +1,4 @@
-"""Events and links as CSV tables (one row per event or link)."""
+"""Counts, events and links as CSV tables (one row per count, event or link)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,16 @@ import csv
 from collections.abc import Sequence
 from pathlib import Path
 
+from sitewatch.track.intervals import interval_meaning
 from sitewatch.track.links import Link
-from sitewatch.track.types import Event, SiteTrack, Unseen
+from sitewatch.track.types import Count, Event, SiteTrack, Unseen
 from sitewatch.untrusted import csv_cell as _cell
+
+#: Every count says what its figures mean and whose rates made them, so that a row copied out
+#: of the table still does (``interval_meaning``, ``rates_source``).
+COUNT_COLUMNS = ("site", "date", "zone", "label", "observable", "detected", "estimate",
+                 "interval_lo", "interval_hi", "interval_level", "precision", "recall", "reason",
+                 "coverage", "cloud_fraction", "interval_meaning", "rates_source")
 
 #: ``kind`` of a row for a vehicle whose place one date of the pair could not show.
 UNSEEN_KIND = "unseen"
@@ -46,6 +53,35 @@ def unseen_row(u: Unseen) -> tuple[str, ...]:
         None, None, None, round(u.confidence, 3), u.unseen_on.isoformat(), u.reason,
     )
     return tuple(_cell(v) for v in values)
+
+
+def count_row(c: Count, *, rates_source: str) -> tuple[str, ...]:
+    """One count as CSV cells in :data:`COUNT_COLUMNS` order; a zone ``None`` is the site."""
+    meaning = "" if c.interval_level is None else interval_meaning(c.interval_level)
+    values: tuple[object, ...] = (
+        c.site, c.date.isoformat(), c.zone, c.label, "yes" if c.observable else "no", c.n,
+        None if c.estimate is None else round(c.estimate, 2), c.interval_lo, c.interval_hi,
+        c.interval_level, c.precision, c.recall, c.reason,
+        None if c.coverage is None else round(c.coverage, 3),
+        None if c.cloud_fraction is None else round(c.cloud_fraction, 3),
+        meaning, rates_source if c.observable else "",
+    )
+    return tuple(_cell(v) for v in values)
+
+
+def write_counts_csv(tracks: Sequence[SiteTrack], path: Path, *, rates_source: str) -> int:
+    """Write every count of every site (zone empty for the whole site) to ``path``.
+
+    ``rates_source`` says where the detector's precision and recall came from (e.g.
+    ``sitewatch.case.interval_options``' note); it is written on every observable row.
+    Returns the number of rows.
+    """
+    rows = [count_row(c, rates_source=rates_source) for t in tracks for c in t.counts]
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(COUNT_COLUMNS)
+        writer.writerows(rows)
+    return len(rows)
 
 
 def write_events_csv(tracks: Sequence[SiteTrack], path: Path) -> int:

@@ -115,7 +115,8 @@ class TrackOptions:
             placeholder as above.
         rates_by_label: measured (label, precision, recall) per label (e.g. from ``sitewatch
             eval``); labels not listed use the two values above.
-        interval_level: two-sided confidence level of count intervals.
+        interval_level: two-sided level of the intervals on the true number of vehicles, in
+            (0, 1) (:mod:`sitewatch.track.intervals`).
         min_coverage: fraction of a zone the image must cover to count it.
         max_cloud_fraction: cloud or haze fraction above which a zone is not observable.
         min_px_per_vehicle: the smallest vehicle must be at least this many pixels long.
@@ -163,10 +164,14 @@ class TrackOptions:
     loaded_max_angle_rad: float = math.radians(20.0)
 
     def __post_init__(self) -> None:
-        for name in ("detector_precision", "detector_recall", "interval_level"):
+        for name in ("detector_precision", "detector_recall"):
             value = getattr(self, name)
             if not 0.0 < value <= 1.0:
                 raise ConfigError(f"TrackOptions.{name} must be in (0, 1], got {value}")
+        if not 0.0 < self.interval_level < 1.0:
+            raise ConfigError(f"TrackOptions.interval_level must be in (0, 1), got "
+                              f"{self.interval_level}: a 100% interval on the true number is "
+                              "unbounded whenever recall is below 1")
         for name in ("max_move_m", "stay_tolerance_m", "smallest_vehicle_m"):
             value = getattr(self, name)
             if not value > 0:
@@ -199,9 +204,14 @@ def rates_for(options: TrackOptions, label: str) -> tuple[float, float]:
 class Count:
     """How many vehicles of one label one zone held on one date, and whether it could be seen.
 
-    ``n`` is ``None`` exactly when the zone was not observable: an unseen zone is never 0.
-    ``interval_lo``/``interval_hi`` bound the true number given the detector's precision and
-    recall (both ``None`` when not observable).
+    A count is three figures (:mod:`sitewatch.track.intervals`): ``n``, the detections;
+    ``estimate``, the true number estimated from them as ``n × precision ÷ recall``; and
+    ``interval_lo``/``interval_hi``, an interval for the true number at ``interval_level``,
+    which always holds the estimate. ``precision`` and ``recall`` are the detector's rates used
+    for this label.
+
+    ``n`` is ``None`` exactly when the zone was not observable: an unseen zone is never 0, and
+    it has no estimate, interval or rates either.
     """
 
     site: str
@@ -216,6 +226,10 @@ class Count:
     coverage: float | None = None
     cloud_fraction: float | None = None
     px_per_vehicle: float | None = None
+    estimate: float | None = None
+    interval_level: float | None = None
+    precision: float | None = None
+    recall: float | None = None
 
     def __post_init__(self) -> None:
         if self.observable != (self.n is not None):
@@ -225,6 +239,20 @@ class Count:
             )
         if self.n is not None and self.n < 0:
             raise TrackError(f"count of {self.label!r} on {self.date} is negative: {self.n}")
+        figures = (self.estimate, self.interval_lo, self.interval_hi, self.interval_level,
+                   self.precision, self.recall)
+        what = f"count of {self.label!r} in zone {self.zone!r} on {self.date}"
+        if not self.observable and any(v is not None for v in figures):
+            raise TrackError(f"{what} is not observable, so it has no estimate, interval or "
+                             "rates; leave them None")
+        if self.observable and any(v is None for v in figures):
+            raise TrackError(f"{what}: an observable count needs its estimate, interval and the "
+                             "rates they came from (sitewatch.track.intervals.estimate_count)")
+        lo, estimate, hi = self.interval_lo, self.estimate, self.interval_hi
+        if lo is not None and estimate is not None and hi is not None and not (
+                0 <= lo <= estimate <= hi):
+            raise TrackError(f"{what}: the estimate {estimate:g} lies outside its interval "
+                             f"{lo}-{hi}, or a bound is negative (a bug: report it)")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
