@@ -5,6 +5,7 @@ Public names:
 - :class:`RasterReader`, :func:`read_info`, :class:`RasterInfo`: open any raster GDAL can read
   and read windows of it as RGB uint8.
 - :class:`Tile`, :func:`tile_grid`: the pure tile maths.
+- :class:`GsdEstimate`: a GSD estimated from vehicle lengths (:mod:`sitewatch.imagery.scale`).
 - :func:`pixel_to_map`, :func:`map_to_pixel`, :func:`pixel_to_lonlat`, :func:`gsd_m_of`.
 """
 
@@ -18,10 +19,12 @@ from sitewatch.imagery.georef import (
     pixel_to_map,
 )
 from sitewatch.imagery.raster import RasterInfo, RasterReader, read_info
+from sitewatch.imagery.scale import GsdEstimate
 from sitewatch.imagery.tiles import Tile, tile_grid
 
 __all__ = [
     "Affine6",
+    "GsdEstimate",
     "RasterInfo",
     "RasterReader",
     "Tile",
