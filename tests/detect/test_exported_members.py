@@ -8,9 +8,11 @@ def test_detect_public_face() -> None:
         "DetectOptions",
         "Detection",
         "Detector",
+        "GsdSearch",
         "RasterDetections",
         "VehicleClass",
         "detect_raster",
+        "estimate_gsd",
         "load_detector",
     ]
     for name in sitewatch.detect.__all__:

@@ -8,7 +8,8 @@ import pytest
 
 @pytest.mark.parametrize(
     "module",
-    ["sitewatch.imagery.tiles", "sitewatch.imagery.georef", "sitewatch.detect.obb"],
+    ["sitewatch.imagery.tiles", "sitewatch.imagery.georef", "sitewatch.imagery.scale",
+     "sitewatch.detect.obb", "sitewatch.detect.gsd"],
 )
 def test_docstring_examples(module: str) -> None:
     result = doctest.testmod(importlib.import_module(module))

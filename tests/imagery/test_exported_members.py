@@ -6,6 +6,7 @@ import sitewatch.imagery
 def test_imagery_public_face() -> None:
     assert sorted(sitewatch.imagery.__all__) == [
         "Affine6",
+        "GsdEstimate",
         "RasterInfo",
         "RasterReader",
         "Tile",

@@ -6,7 +6,7 @@ import datetime as dt
 import os
 import shutil
 import stat
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,10 +17,14 @@ from sitewatch.catalog.stac import GSD_RANGE_M, read_stac_item
 from sitewatch.catalog.store import CaseStore
 from sitewatch.digest import sha256_file
 from sitewatch.errors import InputFileError
+from sitewatch.imagery.scale import GsdEstimate, disagreement
+
+#: Estimates a file's GSD from its own pixels (``sitewatch.detect.estimate_gsd`` with a loaded
+#: model); None when too few vehicles were found.
+GsdEstimator = Callable[[Path], GsdEstimate | None]
 
 _SUFFIX = {ImageFormat.TIFF: ".tif", ImageFormat.JPEG: ".jpg", ImageFormat.PNG: ".png",
            ImageFormat.WEBP: ".webp"}
-_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -29,6 +33,82 @@ class IngestResult:
 
     added: tuple[Scene, ...]
     already_stored: tuple[str, ...]
+    gsd_notes: tuple[str, ...] = ()  #: estimated GSDs and disagreements, one line each
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GsdChoice:
+    """The GSD a scene is stored with, where it came from, and what a person should be told.
+
+    Attributes:
+        gsd_m: Metres per pixel.
+        source: Given (``USER``), read from the georeference or estimated.
+        estimate: The vehicles' estimate, when one was made.
+        note: A line for the person ingesting ("" when there is nothing to say).
+    """
+
+    gsd_m: float
+    source: GsdSource
+    estimate: GsdEstimate | None = None
+    note: str = ""
+
+    def provenance(self) -> dict[str, object]:
+        """JSON-ready record of how the GSD was obtained, for the audit log."""
+        return {"gsd_m": self.gsd_m, "gsd_source": self.source.value,
+                "gsd_estimate": self.estimate.to_dict() if self.estimate else None}
+
+
+def choose_gsd(
+    name: str,
+    *,
+    given_m: float | None,
+    georef_m: float | None,
+    auto: bool = False,
+    estimator: Callable[[], GsdEstimate | None] | None = None,
+) -> GsdChoice:
+    """Decide a scene's GSD: given, else georeferenced, else estimated from its vehicles.
+
+    With ``auto`` the estimate is used even when a georeference exists. A given or
+    georeferenced GSD is checked against the estimate (when an ``estimator`` is supplied) and a
+    disagreement beyond :data:`sitewatch.imagery.scale.DISAGREEMENT_SHARE` is named in the note;
+    it is not refused, as the stated value may be right and the vehicles unusual.
+
+    Raises:
+        InputFileError: No GSD can be had: no georeference, none given, and no estimate.
+    """
+    stated = [(given_m, GsdSource.USER, "stated (--gsd)"),
+              (georef_m, GsdSource.GEOREFERENCE, "georeferenced")]
+    if not auto:
+        for value, source, words in stated:
+            if value is not None:
+                est = estimator() if estimator and value <= MAX_CHECKED_GSD_M else None
+                share = disagreement(value, est) if est else None
+                note = "" if share is None or est is None else (
+                    f"warning: {name}: the {words} GSD {value:.3g} m disagrees with the "
+                    f"{est.gsd_m:.3g} m ({est.low_m:.3g}-{est.high_m:.3g} m) its "
+                    f"{est.n_vehicles} vehicles measure, by {share:.0%}; check the source, "
+                    "or re-ingest with --gsd auto or the right --gsd")
+                return GsdChoice(gsd_m=value, source=source, estimate=est, note=note)
+    est = estimator() if estimator else None
+    if est is None:
+        raise InputFileError(
+            f"cannot ingest '{name}': it has no "
+            + ("usable vehicles to estimate its ground sample distance from" if auto else
+               "georeference, no --gsd was given, and too few vehicles were found to estimate "
+               "its ground sample distance")
+            + "; pass --gsd METRES (e.g. --gsd 0.3)"
+        )
+    why = "--gsd auto" if auto else "no georeference and no --gsd"
+    note = (f"note: {name}: {why}: GSD estimated from the image's vehicles as "
+            f"{est.describe()}; pass --gsd METRES to override")
+    if auto and georef_m is not None and (share := disagreement(georef_m, est)) is not None:
+        note += (f"; warning: its georeference says {georef_m:.3g} m, {share:.0%} from the "
+                 "estimate")
+    return GsdChoice(gsd_m=est.gsd_m, source=GsdSource.ESTIMATED, estimate=est, note=note)
+
+
+#: A stated GSD coarser than this is not checked against vehicles (they are not resolvable).
+MAX_CHECKED_GSD_M = 0.65
 
 
 def ingest_files(
@@ -40,16 +120,23 @@ def ingest_files(
     gsd_m: float | None = None,
     source: str = "",
     licence: str = "",
+    estimate_gsd: GsdEstimator | None = None,
+    gsd_auto: bool = False,
 ) -> IngestResult:
     """Add image files (or STAC Item JSON pointing at local images) to the case.
 
     Every file is hashed, then fully decoded and checked, before anything is written; the
     originals are then copied under their hash, made read-only, and cataloged in one
-    transaction. Bytes already in the case are skipped.
+    transaction. Bytes already in the case are skipped. The GSD is chosen by
+    :func:`choose_gsd`: with ``estimate_gsd``, a file with neither georeference nor ``gsd_m``
+    gets the vehicles' estimate (and a note), and a stated GSD is checked against it; with
+    ``gsd_auto``, the estimate is used for every file. How each GSD was obtained is written to
+    the audit entry.
 
     Raises:
         InputFileError: a file is missing, empty, corrupt, truncated, of an unknown format,
-            without a date, or without georeference and no ``gsd_m`` given. Nothing is stored.
+            without a date, or without georeference, no ``gsd_m`` given and no estimate to be
+            had. Nothing is stored.
     """
     parse_site(site)
     low, high = GSD_RANGE_M
@@ -57,14 +144,17 @@ def ingest_files(
         raise InputFileError(f"--gsd {gsd_m} m is not a plausible ground sample distance "
                              f"({low} m to {high} m)")
     candidates: dict[str, tuple[Scene, Path]] = {}
+    choices: dict[str, GsdChoice] = {}
     already: list[str] = []
     for path in paths:
-        scene, source_path = _prepare(store, path, site=site, date=date, gsd_m=gsd_m,
-                                      source=source, licence=licence)
+        scene, source_path, choice = _prepare(
+            store, path, site=site, date=date, gsd_m=gsd_m, source=source, licence=licence,
+            estimate_gsd=estimate_gsd, gsd_auto=gsd_auto)
         if store.has_scene(scene.sha256) or scene.sha256 in candidates:
             already.append(scene.original_name)
         else:
             candidates[scene.sha256] = (scene, source_path)
+            choices[scene.sha256] = choice
     written = _store_originals(list(candidates.values()))
     added = tuple(scene for scene, _ in candidates.values())
     if added:
@@ -76,50 +166,48 @@ def ingest_files(
         store.append_audit(
             "ingest",
             {"site": site, "scenes": [{"sha256": s.sha256, "name": s.original_name,
-                                       "date": s.date.isoformat(), "source": s.source}
-                                      for s in added]},
+                                       "date": s.date.isoformat(), "source": s.source,
+                                       **choices[s.sha256].provenance()} for s in added]},
         )
-    return IngestResult(added=added, already_stored=tuple(already))
+    notes = tuple(choices[s.sha256].note for s in added if choices[s.sha256].note)
+    return IngestResult(added=added, already_stored=tuple(already), gsd_notes=notes)
 
 
 def _prepare(
     store: CaseStore, path: Path, *, site: str, date: dt.date | None, gsd_m: float | None,
-    source: str, licence: str,
-) -> tuple[Scene, Path]:
+    source: str, licence: str, estimate_gsd: GsdEstimator | None, gsd_auto: bool,
+) -> tuple[Scene, Path, GsdChoice]:
     if not path.is_file():
         raise InputFileError(f"cannot ingest '{path}': no such file; check the path")
     image_format = sniff_format(path)
     if image_format is ImageFormat.STAC_JSON:
         item = read_stac_item(path)
         return _prepare(store, item.asset_path, site=site, date=date or item.date, gsd_m=gsd_m or
-                        item.gsd_m, source=source or item.source, licence=licence or item.licence)
+                        item.gsd_m, source=source or item.source, licence=licence or item.licence,
+                        estimate_gsd=estimate_gsd, gsd_auto=gsd_auto)
     sha256 = sha256_file(path)
     if date is None:
         raise InputFileError(f"cannot ingest '{path}': no acquisition date; pass --date YYYY-MM-DD")
     info = inspect_raster(path, image_format)
-    if gsd_m is not None:
-        gsd, gsd_source = gsd_m, GsdSource.USER
-    elif info.gsd_m is not None:
-        gsd, gsd_source = info.gsd_m, GsdSource.GEOREFERENCE
-    else:
-        raise InputFileError(
-            f"cannot ingest '{path}': it has no georeference, so its ground sample distance is "
-            "unknown; pass --gsd METRES (e.g. --gsd 0.3)"
-        )
+    choice = choose_gsd(
+        str(path), given_m=gsd_m, georef_m=info.gsd_m, auto=gsd_auto,
+        estimator=(lambda: estimate_gsd(path)) if estimate_gsd else None,
+    )
     low, high = GSD_RANGE_M
-    if not low <= gsd <= high:  # also refuses NaN
+    if not low <= choice.gsd_m <= high:  # also refuses NaN
         raise InputFileError(
-            f"cannot ingest '{path}': its georeference gives a ground sample distance of {gsd} m "
-            f"(plausible: {low} m to {high} m); pass --gsd METRES"
+            f"cannot ingest '{path}': its {choice.source.value} ground sample distance is "
+            f"{choice.gsd_m} m (plausible: {low} m to {high} m); pass --gsd METRES"
         )
     return Scene(
         sha256=sha256, site=site, date=date,
         path=store.object_path(sha256, _SUFFIX[image_format]), original_name=path.name,
         image_format=image_format, width_px=info.width_px, height_px=info.height_px,
-        band_count=info.band_count, dtype=info.dtype, gsd_m=gsd, gsd_source=gsd_source,
+        band_count=info.band_count, dtype=info.dtype, gsd_m=choice.gsd_m,
+        gsd_source=choice.source,
         crs_wkt=info.crs_wkt, transform=info.transform,
         footprint_lonlat_wkt=info.footprint_lonlat_wkt, source=source, licence=licence,
-    ), path
+    ), path, choice
 
 
 def _store_originals(pending: Sequence[tuple[Scene, Path]]) -> list[Path]:

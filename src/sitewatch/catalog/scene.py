@@ -26,6 +26,7 @@ class GsdSource(StrEnum):
 
     GEOREFERENCE = "georeference"
     USER = "user"
+    ESTIMATED = "estimated"  #: from the vehicles in the image (see the ingest audit entry)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

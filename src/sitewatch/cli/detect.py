@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from sitewatch.catalog import CaseStore
 from sitewatch.catalog.layout import CaseLayout
@@ -67,14 +68,26 @@ def _run_case(store: CaseStore, detector: object, options: object, redo: bool) -
     return 0
 
 
-def _run_loose(images: list[Path], detector: object, options: object, gsd_m: float | None,
+def _run_loose(images: list[Path], detector: Any, options: Any, gsd: float | str | None,
                out: Path) -> int:
-    from sitewatch.detect import detect_raster
+    from functools import partial
+
+    from sitewatch.catalog import GsdSource
+    from sitewatch.catalog.ingest import choose_gsd
+    from sitewatch.detect import detect_raster, estimate_gsd
+    from sitewatch.imagery import read_info
     from sitewatch.report import write_detections
 
     results = []
     for image in images:
-        found = detect_raster(image, detector, gsd_m=gsd_m, options=options)  # type: ignore[arg-type]
+        given = gsd if isinstance(gsd, float) else None
+        choice = choose_gsd(str(image), given_m=given, georef_m=read_info(image).gsd_m,
+                            auto=gsd == "auto", estimator=partial(estimate_gsd, image, detector))
+        if choice.note:
+            print(printable(choice.note))
+        estimated = choice.source is GsdSource.ESTIMATED
+        found = detect_raster(image, detector, gsd_m=None if estimated else choice.gsd_m,
+                              options=options, gsd_estimate=choice.estimate if estimated else None)
         print(printable(f"{image.name}: {len(found.detections)} vehicles"))
         results.append((image.name, found.detections))
     count = write_detections(out, results)

@@ -26,12 +26,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Ingest and say what was added."""
+    from sitewatch.detect import estimate_gsd, load_detector
+
     store = CaseStore.open(args.case_dir)
+    detector = None
+
+    def estimator(path: Path):  # type: ignore[no-untyped-def]  # the model loads if needed
+        nonlocal detector
+        detector = detector or load_detector(None)
+        return estimate_gsd(path, detector)
+
     result = ingest_files(
         store, args.files, site=args.site,
-        date=parse_date(args.date) if args.date else None, gsd_m=args.gsd,
-        source=args.source, licence=args.licence,
+        date=parse_date(args.date) if args.date else None,
+        gsd_m=None if args.gsd == "auto" else args.gsd, gsd_auto=args.gsd == "auto",
+        estimate_gsd=estimator, source=args.source, licence=args.licence,
     )
+    for note in result.gsd_notes:
+        print(note)
     for scene in result.added:
         print(printable(f"added {scene.original_name} {scene.sha256[:12]} {scene.site} "
                         f"{scene.date} {scene.width_px}x{scene.height_px} px {scene.gsd_m:.2f} m "

@@ -11,11 +11,23 @@ def add_case_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("case_dir", type=Path, metavar="DIR", help="the case folder")
 
 
+def gsd_value(text: str) -> float | str:
+    """A --gsd value: metres per pixel, or ``auto``."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--gsd {text!r}: give metres per pixel (e.g. 0.3) or 'auto'") from None
+
+
 def add_gsd(parser: argparse.ArgumentParser) -> None:
-    """--gsd for images without georeference."""
+    """--gsd METRES|auto; without it, an image with no georeference has its GSD estimated."""
     parser.add_argument(
-        "--gsd", type=float, default=None, metavar="METRES",
-        help="ground sample distance in metres per pixel (needed when the image has no georeference)",
+        "--gsd", type=gsd_value, default=None, metavar="METRES|auto",
+        help="ground sample distance in metres per pixel, or 'auto' to estimate it from the "
+        "vehicles in the image (the default, with a note, when an image has no georeference)",
     )
 
 

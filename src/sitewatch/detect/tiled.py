@@ -30,7 +30,14 @@ from sitewatch.detect.types import (
 )
 from sitewatch.errors import ConfigError, ResolutionError
 from sitewatch.geo.coords import LonLat
-from sitewatch.imagery import RasterInfo, RasterReader, Tile, pixel_to_lonlat, tile_grid
+from sitewatch.imagery import (
+    GsdEstimate,
+    RasterInfo,
+    RasterReader,
+    Tile,
+    pixel_to_lonlat,
+    tile_grid,
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,7 +99,7 @@ class RasterDetections:
         detections: Merged detections in the full-resolution pixel grid; ``lonlat`` is set
             when the raster is georeferenced.
         gsd_m: The raster's ground sample distance used, in metres.
-        gsd_source: ``"georeference"`` or ``"given"``.
+        gsd_source: ``"georeference"``, ``"given"`` or ``"estimated"`` (from the vehicles).
         model_name: Detector name.
         model_sha256: Detector weights hash.
         model_gsd_m: The GSD the tiles were resampled to (nominal; the exact factor is
@@ -101,6 +108,7 @@ class RasterDetections:
         tile_px: Tile side in full-resolution pixels.
         overlap_px: Tile overlap in full-resolution pixels.
         options: The options used.
+        gsd_estimate: How the GSD was estimated, when it was.
     """
 
     path: Path
@@ -114,6 +122,7 @@ class RasterDetections:
     tile_px: int
     overlap_px: int
     options: DetectOptions = field(default_factory=DetectOptions)
+    gsd_estimate: GsdEstimate | None = None
 
     def params(self) -> dict[str, Any]:
         """Provenance record: everything but the detections, JSON-ready."""
@@ -128,6 +137,7 @@ class RasterDetections:
             "tile_px": self.tile_px,
             "overlap_px": self.overlap_px,
             "options": asdict(self.options),
+            "gsd_estimate": self.gsd_estimate.to_dict() if self.gsd_estimate else None,
         }
 
 
@@ -255,6 +265,7 @@ def detect_raster(
     *,
     gsd_m: float | None = None,
     options: DetectOptions | None = None,
+    gsd_estimate: GsdEstimate | None = None,
 ) -> RasterDetections:
     """Find vehicles in a raster of any size.
 
@@ -264,6 +275,8 @@ def detect_raster(
         gsd_m: The raster's ground sample distance in metres; overrides the georeference and
             is required when the raster has none.
         options: Tiling and merging options.
+        gsd_estimate: The GSD estimated from the raster's vehicles
+            (:func:`sitewatch.detect.estimate_gsd`), used when ``gsd_m`` is None and recorded.
 
     Raises:
         RasterReadError: The file cannot be read.
@@ -275,7 +288,10 @@ def detect_raster(
         detector = FlipTTA(detector, flips=options.tta_views)
     with RasterReader(path) as reader:
         info = reader.info
-        gsd, source = _resolve_gsd(info, gsd_m, options)
+        if gsd_estimate is not None and gsd_m is None:
+            gsd, source = _resolve_gsd(info, gsd_estimate.gsd_m, options)[0], "estimated"
+        else:
+            gsd, source = _resolve_gsd(info, gsd_m, options)
         model_gsd = options.model_gsd_m or detector.gsd_m
         tile_full = max(1, round(detector.tile_px * model_gsd / gsd))
         overlap_full = min(math.ceil(options.overlap_m / gsd), tile_full - 1)
@@ -311,4 +327,5 @@ def detect_raster(
         tile_px=tile_full,
         overlap_px=overlap_full,
         options=options,
+        gsd_estimate=gsd_estimate,
     )

@@ -5,6 +5,7 @@ Public names:
 - :class:`RasterReader`, :func:`read_info`, :class:`RasterInfo`: open any raster GDAL can read
   and read windows of it as RGB uint8.
 - :class:`Tile`, :func:`tile_grid`: the pure tile maths.
+- :class:`GsdEstimate`: a GSD estimated from vehicle lengths (:mod:`sitewatch.imagery.scale`).
 - :func:`pixel_to_map`, :func:`map_to_pixel`, :func:`pixel_to_lonlat`, :func:`lonlat_to_pixel`,
   :func:`map_to_lonlat`, :func:`lonlat_to_map`, :func:`same_crs`, :func:`gsd_m_of`: the one home
   of georeferencing (``imagery.georef``).
@@ -24,10 +25,12 @@ from sitewatch.imagery.georef import (
     same_crs,
 )
 from sitewatch.imagery.raster import RasterInfo, RasterReader, read_info
+from sitewatch.imagery.scale import GsdEstimate
 from sitewatch.imagery.tiles import Tile, tile_grid
 
 __all__ = [
     "Affine6",
+    "GsdEstimate",
     "RasterInfo",
     "RasterReader",
     "Tile",
