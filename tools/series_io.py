@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sitewatch.detect.types import Detection, VehicleClass
+from sitewatch.detect import Detection, VehicleClass
 from sitewatch.geo.coords import OrientedBoxPx
 from sitewatch.track import Observation
 

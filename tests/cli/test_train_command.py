@@ -81,9 +81,9 @@ def test_an_existing_model_is_never_replaced(tmp_path: Path) -> None:
 
 
 def test_a_trained_model_as_base_is_checked_against_its_card(tmp_path: Path) -> None:
-    from sitewatch.detect.training.card import expected_base_sha256
-    from sitewatch.detect.training.ultralytics_run import BASE_SHA256
     from sitewatch.digest import sha256_file
+    from sitewatch.train.card import expected_base_sha256
+    from sitewatch.train.ultralytics_run import BASE_SHA256
 
     pt = tmp_path / "prev.pt"
     pt.write_bytes(b"weights of an earlier fine-tune")
@@ -148,8 +148,8 @@ def test_a_model_trained_from_a_sitewatch_model_keeps_its_score(tmp_path: Path) 
     from sitewatch.detect.modelcard import load_card
     from sitewatch.detect.registry import DEFAULT_MODEL, card_path_for
     from sitewatch.detect.torch_backend import torch_weights_path
-    from sitewatch.detect.training.card import inherited_score, write_model_card
-    from sitewatch.detect.training.dataset import TRAIN_CLASSES
+    from sitewatch.train.card import inherited_score, write_model_card
+    from sitewatch.train.dataset import TRAIN_CLASSES
 
     shipped = load_card(card_path_for(DEFAULT_MODEL))
     score = inherited_score(torch_weights_path(shipped))

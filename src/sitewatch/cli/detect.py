@@ -36,8 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run on a case or on loose files."""
-    from sitewatch.detect import DetectOptions, load_detector
-    from sitewatch.detect.tta import FLIPS
+    from sitewatch.detect import FLIPS, DetectOptions, load_detector
 
     first = args.targets[0]
     is_case = len(args.targets) == 1 and CaseLayout(first).catalog.is_file()

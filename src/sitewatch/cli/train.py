@@ -177,9 +177,7 @@ def _export_reviews(case: Path, folder: Path) -> None:
 
 def _packaged_base(base: Path) -> Path:
     """``base`` itself, or the ``.pt`` beside the card of the packaged model it names."""
-    from sitewatch.detect.modelcard import load_card
-    from sitewatch.detect.registry import MODELS, card_path_for
-    from sitewatch.detect.torch_backend import torch_weights_path
+    from sitewatch.detect import MODELS, card_path_for, load_card, torch_weights_path
 
     if base.exists() or str(base) not in MODELS:
         return base
@@ -203,8 +201,8 @@ def _export_pseudo(case: Path, folder: Path, teacher: str, *, skip_reviewed: boo
     """Pseudo-label the case's scenes with ``teacher`` into ``folder`` (audited in the case)."""
     from sitewatch.catalog import CaseStore
     from sitewatch.catalog.reviews import summarise
-    from sitewatch.detect.training.pseudo import PseudoScene, write_pseudo_labels
     from sitewatch.review.training import label_stem
+    from sitewatch.train import PseudoScene, write_pseudo_labels
 
     store = CaseStore.open(case)
     scenes = []
@@ -225,13 +223,18 @@ def _export_pseudo(case: Path, folder: Path, teacher: str, *, skip_reviewed: boo
 
 def run(args: argparse.Namespace) -> int:
     """Build the request and run training; print the summary as JSON."""
-    from sitewatch.detect.labels import LabelFormat
-    from sitewatch.detect.training.card import expected_base_sha256
-    from sitewatch.detect.training.pipeline import TrainRequest, run_training
-    from sitewatch.detect.training.sources import GroundRole, GroundSource
-    from sitewatch.detect.training.synth import SynthConfig
-    from sitewatch.detect.training.ultralytics_run import TrainSettings, verify_weights
     from sitewatch.errors import ConfigError
+    from sitewatch.train import (
+        GroundRole,
+        GroundSource,
+        LabelFormat,
+        SynthConfig,
+        TrainRequest,
+        TrainSettings,
+        expected_base_sha256,
+        run_training,
+        verify_weights,
+    )
 
     holdout = () if args.holdout == ("none",) else args.holdout
     _check_sources(args)
