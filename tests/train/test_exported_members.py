@@ -18,6 +18,7 @@ def test_public_names() -> None:
             "FetchResult", "GroundRole", "GroundSource", "ImageBoxes", "LabelFormat",
             "LabelledBox", "LabelledImage", "Layout", "PseudoLabelling", "PseudoScene",
             "ScoredBox", "SynthConfig", "TileMix", "TrainBox", "TrainRequest", "TrainSettings",
+            "TrainingRecipe", "read_recipe",
             "TrainingSample", "TruthBox", "VehicleChip", "chips_by_class", "cut_chips",
             "dota_line", "evaluate", "evaluate_folder", "expected_base_sha256", "fetch_model",
             "from_labelled", "greedy_match", "iou_matrix", "layout_stats", "load_labelled",

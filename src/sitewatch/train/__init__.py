@@ -10,7 +10,8 @@ Everything here is numpy/OpenCV only except :mod:`.ultralytics_run`, :mod:`.pipe
 :mod:`.fetch`, :mod:`.quantize` and :mod:`.sahi_baseline`, which import torch, Ultralytics,
 onnx or SAHI lazily, inside the functions that need them: importing this face loads none.
 The command-line face is ``sitewatch train`` (:mod:`sitewatch.cli.train`); the library face
-is :func:`run_training` with a :class:`TrainRequest`.
+is :func:`run_training` with a :class:`TrainRequest`, which a :class:`TrainingRecipe` (a small
+TOML file read by :func:`read_recipe`) makes.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from sitewatch.train.negatives import mine_negatives
 from sitewatch.train.pipeline import TrainRequest, run_training
 from sitewatch.train.pseudo import PseudoLabelling, PseudoScene, write_pseudo_labels
 from sitewatch.train.quantize import quantize_int8
+from sitewatch.train.recipe import TrainingRecipe, read_recipe
 from sitewatch.train.resample import resample_image, resample_sample
 from sitewatch.train.samples import TrainBox, TrainingSample, from_labelled
 from sitewatch.train.scoring import ImageBoxes, evaluate, greedy_match, iou_matrix
@@ -69,6 +71,7 @@ __all__ = [
     "TrainBox",
     "TrainRequest",
     "TrainSettings",
+    "TrainingRecipe",
     "TrainingSample",
     "TruthBox",
     "VehicleChip",
@@ -90,6 +93,7 @@ __all__ = [
     "random_cell",
     "read_labels",
     "read_layouts",
+    "read_recipe",
     "read_voc",
     "read_yolo",
     "resample_image",

@@ -83,6 +83,7 @@ class TrainRequest:
     mine_epochs: int = 0
     mine_threshold: float = 0.25
     mine_labelled: bool = False  #: also mine the training tiles (needs complete labels)
+    recipe_file: tuple[str, str] | None = None  #: (path, sha256) of the recipe it came from
 
     def __post_init__(self) -> None:
         if self.synth.cell_px * 2 != self.settings.imgsz:
@@ -308,6 +309,8 @@ def run_training(request: TrainRequest) -> dict[str, Any]:
         "reviewed_labels": str(request.reviewed_dir) if request.reviewed_dir else None,
         "pseudo_labels": _pseudo_record(request.pseudo_dir),
         "recipe": recipe,
+        "recipe_file": (None if request.recipe_file is None else
+                        {"path": request.recipe_file[0], "sha256": request.recipe_file[1]}),
         "settings": asdict(request.settings)
         | {"ultralytics_args": request.settings.ultralytics_args()},
         "software": {
