@@ -15,7 +15,7 @@ import numpy as np
 
 from sitewatch.detect import VehicleClass
 from sitewatch.errors import ConfigError
-from sitewatch.geo.coords import OrientedBoxPx
+from sitewatch.geo import OrientedBoxPx
 from sitewatch.train.samples import TrainingSample
 
 __all__ = ["VehicleChip", "chips_by_class", "cut_chips", "transform_chip"]

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from sitewatch.detect import VehicleClass
 from sitewatch.errors import LabelFileError
-from sitewatch.geo.coords import OrientedBoxPx
+from sitewatch.geo import OrientedBoxPx
 
 __all__ = [
     "DEFAULT_LABEL_MAP",

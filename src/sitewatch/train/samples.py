@@ -10,7 +10,7 @@ import numpy as np
 
 from sitewatch.detect import VehicleClass
 from sitewatch.errors import ConfigError
-from sitewatch.geo.coords import OrientedBoxPx
+from sitewatch.geo import OrientedBoxPx
 from sitewatch.train.labels import LabelledBox
 
 __all__ = ["TrainBox", "TrainingSample", "from_labelled", "scale_box"]

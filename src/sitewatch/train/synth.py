@@ -17,7 +17,7 @@ import numpy as np
 
 from sitewatch.detect import VehicleClass
 from sitewatch.errors import ConfigError
-from sitewatch.geo.coords import OrientedBoxPx
+from sitewatch.geo import OrientedBoxPx
 from sitewatch.train.chips import VehicleChip, transform_chip
 from sitewatch.train.layouts import Layout
 from sitewatch.train.samples import TrainBox, TrainingSample
