@@ -167,7 +167,7 @@ def simulated_detections(obs: tuple[Any, ...], *, recall: float, precision: floa
     """Truth boxes seen through a detector of the given recall and precision: each box kept
     with probability ``recall`` and its centre jittered; false boxes added at random places
     so that ``precision`` of the output is real."""
-    from sitewatch.geo.coords import OrientedBoxPx
+    from sitewatch.geo import OrientedBoxPx
 
     rng = np.random.default_rng(seed)
     out = {}
