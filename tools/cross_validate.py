@@ -2,7 +2,7 @@
 
 Each fold is a model trained by ``sitewatch train --holdout ...``; its training record
 (``<name>.training.json``) says which tiles it held out. Each fold model predicts those tiles
-through the production path (:func:`sitewatch.detect.evaluation.evaluate_folder`, the code
+through the production path (:func:`sitewatch.train.evaluation.evaluate_folder`, the code
 behind ``sitewatch eval``), with and without test-time augmentation, against the original
 labels and, with ``--extra-labels``, against the labels completed by an audit (difficult
 objects ignored). The counts of the folds are pooled. The base DOTA checkpoint is scored on
@@ -30,10 +30,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from sitewatch.detect import DetectOptions, load_detector
-from sitewatch.detect.evaluation import evaluate_folder
-from sitewatch.detect.registry import BASE_MODEL
-from sitewatch.detect.tta import FLIPS
+from sitewatch.detect import BASE_MODEL, FLIPS, DetectOptions, load_detector
+from sitewatch.train import evaluate_folder
 
 SETTINGS = (("plain", ()), ("tta", FLIPS))
 
@@ -97,7 +95,7 @@ MIN_TRUTHS_FOR_LABEL_RATES = 10
 
 def interval_rates(pooled: dict[str, Any], source: str, *, repeats: int,
                    score: float) -> dict[str, Any]:
-    """The rates the tracker's count intervals use (``sitewatch.detect.evaluation.measured_rates``).
+    """The rates the tracker's count intervals use (``sitewatch.train.evaluation.measured_rates``).
 
     A label gets its own rates when at least ``MIN_TRUTHS_FOR_LABEL_RATES`` distinct vehicles
     measured them (``repeats``: how many times each tile was scored).
@@ -175,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
              for s in ("plain", "tta")}  # fmt: skip
     out = {
         "how": "each fold model predicts only the tiles its training record held out, through "
-        f"sitewatch.detect.evaluation.evaluate_folder (sitewatch eval) at --gsd {args.gsd}; "
+        f"sitewatch.train.evaluation.evaluate_folder (sitewatch eval) at --gsd {args.gsd}; "
         f"class-agnostic, IoU >= 0.3 on axis-aligned boxes, score {args.score} (the base "
         "model at its card's); "
         "'audited' adds the audit's boxes and ignores its difficult objects; TTA = "

@@ -40,11 +40,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from sitewatch.catalog import CaseStore, ReviewAction
 from sitewatch.cli.main import main as sitewatch
-from sitewatch.detect.labels import read_voc
-from sitewatch.detect.scoring import greedy_match, iou_matrix
 from sitewatch.geo import OrientedBoxPx
 from sitewatch.review.decisions import BoxPx
 from sitewatch.review.session import apply_decision
+from sitewatch.train import greedy_match, iou_matrix, read_voc
 
 MVRSD = Path(__file__).resolve().parents[2] / "shared" / "data" / "overhead" / "mvrsd"
 MVRSD_GSD_M = 0.12

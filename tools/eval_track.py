@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 import make_series
 from series_io import load_series
 
-from sitewatch.detect.types import Detection
+from sitewatch.detect import Detection
 from sitewatch.track import SiteTrack, TrackOptions, track_site
 
 KINDS = ("arrived", "departed")
@@ -153,8 +153,7 @@ def detector_detections(folder: Path, truth: dict[str, Any], model: str | None =
                         ) -> dict[str, tuple[Detection, ...]]:
     """A detector's detections (default: the packaged model, at its card's score threshold)
     on every date of a series."""
-    from sitewatch.detect import DetectOptions, detect_raster, load_detector
-    from sitewatch.detect.tta import FLIPS
+    from sitewatch.detect import FLIPS, DetectOptions, detect_raster, load_detector
 
     detector = load_detector(model, threads=1, score_threshold=score)
     options = DetectOptions(tta_views=FLIPS if tta else ())
@@ -168,7 +167,7 @@ def simulated_detections(obs: tuple[Any, ...], *, recall: float, precision: floa
     """Truth boxes seen through a detector of the given recall and precision: each box kept
     with probability ``recall`` and its centre jittered; false boxes added at random places
     so that ``precision`` of the output is real."""
-    from sitewatch.geo.coords import OrientedBoxPx
+    from sitewatch.geo import OrientedBoxPx
 
     rng = np.random.default_rng(seed)
     out = {}

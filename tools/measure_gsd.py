@@ -29,8 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from sitewatch.detect import load_detector
-from sitewatch.detect.gsd import GsdSearch, estimate_gsd_of_array, sample_windows
+from sitewatch.detect import GsdSearch, estimate_gsd_of_array, load_detector, sample_windows
 from sitewatch.imagery import RasterReader
 
 

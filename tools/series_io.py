@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sitewatch.detect.types import Detection, VehicleClass
-from sitewatch.geo.coords import OrientedBoxPx
+from sitewatch.detect import Detection, VehicleClass
+from sitewatch.geo import OrientedBoxPx
 from sitewatch.track import Observation
 
 

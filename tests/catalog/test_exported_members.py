@@ -8,6 +8,6 @@ def test_public_face_is_pinned() -> None:
         "CaseLayout", "CaseStore", "DetectionRecord", "GsdSource", "ImageFormat", "IngestResult",
         "ReviewAction",
         "ReviewRecord", "ReviewStatus", "ReviewSummary", "RunRecord",
-        "Scene", "VerifyReport", "ingest_files", "parse_date", "parse_site", "sha256_file",
+        "Scene", "VerifyReport", "choose_gsd", "ingest_files", "parse_date", "parse_site", "sha256_file",
         "verify_case",
     ]

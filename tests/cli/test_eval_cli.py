@@ -9,7 +9,7 @@ import pytest
 from sitewatch.cli import eval as eval_cli
 from sitewatch.cli import main as cli_main
 from tests.detect.fakes import planted_scene
-from tests.detect.test_evaluation import _voc
+from tests.train.test_evaluation import _voc
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:

@@ -9,6 +9,7 @@ import pytest
 
 from sitewatch.cli import train
 from sitewatch.errors import ConfigError, ModelError
+from sitewatch.train import TrainingRecipe
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -22,17 +23,42 @@ def test_help_lists_the_options(capsys: pytest.CaptureFixture[str]) -> None:
         _parser().parse_args(["--help"])
     assert info.value.code == 0
     out = capsys.readouterr().out
-    for option in ("--holdout", "--data-gsd", "--base", "--ground", "--negative", "--imgsz"):
+    for option in ("--recipe", "--data-root", "--from-reviews", "--self-train", "--base", "--out",
+                   "--epochs", "--tiles"):
         assert option in out
+    assert "--holdout" not in out and "--imgsz" not in out  # those live in the recipe
     assert train.HELP
+
+
+def _recipe(folder: Path, text: str = "") -> str:
+    """A recipe training on ``folder`` as labelled tiles at 0.12 m, plus ``text``."""
+    path = folder / "recipe.toml"
+    path.write_text(f'[data]\nimages = "."\nlabels = "."\ngsd_m = 0.12\n{text}', encoding="utf-8")
+    return str(path)
+
+
+def test_command_line_overrides_win_over_the_recipe(tmp_path: Path) -> None:
+    args = _parser().parse_args(
+        ["--recipe", _recipe(tmp_path, "[training]\nepochs = 9\nseed = 3\n[synthesis]\ntiles = 40\n"),
+         "--epochs", "4", "--name", "n", "--base", "x.pt", "--out", "o"])  # fmt: skip
+    recipe = train._recipe(args)
+    assert (recipe.epochs, recipe.tiles, recipe.seed, recipe.name) == (4, 40, 3, "n")
+    assert recipe.images_dir == tmp_path.resolve()
+
+
+def test_data_root_needs_a_recipe(tmp_path: Path) -> None:
+    args = _parser().parse_args(["--data-root", str(tmp_path), "--from-reviews", "c",
+                                 "--base", "x.pt", "--out", "o"])
+    with pytest.raises(ConfigError, match=r"--data-root .* give --recipe"):
+        train._recipe(args)
 
 
 def test_missing_base_weights_fail_before_anything_heavy(tmp_path: Path) -> None:
     args = _parser().parse_args(
-        ["--data", str(tmp_path), "--labels", str(tmp_path), "--data-gsd", "0.12",
-         "--holdout", "a,b", "--base", str(tmp_path / "nope.pt"), "--out", str(tmp_path / "o")]
+        ["--recipe", _recipe(tmp_path, 'holdout = ["a", "b"]\n'),
+         "--base", str(tmp_path / "nope.pt"), "--out", str(tmp_path / "o")]
     )  # fmt: skip
-    assert args.holdout == ("a", "b")
+    assert train._recipe(args).holdout == ("a", "b")
     with pytest.raises(ModelError, match=r"nope\.pt' not found"):
         train.run(args)
 
@@ -41,8 +67,7 @@ def test_wrong_base_hash_is_refused(tmp_path: Path) -> None:
     fake = tmp_path / "fake.pt"
     fake.write_bytes(b"not a checkpoint")
     args = _parser().parse_args(
-        ["--data", str(tmp_path), "--labels", str(tmp_path), "--data-gsd", "0.12",
-         "--holdout", "none", "--base", str(fake), "--out", str(tmp_path / "o")]
+        ["--recipe", _recipe(tmp_path), "--base", str(fake), "--out", str(tmp_path / "o")]
     )  # fmt: skip
     with pytest.raises(ModelError, match="expected fa6e4cd2"):
         train.run(args)
@@ -50,13 +75,13 @@ def test_wrong_base_hash_is_refused(tmp_path: Path) -> None:
 
 def test_bad_ground_spec_and_imgsz(tmp_path: Path) -> None:
     args = _parser().parse_args(
-        ["--data", str(tmp_path), "--labels", str(tmp_path), "--data-gsd", "0.12",
-         "--holdout", "none", "--base", "x.pt", "--out", str(tmp_path), "--ground", "depot.tif"]
+        ["--recipe", _recipe(tmp_path, '[ground]\npaste = ["depot.tif"]\n'), "--base", "x.pt",
+         "--out", str(tmp_path)]
     )  # fmt: skip
-    with pytest.raises(ConfigError, match="PATH@GSD"):
+    with pytest.raises(ConfigError, match=r"recipe\.toml'.*PATH@GSD"):
         train.run(args)
-    args.ground, args.imgsz = [], 500
-    with pytest.raises(ConfigError):
+    args.recipe = Path(_recipe(tmp_path, "[training]\nimgsz = 500\n"))
+    with pytest.raises(ConfigError, match="imgsz a multiple of 32"):
         train.run(args)
 
 
@@ -64,10 +89,9 @@ def test_a_source_to_train_on_is_required(tmp_path: Path) -> None:
     args = _parser().parse_args(["--base", "x.pt", "--out", str(tmp_path / "o")])
     with pytest.raises(ConfigError, match="nothing to train on"):
         train.run(args)
-    args = _parser().parse_args(
-        ["--data", str(tmp_path), "--labels", str(tmp_path), "--base", "x.pt", "--out", "o"]
-    )
-    with pytest.raises(ConfigError, match="--data-gsd"):
+    (tmp_path / "r.toml").write_text('[data]\nimages = "."\nlabels = "."\n', encoding="utf-8")
+    args = _parser().parse_args(["--recipe", str(tmp_path / "r.toml"), "--base", "x.pt", "--out", "o"])
+    with pytest.raises(ConfigError, match=r"\[data\] gsd_m"):
         train.run(args)
 
 
@@ -81,9 +105,9 @@ def test_an_existing_model_is_never_replaced(tmp_path: Path) -> None:
 
 
 def test_a_trained_model_as_base_is_checked_against_its_card(tmp_path: Path) -> None:
-    from sitewatch.detect.training.card import expected_base_sha256
-    from sitewatch.detect.training.ultralytics_run import BASE_SHA256
     from sitewatch.digest import sha256_file
+    from sitewatch.train.card import expected_base_sha256
+    from sitewatch.train.ultralytics_run import BASE_SHA256
 
     pt = tmp_path / "prev.pt"
     pt.write_bytes(b"weights of an earlier fine-tune")
@@ -114,7 +138,7 @@ def test_a_wrong_base_fails_before_the_case_is_touched(tmp_path: Path) -> None:
 def test_self_training_needs_a_teacher_before_anything_is_read(tmp_path: Path) -> None:
     args = _parser().parse_args(["--self-train", str(tmp_path / "case"), "--base", "x.pt",
                                  "--out", str(tmp_path / "o")])
-    with pytest.raises(ConfigError, match=r"--self-train needs a teacher.*--teacher MODEL"):
+    with pytest.raises(ConfigError, match=r'--self-train needs a teacher.*teacher = "MODEL" in the'):
         train.run(args)
     assert not (tmp_path / "o").exists()
 
@@ -148,8 +172,8 @@ def test_a_model_trained_from_a_sitewatch_model_keeps_its_score(tmp_path: Path) 
     from sitewatch.detect.modelcard import load_card
     from sitewatch.detect.registry import DEFAULT_MODEL, card_path_for
     from sitewatch.detect.torch_backend import torch_weights_path
-    from sitewatch.detect.training.card import inherited_score, write_model_card
-    from sitewatch.detect.training.dataset import TRAIN_CLASSES
+    from sitewatch.train.card import inherited_score, write_model_card
+    from sitewatch.train.dataset import TRAIN_CLASSES
 
     shipped = load_card(card_path_for(DEFAULT_MODEL))
     score = inherited_score(torch_weights_path(shipped))
@@ -171,6 +195,6 @@ def test_a_packaged_model_name_is_a_base(tmp_path: Path) -> None:
 
     pt = train._packaged_base(Path(DEFAULT_MODEL))
     assert pt.is_file() and pt.name == f"{DEFAULT_MODEL}.pt"
-    assert train._teacher(_parser().parse_args(
-        ["--self-train", "case", "--base", str(pt), "--out", "o"])) == str(pt.with_suffix(".json"))
+    assert train._teacher(TrainingRecipe(), pt) == str(pt.with_suffix(".json"))
+    assert train._teacher(TrainingRecipe(teacher="m"), pt) == "m"
     assert train._packaged_base(tmp_path / "mine.pt") == tmp_path / "mine.pt"

@@ -1,19 +1,42 @@
+"""Pin the public face of sitewatch.detect: what other stages may import from it."""
+
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import sitewatch
 import sitewatch.detect
 
 
 def test_detect_public_face() -> None:
-    assert sorted(sitewatch.detect.__all__) == [
-        "DetectOptions",
-        "Detection",
-        "Detector",
-        "GsdSearch",
-        "RasterDetections",
-        "VehicleClass",
-        "detect_raster",
-        "estimate_gsd",
-        "load_detector",
-    ]
+    assert sorted(sitewatch.detect.__all__) == sorted(
+        [
+            "BASE_MODEL", "DEFAULT_MODEL", "FLIPS", "GPU_BATCH_SIZE", "LEGACY_SCORE_THRESHOLD",
+            "MILITARY_CLASSES", "MODELS", "PAD_VALUE", "SOURCES", "DetectOptions", "Detection",
+            "Detector", "GsdSearch", "MeasuredRates", "ModelCard", "ModelSource", "OnnxDetector",
+            "RasterDetections", "TileBackend", "TorchDetector", "VehicleClass", "available_cores",
+            "bounds", "card_path_for", "default_cache", "detect_raster", "estimate_gsd",
+            "estimate_gsd_of_array", "load_card", "load_detector", "measured_rates",
+            "sample_windows", "torch_weights_path", "training_record", "ultralytics_offline",
+        ]
+    )  # fmt: skip
     for name in sitewatch.detect.__all__:
-        assert getattr(sitewatch.detect, name).__module__.startswith("sitewatch.detect")
+        if not name.isupper():  # constants are values, without a module of their own
+            assert getattr(sitewatch.detect, name).__module__.startswith("sitewatch.detect")
+
+
+def test_inference_needs_nothing_from_training() -> None:
+    """Importing the detect stage loads no training module, torch or Ultralytics."""
+    code = (
+        "import sys, sitewatch.detect; "
+        "print(any(m.startswith('sitewatch.train') for m in sys.modules), "
+        "'torch' in sys.modules, 'ultralytics' in sys.modules)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(sitewatch.__file__).parents[1])}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    ).stdout
+    assert out.split() == ["False", "False", "False"]

@@ -10,6 +10,8 @@ def test_imagery_public_face() -> None:
         "RasterInfo",
         "RasterReader",
         "Tile",
+        "disagreement",
+        "fit_gsd",
         "gsd_m_of",
         "lonlat_to_map",
         "lonlat_to_pixel",

@@ -11,10 +11,10 @@ from sitewatch.case import observations, report_case, review_summary, track_case
 from sitewatch.catalog import CaseStore, ReviewAction, ReviewStatus, RunRecord
 from sitewatch.catalog.reviews import summarise
 from sitewatch.cli.main import main
-from sitewatch.detect.labels import read_labels
 from sitewatch.review.decisions import BoxPx
 from sitewatch.review.session import apply_decision
 from sitewatch.review.training import export_reviewed_labels
+from sitewatch.train.labels import read_labels
 
 
 def _review(store: CaseStore, sha: str, action: ReviewAction, detection_id: str | None = None,
@@ -167,8 +167,8 @@ def test_verify_finds_a_review_edited_in_the_catalog(small_case: CaseStore) -> N
 def test_reviewed_export_becomes_training_samples_at_the_model_gsd(
     small_case: CaseStore, tmp_path: Path
 ) -> None:
-    from sitewatch.detect.training.sources import load_reviewed
     from sitewatch.errors import ConfigError
+    from sitewatch.train.sources import load_reviewed
 
     scene = small_case.scenes()[0]
     for index in range(5):

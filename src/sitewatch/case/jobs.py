@@ -92,9 +92,7 @@ def interval_options(store: CaseStore) -> tuple[TrackOptions, str]:
     A model without them (the DOTA checkpoints, a model loaded from a path) leaves
     :class:`TrackOptions`' placeholders, and the sentence says so.
     """
-    from sitewatch.detect.evaluation import measured_rates
-    from sitewatch.detect.modelcard import load_card
-    from sitewatch.detect.registry import MODELS, card_path_for
+    from sitewatch.detect import MODELS, card_path_for, load_card, measured_rates
 
     default = TrackOptions()
     runs = [r for r in store.runs() if r.kind == "detect"]

@@ -11,8 +11,7 @@ from sitewatch.case.jobs import track_case
 from sitewatch.case.manifest import detections_digest, tracks_digest
 from sitewatch.case.runs import DetectionRun
 from sitewatch.catalog import CaseStore, DetectionRecord, sha256_file
-from sitewatch.detect import Detector, detect_raster, load_detector
-from sitewatch.detect.registry import MODELS
+from sitewatch.detect import MODELS, Detector, detect_raster, load_detector
 from sitewatch.errors import CatalogError, ModelError
 
 #: Detections agree when centres are within this many pixels and scores within this much.

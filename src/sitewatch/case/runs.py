@@ -11,8 +11,7 @@ from importlib import metadata
 from typing import Any
 
 from sitewatch import __version__
-from sitewatch.detect import DetectOptions, Detector
-from sitewatch.detect.modelcard import LEGACY_SCORE_THRESHOLD
+from sitewatch.detect import LEGACY_SCORE_THRESHOLD, DetectOptions, Detector
 
 _VERSIONED = ("numpy", "onnxruntime", "opencv-python-headless", "rasterio", "shapely", "pyproj",
               "scipy")

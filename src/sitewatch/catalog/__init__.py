@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sitewatch.catalog.ingest import IngestResult, ingest_files
+from sitewatch.catalog.ingest import IngestResult, choose_gsd, ingest_files
 from sitewatch.catalog.layout import CaseLayout
 from sitewatch.catalog.records import DetectionRecord, RunRecord
 from sitewatch.catalog.reviews import ReviewAction, ReviewRecord, ReviewStatus, ReviewSummary
@@ -25,6 +25,7 @@ __all__ = [
     "RunRecord",
     "Scene",
     "VerifyReport",
+    "choose_gsd",
     "ingest_files",
     "parse_date",
     "parse_site",

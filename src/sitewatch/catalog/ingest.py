@@ -17,7 +17,7 @@ from sitewatch.catalog.stac import GSD_RANGE_M, read_stac_item
 from sitewatch.catalog.store import CaseStore
 from sitewatch.digest import sha256_file
 from sitewatch.errors import InputFileError
-from sitewatch.imagery.scale import GsdEstimate, disagreement
+from sitewatch.imagery import GsdEstimate, disagreement
 
 #: Estimates a file's GSD from its own pixels (``sitewatch.detect.estimate_gsd`` with a loaded
 #: model); None when too few vehicles were found.

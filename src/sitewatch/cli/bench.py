@@ -8,13 +8,16 @@ import os
 from pathlib import Path
 
 from sitewatch.cli.options import add_device, batch_size
-from sitewatch.detect import load_detector
-from sitewatch.detect.benchmark import BenchConfig, run_benchmark
-from sitewatch.detect.fetch import default_cache
-from sitewatch.detect.onnx_backend import OnnxDetector
-from sitewatch.detect.registry import BASE_MODEL, SOURCES
-from sitewatch.detect.torch_backend import TorchDetector, torch_weights_path
+from sitewatch.detect import (
+    BASE_MODEL,
+    SOURCES,
+    TileBackend,
+    default_cache,
+    load_detector,
+    torch_weights_path,
+)
 from sitewatch.errors import ConfigError
+from sitewatch.train import BenchConfig, run_benchmark
 
 HELP = "throughput and recall of sitewatch vs SAHI+Ultralytics on the depot scene"
 
@@ -66,7 +69,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_device(parser)
 
 
-def _baseline_weights(detector: OnnxDetector | TorchDetector) -> Path:
+def _baseline_weights(detector: TileBackend) -> Path:
     """The Ultralytics weights the model was exported from: beside its card, or fetched."""
     beside = torch_weights_path(detector.card)
     if beside.is_file():

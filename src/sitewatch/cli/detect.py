@@ -37,8 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run on a case or on loose files."""
-    from sitewatch.detect import DetectOptions, load_detector
-    from sitewatch.detect.tta import FLIPS
+    from sitewatch.detect import FLIPS, DetectOptions, load_detector
 
     first = args.targets[0]
     is_case = len(args.targets) == 1 and CaseLayout(first).catalog.is_file()
@@ -72,8 +71,7 @@ def _run_loose(images: list[Path], detector: Any, options: Any, gsd: float | str
                out: Path) -> int:
     from functools import partial
 
-    from sitewatch.catalog import GsdSource
-    from sitewatch.catalog.ingest import choose_gsd
+    from sitewatch.catalog import GsdSource, choose_gsd
     from sitewatch.detect import detect_raster, estimate_gsd
     from sitewatch.imagery import read_info
     from sitewatch.report import write_detections

@@ -8,10 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from sitewatch.cli.options import add_device, batch_size
-from sitewatch.detect import DetectOptions, load_detector
-from sitewatch.detect.evaluation import evaluate_folder, trained_on_stems
-from sitewatch.detect.labels import LabelFormat
-from sitewatch.detect.tta import FLIPS
+from sitewatch.detect import FLIPS, DetectOptions, load_detector
+from sitewatch.train import LabelFormat, evaluate_folder, trained_on_stems
 
 HELP = "precision, recall, AP and count error of a detector on labelled images"
 

@@ -5,12 +5,20 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sitewatch.detect.fetch import default_cache, fetch_model
-from sitewatch.detect.modelcard import ModelCard, load_card
-from sitewatch.detect.registry import BASE_MODEL, DEFAULT_MODEL, MODELS, SOURCES, card_path_for
-from sitewatch.detect.torch_backend import torch_weights_path
+from sitewatch.detect import (
+    BASE_MODEL,
+    DEFAULT_MODEL,
+    MODELS,
+    SOURCES,
+    ModelCard,
+    card_path_for,
+    default_cache,
+    load_card,
+    torch_weights_path,
+)
 from sitewatch.digest import sha256_file
 from sitewatch.errors import ConfigError, ModelError
+from sitewatch.train import fetch_model
 
 HELP = "list detector models with their hashes, or fetch and verify original weights"
 
@@ -94,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _quantize(args: argparse.Namespace) -> int:
-    from sitewatch.detect.quantize import quantize_int8
+    from sitewatch.train import quantize_int8
 
     images = []
     for item in args.calibrate:

@@ -42,7 +42,6 @@ def add_device(parser: argparse.ArgumentParser) -> None:
 
 def batch_size(device: str) -> int:
     """Tiles per forward pass: the detection default on CPU, more on a GPU."""
-    from sitewatch.detect import DetectOptions
-    from sitewatch.detect.torch_backend import GPU_BATCH_SIZE
+    from sitewatch.detect import GPU_BATCH_SIZE, DetectOptions
 
     return DetectOptions().batch_size if device == "cpu" else GPU_BATCH_SIZE

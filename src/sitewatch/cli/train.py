@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sitewatch.train import TrainingRecipe
 
 HELP = (
     "fine-tune the detector on labelled tiles or an analyst's reviews (needs the 'train' extra), "
@@ -12,21 +17,24 @@ HELP = (
 )
 
 
-def _list(text: str) -> tuple[str, ...]:
-    return tuple(t.strip() for t in text.split(",") if t.strip())
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of ``sitewatch train``."""
-    parser.add_argument("--data", type=Path, default=None, help="folder of labelled images")
-    parser.add_argument("--labels", type=Path, default=None, help="folder of label files")
+    """Options of ``sitewatch train``: a recipe file and the few things that change per run."""
     parser.add_argument(
-        "--extra-labels",
+        "--recipe",
+        type=Path,
+        default=None,
+        metavar="FILE.toml",
+        help="training recipe: data, layouts, ground, synthesis, training and mining settings "
+        "(docs/training.md; the shipped model's is sitewatch-vehicles-yolov8n-obb.recipe.toml "
+        "beside its card); without one, the defaults, training only on --from-reviews or "
+        "--self-train",
+    )
+    parser.add_argument(
+        "--data-root",
         type=Path,
         default=None,
         metavar="DIR",
-        help="label files (same format) adding boxes to --labels, e.g. an audit's missed "
-        "vehicles (docs/mvrsd-audit); boxes flagged difficult are left out",
+        help="folder the recipe's relative paths are relative to (default: the recipe's folder)",
     )
     parser.add_argument(
         "--from-reviews",
@@ -41,106 +49,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         metavar="CASE",
-        help="also train on the case's scenes as --teacher labels them (self-training on a new "
-        "site: boxes scoring >= 0.3 become labels, those from 0.05 are inpainted away); "
+        help="also train on the case's scenes as the recipe's teacher labels them (self-training "
+        "on a new site: boxes scoring >= 0.3 become labels, those from 0.05 are inpainted away); "
         "written to OUT/pseudo first; scenes an analyst fully reviewed are left to --from-reviews",
     )
-    parser.add_argument(
-        "--teacher",
-        default=None,
-        metavar="MODEL",
-        help="model that labels the --self-train scenes (default: the --base model's own "
-        "ONNX, from the card beside it)",
-    )
-    parser.add_argument("--format", choices=("voc", "yolo", "dota"), default="voc")
-    parser.add_argument(
-        "--class-names",
-        type=_list,
-        default=None,
-        help="YOLO labels: class names in id order, comma-separated",
-    )
-    parser.add_argument(
-        "--data-gsd",
-        type=float,
-        default=None,
-        metavar="M",
-        help="ground sample distance of the --data images, metres",
-    )
-    parser.add_argument(
-        "--gsd",
-        type=float,
-        default=0.3,
-        metavar="M",
-        help="ground sample distance the model is trained at (default 0.3)",
-    )
-    parser.add_argument(
-        "--holdout",
-        type=_list,
-        default=("none",),
-        metavar="STEM,...",
-        help="--data tiles held out for measurement, or 'none' (default: nothing measured)",
-    )
-    parser.add_argument(
-        "--layouts",
-        type=Path,
-        default=None,
-        metavar="DIR",
-        help="YOLO label files (MVRSD class order) giving real vehicle layouts",
-    )
-    parser.add_argument(
-        "--layout-image-px",
-        type=int,
-        default=640,
-        help="side of the images the --layouts label files belong to (default 640, MVRSD)",
-    )
-    parser.add_argument(
-        "--layout-gsd",
-        type=float,
-        default=None,
-        metavar="M",
-        help="ground sample distance of the --layouts images (default: --data-gsd)",
-    )
-    parser.add_argument(
-        "--ground",
-        action="append",
-        default=[],
-        metavar="PATH@GSD[:x0,y0,x1,y1]",
-        help="real empty ground to paste vehicles on (repeatable)",
-    )
-    parser.add_argument(
-        "--negative",
-        action="append",
-        default=[],
-        metavar="PATH@GSD[:x0,y0,x1,y1]",
-        help="ground that must stay empty: hard negatives (repeatable)",
-    )
-    parser.add_argument(
-        "--mine-epochs",
-        type=int,
-        default=0,
-        help="train this many epochs, mine hard negatives on the grounds, then train the rest",
-    )
-    parser.add_argument("--mine-threshold", type=float, default=0.25)
-    parser.add_argument(
-        "--mine-labelled",
-        action="store_true",
-        help="also mine hard negatives on the labelled training tiles; only where their labels "
-        "are complete (e.g. with --extra-labels from an audit), or unlabelled vehicles are "
-        "taught as ground",
-    )
-    parser.add_argument("--tiles", type=int, default=600, help="synthetic tiles (default 600)")
-    parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--imgsz", type=int, default=512)
-    parser.add_argument("--batch", type=int, default=8)
-    parser.add_argument("--device", default="cpu", help="cpu or a CUDA index such as 0")
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--colour-jitter", type=float, default=0.12,
-                        help="strength of the random brightness, contrast, gain and gamma of "
-                        "pasted chips (cells get half of it; default 0.12)")
-    parser.add_argument("--layout-turn", type=float, default=0.0, metavar="DEG",
-                        help="turn each pasted layout as a whole by a random angle up to ±DEG "
-                        "(default 0: pasted vehicles stand within 15° of the image axes)")
     parser.add_argument(
         "--base",
         type=Path,
@@ -149,20 +61,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "that sitewatch train wrote (its card beside it gives the sha256 checked), or the name "
         "of a packaged model with its .pt beside it (sitewatch-vehicles-yolov8n-obb)",
     )
-    parser.add_argument("--name", default="sitewatch-vehicles", help="model name in the card")
     parser.add_argument(
         "--out", type=Path, required=True, help="output folder (an existing model is never replaced)"
     )
+    parser.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
+    parser.add_argument("--tiles", type=int, default=None,
+                        help="override the recipe's number of synthetic tiles")
+    parser.add_argument("--name", default=None, help="override the recipe's model name")
+    parser.add_argument("--device", default=None,
+                        help="override the recipe's device: cpu or a CUDA index such as 0")
+    parser.add_argument("--seed", type=int, default=None, help="override the recipe's seed")
 
 
-def _check_sources(args: argparse.Namespace) -> None:
+def _recipe(args: argparse.Namespace) -> TrainingRecipe:
+    """The recipe file (or the defaults) with the command line's overrides applied."""
     from sitewatch.errors import ConfigError
+    from sitewatch.train import TrainingRecipe, read_recipe
 
-    if args.data is None and args.from_reviews is None and args.self_train is None:
-        raise ConfigError("nothing to train on: give --data and --labels, --from-reviews CASE "
-                          "or --self-train CASE")
-    if args.data is not None and (args.labels is None or args.data_gsd is None):
-        raise ConfigError("--data needs --labels and --data-gsd (the tiles' ground sample distance)")
+    if args.data_root is not None and args.recipe is None:
+        raise ConfigError("--data-root says where a recipe's paths are: give --recipe FILE.toml")
+    recipe = (read_recipe(args.recipe, root=args.data_root) if args.recipe is not None
+              else TrainingRecipe())
+    overrides = {"epochs": args.epochs, "tiles": args.tiles, "name": args.name,
+                 "device": args.device, "seed": args.seed}
+    recipe = replace(recipe, **{k: v for k, v in overrides.items() if v is not None})
+    if recipe.images_dir is None and args.from_reviews is None and args.self_train is None:
+        raise ConfigError("nothing to train on: give a --recipe with [data] images and labels, "
+                          "--from-reviews CASE or --self-train CASE")
+    return recipe
 
 
 def _export_reviews(case: Path, folder: Path) -> None:
@@ -177,25 +103,24 @@ def _export_reviews(case: Path, folder: Path) -> None:
 
 def _packaged_base(base: Path) -> Path:
     """``base`` itself, or the ``.pt`` beside the card of the packaged model it names."""
-    from sitewatch.detect.modelcard import load_card
-    from sitewatch.detect.registry import MODELS, card_path_for
-    from sitewatch.detect.torch_backend import torch_weights_path
+    from sitewatch.detect import MODELS, card_path_for, load_card, torch_weights_path
 
     if base.exists() or str(base) not in MODELS:
         return base
     return torch_weights_path(load_card(card_path_for(str(base))))
 
 
-def _teacher(args: argparse.Namespace) -> str:
-    """The --teacher model, or the ONNX card beside --base."""
+def _teacher(recipe: TrainingRecipe, base: Path) -> str:
+    """The recipe's teacher model, or the ONNX card beside --base."""
     from sitewatch.errors import ConfigError
 
-    if args.teacher is not None:
-        return str(args.teacher)
-    card = args.base.with_suffix(".json")
+    if recipe.teacher is not None:
+        return recipe.teacher
+    card = base.with_suffix(".json")
     if not card.is_file():
-        raise ConfigError(f"--self-train needs a teacher: {args.base} has no model card beside "
-                          "it; pass --teacher MODEL (e.g. sitewatch-vehicles-yolov8n-obb)")
+        raise ConfigError(f"--self-train needs a teacher: {base} has no model card beside "
+                          "it; set teacher = \"MODEL\" in the --recipe (e.g. "
+                          "sitewatch-vehicles-yolov8n-obb)")
     return str(card)
 
 
@@ -203,8 +128,8 @@ def _export_pseudo(case: Path, folder: Path, teacher: str, *, skip_reviewed: boo
     """Pseudo-label the case's scenes with ``teacher`` into ``folder`` (audited in the case)."""
     from sitewatch.catalog import CaseStore
     from sitewatch.catalog.reviews import summarise
-    from sitewatch.detect.training.pseudo import PseudoScene, write_pseudo_labels
     from sitewatch.review.training import label_stem
+    from sitewatch.train import PseudoScene, write_pseudo_labels
 
     store = CaseStore.open(case)
     scenes = []
@@ -224,63 +149,26 @@ def _export_pseudo(case: Path, folder: Path, teacher: str, *, skip_reviewed: boo
 
 
 def run(args: argparse.Namespace) -> int:
-    """Build the request and run training; print the summary as JSON."""
-    from sitewatch.detect.labels import LabelFormat
-    from sitewatch.detect.training.card import expected_base_sha256
-    from sitewatch.detect.training.pipeline import TrainRequest, run_training
-    from sitewatch.detect.training.sources import GroundRole, GroundSource
-    from sitewatch.detect.training.synth import SynthConfig
-    from sitewatch.detect.training.ultralytics_run import TrainSettings, verify_weights
+    """Read the recipe, build the request and run training; print the summary as JSON."""
+    from sitewatch.digest import sha256_file
     from sitewatch.errors import ConfigError
+    from sitewatch.train import expected_base_sha256, run_training, verify_weights
 
-    holdout = () if args.holdout == ("none",) else args.holdout
-    _check_sources(args)
-    args.base = _packaged_base(args.base)
-    if (args.out / f"{args.name}.onnx").exists():
-        raise ConfigError(f"{args.out / (args.name + '.onnx')} exists; a trained model is never "
+    recipe = _recipe(args)
+    base = _packaged_base(args.base)
+    if (args.out / f"{recipe.name}.onnx").exists():
+        raise ConfigError(f"{args.out / (recipe.name + '.onnx')} exists; a trained model is never "
                           "replaced: choose another --name or --out")
-    grounds = tuple(GroundSource.parse(g) for g in args.ground) + tuple(
-        GroundSource.parse(g, role=GroundRole.NEGATIVE) for g in args.negative
-    )
-    layout_gsd = args.layout_gsd or args.data_gsd
-    if args.layouts is not None and layout_gsd is None:
-        raise ConfigError("--layouts needs --layout-gsd (or --data-gsd): the GSD of their images")
-    # without --layouts the training tiles give the layouts (and their side)
-    layout_side = {"layout_side_m": args.layout_image_px * layout_gsd} if layout_gsd else {}
-    request = TrainRequest(
-        images_dir=args.data,
-        labels_dir=args.labels,
-        labels_supplement_dir=args.extra_labels,
-        label_format=LabelFormat(args.format),
-        class_names=args.class_names,
-        data_gsd_m=args.data_gsd or 0.0,
-        holdout=holdout,
+    request = recipe.request(
+        base=base,
+        out_dir=args.out,
+        base_sha256=expected_base_sha256(base),
         reviewed_dir=args.out / "reviewed" if args.from_reviews else None,
         pseudo_dir=args.out / "pseudo" if args.self_train else None,
-        base_sha256=expected_base_sha256(args.base),
-        out_dir=args.out,
-        base=args.base,
-        name=args.name,
-        layouts_dir=args.layouts,
-        grounds=grounds,
-        n_tiles=args.tiles,
-        synth=SynthConfig(gsd_m=args.gsd, cell_px=args.imgsz // 2,
-                          colour_jitter=args.colour_jitter, layout_turn_deg=args.layout_turn,
-                          **layout_side),
-        settings=TrainSettings(
-            epochs=args.epochs,
-            imgsz=args.imgsz,
-            batch=args.batch,
-            device=args.device,
-            threads=args.threads,
-            seed=args.seed,
-        ),
-        seed=args.seed,
-        mine_epochs=args.mine_epochs,
-        mine_threshold=args.mine_threshold,
-        mine_labelled=args.mine_labelled,
     )
-    teacher = _teacher(args) if args.self_train is not None else None
+    if args.recipe is not None:
+        request = replace(request, recipe_file=(str(args.recipe), sha256_file(args.recipe)))
+    teacher = _teacher(recipe, base) if args.self_train is not None else None
     verify_weights(request.base, request.base_sha256)  # before the case is touched
     if args.from_reviews is not None and request.reviewed_dir is not None:
         _export_reviews(args.from_reviews, request.reviewed_dir)

@@ -27,8 +27,7 @@ from sitewatch.detect.merging import merge_tile_boxes
 from sitewatch.detect.obb import bounds
 from sitewatch.detect.types import Detector, VehicleClass, detections_to_arrays
 from sitewatch.errors import ConfigError
-from sitewatch.imagery import RasterReader, Tile, tile_grid
-from sitewatch.imagery.scale import GsdEstimate, fit_gsd
+from sitewatch.imagery import GsdEstimate, RasterReader, Tile, fit_gsd, tile_grid
 
 #: Plausible length on the ground (shortest, longest) in metres of each label, as the box
 #: a detector draws: cars 3.8-5.2 m; HMMWV/UAZ/Tigr-size light vehicles 4.0-5.7 m; tanks,

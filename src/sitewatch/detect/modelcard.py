@@ -180,3 +180,59 @@ def verify_onnx(card: ModelCard) -> None:
             expected=card.onnx_sha256,
             actual=actual,
         )
+
+
+def training_record(card: ModelCard) -> dict[str, Any] | None:
+    """The ``*.training.json`` in the card's folder whose ``pt_sha256`` made this ONNX file.
+
+    An int8 variant finds its float model's record (the same ``.pt``); a model without one (the
+    DOTA checkpoints, a copied card) gives None. Unreadable records are skipped.
+    """
+    for record in sorted(card.onnx_path.parent.glob("*.training.json")):
+        try:
+            data = json.loads(record.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and data.get("pt_sha256") == card.source_sha256:
+            return data
+    return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MeasuredRates:
+    """A model's precision and recall on vehicles it never saw, as its training record gives.
+
+    ``by_label`` holds class-aware ``(label, precision, recall)`` for the labels measured on
+    enough vehicles; other labels take the class-agnostic pair. ``source`` says how they were
+    measured, for the report.
+    """
+
+    precision: float
+    recall: float
+    by_label: tuple[tuple[str, float, float], ...]
+    source: str
+
+
+def measured_rates(card: ModelCard, *, tta: bool = False,
+                   score_threshold: float | None = None) -> MeasuredRates | None:
+    """The rates measured for this model (its ``cross_validation.rates``), or None.
+
+    ``tta`` picks the rates measured with test-time augmentation. Rates read at another score
+    than the one the model ran at (``score_threshold``, default the card's; 0.25 where the
+    record does not say) are not its rates: None.
+    """
+    score = card.score_threshold if score_threshold is None else score_threshold
+    data = training_record(card) or {}
+    try:
+        rates = data["cross_validation"]["rates"]["tta" if tta else "plain"]
+        if abs(float(rates.get("score_threshold", LEGACY_SCORE_THRESHOLD)) - score) > 1e-9:
+            return None
+        return MeasuredRates(
+            precision=float(rates["precision"]),
+            recall=float(rates["recall"]),
+            by_label=tuple((str(k), float(v[0]), float(v[1]))
+                           for k, v in sorted(rates.get("by_label", {}).items())),
+            source=str(rates["source"]),
+        )  # fmt: skip
+    except (KeyError, TypeError, ValueError, IndexError):
+        return None

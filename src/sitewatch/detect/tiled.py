@@ -29,7 +29,7 @@ from sitewatch.detect.types import (
     detections_to_arrays,
 )
 from sitewatch.errors import ConfigError, ResolutionError
-from sitewatch.geo.coords import LonLat
+from sitewatch.geo import LonLat
 from sitewatch.imagery import (
     GsdEstimate,
     RasterInfo,

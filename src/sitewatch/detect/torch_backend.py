@@ -7,24 +7,21 @@ runs the Ultralytics ``.pt`` file that the model's ONNX file was exported from (
 What makes it fast where the ONNX backend runs on CPU cores: tiles travel to the device as
 uint8 (a quarter of float32's bytes) from pinned memory, are scaled there, and the score
 threshold is applied there, so only the few candidate boxes come back to the host. The host
-then decodes them with the ONNX backend's own code (:func:`decode_yolo_obb`: the same rotated
+then decodes them with the code both backends share (:class:`TileBackend`: the same rotated
 NMS), so GPU and CPU detections differ only by floating-point rounding in the network.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from sitewatch.detect.fetch import default_cache
+from sitewatch.detect.backend import TileArrays, TileBackend
 from sitewatch.detect.modelcard import ModelCard
-from sitewatch.detect.obb import decode_yolo_obb
-from sitewatch.detect.onnx_backend import label_indices, padded_batch, resolved_thresholds
-from sitewatch.detect.types import Detection, detections_from_arrays
+from sitewatch.detect.offline import ultralytics_offline
 from sitewatch.digest import sha256_file
 from sitewatch.errors import ConfigError, ModelError
 
@@ -43,9 +40,7 @@ def torch_weights_path(card: ModelCard) -> Path:
 
 
 def _import_torch(device: str) -> Any:
-    os.environ["YOLO_OFFLINE"] = "1"
-    os.environ["YOLO_AUTOINSTALL"] = "0"
-    os.environ.setdefault("YOLO_CONFIG_DIR", str(default_cache().parent / "ultralytics"))
+    ultralytics_offline()
     try:
         import torch
         import ultralytics  # noqa: F401  (the .pt file unpickles Ultralytics classes)
@@ -80,7 +75,7 @@ def _load_module(path: Path, torch: Any, device: str, half: bool) -> Any:
     return module.half() if half else module
 
 
-class TorchDetector:
+class TorchDetector(TileBackend):
     """A YOLOv8-OBB model run by PyTorch on a GPU (or torch's CPU), on tiles at its own size.
 
     Satisfies :class:`sitewatch.detect.types.Detector`. Keeps nothing between calls.
@@ -110,9 +105,7 @@ class TorchDetector:
             raise ConfigError(f"device {device!r} must be cpu, cuda or cuda:N")
         if half and not device.startswith("cuda"):
             raise ConfigError("float16 (half) needs a CUDA device")
-        self.score_threshold, self.iou_threshold = resolved_thresholds(
-            card, score_threshold, iou_threshold
-        )
+        super().__init__(card, score_threshold=score_threshold, iou_threshold=iou_threshold)
         weights = torch_weights_path(card)
         if not weights.is_file():
             raise ModelError(
@@ -128,32 +121,15 @@ class TorchDetector:
                 path=str(weights),
             )
         self._torch = _import_torch(device)
-        self.card = card
         self.device = device
         self.half = half
         self._module = _load_module(weights, self._torch, device, half)
-        self._classes = card.class_indices()
         self._rows = self._torch.tensor([4 + i for i, _ in self._classes], device=device)
-
-    @property
-    def name(self) -> str:
-        """Registry name of the model."""
-        return self.card.name
 
     @property
     def sha256(self) -> str:
         """sha256 of the ``.pt`` file run (the card's ``source_sha256``)."""
         return self.card.source_sha256
-
-    @property
-    def gsd_m(self) -> float:
-        """Ground sample distance the model expects, in metres."""
-        return self.card.gsd_m
-
-    @property
-    def tile_px(self) -> int:
-        """Square input size."""
-        return self.card.input_px
 
     def device_name(self) -> str:
         """What the model runs on, in words (for benchmark reports)."""
@@ -162,7 +138,7 @@ class TorchDetector:
         return "CPU (PyTorch)"
 
     def _to_device(self, tiles: list[np.ndarray]) -> Any:
-        host = self._torch.from_numpy(padded_batch(tiles, self.card.input_px))
+        host = self._torch.from_numpy(self._padded(tiles))
         if self.device.startswith("cuda"):
             host = host.pin_memory()
         x = host.to(self.device, non_blocking=True).permute(0, 3, 1, 2)
@@ -180,30 +156,5 @@ class TorchDetector:
         owner = tile_idx.cpu().numpy()
         return [picked[owner == k].T for k in range(raw.shape[0])]
 
-    def detect_arrays(
-        self, tiles: list[np.ndarray]
-    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """Like :meth:`detect_batch` but returns arrays: boxes (N, 5), scores, VehicleClass index.
-
-        The class index points into ``tuple(VehicleClass)``.
-        """
-        if not tiles:
-            return []
-        to_label = label_indices(self.card)
-        out = []
-        for columns in self._candidates(self._to_device(tiles)):
-            ((boxes, scores, pos),) = decode_yolo_obb(
-                columns[None],
-                class_indices=[i for i, _ in self._classes],
-                score_threshold=self.score_threshold,
-                iou_threshold=self.iou_threshold,
-            )
-            out.append((boxes, scores, to_label[pos]))
-        return out
-
-    def detect_batch(self, tiles: list[np.ndarray]) -> list[tuple[Detection, ...]]:
-        """Detect vehicles in each tile; boxes are in each tile's own pixel grid."""
-        return [
-            detections_from_arrays(boxes, scores, labels)
-            for boxes, scores, labels in self.detect_arrays(tiles)
-        ]
+    def _infer(self, tiles: list[np.ndarray]) -> list[TileArrays]:
+        return [self._decode(columns[None])[0] for columns in self._candidates(self._to_device(tiles))]

@@ -10,7 +10,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from sitewatch.errors import ConfigError
-from sitewatch.geo.coords import LonLat, OrientedBoxPx
+from sitewatch.geo import LonLat, OrientedBoxPx
 
 
 class VehicleClass(StrEnum):

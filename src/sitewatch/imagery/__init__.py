@@ -25,7 +25,7 @@ from sitewatch.imagery.georef import (
     same_crs,
 )
 from sitewatch.imagery.raster import RasterInfo, RasterReader, read_info
-from sitewatch.imagery.scale import GsdEstimate
+from sitewatch.imagery.scale import GsdEstimate, disagreement, fit_gsd
 from sitewatch.imagery.tiles import Tile, tile_grid
 
 __all__ = [
@@ -34,6 +34,8 @@ __all__ = [
     "RasterInfo",
     "RasterReader",
     "Tile",
+    "disagreement",
+    "fit_gsd",
     "gsd_m_of",
     "lonlat_to_map",
     "lonlat_to_pixel",

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from sitewatch.catalog import CaseStore, Scene
 from sitewatch.catalog.reviews import ReviewStatus, latest_reviews, summarise
-from sitewatch.detect.labels import dota_line
 from sitewatch.errors import ReviewError
 from sitewatch.geo import OrientedBoxPx
+from sitewatch.train import dota_line
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from shapely.geometry import Polygon
 
-from sitewatch.detect.types import Detection, VehicleClass
+from sitewatch.detect import Detection, VehicleClass
 from sitewatch.track.matching import axial_difference
 
 CARRIER_LABELS: frozenset[str] = frozenset({VehicleClass.MILITARY_TRUCK.value})

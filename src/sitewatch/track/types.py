@@ -9,7 +9,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sitewatch.detect.types import Detection
+from sitewatch.detect import Detection
 from sitewatch.errors import ConfigError, TrackError
 from sitewatch.geo.coords import LonLat
 from sitewatch.imagery.registration import Registration

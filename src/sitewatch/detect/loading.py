@@ -1,0 +1,64 @@
+"""Loading a detector by name, card or ONNX path, on CPU (onnxruntime) or a GPU (PyTorch)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sitewatch.detect.backend import TileBackend
+from sitewatch.detect.modelcard import load_card
+from sitewatch.detect.onnx_backend import OnnxDetector
+from sitewatch.detect.registry import DEFAULT_MODEL, card_path_for
+
+__all__ = ["load_detector"]
+
+
+def load_detector(
+    model: str | Path | None = None,
+    *,
+    score_threshold: float | None = None,
+    iou_threshold: float = 0.45,
+    threads: int | None = None,
+    sessions: int | None = None,
+    device: str = "cpu",
+) -> TileBackend:
+    """Load a detector by registry name, model card path or ONNX path (card beside it).
+
+    Args:
+        model: None for the package default, a registry name, a ``.json`` model card, or an
+            ``.onnx`` file with its ``<stem>.json`` card beside it.
+        score_threshold: Minimum score kept (default: the card's ``score_threshold``, the
+            score its measured precision and recall are at).
+        iou_threshold: Rotated NMS threshold within a tile.
+        threads: CPU threads in all (default: all cores this process may use).
+        sessions: Parallel onnxruntime sessions (default:
+            :func:`sitewatch.detect.onnx_backend.default_sessions`).
+        device: ``cpu`` runs the ONNX file with onnxruntime (:class:`OnnxDetector`); ``cuda``
+            or ``cuda:N`` runs the ``.pt`` file it was exported from with PyTorch on that GPU
+            (:class:`sitewatch.detect.torch_backend.TorchDetector`, the ``gpu`` extra).
+
+    Raises:
+        ConfigError: Unknown registry name (the message lists valid ones), unknown device,
+            or a GPU asked for where PyTorch or CUDA is missing.
+        ModelError: Card or weights missing, malformed or failing the sha256 check.
+    """
+    if model is None:
+        card_path = card_path_for(DEFAULT_MODEL)
+    elif isinstance(model, Path) or str(model).endswith((".json", ".onnx")):
+        path = Path(model)
+        card_path = path.with_suffix(".json") if path.suffix == ".onnx" else path
+    else:
+        card_path = card_path_for(str(model))
+    card = load_card(card_path)
+    if device != "cpu":
+        from sitewatch.detect.torch_backend import TorchDetector
+
+        return TorchDetector(
+            card, device=device, score_threshold=score_threshold, iou_threshold=iou_threshold
+        )
+    return OnnxDetector(
+        card,
+        score_threshold=score_threshold,
+        iou_threshold=iou_threshold,
+        threads=threads,
+        sessions=sessions,
+    )

@@ -1,0 +1,137 @@
+"""Stages meet through their faces: no stage imports another's private module, no cycles.
+
+A stage is a package directly under ``sitewatch`` (``detect``, ``train``, ``track``, ...); its
+face is its ``__init__`` (pinned by each ``tests/<stage>/test_exported_members.py``). Top-level
+modules (``errors``, ``digest``, ``untrusted``) are shared by all and are not stages. Scripts in
+``tools/`` use faces only.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "src" / "sitewatch"
+STAGES = frozenset(p.name for p in SRC.iterdir() if (p / "__init__.py").is_file())
+
+#: Imports around a face that predate this test, by (importing stage, private module). Each is
+#: owned by the stage it names and should move to that stage's face; none may be added.
+KNOWN_DEBT: frozenset[tuple[str, str]] = frozenset(
+    {
+    ("case", "sitewatch.catalog.audit"),
+    ("case", "sitewatch.catalog.reviews"),
+    ("case", "sitewatch.compare.resultfile"),
+    ("case", "sitewatch.geo.boundary"),
+    ("case", "sitewatch.imagery.georef"),
+    ("case", "sitewatch.report.features"),
+    ("case", "sitewatch.report.formats"),
+    ("case", "sitewatch.report.html"),
+    ("case", "sitewatch.track.links"),
+    ("case", "sitewatch.track.tables"),
+    ("catalog", "sitewatch.imagery.georef"),
+    ("catalog", "sitewatch.imagery.limits"),
+    ("cli", "sitewatch.catalog.layout"),
+    ("cli", "sitewatch.catalog.reviews"),
+    ("cli", "sitewatch.geo.travel"),
+    ("cli", "sitewatch.review.training"),
+    ("compare", "sitewatch.geo.coords"),
+    ("report", "sitewatch.track.links"),
+    ("review", "sitewatch.catalog.reviews"),
+    ("review", "sitewatch.imagery.georef"),
+    ("review", "sitewatch.imagery.registration"),
+    ("track", "sitewatch.geo.boundary"),
+    ("track", "sitewatch.geo.coords"),
+    ("track", "sitewatch.geo.travel"),
+    ("track", "sitewatch.imagery.georef"),
+    ("track", "sitewatch.imagery.registration"),
+    }
+)
+
+
+def _imports(path: Path) -> Iterator[str]:
+    """Absolute module names a file imports (``from x import y`` gives ``x``)."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module
+        elif isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+
+
+def _cross_stage(path: Path, stage: str | None) -> Iterator[tuple[str, str]]:
+    """(imported stage, module) for each import of another stage from ``path``."""
+    for module in _imports(path):
+        parts = module.split(".")
+        if parts[0] == "sitewatch" and len(parts) > 1 and parts[1] in STAGES and parts[1] != stage:
+            yield parts[1], ".".join(parts[:3])
+
+
+def _stage_of(path: Path) -> str | None:
+    rel = path.relative_to(SRC)
+    return rel.parts[0] if len(rel.parts) > 1 else None
+
+
+def test_stages_import_each_other_through_faces() -> None:
+    around: dict[tuple[str, str], list[str]] = {}
+    for path in sorted(SRC.rglob("*.py")):
+        stage = _stage_of(path)
+        for other, module in _cross_stage(path, stage):
+            if module != f"sitewatch.{other}" and stage is not None:
+                around.setdefault((stage, module), []).append(str(path.relative_to(ROOT)))
+    new = {k: v for k, v in around.items() if k not in KNOWN_DEBT}
+    assert not new, f"import the stage's face (sitewatch.<stage>) instead: {new}"
+    paid = sorted(KNOWN_DEBT - set(around))
+    assert not paid, f"these no longer go around a face: remove them from KNOWN_DEBT: {paid}"
+
+
+def test_detect_and_train_meet_every_stage_through_faces() -> None:
+    for path in sorted((SRC / "detect").rglob("*.py")) + sorted((SRC / "train").rglob("*.py")):
+        for other, module in _cross_stage(path, _stage_of(path)):
+            assert module == f"sitewatch.{other}", f"{path.relative_to(ROOT)} imports {module}"
+
+
+#: Scripts in tools/ that still reach a private module of a stage whose face lacks the name.
+TOOLS_DEBT: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("bench_review_tiles.py", "sitewatch.review.tiles"),
+        ("eval_compare.py", "sitewatch.compare.evaluation"),
+        ("eval_registration_real.py", "sitewatch.imagery.registration"),
+        ("eval_reviews.py", "sitewatch.cli.main"),
+        ("eval_reviews.py", "sitewatch.review.decisions"),
+        ("eval_reviews.py", "sitewatch.review.session"),
+    }
+)
+
+
+def test_tools_use_faces_only() -> None:
+    around = {
+        (path.name, module)
+        for path in sorted((ROOT / "tools").glob("*.py"))
+        for other, module in _cross_stage(path, None)
+        if module != f"sitewatch.{other}"
+    }
+    assert around <= TOOLS_DEBT, f"tools must import faces: {sorted(around - TOOLS_DEBT)}"
+    assert not any(module.startswith(("sitewatch.detect.", "sitewatch.train.")) for _, module in around)
+
+
+def test_no_import_cycle_between_stages() -> None:
+    graph: dict[str, set[str]] = {stage: set() for stage in STAGES}
+    for path in SRC.rglob("*.py"):
+        stage = _stage_of(path)
+        if stage is not None:
+            graph[stage] |= {other for other, _ in _cross_stage(path, stage)}
+    state: dict[str, int] = {}
+
+    def visit(stage: str, trail: tuple[str, ...]) -> None:
+        state[stage] = 1
+        for other in sorted(graph[stage]):
+            assert state.get(other) != 1, "import cycle: " + " -> ".join((*trail, stage, other))
+            if other not in state:
+                visit(other, (*trail, stage))
+        state[stage] = 2
+
+    for stage in sorted(STAGES):
+        if stage not in state:
+            visit(stage, ())
+    assert "train" not in {s for s in graph["detect"]}  # inference never needs training
