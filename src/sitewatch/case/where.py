@@ -130,3 +130,41 @@ def replay_where_checks(store: CaseStore) -> tuple[str, ...]:
         if not same:
             differences.append(f"where check {check.check_id}: recomputed result differs from the stored one")
     return tuple(differences)
+
+
+def shadow_check(store: CaseStore | None, check_id: str, kind: CheckKind, inputs: dict[str, object], *,
+                 outputs: Path | None = None, cite_as: str | None = None) -> WhereCheck:
+    """Run a shadow check; in a case, write its maps under ``config/where/`` and record it.
+
+    Raises:
+        ConfigError: inputs missing or malformed.
+    """
+    if store is not None:
+        outputs = store.layout.where
+    check = run_check(check_id, kind, dict(inputs), outputs=outputs)
+    if store is not None:
+        record_where_check(store, check, cite_as=cite_as)
+    return check
+
+
+def media_inventory(store: CaseStore, paths: tuple[Path, ...] = ()) -> tuple[WhereCheck, ...]:
+    """Record the metadata of ``paths`` and of the attached comparison's query files that are still
+    where the comparison found them (same hash); return every media check of the case.
+
+    Raises:
+        CatalogError: a given path does not exist.
+    """
+    from sitewatch.case.attachments import comparisons
+
+    known = {json.loads(c.inputs_json).get("sha256") for c in where_checks(store)
+             if c.kind is CheckKind.MEDIA}
+    for path in paths:
+        media_check(store, path)
+    for document in comparisons(store):
+        for query in document.get("queries", []) or []:  # type: ignore[attr-defined]
+            source = Path(str(query.get("query", "")))
+            if query.get("sha256") in known or not source.is_file():
+                continue
+            if sha256_file(source) == query.get("sha256"):
+                media_check(store, source)
+    return tuple(c for c in where_checks(store) if c.kind is CheckKind.MEDIA)
