@@ -180,3 +180,27 @@ def run_check(check_id: str, kind: CheckKind, inputs: dict[str, Any], *,
     return WhereCheck(check_id=check_id, kind=kind, inputs_json=canonical(inputs),
                       result_json=canonical(result), finding=finding, fits=fits,
                       uncertainty=_uncertainty(m), library=solar_library())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WhereWhenRow:
+    """One line of the report's where-when section."""
+
+    check_id: str
+    kind: str
+    finding: str
+    verdict: str
+    uncertainty: str
+    library: str
+
+
+def where_when_rows(checks: tuple[WhereCheck, ...] | list[WhereCheck]) -> tuple[WhereWhenRow, ...]:
+    """The report's where-when section: media first, then shadow and overhead checks."""
+    order = {CheckKind.MEDIA: 0, CheckKind.PLACE_TIME: 1, CheckKind.TIMES_OF_DAY: 2,
+             CheckKind.WHERE_ON_EARTH: 3, CheckKind.OVERHEAD_SUN: 4}
+    rows = []
+    for check in sorted(checks, key=lambda c: (order[c.kind], c.check_id)):
+        verdict = {True: "fits", False: "does not fit", None: "no claim tested"}[check.fits]
+        rows.append(WhereWhenRow(check_id=check.check_id, kind=check.kind.value, finding=check.finding,
+                                 verdict=verdict, uncertainty=check.uncertainty, library=check.library))
+    return tuple(rows)
