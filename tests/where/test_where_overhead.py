@@ -104,6 +104,8 @@ def test_marked_lines_in_a_rotated_image() -> None:
     assert marked_shadow_bearings(lines, north_image_deg=90.0)[0] == pytest.approx(0.0)
 
 
-def test_too_few_shadows_is_refused() -> None:
+def test_too_few_or_disagreeing_shadows_are_refused() -> None:
     with pytest.raises(ConfigError, match="at least two"):
         sun_from_shadow_bearings([10.0])
+    with pytest.raises(ConfigError, match="disagree"):
+        sun_from_shadow_bearings([10.0, 100.0, 200.0, 300.0, 45.0])

@@ -34,6 +34,8 @@ from sitewatch.where.sun import solar_library, sun_positions
 OVERPASS_HOURS = (9.5, 11.5)
 TOLERANCE_DEG = 5.0
 ELEVATION_TOLERANCE_DEG = 2.0
+#: Shadow directions more spread than this (circular standard deviation) are refused.
+MAX_SPREAD_DEG = 40.0
 BOOTSTRAP = 2000
 
 
@@ -53,8 +55,12 @@ def _circular_mean(angles_deg: np.ndarray, axis: int = -1) -> np.ndarray:
 
 
 def sun_from_shadow_bearings(bearings_deg: np.ndarray | list[float], *, level: float = 0.95,
-                             seed: int = 0) -> OverheadSun:
+                             seed: int = 0, max_spread_deg: float = MAX_SPREAD_DEG) -> OverheadSun:
     """Sun azimuth from shadow bearings (degrees east of north), with a bootstrap interval.
+
+    Shadows whose directions disagree (circular spread above ``max_spread_deg``) are refused: on
+    the real MVRSD vehicle parks the dark pixels beside boxes are other vehicles and dark ground as
+    often as shadows, and a mean of such directions is no measurement.
 
     >>> round(sun_from_shadow_bearings([300.0, 310.0, 305.0]).azimuth_deg)
     125
@@ -65,6 +71,12 @@ def sun_from_shadow_bearings(bearings_deg: np.ndarray | list[float], *, level: f
     bearings = np.asarray(bearings_deg, dtype=np.float64) % 360.0
     if bearings.size < 2:
         raise ConfigError(f"{bearings.size} shadow(s) measured; mark or detect at least two")
+    length = float(np.hypot(np.cos(np.radians(bearings)).mean(), np.sin(np.radians(bearings)).mean()))
+    spread_deg = math.degrees(math.sqrt(-2.0 * math.log(max(length, 1e-9))))
+    if spread_deg > max_spread_deg:
+        raise ConfigError(f"the {bearings.size} shadow directions disagree (circular spread "
+                          f"{spread_deg:.0f}° > {max_spread_deg:.0f}°): no sun direction can be read from "
+                          "them; mark shadows of upright objects by hand")
     sun = (bearings + 180.0) % 360.0
     centre = float(_circular_mean(sun))
     rng = np.random.default_rng(seed)
