@@ -39,6 +39,7 @@ class EvidenceKind(StrEnum):
     COUNT = "count"
     LINK = "link"
     COMPARISON = "comparison"
+    WHERE = "where"
     DOCUMENT = "document"
     OTHER = "other"
 

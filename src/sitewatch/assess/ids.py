@@ -19,6 +19,7 @@ REF_SCHEMES: tuple[str, ...] = (
     "link",
     "comparison",
     "document",
+    "where",
 )
 
 

@@ -219,7 +219,7 @@ def report_case(store: CaseStore, *, out: Path | None = None, pdf: bool = False)
         assessment=ach_table(load_assessment(assessment_file)) if assessment_file.exists() else None,
         software=software_versions(), audit_head=head["hash"] if head else None,
         manifest_sha256=manifest_sha256, review=review_summary(store),
-        intervals_note=intervals_note,
+        intervals_note=intervals_note, where_when=_where_when(store),
     )
     store.derived_dir.mkdir(exist_ok=True)
     path = out or store.layout.report
@@ -305,3 +305,11 @@ def link_and_log(
     store.append_audit("link", {"sightings": str(sightings_file), "links": len(links),
                                 "boundary": str(boundary_file) if boundary_file else None})
     return SightingLinks(sightings=sightings, links=links, boundary=boundary)
+
+
+def _where_when(store: CaseStore) -> tuple[object, ...]:
+    """Rows of the report's where-when section (recorded media and shadow checks)."""
+    from sitewatch.case.where import where_checks
+    from sitewatch.where.evidence import where_when_rows
+
+    return where_when_rows(where_checks(store))

@@ -98,4 +98,7 @@ def replay_case(store: CaseStore, *, detectors: Mapping[str, Detector] | None = 
             recomputed += 1
     if tracks_digest(track_case(store)) != manifest["tracks_sha256"]:
         differences.append("counts and events recomputed from the stored detections differ")
+    from sitewatch.case.where import replay_where_checks
+
+    differences += replay_where_checks(store)
     return ReplayReport(scenes_recomputed=recomputed, differences=tuple(differences))

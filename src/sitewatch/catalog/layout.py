@@ -9,6 +9,7 @@ Layout::
       assessment.toml        competing hypotheses, evidence and judgments (``sitewatch assess``)
       config/KIND.ext        analyst files attached to the case: zones, alerts, sightings, boundary
       config/comparison/     an attached ``sitewatch compare`` result and its panels (PNG)
+      config/where/ID.json   where/when checks (``sitewatch shadow``, ``sitewatch media``) and maps
       derived/               report, manifest and exports, reproducible from the rest
 
 The layout lives in the catalog, the lowest stage that reads a case folder, so that the store and
@@ -77,6 +78,11 @@ class CaseLayout:
     def comparison_file(self) -> Path:
         """The attached comparison result."""
         return self.comparison / "comparison.json"
+
+    @property
+    def where(self) -> Path:
+        """Folder of the recorded where/when checks (one JSON each) and their maps."""
+        return self.config / "where"
 
     @property
     def derived(self) -> Path:

@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "events": "events",
     "link": "link",
     "compare": "compare",
+    "media": "media", "shadow": "shadow",
     "assess": "assess",
     "report": "report",
     "export": "export",

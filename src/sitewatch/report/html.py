@@ -48,6 +48,7 @@ def render_report(
     manifest_sha256: str,
     review: ReviewSummary | None = None,
     intervals_note: str = "an interval from the detector's precision and recall",
+    where_when: Sequence[object] = (),
 ) -> str:
     """The report as one HTML document with images embedded as data URIs.
 
@@ -80,6 +81,7 @@ def render_report(
         "manifest_sha256": manifest_sha256,
         "review": review if review is not None and (review.reviewed or review.added) else None,
         "intervals_note": intervals_note,
+        "where_when": list(where_when),
     }
     return env.get_template("report.html.j2").render(**context)
 
