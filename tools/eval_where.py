@@ -24,10 +24,17 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
 from sitewatch.errors import ConfigError  # noqa: E402
-from sitewatch.where.metadata import read_media_metadata, second_reader  # noqa: E402
-from sitewatch.where.overhead import shadow_bearings_beside_boxes, sun_from_shadow_bearings  # noqa: E402
-from sitewatch.where.shadows import ReferenceLine, ShadowMarks, measure_shadow  # noqa: E402
-from sitewatch.where.sun import sun_grid, sun_positions  # noqa: E402
+from sitewatch.where import (  # noqa: E402  # noqa: E402  # noqa: E402  # noqa: E402
+    ReferenceLine,
+    ShadowMarks,
+    measure_shadow,
+    read_media_metadata,
+    second_reader,
+    shadow_bearings_beside_boxes,
+    sun_from_shadow_bearings,
+    sun_grid,
+    sun_positions,
+)
 
 
 def spa_table() -> None:

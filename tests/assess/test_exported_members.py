@@ -29,6 +29,7 @@ def test_exported_members() -> None:
             "Likelihood",
             "Rating",
             "ach_table",
+            "check_id",
             "assessment_path",
             "coherence_findings",
             "dumps_assessment",

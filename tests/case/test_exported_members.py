@@ -11,10 +11,10 @@ def test_public_face_is_pinned() -> None:
     assert sorted(sitewatch.case.__all__) == [
         "ATTACHMENT_KINDS", "CaseLayout", "DetectSummary", "DetectionRun", "ReplayReport",
         "SightingLinks", "TrackedCase", "attach_comparison", "attach_file", "change_assessment",
-        "comparisons",
-        "detect_case", "export_case", "import_assessment", "interval_options", "link_and_log",
-        "link_case", "observations", "replay_case", "report_case", "review_summary",
-        "scene_detections", "sites", "software_versions", "track_and_log", "track_case",
+        "comparisons", "detect_case", "export_case", "import_assessment", "interval_options",
+        "link_and_log", "link_case", "media_check", "media_inventory", "observations",
+        "record_where_check", "replay_case", "report_case", "review_summary", "scene_detections",
+        "shadow_check", "sites", "software_versions", "track_and_log", "track_case", "where_checks",
         "write_events", "write_manifest",
     ]
 

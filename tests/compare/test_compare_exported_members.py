@@ -15,7 +15,7 @@ def test_public_names_are_pinned() -> None:
         "MediaKind", "QueryResult", "ReferenceMatch", "VariantVerdict", "VehicleCrop",
         "assess_marks", "build_gallery", "compare_files", "compare_query", "draw_matches",
         "load_checklist", "match_local_features", "parse_gallery_spec", "parse_marks",
-        "rank_galleries", "read_media", "write_panel",
+        "rank_galleries", "read_exif", "read_media", "read_quicktime_metadata", "write_panel",
     ]
     for name in compare.__all__:
         assert getattr(compare, name) is not None

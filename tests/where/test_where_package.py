@@ -15,10 +15,13 @@ SRC = Path(where.__file__).resolve().parents[1]
 
 def test_public_names_are_pinned() -> None:
     assert sorted(where.__all__) == [
-        "FittingTimes", "Interval", "PlaceTimeCheck", "ReferenceLine", "ShadowMarks", "ShadowMeasurement",
-        "SunGrid", "SunMap", "SunPosition", "check_place_time", "fitting_times", "measure_shadow",
-        "measurement_from_lengths", "solar_library", "sun_grid", "sun_position", "time_zone_at",
-        "where_on_earth",
+        "CheckKind", "FittingTimes", "Interval", "MediaMetadata", "PlaceTimeCheck", "ReferenceLine",
+        "ShadowMarks", "ShadowMeasurement", "SunGrid", "SunMap", "SunPosition", "WhereCheck",
+        "WhereWhenRow", "canonical", "check_place_time", "fitting_times", "measure_shadow",
+        "measurement_from_lengths", "read_media_metadata", "rerun_overhead_check", "run_check",
+        "second_reader", "shadow_bearings_beside_boxes", "solar_library", "sun_from_shadow_bearings",
+        "sun_grid", "sun_position", "sun_positions", "time_zone_at", "where_on_earth",
+        "where_when_rows",
     ]
 
 

@@ -35,6 +35,7 @@ from sitewatch.assess.hypotheses import (
     InconsistencyScore,
     Rating,
 )
+from sitewatch.assess.ids import check_id
 from sitewatch.assess.judgments import Judgment, parse_judgment
 from sitewatch.assess.language import (
     Confidence,
@@ -69,6 +70,7 @@ __all__ = [
     "Rating",
     "ach_table",
     "assessment_path",
+    "check_id",
     "coherence_findings",
     "dumps_assessment",
     "format_ach_text",

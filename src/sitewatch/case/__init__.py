@@ -27,6 +27,13 @@ from sitewatch.case.jobs import (
 from sitewatch.case.manifest import write_manifest
 from sitewatch.case.replay import ReplayReport, replay_case
 from sitewatch.case.runs import DetectionRun, software_versions
+from sitewatch.case.where import (
+    media_check,
+    media_inventory,
+    record_where_check,
+    shadow_check,
+    where_checks,
+)
 from sitewatch.catalog import CaseLayout
 
 __all__ = [
@@ -47,15 +54,20 @@ __all__ = [
     "interval_options",
     "link_and_log",
     "link_case",
+    "media_check",
+    "media_inventory",
     "observations",
+    "record_where_check",
     "replay_case",
     "report_case",
     "review_summary",
     "scene_detections",
+    "shadow_check",
     "sites",
     "software_versions",
     "track_and_log",
     "track_case",
+    "where_checks",
     "write_events",
     "write_manifest",
 ]

@@ -310,6 +310,6 @@ def link_and_log(
 def _where_when(store: CaseStore) -> tuple[object, ...]:
     """Rows of the report's where-when section (recorded media and shadow checks)."""
     from sitewatch.case.where import where_checks
-    from sitewatch.where.evidence import where_when_rows
+    from sitewatch.where import where_when_rows
 
     return where_when_rows(where_checks(store))

@@ -15,8 +15,7 @@ from pathlib import Path
 
 from sitewatch.catalog import CaseStore, sha256_file
 from sitewatch.errors import CatalogError, ConfigError
-from sitewatch.where.evidence import CheckKind, WhereCheck, canonical, run_check
-from sitewatch.where.metadata import MediaMetadata, read_media_metadata
+from sitewatch.where import CheckKind, MediaMetadata, WhereCheck, canonical, read_media_metadata, run_check
 
 
 def record_where_check(store: CaseStore, check: WhereCheck, *, cite_as: str | None = None) -> Path:
@@ -119,7 +118,7 @@ def replay_where_checks(store: CaseStore) -> tuple[str, ...]:
                 fresh_result["name"] = json.loads(check.result_json).get("name")
                 same = canonical(fresh_result) == check.result_json
             elif check.kind is CheckKind.OVERHEAD_SUN:
-                from sitewatch.where.overhead import rerun_overhead_check
+                from sitewatch.where import rerun_overhead_check
 
                 same = rerun_overhead_check(check).result_json == check.result_json
             else:

@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Record the files given, then print every media check of the case, one block per file."""
-    from sitewatch.case.where import media_inventory
+    from sitewatch.case import media_inventory
     from sitewatch.catalog import CaseStore
 
     checks = media_inventory(CaseStore.open(args.case_dir), tuple(args.files))

@@ -89,9 +89,9 @@ def _inputs(args: argparse.Namespace) -> dict[str, object]:
 
 def run(args: argparse.Namespace) -> int:
     """Run the check the claim asks for and print its finding."""
-    from sitewatch.case.where import shadow_check
+    from sitewatch.case import shadow_check
     from sitewatch.catalog import CaseStore
-    from sitewatch.where.evidence import CheckKind
+    from sitewatch.where import CheckKind
 
     inputs = _inputs(args)
     if args.time and (args.map or not args.place):

@@ -23,8 +23,9 @@ from sitewatch.compare.checklist import (
 from sitewatch.compare.comparison import FrameResult, QueryResult, compare_query
 from sitewatch.compare.gallery import Gallery, build_gallery, parse_gallery_spec, rank_galleries
 from sitewatch.compare.local_features import draw_matches, match_local_features
-from sitewatch.compare.media import read_media
+from sitewatch.compare.media import read_exif, read_media
 from sitewatch.compare.panel import write_panel
+from sitewatch.compare.quicktime import read_quicktime_metadata
 from sitewatch.compare.types import (
     BoxPx,
     Frame,
@@ -66,6 +67,8 @@ __all__ = [
     "parse_gallery_spec",
     "parse_marks",
     "rank_galleries",
+    "read_exif",
     "read_media",
+    "read_quicktime_metadata",
     "write_panel",
 ]

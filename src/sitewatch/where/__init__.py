@@ -14,6 +14,20 @@ from sitewatch.where.checks import (
     fitting_times,
     where_on_earth,
 )
+from sitewatch.where.evidence import (
+    CheckKind,
+    WhereCheck,
+    WhereWhenRow,
+    canonical,
+    run_check,
+    where_when_rows,
+)
+from sitewatch.where.metadata import MediaMetadata, read_media_metadata, second_reader
+from sitewatch.where.overhead import (
+    rerun_overhead_check,
+    shadow_bearings_beside_boxes,
+    sun_from_shadow_bearings,
+)
 from sitewatch.where.shadows import (
     Interval,
     ReferenceLine,
@@ -22,11 +36,21 @@ from sitewatch.where.shadows import (
     measure_shadow,
     measurement_from_lengths,
 )
-from sitewatch.where.sun import SunGrid, SunPosition, solar_library, sun_grid, sun_position, time_zone_at
+from sitewatch.where.sun import (
+    SunGrid,
+    SunPosition,
+    solar_library,
+    sun_grid,
+    sun_position,
+    sun_positions,
+    time_zone_at,
+)
 
 __all__ = [
+    "CheckKind",
     "FittingTimes",
     "Interval",
+    "MediaMetadata",
     "PlaceTimeCheck",
     "ReferenceLine",
     "ShadowMarks",
@@ -34,13 +58,24 @@ __all__ = [
     "SunGrid",
     "SunMap",
     "SunPosition",
+    "WhereCheck",
+    "WhereWhenRow",
+    "canonical",
     "check_place_time",
     "fitting_times",
     "measure_shadow",
     "measurement_from_lengths",
+    "read_media_metadata",
+    "rerun_overhead_check",
+    "run_check",
+    "second_reader",
+    "shadow_bearings_beside_boxes",
     "solar_library",
+    "sun_from_shadow_bearings",
     "sun_grid",
     "sun_position",
+    "sun_positions",
     "time_zone_at",
     "where_on_earth",
+    "where_when_rows",
 ]

@@ -54,7 +54,7 @@ class WhereCheck:
     library: str
 
     def __post_init__(self) -> None:
-        from sitewatch.assess.ids import check_id
+        from sitewatch.assess import check_id
 
         check_id("where check", self.check_id)
 

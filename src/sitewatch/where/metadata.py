@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from sitewatch.digest import sha256_file
-from sitewatch.geo.coords import LonLat
+from sitewatch.geo import LonLat
 
 #: Files larger than this are refused before any parser sees them.
 MAX_MEDIA_BYTES = 2 * 1024**3
@@ -127,7 +127,7 @@ def read_media_metadata(path: Path) -> MediaMetadata:
 
 
 def _video(path: Path, digest: str) -> MediaMetadata:
-    from sitewatch.compare.quicktime import read_quicktime_metadata
+    from sitewatch.compare import read_quicktime_metadata
 
     created, place = read_quicktime_metadata(path)
     notes = [] if created or place else ["no creation time or position atoms (moov/mvhd, ©xyz)"]
@@ -141,7 +141,7 @@ def _photo(path: Path, digest: str) -> MediaMetadata:
     import PIL
     from PIL import Image
 
-    from sitewatch.compare.media import read_exif
+    from sitewatch.compare import read_exif
 
     notes: list[str] = []
     fields: dict[str, Any] = {}
