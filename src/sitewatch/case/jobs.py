@@ -42,6 +42,21 @@ class DetectSummary:
     scenes_skipped: int
 
 
+def scenes_to_detect(
+    store: CaseStore, detector: Detector, *, options: DetectOptions | None = None,
+    redo: bool = False,
+) -> tuple[Scene, ...]:
+    """The scenes :func:`detect_case` would run ``detector`` on: those whose newest run was not
+    made by this model with these options (every scene with ``redo``)."""
+    params = DetectionRun.of(options or DetectOptions(), detector).to_json()
+    done_by_model = {
+        run.run_id for run in store.runs()
+        if run.kind == "detect" and run.model_sha256 == detector.sha256 and run.params == params
+    }
+    return tuple(scene for scene in store.scenes()
+                 if redo or store.latest_run_id(scene.sha256) not in done_by_model)
+
+
 def detect_case(
     store: CaseStore,
     detector: Detector,
@@ -60,13 +75,8 @@ def detect_case(
     """
     options = options or DetectOptions()
     params = DetectionRun.of(options, detector).to_json()
-    done_by_model = {
-        run.run_id for run in store.runs()
-        if run.kind == "detect" and run.model_sha256 == detector.sha256 and run.params == params
-    }
     results: dict[str, tuple[DetectionRecord, ...]] = {}
-    todo = [scene for scene in store.scenes()
-            if redo or store.latest_run_id(scene.sha256) not in done_by_model]
+    todo = scenes_to_detect(store, detector, options=options, redo=redo)
     skipped = len(store.scenes()) - len(todo)
     if runner is not None and todo:
         computed = runner(todo)
