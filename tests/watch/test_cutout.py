@@ -62,6 +62,6 @@ def test_scene_covering_too_little_is_not_read(scenes: Scenes, tmp_path: Path) -
 def test_unreachable_scene_is_named(tmp_path: Path) -> None:
     with range_server(tmp_path) as server:
         url = f"{server.url}/missing.tif"
-        with pytest.raises(SourceError, match="missing.tif"):
+        with pytest.raises(SourceError, match=r"missing\.tif"):
             cut_site(url, Polygon([(0, 0), (0.001, 0), (0.001, 0.001)]), tmp_path / "c.tif",
                      margin_m=0, min_coverage=0.5)
