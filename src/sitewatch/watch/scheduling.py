@@ -72,7 +72,7 @@ class DetectorSource:
 
 
 @lru_cache(maxsize=4)
-def _loaded(source: DetectorSource) -> Detector:
+def worker_detector(source: DetectorSource) -> Detector:
     """The detector of this worker process, loaded once and reused by its tasks (the one piece
     of process state here: a cache of an immutable, read-only model)."""
     return source.load()
@@ -94,7 +94,7 @@ def detect_scene(path: str, gsd_m: float, source: DetectorSource, options: Detec
     """One task, run on a worker: the scene's detections as JSON-ready records."""
     from sitewatch.detect import detect_raster
 
-    found = detect_raster(path, _loaded(source), gsd_m=gsd_m, options=options)
+    found = detect_raster(path, worker_detector(source), gsd_m=gsd_m, options=options)
     return [dataclasses.asdict(to_record(d)) for d in found.detections]
 
 
