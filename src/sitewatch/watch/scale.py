@@ -44,11 +44,15 @@ class ScalePoint:
 
 def cut_scenes(scene: Path, folder: Path, *, count: int, side_px: int) -> list[Path]:
     """``count`` windows of ``side_px`` from ``scene`` on a grid, written as GeoTIFFs."""
+    import warnings
+
     import rasterio
+    from rasterio.errors import NotGeoreferencedWarning
     from rasterio.windows import Window
 
     paths = []
-    with rasterio.open(scene) as src:
+    with warnings.catch_warnings(), rasterio.open(scene) as src:
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)  # a bench scene needs none
         per_row = max(1, (src.width - side_px) // side_px + 1)
         rows = max(1, (src.height - side_px) // side_px + 1)
         for i in range(count):
