@@ -22,7 +22,9 @@ has a base, and leaves also inherit the builtin a caller would naturally catch::
     ├── CompareError
     ├── AssessError (ValueError)
     ├── ReportError
-    └── ReviewError
+    ├── ReviewError
+    └── WatchError                         many sites (sitewatch watch)
+        └── SourceError (OSError)          an imagery source cannot be reached or read
 
 The message is the first argument and names the thing, the value and the next step; context
 goes in keyword arguments stored on the instance, so errors survive pickling across worker
@@ -127,3 +129,11 @@ class ReportError(SitewatchError):
 
 class ReviewError(SitewatchError):
     """Problem in the review app."""
+
+
+class WatchError(SitewatchError):
+    """Problem running a watch list over many sites."""
+
+
+class SourceError(WatchError, OSError):
+    """An imagery source (folder, STAC catalog or API, remote GeoTIFF) cannot be reached or read."""

@@ -14,8 +14,8 @@ def test_public_face_is_pinned() -> None:
         "comparisons", "detect_case", "export_case", "import_assessment", "interval_options",
         "link_and_log", "link_case", "media_check", "media_inventory", "observations",
         "record_where_check", "replay_case", "report_case", "review_summary", "scene_detections",
-        "shadow_check", "sites", "software_versions", "track_and_log", "track_case", "where_checks",
-        "write_events", "write_manifest",
+        "scenes_to_detect", "shadow_check", "sites", "software_versions", "to_record", "track_and_log",
+        "track_case", "where_checks", "write_events", "write_manifest",
     ]
 
 

@@ -7,9 +7,11 @@ def test_imagery_public_face() -> None:
     assert sorted(sitewatch.imagery.__all__) == [
         "Affine6",
         "GsdEstimate",
+        "MAX_BANDS",
         "RasterInfo",
         "RasterReader",
         "Tile",
+        "check_decoded_size",
         "disagreement",
         "fit_gsd",
         "gsd_m_of",

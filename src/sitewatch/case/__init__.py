@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from sitewatch.case.assessment import change_assessment, import_assessment
 from sitewatch.case.attachments import ATTACHMENT_KINDS, attach_comparison, attach_file, comparisons
-from sitewatch.case.detections import observations, review_summary, scene_detections, sites
+from sitewatch.case.detections import (
+    observations,
+    review_summary,
+    scene_detections,
+    sites,
+    to_record,
+)
 from sitewatch.case.jobs import (
     DetectSummary,
     SightingLinks,
@@ -20,6 +26,7 @@ from sitewatch.case.jobs import (
     link_and_log,
     link_case,
     report_case,
+    scenes_to_detect,
     track_and_log,
     track_case,
     write_events,
@@ -62,9 +69,11 @@ __all__ = [
     "report_case",
     "review_summary",
     "scene_detections",
+    "scenes_to_detect",
     "shadow_check",
     "sites",
     "software_versions",
+    "to_record",
     "track_and_log",
     "track_case",
     "where_checks",

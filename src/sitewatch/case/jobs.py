@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +27,11 @@ if TYPE_CHECKING:
     from sitewatch.geo.boundary import Boundary
 
 
+#: Detects a batch of scenes and returns each one's records by scene hash (for example on a Dask
+#: cluster: :mod:`sitewatch.watch`); every scene given must have an entry.
+SceneRunner = Callable[[Sequence[Scene]], Mapping[str, tuple[DetectionRecord, ...]]]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DetectSummary:
     """What :func:`detect_case` did."""
@@ -37,6 +42,21 @@ class DetectSummary:
     scenes_skipped: int
 
 
+def scenes_to_detect(
+    store: CaseStore, detector: Detector, *, options: DetectOptions | None = None,
+    redo: bool = False,
+) -> tuple[Scene, ...]:
+    """The scenes :func:`detect_case` would run ``detector`` on: those whose newest run was not
+    made by this model with these options (every scene with ``redo``)."""
+    params = DetectionRun.of(options or DetectOptions(), detector).to_json()
+    done_by_model = {
+        run.run_id for run in store.runs()
+        if run.kind == "detect" and run.model_sha256 == detector.sha256 and run.params == params
+    }
+    return tuple(scene for scene in store.scenes()
+                 if redo or store.latest_run_id(scene.sha256) not in done_by_model)
+
+
 def detect_case(
     store: CaseStore,
     detector: Detector,
@@ -44,28 +64,29 @@ def detect_case(
     options: DetectOptions | None = None,
     redo: bool = False,
     progress: Callable[[Scene, int], object] | None = None,
+    runner: SceneRunner | None = None,
 ) -> DetectSummary:
     """Run ``detector`` on every scene it has not processed yet (all of them with ``redo``).
 
     All detections of one call are stored as one run, with the model hash, parameters and
-    software versions, and the run is written to the audit log.
+    software versions, and the run is written to the audit log. ``runner``, when given, computes
+    the scenes' detections elsewhere (it must run ``detector`` with ``options``, as
+    :func:`sitewatch.detect.detect_raster` does); this process stays the only writer of the case.
     """
     options = options or DetectOptions()
     params = DetectionRun.of(options, detector).to_json()
-    done_by_model = {
-        run.run_id for run in store.runs()
-        if run.kind == "detect" and run.model_sha256 == detector.sha256 and run.params == params
-    }
     results: dict[str, tuple[DetectionRecord, ...]] = {}
-    skipped = 0
-    for scene in store.scenes():
-        if not redo and store.latest_run_id(scene.sha256) in done_by_model:
-            skipped += 1
-            continue
-        found = detect_raster(scene.path, detector, gsd_m=scene.gsd_m, options=options)
-        results[scene.sha256] = tuple(to_record(d) for d in found.detections)
+    todo = scenes_to_detect(store, detector, options=options, redo=redo)
+    skipped = len(store.scenes()) - len(todo)
+    if runner is not None and todo:
+        computed = runner(todo)
+        results = {scene.sha256: tuple(computed[scene.sha256]) for scene in todo}
+    for scene in todo:
+        if runner is None:
+            found = detect_raster(scene.path, detector, gsd_m=scene.gsd_m, options=options)
+            results[scene.sha256] = tuple(to_record(d) for d in found.detections)
         if progress:
-            progress(scene, len(found.detections))
+            progress(scene, len(results[scene.sha256]))
     if not results:
         return DetectSummary(run_id=None, scenes_processed=0, detections=0, scenes_skipped=skipped)
     created = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sitewatch.catalog.audit import read_entries
 from sitewatch.catalog.ingest import IngestResult, choose_gsd, ingest_files
 from sitewatch.catalog.layout import CaseLayout
 from sitewatch.catalog.records import DetectionRecord, RunRecord
@@ -29,6 +30,7 @@ __all__ = [
     "ingest_files",
     "parse_date",
     "parse_site",
+    "read_entries",
     "sha256_file",
     "verify_case",
 ]

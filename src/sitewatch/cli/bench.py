@@ -66,6 +66,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--weights", type=Path, help="Ultralytics .pt for the SAHI baseline")
     parser.add_argument("--no-baseline", action="store_true", help="time sitewatch only")
     parser.add_argument("--out", type=Path, help="write the result as JSON here")
+    parser.add_argument("--scale", type=int, metavar="SCENES", default=0,
+                        help="instead: detect SCENES windows of the scene in one process and on "
+                        "Dask with 1 and 2 workers (sitewatch.watch.scale; docs/watch.md)")
     add_device(parser)
 
 
@@ -86,6 +89,15 @@ def run(args: argparse.Namespace) -> int:
             f"benchmark scene not found ({scene or '../shared/data is absent'}); pass --scene "
             f"PATH or set {DATA_ENV} to the shared data folder"
         )
+    if args.scale:
+        from sitewatch.watch import measure_scale
+
+        report = measure_scale(scene, gsd_m=args.gsd, scenes=args.scale, model=(args.model or [""])[0],
+                               cores=args.threads or None)
+        print(json.dumps(report, indent=2))
+        if args.out is not None:
+            args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        return 0
     mvrsd = None if args.no_labelled else (args.mvrsd or (data / MVRSD if data else None))
     if mvrsd is not None and not (mvrsd / "labels").is_dir():
         print(f"note: labelled tiles not found at {mvrsd}; skipping the labelled comparison")

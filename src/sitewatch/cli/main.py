@@ -40,6 +40,7 @@ COMMANDS: dict[str, str] = {
     "bench": "bench",
     "train": "train",
     "review": "review",
+    "watch": "watch",
 }
 
 EXIT_USAGE = 2

@@ -24,16 +24,19 @@ from sitewatch.imagery.georef import (
     pixel_to_map,
     same_crs,
 )
+from sitewatch.imagery.limits import MAX_BANDS, check_decoded_size
 from sitewatch.imagery.raster import RasterInfo, RasterReader, read_info
 from sitewatch.imagery.scale import GsdEstimate, disagreement, fit_gsd
 from sitewatch.imagery.tiles import Tile, tile_grid
 
 __all__ = [
+    "MAX_BANDS",
     "Affine6",
     "GsdEstimate",
     "RasterInfo",
     "RasterReader",
     "Tile",
+    "check_decoded_size",
     "disagreement",
     "fit_gsd",
     "gsd_m_of",

@@ -1,0 +1,220 @@
+"""Detection on a Dask cluster, with every task's result cached under the hash of its inputs.
+
+A task is one scene window (the cutout of a site stored in its case): it runs
+:func:`sitewatch.detect.detect_raster` on that file, exactly as ``sitewatch detect`` and
+``sitewatch replay`` do, so the stored detections can be recomputed anywhere. Its result is kept
+in a cache folder under a key made of the scene's content hash, the model hash and the detection
+parameters: a rerun submits nothing that is done, and a worker that dies costs only the tasks
+it was running (Dask gives them to another worker; a crashed client finds the finished ones in
+the cache). Only the client writes: the cache files, then each site's case through
+:func:`sitewatch.case.detect_case`, so no two processes ever write one SQLite file.
+
+Workers read the cutouts from the watch folder by path: a remote cluster (``--cluster``) must
+mount that folder at the same path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import importlib
+import json
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sitewatch.case import DetectionRun, to_record
+from sitewatch.catalog import DetectionRecord, Scene
+from sitewatch.detect import DetectOptions, Detector
+from sitewatch.errors import ConfigError, WatchError
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DetectorSource:
+    """How a worker process gets the detector (a loaded model cannot travel between processes).
+
+    Attributes:
+        model: Registry name, model card or ONNX path; empty: the package default.
+        factory: ``"module:callable"`` returning a detector instead (a plug-in detector);
+            the module must be importable on every worker.
+        device: ``cpu`` or ``cuda``.
+        threads: CPU threads of the model in each worker process (None: all it may use).
+    """
+
+    model: str = ""
+    factory: str = ""
+    device: str = "cpu"
+    threads: int | None = None
+
+    def load(self) -> Detector:
+        """Load the detector this names.
+
+        Raises:
+            ConfigError: the factory cannot be imported.
+            ModelError: the model's weights are missing or fail their hash check.
+        """
+        if self.factory:
+            module_name, _, attr = self.factory.partition(":")
+            try:
+                made: Detector = getattr(importlib.import_module(module_name), attr)()
+            except (ImportError, AttributeError) as exc:
+                raise ConfigError(f"cannot load detector factory {self.factory!r}: {exc}; give "
+                                  "'module:callable' importable on every worker") from None
+            return made
+        from sitewatch.detect import load_detector
+
+        return load_detector(self.model or None, device=self.device, threads=self.threads)
+
+
+@lru_cache(maxsize=4)
+def worker_detector(source: DetectorSource) -> Detector:
+    """The detector of this worker process, loaded once and reused by its tasks (the one piece
+    of process state here: a cache of an immutable, read-only model)."""
+    return source.load()
+
+
+def task_key(scene_sha256: str, model_sha256: str, params: Mapping[str, Any]) -> str:
+    """The cache key of a detection task: its input's content, the model and the options.
+
+    >>> task_key("a" * 64, "b" * 64, {"batch_size": 4})[:12]
+    '5c3ae1c8f0a3'
+    """
+    text = json.dumps({"scene_sha256": scene_sha256, "model_sha256": model_sha256,
+                       "params": params}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def detect_scene(path: str, gsd_m: float, source: DetectorSource, options: DetectOptions
+                 ) -> list[dict[str, Any]]:
+    """One task, run on a worker: the scene's detections as JSON-ready records."""
+    from sitewatch.detect import detect_raster
+
+    found = detect_raster(path, worker_detector(source), gsd_m=gsd_m, options=options)
+    return [dataclasses.asdict(to_record(d)) for d in found.detections]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TaskCache:
+    """Finished task results, one JSON file per key under ``folder``, written atomically."""
+
+    folder: Path
+
+    def path(self, key: str) -> Path:
+        """Where the result of task ``key`` is kept."""
+        return self.folder / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> tuple[DetectionRecord, ...] | None:
+        """The cached records of ``key``, or None when not done (or damaged: done again)."""
+        try:
+            data = json.loads(self.path(key).read_text(encoding="utf-8"))
+            return tuple(DetectionRecord(**r) for r in data["detections"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def put(self, key: str, scene: Scene, records: Sequence[dict[str, Any]]) -> None:
+        """Keep a task's result (the scene named for whoever reads the cache)."""
+        path = self.path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.part")
+        temporary.write_text(json.dumps({"scene_sha256": scene.sha256, "site": scene.site,
+                                         "detections": list(records)}, sort_keys=True),
+                             encoding="utf-8")
+        temporary.replace(path)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClusterResult:
+    """What :func:`detect_on_cluster` computed.
+
+    Attributes:
+        records: Scene hash -> its detections.
+        tasks_run: Tasks submitted to the cluster (0 when everything was cached).
+        cache_hits: Scenes whose result was already in the cache.
+    """
+
+    records: dict[str, tuple[DetectionRecord, ...]]
+    tasks_run: int
+    cache_hits: int
+
+
+def detect_on_cluster(
+    client: Any,
+    scenes: Sequence[Scene],
+    detector: Detector,
+    source: DetectorSource,
+    *,
+    options: DetectOptions,
+    cache: TaskCache,
+) -> ClusterResult:
+    """Detect ``scenes`` on the Dask cluster behind ``client``, skipping cached tasks.
+
+    ``detector`` is the client's copy of what ``source`` loads on the workers: its hash keys the
+    cache. Results are cached as they arrive, so an interrupted run keeps what finished.
+
+    Raises:
+        WatchError: a task failed on every worker it was given (its error is named).
+    """
+    from distributed import as_completed
+
+    params = DetectionRun.of(options, detector).to_json()
+    records: dict[str, tuple[DetectionRecord, ...]] = {}
+    futures = {}
+    by_sha = {scene.sha256: scene for scene in scenes}
+    for sha, scene in by_sha.items():
+        key = task_key(sha, detector.sha256, params)
+        cached = cache.get(key)
+        if cached is not None:
+            records[sha] = cached
+            continue
+        future = client.submit(detect_scene, str(scene.path), scene.gsd_m, source, options,
+                               key=f"detect-{key}", pure=False)
+        futures[future] = (key, scene)
+    for future in as_completed(list(futures)):
+        key, scene = futures[future]
+        try:
+            result = future.result()
+        except Exception as exc:
+            raise WatchError(f"detection of scene {scene.sha256[:12]} ({scene.site} {scene.date}) "
+                             f"failed: {str(exc)[:300]}; finished scenes are cached, so running "
+                             "the watch again continues from here") from exc
+        cache.put(key, scene, result)
+        records[scene.sha256] = tuple(DetectionRecord(**r) for r in result)
+    return ClusterResult(records=records, tasks_run=len(futures),
+                         cache_hits=len(by_sha) - len(futures))
+
+
+@contextlib.contextmanager
+def cluster_client(address: str | None, *, workers: int, threads_per_worker: int
+                   ) -> Iterator[Any]:
+    """A Dask client: of the scheduler at ``address`` (``tcp://HOST:PORT``), or of a new
+    LocalCluster of ``workers`` processes, closed on exit.
+
+    Raises:
+        WatchError: the scheduler cannot be reached, or Dask is not installed.
+    """
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise WatchError("sitewatch watch needs Dask: pip install 'sitewatch[watch]'") from None
+    if address:
+        try:
+            client = Client(address, timeout="20s")
+        except (OSError, TimeoutError) as exc:
+            raise WatchError(f"cannot reach the Dask scheduler at {address}: {exc}; start it "
+                             "(dask scheduler) or leave out --cluster for a local one") from None
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    if workers < 1 or threads_per_worker < 1:
+        raise ConfigError(f"--workers {workers} and threads per worker {threads_per_worker} must "
+                          "be at least 1")
+    with LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker, processes=True,
+                      dashboard_address=None, silence_logs=40) as cluster, \
+            Client(cluster) as client:
+        yield client

@@ -1,0 +1,206 @@
+"""Running a watch list: new scenes of every site found, cut, ingested, detected, tracked and
+reported, each site in its own case folder (``FOLDER/cases/SITE``).
+
+What has been done is read from each case's own audit log (a ``watch-ingest`` or
+``watch-skip`` entry per source scene, keyed by the source's address, the pin of its bytes
+(ETag or hash), the site's polygon and the margin), so a rerun does only new work and, when
+there is none, writes nothing at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from sitewatch.case import detect_case, report_case, scenes_to_detect, track_and_log
+from sitewatch.catalog import CaseStore, DetectionRecord, Scene, ingest_files, read_entries, sha256_file
+from sitewatch.detect import DetectOptions
+from sitewatch.watch.config import Site, WatchConfig
+from sitewatch.watch.cutout import cut_site, is_remote, source_identity
+from sitewatch.watch.scheduling import DetectorSource, TaskCache, detect_on_cluster
+from sitewatch.watch.sources import Candidate, candidates
+
+INGEST_ACTION = "watch-ingest"
+SKIP_ACTION = "watch-skip"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SiteOutcome:
+    """What a watch run did for one site.
+
+    Attributes:
+        site: The site's name.
+        case: Its case folder.
+        offered: Scenes the sources offered in the date range.
+        ingested: New scenes cut and added to the case.
+        too_little: New scenes refused for covering less than ``min_coverage`` of the site.
+        seen_before: Scenes handled by an earlier run.
+        detected: Scenes detected in this run; detections: what they found.
+        report: The report written (None when nothing changed).
+    """
+
+    site: str
+    case: Path
+    offered: int
+    ingested: int
+    too_little: int
+    seen_before: int
+    detected: int
+    detections: int
+    report: Path | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WatchSummary:
+    """What :func:`run_watch` did: per site, and the cluster's work."""
+
+    sites: tuple[SiteOutcome, ...]
+    tasks_run: int
+    cache_hits: int
+
+
+def case_folder(config: WatchConfig, site: str) -> Path:
+    """The case folder of ``site`` in this watch."""
+    return config.folder / "cases" / site
+
+
+def run_watch(
+    config: WatchConfig,
+    client: Any,
+    *,
+    detector_source: DetectorSource,
+    options: DetectOptions | None = None,
+    note: Callable[[str], object] | None = None,
+) -> WatchSummary:
+    """Find, cut and ingest every new scene of every site, detect them on the Dask cluster of
+    ``client``, then track and report each site that changed.
+
+    Raises:
+        SourceError: a source cannot be reached or read.
+        ConfigError: a source file without a date, a bad detector.
+        WatchError: a detection task failed on every worker it was given.
+    """
+    options = options or DetectOptions()
+    detector = detector_source.load()
+    stores: dict[str, CaseStore] = {}
+    found: dict[str, tuple[int, int, int, int]] = {}
+    for site in config.sites:
+        store = _case(case_folder(config, site.name))
+        stores[site.name] = store
+        found[site.name] = _ingest_new(config, site, store, note)
+    pending = {name: scenes_to_detect(store, detector, options=options)
+               for name, store in stores.items()}
+    everything = [scene for scenes in pending.values() for scene in scenes]
+    result = detect_on_cluster(client, everything, detector, detector_source, options=options,
+                               cache=TaskCache(folder=config.folder / "cache")) if everything else None
+    outcomes = []
+    for site in config.sites:
+        store, (offered, ingested, too_little, seen) = stores[site.name], found[site.name]
+        detected = detections = 0
+        if pending[site.name] and result is not None:
+            summary = detect_case(store, detector, options=options,
+                                  runner=partial(_computed, result.records))
+            detected, detections = summary.scenes_processed, summary.detections
+        report = None
+        if ingested or detected:
+            track_and_log(store, counts_out=store.layout.derived / "counts.csv")
+            report = report_case(store)
+        outcomes.append(SiteOutcome(site=site.name, case=store.root, offered=offered,
+                                    ingested=ingested, too_little=too_little, seen_before=seen,
+                                    detected=detected, detections=detections, report=report))
+    return WatchSummary(sites=tuple(outcomes), tasks_run=result.tasks_run if result else 0,
+                        cache_hits=result.cache_hits if result else 0)
+
+
+def _computed(records: Mapping[str, tuple[DetectionRecord, ...]], todo: Sequence[Scene]
+              ) -> dict[str, tuple[DetectionRecord, ...]]:
+    return {scene.sha256: records[scene.sha256] for scene in todo}
+
+
+def _case(root: Path) -> CaseStore:
+    return CaseStore.open(root) if root.exists() else CaseStore.init(root)
+
+
+def _done_keys(store: CaseStore) -> set[str]:
+    return {str(e.details.get("key")) for e in read_entries(store.audit_path)
+            if e.action in (INGEST_ACTION, SKIP_ACTION)}
+
+
+def candidate_key(candidate: Candidate, site: Site, margin_m: float) -> tuple[str, dict[str, str]]:
+    """The key of a source scene for a site, and the pin of the source's bytes it includes.
+
+    A local file is pinned by size and modification time (hashed in full only when cut); a
+    remote one by its ETag (or Last-Modified and length), asked with an HTTP HEAD.
+    """
+    if is_remote(candidate.href):
+        pin = source_identity(candidate.href)
+    else:
+        stat = os.stat(candidate.href)
+        pin = {"size": str(stat.st_size), "mtime_ns": str(stat.st_mtime_ns)}
+    # Not the item's links: they name the API's own address, which may move.
+    text = json.dumps({"href": candidate.href, "pin": pin, "item_id": candidate.item_id,
+                       "collection": candidate.collection, "site": site.ring_lonlat,
+                       "margin_m": margin_m}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest(), pin
+
+
+def _ingest_new(config: WatchConfig, site: Site, store: CaseStore,
+                note: Callable[[str], object] | None) -> tuple[int, int, int, int]:
+    """Cut and ingest the site's new scenes; returns (offered, ingested, too little, seen)."""
+    done = _done_keys(store)
+    offered = ingested = too_little = seen = 0
+    for source in config.sources:
+        for candidate in candidates(source, site, config):
+            offered += 1
+            key, _ = candidate_key(candidate, site, config.margin_m)
+            if key in done:
+                seen += 1
+                continue
+            added = _ingest_one(config, site, store, candidate, key)
+            done.add(key)
+            ingested += added
+            too_little += not added
+            if note:
+                note(f"{site.name}: {candidate.describe()} {candidate.date}: "
+                     + ("ingested" if added else "covers too little of the site, skipped"))
+    return offered, ingested, too_little, seen
+
+
+def _ingest_one(config: WatchConfig, site: Site, store: CaseStore, candidate: Candidate,
+                key: str) -> bool:
+    incoming = config.folder / "incoming" / site.name / f"{candidate.date}_{key[:16]}.tif"
+    cutout = cut_site(candidate.href, site.polygon(), incoming, margin_m=config.margin_m,
+                      min_coverage=config.min_coverage)
+    details: dict[str, Any] = {
+        "key": key, "source": candidate.source, "href": candidate.href,
+        "date": candidate.date.isoformat(), "margin_m": config.margin_m,
+        "item": json.loads(candidate.item_json) if candidate.item_json else None,
+        **cutout.provenance(),
+    }
+    if cutout.path is None:
+        store.append_audit(SKIP_ACTION, details | {
+            "reason": f"covers {cutout.coverage:.0%} of the site, under min_coverage "
+                      f"{config.min_coverage:.0%}"})
+        return False
+    try:
+        result = ingest_files(store, [cutout.path], site=site.name, date=candidate.date,
+                              source=candidate.describe(), licence=candidate.licence)
+        sha = result.added[0].sha256 if result.added else sha256_file(cutout.path)
+        store.append_audit(INGEST_ACTION, details | {"sha256": sha,
+                                                     "already_stored": not result.added})
+    finally:
+        cutout.path.unlink(missing_ok=True)
+    return bool(result.added)
+
+
+def scenes_of(config: WatchConfig) -> dict[str, tuple[Scene, ...]]:
+    """Every stored scene of every site of the watch (sites without a case: none)."""
+    return {site.name: CaseStore.open(case_folder(config, site.name)).scenes()
+            for site in config.sites if case_folder(config, site.name).exists()}
+

@@ -1,0 +1,95 @@
+"""Detection on a real Dask LocalCluster: cached by content, and a worker killed mid-run
+changes nothing in the result."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import os
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sitewatch.catalog import CaseStore, ingest_files
+from sitewatch.detect import DetectOptions
+from sitewatch.watch import DetectorSource, TaskCache, cluster_client, detect_on_cluster, task_key
+
+SLOW = DetectorSource(factory="tests.watch.detectors:SlowBlobDetector")
+
+
+def _scene(path: Path, seed: int) -> Path:
+    import rasterio
+    from rasterio.transform import from_origin
+
+    rng = np.random.default_rng(seed)
+    image = rng.integers(0, 90, (3, 300, 300), dtype=np.uint8)
+    for _ in range(6):
+        x, y = rng.integers(20, 260, 2)
+        image[:, y:y + 12, x:x + 24] = 220
+    with rasterio.open(path, "w", driver="GTiff", width=300, height=300, count=3, dtype="uint8",
+                       crs="EPSG:32637", transform=from_origin(408000.0, 5236000.0, 0.3, 0.3)) as dst:
+        dst.write(image)
+    return path
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> CaseStore:
+    case = CaseStore.init(tmp_path / "case")
+    for i in range(8):
+        ingest_files(case, [_scene(tmp_path / f"s{i}.tif", i)], site="depot",
+                     date=dt.date(2014, 1, 1) + dt.timedelta(days=i), source="generated")
+    return case
+
+
+OPTIONS = DetectOptions(prefetch_batches=0)
+
+
+def test_cache_makes_a_rerun_submit_nothing(store: CaseStore, tmp_path: Path) -> None:
+    detector = SLOW.load()
+    cache = TaskCache(folder=tmp_path / "cache")
+    with cluster_client(None, workers=2, threads_per_worker=1) as client:
+        first = detect_on_cluster(client, store.scenes(), detector, SLOW, options=OPTIONS,
+                                  cache=cache)
+        second = detect_on_cluster(client, store.scenes(), detector, SLOW, options=OPTIONS,
+                                   cache=cache)
+        other = dataclasses.replace(OPTIONS, merge_iou=0.5)  # other options: other keys
+        third = detect_on_cluster(client, store.scenes()[:2], detector, SLOW, options=other,
+                                  cache=cache)
+    assert (first.tasks_run, first.cache_hits) == (8, 0)
+    assert (second.tasks_run, second.cache_hits) == (0, 8)
+    assert second.records == first.records
+    assert sum(len(r) for r in first.records.values()) >= 40
+    assert third.tasks_run == 2
+    assert task_key("a", "b", {"x": 1}) != task_key("a", "b", {"x": 2})
+
+
+def test_killed_worker_gives_the_clean_result(store: CaseStore, tmp_path: Path) -> None:
+    detector = SLOW.load()
+    with cluster_client(None, workers=2, threads_per_worker=1) as client:
+        clean = detect_on_cluster(client, store.scenes(), detector, SLOW, options=OPTIONS,
+                                  cache=TaskCache(folder=tmp_path / "clean"))
+        faulty_cache = TaskCache(folder=tmp_path / "faulty")
+        killed: list[str] = []
+
+        def kill_one_worker_mid_run() -> None:
+            deadline = time.monotonic() + 60
+            while not any(faulty_cache.folder.rglob("*.json")) and time.monotonic() < deadline:
+                time.sleep(0.02)
+            busy = [addr for addr, tasks in client.processing().items() if tasks]
+            if busy:
+                killed.append(busy[0])
+                with contextlib.suppress(Exception):  # it dies before it can answer
+                    client.run(os._exit, 1, workers=[busy[0]])
+
+        killer = threading.Thread(target=kill_one_worker_mid_run)
+        killer.start()
+        faulty = detect_on_cluster(client, store.scenes(), detector, SLOW, options=OPTIONS,
+                                   cache=faulty_cache)
+        killer.join()
+    assert killed, "no worker was busy to kill"
+    assert faulty.tasks_run == 8
+    assert faulty.records == clean.records
