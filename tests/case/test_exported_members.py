@@ -10,11 +10,12 @@ from sitewatch.case import CaseLayout
 def test_public_face_is_pinned() -> None:
     assert sorted(sitewatch.case.__all__) == [
         "ATTACHMENT_KINDS", "CaseLayout", "DetectSummary", "DetectionRun", "ReplayReport",
-        "SightingLinks", "TrackedCase", "attach_comparison", "attach_file", "change_assessment",
+        "SceneRow", "SightingLinks", "TrackedCase", "attach_comparison", "attach_file", "change_assessment",
         "comparisons",
-        "detect_case", "export_case", "import_assessment", "interval_options", "link_and_log",
-        "link_case", "observations", "replay_case", "report_case", "review_summary",
-        "scene_detections", "sites", "software_versions", "track_and_log", "track_case",
+        "detect_case", "export_case", "import_assessment", "interval_options", "keep_scene",
+        "link_and_log", "link_case", "list_scenes", "observations", "redate_scene", "replay_case",
+        "report_case", "restore_scene", "retire_scene", "review_summary",
+        "scene_detections", "set_scene_gsd", "sites", "software_versions", "track_and_log", "track_case",
         "write_events", "write_manifest",
     ]
 

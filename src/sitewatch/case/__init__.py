@@ -27,7 +27,9 @@ from sitewatch.case.jobs import (
 from sitewatch.case.manifest import write_manifest
 from sitewatch.case.replay import ReplayReport, replay_case
 from sitewatch.case.runs import DetectionRun, software_versions
+from sitewatch.case.scenes import SceneRow, keep_scene, list_scenes
 from sitewatch.catalog import CaseLayout
+from sitewatch.catalog.changes import redate_scene, restore_scene, retire_scene, set_scene_gsd
 
 __all__ = [
     "ATTACHMENT_KINDS",
@@ -35,6 +37,7 @@ __all__ = [
     "DetectSummary",
     "DetectionRun",
     "ReplayReport",
+    "SceneRow",
     "SightingLinks",
     "TrackedCase",
     "attach_comparison",
@@ -45,13 +48,19 @@ __all__ = [
     "export_case",
     "import_assessment",
     "interval_options",
+    "keep_scene",
     "link_and_log",
     "link_case",
+    "list_scenes",
     "observations",
+    "redate_scene",
     "replay_case",
     "report_case",
+    "restore_scene",
+    "retire_scene",
     "review_summary",
     "scene_detections",
+    "set_scene_gsd",
     "sites",
     "software_versions",
     "track_and_log",

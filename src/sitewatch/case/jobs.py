@@ -35,6 +35,8 @@ class DetectSummary:
     scenes_processed: int
     detections: int
     scenes_skipped: int
+    #: Scenes that could not be processed (too coarse, unreadable), each with the reason.
+    unprocessed: tuple[tuple[Scene, str], ...] = ()
 
 
 def detect_case(
@@ -47,27 +49,45 @@ def detect_case(
 ) -> DetectSummary:
     """Run ``detector`` on every scene it has not processed yet (all of them with ``redo``).
 
-    All detections of one call are stored as one run, with the model hash, parameters and
-    software versions, and the run is written to the audit log.
+    A scene whose ground sample distance was corrected after its last run counts as not
+    processed. A scene that cannot be processed (too coarse for vehicles, unreadable) is left
+    out with its reason and the others go on. All detections of one call are stored as one
+    run, with the model hash, parameters and software versions, and the run is written to the
+    audit log with the scenes left out.
     """
+    from sitewatch.catalog.changes import SceneField, scene_changes
+    from sitewatch.errors import ImageryError, ResolutionError
+
     options = options or DetectOptions()
     params = DetectionRun.of(options, detector).to_json()
+    made = {run.run_id: run.created_utc for run in store.runs()}
     done_by_model = {
         run.run_id for run in store.runs()
         if run.kind == "detect" and run.model_sha256 == detector.sha256 and run.params == params
     }
+    gsd_changed = {c.scene_sha256: c.time_utc for c in scene_changes(store)
+                   if c.field is SceneField.GSD_M}
     results: dict[str, tuple[DetectionRecord, ...]] = {}
+    unprocessed: list[tuple[Scene, str]] = []
     skipped = 0
     for scene in store.scenes():
-        if not redo and store.latest_run_id(scene.sha256) in done_by_model:
+        latest = store.latest_run_id(scene.sha256)
+        stale = latest is not None and gsd_changed.get(scene.sha256, "") > made[latest]
+        if not redo and latest in done_by_model and not stale:
             skipped += 1
             continue
-        found = detect_raster(scene.path, detector, gsd_m=scene.gsd_m, options=options)
+        try:
+            found = detect_raster(scene.path, detector, gsd_m=scene.gsd_m, options=options)
+        except (ResolutionError, ImageryError) as exc:
+            reason = str(exc).replace(repr(str(scene.path)), repr(scene.original_name))
+            unprocessed.append((scene, reason))
+            continue
         results[scene.sha256] = tuple(to_record(d) for d in found.detections)
         if progress:
             progress(scene, len(found.detections))
     if not results:
-        return DetectSummary(run_id=None, scenes_processed=0, detections=0, scenes_skipped=skipped)
+        return DetectSummary(run_id=None, scenes_processed=0, detections=0, scenes_skipped=skipped,
+                             unprocessed=tuple(unprocessed))
     created = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
     run_id = hashlib.sha256(f"{created}{detector.sha256}{sorted(results)}".encode()).hexdigest()[:16]
     run = RunRecord(
@@ -77,9 +97,11 @@ def detect_case(
     store.save_run(run, results)
     total = sum(len(r) for r in results.values())
     store.append_audit("detect", {"run_id": run_id, "model_sha256": detector.sha256,
-                                  "scenes": sorted(results), "detections": total})
+                                  "scenes": sorted(results), "detections": total,
+                                  "unprocessed": [{"sha256": s.sha256, "reason": r}
+                                                  for s, r in unprocessed]})
     return DetectSummary(run_id=run_id, scenes_processed=len(results), detections=total,
-                         scenes_skipped=skipped)
+                         scenes_skipped=skipped, unprocessed=tuple(unprocessed))
 
 
 def interval_options(store: CaseStore) -> tuple[TrackOptions, str]:

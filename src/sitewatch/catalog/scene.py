@@ -35,6 +35,7 @@ class Scene:
     ``transform`` is the affine pixel-to-map transform in GDAL order ``(a, b, c, d, e, f)``
     (x = a*col + b*row + c, y = d*col + e*row + f) in the units of ``crs_wkt``; both are None
     for images without georeference. ``footprint_lonlat_wkt`` is the image outline in WGS84.
+    ``retired`` scenes stay stored (their original and history) but no job uses them.
     """
 
     sha256: str
@@ -54,6 +55,7 @@ class Scene:
     footprint_lonlat_wkt: str | None = None
     source: str = ""
     licence: str = ""
+    retired: bool = False
 
     def __post_init__(self) -> None:
         if len(self.sha256) != 64:
@@ -76,16 +78,42 @@ def parse_date(text: str) -> dt.date:
     datetime.date(2014, 6, 11)
 
     Raises:
-        ConfigError: the text is not a real calendar date in that form.
+        ConfigError: the text is not a real calendar date in that form, or is in the future or
+            before the first aerial photograph (:func:`check_acquisition_date`).
     """
     try:
         if len(text) != 10:
             raise ValueError(text)
-        return dt.date.fromisoformat(text)
+        date = dt.date.fromisoformat(text)
     except ValueError:
         raise ConfigError(
             f"date {text!r} is not a calendar date in the form YYYY-MM-DD (e.g. 2014-06-11)"
         ) from None
+    return check_acquisition_date(date)
+
+
+#: The first aerial photograph (Nadar, over Paris, 1858): no overhead image is older.
+FIRST_AERIAL_PHOTO = dt.date(1858, 1, 1)
+
+
+def check_acquisition_date(date: dt.date, *, today: dt.date | None = None) -> dt.date:
+    """Refuse an acquisition date in the future or before the first aerial photograph.
+
+    >>> check_acquisition_date(dt.date(2014, 6, 11))
+    datetime.date(2014, 6, 11)
+
+    Raises:
+        ConfigError: the date cannot be when an overhead image was taken (a typo in the year?).
+    """
+    today = today or dt.datetime.now(dt.UTC).date()
+    # A day's grace: an image taken "today" somewhere east of UTC is already tomorrow there.
+    if date > today + dt.timedelta(days=1):
+        raise ConfigError(f"date {date.isoformat()} is in the future (today is {today.isoformat()}); "
+                          "check the year")
+    if date < FIRST_AERIAL_PHOTO:
+        raise ConfigError(f"date {date.isoformat()} is before the first aerial photograph "
+                          f"({FIRST_AERIAL_PHOTO.year}); check the year")
+    return date
 
 
 def parse_site(text: str) -> str:

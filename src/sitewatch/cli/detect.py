@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from sitewatch.catalog import CaseStore
@@ -61,10 +62,16 @@ def _run_case(store: CaseStore, detector: object, options: object, redo: bool) -
         progress=lambda scene, n: print(printable(f"{scene.site} {scene.date} "
                                                   f"{scene.original_name}: {n}")),
     )
+    for scene, reason in summary.unprocessed:
+        print(printable(f"skipped {scene.site} {scene.date} {scene.original_name}: {reason}"),
+              file=sys.stderr)
     print(f"{summary.scenes_processed} scenes processed, {summary.detections} detections, "
           f"{summary.scenes_skipped} already done" +
+          (f", {len(summary.unprocessed)} could not be processed (see above; correct them with "
+           "`sitewatch scene set-gsd` or take them out with `sitewatch scene retire`)"
+           if summary.unprocessed else "") +
           (f" (run {summary.run_id})" if summary.run_id else ""))
-    return 0
+    return 1 if summary.unprocessed and not summary.scenes_processed + summary.scenes_skipped else 0
 
 
 def _run_loose(images: list[Path], detector: object, options: object, gsd_m: float | None,
