@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from sitewatch.catalog import audit
-from sitewatch.catalog.scene import GsdSource, Scene, check_acquisition_date
+from sitewatch.catalog.scene import GsdSource, Scene, check_acquisition_date, check_vehicle_fits
 from sitewatch.catalog.stac import GSD_RANGE_M
 from sitewatch.catalog.store import CaseStore
 from sitewatch.errors import CatalogError, ConfigError
@@ -141,27 +141,6 @@ def set_scene_gsd(store: CaseStore, ref: str, gsd_m: float, *, reason: str,
         raise CatalogError(f"scene {scene.original_name} ({scene.sha256[:12]}) already has a GSD "
                            f"of {gsd_m} m; nothing changed")
     return _apply(store, scene, SceneField.GSD_M, scene.gsd_m, gsd_m, reason, actor)
-
-
-#: A car's length in metres: at a GSD where the image is shorter than this, nothing fits in it.
-CAR_LENGTH_M = 4.5
-
-
-def check_vehicle_fits(name: str, width_px: int, height_px: int, gsd_m: float) -> None:
-    """Refuse a GSD at which the whole image is smaller than one car (a mistyped --gsd).
-
-    >>> check_vehicle_fits("a.png", 640, 480, 0.3)
-
-    Raises:
-        ConfigError: the image's longer side covers less ground than a car's length.
-    """
-    side_m = max(width_px, height_px) * gsd_m
-    if side_m < CAR_LENGTH_M:
-        raise ConfigError(
-            f"'{name}' is {max(width_px, height_px)} px across: at --gsd {gsd_m} m it would cover "
-            f"{side_m:.2g} m, less than one car ({CAR_LENGTH_M} m); --gsd is metres per pixel "
-            "(e.g. 0.3), check its value"
-        )
 
 
 def scene_changes(store: CaseStore, *, scene_sha256: str | None = None) -> tuple[SceneChange, ...]:

@@ -10,13 +10,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sitewatch.catalog.inspect import inspect_raster
-from sitewatch.catalog.scene import GsdSource, ImageFormat, Scene, parse_site
+from sitewatch.catalog.georeference import ControlPoint, Georeference, find_georeference
+from sitewatch.catalog.inspect import RasterInfo, inspect_raster
+from sitewatch.catalog.scene import (
+    GsdSource,
+    ImageFormat,
+    Scene,
+    check_acquisition_date,
+    check_vehicle_fits,
+    parse_site,
+)
 from sitewatch.catalog.sniff import sniff_format
 from sitewatch.catalog.stac import GSD_RANGE_M, read_stac_item
 from sitewatch.catalog.store import CaseStore
 from sitewatch.digest import sha256_file
-from sitewatch.errors import InputFileError
+from sitewatch.errors import ConfigError, InputFileError
 
 _SUFFIX = {ImageFormat.TIFF: ".tif", ImageFormat.JPEG: ".jpg", ImageFormat.PNG: ".png",
            ImageFormat.WEBP: ".webp"}
@@ -29,6 +37,10 @@ class IngestResult:
 
     added: tuple[Scene, ...]
     already_stored: tuple[str, ...]
+    #: How each added scene without embedded georeference was placed, by its hash.
+    georeferences: tuple[tuple[str, Georeference], ...] = ()
+    #: For each file already stored: the name given, and the stored scene it matched.
+    already_as: tuple[tuple[str, Scene], ...] = ()
 
 
 def ingest_files(
@@ -40,6 +52,8 @@ def ingest_files(
     gsd_m: float | None = None,
     source: str = "",
     licence: str = "",
+    control_points: Sequence[ControlPoint] = (),
+    crs: str | None = None,
 ) -> IngestResult:
     """Add image files (or STAC Item JSON pointing at local images) to the case.
 
@@ -47,24 +61,42 @@ def ingest_files(
     originals are then copied under their hash, made read-only, and cataloged in one
     transaction. Bytes already in the case are skipped.
 
+    An image without embedded georeference is placed by its sidecar files (world file and
+    ``.prj``, ``.aux.xml``; ``crs`` stands in for a missing ``.prj``) or by ``control_points``
+    (for a single image); see :mod:`sitewatch.catalog.georeference`.
+
     Raises:
-        InputFileError: a file is missing, empty, corrupt, truncated, of an unknown format,
-            without a date, or without georeference and no ``gsd_m`` given. Nothing is stored.
+        InputFileError: a file is missing, a folder, empty, corrupt, truncated, of an unknown
+            format, without a date, or without georeference and no ``gsd_m`` given, or its
+            control points fit no transform. Nothing is stored.
+        ConfigError: a date in the future or before 1858, or a ``gsd_m`` at which the image
+            is smaller than a car.
     """
     parse_site(site)
     low, high = GSD_RANGE_M
     if gsd_m is not None and not low <= gsd_m <= high:
         raise InputFileError(f"--gsd {gsd_m} m is not a plausible ground sample distance "
                              f"({low} m to {high} m)")
+    if date is not None:
+        check_acquisition_date(date)
+    if control_points and len(paths) != 1:
+        raise InputFileError(f"ground control points belong to one image, and {len(paths)} were "
+                             "given; ingest each georeferenced picture on its own")
     candidates: dict[str, tuple[Scene, Path]] = {}
-    already: list[str] = []
+    placed: dict[str, Georeference] = {}
+    already: list[tuple[str, Scene]] = []
+    stored = {s.sha256: s for s in store.scenes(include_retired=True)}
     for path in paths:
-        scene, source_path = _prepare(store, path, site=site, date=date, gsd_m=gsd_m,
-                                      source=source, licence=licence)
-        if store.has_scene(scene.sha256) or scene.sha256 in candidates:
-            already.append(scene.original_name)
+        scene, source_path, georef = _prepare(
+            store, path, site=site, date=date, gsd_m=gsd_m, source=source, licence=licence,
+            control_points=control_points, crs=crs)
+        kept = stored.get(scene.sha256) or candidates.get(scene.sha256, (None,))[0]
+        if kept is not None:
+            already.append((path.name, kept))
         else:
             candidates[scene.sha256] = (scene, source_path)
+            if georef is not None:
+                placed[scene.sha256] = georef
     written = _store_originals(list(candidates.values()))
     added = tuple(scene for scene, _ in candidates.values())
     if added:
@@ -75,29 +107,47 @@ def ingest_files(
             raise
         store.append_audit(
             "ingest",
-            {"site": site, "scenes": [{"sha256": s.sha256, "name": s.original_name,
-                                       "date": s.date.isoformat(), "source": s.source}
-                                      for s in added]},
+            {"site": site, "scenes": [_logged(s, placed.get(s.sha256)) for s in added]},
         )
-    return IngestResult(added=added, already_stored=tuple(already))
+    return IngestResult(added=added, already_stored=tuple(name for name, _ in already),
+                        georeferences=tuple(placed.items()), already_as=tuple(already))
+
+
+def _logged(scene: Scene, georef: Georeference | None) -> dict[str, object]:
+    entry: dict[str, object] = {"sha256": scene.sha256, "name": scene.original_name,
+                                "date": scene.date.isoformat(), "source": scene.source}
+    if georef is not None:
+        entry["georeference"] = georef.audit_details()
+    return entry
 
 
 def _prepare(
     store: CaseStore, path: Path, *, site: str, date: dt.date | None, gsd_m: float | None,
-    source: str, licence: str,
-) -> tuple[Scene, Path]:
+    source: str, licence: str, control_points: Sequence[ControlPoint] = (), crs: str | None = None,
+) -> tuple[Scene, Path, Georeference | None]:
+    if path.is_dir():
+        raise InputFileError(f"'{path}' is a folder: pass the image files, e.g. {path}/*.jpg")
     if not path.is_file():
         raise InputFileError(f"cannot ingest '{path}': no such file; check the path")
     image_format = sniff_format(path)
     if image_format is ImageFormat.STAC_JSON:
         item = read_stac_item(path)
         return _prepare(store, item.asset_path, site=site, date=date or item.date, gsd_m=gsd_m or
-                        item.gsd_m, source=source or item.source, licence=licence or item.licence)
+                        item.gsd_m, source=source or item.source, licence=licence or item.licence,
+                        control_points=control_points, crs=crs)
     sha256 = sha256_file(path)
     if date is None:
         raise InputFileError(f"cannot ingest '{path}': no acquisition date; pass --date YYYY-MM-DD")
+    try:
+        check_acquisition_date(date)
+    except ConfigError as exc:
+        raise InputFileError(f"cannot ingest '{path}': {exc}") from None
     info = inspect_raster(path, image_format)
+    georef = find_georeference(path, control_points=control_points, crs=crs)
+    if georef is not None:
+        info = _placed(info, georef)
     if gsd_m is not None:
+        check_vehicle_fits(path.name, info.width_px, info.height_px, gsd_m)
         gsd, gsd_source = gsd_m, GsdSource.USER
     elif info.gsd_m is not None:
         gsd, gsd_source = info.gsd_m, GsdSource.GEOREFERENCE
@@ -119,7 +169,19 @@ def _prepare(
         band_count=info.band_count, dtype=info.dtype, gsd_m=gsd, gsd_source=gsd_source,
         crs_wkt=info.crs_wkt, transform=info.transform,
         footprint_lonlat_wkt=info.footprint_lonlat_wkt, source=source, licence=licence,
-    ), path
+    ), path, georef
+
+
+def _placed(info: RasterInfo, georef: Georeference) -> RasterInfo:
+    """The raster's metadata with the georeference found beside it."""
+    from dataclasses import replace
+
+    from sitewatch.imagery.georef import gsd_m_of, outline_lonlat_wkt
+
+    size = (info.width_px, info.height_px)
+    return replace(info, transform=georef.transform, crs_wkt=georef.crs_wkt,
+                   gsd_m=gsd_m_of(georef.transform, georef.crs_wkt, *size),
+                   footprint_lonlat_wkt=outline_lonlat_wkt(georef.transform, georef.crs_wkt, *size))
 
 
 def _store_originals(pending: Sequence[tuple[Scene, Path]]) -> list[Path]:

@@ -116,6 +116,27 @@ def check_acquisition_date(date: dt.date, *, today: dt.date | None = None) -> dt
     return date
 
 
+#: A car's length in metres: at a GSD where the image is shorter than this, nothing fits in it.
+CAR_LENGTH_M = 4.5
+
+
+def check_vehicle_fits(name: str, width_px: int, height_px: int, gsd_m: float) -> None:
+    """Refuse a GSD at which the whole image is smaller than one car (a mistyped --gsd).
+
+    >>> check_vehicle_fits("a.png", 640, 480, 0.3)
+
+    Raises:
+        ConfigError: the image's longer side covers less ground than a car's length.
+    """
+    side_m = max(width_px, height_px) * gsd_m
+    if side_m < CAR_LENGTH_M:
+        raise ConfigError(
+            f"'{name}' is {max(width_px, height_px)} px across: at --gsd {gsd_m} m it would cover "
+            f"{side_m:.2g} m, less than one car ({CAR_LENGTH_M} m); --gsd is metres per pixel "
+            "(e.g. 0.3), check its value"
+        )
+
+
 def parse_site(text: str) -> str:
     """Validate a site name: letters, digits, '-', '_' and '.', 1 to 64 characters."""
     ok = 0 < len(text) <= 64 and all(ch.isalnum() or ch in "-_." for ch in text)
