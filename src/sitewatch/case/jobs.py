@@ -46,6 +46,7 @@ def detect_case(
     options: DetectOptions | None = None,
     redo: bool = False,
     progress: Callable[[Scene, int], object] | None = None,
+    tile_progress: Callable[[int, int], object] | None = None,
 ) -> DetectSummary:
     """Run ``detector`` on every scene it has not processed yet (all of them with ``redo``).
 
@@ -53,7 +54,8 @@ def detect_case(
     processed. A scene that cannot be processed (too coarse for vehicles, unreadable) is left
     out with its reason and the others go on. All detections of one call are stored as one
     run, with the model hash, parameters and software versions, and the run is written to the
-    audit log with the scenes left out.
+    audit log with the scenes left out. ``progress`` is called with each scene done and its
+    number of detections, ``tile_progress`` with (tiles done, tiles in all) within a scene.
     """
     from sitewatch.catalog.changes import SceneField, scene_changes
     from sitewatch.errors import ImageryError, ResolutionError
@@ -77,7 +79,8 @@ def detect_case(
             skipped += 1
             continue
         try:
-            found = detect_raster(scene.path, detector, gsd_m=scene.gsd_m, options=options)
+            found = detect_raster(scene.path, detector, gsd_m=scene.gsd_m, options=options,
+                                  progress=tile_progress)
         except (ResolutionError, ImageryError) as exc:
             reason = str(exc).replace(repr(str(scene.path)), repr(scene.original_name))
             unprocessed.append((scene, reason))

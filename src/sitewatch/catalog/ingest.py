@@ -6,7 +6,7 @@ import datetime as dt
 import os
 import shutil
 import stat
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +54,7 @@ def ingest_files(
     licence: str = "",
     control_points: Sequence[ControlPoint] = (),
     crs: str | None = None,
+    progress: Callable[[Path], object] | None = None,
 ) -> IngestResult:
     """Add image files (or STAC Item JSON pointing at local images) to the case.
 
@@ -63,7 +64,8 @@ def ingest_files(
 
     An image without embedded georeference is placed by its sidecar files (world file and
     ``.prj``, ``.aux.xml``; ``crs`` stands in for a missing ``.prj``) or by ``control_points``
-    (for a single image); see :mod:`sitewatch.catalog.georeference`.
+    (for a single image); see :mod:`sitewatch.catalog.georeference`. ``progress`` is called
+    with each file once it is hashed and checked.
 
     Raises:
         InputFileError: a file is missing, a folder, empty, corrupt, truncated, of an unknown
@@ -97,6 +99,8 @@ def ingest_files(
             candidates[scene.sha256] = (scene, source_path)
             if georef is not None:
                 placed[scene.sha256] = georef
+        if progress is not None:
+            progress(path)
     written = _store_originals(list(candidates.values()))
     added = tuple(scene for scene, _ in candidates.values())
     if added:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from sitewatch.catalog import CaseStore
 from sitewatch.catalog.layout import CaseLayout
-from sitewatch.cli.options import add_device, add_gsd, batch_size
+from sitewatch.cli.options import add_device, add_gsd, add_quiet, batch_size
+from sitewatch.cli.progress import Bars, wanted
 from sitewatch.errors import ConfigError
 from sitewatch.untrusted import printable
 
@@ -33,6 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_device(parser)
     parser.add_argument("--redo", action="store_true",
                         help="for a case: run again on scenes already processed")
+    add_quiet(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,18 +52,25 @@ def run(args: argparse.Namespace) -> int:
     detector = load_detector(args.model, device=args.device)
     options = DetectOptions(tta_views=FLIPS if args.tta else (), batch_size=batch_size(args.device))
     if is_case:
-        return _run_case(CaseStore.open(first), detector, options, args.redo)
-    return _run_loose(args.targets, detector, options, args.gsd, args.out)
+        return _run_case(CaseStore.open(first), detector, options, args.redo, args.quiet)
+    return _run_loose(args.targets, detector, options, args.gsd, args.out, args.quiet)
 
 
-def _run_case(store: CaseStore, detector: object, options: object, redo: bool) -> int:
+def _run_case(store: CaseStore, detector: object, options: object, redo: bool,
+              quiet: bool) -> int:
     from sitewatch.case import detect_case
 
-    summary = detect_case(
-        store, detector, options=options, redo=redo,  # type: ignore[arg-type]
-        progress=lambda scene, n: print(printable(f"{scene.site} {scene.date} "
-                                                  f"{scene.original_name}: {n}")),
-    )
+    with Bars(total=len(store.scenes()), unit="scene", enabled=wanted(quiet)) as bars:
+
+        def done(scene: object, n: int) -> None:
+            name = f"{scene.site} {scene.date} {scene.original_name}"  # type: ignore[attr-defined]
+            bars.write(printable(f"{name}: {n}"))
+            bars.step(name)
+
+        summary = detect_case(
+            store, detector, options=options, redo=redo,  # type: ignore[arg-type]
+            progress=done, tile_progress=bars.tiles,
+        )
     for scene, reason in summary.unprocessed:
         print(printable(f"skipped {scene.site} {scene.date} {scene.original_name}: {reason}"),
               file=sys.stderr)
@@ -75,15 +84,18 @@ def _run_case(store: CaseStore, detector: object, options: object, redo: bool) -
 
 
 def _run_loose(images: list[Path], detector: object, options: object, gsd_m: float | None,
-               out: Path) -> int:
+               out: Path, quiet: bool) -> int:
     from sitewatch.detect import detect_raster
     from sitewatch.report import write_detections
 
     results = []
-    for image in images:
-        found = detect_raster(image, detector, gsd_m=gsd_m, options=options)  # type: ignore[arg-type]
-        print(printable(f"{image.name}: {len(found.detections)} vehicles"))
-        results.append((image.name, found.detections))
+    with Bars(total=len(images), unit="image", enabled=wanted(quiet)) as bars:
+        for image in images:
+            found = detect_raster(image, detector, gsd_m=gsd_m, options=options,  # type: ignore[arg-type]
+                                  progress=bars.tiles)
+            bars.write(printable(f"{image.name}: {len(found.detections)} vehicles"))
+            bars.step(image.name)
+            results.append((image.name, found.detections))
     count = write_detections(out, results)
     print(f"wrote {count} detections to {out}")
     return 0

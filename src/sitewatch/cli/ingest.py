@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 
 from sitewatch.catalog import CaseStore, ingest_files, parse_date
-from sitewatch.cli.options import add_case_dir, add_gsd
+from sitewatch.cli.options import add_case_dir, add_gsd, add_quiet
+from sitewatch.cli.progress import Bars, wanted
 from sitewatch.untrusted import printable
 
 HELP = "hash, check and store images (GeoTIFF/COG, JPEG, PNG, STAC Item JSON) in a case"
@@ -30,6 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="coordinate system of a world file that has no .prj beside it")
     parser.add_argument("--source", default="", help="where the imagery came from")
     parser.add_argument("--licence", default="", help="terms the imagery is held under")
+    add_quiet(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,10 +43,12 @@ def run(args: argparse.Namespace) -> int:
         points += read_control_points(args.gcps)
     date = parse_date(args.date) if args.date else None
     store = CaseStore.open(args.case_dir)
-    result = ingest_files(
-        store, args.files, site=args.site, date=date, gsd_m=args.gsd,
-        source=args.source, licence=args.licence, control_points=points, crs=args.crs,
-    )
+    with Bars(total=len(args.files), unit="file", enabled=wanted(args.quiet)) as bars:
+        result = ingest_files(
+            store, args.files, site=args.site, date=date, gsd_m=args.gsd,
+            source=args.source, licence=args.licence, control_points=points, crs=args.crs,
+            progress=lambda path: bars.step(path.name),
+        )
     placed = dict(result.georeferences)
     for scene in result.added:
         print(printable(f"added {scene.original_name} {scene.sha256[:12]} {scene.site} "
