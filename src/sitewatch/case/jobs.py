@@ -259,8 +259,54 @@ def report_case(store: CaseStore, *, out: Path | None = None, pdf: bool = False)
     return path
 
 
+#: The file suffixes each export format may be written under.
+EXPORT_SUFFIXES: dict[str, tuple[str, ...]] = {
+    "geojson": (".geojson", ".json"), "kml": (".kml",), "kmz": (".kmz",), "csv": (".csv",),
+    "coco": (".json",), "gpkg": (".gpkg",),
+}
+
+
+def check_export_path(export_format: str, out: Path) -> None:
+    """Refuse, before any work, an ``out`` whose suffix disagrees with the format or whose
+    folder does not exist.
+
+    Raises:
+        ConfigError: the suffix is not one the format is written under, or no such folder.
+    """
+    allowed = EXPORT_SUFFIXES.get(export_format, ())
+    if out.suffix.lower() not in allowed:
+        raise ConfigError(f"--out '{out}' does not match --format {export_format}: name it "
+                          f"{out.with_suffix(allowed[0]).name if allowed else '...'} "
+                          f"(a {export_format} file ends in {' or '.join(allowed)})")
+    if out.is_dir():
+        raise ConfigError(f"--out '{out}' is a folder; give a file name inside it, e.g. "
+                          f"{out / ('export' + allowed[0])}")
+    if not out.parent.is_dir():
+        raise ConfigError(f"cannot write '{out}': folder '{out.parent}' does not exist; create "
+                          "it first")
+
+
+def export_format_of(out: Path) -> str:
+    """The export format an ``--out`` file name implies (``.json`` means GeoJSON).
+
+    Raises:
+        ConfigError: the suffix names no export format.
+    """
+    suffix = out.suffix.lower()
+    for name, suffixes in EXPORT_SUFFIXES.items():
+        if suffix in suffixes:
+            return name
+    known = ", ".join(sorted({s for group in EXPORT_SUFFIXES.values() for s in group}))
+    raise ConfigError(f"--out '{out}': cannot tell the format from '{suffix or 'no suffix'}'; "
+                      f"end it in one of {known}, or pass --format")
+
+
 def export_case(store: CaseStore, export_format: str, out: Path) -> int:
-    """Export the case's detections and events; returns how many features were written."""
+    """Export the case's detections and events; returns how many features were written.
+
+    Raises:
+        ConfigError: an unknown format, or an ``out`` that disagrees with it (checked first).
+    """
     from sitewatch.report.features import detection_features, event_features
     from sitewatch.report.formats import ExportFormat, write_export
 
@@ -269,6 +315,7 @@ def export_case(store: CaseStore, export_format: str, out: Path) -> int:
     except ValueError:
         valid = ", ".join(f.value for f in ExportFormat)
         raise ConfigError(f"unknown export format {export_format!r}; valid: {valid}") from None
+    check_export_path(chosen.value, out)
     scenes = [(scene, scene_detections(store, scene)) for scene in store.scenes()]
     features = detection_features(scenes)
     if chosen is not ExportFormat.COCO:

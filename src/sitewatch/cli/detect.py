@@ -45,10 +45,15 @@ def run(args: argparse.Namespace) -> int:
     first = args.targets[0]
     is_case = len(args.targets) == 1 and CaseLayout(first).catalog.is_file()
     if not is_case and args.out is None:
+        if not first.exists():
+            raise ConfigError(f"no case at '{first}': check the name (`ls` lists the folders "
+                              "here), or give image files and --out FILE.csv")
         if first.is_dir():
             raise ConfigError(f"'{first}' is a folder but not a sitewatch case; create one with "
                               f"`sitewatch case init {first}`, or give image files and --out FILE")
         raise ConfigError("loose images need --out FILE.csv or --out FILE.geojson")
+    if not is_case:
+        _check_loose(args.targets, args.out)
     detector = load_detector(args.model, device=args.device)
     options = DetectOptions(tta_views=FLIPS if args.tta else (), batch_size=batch_size(args.device))
     if is_case:
@@ -99,3 +104,15 @@ def _run_loose(images: list[Path], detector: object, options: object, gsd_m: flo
     count = write_detections(out, results)
     print(f"wrote {count} detections to {out}")
     return 0
+
+
+def _check_loose(images: list[Path], out: Path) -> None:
+    """Refuse, before any work, an --out of the wrong kind and folders or missing files."""
+    if out.suffix.lower() not in (".csv", ".geojson", ".json"):
+        raise ConfigError(f"--out '{out}' must end in .csv or .geojson (the format is chosen "
+                          "by the suffix)")
+    for image in images:
+        if image.is_dir():
+            raise ConfigError(f"'{image}' is a folder: pass the image files, e.g. {image}/*.jpg")
+        if not image.is_file():
+            raise ConfigError(f"cannot read '{image}': no such file; check the path")
