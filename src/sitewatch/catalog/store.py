@@ -113,8 +113,8 @@ class CaseStore:
         if not CaseLayout(root).catalog.is_file():
             if not root.exists():
                 raise CaseNotFoundError(
-                    f"no case at '{root}': check the name, or create one with: "
-                    f"sitewatch case init {root}"
+                    f"no case at '{root}' (not a sitewatch case: no such folder); check the "
+                    f"name, or create one with: sitewatch case init {root}"
                 )
             raise CaseNotFoundError(
                 f"'{root}' is not a sitewatch case (no {CATALOG_NAME}); "
