@@ -9,13 +9,15 @@ from sitewatch.case import CaseLayout
 
 def test_public_face_is_pinned() -> None:
     assert sorted(sitewatch.case.__all__) == [
-        "ATTACHMENT_KINDS", "CaseLayout", "DetectSummary", "DetectionRun", "ReplayReport",
+        "ATTACHMENT_KINDS", "CaseLayout", "DetectSummary", "DetectionRun", "ReplayReport", "SceneRow",
         "SightingLinks", "TrackedCase", "attach_comparison", "attach_file", "change_assessment",
-        "comparisons", "detect_case", "export_case", "import_assessment", "interval_options",
-        "link_and_log", "link_case", "media_check", "media_inventory", "observations",
-        "record_where_check", "replay_case", "report_case", "review_summary", "scene_detections",
-        "scenes_to_detect", "shadow_check", "sites", "software_versions", "to_record", "track_and_log",
-        "track_case", "where_checks", "write_events", "write_manifest",
+        "check_export_path", "comparisons", "detect_case", "export_case", "export_format_of",
+        "import_assessment", "interval_options", "keep_scene", "link_and_log", "link_case",
+        "list_scenes", "media_check", "media_inventory", "observations", "record_where_check",
+        "redate_scene", "replay_case", "report_case", "restore_scene", "retire_scene", "review_summary",
+        "scene_detections", "scenes_to_detect", "set_scene_gsd", "shadow_check", "sites",
+        "software_versions", "to_record", "track_and_log", "track_case", "where_checks", "write_events",
+        "write_manifest",
     ]
 
 

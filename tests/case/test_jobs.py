@@ -151,7 +151,7 @@ def test_detect_runs_record_the_score_and_intervals_use_rates_read_at_it(case: C
 @pytest.mark.parametrize("fmt", ["geojson", "kml", "kmz", "csv", "coco", "gpkg"])
 def test_exports(case: CaseStore, tmp_path: Path, fmt: str) -> None:
     detect_case(case, BlobDetector())
-    out = tmp_path / f"export.{fmt}"
+    out = tmp_path / f"export.{'json' if fmt == 'coco' else fmt}"  # COCO is JSON
     written = export_case(case, fmt, out)
     assert written >= 5
     if fmt == "geojson":
@@ -288,3 +288,24 @@ def test_a_crafted_comparison_cannot_publish_a_local_file(case: CaseStore, tmp_p
     report = case.root / "reports"
     leaked = base64.b64encode(secret.read_bytes()).decode()
     assert not any(leaked in p.read_text(errors="replace") for p in report.rglob("*.html"))
+
+
+def test_replay_and_verify_hold_after_scenes_are_corrected(case: CaseStore, tmp_path: Path) -> None:
+    from sitewatch.case import keep_scene, redate_scene, replay_case, set_scene_gsd
+
+    extra = _scene(tmp_path / "after_b.tif", [(60, 60), (120, 230)])
+    ingest_files(case, [extra], site="depot", date=dt.date(2014, 6, 11), source="generated")
+    detector = BlobDetector()
+    detect_case(case, detector)
+    keep_scene(case, "after.tif", reason="the other pass is hazy")
+    redate_scene(case, "before.tif", dt.date(2014, 5, 29), reason="provider metadata")
+    report_case(case)
+    assert replay_case(case, detectors={detector.sha256: detector}).ok
+    assert verify_case(case).ok
+    # A corrected GSD makes the scene's detections stale: detect runs it again, only it.
+    set_scene_gsd(case, "before.tif", GSD_M * 1.01, reason="measured on a known building")
+    again = detect_case(case, detector)
+    assert (again.scenes_processed, again.scenes_skipped) == (1, 1)
+    report_case(case)
+    assert replay_case(case, detectors={detector.sha256: detector}).ok
+    assert verify_case(case).ok

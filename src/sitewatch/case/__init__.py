@@ -20,8 +20,10 @@ from sitewatch.case.jobs import (
     DetectSummary,
     SightingLinks,
     TrackedCase,
+    check_export_path,
     detect_case,
     export_case,
+    export_format_of,
     interval_options,
     link_and_log,
     link_case,
@@ -34,6 +36,7 @@ from sitewatch.case.jobs import (
 from sitewatch.case.manifest import write_manifest
 from sitewatch.case.replay import ReplayReport, replay_case
 from sitewatch.case.runs import DetectionRun, software_versions
+from sitewatch.case.scenes import SceneRow, keep_scene, list_scenes
 from sitewatch.case.where import (
     media_check,
     media_inventory,
@@ -41,7 +44,7 @@ from sitewatch.case.where import (
     shadow_check,
     where_checks,
 )
-from sitewatch.catalog import CaseLayout
+from sitewatch.catalog import CaseLayout, redate_scene, restore_scene, retire_scene, set_scene_gsd
 
 __all__ = [
     "ATTACHMENT_KINDS",
@@ -49,27 +52,36 @@ __all__ = [
     "DetectSummary",
     "DetectionRun",
     "ReplayReport",
+    "SceneRow",
     "SightingLinks",
     "TrackedCase",
     "attach_comparison",
     "attach_file",
     "change_assessment",
+    "check_export_path",
     "comparisons",
     "detect_case",
     "export_case",
+    "export_format_of",
     "import_assessment",
     "interval_options",
+    "keep_scene",
     "link_and_log",
     "link_case",
+    "list_scenes",
     "media_check",
     "media_inventory",
     "observations",
     "record_where_check",
+    "redate_scene",
     "replay_case",
     "report_case",
+    "restore_scene",
+    "retire_scene",
     "review_summary",
     "scene_detections",
     "scenes_to_detect",
+    "set_scene_gsd",
     "shadow_check",
     "sites",
     "software_versions",

@@ -44,7 +44,7 @@ def scene_detections(store: CaseStore, scene: Scene) -> tuple[Detection, ...]:
     detections = tuple(from_record(r) for r in store.reviewed_detections(scene.sha256))
     if scene.transform is None or scene.crs_wkt is None:
         return detections
-    from sitewatch.imagery.georef import pixel_to_lonlat
+    from sitewatch.imagery import pixel_to_lonlat
 
     out = []
     for det in detections:
@@ -68,9 +68,38 @@ def review_summary(store: CaseStore) -> ReviewSummary:
 
 
 def observations(store: CaseStore, site: str) -> tuple[Observation, ...]:
-    """The site's scenes with their newest (reviewed) detections, as the tracking stage takes them."""
-    return tuple(Observation.of_scene(scene, scene_detections(store, scene))
-                 for scene in store.scenes(site=site))
+    """The site's scenes with their newest (reviewed) detections, as the tracking stage takes them.
+
+    Raises:
+        TrackError: the site has several scenes on one date; the message names them and the
+            command that keeps one.
+    """
+    scenes = store.scenes(site=site)
+    check_one_scene_per_date(store, scenes)
+    return tuple(Observation.of_scene(scene, scene_detections(store, scene)) for scene in scenes)
+
+
+def check_one_scene_per_date(store: CaseStore, scenes: tuple[Scene, ...]) -> None:
+    """Refuse several scenes of one site on one date, naming them and the fix.
+
+    Tracking compares one image per date; which of several tiles or passes to keep is the
+    analyst's choice, made with ``sitewatch scene keep`` (the others are retired, not deleted).
+    """
+    from sitewatch.errors import TrackError
+
+    by_day: dict[tuple[str, object], list[Scene]] = {}
+    for scene in scenes:
+        by_day.setdefault((scene.site, scene.date), []).append(scene)
+    for (site, date), group in by_day.items():
+        if len(group) > 1:
+            names = ", ".join(f"{s.original_name} ({s.sha256[:12]})" for s in group[:6])
+            more = f" and {len(group) - 6} more" if len(group) > 6 else ""
+            raise TrackError(
+                f"site {site!r} has {len(group)} images on {date}: {names}{more}; keep one image "
+                f"per date with `sitewatch scene keep {store.root} {group[0].sha256[:12]} --reason "
+                "TEXT` (the others are retired, not deleted), or correct a wrong date with "
+                f"`sitewatch scene redate`", site=site,
+            )
 
 
 def sites(store: CaseStore) -> tuple[str, ...]:

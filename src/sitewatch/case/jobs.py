@@ -40,6 +40,8 @@ class DetectSummary:
     scenes_processed: int
     detections: int
     scenes_skipped: int
+    #: Scenes that could not be processed (too coarse, unreadable), each with the reason.
+    unprocessed: tuple[tuple[Scene, str], ...] = ()
 
 
 def scenes_to_detect(
@@ -47,14 +49,25 @@ def scenes_to_detect(
     redo: bool = False,
 ) -> tuple[Scene, ...]:
     """The scenes :func:`detect_case` would run ``detector`` on: those whose newest run was not
-    made by this model with these options (every scene with ``redo``)."""
+    made by this model with these options, or whose ground sample distance was corrected after
+    it (every scene with ``redo``)."""
+    from sitewatch.catalog import SceneField, scene_changes
+
     params = DetectionRun.of(options or DetectOptions(), detector).to_json()
+    made = {run.run_id: run.created_utc for run in store.runs()}
     done_by_model = {
         run.run_id for run in store.runs()
         if run.kind == "detect" and run.model_sha256 == detector.sha256 and run.params == params
     }
-    return tuple(scene for scene in store.scenes()
-                 if redo or store.latest_run_id(scene.sha256) not in done_by_model)
+    gsd_changed = {c.scene_sha256: c.time_utc for c in scene_changes(store)
+                   if c.field is SceneField.GSD_M}
+
+    def done(scene: Scene) -> bool:
+        latest = store.latest_run_id(scene.sha256)
+        stale = latest is not None and gsd_changed.get(scene.sha256, "") > made[latest]
+        return latest in done_by_model and not stale
+
+    return tuple(scene for scene in store.scenes() if redo or not done(scene))
 
 
 def detect_case(
@@ -64,18 +77,27 @@ def detect_case(
     options: DetectOptions | None = None,
     redo: bool = False,
     progress: Callable[[Scene, int], object] | None = None,
+    tile_progress: Callable[[int, int], object] | None = None,
     runner: SceneRunner | None = None,
 ) -> DetectSummary:
     """Run ``detector`` on every scene it has not processed yet (all of them with ``redo``).
 
-    All detections of one call are stored as one run, with the model hash, parameters and
-    software versions, and the run is written to the audit log. ``runner``, when given, computes
-    the scenes' detections elsewhere (it must run ``detector`` with ``options``, as
-    :func:`sitewatch.detect.detect_raster` does); this process stays the only writer of the case.
+    A scene whose ground sample distance was corrected after its last run counts as not
+    processed. A scene that cannot be processed (too coarse for vehicles, unreadable) is left
+    out with its reason and the others go on. All detections of one call are stored as one
+    run, with the model hash, parameters and software versions, and the run is written to the
+    audit log with the scenes left out. ``progress`` is called with each scene done and its
+    number of detections, ``tile_progress`` with (tiles done, tiles in all) within a scene.
+    ``runner``, when given, computes the scenes' detections elsewhere (it must run ``detector``
+    with ``options``, as :func:`sitewatch.detect.detect_raster` does); this process stays the
+    only writer of the case.
     """
+    from sitewatch.errors import ImageryError, ResolutionError
+
     options = options or DetectOptions()
     params = DetectionRun.of(options, detector).to_json()
     results: dict[str, tuple[DetectionRecord, ...]] = {}
+    unprocessed: list[tuple[Scene, str]] = []
     todo = scenes_to_detect(store, detector, options=options, redo=redo)
     skipped = len(store.scenes()) - len(todo)
     if runner is not None and todo:
@@ -83,12 +105,19 @@ def detect_case(
         results = {scene.sha256: tuple(computed[scene.sha256]) for scene in todo}
     for scene in todo:
         if runner is None:
-            found = detect_raster(scene.path, detector, gsd_m=scene.gsd_m, options=options)
+            try:
+                found = detect_raster(scene.path, detector, gsd_m=scene.gsd_m, options=options,
+                                      progress=tile_progress)
+            except (ResolutionError, ImageryError) as exc:
+                reason = str(exc).replace(repr(str(scene.path)), repr(scene.original_name))
+                unprocessed.append((scene, reason))
+                continue
             results[scene.sha256] = tuple(to_record(d) for d in found.detections)
         if progress:
             progress(scene, len(results[scene.sha256]))
     if not results:
-        return DetectSummary(run_id=None, scenes_processed=0, detections=0, scenes_skipped=skipped)
+        return DetectSummary(run_id=None, scenes_processed=0, detections=0, scenes_skipped=skipped,
+                             unprocessed=tuple(unprocessed))
     created = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
     run_id = hashlib.sha256(f"{created}{detector.sha256}{sorted(results)}".encode()).hexdigest()[:16]
     run = RunRecord(
@@ -98,9 +127,11 @@ def detect_case(
     store.save_run(run, results)
     total = sum(len(r) for r in results.values())
     store.append_audit("detect", {"run_id": run_id, "model_sha256": detector.sha256,
-                                  "scenes": sorted(results), "detections": total})
+                                  "scenes": sorted(results), "detections": total,
+                                  "unprocessed": [{"sha256": s.sha256, "reason": r}
+                                                  for s, r in unprocessed]})
     return DetectSummary(run_id=run_id, scenes_processed=len(results), detections=total,
-                         scenes_skipped=skipped)
+                         scenes_skipped=skipped, unprocessed=tuple(unprocessed))
 
 
 def interval_options(store: CaseStore) -> tuple[TrackOptions, str]:
@@ -253,8 +284,54 @@ def report_case(store: CaseStore, *, out: Path | None = None, pdf: bool = False)
     return path
 
 
+#: The file suffixes each export format may be written under.
+EXPORT_SUFFIXES: dict[str, tuple[str, ...]] = {
+    "geojson": (".geojson", ".json"), "kml": (".kml",), "kmz": (".kmz",), "csv": (".csv",),
+    "coco": (".json",), "gpkg": (".gpkg",),
+}
+
+
+def check_export_path(export_format: str, out: Path) -> None:
+    """Refuse, before any work, an ``out`` whose suffix disagrees with the format or whose
+    folder does not exist.
+
+    Raises:
+        ConfigError: the suffix is not one the format is written under, or no such folder.
+    """
+    allowed = EXPORT_SUFFIXES.get(export_format, ())
+    if out.suffix.lower() not in allowed:
+        raise ConfigError(f"--out '{out}' does not match --format {export_format}: name it "
+                          f"{out.with_suffix(allowed[0]).name if allowed else '...'} "
+                          f"(a {export_format} file ends in {' or '.join(allowed)})")
+    if out.is_dir():
+        raise ConfigError(f"--out '{out}' is a folder; give a file name inside it, e.g. "
+                          f"{out / ('export' + allowed[0])}")
+    if not out.parent.is_dir():
+        raise ConfigError(f"cannot write '{out}': folder '{out.parent}' does not exist; create "
+                          "it first")
+
+
+def export_format_of(out: Path) -> str:
+    """The export format an ``--out`` file name implies (``.json`` means GeoJSON).
+
+    Raises:
+        ConfigError: the suffix names no export format.
+    """
+    suffix = out.suffix.lower()
+    for name, suffixes in EXPORT_SUFFIXES.items():
+        if suffix in suffixes:
+            return name
+    known = ", ".join(sorted({s for group in EXPORT_SUFFIXES.values() for s in group}))
+    raise ConfigError(f"--out '{out}': cannot tell the format from '{suffix or 'no suffix'}'; "
+                      f"end it in one of {known}, or pass --format")
+
+
 def export_case(store: CaseStore, export_format: str, out: Path) -> int:
-    """Export the case's detections and events; returns how many features were written."""
+    """Export the case's detections and events; returns how many features were written.
+
+    Raises:
+        ConfigError: an unknown format, or an ``out`` that disagrees with it (checked first).
+    """
     from sitewatch.report.features import detection_features, event_features
     from sitewatch.report.formats import ExportFormat, write_export
 
@@ -263,6 +340,7 @@ def export_case(store: CaseStore, export_format: str, out: Path) -> int:
     except ValueError:
         valid = ", ".join(f.value for f in ExportFormat)
         raise ConfigError(f"unknown export format {export_format!r}; valid: {valid}") from None
+    check_export_path(chosen.value, out)
     scenes = [(scene, scene_detections(store, scene)) for scene in store.scenes()]
     features = detection_features(scenes)
     if chosen is not ExportFormat.COCO:

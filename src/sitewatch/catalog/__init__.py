@@ -3,6 +3,17 @@
 from __future__ import annotations
 
 from sitewatch.catalog.audit import read_entries
+from sitewatch.catalog.changes import (
+    SceneChange,
+    SceneField,
+    find_scene,
+    redate_scene,
+    restore_scene,
+    retire_scene,
+    scene_changes,
+    set_scene_gsd,
+)
+from sitewatch.catalog.georeference import parse_control_point, read_control_points
 from sitewatch.catalog.ingest import IngestResult, choose_gsd, ingest_files
 from sitewatch.catalog.layout import CaseLayout
 from sitewatch.catalog.records import DetectionRecord, RunRecord
@@ -25,12 +36,22 @@ __all__ = [
     "ReviewSummary",
     "RunRecord",
     "Scene",
+    "SceneChange",
+    "SceneField",
     "VerifyReport",
     "choose_gsd",
+    "find_scene",
     "ingest_files",
+    "parse_control_point",
     "parse_date",
     "parse_site",
+    "read_control_points",
     "read_entries",
+    "redate_scene",
+    "restore_scene",
+    "retire_scene",
+    "scene_changes",
+    "set_scene_gsd",
     "sha256_file",
     "verify_case",
 ]

@@ -10,13 +10,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sitewatch.catalog.inspect import inspect_raster
-from sitewatch.catalog.scene import GsdSource, ImageFormat, Scene, parse_site
+from sitewatch.catalog.georeference import ControlPoint, Georeference, find_georeference
+from sitewatch.catalog.inspect import RasterInfo, inspect_raster
+from sitewatch.catalog.scene import (
+    GsdSource,
+    ImageFormat,
+    Scene,
+    check_acquisition_date,
+    check_vehicle_fits,
+    parse_site,
+)
 from sitewatch.catalog.sniff import sniff_format
 from sitewatch.catalog.stac import GSD_RANGE_M, read_stac_item
 from sitewatch.catalog.store import CaseStore
 from sitewatch.digest import sha256_file
-from sitewatch.errors import InputFileError
+from sitewatch.errors import ConfigError, InputFileError
 from sitewatch.imagery import GsdEstimate, disagreement
 
 #: Estimates a file's GSD from its own pixels (``sitewatch.detect.estimate_gsd`` with a loaded
@@ -33,6 +41,10 @@ class IngestResult:
 
     added: tuple[Scene, ...]
     already_stored: tuple[str, ...]
+    #: How each added scene without embedded georeference was placed, by its hash.
+    georeferences: tuple[tuple[str, Georeference], ...] = ()
+    #: For each file already stored: the name given, and the stored scene it matched.
+    already_as: tuple[tuple[str, Scene], ...] = ()
     gsd_notes: tuple[str, ...] = ()  #: estimated GSDs and disagreements, one line each
 
 
@@ -122,6 +134,9 @@ def ingest_files(
     licence: str = "",
     estimate_gsd: GsdEstimator | None = None,
     gsd_auto: bool = False,
+    control_points: Sequence[ControlPoint] = (),
+    crs: str | None = None,
+    progress: Callable[[Path], object] | None = None,
 ) -> IngestResult:
     """Add image files (or STAC Item JSON pointing at local images) to the case.
 
@@ -133,28 +148,47 @@ def ingest_files(
     ``gsd_auto``, the estimate is used for every file. How each GSD was obtained is written to
     the audit entry.
 
+    An image without embedded georeference is placed by its sidecar files (world file and
+    ``.prj``, ``.aux.xml``; ``crs`` stands in for a missing ``.prj``) or by ``control_points``
+    (for a single image); see :mod:`sitewatch.catalog.georeference`. ``progress`` is called
+    with each file once it is hashed and checked.
+
     Raises:
-        InputFileError: a file is missing, empty, corrupt, truncated, of an unknown format,
-            without a date, or without georeference, no ``gsd_m`` given and no estimate to be
-            had. Nothing is stored.
+        InputFileError: a file is missing, a folder, empty, corrupt, truncated, of an unknown
+            format, without a date, or without georeference, no ``gsd_m`` given and no estimate
+            to be had, or its control points fit no transform. Nothing is stored.
+        ConfigError: a date in the future or before 1858, or a ``gsd_m`` at which the image
+            is smaller than a car.
     """
     parse_site(site)
     low, high = GSD_RANGE_M
     if gsd_m is not None and not low <= gsd_m <= high:
         raise InputFileError(f"--gsd {gsd_m} m is not a plausible ground sample distance "
                              f"({low} m to {high} m)")
+    if date is not None:
+        check_acquisition_date(date)
+    if control_points and len(paths) != 1:
+        raise InputFileError(f"ground control points belong to one image, and {len(paths)} were "
+                             "given; ingest each georeferenced picture on its own")
     candidates: dict[str, tuple[Scene, Path]] = {}
     choices: dict[str, GsdChoice] = {}
-    already: list[str] = []
+    placed: dict[str, Georeference] = {}
+    already: list[tuple[str, Scene]] = []
+    stored = {s.sha256: s for s in store.scenes(include_retired=True)}
     for path in paths:
-        scene, source_path, choice = _prepare(
+        scene, source_path, choice, georef = _prepare(
             store, path, site=site, date=date, gsd_m=gsd_m, source=source, licence=licence,
-            estimate_gsd=estimate_gsd, gsd_auto=gsd_auto)
-        if store.has_scene(scene.sha256) or scene.sha256 in candidates:
-            already.append(scene.original_name)
+            estimate_gsd=estimate_gsd, gsd_auto=gsd_auto, control_points=control_points, crs=crs)
+        kept = stored.get(scene.sha256) or candidates.get(scene.sha256, (None,))[0]
+        if kept is not None:
+            already.append((path.name, kept))
         else:
             candidates[scene.sha256] = (scene, source_path)
             choices[scene.sha256] = choice
+            if georef is not None:
+                placed[scene.sha256] = georef
+        if progress is not None:
+            progress(path)
     written = _store_originals(list(candidates.values()))
     added = tuple(scene for scene, _ in candidates.values())
     if added:
@@ -165,18 +199,31 @@ def ingest_files(
             raise
         store.append_audit(
             "ingest",
-            {"site": site, "scenes": [{"sha256": s.sha256, "name": s.original_name,
-                                       "date": s.date.isoformat(), "source": s.source,
-                                       **choices[s.sha256].provenance()} for s in added]},
+            {"site": site, "scenes": [_logged(s, choices[s.sha256], placed.get(s.sha256))
+                                      for s in added]},
         )
     notes = tuple(choices[s.sha256].note for s in added if choices[s.sha256].note)
-    return IngestResult(added=added, already_stored=tuple(already), gsd_notes=notes)
+    return IngestResult(added=added, already_stored=tuple(name for name, _ in already),
+                        georeferences=tuple(placed.items()), already_as=tuple(already),
+                        gsd_notes=notes)
+
+
+def _logged(scene: Scene, choice: GsdChoice, georef: Georeference | None) -> dict[str, object]:
+    entry: dict[str, object] = {"sha256": scene.sha256, "name": scene.original_name,
+                                "date": scene.date.isoformat(), "source": scene.source,
+                                **choice.provenance()}
+    if georef is not None:
+        entry["georeference"] = georef.audit_details()
+    return entry
 
 
 def _prepare(
     store: CaseStore, path: Path, *, site: str, date: dt.date | None, gsd_m: float | None,
-    source: str, licence: str, estimate_gsd: GsdEstimator | None, gsd_auto: bool,
-) -> tuple[Scene, Path, GsdChoice]:
+    source: str, licence: str, estimate_gsd: GsdEstimator | None = None, gsd_auto: bool = False,
+    control_points: Sequence[ControlPoint] = (), crs: str | None = None,
+) -> tuple[Scene, Path, GsdChoice, Georeference | None]:
+    if path.is_dir():
+        raise InputFileError(f"'{path}' is a folder: pass the image files, e.g. {path}/*.jpg")
     if not path.is_file():
         raise InputFileError(f"cannot ingest '{path}': no such file; check the path")
     image_format = sniff_format(path)
@@ -184,15 +231,25 @@ def _prepare(
         item = read_stac_item(path)
         return _prepare(store, item.asset_path, site=site, date=date or item.date, gsd_m=gsd_m or
                         item.gsd_m, source=source or item.source, licence=licence or item.licence,
-                        estimate_gsd=estimate_gsd, gsd_auto=gsd_auto)
+                        estimate_gsd=estimate_gsd, gsd_auto=gsd_auto,
+                        control_points=control_points, crs=crs)
     sha256 = sha256_file(path)
     if date is None:
         raise InputFileError(f"cannot ingest '{path}': no acquisition date; pass --date YYYY-MM-DD")
+    try:
+        check_acquisition_date(date)
+    except ConfigError as exc:
+        raise InputFileError(f"cannot ingest '{path}': {exc}") from None
     info = inspect_raster(path, image_format)
+    georef = find_georeference(path, control_points=control_points, crs=crs)
+    if georef is not None:
+        info = _placed(info, georef)
     choice = choose_gsd(
         str(path), given_m=gsd_m, georef_m=info.gsd_m, auto=gsd_auto,
         estimator=(lambda: estimate_gsd(path)) if estimate_gsd else None,
     )
+    if choice.source is GsdSource.USER:
+        check_vehicle_fits(path.name, info.width_px, info.height_px, choice.gsd_m)
     low, high = GSD_RANGE_M
     if not low <= choice.gsd_m <= high:  # also refuses NaN
         raise InputFileError(
@@ -207,7 +264,19 @@ def _prepare(
         gsd_source=choice.source,
         crs_wkt=info.crs_wkt, transform=info.transform,
         footprint_lonlat_wkt=info.footprint_lonlat_wkt, source=source, licence=licence,
-    ), path, choice
+    ), path, choice, georef
+
+
+def _placed(info: RasterInfo, georef: Georeference) -> RasterInfo:
+    """The raster's metadata with the georeference found beside it."""
+    from dataclasses import replace
+
+    from sitewatch.imagery import gsd_m_of, outline_lonlat_wkt
+
+    size = (info.width_px, info.height_px)
+    return replace(info, transform=georef.transform, crs_wkt=georef.crs_wkt,
+                   gsd_m=gsd_m_of(georef.transform, georef.crs_wkt, *size),
+                   footprint_lonlat_wkt=outline_lonlat_wkt(georef.transform, georef.crs_wkt, *size))
 
 
 def _store_originals(pending: Sequence[tuple[Scene, Path]]) -> list[Path]:

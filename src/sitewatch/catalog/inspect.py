@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sitewatch.catalog.scene import ImageFormat
 from sitewatch.errors import InputFileError, RasterReadError
-from sitewatch.imagery.georef import gsd_m_of
+from sitewatch.imagery import gsd_m_of
 from sitewatch.imagery.limits import MAX_WHOLE_DECODE_BYTES, check_dataset
 
 #: Largest image accepted, in pixels (a 50,000 × 50,000 scene); larger is refused as absurd.

@@ -36,6 +36,7 @@ class Scene:
     ``transform`` is the affine pixel-to-map transform in GDAL order ``(a, b, c, d, e, f)``
     (x = a*col + b*row + c, y = d*col + e*row + f) in the units of ``crs_wkt``; both are None
     for images without georeference. ``footprint_lonlat_wkt`` is the image outline in WGS84.
+    ``retired`` scenes stay stored (their original and history) but no job uses them.
     """
 
     sha256: str
@@ -55,6 +56,7 @@ class Scene:
     footprint_lonlat_wkt: str | None = None
     source: str = ""
     licence: str = ""
+    retired: bool = False
 
     def __post_init__(self) -> None:
         if len(self.sha256) != 64:
@@ -77,16 +79,63 @@ def parse_date(text: str) -> dt.date:
     datetime.date(2014, 6, 11)
 
     Raises:
-        ConfigError: the text is not a real calendar date in that form.
+        ConfigError: the text is not a real calendar date in that form, or is in the future or
+            before the first aerial photograph (:func:`check_acquisition_date`).
     """
     try:
         if len(text) != 10:
             raise ValueError(text)
-        return dt.date.fromisoformat(text)
+        date = dt.date.fromisoformat(text)
     except ValueError:
         raise ConfigError(
             f"date {text!r} is not a calendar date in the form YYYY-MM-DD (e.g. 2014-06-11)"
         ) from None
+    return check_acquisition_date(date)
+
+
+#: The first aerial photograph (Nadar, over Paris, 1858): no overhead image is older.
+FIRST_AERIAL_PHOTO = dt.date(1858, 1, 1)
+
+
+def check_acquisition_date(date: dt.date, *, today: dt.date | None = None) -> dt.date:
+    """Refuse an acquisition date in the future or before the first aerial photograph.
+
+    >>> check_acquisition_date(dt.date(2014, 6, 11))
+    datetime.date(2014, 6, 11)
+
+    Raises:
+        ConfigError: the date cannot be when an overhead image was taken (a typo in the year?).
+    """
+    today = today or dt.datetime.now(dt.UTC).date()
+    # A day's grace: an image taken "today" somewhere east of UTC is already tomorrow there.
+    if date > today + dt.timedelta(days=1):
+        raise ConfigError(f"date {date.isoformat()} is in the future (today is {today.isoformat()}); "
+                          "check the year")
+    if date < FIRST_AERIAL_PHOTO:
+        raise ConfigError(f"date {date.isoformat()} is before the first aerial photograph "
+                          f"({FIRST_AERIAL_PHOTO.year}); check the year")
+    return date
+
+
+#: A car's length in metres: at a GSD where the image is shorter than this, nothing fits in it.
+CAR_LENGTH_M = 4.5
+
+
+def check_vehicle_fits(name: str, width_px: int, height_px: int, gsd_m: float) -> None:
+    """Refuse a GSD at which the whole image is smaller than one car (a mistyped --gsd).
+
+    >>> check_vehicle_fits("a.png", 640, 480, 0.3)
+
+    Raises:
+        ConfigError: the image's longer side covers less ground than a car's length.
+    """
+    side_m = max(width_px, height_px) * gsd_m
+    if side_m < CAR_LENGTH_M:
+        raise ConfigError(
+            f"'{name}' is {max(width_px, height_px)} px across: at --gsd {gsd_m} m it would cover "
+            f"{side_m:.2g} m, less than one car ({CAR_LENGTH_M} m); --gsd is metres per pixel "
+            "(e.g. 0.3), check its value"
+        )
 
 
 def parse_site(text: str) -> str:

@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS scenes (
     height_px INTEGER NOT NULL, band_count INTEGER NOT NULL, dtype TEXT NOT NULL,
     gsd_m REAL NOT NULL, gsd_source TEXT NOT NULL, crs_wkt TEXT, transform TEXT,
     footprint_lonlat_wkt TEXT, source TEXT NOT NULL, licence TEXT NOT NULL,
-    ingested_utc TEXT NOT NULL);
+    ingested_utc TEXT NOT NULL, retired INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY, kind TEXT NOT NULL, created_utc TEXT NOT NULL,
     model_name TEXT NOT NULL, model_sha256 TEXT NOT NULL, params TEXT NOT NULL,
@@ -54,6 +54,21 @@ CREATE TRIGGER IF NOT EXISTS reviews_no_update BEFORE UPDATE ON reviews
 CREATE TRIGGER IF NOT EXISTS reviews_no_delete BEFORE DELETE ON reviews
     BEGIN SELECT RAISE(ABORT, 'reviews are append-only'); END;
 """
+#: Corrections of a scene's metadata (``sitewatch scene``): one row per change, never updated or
+#: deleted. The scenes table holds the current values; this table and the audit log the history.
+_CHANGE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS scene_changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, scene_sha256 TEXT NOT NULL REFERENCES scenes(sha256),
+    field TEXT NOT NULL, old TEXT NOT NULL, new TEXT NOT NULL, reason TEXT NOT NULL,
+    actor TEXT NOT NULL, time_utc TEXT NOT NULL, audit_seq INTEGER NOT NULL);
+CREATE TRIGGER IF NOT EXISTS scene_changes_no_update BEFORE UPDATE ON scene_changes
+    BEGIN SELECT RAISE(ABORT, 'scene changes are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS scene_changes_no_delete BEFORE DELETE ON scene_changes
+    BEGIN SELECT RAISE(ABORT, 'scene changes are append-only'); END;
+"""
+_SCENE_COLUMNS = ("sha256, site, date, object, original_name, format, width_px, height_px, "
+                  "band_count, dtype, gsd_m, gsd_source, crs_wkt, transform, "
+                  "footprint_lonlat_wkt, source, licence, ingested_utc")
 _REVIEW_COLUMNS = ("scene_sha256, run_id, detection_id, action, status, label, cx_px, cy_px, "
                    "width_px, height_px, angle_rad, loaded, reviewer, time_utc")
 
@@ -81,23 +96,41 @@ class CaseStore:
         layout.derived.mkdir(exist_ok=True)
         store = cls(root)
         with store._db() as db:
-            db.executescript(_SCHEMA)
+            db.executescript(_SCHEMA + _CHANGE_SCHEMA)
         store.append_audit("case-init", {"root_name": root.name})
         return store
 
     @classmethod
     def open(cls, root: Path) -> CaseStore:
-        """Open an existing case.
+        """Open an existing case, bringing a catalog written by an older sitewatch up to date.
+
+        The upgrade only adds what later versions keep (the ``retired`` column, the
+        ``scene_changes`` table); no stored value changes.
 
         Raises:
-            CaseNotFoundError: ``root`` is not a sitewatch case folder.
+            CaseNotFoundError: ``root`` is not a sitewatch case folder (or does not exist).
         """
         if not CaseLayout(root).catalog.is_file():
+            if not root.exists():
+                raise CaseNotFoundError(
+                    f"no case at '{root}' (not a sitewatch case: no such folder); check the "
+                    f"name, or create one with: sitewatch case init {root}"
+                )
             raise CaseNotFoundError(
                 f"'{root}' is not a sitewatch case (no {CATALOG_NAME}); "
                 f"create one with: sitewatch case init {root}"
             )
-        return cls(root)
+        store = cls(root)
+        store._migrate()
+        return store
+
+    def _migrate(self) -> None:
+        with self._db() as db:
+            columns = {row[1] for row in db.execute("PRAGMA table_info(scenes)")}
+            if "retired" not in columns:
+                db.execute("ALTER TABLE scenes ADD COLUMN retired INTEGER NOT NULL DEFAULT 0")
+            if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'scene_changes'").fetchone() is None:
+                db.executescript(_CHANGE_SCHEMA)
 
     @property
     def audit_path(self) -> Path:
@@ -177,7 +210,7 @@ class CaseStore:
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         with self._db() as db:
             db.executemany(
-                "INSERT INTO scenes VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT INTO scenes ({_SCENE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [
                     (s.sha256, s.site, s.date.isoformat(), str(s.path.relative_to(self.root)),
                      s.original_name, s.image_format.value, s.width_px, s.height_px, s.band_count,
@@ -188,13 +221,18 @@ class CaseStore:
                 ],
             )
 
-    def scenes(self, *, site: str | None = None) -> tuple[Scene, ...]:
-        """Stored scenes ordered by site, date and hash."""
-        query = "SELECT * FROM scenes" + (" WHERE site = ?" if site else "")
+    def scenes(self, *, site: str | None = None, include_retired: bool = False) -> tuple[Scene, ...]:
+        """Stored scenes ordered by site, date and hash.
+
+        Retired scenes (``sitewatch scene retire``) are left out unless ``include_retired``:
+        every job works on the scenes in use; verification and ``scene list`` see them all.
+        """
         with self._db() as db:
             db.row_factory = sqlite3.Row
-            rows = db.execute(query + " ORDER BY site, date, sha256", (site,) if site else ()).fetchall()
-        return tuple(self._scene(row) for row in rows)
+            rows = db.execute("SELECT * FROM scenes ORDER BY site, date, sha256").fetchall()
+        found = (self._scene(row) for row in rows)
+        return tuple(s for s in found
+                     if (site is None or s.site == site) and (include_retired or not s.retired))
 
     def _scene(self, row: sqlite3.Row) -> Scene:
         return Scene(
@@ -206,6 +244,7 @@ class CaseStore:
             transform=tuple(json.loads(row["transform"])) if row["transform"] else None,
             footprint_lonlat_wkt=row["footprint_lonlat_wkt"], source=row["source"],
             licence=row["licence"],
+            retired=bool(row["retired"]) if "retired" in row.keys() else False,  # noqa: SIM118
         )
 
     def save_run(

@@ -29,7 +29,7 @@ class VerifyReport:
 def verify_case(store: CaseStore) -> VerifyReport:
     """Re-hash every stored original and check the audit chain against the catalog."""
     problems: list[str] = []
-    scenes = store.scenes()
+    scenes = store.scenes(include_retired=True)
     expected = {scene.path.resolve(): scene for scene in scenes}
     for path, scene in expected.items():
         if not path.is_file():
@@ -78,11 +78,16 @@ def verify_case(store: CaseStore) -> VerifyReport:
 
 
 def _metadata_problems(scenes: tuple[Scene, ...], entries: tuple[audit.AuditEntry, ...]) -> list[str]:
-    """Each scene's site, date, name and source against the ingest entry that recorded them.
+    """Each scene's site, date, name and source against the ingest entry that recorded them,
+    and its date, GSD and retired state against the audited corrections made since
+    (:mod:`sitewatch.catalog.changes`).
 
     The catalog is a SQLite file anyone can edit; the audit entry is hash-chained. Entries
     written before ``source`` was recorded are compared on what they hold.
     """
+    from sitewatch.catalog.changes import logged_changes
+
+    changed = logged_changes(entries)
     recorded: dict[str, tuple[int, dict[str, object]]] = {}
     for entry in entries:
         if entry.action != "ingest":
@@ -96,11 +101,14 @@ def _metadata_problems(scenes: tuple[Scene, ...], entries: tuple[audit.AuditEntr
         if scene.sha256 not in recorded:
             continue
         seq, logged = recorded[scene.sha256]
+        logged = {"retired": False, **logged, **changed.get(scene.sha256, {})}
         now = {"site": scene.site, "date": scene.date.isoformat(), "name": scene.original_name,
-               "source": scene.source}
+               "source": scene.source, "retired": scene.retired, "gsd_m": scene.gsd_m}
         problems.extend(
             f"scene {scene.sha256[:12]} has {key} {value!r} in the catalog but "
-            f"{logged[key]!r} in its ingest audit entry {seq}: the catalog was edited"
+            f"{logged[key]!r} in its ingest audit entry {seq}"
+            f"{' as corrected by its scene-change entries' if scene.sha256 in changed else ''}: "
+            "the catalog was edited"
             for key, value in now.items() if key in logged and logged[key] != value
         )
     return problems

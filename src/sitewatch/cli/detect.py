@@ -7,12 +7,14 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
 from sitewatch.catalog import CaseStore
 from sitewatch.catalog.layout import CaseLayout
-from sitewatch.cli.options import add_device, add_gsd, batch_size
+from sitewatch.cli.options import add_device, add_gsd, add_quiet, batch_size
+from sitewatch.cli.progress import Bars, wanted
 from sitewatch.errors import ConfigError
 from sitewatch.untrusted import printable
 
@@ -33,6 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_device(parser)
     parser.add_argument("--redo", action="store_true",
                         help="for a case: run again on scenes already processed")
+    add_quiet(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,33 +45,51 @@ def run(args: argparse.Namespace) -> int:
     first = args.targets[0]
     is_case = len(args.targets) == 1 and CaseLayout(first).catalog.is_file()
     if not is_case and args.out is None:
+        if not first.exists():
+            raise ConfigError(f"no case at '{first}': check the name (`ls` lists the folders "
+                              "here), or give image files and --out FILE.csv")
         if first.is_dir():
             raise ConfigError(f"'{first}' is a folder but not a sitewatch case; create one with "
                               f"`sitewatch case init {first}`, or give image files and --out FILE")
         raise ConfigError("loose images need --out FILE.csv or --out FILE.geojson")
+    if not is_case:
+        _check_loose(args.targets, args.out)
     detector = load_detector(args.model, device=args.device)
     options = DetectOptions(tta_views=FLIPS if args.tta else (), batch_size=batch_size(args.device))
     if is_case:
-        return _run_case(CaseStore.open(first), detector, options, args.redo)
-    return _run_loose(args.targets, detector, options, args.gsd, args.out)
+        return _run_case(CaseStore.open(first), detector, options, args.redo, args.quiet)
+    return _run_loose(args.targets, detector, options, args.gsd, args.out, args.quiet)
 
 
-def _run_case(store: CaseStore, detector: object, options: object, redo: bool) -> int:
+def _run_case(store: CaseStore, detector: object, options: object, redo: bool,
+              quiet: bool) -> int:
     from sitewatch.case import detect_case
 
-    summary = detect_case(
-        store, detector, options=options, redo=redo,  # type: ignore[arg-type]
-        progress=lambda scene, n: print(printable(f"{scene.site} {scene.date} "
-                                                  f"{scene.original_name}: {n}")),
-    )
+    with Bars(total=len(store.scenes()), unit="scene", enabled=wanted(quiet)) as bars:
+
+        def done(scene: object, n: int) -> None:
+            name = f"{scene.site} {scene.date} {scene.original_name}"  # type: ignore[attr-defined]
+            bars.write(printable(f"{name}: {n}"))
+            bars.step(name)
+
+        summary = detect_case(
+            store, detector, options=options, redo=redo,  # type: ignore[arg-type]
+            progress=done, tile_progress=bars.tiles,
+        )
+    for scene, reason in summary.unprocessed:
+        print(printable(f"skipped {scene.site} {scene.date} {scene.original_name}: {reason}"),
+              file=sys.stderr)
     print(f"{summary.scenes_processed} scenes processed, {summary.detections} detections, "
           f"{summary.scenes_skipped} already done" +
+          (f", {len(summary.unprocessed)} could not be processed (see above; correct them with "
+           "`sitewatch scene set-gsd` or take them out with `sitewatch scene retire`)"
+           if summary.unprocessed else "") +
           (f" (run {summary.run_id})" if summary.run_id else ""))
-    return 0
+    return 1 if summary.unprocessed and not summary.scenes_processed + summary.scenes_skipped else 0
 
 
 def _run_loose(images: list[Path], detector: Any, options: Any, gsd: float | str | None,
-               out: Path) -> int:
+               out: Path, quiet: bool) -> int:
     from functools import partial
 
     from sitewatch.catalog import GsdSource, choose_gsd
@@ -77,17 +98,33 @@ def _run_loose(images: list[Path], detector: Any, options: Any, gsd: float | str
     from sitewatch.report import write_detections
 
     results = []
-    for image in images:
-        given = gsd if isinstance(gsd, float) else None
-        choice = choose_gsd(str(image), given_m=given, georef_m=read_info(image).gsd_m,
-                            auto=gsd == "auto", estimator=partial(estimate_gsd, image, detector))
-        if choice.note:
-            print(printable(choice.note))
-        estimated = choice.source is GsdSource.ESTIMATED
-        found = detect_raster(image, detector, gsd_m=None if estimated else choice.gsd_m,
-                              options=options, gsd_estimate=choice.estimate if estimated else None)
-        print(printable(f"{image.name}: {len(found.detections)} vehicles"))
-        results.append((image.name, found.detections))
+    with Bars(total=len(images), unit="image", enabled=wanted(quiet)) as bars:
+        for image in images:
+            given = gsd if isinstance(gsd, float) else None
+            choice = choose_gsd(str(image), given_m=given, georef_m=read_info(image).gsd_m,
+                                auto=gsd == "auto",
+                                estimator=partial(estimate_gsd, image, detector))
+            if choice.note:
+                bars.write(printable(choice.note))
+            estimated = choice.source is GsdSource.ESTIMATED
+            found = detect_raster(image, detector, gsd_m=None if estimated else choice.gsd_m,
+                                  options=options, progress=bars.tiles,
+                                  gsd_estimate=choice.estimate if estimated else None)
+            bars.write(printable(f"{image.name}: {len(found.detections)} vehicles"))
+            bars.step(image.name)
+            results.append((image.name, found.detections))
     count = write_detections(out, results)
     print(f"wrote {count} detections to {out}")
     return 0
+
+
+def _check_loose(images: list[Path], out: Path) -> None:
+    """Refuse, before any work, an --out of the wrong kind and folders or missing files."""
+    if out.suffix.lower() not in (".csv", ".geojson", ".json"):
+        raise ConfigError(f"--out '{out}' must end in .csv or .geojson (the format is chosen "
+                          "by the suffix)")
+    for image in images:
+        if image.is_dir():
+            raise ConfigError(f"'{image}' is a folder: pass the image files, e.g. {image}/*.jpg")
+        if not image.is_file():
+            raise ConfigError(f"cannot read '{image}': no such file; check the path")

@@ -15,14 +15,17 @@ FORMATS = ("geojson", "kml", "kmz", "csv", "coco", "gpkg")
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Export options."""
     add_case_dir(parser)
-    parser.add_argument("--format", required=True, choices=FORMATS)
+    parser.add_argument("--format", default=None, choices=FORMATS,
+                        help="default: from the --out suffix (.json is GeoJSON)")
     parser.add_argument("--out", type=Path, required=True, metavar="PATH")
 
 
 def run(args: argparse.Namespace) -> int:
     """Write the export and say how many features it holds."""
-    from sitewatch.case import export_case
+    from sitewatch.case import check_export_path, export_case, export_format_of
 
-    written = export_case(CaseStore.open(args.case_dir), args.format, args.out)
+    export_format = args.format or export_format_of(args.out)
+    check_export_path(export_format, args.out)  # before the case is even opened
+    written = export_case(CaseStore.open(args.case_dir), export_format, args.out)
     print(f"wrote {written} features to {args.out}")
     return 0

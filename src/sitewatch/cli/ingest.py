@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 
 from sitewatch.catalog import CaseStore, ingest_files, parse_date
-from sitewatch.cli.options import add_case_dir, add_gsd
+from sitewatch.cli.options import add_case_dir, add_gsd, add_quiet
+from sitewatch.cli.progress import Bars, wanted
 from sitewatch.untrusted import printable
 
 HELP = "hash, check and store images (GeoTIFF/COG, JPEG, PNG, STAC Item JSON) in a case"
@@ -20,34 +21,56 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--date", default=None, help="acquisition date YYYY-MM-DD "
                         "(optional for a STAC Item, which carries its own)")
     add_gsd(parser)
+    parser.add_argument("--gcp", action="append", default=[], metavar="PX,PY,LON,LAT",
+                        help="a ground control point of an image without georeference (a "
+                        "screenshot): pixel x, y from the top-left corner and its lon, lat; "
+                        "give 3 or more (4+ to measure the error)")
+    parser.add_argument("--gcps", type=Path, default=None, metavar="FILE.csv",
+                        help="ground control points from a CSV file, one 'px,py,lon,lat' a row")
+    parser.add_argument("--crs", default=None, metavar="EPSG:XXXX",
+                        help="coordinate system of a world file that has no .prj beside it")
     parser.add_argument("--source", default="", help="where the imagery came from")
     parser.add_argument("--licence", default="", help="terms the imagery is held under")
+    add_quiet(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     """Ingest and say what was added."""
+    from sitewatch.catalog import parse_control_point, read_control_points
     from sitewatch.detect import estimate_gsd, load_detector
+    from sitewatch.imagery import GsdEstimate
 
+    points = [parse_control_point(text) for text in args.gcp]
+    if args.gcps is not None:
+        points += read_control_points(args.gcps)
+    date = parse_date(args.date) if args.date else None
     store = CaseStore.open(args.case_dir)
     detector = None
 
-    def estimator(path: Path):  # type: ignore[no-untyped-def]  # the model loads if needed
+    def estimator(path: Path) -> GsdEstimate | None:  # the model loads only when needed
         nonlocal detector
         detector = detector or load_detector(None)
         return estimate_gsd(path, detector)
 
-    result = ingest_files(
-        store, args.files, site=args.site,
-        date=parse_date(args.date) if args.date else None,
-        gsd_m=None if args.gsd == "auto" else args.gsd, gsd_auto=args.gsd == "auto",
-        estimate_gsd=estimator, source=args.source, licence=args.licence,
-    )
+    with Bars(total=len(args.files), unit="file", enabled=wanted(args.quiet)) as bars:
+        result = ingest_files(
+            store, args.files, site=args.site, date=date,
+            gsd_m=None if args.gsd == "auto" else args.gsd, gsd_auto=args.gsd == "auto",
+            estimate_gsd=estimator, source=args.source, licence=args.licence,
+            control_points=points, crs=args.crs, progress=lambda path: bars.step(path.name),
+        )
     for note in result.gsd_notes:
-        print(note)
+        print(printable(note))
+    placed = dict(result.georeferences)
     for scene in result.added:
         print(printable(f"added {scene.original_name} {scene.sha256[:12]} {scene.site} "
                         f"{scene.date} {scene.width_px}x{scene.height_px} px {scene.gsd_m:.2f} m "
                         f"{'georeferenced' if scene.georeferenced else 'not georeferenced'}"))
-    for name in result.already_stored:
-        print(printable(f"already stored {name}"))
+        if scene.sha256 in placed:
+            print(printable(f"  placed by {placed[scene.sha256].describe()}"))
+    for name, kept in result.already_as:
+        differs = (date is not None and kept.date != date) or kept.site != args.site
+        note = (f"; kept as {kept.site} {kept.date} (correct it with `sitewatch scene redate "
+                f"{store.root} {kept.sha256[:12]} YYYY-MM-DD --reason TEXT`)" if differs else "")
+        print(printable(f"already stored {name} ({kept.original_name} {kept.sha256[:12]}){note}"))
     return 0

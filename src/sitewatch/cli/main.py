@@ -22,6 +22,7 @@ from sitewatch.untrusted import printable
 COMMANDS: dict[str, str] = {
     "case": "case",
     "ingest": "ingest",
+    "scene": "scene",
     "detect": "detect",
     "attach": "attach",
     "track": "track",

@@ -45,3 +45,9 @@ def batch_size(device: str) -> int:
     from sitewatch.detect import GPU_BATCH_SIZE, DetectOptions
 
     return DetectOptions().batch_size if device == "cpu" else GPU_BATCH_SIZE
+
+
+def add_quiet(parser: argparse.ArgumentParser) -> None:
+    """--quiet: no progress bars (they are drawn only on a terminal anyway)."""
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress bars (none are drawn when output is piped)")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import queue
 import threading
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -266,6 +266,7 @@ def detect_raster(
     gsd_m: float | None = None,
     options: DetectOptions | None = None,
     gsd_estimate: GsdEstimate | None = None,
+    progress: Callable[[int, int], object] | None = None,
 ) -> RasterDetections:
     """Find vehicles in a raster of any size.
 
@@ -277,6 +278,7 @@ def detect_raster(
         options: Tiling and merging options.
         gsd_estimate: The GSD estimated from the raster's vehicles
             (:func:`sitewatch.detect.estimate_gsd`), used when ``gsd_m`` is None and recorded.
+        progress: Called with (tiles done, tiles in all) after each batch of tiles.
 
     Raises:
         RasterReadError: The file cannot be read.
@@ -308,6 +310,8 @@ def detect_raster(
                 for found, tile in zip(results, tiles[done : done + len(batch)], strict=True):
                     parts.append(_tile_arrays(found, tile, scale, info, options.edge_margin_px))
                 done += len(batch)
+                if progress is not None:
+                    progress(done, len(tiles))
     boxes = np.concatenate([p[0] for p in parts]) if parts else np.empty((0, 5))
     scores = np.concatenate([p[1] for p in parts]) if parts else np.empty(0)
     labels = np.concatenate([p[2] for p in parts]) if parts else np.empty(0, dtype=np.intp)

@@ -156,3 +156,57 @@ def gsd_m_of(transform: Sequence[float], crs_wkt: str, width_px: int, height_px:
     a, b, _, d, e, _ = (float(v) for v in transform[:6])
     unit = crs.axis_info[0].unit_conversion_factor if crs.axis_info else 1.0
     return float(math.sqrt(abs(a * e - b * d)) * unit)
+
+
+def outline_lonlat_wkt(transform: Sequence[float], crs_wkt: str, width_px: int, height_px: int) -> str:
+    """The image outline (its four corners) in WGS84 lon/lat, as a WKT polygon.
+
+    Raises:
+        GeoError: the CRS cannot be read.
+    """
+    corners = pixel_to_lonlat(transform, crs_wkt, [0, width_px, width_px, 0],
+                              [0, 0, height_px, height_px]).tolist()
+    ring = [*corners, corners[0]]
+    return "POLYGON ((" + ", ".join(f"{x:.7f} {y:.7f}" for x, y in ring) + "))"
+
+
+def fit_gcps(xs_px: Coords, ys_px: Coords, lons: Coords, lats: Coords) -> tuple[Affine6, np.ndarray]:
+    """An affine pixel -> WGS84 lon/lat transform fitted through ground control points by GDAL's
+    least squares (``GDALGCPsToGeoTransform``), and each point's residual in metres.
+
+    Three points fix an affine exactly (every residual is 0, so nothing checks them); with four
+    or more the residuals measure how well the points, and the affine model, agree.
+
+    >>> t, r = fit_gcps([0, 100, 0, 100], [0, 0, 100, 100],
+    ...                 [39.0, 39.001, 39.0, 39.001], [47.0, 47.0, 46.999, 46.999])
+    >>> round(t[0], 8), float(r.max()) < 0.01
+    (1e-05, True)
+
+    Raises:
+        GeoError: fewer than three points, or points in a line (no transform fits them).
+    """
+    from rasterio.control import GroundControlPoint
+    from rasterio.transform import from_gcps
+
+    px, py = np.atleast_1d(np.asarray(xs_px, float)), np.atleast_1d(np.asarray(ys_px, float))
+    lon, lat = np.atleast_1d(np.asarray(lons, float)), np.atleast_1d(np.asarray(lats, float))
+    if len(px) < 3:
+        raise GeoError(f"{len(px)} ground control points: an affine fit needs 3 or more, spread "
+                       "over the image (4 or more to measure the error)")
+    # A triangle of points must span the image: twice its largest area over all point triples.
+    spread = max(abs((px[j] - px[i]) * (py[k] - py[i]) - (px[k] - px[i]) * (py[j] - py[i]))
+                 for i in range(len(px)) for j in range(i + 1, len(px)) for k in range(j + 1, len(px)))
+    if spread < 1.0:
+        raise GeoError("the ground control points lie on one line in the image; give 3 or more "
+                       "points that are not in a line (e.g. near three corners)")
+    gcps = [GroundControlPoint(row=float(y), col=float(x), x=float(lo), y=float(la))
+            for x, y, lo, la in zip(px, py, lon, lat, strict=True)]
+    fitted = from_gcps(gcps)
+    transform: Affine6 = tuple(float(v) for v in fitted[:6])  # type: ignore[assignment]
+    if not all(math.isfinite(v) for v in transform) or abs(transform[0] * transform[4]
+                                                          - transform[1] * transform[3]) == 0:
+        raise GeoError("no affine transform fits these ground control points; check that each "
+                       "pairs the right pixel with the right lon/lat")
+    predicted = pixel_to_map(transform, px, py)
+    _, _, residual_m = _GEOD.inv(predicted[:, 0], predicted[:, 1], lon, lat)
+    return transform, np.abs(np.asarray(residual_m, dtype=np.float64))

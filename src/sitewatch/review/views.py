@@ -74,7 +74,7 @@ def _lonlat_affine(scene: Scene) -> list[float] | None:
     """
     if scene.transform is None or scene.crs_wkt is None:
         return None
-    from sitewatch.imagery.georef import pixel_to_lonlat
+    from sitewatch.imagery import pixel_to_lonlat
 
     w, h = scene.width_px, scene.height_px
     (lon0, lat0), (lon1, lat1), (lon2, lat2) = pixel_to_lonlat(
@@ -127,7 +127,7 @@ def history_view(store: CaseStore, scene: Scene) -> list[dict[str, Any]]:
 
 def zones_view(store: CaseStore, scene: Scene) -> dict[str, Any]:
     """The case's zones as pixel rings of this scene, with a note when some cannot be shown."""
-    from sitewatch.imagery.georef import lonlat_to_pixel
+    from sitewatch.imagery import lonlat_to_pixel
     from sitewatch.track import ZoneFrame, load_zones
 
     path = store.attached("zones")

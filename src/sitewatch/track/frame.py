@@ -10,7 +10,7 @@ from shapely.validation import make_valid
 
 from sitewatch.errors import TrackError
 from sitewatch.geo.coords import LonLat
-from sitewatch.imagery.georef import lonlat_to_pixel, pixel_to_lonlat
+from sitewatch.imagery import lonlat_to_pixel, pixel_to_lonlat
 from sitewatch.imagery.registration import Registration
 from sitewatch.track.matching import Placed
 from sitewatch.track.types import Observation

@@ -10,7 +10,7 @@ from dataclasses import replace
 import numpy as np
 
 from sitewatch.errors import RegistrationError
-from sitewatch.imagery.georef import lonlat_to_pixel, pixel_to_lonlat, same_crs
+from sitewatch.imagery import lonlat_to_pixel, pixel_to_lonlat, same_crs
 from sitewatch.imagery.registration import (
     Registration,
     RegistrationMethod,

@@ -1,0 +1,202 @@
+"""Corrections to a case's scenes: retire or restore one, change its date or its ground sample
+distance, always with a reason.
+
+A scene's original never leaves the hash store and its ingest entry is never rewritten. Each
+correction is one row of the append-only ``scene_changes`` table and one ``scene-change``
+audit entry (who, what, old and new value, why), written together: if the log cannot be
+written the row is rolled back. :func:`sitewatch.catalog.verify.verify_case` replays those
+entries over the ingest entries, so a corrected catalog still verifies and an edited one does
+not.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sitewatch.catalog import audit
+from sitewatch.catalog.scene import GsdSource, Scene, check_acquisition_date, check_vehicle_fits
+from sitewatch.catalog.stac import GSD_RANGE_M
+from sitewatch.catalog.store import CaseStore
+from sitewatch.errors import CatalogError, ConfigError
+
+#: The audit action of a scene correction.
+CHANGE_ACTION = "scene-change"
+#: Fewest hex digits of a hash accepted to name a scene.
+MIN_PREFIX = 6
+
+
+class SceneField(StrEnum):
+    """What a correction may change."""
+
+    DATE = "date"
+    GSD_M = "gsd_m"
+    RETIRED = "retired"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SceneChange:
+    """One recorded correction; ``old`` and ``new`` are the values as JSON text."""
+
+    seq: int
+    scene_sha256: str
+    field: SceneField
+    old: str
+    new: str
+    reason: str
+    actor: str
+    time_utc: str
+    audit_seq: int
+
+
+def find_scene(store: CaseStore, ref: str) -> Scene:
+    """The scene named by ``ref``: its file name as ingested, or 6+ leading digits of its hash.
+
+    Raises:
+        CatalogError: no scene, or several, answer to ``ref`` (the message lists them).
+    """
+    scenes = store.scenes(include_retired=True)
+    by_name = [s for s in scenes if s.original_name == ref]
+    by_hash = ([s for s in scenes if s.sha256.startswith(ref.lower())]
+               if len(ref) >= MIN_PREFIX and all(c in "0123456789abcdefABCDEF" for c in ref) else [])
+    found = by_name or by_hash
+    if len(found) == 1:
+        return found[0]
+    listing = f"list them with `sitewatch scene list {store.root}`"
+    if not found:
+        raise CatalogError(f"no scene {ref!r} in case '{store.root}': name it by its file name "
+                           f"or the first {MIN_PREFIX}+ digits of its hash; {listing}")
+    names = ", ".join(f"{s.original_name} ({s.sha256[:12]}, {s.date})" for s in found[:5])
+    raise CatalogError(f"{len(found)} scenes answer to {ref!r} in case '{store.root}' ({names}); "
+                       "name one by its hash instead")
+
+
+def retire_scene(store: CaseStore, ref: str, *, reason: str, actor: str | None = None) -> SceneChange:
+    """Take a scene out of every job (detect, track, report, export); its original stays stored.
+
+    Raises:
+        CatalogError: no such scene, or it is already retired.
+        ConfigError: no reason given.
+    """
+    scene = find_scene(store, ref)
+    if scene.retired:
+        raise CatalogError(f"scene {scene.original_name} ({scene.sha256[:12]}) is already retired; "
+                           f"bring it back with `sitewatch scene restore {store.root} "
+                           f"{scene.sha256[:12]} --reason ...`")
+    return _apply(store, scene, SceneField.RETIRED, False, True, reason, actor)
+
+
+def restore_scene(store: CaseStore, ref: str, *, reason: str, actor: str | None = None) -> SceneChange:
+    """Bring a retired scene back into use.
+
+    Raises:
+        CatalogError: no such scene, or it is not retired.
+        ConfigError: no reason given.
+    """
+    scene = find_scene(store, ref)
+    if not scene.retired:
+        raise CatalogError(f"scene {scene.original_name} ({scene.sha256[:12]}) is in use, not "
+                           "retired; nothing to restore")
+    return _apply(store, scene, SceneField.RETIRED, True, False, reason, actor)
+
+
+def redate_scene(store: CaseStore, ref: str, date: dt.date, *, reason: str,
+                 actor: str | None = None) -> SceneChange:
+    """Correct the acquisition date of a scene (detections stay valid: the pixels are the same).
+
+    Raises:
+        CatalogError: no such scene, or it already has this date.
+        ConfigError: no reason given, or the date is in the future or before 1858.
+    """
+    check_acquisition_date(date)
+    scene = find_scene(store, ref)
+    if scene.date == date:
+        raise CatalogError(f"scene {scene.original_name} ({scene.sha256[:12]}) is already dated "
+                           f"{date.isoformat()}; nothing changed")
+    return _apply(store, scene, SceneField.DATE, scene.date.isoformat(), date.isoformat(),
+                  reason, actor)
+
+
+def set_scene_gsd(store: CaseStore, ref: str, gsd_m: float, *, reason: str,
+                  actor: str | None = None) -> SceneChange:
+    """Correct the ground sample distance of a scene; its detections must then be made again
+    (``sitewatch detect`` does so for every scene changed since its last run).
+
+    Raises:
+        CatalogError: no such scene, or it already has this GSD.
+        ConfigError: no reason given, or the GSD is not plausible, or a car would be larger
+            than the image at this GSD.
+    """
+    low, high = GSD_RANGE_M
+    if not (math.isfinite(gsd_m) and low <= gsd_m <= high):
+        raise ConfigError(f"--gsd {gsd_m} m is not a plausible ground sample distance "
+                          f"({low} m to {high} m)")
+    scene = find_scene(store, ref)
+    check_vehicle_fits(scene.original_name, scene.width_px, scene.height_px, gsd_m)
+    if math.isclose(scene.gsd_m, gsd_m, rel_tol=1e-9):
+        raise CatalogError(f"scene {scene.original_name} ({scene.sha256[:12]}) already has a GSD "
+                           f"of {gsd_m} m; nothing changed")
+    return _apply(store, scene, SceneField.GSD_M, scene.gsd_m, gsd_m, reason, actor)
+
+
+def scene_changes(store: CaseStore, *, scene_sha256: str | None = None) -> tuple[SceneChange, ...]:
+    """Every correction (of one scene, if given), oldest first."""
+    query = "SELECT * FROM scene_changes"
+    args: tuple[str, ...] = ()
+    if scene_sha256 is not None:
+        query, args = query + " WHERE scene_sha256 = ?", (scene_sha256,)
+    with store._db() as db:
+        rows = db.execute(query + " ORDER BY seq", args).fetchall()
+    return tuple(SceneChange(seq=r[0], scene_sha256=r[1], field=SceneField(r[2]), old=r[3], new=r[4],
+                             reason=r[5], actor=r[6], time_utc=r[7], audit_seq=r[8]) for r in rows)
+
+
+def _apply(store: CaseStore, scene: Scene, field: SceneField, old: Any, new: Any, reason: str,
+           actor: str | None) -> SceneChange:
+    reason = reason.strip()
+    if not reason:
+        raise ConfigError("say why with --reason TEXT (e.g. --reason 'duplicate tile of the same "
+                          "pass'); it is kept in the audit log")
+    time_utc = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+    column, value = {
+        SceneField.RETIRED: ("retired", int(bool(new))),
+        SceneField.DATE: ("date", new),
+        SceneField.GSD_M: ("gsd_m", new),
+    }[field]
+    with store._db() as db:
+        db.execute(f"UPDATE scenes SET {column} = ? WHERE sha256 = ?", (value, scene.sha256))
+        if field is SceneField.GSD_M:
+            db.execute("UPDATE scenes SET gsd_source = ? WHERE sha256 = ?",
+                       (GsdSource.USER.value, scene.sha256))
+        details = {"sha256": scene.sha256, "name": scene.original_name, "field": field.value,
+                   "old": old, "new": new, "reason": reason}
+        # Logged on this connection, so the row and the entry commit or roll back together.
+        entry = audit.append_entry(store.audit_path, CHANGE_ACTION, details, actor=actor)
+        cursor = db.execute(
+            "INSERT INTO scene_changes (scene_sha256, field, old, new, reason, actor, time_utc, "
+            "audit_seq) VALUES (?,?,?,?,?,?,?,?)",
+            (scene.sha256, field.value, json.dumps(old), json.dumps(new), reason, entry.actor,
+             time_utc, entry.seq),
+        )
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('audit_head', ?)",
+                   (json.dumps({"seq": entry.seq, "hash": entry.hash}),))
+    return SceneChange(seq=int(cursor.lastrowid or 0), scene_sha256=scene.sha256, field=field,
+                       old=json.dumps(old), new=json.dumps(new), reason=reason, actor=entry.actor,
+                       time_utc=time_utc, audit_seq=entry.seq)
+
+
+def logged_changes(entries: tuple[audit.AuditEntry, ...]) -> dict[str, dict[str, Any]]:
+    """The value each audited correction last set, per scene hash and field (for verify)."""
+    current: dict[str, dict[str, Any]] = {}
+    for entry in entries:
+        if entry.action != CHANGE_ACTION:
+            continue
+        details = entry.details
+        sha, field = details.get("sha256"), details.get("field")
+        if isinstance(sha, str) and field in set(SceneField):
+            current.setdefault(sha, {})[str(field)] = details.get("new")
+    return current
