@@ -42,6 +42,7 @@ def site_map(
     matplotlib.use("Agg")
     import shapely.wkt
     from matplotlib import pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     footprints = [(s, shapely.wkt.loads(s.footprint_lonlat_wkt)) for s in scenes
                   if s.footprint_lonlat_wkt]
@@ -71,6 +72,8 @@ def site_map(
         axes.set_xlabel("longitude (°)")
         axes.set_ylabel("latitude (°)")
         axes.ticklabel_format(useOffset=False)
+        axes.xaxis.set_major_locator(MaxNLocator(4))
+        axes.yaxis.set_major_locator(MaxNLocator(5))
         axes.set_title(title, fontsize=10)
         axes.grid(alpha=0.3)
         _scale_bar(axes, lat)

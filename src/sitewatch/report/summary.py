@@ -78,13 +78,16 @@ def reason_kind(reason: str) -> str:
 
     >>> reason_kind("hazy on 2024-06-11: 61% of contrast lost")
     'hazy'
+    >>> reason_kind("washed out (haze or thick cloud: 71% lost) on 2024-06-11")
+    'washed out (haze or thick cloud)'
     >>> reason_kind("outside the image of 2024-06-11")
     'outside the image'
     >>> reason_kind("too coarse on 2024-06-11: 0.50 m pixels make this 4.5 m truck 9.0 px long")
     'too coarse'
     """
     kind = re.split(r":| on \d{4}-\d{2}-\d{2}| of \d{4}-\d{2}-\d{2}", reason, maxsplit=1)[0]
-    return kind.strip() or reason
+    kind = kind.strip() or reason
+    return kind + ")" * (kind.count("(") - kind.count(")"))
 
 
 def unseen_rows(track: SiteTrack) -> list[UnseenRow]:
@@ -128,8 +131,13 @@ def _seen_share(count: Count) -> float | None:
     return count.coverage * (1.0 - (count.cloud_fraction or 0.0))
 
 
-def _date_sentence(day: dt.date, counts: Sequence[Count], level: str) -> str:
-    """What was found on one date, leading with the largest groups."""
+def _date_sentence(day: dt.date, counts: Sequence[Count], level: str,
+                   both_share: float | None = None) -> str:
+    """What was found on one date, leading with the largest groups.
+
+    ``both_share`` is the share of the site this date and the one before could both see: a
+    date partly hidden (cloud, edge of the image) gives a count that is likely short.
+    """
     site_counts = [c for c in counts if c.zone is None and c.label != "loaded_transporter"]
     if site_counts and not any(c.observable for c in site_counts):
         why = site_counts[0].reason.split(";")[0]
@@ -146,8 +154,12 @@ def _date_sentence(day: dt.date, counts: Sequence[Count], level: str) -> str:
     sentence = (f"On {long_date(day)} the detector found {plural(total, 'vehicle')}: "
                 f"{join_words(groups)}{more}.")
     part = _seen_share(site_counts[0])
-    if part is not None and part < 0.995:
+    if part is not None and part < 0.95:
         sentence += f" Only {share(part)} of the site could be seen that day."
+    elif both_share is not None and both_share < 0.95:
+        sentence += (f" Part of the site was hidden on this date or the one before (both saw "
+                     f"{share(both_share)} of it), so a count lower than the day before is not, "
+                     "by itself, evidence that vehicles left.")
     return sentence
 
 
@@ -159,7 +171,8 @@ def opening(
     reviewed: int = 0,
     detected: int = 0,
 ) -> list[str]:
-    """The opening paragraph for one site, as sentences: looked at, found, how sure.
+    """The opening of the report for one site, as paragraphs: what was looked at, what was
+    found on each date, what changed between dates, and how sure all of it is.
 
     ``reviewed`` of ``detected`` detections were checked by an analyst.
     """
@@ -175,16 +188,20 @@ def opening(
                    else f", at {gsds[0]:g} to {gsds[-1]:g} m per pixel")
     looked += f" (source: {'; '.join(sources)})." if sources else "."
     level = f"{_level(track):.0%}"
-    sentences = [looked]
     shown = dates if len(dates) <= 4 else [dates[0], dates[-1]]
-    sentences += [_date_sentence(d, [c for c in track.counts if c.date == d], level)
-                  for d in shown]
+    found = [_date_sentence(d, [c for c in track.counts if c.date == d], level,
+                            _share_ending(track, d)) for d in shown]
     if len(shown) < len(dates):
-        sentences.append(f"The counts of the other {len(dates) - len(shown)} dates are in the "
-                         "tables below.")
-    sentences += _change_sentences(track)
-    sentences.append(_sureness(track, level, reviewed=reviewed, detected=detected))
-    return sentences
+        found.append(f"The counts of the other {len(dates) - len(shown)} dates are in the "
+                     "tables below.")
+    return [looked, " ".join(found), " ".join(_change_sentences(track)),
+            _sureness(track, level, reviewed=reviewed, detected=detected)]
+
+
+def _share_ending(track: SiteTrack, day: dt.date) -> float | None:
+    """The share of the site seen on both ``day`` and the date before it, if computed."""
+    return next((p.observable_share for p in track.pairs if p.date_to == day
+                 and p.zone is None), None)
 
 
 def _change_sentences(track: SiteTrack) -> list[str]:
