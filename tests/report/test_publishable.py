@@ -110,3 +110,18 @@ def test_the_scale_bar_is_as_long_as_it_says() -> None:
     row = canvas[300 - 16, :, :].max(axis=1)
     dark = np.flatnonzero(row < 10)
     assert dark.min() == 14 and abs(dark.max() - (14 + 200)) <= 1
+
+
+def test_a_pair_with_a_refused_date_is_not_said_to_have_no_changes() -> None:
+    import datetime as dt
+
+    from sitewatch.report.summary import opening, pair_heading
+    from sitewatch.track import Refusal, SiteTrack
+
+    d1, d2 = dt.date(2024, 5, 30), dt.date(2024, 6, 6)
+    track = SiteTrack(site="depot", reference_date=d1, dates=(d1, d2), counts=(), events=(),
+                      registrations=(), refused=(Refusal(date=d2, message="no matches"),))
+    assert pair_heading(track, d1, d2) == ("30 May 2024 to 6 June 2024: not compared, because "
+                                           "6 June 2024 could not be registered onto the other "
+                                           "dates")
+    assert "no changes found" not in " ".join(opening("depot", (), track))

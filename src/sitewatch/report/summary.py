@@ -113,6 +113,10 @@ def pair_heading(track: SiteTrack, date_from: dt.date, date_to: dt.date) -> str:
     >>> pair_heading(track, dt.date(2024, 5, 30), dt.date(2024, 6, 6))
     '30 May 2024 to 6 June 2024: no changes found'
     """
+    refused = [r.date for r in track.refused if r.date in (date_from, date_to)]
+    if refused:
+        return (f"{long_date(date_from)} to {long_date(date_to)}: not compared, because "
+                f"{long_date(refused[0])} could not be registered onto the other dates")
     kinds: Counter[str] = Counter(
         str(e.kind.value) for e in track.events
         if e.date_from == date_from and e.date_to == date_to and e.kind.value in CHANGES)
