@@ -37,7 +37,7 @@ def inset_windows(
     ...     [(100, 100), (110, 120), (900, 900)], width_px=1000, height_px=1000, gsd_m=0.5)]
     [(0, 0, 300), (700, 700, 300)]
     """
-    side = max(16, min(width_px, height_px, round(span_m / gsd_m)))
+    side = min(width_px, height_px, max(16, round(span_m / gsd_m)))
     left = list(points_px)
     windows: list[Tile] = []
     while left and len(windows) < max_insets:
