@@ -109,7 +109,9 @@ def test_report_names_every_input_and_the_model(case: CaseStore) -> None:
     for scene in case.scenes():
         assert scene.sha256 in html
     assert "b" * 64 in html and "2014-06-11" in html and "arrived" in html
-    assert html.count("data:image/png;base64,") == 4  # one before/after pair, map, counts plot
+    # one before/after pair (photographs, as JPEG), the map and the counts plot
+    assert html.count("data:image/jpeg;base64,") == 2
+    assert html.count("data:image/png;base64,") == 2
     assert "http://" not in html.replace("http://www.w3.org", "")
     assert verify_case(case).ok
 

@@ -31,7 +31,7 @@ def _track() -> SiteTrack:
 def test_counts_say_the_number_its_interval_or_why_not_observable() -> None:
     tracks = [_track()]
     assert measured_for("count:depot/2014-08-05/loaded_transporter", tracks, ()) == (
-        "sitewatch detected 0 loaded transporter at depot on 2014-08-05; true number estimated "
+        "sitewatch detected 0 loaded transporters at depot on 2014-08-05; true number estimated "
         "at 0 (90% interval 0–1, from precision 0.7 and recall 0.84)")
     assert measured_for("count:depot/2014-08-07/armored_vehicle/north", tracks, ()) == (
         "sitewatch: depot, zone 'north' not observable on 2014-08-07 (cloud over 30 %)")
@@ -41,7 +41,7 @@ def test_counts_say_the_number_its_interval_or_why_not_observable() -> None:
 def test_events_are_counted_over_the_span() -> None:
     text = measured_for("event:depot/2014-08-05..2014-08-07/departed/armored_vehicle",
                         [_track()], ())
-    assert text == ("sitewatch: 2 × departed (armored vehicle) at depot between 2014-08-05 "
+    assert text == ("sitewatch: 2 departures of armoured vehicles at depot between 2014-08-05 "
                     "and 2014-08-07")
     assert "no site 'base'" in str(
         measured_for("event:base/2014-08-05..2014-08-07/departed/armored_vehicle", [_track()], ()))
@@ -54,7 +54,7 @@ def test_links_give_each_modes_verdict() -> None:
     seen = Sighting(sighting_id="S1", time_utc=dt.datetime(2014, 8, 4, 12, tzinfo=dt.UTC),
                     lonlat=here, place="lay-by", seen="armored_vehicle", count=2, source="photo")
     text = str(measured_for("link:S1", (), link_sightings([seen], [left])))
-    assert text.startswith("sitewatch's travel-time check for S1 against the 2 armored vehicle "
+    assert text.startswith("sitewatch's travel-time check for S1 against the 2 armoured vehicles "
                            "that left depot between 2014-08-05 and 2014-08-07: ")
     assert text.count("implausible") == 3  # seen before the vehicles left, by every mode
     assert "no sighting 'S9'" in str(measured_for("link:S9", (), ()))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -13,6 +14,7 @@ import numpy as np
 from sitewatch.detect import Detection
 from sitewatch.errors import ReportError
 from sitewatch.imagery import RasterReader, Tile
+from sitewatch.report.wording import label_name
 
 #: One colour per label (RGB), chosen to stay distinct for colour-blind readers (Okabe-Ito).
 LABEL_COLOURS: dict[str, tuple[int, int, int]] = {
@@ -35,6 +37,10 @@ def annotated_panel(
     subtitle: str,
     markers: Sequence[tuple[float, float, str]] = (),
     max_side_px: int = 1100,
+    gsd_m: float | None = None,
+    window: Tile | None = None,
+    outlines: Sequence[tuple[str, Tile]] = (),
+    jpeg_quality: int | None = None,
 ) -> bytes:
     """The image with every detection drawn as its oriented box, and a header naming it.
 
@@ -42,28 +48,74 @@ def annotated_panel(
     text (e.g. where a vehicle arrived or departed).
 
     ``title`` and ``subtitle`` (site, date, source) are burnt into the panel so that a copy
-    cut out of the report still says what it shows.
+    cut out of the report still says what it shows; so is a scale bar when ``gsd_m`` (metres
+    per pixel of the image) is given.
+
+    ``window`` shows only that part of the image (a zoomed inset), in the image's pixels;
+    ``outlines`` are (name, window) rectangles drawn and named on the panel, e.g. where the
+    insets of an overview lie. The panel is at most ``max_side_px`` on its longer side, so a
+    10,000 px scene is embedded at the size of a page, never at its own. ``jpeg_quality``
+    returns a JPEG instead of a PNG (a photograph compresses ten times better).
     """
     with RasterReader(image_path) as raster:  # type: ignore[arg-type]
         info = raster.info
-        rgb = raster.read_rgb(Tile(x0_px=0, y0_px=0, width_px=info.width_px,
-                                   height_px=info.height_px))
-    scale = min(1.0, max_side_px / max(info.width_px, info.height_px))
+        view = window or Tile(x0_px=0, y0_px=0, width_px=info.width_px, height_px=info.height_px)
+        rgb = raster.read_rgb(view)
+    scale = min(1.0, max_side_px / max(view.width_px, view.height_px))
     if scale < 1.0:
         rgb = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     canvas = np.ascontiguousarray(rgb)
+    shift = np.array([view.x0_px, view.y0_px], dtype=np.float64)
     thickness = max(1, round(2 * max(1.0, canvas.shape[1] / 900)))
     for det in detections:
-        corners = np.array(det.box.corners_px(), dtype=np.float64) * scale
+        corners = (np.array(det.box.corners_px(), dtype=np.float64) - shift) * scale
         colour = LABEL_COLOURS.get(det.label.value, (255, 255, 255))
         ring = [corners.round().astype(np.int32)]
         # A dark halo under the coloured line keeps boxes visible on bright and dark ground.
         cv2.polylines(canvas, ring, True, (0, 0, 0), thickness + 2, cv2.LINE_AA)
         cv2.polylines(canvas, ring, True, colour, thickness, cv2.LINE_AA)
+    for name, tile in outlines:
+        x0, y0 = round((tile.x0_px - view.x0_px) * scale), round((tile.y0_px - view.y0_px) * scale)
+        x1, y1 = x0 + round(tile.width_px * scale), y0 + round(tile.height_px * scale)
+        cv2.rectangle(canvas, (x0, y0), (x1, y1), (0, 0, 0), thickness + 3, cv2.LINE_AA)
+        cv2.rectangle(canvas, (x0, y0), (x1, y1), (255, 255, 255), thickness + 1, cv2.LINE_AA)
+        _text(canvas, name, (x0 + 6, y0 + 24), 0.8, (255, 255, 255))
+    _draw_markers(canvas, [((x - view.x0_px) * scale, (y - view.y0_px) * scale, text)
+                           for x, y, text in markers], thickness)
+    if gsd_m is not None:
+        draw_scale_bar(canvas, gsd_m / scale)
+    lines = _wrap(subtitle, width_px=canvas.shape[1] - 16, scale=0.45)
+    header = np.full((34 + _LINE_PX * len(lines), canvas.shape[1], 3), 20, dtype=np.uint8)
+    cv2.putText(header, title, (8, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.62, (255, 255, 255), 1,
+                cv2.LINE_AA)
+    for index, line in enumerate(lines):
+        cv2.putText(header, line, (8, 44 + _LINE_PX * index), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
+                    (210, 210, 210), 1, cv2.LINE_AA)
+    panel = cv2.cvtColor(np.vstack([header, canvas]), cv2.COLOR_RGB2BGR)
+    if jpeg_quality is not None:
+        ok, data = cv2.imencode(".jpg", panel, [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality])
+    else:
+        ok, data = cv2.imencode(".png", panel)
+    if not ok:
+        raise ValueError("image encoding failed")
+    return data.tobytes()
+
+
+def _text(canvas: np.ndarray, text: str, origin: tuple[int, int], size: float,
+          colour: tuple[int, int, int]) -> None:
+    """Text with a dark halo, readable on any ground."""
+    cv2.putText(canvas, text, origin, cv2.FONT_HERSHEY_SIMPLEX, size, (0, 0, 0), 4, cv2.LINE_AA)
+    cv2.putText(canvas, text, origin, cv2.FONT_HERSHEY_SIMPLEX, size, colour, 1 if size < 0.6
+                else 2, cv2.LINE_AA)
+
+
+def _draw_markers(canvas: np.ndarray, markers: Sequence[tuple[float, float, str]],
+                  thickness: int) -> None:
+    """Rings with their text at panel pixels; a text crossing one already written is left out."""
     radius = max(14, round(canvas.shape[1] / 28))
     written: list[tuple[int, int, int, int]] = []
     for x_px, y_px, text in markers:
-        centre = (round(x_px * scale), round(y_px * scale))
+        centre = (round(x_px), round(y_px))
         colour = (0, 158, 115) if text.startswith("arrived") else (220, 20, 60)
         cv2.circle(canvas, centre, radius, (0, 0, 0), thickness + 3, cv2.LINE_AA)
         cv2.circle(canvas, centre, radius, colour, thickness + 1, cv2.LINE_AA)
@@ -77,18 +129,62 @@ def annotated_panel(
         cv2.putText(canvas, text, origin, cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 3,
                     cv2.LINE_AA)
         cv2.putText(canvas, text, origin, cv2.FONT_HERSHEY_SIMPLEX, 0.45, colour, 1, cv2.LINE_AA)
-    lines = _wrap(subtitle, width_px=canvas.shape[1] - 16, scale=0.45)
-    header = np.full((34 + _LINE_PX * len(lines), canvas.shape[1], 3), 20, dtype=np.uint8)
-    cv2.putText(header, title, (8, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.62, (255, 255, 255), 1,
+
+
+def scale_bar_m(span_m: float) -> float:
+    """The longest 1, 2 or 5 × 10^k metres that fits in ``span_m``: a scale bar's length.
+
+    >>> scale_bar_m(137.0), scale_bar_m(1.9), scale_bar_m(5000.0), scale_bar_m(0.04)
+    (100.0, 1.0, 5000.0, 0.02)
+    """
+    if span_m <= 0:
+        raise ValueError(f"a scale bar needs a positive span, got {span_m} m")
+    exponent = math.floor(math.log10(span_m))
+    for step in (5.0, 2.0, 1.0):
+        length = step * 10.0**exponent
+        if length <= span_m * (1 + 1e-9):
+            return float(f"{length:.6g}")
+    return float(f"{10.0 ** (exponent - 1) * 5:.6g}")  # pragma: no cover (1 ≤ span/10^k < 10)
+
+
+def scale_bar_text(length_m: float) -> str:
+    """A scale bar's caption.
+
+    >>> scale_bar_text(50.0), scale_bar_text(2000.0), scale_bar_text(0.5)
+    ('50 m', '2 km', '0.5 m')
+    """
+    if length_m >= 1000:
+        return f"{length_m / 1000:g} km"
+    return f"{length_m:g} m"
+
+
+def draw_scale_bar(canvas: np.ndarray, metres_per_px: float) -> tuple[int, float]:
+    """Draw a black-and-white scale bar in the lower left of ``canvas`` (RGB, in place).
+
+    The bar is the longest round length (:func:`scale_bar_m`) up to a quarter of the width.
+
+    Returns:
+        (length of the bar in pixels, the length it stands for in metres).
+    """
+    height, width = canvas.shape[:2]
+    length_m = scale_bar_m(0.25 * width * metres_per_px)
+    length_px = max(1, round(length_m / metres_per_px))
+    bar_h = max(6, round(width / 150))
+    x0, y1 = 14, height - 14
+    y0 = y1 - bar_h
+    text = scale_bar_text(length_m)
+    size = max(0.5, width / 1800)
+    (text_w, text_h), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, size, 2)
+    # A translucent plate under the bar and its text keeps both readable on any ground.
+    plate = canvas[max(0, y0 - text_h - 18):height - 4, 4:min(width, x0 + max(length_px, text_w)
+                                                               + 10)]
+    plate[:] = (plate.astype(np.float32) * 0.35 + 255 * 0.65).astype(np.uint8)
+    half = length_px // 2
+    cv2.rectangle(canvas, (x0, y0), (x0 + length_px, y1), (0, 0, 0), -1)
+    cv2.rectangle(canvas, (x0 + 1, y0 + 1), (x0 + half, y1 - 1), (255, 255, 255), -1)
+    cv2.putText(canvas, text, (x0, y0 - 6), cv2.FONT_HERSHEY_SIMPLEX, size, (0, 0, 0), 2,
                 cv2.LINE_AA)
-    for index, line in enumerate(lines):
-        cv2.putText(header, line, (8, 44 + _LINE_PX * index), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
-                    (210, 210, 210), 1, cv2.LINE_AA)
-    panel = np.vstack([header, canvas])
-    ok, png = cv2.imencode(".png", cv2.cvtColor(panel, cv2.COLOR_RGB2BGR))
-    if not ok:
-        raise ValueError("PNG encoding failed")
-    return png.tobytes()
+    return length_px, length_m
 
 
 def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
@@ -168,7 +264,7 @@ def counts_plot(
                 dates = mdates.date2num([p.date for p in seen])
                 axes.errorbar(dates, [c[0] for c in checked],
                               yerr=[[c[1] for c in checked], [c[2] for c in checked]],
-                              marker="o", capsize=4, color=colour, label=label.replace("_", " "))
+                              marker="o", capsize=4, color=colour, label=label_name(label, 2))
                 axes.plot(dates + 0.15, [p.detected or 0 for p in seen], linestyle="none",
                           marker="o", markerfacecolor="none", markersize=5, color=colour)
             for p in points:

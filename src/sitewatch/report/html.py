@@ -15,12 +15,32 @@ import numpy as np
 
 from sitewatch.assess import AchTable
 from sitewatch.catalog import ReviewSummary, RunRecord, Scene
-from sitewatch.detect import Detection
+from sitewatch.detect import Detection, ModelCard
 from sitewatch.digest import sha256_file
 from sitewatch.errors import ReportError
+from sitewatch.imagery import Tile
 from sitewatch.report.figures import CountPoint, annotated_panel, counts_plot
+from sitewatch.report.insets import DENSE_SCALE, inset_windows
 from sitewatch.report.maps import MapPoint, site_map
 from sitewatch.report.measured import measured_for
+from sitewatch.report.summary import (
+    CHANGES,
+    MAX_LISTED_EVENTS,
+    change_rows,
+    label_counts,
+    opening,
+    pair_heading,
+    unseen_rows,
+)
+from sitewatch.report.wording import (
+    EVENT_NOUNS,
+    british,
+    events_phrase,
+    label_name,
+    long_date,
+    plural,
+    share,
+)
 from sitewatch.track import SiteTrack, Zone, ZoneFrame, interval_meaning
 from sitewatch.track.links import Link
 
@@ -61,6 +81,8 @@ def render_report(
 
     env = Environment(loader=PackageLoader("sitewatch.report", "templates"),
                       autoescape=select_autoescape(["html", "j2"]))
+    env.filters.update(label=label_name, british=british, long_date=long_date,
+                       share=share, plural=plural, events=events_phrase)
     tracks = [site.track for site in sites]
     measured = {} if assessment is None else {
         row.evidence_id: text for row in assessment.rows
@@ -68,7 +90,7 @@ def render_report(
     context = {
         "case_name": case_name,
         "generated_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "sites": [_site_context(site, zones) for site in sites],
+        "sites": [_site_context(site, zones, review) for site in sites],
         "assessment": assessment,
         "measured": measured,
         "comparisons": [_comparison_context(c) for c in comparisons],
@@ -82,19 +104,27 @@ def render_report(
         "review": review if review is not None and (review.reviewed or review.added) else None,
         "intervals_note": intervals_note,
         "where_when": list(where_when),
+        "licences": _licences(sites, runs),
     }
     return env.get_template("report.html.j2").render(**context)
 
 
-def _data_uri(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+def _data_uri(data: bytes) -> str:
+    kind = "png" if data.startswith(b"\x89PNG\r\n\x1a\n") else "jpeg"
+    return f"data:image/{kind};base64," + base64.b64encode(data).decode("ascii")
 
 
-def _site_context(site: SiteEvidence, zones: Sequence[Zone]) -> dict[str, object]:
+def _site_context(site: SiteEvidence, zones: Sequence[Zone],
+                  review: ReviewSummary | None) -> dict[str, object]:
     plot = counts_plot(_series(site.track), title=f"{site.site}: vehicles per date",
                        interval_level=_level(site.track))
+    events = [e for e in site.track.events if e.kind.value in CHANGES]
+    scenes = [scene for scene, _ in site.scenes]
     return {
         "name": site.site,
+        "opening": opening(site.site, scenes, site.track,
+                           reviewed=review.reviewed if review else 0,
+                           detected=sum(len(d) for _, d in site.scenes)),
         "count_meaning": interval_meaning(_level(site.track)),
         "level_text": f"{_level(site.track):.0%}",
         "pairs": _pairs(site),
@@ -102,8 +132,14 @@ def _site_context(site: SiteEvidence, zones: Sequence[Zone]) -> dict[str, object
         "plot_uri": _data_uri(plot),
         "counts": [c for c in site.track.counts if c.zone is None],
         "zone_counts": [c for c in site.track.counts if c.zone is not None],
-        "events": [e for e in site.track.events if e.kind.value != "stayed"],
+        "change_rows": change_rows(site.track),
+        "events": events if len(events) <= MAX_LISTED_EVENTS else [],
+        "n_events": len(events),
+        "max_listed": MAX_LISTED_EVENTS,
         "stayed": sum(1 for e in site.track.events if e.kind.value == "stayed"),
+        "shares": [p for p in site.track.pairs],
+        "unseen_rows": unseen_rows(site.track),
+        "n_unseen": len(site.track.unseen),
         "alerts": list(site.track.alerts),
         "registrations": list(site.track.registrations),
         "refused": list(site.track.refused),
@@ -126,18 +162,34 @@ def _level(track: SiteTrack) -> float:
 
 def _panel(
     site: str, scene: Scene, detections: Sequence[Detection],
-    markers: Sequence[tuple[float, float, str]],
+    markers: Sequence[tuple[float, float, str]], *, window: Tile | None = None,
+    outlines: Sequence[tuple[str, Tile]] = (), name: str = "",
 ) -> dict[str, object]:
-    by_label: dict[str, int] = defaultdict(int)
-    for det in detections:
-        by_label[det.label.value] += 1
-    png = annotated_panel(
-        scene.path, detections, markers=markers,
-        title=f"{site}  {scene.date.isoformat()}  ({len(detections)} vehicles detected)",
+    if window is not None:
+        x1, y1 = window.x0_px + window.width_px, window.y0_px + window.height_px
+        detections = [d for d in detections
+                      if window.x0_px <= d.box.cx_px < x1 and window.y0_px <= d.box.cy_px < y1]
+        markers = [m for m in markers if window.x0_px <= m[0] < x1 and window.y0_px <= m[1] < y1]
+    labels = [det.label.value for det in detections]
+    where = f"inset {name}" if name else "whole image"
+    data = annotated_panel(
+        scene.path, detections, markers=markers, window=window, outlines=outlines,
+        gsd_m=scene.gsd_m, jpeg_quality=_JPEG_QUALITY,
+        max_side_px=_INSET_SIDE_PX if window is not None else _PANEL_SIDE_PX,
+        title=f"{site}  {scene.date.isoformat()}  {where}  "
+              f"({plural(len(detections), 'vehicle')} detected)",
         subtitle=f"{scene.original_name} | {scene.source or 'source not stated'} | "
                  f"{scene.gsd_m:.2f} m/px | sha256 {scene.sha256[:12]}",
     )
-    return {"scene": scene, "uri": _data_uri(png), "by_label": dict(by_label)}
+    return {"scene": scene, "uri": _data_uri(data), "by_label": label_counts(labels),
+            "name": name}
+
+
+#: Longest side of an overview panel and of an inset, in pixels, and their JPEG quality:
+#: a page-wide photograph is sharp at 1100 px, and the report stays a few megabytes per pair.
+_PANEL_SIDE_PX = 1100
+_INSET_SIDE_PX = 700
+_JPEG_QUALITY = 85
 
 
 def _to_image_px(track: SiteTrack, date: dt.date, x_px: float, y_px: float) -> tuple[float, float]:
@@ -151,11 +203,16 @@ def _to_image_px(track: SiteTrack, date: dt.date, x_px: float, y_px: float) -> t
 
 
 def _pairs(site: SiteEvidence) -> list[dict[str, object]]:
-    """Consecutive dates side by side: departures ringed before, arrivals ringed after."""
+    """Consecutive dates side by side: departures ringed before, arrivals ringed after.
+
+    A large image is shown whole (where things are) and in up to two zoomed insets on its
+    regions of change, the same ground on both dates, so that each vehicle stays legible.
+    """
     scenes = list(site.scenes)
     if len(scenes) == 1:
         scene, detections = scenes[0]
-        return [{"before": _panel(site.site, scene, detections, ()), "after": None, "events": []}]
+        return [{"before": _panel(site.site, scene, detections, ()), "after": None,
+                 "heading": long_date(scene.date), "insets": []}]
     pairs: list[dict[str, object]] = []
     for (before, before_dets), (after, after_dets) in pairwise(scenes):
         events = [e for e in site.track.events
@@ -165,22 +222,114 @@ def _pairs(site: SiteEvidence) -> list[dict[str, object]]:
                 for e in events if e.kind.value == "departed"]
         came = [(*_to_image_px(site.track, after.date, e.x_px, e.y_px), "arrived")
                 for e in events if e.kind.value == "arrived"]
-        pairs.append({"before": _panel(site.site, before, before_dets, gone),
-                      "after": _panel(site.site, after, after_dets, came), "events": events})
+        windows = _inset_windows(site.track, before, before_dets,
+                                 [(e.x_px, e.y_px) for e in events])
+        names = [chr(ord("A") + i) for i in range(len(windows))]
+        insets = []
+        for name, window in zip(names, windows, strict=True):
+            after_window = _window_on(site.track, before.date, after, window)
+            insets.append({
+                "before": _panel(site.site, before, before_dets, gone, window=window, name=name),
+                "after": _panel(site.site, after, after_dets, came, window=after_window,
+                                name=name)})
+        before_outlines = list(zip(names, windows, strict=True))
+        after_outlines = [(n, _window_on(site.track, before.date, after, w))
+                          for n, w in before_outlines]
+        pairs.append({
+            "before": _panel(site.site, before, before_dets, gone, outlines=before_outlines),
+            "after": _panel(site.site, after, after_dets, came, outlines=after_outlines),
+            "heading": pair_heading(site.track, before.date, after.date),
+            "insets": insets})
     return pairs
 
 
+def _inset_windows(track: SiteTrack, scene: Scene, detections: Sequence[Detection],
+                   changes_ref_px: Sequence[tuple[float, float]]) -> list[Tile]:
+    """Windows of ``scene`` to zoom into: on its changes, or on its busiest ground when the
+    overview shrinks the image so much that vehicles become dots."""
+    scale = _PANEL_SIDE_PX / max(scene.width_px, scene.height_px)
+    if changes_ref_px and scale < 0.6:
+        points = [_to_image_px(track, scene.date, x, y) for x, y in changes_ref_px]
+    elif scale < DENSE_SCALE and detections:
+        points = [(d.box.cx_px, d.box.cy_px) for d in detections]
+    else:
+        return []
+    return inset_windows(points, width_px=scene.width_px, height_px=scene.height_px,
+                         gsd_m=scene.gsd_m)
+
+
+def _window_on(track: SiteTrack, before: dt.date, scene: Scene, window: Tile) -> Tile:
+    """The window of ``scene`` that shows the same ground as ``window`` of the date ``before``.
+
+    The window's centre is carried through both registrations (``before``'s pixels -> the
+    reference grid -> ``scene``'s pixels); it keeps its size and stays inside the image.
+    """
+    cx, cy = window.x0_px + window.width_px / 2, window.y0_px + window.height_px / 2
+    for registration in track.registrations:
+        if registration.date == before:
+            matrix = np.asarray(registration.matrix, dtype=float).reshape(3, 3)
+            x, y, w = matrix @ np.array([cx, cy, 1.0])
+            cx, cy = float(x / w), float(y / w)
+    cx, cy = _to_image_px(track, scene.date, cx, cy)
+    side_x = min(window.width_px, scene.width_px)
+    side_y = min(window.height_px, scene.height_px)
+    x0 = int(min(max(0, round(cx - side_x / 2)), scene.width_px - side_x))
+    y0 = int(min(max(0, round(cy - side_y / 2)), scene.height_px - side_y))
+    return Tile(x0_px=x0, y0_px=y0, width_px=side_x, height_px=side_y)
+
+
 def _map_uri(site: SiteEvidence, zones: Sequence[Zone]) -> str | None:
+    periods = sorted({(e.date_from, e.date_to) for e in site.track.events
+                      if e.lonlat and e.kind.value in ("arrived", "departed")})
+    colours = {period: PERIOD_COLOURS[i % len(PERIOD_COLOURS)]
+               for i, period in enumerate(periods)}
     points = [
         MapPoint(lon_deg=e.lonlat.lon_deg, lat_deg=e.lonlat.lat_deg,
-                 label=f"{e.kind.value} ({e.date_from} to {e.date_to})",
-                 colour=(0, 158, 115) if e.kind.value == "arrived" else (220, 20, 60))
+                 label=f"{EVENT_NOUNS[e.kind.value][1]}, {long_date(e.date_from)} to "
+                       f"{long_date(e.date_to)}",
+                 colour=colours[(e.date_from, e.date_to)],
+                 marker="^" if e.kind.value == "arrived" else "v")
         for e in site.track.events if e.lonlat and e.kind.value in ("arrived", "departed")
     ]
     drawn = [(z.name, z.exterior) for z in zones if z.frame is ZoneFrame.LONLAT]
     png = site_map([scene for scene, _ in site.scenes], drawn, points,
-                   title=f"{site.site}: image footprints, zones, arrivals and departures")
+                   title=f"{site.site}: image footprints, zones, arrivals (▲) and departures (▼)")
     return _data_uri(png) if png else None
+
+
+#: One colour per pair of dates on the map (Okabe-Ito, distinct for colour-blind readers).
+PERIOD_COLOURS: tuple[tuple[int, int, int], ...] = (
+    (0, 114, 178), (213, 94, 0), (0, 158, 115), (204, 121, 167), (230, 159, 0),
+    (86, 180, 233), (0, 0, 0))
+
+
+def _licences(sites: Sequence[SiteEvidence], runs: Sequence[RunRecord]) -> dict[str, object]:
+    """The terms every input is held under, stated in the report itself.
+
+    Imagery: each distinct (source, licence) of the scenes. Models: the licence on the card of
+    each registered model that made the detections (found by its ONNX sha256); a model loaded
+    from a path has no card, and the report says its licence is not recorded.
+    """
+    imagery = sorted({(scene.source or "source not stated", scene.licence or "not stated")
+                      for site in sites for scene, _ in site.scenes})
+    models = []
+    for name, sha256 in sorted({(r.model_name, r.model_sha256) for r in runs}):
+        card = _card_for(sha256)
+        models.append({"name": name,
+                       "licence": card.licence if card else "not recorded (no model card)",
+                       "origin": card.source_package if card else "a model file given by path"})
+    return {"imagery": imagery, "models": models}
+
+
+def _card_for(sha256: str) -> ModelCard | None:
+    """The registered model card whose ONNX file has ``sha256``, if any."""
+    from sitewatch.detect import MODELS, card_path_for, load_card
+
+    for name in MODELS:
+        card = load_card(card_path_for(name), verify=False)
+        if card.onnx_sha256 == sha256:
+            return card
+    return None
 
 
 def _comparison_context(query: dict[str, object]) -> dict[str, object]:

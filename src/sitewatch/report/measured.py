@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from sitewatch.report.wording import events_phrase, label_name
 from sitewatch.track import SiteTrack
 from sitewatch.track.links import Departure, Link
 
@@ -37,8 +38,8 @@ def measured_for(ref: str | None, tracks: Sequence[SiteTrack], links: Sequence[L
     return None
 
 
-def _words(label: str) -> str:
-    return label.replace("_", " ")
+def _words(label: str, n: int = 2) -> str:
+    return label_name(label, n)
 
 
 def _date(text: str) -> dt.date | None:
@@ -65,7 +66,7 @@ def _count(parts: list[str], tracks: Sequence[SiteTrack]) -> str | None:
         f"; true number estimated at {c.estimate:.0f} ({c.interval_level:.0%} interval "
         f"{c.interval_lo}–{c.interval_hi}, from precision {c.precision:g} and recall "
         f"{c.recall:g})")
-    return f"sitewatch detected {c.n} {_words(label)} at {where} on {date}{true}"
+    return f"sitewatch detected {c.n} {_words(label, c.n or 0)} at {where} on {date}{true}"
 
 
 def _events(parts: list[str], tracks: Sequence[SiteTrack]) -> str | None:
@@ -81,8 +82,8 @@ def _events(parts: list[str], tracks: Sequence[SiteTrack]) -> str | None:
     n = sum(1 for t in tracks for e in t.events
             if e.site == site and e.kind.value == kind and e.label == label
             and date_from <= e.date_from and e.date_to <= date_to)
-    return (f"sitewatch: {n} × {kind} ({_words(label)}) at {site} between {date_from} and "
-            f"{date_to}")
+    return (f"sitewatch: {events_phrase(n, kind)} of {_words(label, n)} at {site} between "
+            f"{date_from} and {date_to}")
 
 
 def _link(sighting_id: str, links: Sequence[Link]) -> str | None:
@@ -94,7 +95,7 @@ def _link(sighting_id: str, links: Sequence[Link]) -> str | None:
         by_departure.setdefault(k.departure, []).append(
             f"{k.speed.mode.value.replace('_', ' ')} {k.verdict.value.replace('_', ' ')}")
     groups = "; ".join(
-        f"the {d.n} {_words(d.label)} that left {d.site} between {d.date_from} and "
+        f"the {d.n} {_words(d.label, d.n)} that left {d.site} between {d.date_from} and "
         f"{d.date_to}: " + ", ".join(verdicts)
         for d, verdicts in by_departure.items())
     return f"sitewatch's travel-time check for {sighting_id} against {groups}"
