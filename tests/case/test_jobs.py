@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from sitewatch.case import detect_case, export_case, interval_options, report_case, track_case
-from sitewatch.catalog import CaseStore, ingest_files, verify_case
+from sitewatch.catalog import CaseStore, ingest_files, sha256_file, verify_case
 from sitewatch.detect import Detection, VehicleClass
 from sitewatch.geo import OrientedBoxPx
 
@@ -229,7 +229,10 @@ def test_report_pairs_assessment_and_pdf(case: CaseStore) -> None:
     pdf = path.with_suffix(".pdf").read_bytes()
     assert pdf.startswith(b"%PDF") and len(pdf) > 50_000
     last = json.loads((case.root / "audit.jsonl").read_text().splitlines()[-1])
-    assert last["action"] == "report" and len(last["details"]["pdf_sha256"]) == 64
+    assert last["action"] == "report"
+    logged = {f["path"]: f["sha256"] for f in last["details"]["files"]}
+    assert set(logged) == {"derived/report.html", "derived/report.pdf", "derived/manifest.json"}
+    assert logged["derived/report.pdf"] == sha256_file(path.with_suffix(".pdf"))
 
 
 def test_comparison_panels_are_attached_without_metadata(case: CaseStore, tmp_path: Path) -> None:

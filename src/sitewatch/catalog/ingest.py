@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import sqlite3
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sitewatch.catalog.inspect import inspect_raster
 from sitewatch.catalog.scene import GsdSource, ImageFormat, Scene, parse_site
@@ -61,25 +63,28 @@ def ingest_files(
     for path in paths:
         scene, source_path = _prepare(store, path, site=site, date=date, gsd_m=gsd_m,
                                       source=source, licence=licence)
-        if store.has_scene(scene.sha256) or scene.sha256 in candidates:
+        if scene.sha256 in candidates:
             already.append(scene.original_name)
         else:
             candidates[scene.sha256] = (scene, source_path)
-    written = _store_originals(list(candidates.values()))
-    added = tuple(scene for scene, _ in candidates.values())
-    if added:
-        try:
-            store.add_scenes(added)
-        except BaseException:
-            _remove(written)  # no original stays in the case without its catalog row
-            raise
-        store.append_audit(
-            "ingest",
-            {"site": site, "scenes": [{"sha256": s.sha256, "name": s.original_name,
-                                       "date": s.date.isoformat(), "source": s.source}
-                                      for s in added]},
-        )
-    return IngestResult(added=added, already_stored=tuple(already))
+    added: list[Scene] = []
+    with store.writing() as write:  # the lock: a concurrent ingest of the same bytes waits
+        pending = []
+        for scene, source_path in candidates.values():
+            if store.has_scene(scene.sha256):
+                already.append(scene.original_name)
+            else:
+                pending.append(scene)
+                _stage_original(scene, source_path, write.stage(scene.path))
+        if pending:
+            def rows(db: sqlite3.Connection) -> dict[str, Any]:
+                added.extend(store.add_scenes(pending, db))
+                return {"site": site, "scenes": [
+                    {"sha256": s.sha256, "name": s.original_name, "date": s.date.isoformat(),
+                     "source": s.source} for s in added]}
+
+            store.commit(write, "ingest", rows)
+    return IngestResult(added=tuple(added), already_stored=tuple(already))
 
 
 def _prepare(
@@ -122,28 +127,11 @@ def _prepare(
     ), path
 
 
-def _store_originals(pending: Sequence[tuple[Scene, Path]]) -> list[Path]:
-    """Copy each original under its hash, read-only; returns the files written."""
-    written: list[Path] = []
-    try:
-        for scene, source_path in pending:
-            scene.path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = scene.path.with_suffix(scene.path.suffix + ".part")
-            shutil.copyfile(source_path, temporary)
-            if sha256_file(temporary) != scene.sha256:
-                raise InputFileError(
-                    f"'{scene.original_name}' changed while it was being ingested; try again"
-                )
-            os.chmod(temporary, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
-            temporary.replace(scene.path)
-            written.append(scene.path)
-    except BaseException:
-        _remove(written)
-        raise
-    return written
-
-
-def _remove(written: Sequence[Path]) -> None:
-    for path in written:
-        path.chmod(stat.S_IWUSR | stat.S_IRUSR)
-        path.unlink(missing_ok=True)
+def _stage_original(scene: Scene, source_path: Path, staged: Path) -> None:
+    """Copy an original to its staging path, check its hash again, make it read-only."""
+    shutil.copyfile(source_path, staged)
+    if sha256_file(staged) != scene.sha256:
+        raise InputFileError(
+            f"'{scene.original_name}' changed while it was being ingested; try again"
+        )
+    os.chmod(staged, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
