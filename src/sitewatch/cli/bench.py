@@ -63,6 +63,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--weights", type=Path, help="Ultralytics .pt for the SAHI baseline")
     parser.add_argument("--no-baseline", action="store_true", help="time sitewatch only")
     parser.add_argument("--out", type=Path, help="write the result as JSON here")
+    parser.add_argument("--crash", type=int, metavar="N", default=None,
+                        help="instead: N kill -9 trials of ingest and detect (half aimed at "
+                        "each write step), then verify and rerun; summary to --out")
     add_device(parser)
 
 
@@ -76,6 +79,8 @@ def _baseline_weights(detector: OnnxDetector | TorchDetector) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark and print its JSON."""
+    if args.crash is not None:
+        return _crash(args)
     data = shared_data()
     scene = args.scene or (data / SCENE if data else None)
     if scene is None or not scene.is_file():
@@ -117,3 +122,20 @@ def run(args: argparse.Namespace) -> int:
     if args.out is not None:
         args.out.write_text(text + "\n", encoding="utf-8")
     return 0
+
+
+def _crash(args: argparse.Namespace) -> int:
+    """``--crash N``: the kill -9 harness of :mod:`sitewatch.case.crash`; exit 1 on any failure."""
+    import tempfile
+
+    from sitewatch.case.crash import run_crash_benchmark
+
+    if args.crash < 1:
+        raise ConfigError(f"--crash {args.crash}: give a number of trials, 1 or more")
+    with tempfile.TemporaryDirectory(prefix="sitewatch-crash-") as work:
+        summary = run_crash_benchmark(args.crash, Path(work))
+    text = json.dumps(summary.to_json(), indent=1)
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+    print(text)
+    return 0 if summary.ok else 1
