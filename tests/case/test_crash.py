@@ -21,7 +21,7 @@ from sitewatch.catalog import CaseStore, ingest_files, verify_case
 def test_kill_at_a_write_step_loses_nothing_and_alarms_nothing(
         tmp_path: Path, command: str, step: str) -> None:
     assert run_trial(tmp_path, command=command, step=step, delay_s=None, seed=7,
-                     model="dota-yolov8n-obb") == []
+                     model="dota-yolov8n-obb") == ["(killed)"]
 
 
 def _killed_ingest(case: Path, images: list[Path], step: str) -> None:

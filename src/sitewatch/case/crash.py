@@ -78,7 +78,8 @@ def make_images(folder: Path, seed: int, count: int = SCENES) -> list[Path]:
 
 def run_trial(work: Path, *, command: str, step: str | None, delay_s: float | None,
               seed: int, model: str) -> list[str]:
-    """One trial in the empty folder ``work``; returns what went wrong (empty when fine)."""
+    """One trial in the empty folder ``work``; returns what went wrong (empty when fine), and
+    ``"(killed)"`` when the command died of SIGKILL (a late random kill may find it done)."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     env.pop("SITEWATCH_CRASH_AT", None)
     case = work / "case"
@@ -105,7 +106,9 @@ def run_trial(work: Path, *, command: str, step: str | None, delay_s: float | No
         if child.poll() is None:
             os.kill(child.pid, signal.SIGKILL)
     _, stderr = child.communicate(timeout=300)
-    if step is not None and child.returncode != -signal.SIGKILL:
+    if child.returncode == -signal.SIGKILL:
+        problems.append("(killed)")
+    elif step is not None:
         problems.append(f"the {command} was not killed at step {step!r} (exit {child.returncode})")
     if "Traceback" in stderr:
         problems.append(f"traceback in the killed {command}: {stderr.strip()[-200:]}")
@@ -160,6 +163,8 @@ def run_crash_benchmark(trials: int, work: Path, *, seed: int = 0,
         folder = work / f"trial-{number:05d}"
         problems = run_trial(folder, command=command, step=step, delay_s=delay,
                              seed=seed * 100_003 + number, model=model)
+        summary.killed += "(killed)" in problems
+        problems = [p for p in problems if p != "(killed)"]
         summary.trials += 1
         text = " ".join(problems)
         summary.lost += "lost" in text
