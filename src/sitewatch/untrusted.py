@@ -11,6 +11,8 @@ nothing else in sitewatch, so every stage can use it.
 from __future__ import annotations
 
 import html
+import json
+import math
 import unicodedata
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
@@ -72,3 +74,61 @@ def markup_text(text: object) -> str:
 
 def _control(ch: str) -> bool:
     return ch in _BIDI or unicodedata.category(ch) in ("Cc", "Cs")
+
+
+#: Deepest nesting of JSON read from an analyst's file: real GeoJSON nests five levels.
+MAX_JSON_DEPTH = 64
+
+
+def load_json(text: str, what: str) -> object:
+    """Parse JSON from an untrusted file: NaN and Infinity refused, nesting bounded.
+
+    ``what`` names the file in the error (e.g. ``"zone file 'zones.geojson'"``).
+
+    Raises:
+        ConfigError: not JSON, a non-finite number, or nested deeper than
+            :data:`MAX_JSON_DEPTH` (100,000 brackets must not end in a RecursionError).
+
+    >>> load_json('{"a": [1, 2]}', "test")
+    {'a': [1, 2]}
+    """
+    from sitewatch.errors import ConfigError
+
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:  # a bracket count outside strings: cheap, and before the recursive parser
+        if in_string:
+            escaped, in_string = (False, True) if escaped else (char == "\\", char != '"')
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_JSON_DEPTH:
+                raise ConfigError(f"{what} nests deeper than {MAX_JSON_DEPTH} levels; it is not "
+                                  "a file sitewatch reads (check it is the right file)")
+        elif char in "]}":
+            depth -= 1
+
+    def refuse(constant: str) -> object:
+        raise ValueError(f"non-finite number {constant}")
+
+    try:
+        return json.loads(text, parse_constant=refuse)
+    except (ValueError, RecursionError) as exc:
+        raise ConfigError(f"{what} is not JSON: {str(exc)[:120]}") from None
+
+
+def check_lonlat(lon_deg: float, lat_deg: float, where: str) -> None:
+    """Refuse a position that is not finite or outside ±180° longitude, ±90° latitude.
+
+    Raises:
+        ConfigError: naming ``where`` and the value.
+    """
+    from sitewatch.errors import ConfigError
+
+    if not (math.isfinite(lon_deg) and math.isfinite(lat_deg)
+            and -180.0 <= lon_deg <= 180.0 and -90.0 <= lat_deg <= 90.0):
+        raise ConfigError(f"{where}: position ({lon_deg!r}, {lat_deg!r}) is not finite or "
+                          "outside WGS84 (longitude -180..180, latitude -90..90); check the "
+                          "order (lon, lat)")

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from sitewatch.case import detect_case, export_case, interval_options, report_case, track_case
-from sitewatch.catalog import CaseStore, ingest_files, verify_case
+from sitewatch.catalog import CaseStore, ingest_files, sha256_file, verify_case
 from sitewatch.detect import Detection, VehicleClass
 from sitewatch.geo import OrientedBoxPx
 
@@ -231,7 +231,10 @@ def test_report_pairs_assessment_and_pdf(case: CaseStore) -> None:
     pdf = path.with_suffix(".pdf").read_bytes()
     assert pdf.startswith(b"%PDF") and len(pdf) > 50_000
     last = json.loads((case.root / "audit.jsonl").read_text().splitlines()[-1])
-    assert last["action"] == "report" and len(last["details"]["pdf_sha256"]) == 64
+    assert last["action"] == "report"
+    logged = {f["path"]: f["sha256"] for f in last["details"]["files"]}
+    assert set(logged) == {"derived/report.html", "derived/report.pdf", "derived/manifest.json"}
+    assert logged["derived/report.pdf"] == sha256_file(path.with_suffix(".pdf"))
 
 
 def test_comparison_panels_are_attached_without_metadata(case: CaseStore, tmp_path: Path) -> None:
@@ -311,3 +314,81 @@ def test_replay_and_verify_hold_after_scenes_are_corrected(case: CaseStore, tmp_
     report_case(case)
     assert replay_case(case, detectors={detector.sha256: detector}).ok
     assert verify_case(case).ok
+
+
+def test_verify_checks_every_file_and_detection_the_log_recorded(case: CaseStore,
+                                                                 tmp_path: Path) -> None:
+    """Issue 24: reports, exports and detections were never re-checked against the log."""
+    import sqlite3
+
+    from sitewatch.catalog import verify_case
+
+    detect_case(case, BlobDetector())
+    report = report_case(case)
+    export = case.derived_dir / "detections.geojson"
+    export_case(case, "geojson", export)
+    outside = tmp_path / "out.csv"
+    export_case(case, "csv", outside)
+    clean = verify_case(case)
+    assert clean.ok, clean.problems
+    assert clean.files_checked == 3  # report, manifest, export inside the case
+    report.write_text(report.read_text().replace("depot", "elsewhere"))
+    export.unlink()
+    with sqlite3.connect(case.root / "catalog.sqlite") as db:
+        db.execute("UPDATE detections SET label = 'civilian_vehicle' WHERE rowid = 1")
+    problems = " ".join(verify_case(case).problems)
+    assert "'derived/report.html' differs from the sha256" in problems
+    assert "'derived/detections.geojson' (logged by audit entry" in problems
+    assert "differ from the digest their audit entry recorded" in problems
+    report_case(case)  # written again: a later entry now counts for the report
+    assert not any("report.html" in p for p in verify_case(case).problems)
+
+
+def test_verify_against_a_published_head(case: CaseStore) -> None:
+    from sitewatch.catalog import verify_case
+
+    head = case.audit_head()
+    assert head is not None
+    case.append_audit("note", {"text": "later"})
+    published = verify_case(case, head=head["hash"][:16])
+    assert published.ok and published.after_head == 1
+    lines = case.audit_path.read_text().splitlines()
+    forged = json.loads(lines[1])
+    forged["details"]["site"] = "forged"
+    lines[1] = json.dumps(forged)
+    case.audit_path.write_text("\n".join(lines) + "\n")
+    assert not verify_case(case, head=head["hash"]).ok  # the chain is broken at entry 1
+    assert any("not in this case's log" in p for p in verify_case(case, head="f" * 64).problems)
+
+
+@pytest.mark.parametrize("manifest", ['{"inputs": [], "runs": [], "tracks_sha256": ""}', "[]",
+                                      '{"inputs": [{"x": 1}], "runs": []}'])
+def test_replay_with_an_emptied_or_edited_manifest_is_not_reproduced(
+        case: CaseStore, manifest: str) -> None:
+    from sitewatch.case import replay_case
+
+    detector = BlobDetector()
+    detect_case(case, detector)
+    report_case(case)
+    case.layout.manifest.write_text(manifest)
+    report = replay_case(case, detectors={detector.sha256: detector})
+    assert not report.ok, "an emptied manifest said REPRODUCED"
+
+
+def test_published_report_and_exports_carry_no_local_path_or_login(case: CaseStore,
+                                                                   tmp_path: Path) -> None:
+    """Issue 24: the audit log and exports carried absolute paths and the OS login."""
+    import getpass
+
+    detect_case(case, BlobDetector())
+    report_case(case)
+    for fmt, name in (("geojson", "d.geojson"), ("kml", "d.kml"), ("csv", "d.csv"),
+                      ("coco", "d.json")):
+        export_case(case, fmt, case.derived_dir / name)
+    texts = {p.name: p.read_text(errors="replace") for p in case.derived_dir.iterdir()}
+    texts["audit.jsonl"] = case.audit_path.read_text()
+    login = getpass.getuser()
+    for name, text in texts.items():
+        assert str(tmp_path) not in text, f"{name} names the local path {tmp_path}"
+        if len(login) >= 3:
+            assert f'"{login}"' not in text, f"{name} names the OS login"

@@ -55,12 +55,24 @@ def test_edited_audit_entry_breaks_the_chain(store: CaseStore) -> None:
     assert any("altered" in p for p in problems)
 
 
-def test_removed_last_entry_is_detected(store: CaseStore) -> None:
+def test_removed_entries_are_detected(store: CaseStore) -> None:
+    store.append_audit("note", {"text": "checked"})
     lines = store.audit_path.read_text().splitlines()
     store.audit_path.write_text(lines[0] + "\n")
     problems = " ".join(verify_case(store).problems)
     assert "removed or replaced" in problems
     assert "never logged" in problems
+
+
+def test_a_last_entry_lost_after_its_commit_is_restored_and_said(store: CaseStore) -> None:
+    """The catalog journals the last write's entry: a log cut back by one write (a crash
+    before the append reached the disk) is finished by verify, which says so."""
+    whole = store.audit_path.read_text()
+    store.audit_path.write_text(whole.splitlines()[0] + "\n")
+    report = verify_case(store)
+    assert report.ok, report.problems
+    assert report.recovered == ("appended 1 audit entry of an interrupted write",)
+    assert store.audit_path.read_text() == whole
 
 
 def test_chain_links_every_entry(store: CaseStore) -> None:

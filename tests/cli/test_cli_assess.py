@@ -303,6 +303,7 @@ def test_import_sample_then_replace_from_file(
         "file": "assessment.toml",
         "replaced_sha256": None,
         "sha256": sample_hash,
+        "files": [{"path": "assessment.toml", "sha256": sample_hash}],
     }
     assert outside.action == "assess.edited-outside-sitewatch"
     assert second.details["replaced_sha256"] == outside.details["sha256"]

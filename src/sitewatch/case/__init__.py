@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sitewatch.case.assessment import change_assessment, import_assessment
 from sitewatch.case.attachments import ATTACHMENT_KINDS, attach_comparison, attach_file, comparisons
+from sitewatch.case.crash import run_crash_benchmark
 from sitewatch.case.detections import (
     observations,
     review_summary,
@@ -79,6 +80,7 @@ __all__ = [
     "restore_scene",
     "retire_scene",
     "review_summary",
+    "run_crash_benchmark",
     "scene_detections",
     "scenes_to_detect",
     "set_scene_gsd",

@@ -11,10 +11,11 @@ the log at the next change.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from sitewatch.assess import Assessment, load_assessment, save_assessment
+from sitewatch.assess import Assessment, dumps_assessment, load_assessment
 from sitewatch.catalog import CaseStore, sha256_file
 from sitewatch.catalog.audit import read_entries
 from sitewatch.errors import ConfigError
@@ -28,11 +29,11 @@ def change_assessment(
     old = load_assessment(path) if path.exists() else Assessment()
     new = change(old)
     _audit_outside_edits(store)
-    save_assessment(new, path)
+    data = dumps_assessment(new).encode("utf-8")
     details = _diff(old, new)
     details["file"] = path.name
-    details["sha256"] = sha256_file(path)
-    store.append_audit(action, details)
+    details["sha256"] = hashlib.sha256(data).hexdigest()
+    store.write_files(action, {path: lambda staged: staged.write_bytes(data)}, details)
     return old, new
 
 
@@ -52,9 +53,10 @@ def import_assessment(store: CaseStore, imported: Assessment, *, origin: str,
     # The old file is not parsed: replacing must work on a broken one too.
     _audit_outside_edits(store)
     replaced = sha256_file(path) if path.exists() else None
-    save_assessment(imported, path)
-    store.append_audit("assess.import", {"origin": origin, "file": path.name,
-                                         "replaced_sha256": replaced, "sha256": sha256_file(path)})
+    data = dumps_assessment(imported).encode("utf-8")
+    store.write_files("assess.import", {path: lambda staged: staged.write_bytes(data)},
+                      {"origin": origin, "file": path.name, "replaced_sha256": replaced,
+                       "sha256": hashlib.sha256(data).hexdigest()})
 
 
 def _audit_outside_edits(store: CaseStore) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
 
-from sitewatch.catalog import CaseStore, sha256_file
+from sitewatch.catalog import CaseStore
 from sitewatch.errors import ConfigError
 
 #: Analyst files a case can hold, with the loader that checks each before it is attached.
@@ -49,20 +51,25 @@ def attach_comparison(store: CaseStore, path: Path, *, keep_gps: bool = False) -
     checked = load_comparison(path, keep_gps=keep_gps)
     encoded = [None if p is None else read_panel(p, source=path) for p in checked.panels]
     folder = store.layout.comparison
-    folder.mkdir(parents=True, exist_ok=True)
     queries = checked.document["queries"]
     assert isinstance(queries, list)
+    writers: dict[Path, Callable[[Path], object]] = {}
     for index, (query, png) in enumerate(zip(queries, encoded, strict=True)):
         if png is not None:
             stored = folder / f"panel-{index:03d}.png"
-            stored.write_bytes(png)
+            writers[stored] = functools.partial(_write_bytes, png)
             query["panel"] = stored.name
     target = store.layout.comparison_file
-    target.write_text(json.dumps(checked.document, indent=1), encoding="utf-8")
-    store.append_audit("attach", {"kind": "comparison", "name": path.name,
-                                  "sha256": sha256_file(target),
-                                  "queries": [q.get("sha256") for q in queries]})
+    text = json.dumps(checked.document, indent=1).encode("utf-8")
+    writers[target] = lambda staged: staged.write_bytes(text)
+    store.write_files("attach", writers, {
+        "kind": "comparison", "name": path.name, "sha256": hashlib.sha256(text).hexdigest(),
+        "queries": [q.get("sha256") for q in queries]})
     return target
+
+
+def _write_bytes(data: bytes, path: Path) -> int:
+    return path.write_bytes(data)
 
 
 def comparisons(store: CaseStore) -> tuple[dict[str, object], ...]:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from sitewatch.case.attachments import comparisons
 from sitewatch.case.detections import observations, review_summary, scene_detections, sites, to_record
 from sitewatch.case.runs import DetectionRun, software_versions
-from sitewatch.catalog import CaseStore, DetectionRecord, RunRecord, Scene, sha256_file
+from sitewatch.catalog import CaseStore, DetectionRecord, RunRecord, Scene, crash_point
 from sitewatch.detect import DetectOptions, Detector, detect_raster
 from sitewatch.errors import ConfigError
 from sitewatch.track import SiteTrack, TrackOptions, track_site
@@ -84,27 +84,38 @@ def detect_case(
 
     A scene whose ground sample distance was corrected after its last run counts as not
     processed. A scene that cannot be processed (too coarse for vehicles, unreadable) is left
-    out with its reason and the others go on. All detections of one call are stored as one
-    run, with the model hash, parameters and software versions, and the run is written to the
-    audit log with the scenes left out. ``progress`` is called with each scene done and its
-    number of detections, ``tile_progress`` with (tiles done, tiles in all) within a scene.
-    ``runner``, when given, computes the scenes' detections elsewhere (it must run ``detector``
-    with ``options``, as :func:`sitewatch.detect.detect_raster` does); this process stays the
-    only writer of the case.
+    out with its reason (logged in a ``detect-unprocessed`` audit entry) and the others go on.
+    All detections of one call belong to one run, with the model hash, parameters and
+    software versions. Each scene's detections are stored with their own audit entry as soon
+    as the scene is done, so a detect killed midway keeps its finished scenes and the next
+    call resumes with the rest. ``progress`` is called with each scene done and its number of
+    detections, ``tile_progress`` with (tiles done, tiles in all) within a scene. ``runner``,
+    when given, computes the scenes' detections elsewhere (it must run ``detector`` with
+    ``options``, as :func:`sitewatch.detect.detect_raster` does); this process stays the only
+    writer of the case.
     """
     from sitewatch.errors import ImageryError, ResolutionError
 
     options = options or DetectOptions()
     params = DetectionRun.of(options, detector).to_json()
-    results: dict[str, tuple[DetectionRecord, ...]] = {}
-    unprocessed: list[tuple[Scene, str]] = []
     todo = scenes_to_detect(store, detector, options=options, redo=redo)
     skipped = len(store.scenes()) - len(todo)
-    if runner is not None and todo:
-        computed = runner(todo)
-        results = {scene.sha256: tuple(computed[scene.sha256]) for scene in todo}
+    if not todo:
+        return DetectSummary(run_id=None, scenes_processed=0, detections=0, scenes_skipped=skipped)
+    created = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+    run_id = hashlib.sha256(
+        f"{created}{detector.sha256}{sorted(s.sha256 for s in todo)}".encode()).hexdigest()[:16]
+    run = RunRecord(
+        run_id=run_id, kind="detect", created_utc=created, model_name=detector.name,
+        model_sha256=detector.sha256, params=params, software=software_versions(),
+    )
+    computed = runner(todo) if runner is not None else None
+    total = processed = 0
+    unprocessed: list[tuple[Scene, str]] = []
     for scene in todo:
-        if runner is None:
+        if computed is not None:
+            records = tuple(computed[scene.sha256])
+        else:
             try:
                 found = detect_raster(scene.path, detector, gsd_m=scene.gsd_m, options=options,
                                       progress=tile_progress)
@@ -112,26 +123,19 @@ def detect_case(
                 reason = str(exc).replace(repr(str(scene.path)), repr(scene.original_name))
                 unprocessed.append((scene, reason))
                 continue
-            results[scene.sha256] = tuple(to_record(d) for d in found.detections)
+            records = tuple(to_record(d) for d in found.detections)
+        store.save_scene_detections(run, scene.sha256, records)
+        crash_point("detect-scene")
+        total += len(records)
+        processed += 1
         if progress:
-            progress(scene, len(results[scene.sha256]))
-    if not results:
-        return DetectSummary(run_id=None, scenes_processed=0, detections=0, scenes_skipped=skipped,
-                             unprocessed=tuple(unprocessed))
-    created = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
-    run_id = hashlib.sha256(f"{created}{detector.sha256}{sorted(results)}".encode()).hexdigest()[:16]
-    run = RunRecord(
-        run_id=run_id, kind="detect", created_utc=created, model_name=detector.name,
-        model_sha256=detector.sha256, params=params, software=software_versions(),
-    )
-    store.save_run(run, results)
-    total = sum(len(r) for r in results.values())
-    store.append_audit("detect", {"run_id": run_id, "model_sha256": detector.sha256,
-                                  "scenes": sorted(results), "detections": total,
-                                  "unprocessed": [{"sha256": s.sha256, "reason": r}
-                                                  for s, r in unprocessed]})
-    return DetectSummary(run_id=run_id, scenes_processed=len(results), detections=total,
-                         scenes_skipped=skipped, unprocessed=tuple(unprocessed))
+            progress(scene, len(records))
+    if unprocessed:
+        store.append_audit("detect-unprocessed", {
+            "model_sha256": detector.sha256,
+            "scenes": [{"sha256": s.sha256, "reason": r} for s, r in unprocessed]})
+    return DetectSummary(run_id=run_id if processed else None, scenes_processed=processed,
+                         detections=total, scenes_skipped=skipped, unprocessed=tuple(unprocessed))
 
 
 def interval_options(store: CaseStore) -> tuple[TrackOptions, str]:
@@ -215,12 +219,14 @@ def track_and_log(store: CaseStore, *, counts_out: Path | None = None) -> Tracke
 
     options, intervals_note = interval_options(store)
     tracks = track_case(store, options)
-    written = None
+    writers: dict[Path, Callable[[Path], object]] = {}
     if counts_out is not None:
-        written = write_counts_csv(tracks, counts_out, rates_source=intervals_note)
-    store.append_audit("track", {"sites": [t.site for t in tracks],
-                                 "events": sum(len(t.events) for t in tracks),
-                                 "counts_path": str(counts_out) if counts_out else None})
+        writers[counts_out] = lambda staged: write_counts_csv(tracks, staged,
+                                                              rates_source=intervals_note)
+    _, returned = store.write_files("track", writers, {
+        "sites": [t.site for t in tracks], "events": sum(len(t.events) for t in tracks)})
+    written = returned.get(counts_out) if counts_out is not None else None
+    assert written is None or isinstance(written, int)
     return TrackedCase(tracks=tracks, options=options, intervals_note=intervals_note,
                        counts_written=written)
 
@@ -233,9 +239,10 @@ def write_events(
     from sitewatch.track.tables import write_events_csv
 
     tracks = track_case(store, zones_file=zones_file, alerts_file=alerts_file)
-    rows = write_events_csv(tracks, out)
-    store.append_audit("events", {"path": str(out), "rows": rows,
-                                  "sites": [t.site for t in tracks]})
+    _, written = store.write_files("events", {out: lambda staged: write_events_csv(tracks, staged)},
+                                   {"sites": [t.site for t in tracks]})
+    rows = written[out]
+    assert isinstance(rows, int)
     return tracks, rows
 
 
@@ -246,14 +253,15 @@ def report_case(store: CaseStore, *, out: Path | None = None, pdf: bool = False)
         The path of the HTML report.
     """
     from sitewatch.assess import ach_table, load_assessment
-    from sitewatch.case.manifest import write_manifest
+    from sitewatch.case.manifest import manifest_json
     from sitewatch.report import SiteEvidence, render_report, write_report
     from sitewatch.report.html import write_pdf
     from sitewatch.track import load_zones
 
     options, intervals_note = interval_options(store)
     tracks = track_case(store, options)
-    _, manifest_sha256 = write_manifest(store, tracks)
+    manifest_path, manifest_bytes = store.layout.manifest, manifest_json(store, tracks)
+    manifest_sha256 = hashlib.sha256(manifest_bytes).hexdigest()
     evidence = []
     for site, track in zip(sites(store), tracks, strict=True):
         scenes = tuple(
@@ -275,12 +283,13 @@ def report_case(store: CaseStore, *, out: Path | None = None, pdf: bool = False)
     )
     store.derived_dir.mkdir(exist_ok=True)
     path = out or store.layout.report
-    details = {"path": str(path), "sha256": write_report(html, path),
-               "manifest_sha256": manifest_sha256}
+    writers: dict[Path, Callable[[Path], object]] = {
+        manifest_path: lambda staged: staged.write_bytes(manifest_bytes),
+        path: lambda staged: write_report(html, staged),
+    }
     if pdf:
-        pdf_path = path.with_suffix(".pdf")
-        details |= {"pdf_path": str(pdf_path), "pdf_sha256": write_pdf(html, pdf_path)}
-    store.append_audit("report", details)
+        writers[path.with_suffix(".pdf")] = lambda staged: write_pdf(html, staged)
+    store.write_files("report", writers, {"manifest_sha256": manifest_sha256})
     return path
 
 
@@ -345,9 +354,11 @@ def export_case(store: CaseStore, export_format: str, out: Path) -> int:
     features = detection_features(scenes)
     if chosen is not ExportFormat.COCO:
         features = features + event_features(track_case(store))
-    written = write_export(features, chosen, out)
-    store.append_audit("export", {"format": chosen.value, "path": str(out),
-                                  "features": written, "sha256": sha256_file(out)})
+    _, counts = store.write_files(
+        "export", {out: lambda staged: write_export(features, chosen, staged)},
+        {"format": chosen.value})
+    written = counts[out]
+    assert isinstance(written, int)
     return written
 
 
@@ -399,10 +410,12 @@ def link_and_log(
     boundary_file = boundary_file or store.attached("boundary")
     boundary = _boundary(boundary_file)
     links = _links(store, sightings, boundary)
+    writers: dict[Path, Callable[[Path], object]] = {}
     if out is not None:
-        write_links_csv(links, out)
-    store.append_audit("link", {"sightings": str(sightings_file), "links": len(links),
-                                "boundary": str(boundary_file) if boundary_file else None})
+        writers[out] = lambda staged: write_links_csv(links, staged)
+    store.write_files("link", writers, {
+        "sightings": sightings_file.name, "links": len(links),
+        "boundary": boundary_file.name if boundary_file else None})
     return SightingLinks(sightings=sightings, links=links, boundary=boundary)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sitewatch.case.runs import software_versions
-from sitewatch.catalog import CaseStore, DetectionRecord, sha256_file
+from sitewatch.catalog import CaseStore, detections_digest, sha256_file
 from sitewatch.track import SiteTrack
 
 
@@ -23,14 +23,6 @@ def canonical_digest(value: Any) -> str:
     """SHA-256 of a value's canonical JSON (sorted keys, no spaces)."""
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def detections_digest(records: tuple[DetectionRecord, ...]) -> str:
-    """Digest of a scene's detections, rounded so that floating-point noise does not count."""
-    rows = sorted((r.label, round(r.cx_px, 1), round(r.cy_px, 1), round(r.width_px, 1),
-                   round(r.height_px, 1), round(r.angle_rad, 3), round(r.score, 3))
-                  for r in records)
-    return canonical_digest(rows)
 
 
 def tracks_digest(tracks: tuple[SiteTrack, ...]) -> str:
@@ -59,10 +51,15 @@ def build_manifest(store: CaseStore, tracks: tuple[SiteTrack, ...]) -> dict[str,
     }
 
 
+def manifest_json(store: CaseStore, tracks: tuple[SiteTrack, ...]) -> bytes:
+    """The manifest of the case as the bytes ``derived/manifest.json`` holds."""
+    return json.dumps(build_manifest(store, tracks), indent=1, sort_keys=True).encode("utf-8")
+
+
 def write_manifest(store: CaseStore, tracks: tuple[SiteTrack, ...]) -> tuple[Path, str]:
-    """Write ``derived/manifest.json``; returns its path and SHA-256."""
+    """Write ``derived/manifest.json`` (not logged: :func:`~sitewatch.case.report_case` logs
+    the one it writes); returns its path and SHA-256."""
     store.derived_dir.mkdir(exist_ok=True)
     path = store.layout.manifest
-    path.write_text(json.dumps(build_manifest(store, tracks), indent=1, sort_keys=True),
-                    encoding="utf-8")
+    path.write_bytes(manifest_json(store, tracks))
     return path, sha256_file(path)

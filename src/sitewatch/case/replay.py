@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sitewatch.case.detections import to_record
 from sitewatch.case.jobs import track_case
@@ -62,6 +63,53 @@ def _compare(scene: str, stored: tuple[DetectionRecord, ...],
     return []
 
 
+def _coverage(store: CaseStore, manifest: dict[str, object]) -> list[str]:
+    """What the catalog holds that the manifest does not cover: an emptied or edited manifest
+    must not let replay say REPRODUCED while recomputing nothing."""
+    inputs, runs = manifest["inputs"], manifest["runs"]
+    assert isinstance(inputs, list) and isinstance(runs, list)
+    listed = {i.get("sha256") for i in inputs if isinstance(i, dict)}
+    covered = {(r.get("run_id"), sha) for r in runs if isinstance(r, dict)
+               for sha in (r.get("detections_sha256") or {})}
+    out = [f"input {s.original_name} ({s.sha256[:12]}) is in the catalog but not in the manifest"
+           for s in store.scenes() if s.sha256 not in listed]
+    for scene in store.scenes():
+        run_id = store.latest_run_id(scene.sha256)
+        if run_id is not None and (run_id, scene.sha256) not in covered:
+            out.append(f"detections of run {run_id} on {scene.original_name} are in the catalog "
+                       "but the manifest does not list them, so they were not recomputed")
+    return out
+
+
+def _recompute(store: CaseStore, manifest: dict[str, Any], detectors: Mapping[str, Detector],
+               differences: list[str]) -> int:
+    scenes = {s.sha256: s for s in store.scenes()}
+    for entry in manifest["inputs"]:
+        scene = scenes.get(entry["sha256"])
+        if scene is None or sha256_file(scene.path) != entry["sha256"]:
+            differences.append(f"input {entry['name']} ({entry['sha256'][:12]}) is missing or changed")
+    recomputed = 0
+    for run in manifest["runs"]:
+        params = DetectionRun.from_json(run["params"])
+        detector = _detector_for(run["model_sha256"], detectors, params.kept_score)
+        options = params.options
+        for sha, digest in run["detections_sha256"].items():
+            if sha not in scenes:
+                differences.append(f"the manifest names scene {str(sha)[:12]}, not in the catalog")
+                continue
+            stored = store.detections(sha)
+            if detections_digest(stored) != digest:
+                differences.append(f"scene {sha[:12]}: stored detections differ from the manifest")
+            fresh = detect_raster(scenes[sha].path, detector, gsd_m=scenes[sha].gsd_m,
+                                  options=options)
+            differences += _compare(scenes[sha].original_name, stored,
+                                    tuple(to_record(d) for d in fresh.detections))
+            recomputed += 1
+    if tracks_digest(track_case(store)) != manifest["tracks_sha256"]:
+        differences.append("counts and events recomputed from the stored detections differ")
+    return recomputed
+
+
 def replay_case(store: CaseStore, *, detectors: Mapping[str, Detector] | None = None) -> ReplayReport:
     """Recompute every detection run and the tracks, and compare with the manifest.
 
@@ -75,29 +123,22 @@ def replay_case(store: CaseStore, *, detectors: Mapping[str, Detector] | None = 
     if not path.is_file():
         raise CatalogError(f"'{store.root}' has no {path.name}; run `sitewatch report "
                            f"{store.root}` first")
-    manifest = json.loads(path.read_text(encoding="utf-8"))
-    differences: list[str] = []
-    scenes = {s.sha256: s for s in store.scenes()}
-    for entry in manifest["inputs"]:
-        scene = scenes.get(entry["sha256"])
-        if scene is None or sha256_file(scene.path) != entry["sha256"]:
-            differences.append(f"input {entry['name']} ({entry['sha256'][:12]}) is missing or changed")
-    recomputed = 0
-    for run in manifest["runs"]:
-        params = DetectionRun.from_json(run["params"])
-        detector = _detector_for(run["model_sha256"], detectors or {}, params.kept_score)
-        options = params.options
-        for sha, digest in run["detections_sha256"].items():
-            stored = store.detections(sha)
-            if detections_digest(stored) != digest:
-                differences.append(f"scene {sha[:12]}: stored detections differ from the manifest")
-            fresh = detect_raster(scenes[sha].path, detector, gsd_m=scenes[sha].gsd_m,
-                                  options=options)
-            differences += _compare(scenes[sha].original_name, stored,
-                                    tuple(to_record(d) for d in fresh.detections))
-            recomputed += 1
-    if tracks_digest(track_case(store)) != manifest["tracks_sha256"]:
-        differences.append("counts and events recomputed from the stored detections differ")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        manifest = None
+    if (not isinstance(manifest, dict) or not isinstance(manifest.get("inputs"), list)
+            or not isinstance(manifest.get("runs"), list)):
+        return ReplayReport(scenes_recomputed=0, differences=(
+            f"{path.name} is not a sitewatch manifest (damaged or edited); run `sitewatch "
+            f"report {store.root.name}` to write it again, then replay",))
+    differences = _coverage(store, manifest)
+    try:
+        recomputed = _recompute(store, manifest, detectors or {}, differences)
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        return ReplayReport(scenes_recomputed=0, differences=(*differences, (
+            f"{path.name} does not have the layout sitewatch writes ({type(exc).__name__}: "
+            f"{str(exc)[:60]}); run `sitewatch report {store.root.name}` to write it again")))
     from sitewatch.case.where import replay_where_checks
 
     differences += replay_where_checks(store)

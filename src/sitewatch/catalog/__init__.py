@@ -15,8 +15,9 @@ from sitewatch.catalog.changes import (
 )
 from sitewatch.catalog.georeference import parse_control_point, read_control_points
 from sitewatch.catalog.ingest import IngestResult, choose_gsd, ingest_files
+from sitewatch.catalog.journal import crash_point
 from sitewatch.catalog.layout import CaseLayout
-from sitewatch.catalog.records import DetectionRecord, RunRecord
+from sitewatch.catalog.records import DetectionRecord, RunRecord, detections_digest
 from sitewatch.catalog.reviews import ReviewAction, ReviewRecord, ReviewStatus, ReviewSummary
 from sitewatch.catalog.scene import GsdSource, ImageFormat, Scene, parse_date, parse_site
 from sitewatch.catalog.store import CaseStore
@@ -40,6 +41,8 @@ __all__ = [
     "SceneField",
     "VerifyReport",
     "choose_gsd",
+    "crash_point",
+    "detections_digest",
     "find_scene",
     "ingest_files",
     "parse_control_point",

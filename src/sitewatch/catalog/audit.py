@@ -15,9 +15,9 @@ those bytes aside in ``audit.torn-<seq>.jsonl`` beside the log, records that in 
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,11 +86,11 @@ def read_log(path: Path) -> AuditLog:
     entries = []
     for number, line in enumerate(lines, start=1):
         if line.strip():
-            entries.append(_parse(line, number, path))
+            entries.append(parse_line(line, number, path))
     return AuditLog(entries=tuple(entries), torn_tail=torn)
 
 
-def _parse(line: bytes, number: int, path: Path) -> AuditEntry:
+def parse_line(line: bytes, number: int, path: Path) -> AuditEntry:
     try:
         fields = json.loads(line.decode("utf-8"))
         if not isinstance(fields, dict) or set(fields) != set(_FIELDS):
@@ -122,8 +122,6 @@ def read_entries(path: Path) -> tuple[AuditEntry, ...]:
 
 def _set_aside_torn_tail(path: Path, log: AuditLog, actor: str | None) -> AuditLog:
     """Move a torn tail out of the log into ``audit.torn-<seq>.jsonl`` and record that."""
-    import os
-
     seq = len(log.entries)
     kept = path.with_name(f"audit.torn-{seq}.jsonl")
     kept.write_bytes(log.torn_tail)
@@ -155,13 +153,13 @@ def append_entry(
     return _write(path, log, action, details, actor=actor)
 
 
-def _write(path: Path, log: AuditLog, action: str, details: dict[str, Any], *,
-           actor: str | None) -> AuditEntry:
-    entries = log.entries
+def make_entry(entries: tuple[AuditEntry, ...], action: str, details: dict[str, Any], *,
+               actor: str | None) -> tuple[AuditEntry, str]:
+    """The entry that would follow ``entries``, and its line as the log holds it (no newline)."""
     prev = entries[-1].hash if entries else GENESIS
     seq = len(entries)
     time_utc = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    who = actor or _default_actor()
+    who = actor or default_actor()
     digest = hashlib.sha256(_body(seq, time_utc, who, action, details, prev).encode()).hexdigest()
     entry = AuditEntry(
         seq=seq, time_utc=time_utc, actor=who, action=action, details=details, prev=prev,
@@ -173,6 +171,12 @@ def _write(path: Path, log: AuditLog, action: str, details: dict[str, Any], *,
         sort_keys=True,
         ensure_ascii=False,
     )
+    return entry, line
+
+
+def _write(path: Path, log: AuditLog, action: str, details: dict[str, Any], *,
+           actor: str | None) -> AuditEntry:
+    entry, line = make_entry(log.entries, action, details, actor=actor)
     with path.open("a", encoding="utf-8") as handle:
         handle.write(line + "\n")
     return entry
@@ -194,8 +198,14 @@ def chain_problems(entries: tuple[AuditEntry, ...]) -> list[str]:
     return problems
 
 
-def _default_actor() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
+#: Environment variable naming who acts, when a command is not told (``--reviewer``).
+ACTOR_ENV = "SITEWATCH_ACTOR"
+
+
+def default_actor() -> str:
+    """Who acts when nobody is named: ``$SITEWATCH_ACTOR``, else ``"analyst"``.
+
+    Never the OS login: the audit log travels with a published case, and a login names the
+    person and the machine (issue 24).
+    """
+    return os.environ.get(ACTOR_ENV, "").strip()[:100] or "analyst"

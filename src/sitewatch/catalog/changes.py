@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import sqlite3
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -167,24 +168,33 @@ def _apply(store: CaseStore, scene: Scene, field: SceneField, old: Any, new: Any
         SceneField.DATE: ("date", new),
         SceneField.GSD_M: ("gsd_m", new),
     }[field]
-    with store._db() as db:
+    details = {"sha256": scene.sha256, "name": scene.original_name, "field": field.value,
+               "old": old, "new": new, "reason": reason}
+    made: list[int] = []
+
+    def rows(db: sqlite3.Connection) -> dict[str, Any]:
+        # The row and its audit entry are one crash-safe write (the store's journal).
         db.execute(f"UPDATE scenes SET {column} = ? WHERE sha256 = ?", (value, scene.sha256))
         if field is SceneField.GSD_M:
             db.execute("UPDATE scenes SET gsd_source = ? WHERE sha256 = ?",
                        (GsdSource.USER.value, scene.sha256))
-        details = {"sha256": scene.sha256, "name": scene.original_name, "field": field.value,
-                   "old": old, "new": new, "reason": reason}
-        # Logged on this connection, so the row and the entry commit or roll back together.
-        entry = audit.append_entry(store.audit_path, CHANGE_ACTION, details, actor=actor)
+        head = db.execute("SELECT value FROM meta WHERE key = 'audit_head'").fetchone()
         cursor = db.execute(
             "INSERT INTO scene_changes (scene_sha256, field, old, new, reason, actor, time_utc, "
             "audit_seq) VALUES (?,?,?,?,?,?,?,?)",
-            (scene.sha256, field.value, json.dumps(old), json.dumps(new), reason, entry.actor,
-             time_utc, entry.seq),
+            (scene.sha256, field.value, json.dumps(old), json.dumps(new), reason,
+             actor or audit.default_actor(), time_utc,
+             json.loads(head[0])["seq"] + 1 if head else 0),
         )
-        db.execute("INSERT OR REPLACE INTO meta VALUES ('audit_head', ?)",
-                   (json.dumps({"seq": entry.seq, "hash": entry.hash}),))
-    return SceneChange(seq=int(cursor.lastrowid or 0), scene_sha256=scene.sha256, field=field,
+        made.append(int(cursor.lastrowid or 0))
+        return details
+
+    with store.writing() as write:
+        entry = store.commit(write, CHANGE_ACTION, rows, actor=actor)
+    with store._db() as db:  # the predicted seq is off only after a torn-tail repair entry
+        db.execute("UPDATE scene_changes SET audit_seq = ?, actor = ? WHERE seq = ?",
+                   (entry.seq, entry.actor, made[0]))
+    return SceneChange(seq=made[0], scene_sha256=scene.sha256, field=field,
                        old=json.dumps(old), new=json.dumps(new), reason=reason, actor=entry.actor,
                        time_utc=time_utc, audit_seq=entry.seq)
 

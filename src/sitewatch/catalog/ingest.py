@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import sqlite3
 import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sitewatch.catalog.georeference import ControlPoint, Georeference, find_georeference
 from sitewatch.catalog.inspect import RasterInfo, inspect_raster
@@ -189,23 +191,27 @@ def ingest_files(
                 placed[scene.sha256] = georef
         if progress is not None:
             progress(path)
-    written = _store_originals(list(candidates.values()))
-    added = tuple(scene for scene, _ in candidates.values())
-    if added:
-        try:
-            store.add_scenes(added)
-        except BaseException:
-            _remove(written)  # no original stays in the case without its catalog row
-            raise
-        store.append_audit(
-            "ingest",
-            {"site": site, "scenes": [_logged(s, choices[s.sha256], placed.get(s.sha256))
-                                      for s in added]},
-        )
-    notes = tuple(choices[s.sha256].note for s in added if choices[s.sha256].note)
-    return IngestResult(added=added, already_stored=tuple(name for name, _ in already),
-                        georeferences=tuple(placed.items()), already_as=tuple(already),
-                        gsd_notes=notes)
+    added: list[Scene] = []
+    with store.writing() as write:  # the lock: a concurrent ingest of the same bytes waits
+        pending = []
+        for scene, source_path in candidates.values():
+            if store.has_scene(scene.sha256):
+                already.append((scene.original_name, scene))
+            else:
+                pending.append(scene)
+                _stage_original(scene, source_path, write.stage(scene.path))
+        if pending:
+            def rows(db: sqlite3.Connection) -> dict[str, Any]:
+                added.extend(store.add_scenes(pending, db))
+                return {"site": site, "scenes": [
+                    _logged(s, choices[s.sha256], placed.get(s.sha256)) for s in added]}
+
+            store.commit(write, "ingest", rows)
+    new = {s.sha256 for s in added}
+    notes = tuple(choices[s].note for s in new if choices[s].note)
+    return IngestResult(added=tuple(added), already_stored=tuple(name for name, _ in already),
+                        georeferences=tuple((k, g) for k, g in placed.items() if k in new),
+                        already_as=tuple(already), gsd_notes=notes)
 
 
 def _logged(scene: Scene, choice: GsdChoice, georef: Georeference | None) -> dict[str, object]:
@@ -279,28 +285,11 @@ def _placed(info: RasterInfo, georef: Georeference) -> RasterInfo:
                    footprint_lonlat_wkt=outline_lonlat_wkt(georef.transform, georef.crs_wkt, *size))
 
 
-def _store_originals(pending: Sequence[tuple[Scene, Path]]) -> list[Path]:
-    """Copy each original under its hash, read-only; returns the files written."""
-    written: list[Path] = []
-    try:
-        for scene, source_path in pending:
-            scene.path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = scene.path.with_suffix(scene.path.suffix + ".part")
-            shutil.copyfile(source_path, temporary)
-            if sha256_file(temporary) != scene.sha256:
-                raise InputFileError(
-                    f"'{scene.original_name}' changed while it was being ingested; try again"
-                )
-            os.chmod(temporary, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
-            temporary.replace(scene.path)
-            written.append(scene.path)
-    except BaseException:
-        _remove(written)
-        raise
-    return written
-
-
-def _remove(written: Sequence[Path]) -> None:
-    for path in written:
-        path.chmod(stat.S_IWUSR | stat.S_IRUSR)
-        path.unlink(missing_ok=True)
+def _stage_original(scene: Scene, source_path: Path, staged: Path) -> None:
+    """Copy an original to its staging path, check its hash again, make it read-only."""
+    shutil.copyfile(source_path, staged)
+    if sha256_file(staged) != scene.sha256:
+        raise InputFileError(
+            f"'{scene.original_name}' changed while it was being ingested; try again"
+        )
+    os.chmod(staged, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)

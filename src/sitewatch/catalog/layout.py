@@ -11,6 +11,8 @@ Layout::
       config/comparison/     an attached ``sitewatch compare`` result and its panels (PNG)
       config/where/ID.json   where/when checks (``sitewatch shadow``, ``sitewatch media``) and maps
       derived/               report, manifest and exports, reproducible from the rest
+      case.lock              held by the one process writing to the case (``catalog.journal``)
+      staging/               files of a write not yet committed (emptied by the next write)
 
 The layout lives in the catalog, the lowest stage that reads a case folder, so that the store and
 :mod:`sitewatch.case` above it name the same paths; ``sitewatch.case`` re-exports it.
@@ -45,6 +47,16 @@ class CaseLayout:
     def audit(self) -> Path:
         """The hash-chained audit log."""
         return self.root / AUDIT_NAME
+
+    @property
+    def lock(self) -> Path:
+        """The lock file writers hold, one at a time."""
+        return self.root / "case.lock"
+
+    @property
+    def staging(self) -> Path:
+        """Files of a write in progress, moved into place once the catalog commits it."""
+        return self.root / "staging"
 
     @property
     def objects(self) -> Path:

@@ -6,6 +6,9 @@ and converted to and from ``sitewatch.detect.Detection`` by the detection stage.
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,3 +40,16 @@ class DetectionRecord:
     lon_deg: float | None = None
     lat_deg: float | None = None
     marked_loaded: bool = False  #: an analyst marked it loaded on a transporter (reviews only)
+
+
+def detections_digest(records: Sequence[DetectionRecord]) -> str:
+    """Digest of a scene's detections, rounded so that floating-point noise does not count.
+
+    The audit entry of each detected scene records it, so ``verify`` sees an edited detection
+    without rerunning the model; the manifest records it per run for ``replay``.
+    """
+    rows = sorted((r.label, round(r.cx_px, 1), round(r.cy_px, 1), round(r.width_px, 1),
+                   round(r.height_px, 1), round(r.angle_rad, 3), round(r.score, 3))
+                  for r in records)
+    text = json.dumps(rows, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -5,15 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 from sitewatch.catalog import audit
+from sitewatch.catalog.journal import CaseJournal, CaseWrite
 from sitewatch.catalog.layout import CATALOG_NAME, CaseLayout
-from sitewatch.catalog.records import DetectionRecord, RunRecord
+from sitewatch.catalog.records import DetectionRecord, RunRecord, detections_digest
 from sitewatch.catalog.reviews import ReviewAction, ReviewRecord, ReviewStatus, reviewed_records
 from sitewatch.catalog.scene import GsdSource, ImageFormat, Scene
 from sitewatch.digest import sha256_file
@@ -148,17 +149,24 @@ class CaseStore:
         """Copy an analyst file (zones, alerts, sightings, boundary) into the case and log it.
 
         A later file of the same kind replaces the earlier one; the log keeps both hashes.
+        The copy, its log entry and the removal of the earlier file are one crash-safe write.
         """
         import shutil
 
-        folder = self.layout.config
-        folder.mkdir(exist_ok=True)
-        for old in folder.glob(f"{kind}.*"):
-            old.unlink()
         target = self.layout.attachment(kind, source.suffix)
-        shutil.copyfile(source, target)
-        digest = sha256_file(target)
-        self.append_audit("attach", {"kind": kind, "name": source.name, "sha256": digest})
+        with self.writing() as write:
+            staged = write.stage(target)
+            shutil.copyfile(source, staged)
+            digest = sha256_file(staged)
+
+            def rows(db: sqlite3.Connection) -> dict[str, Any]:
+                return {"kind": kind, "name": source.name, "sha256": digest,
+                        "files": [{**self.file_label(target), "sha256": digest}]}
+
+            self.commit(write, "attach", rows)
+            for old in self.layout.config.glob(f"{kind}.*"):
+                if old != target:
+                    old.unlink()
         return target
 
     def attached(self, kind: str) -> Path | None:
@@ -172,27 +180,90 @@ class CaseStore:
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
-        connection = sqlite3.connect(self.layout.catalog)
+        connection = sqlite3.connect(self.layout.catalog, timeout=60)
         try:
             with connection:
                 yield connection
         finally:
             connection.close()
 
+    @contextmanager
+    def writing(self) -> Iterator[CaseWrite]:
+        """Hold the case's write lock, finish any interrupted write, and yield a new write.
+
+        Stage files with :meth:`CaseWrite.stage` and make it true with :meth:`commit`; a write
+        left uncommitted (an exception, a kill) leaves the case as it was.
+        """
+        journal = CaseJournal(self.layout)
+        with journal.locked():
+            journal.recover()
+            write = CaseWrite(layout=self.layout)
+            try:
+                yield write
+            finally:
+                for staged in write.moves.values():  # never committed
+                    if staged.exists():
+                        staged.chmod(0o600)
+                        staged.unlink()
+
+    def commit(
+        self, write: CaseWrite, action: str,
+        rows: Callable[[sqlite3.Connection], dict[str, Any]], *, actor: str | None = None,
+    ) -> audit.AuditEntry:
+        """Commit ``write``: catalog rows (``rows`` writes them and returns the audit details),
+        staged files, the audit entry and the head, all or nothing (see :mod:`.journal`).
+
+        ``actor`` names who acted; by default :func:`~sitewatch.catalog.audit.default_actor`.
+        """
+        return CaseJournal(self.layout).commit(write, action, rows, actor=actor)
+
+    def recover(self) -> tuple[str, ...]:
+        """Finish a write a crash interrupted (under the lock); what was finished, one line each."""
+        journal = CaseJournal(self.layout)
+        with journal.locked():
+            return tuple(journal.recover())
+
     def append_audit(
         self, action: str, details: dict[str, Any], *, actor: str | None = None
     ) -> audit.AuditEntry:
-        """Record an action in the audit log and remember the chain's head in the catalog.
+        """Record an action in the audit log and the chain's head in the catalog, crash-safely.
 
-        ``actor`` names who acted (the analyst's name in a review); by default the OS user.
+        ``actor`` names who acted (the analyst's name in a review); by default
+        ``$SITEWATCH_ACTOR`` or "analyst", never the OS login.
         """
-        entry = audit.append_entry(self.audit_path, action, details, actor=actor)
-        with self._db() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('audit_head', ?)",
-                (json.dumps({"seq": entry.seq, "hash": entry.hash}),),
-            )
-        return entry
+        with self.writing() as write:
+            return self.commit(write, action, lambda db: details, actor=actor)
+
+    def write_files(
+        self, action: str, writers: Mapping[Path, Callable[[Path], object]],
+        details: dict[str, Any], *, actor: str | None = None,
+    ) -> tuple[audit.AuditEntry, dict[Path, object]]:
+        """Write derived files and log them with their sha256, as one crash-safe write.
+
+        Each writer is called with the staged path to write its target's content to; what it
+        returns comes back by target. The entry's ``files`` lists each file: its path relative
+        to the case when inside it (``verify`` re-hashes those), else only its name (no local
+        path leaks into the log).
+        """
+        returned: dict[Path, object] = {}
+        with self.writing() as write:
+            files = []
+            for target, writer in writers.items():
+                staged = write.stage(target)
+                returned[target] = writer(staged)
+                files.append({**self.file_label(target), "sha256": sha256_file(staged)})
+            entry = self.commit(write, action, lambda db: {**details, "files": files},
+                                actor=actor)
+        return entry, returned
+
+    def file_label(self, path: Path) -> dict[str, Any]:
+        """How the audit log names a file: ``{"path": relative}`` inside the case, else
+        ``{"name": name, "outside_case": True}``."""
+        try:
+            relative = path.resolve().relative_to(self.root.resolve())
+        except ValueError:
+            return {"name": path.name, "outside_case": True}
+        return {"path": relative.as_posix()}
 
     def audit_head(self) -> dict[str, Any] | None:
         """The last audit entry the catalog knows of, as {seq, hash}."""
@@ -205,21 +276,24 @@ class CaseStore:
         with self._db() as db:
             return db.execute("SELECT 1 FROM scenes WHERE sha256 = ?", (sha256,)).fetchone() is not None
 
-    def add_scenes(self, scenes: Sequence[Scene]) -> None:
-        """Insert scenes whose originals are already stored, in one transaction."""
+    def add_scenes(self, scenes: Sequence[Scene], db: sqlite3.Connection) -> list[Scene]:
+        """Insert scenes whose originals are staged, inside ``db``'s transaction; returns the
+        scenes that were new (another writer may have added the same bytes meanwhile)."""
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        with self._db() as db:
-            db.executemany(
-                f"INSERT INTO scenes ({_SCENE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [
-                    (s.sha256, s.site, s.date.isoformat(), str(s.path.relative_to(self.root)),
-                     s.original_name, s.image_format.value, s.width_px, s.height_px, s.band_count,
-                     s.dtype, s.gsd_m, s.gsd_source.value, s.crs_wkt,
-                     json.dumps(s.transform) if s.transform else None, s.footprint_lonlat_wkt,
-                     s.source, s.licence, now)
-                    for s in scenes
-                ],
+        added = []
+        for s in scenes:
+            cursor = db.execute(
+                f"INSERT OR IGNORE INTO scenes ({_SCENE_COLUMNS}) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (s.sha256, s.site, s.date.isoformat(), str(s.path.relative_to(self.root)),
+                 s.original_name, s.image_format.value, s.width_px, s.height_px, s.band_count,
+                 s.dtype, s.gsd_m, s.gsd_source.value, s.crs_wkt,
+                 json.dumps(s.transform) if s.transform else None, s.footprint_lonlat_wkt,
+                 s.source, s.licence, now),
             )
+            if cursor.rowcount:
+                added.append(s)
+        return added
 
     def scenes(self, *, site: str | None = None, include_retired: bool = False) -> tuple[Scene, ...]:
         """Stored scenes ordered by site, date and hash.
@@ -249,11 +323,12 @@ class CaseStore:
 
     def save_run(
         self, run: RunRecord, detections: Mapping[str, Sequence[DetectionRecord]]
-    ) -> None:
-        """Store a detection run and its detections per scene hash, atomically."""
-        with self._db() as db:
+    ) -> audit.AuditEntry:
+        """Store a detection run, its detections per scene hash and its audit entry, as one
+        crash-safe write."""
+        def rows(db: sqlite3.Connection) -> dict[str, Any]:
             db.execute(
-                "INSERT INTO runs VALUES (?,?,?,?,?,?,?)",
+                "INSERT OR IGNORE INTO runs VALUES (?,?,?,?,?,?,?)",
                 (run.run_id, run.kind, run.created_utc, run.model_name, run.model_sha256,
                  json.dumps(run.params, sort_keys=True), json.dumps(run.software, sort_keys=True)),
             )
@@ -264,6 +339,42 @@ class CaseStore:
                     [(run.run_id, scene_sha, r.label, r.score, r.cx_px, r.cy_px, r.width_px,
                       r.height_px, r.angle_rad, r.lon_deg, r.lat_deg) for r in records],
                 )
+            return {"run_id": run.run_id, "model_sha256": run.model_sha256,
+                    "scenes": sorted(detections),
+                    "detections": sum(len(r) for r in detections.values()),
+                    "detections_sha256": {sha: detections_digest(records)
+                                          for sha, records in sorted(detections.items())}}
+
+        with self.writing() as write:
+            return self.commit(write, "detect" if run.kind == "detect" else run.kind, rows)
+
+    def save_scene_detections(
+        self, run: RunRecord, scene_sha256: str, records: Sequence[DetectionRecord]
+    ) -> audit.AuditEntry:
+        """Store one scene's detections of ``run`` with their audit entry, as one crash-safe
+        write: a detect killed later keeps every scene finished before (issue 24)."""
+        return self.save_run(run, {scene_sha256: records})
+
+    def scene_runs(self) -> tuple[tuple[str, str], ...]:
+        """Every (run id, scene hash) the catalog holds detections for."""
+        with self._db() as db:
+            rows = db.execute("SELECT run_id, scene_sha256 FROM scene_runs "
+                              "ORDER BY run_id, scene_sha256").fetchall()
+        return tuple((r[0], r[1]) for r in rows)
+
+    def run_detections(self, run_id: str, scene_sha256: str) -> tuple[DetectionRecord, ...]:
+        """The detections one run stored for one scene (reviews not applied)."""
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT label, score, cx_px, cy_px, width_px, height_px, angle_rad, lon_deg, "
+                "lat_deg FROM detections WHERE run_id = ? AND scene_sha256 = ? ORDER BY rowid",
+                (run_id, scene_sha256),
+            ).fetchall()
+        return tuple(
+            DetectionRecord(label=r[0], score=r[1], cx_px=r[2], cy_px=r[3], width_px=r[4],
+                            height_px=r[5], angle_rad=r[6], lon_deg=r[7], lat_deg=r[8])
+            for r in rows
+        )
 
     def runs(self) -> tuple[RunRecord, ...]:
         """Every stored run, oldest first."""
@@ -288,29 +399,19 @@ class CaseStore:
     def detections(self, scene_sha256: str) -> tuple[DetectionRecord, ...]:
         """The detections of the newest run on this scene (empty if never detected)."""
         run_id = self.latest_run_id(scene_sha256)
-        if run_id is None:
-            return ()
-        with self._db() as db:
-            rows = db.execute(
-                "SELECT label, score, cx_px, cy_px, width_px, height_px, angle_rad, lon_deg, "
-                "lat_deg FROM detections WHERE run_id = ? AND scene_sha256 = ? ORDER BY rowid",
-                (run_id, scene_sha256),
-            ).fetchall()
-        return tuple(
-            DetectionRecord(label=r[0], score=r[1], cx_px=r[2], cy_px=r[3], width_px=r[4],
-                            height_px=r[5], angle_rad=r[6], lon_deg=r[7], lat_deg=r[8])
-            for r in rows
-        )
+        return () if run_id is None else self.run_detections(run_id, scene_sha256)
 
     def append_review(self, review: ReviewRecord) -> ReviewRecord:
         """Store one review decision as a new row and log it, under the reviewer's name.
 
-        The row and its audit entry go together: if the log cannot be written, the row is
-        rolled back. Returns the record with its sequence number.
+        The row and its audit entry are one crash-safe write. Returns the record with its
+        sequence number.
         """
         with self._db() as db:
             db.executescript(_REVIEW_SCHEMA)
-        with self._db() as db:
+        stored: list[ReviewRecord] = []
+
+        def rows(db: sqlite3.Connection) -> dict[str, Any]:
             r = review
             cursor = db.execute(
                 f"INSERT INTO reviews ({_REVIEW_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -318,13 +419,12 @@ class CaseStore:
                  r.cx_px, r.cy_px, r.width_px, r.height_px, r.angle_rad, int(r.loaded),
                  r.reviewer, r.time_utc),
             )
-            stored = replace(review, seq=int(cursor.lastrowid or 0))
-            details = {k: v for k, v in asdict(stored).items() if k not in ("reviewer", "time_utc")}
-            # Logged on this connection: a second one would wait on this transaction's lock.
-            entry = audit.append_entry(self.audit_path, "review", details, actor=review.reviewer)
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('audit_head', ?)",
-                       (json.dumps({"seq": entry.seq, "hash": entry.hash}),))
-        return stored
+            stored.append(replace(review, seq=int(cursor.lastrowid or 0)))
+            return {k: v for k, v in asdict(stored[0]).items() if k not in ("reviewer", "time_utc")}
+
+        with self.writing() as write:
+            self.commit(write, "review", rows, actor=review.reviewer)
+        return stored[0]
 
     def reviews(self, scene_sha256: str, *, run_id: str | None = None) -> tuple[ReviewRecord, ...]:
         """Every review decision on this scene (of one run, if given), oldest first."""

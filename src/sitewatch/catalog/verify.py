@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from sitewatch.catalog import audit
+from sitewatch.catalog.records import detections_digest
 from sitewatch.catalog.reviews import review_log_problems
 from sitewatch.catalog.scene import Scene
 from sitewatch.catalog.store import CaseStore
 from sitewatch.digest import sha256_file
-from sitewatch.errors import IntegrityError
+from sitewatch.errors import CatalogError, IntegrityError
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -19,6 +21,11 @@ class VerifyReport:
     originals_checked: int
     audit_entries_checked: int
     problems: tuple[str, ...]
+    files_checked: int = 0
+    #: What verify finished of a write a crash had interrupted (not a problem: it was committed).
+    recovered: tuple[str, ...] = ()
+    #: Entries logged after the published head given to ``verify --head`` (changes since).
+    after_head: int = 0
 
     @property
     def ok(self) -> bool:
@@ -26,9 +33,19 @@ class VerifyReport:
         return not self.problems
 
 
-def verify_case(store: CaseStore) -> VerifyReport:
-    """Re-hash every stored original and check the audit chain against the catalog."""
+def verify_case(store: CaseStore, *, head: str | None = None) -> VerifyReport:
+    """Re-hash every stored original and derived file, and check the audit chain against the
+    catalog and the published ``head`` (an entry hash, or a prefix of at least 12 of its
+    hex digits), when given.
+
+    A write a crash interrupted after it committed is first finished (the journal of
+    :mod:`sitewatch.catalog.journal`); a case on read-only media is checked as it is.
+    """
     problems: list[str] = []
+    recovered: tuple[str, ...] = ()
+    # Read-only media, or a damaged log: the checks below name what is wrong.
+    with contextlib.suppress(OSError, CatalogError):
+        recovered = store.recover()
     scenes = store.scenes(include_retired=True)
     expected = {scene.path.resolve(): scene for scene in scenes}
     for path, scene in expected.items():
@@ -45,17 +62,17 @@ def verify_case(store: CaseStore) -> VerifyReport:
     except IntegrityError as exc:
         problems.append(str(exc))
         return VerifyReport(originals_checked=len(scenes), audit_entries_checked=0,
-                            problems=tuple(problems))
+                            problems=tuple(problems), recovered=recovered)
     entries = log.entries
     torn = log.torn_problem(store.audit_path)
     if torn is not None:
         problems.append(torn)
     problems.extend(audit.chain_problems(entries))
-    head = store.audit_head()
-    if head is not None and (not entries or entries[-1].hash != head["hash"]):
+    recorded = store.audit_head()
+    if recorded is not None and (not entries or entries[-1].hash != recorded["hash"]):
         problems.append(
             f"audit log ends at entry {len(entries) - 1} but the catalog recorded entry "
-            f"{head['seq']}: entries were removed or replaced"
+            f"{recorded['seq']}: entries were removed or replaced"
         )
     logged = {
         scene["sha256"]
@@ -71,10 +88,90 @@ def verify_case(store: CaseStore) -> VerifyReport:
         problems.append(f"logged original {sha[:12]} is no longer in the catalog")
     problems.extend(review_log_problems(
         [r for scene in scenes for r in store.reviews(scene.sha256)], entries))
+    problems.extend(_run_problems(store, entries))
+    file_problems, files_checked = _file_problems(store, entries)
+    problems.extend(file_problems)
+    after_head = 0
+    if head is not None:
+        problem, after_head = _head_problem(entries, head)
+        problems.extend([problem] if problem else [])
     return VerifyReport(
         originals_checked=len(scenes), audit_entries_checked=len(entries),
-        problems=tuple(problems),
+        problems=tuple(problems), files_checked=files_checked, recovered=recovered,
+        after_head=after_head,
     )
+
+
+def _head_problem(entries: tuple[audit.AuditEntry, ...], head: str) -> tuple[str | None, int]:
+    """Whether the published head is an entry of this (valid) chain; entries logged since."""
+    wanted = head.strip().lower()
+    if len(wanted) < 12 or any(c not in "0123456789abcdef" for c in wanted):
+        return (f"--head {head[:70]!r} is not an audit entry hash (64 hex digits, or at least "
+                "the first 12); copy it from the report's 'Audit log head'"), 0
+    for entry in entries:
+        if entry.hash.startswith(wanted):
+            return None, len(entries) - 1 - entry.seq
+    return (f"the published audit head {wanted[:12]} is not in this case's log: the log was "
+            "rewritten since it was published, or this is another case"), 0
+
+
+def _run_problems(store: CaseStore, entries: tuple[audit.AuditEntry, ...]) -> list[str]:
+    """Every (run, scene) the catalog holds detections for against the entry that logged it.
+
+    Each scene's detections are logged with their digest since issue 24; a run logged before
+    that is checked for its presence only.
+    """
+    logged: dict[tuple[str, str], str | None] = {}
+    for entry in entries:
+        if not isinstance(entry.details.get("run_id"), str) or "scenes" not in entry.details:
+            continue
+        digests = entry.details.get("detections_sha256")
+        for sha in entry.details.get("scenes", []):
+            if isinstance(sha, str):
+                digest = digests.get(sha) if isinstance(digests, dict) else None
+                logged[(entry.details["run_id"], sha)] = digest if isinstance(digest, str) else None
+    problems = []
+    for run_id, scene_sha in store.scene_runs():
+        if (run_id, scene_sha) not in logged:
+            problems.append(f"detections of run {run_id} on scene {scene_sha[:12]} are in the "
+                            "catalog but were never logged")
+            continue
+        digest = logged.pop((run_id, scene_sha))
+        if digest is not None and detections_digest(store.run_detections(run_id, scene_sha)) != digest:
+            problems.append(f"detections of run {run_id} on scene {scene_sha[:12]} differ from "
+                            "the digest their audit entry recorded: the catalog was edited")
+    problems += [f"logged detections of run {run_id} on scene {sha[:12]} are missing from the "
+                 "catalog" for run_id, sha in sorted(logged)]
+    return problems
+
+
+def _file_problems(store: CaseStore, entries: tuple[audit.AuditEntry, ...]) -> tuple[list[str], int]:
+    """Every file inside the case that an entry logged, against the last sha256 logged for it.
+
+    A file written again later has a later entry, which is the one that counts.
+    """
+    latest: dict[str, tuple[int, str]] = {}
+    for entry in entries:
+        files = entry.details.get("files")
+        if not isinstance(files, list):
+            continue
+        for logged in files:
+            if (isinstance(logged, dict) and isinstance(logged.get("path"), str)
+                    and isinstance(logged.get("sha256"), str)):
+                latest[logged["path"]] = (entry.seq, logged["sha256"])
+    problems = []
+    root = store.root.resolve()
+    for relative, (seq, digest) in sorted(latest.items()):
+        path = (root / relative).resolve()
+        if not path.is_relative_to(root):
+            problems.append(f"audit entry {seq} names '{relative}', outside the case")
+        elif not path.is_file():
+            problems.append(f"'{relative}' (logged by audit entry {seq}) is missing")
+        elif sha256_file(path) != digest:
+            problems.append(f"'{relative}' differs from the sha256 audit entry {seq} recorded: "
+                            "it was edited after sitewatch wrote it (write it again with the "
+                            "command that made it, or restore it)")
+    return problems, len(latest)
 
 
 def _metadata_problems(scenes: tuple[Scene, ...], entries: tuple[audit.AuditEntry, ...]) -> list[str]:

@@ -69,6 +69,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scale", type=int, metavar="SCENES", default=0,
                         help="instead: detect SCENES windows of the scene in one process and on "
                         "Dask with 1 and 2 workers (sitewatch.watch.scale; docs/watch.md)")
+    parser.add_argument("--crash", type=int, metavar="N", default=None,
+                        help="instead: N kill -9 trials of ingest and detect (half aimed at "
+                        "each write step), then verify and rerun; summary to --out")
     add_device(parser)
 
 
@@ -82,6 +85,8 @@ def _baseline_weights(detector: TileBackend) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark and print its JSON."""
+    if args.crash is not None:
+        return _crash(args)
     data = shared_data()
     scene = args.scene or (data / SCENE if data else None)
     if scene is None or not scene.is_file():
@@ -132,3 +137,20 @@ def run(args: argparse.Namespace) -> int:
     if args.out is not None:
         args.out.write_text(text + "\n", encoding="utf-8")
     return 0
+
+
+def _crash(args: argparse.Namespace) -> int:
+    """``--crash N``: the kill -9 harness of :mod:`sitewatch.case.crash`; exit 1 on any failure."""
+    import tempfile
+
+    from sitewatch.case import run_crash_benchmark
+
+    if args.crash < 1:
+        raise ConfigError(f"--crash {args.crash}: give a number of trials, 1 or more")
+    with tempfile.TemporaryDirectory(prefix="sitewatch-crash-") as work:
+        summary = run_crash_benchmark(args.crash, Path(work))
+    text = json.dumps(summary.to_json(), indent=1)
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+    print(text)
+    return 0 if summary.ok else 1

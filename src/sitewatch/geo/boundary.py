@@ -9,18 +9,19 @@ which the boundary's straight segments differ from geodesics.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import shapely
+import shapely.errors
 from pyproj import CRS, Transformer
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
 from sitewatch.errors import ConfigError
 from sitewatch.geo.coords import LonLat
+from sitewatch.untrusted import check_lonlat, load_json
 
 MAX_BOUNDARY_BYTES = 50_000_000
 _LINEAR = {"LineString", "MultiLineString", "Polygon", "MultiPolygon"}
@@ -64,10 +65,11 @@ def load_boundary(path: Path) -> Boundary:
         if size > MAX_BOUNDARY_BYTES:
             raise ConfigError(f"boundary file {str(path)!r} is {size} bytes, over the "
                               f"{MAX_BOUNDARY_BYTES} byte limit; simplify it")
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read boundary file {str(path)!r}: {exc}; give a GeoJSON "
                           "file in WGS84 longitude/latitude") from None
+    doc = load_json(text, f"boundary file {str(path)!r}")
     if not isinstance(doc, dict):
         raise ConfigError(f"boundary file {str(path)!r} is not a GeoJSON object")
     features: list[Any] = (doc.get("features") or [] if doc.get("type") == "FeatureCollection"
@@ -78,11 +80,16 @@ def load_boundary(path: Path) -> Boundary:
         if not isinstance(feat, dict):
             raise ConfigError(f"boundary file {str(path)!r}: a feature is not an object")
         geom = feat.get("geometry") or {}
-        if geom.get("type") in _LINEAR:
+        if isinstance(geom, dict) and geom.get("type") in _LINEAR:
             try:
-                geoms.append(shape(geom))
-            except (ValueError, TypeError, AttributeError, IndexError) as exc:
+                geometry = shape(geom)
+                bounds = geometry.bounds
+            except (ValueError, TypeError, AttributeError, IndexError,
+                    shapely.errors.ShapelyError) as exc:
                 raise ConfigError(f"boundary file {str(path)!r}: bad geometry: {exc}") from None
+            for lon, lat in ((bounds[0], bounds[1]), (bounds[2], bounds[3])):
+                check_lonlat(lon, lat, f"boundary file {str(path)!r}")
+            geoms.append(geometry)
             names.append(str((feat.get("properties") or {}).get("name", "")))
     if not geoms:
         raise ConfigError(f"boundary file {str(path)!r} holds no LineString or Polygon; draw "

@@ -24,6 +24,7 @@ from sitewatch.geo.boundary import Boundary
 from sitewatch.geo.coords import LonLat
 from sitewatch.geo.travel import DEFAULT_SPEEDS, ModeSpeed, TransportMode, geodesic_distance_m
 from sitewatch.track.types import EventKind, SiteTrack
+from sitewatch.untrusted import check_lonlat
 
 MAX_SIGHTINGS_BYTES = 10_000_000
 _COLUMNS = ("id", "time_utc", "lon", "lat", "place", "seen", "count", "source")
@@ -50,11 +51,16 @@ def _parse_row(row: dict[str, str], line: int, path: Path) -> Sighting:
     where = f"sightings file {str(path)!r} line {line}"
     try:
         when = dt.datetime.fromisoformat(row["time_utc"].strip().replace("Z", "+00:00"))
-        lonlat = LonLat(lon_deg=float(row["lon"]), lat_deg=float(row["lat"]))
+        lon, lat = float(row["lon"]), float(row["lat"])
         count = int(row["count"]) if (row.get("count") or "").strip() else None
-    except (ValueError, KeyError) as exc:
-        raise ConfigError(f"{where}: {exc}; expected ISO time, decimal lon/lat, integer "
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        reason = "the row is short of columns" if None in row.values() else str(exc)[:80]
+        raise ConfigError(f"{where}: {reason}; expected ISO time, decimal lon/lat, integer "
                           "count") from None
+    check_lonlat(lon, lat, where)
+    lonlat = LonLat(lon_deg=lon, lat_deg=lat)
+    if None in row or any(v is None for v in row.values()):
+        raise ConfigError(f"{where}: the row has more or fewer cells than the header")
     if when.tzinfo is None:
         raise ConfigError(f"{where}: time {row['time_utc']!r} has no time zone; write it in "
                           "UTC with a trailing Z")
@@ -77,13 +83,21 @@ def load_sightings(path: Path) -> tuple[Sighting, ...]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read sightings file {str(path)!r}: {exc}") from None
     reader = csv.DictReader(io.StringIO(text))
-    header = tuple(reader.fieldnames or ())
+    try:
+        header = tuple(reader.fieldnames or ())
+    except csv.Error as exc:
+        raise ConfigError(f"sightings file {str(path)!r} is not a readable CSV ({exc}); save it "
+                          "again as comma-separated text") from None
     missing = [c for c in ("id", "time_utc", "lon", "lat") if c not in header]
     unknown = [c for c in header if c not in _COLUMNS]
     if missing or unknown:
         raise ConfigError(f"sightings file {str(path)!r}: missing columns {missing}, unknown "
                           f"columns {unknown}; expected {','.join(_COLUMNS)}")
-    return tuple(_parse_row(row, i + 2, path) for i, row in enumerate(reader))
+    try:
+        return tuple(_parse_row(row, i + 2, path) for i, row in enumerate(reader))
+    except csv.Error as exc:
+        raise ConfigError(f"sightings file {str(path)!r} is not a readable CSV ({exc}); save it "
+                          "again as comma-separated text") from None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

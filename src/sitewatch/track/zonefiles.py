@@ -15,7 +15,6 @@ Alert files are TOML::
 
 from __future__ import annotations
 
-import json
 import tomllib
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -24,8 +23,11 @@ from typing import Any
 
 from sitewatch.errors import ConfigError
 from sitewatch.track.zones import Zone, ZoneFrame
+from sitewatch.untrusted import check_lonlat, load_json
 
 MAX_ZONE_FILE_BYTES = 20_000_000
+#: Most zones a file may hold: each is counted on every date (60,000 made a report run 180 s).
+MAX_ZONES = 5_000
 _KML = "{http://www.opengis.net/kml/2.2}"
 
 
@@ -62,10 +64,7 @@ def load_geojson_zones(path: Path) -> tuple[Zone, ...]:
     Raises:
         ConfigError: unreadable, not GeoJSON, a feature without a name or polygon.
     """
-    try:
-        doc = json.loads(_read_text(path, "zone file"))
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"zone file {str(path)!r} is not JSON: {exc}") from None
+    doc = load_json(_read_text(path, "zone file"), f"zone file {str(path)!r}")
     if not isinstance(doc, dict):
         raise ConfigError(f"zone file {str(path)!r} is not a GeoJSON object")
     frame_text = doc.get("sitewatch:frame", "lonlat")
@@ -75,14 +74,34 @@ def load_geojson_zones(path: Path) -> tuple[Zone, ...]:
         raise ConfigError(f"zone file {str(path)!r}: unknown frame {frame_text!r}; valid: "
                           "lonlat, pixel") from None
     features = doc.get("features") if doc.get("type") == "FeatureCollection" else [doc]
+    if not isinstance(features, list):
+        raise ConfigError(f"zone file {str(path)!r}: 'features' is not a list of features")
     zones = []
-    for i, feat in enumerate(features or []):
-        props = feat.get("properties") or {}
+    for i, feat in enumerate(features):
+        props = feat.get("properties") if isinstance(feat, dict) else None
+        if not isinstance(props, dict) or not isinstance(feat.get("geometry") or {}, dict):
+            raise ConfigError(f"zone file {str(path)!r}: feature {i} is not a GeoJSON Feature "
+                              "with a 'properties' object and a polygon 'geometry'")
         name = props.get("name")
         if not isinstance(name, str) or not name.strip():
             raise ConfigError(f"zone file {str(path)!r}: feature {i} has no 'name' property")
         for ring in _rings(feat.get("geometry") or {}, path):
-            zones.append(Zone(name=name.strip(), exterior=tuple(ring), frame=frame))
+            zones.append(_zone(name.strip(), ring, frame, path))
+    return _bounded(zones, path)
+
+
+def _zone(name: str, ring: list[tuple[float, float]], frame: ZoneFrame, path: Path) -> Zone:
+    """A zone whose map coordinates are real longitudes and latitudes."""
+    if frame is ZoneFrame.LONLAT:
+        for lon, lat in ring:
+            check_lonlat(lon, lat, f"zone file {str(path)!r}: zone {name[:40]!r}")
+    return Zone(name=name, exterior=tuple(ring), frame=frame)
+
+
+def _bounded(zones: list[Zone], path: Path) -> tuple[Zone, ...]:
+    if len(zones) > MAX_ZONES:
+        raise ConfigError(f"zone file {str(path)!r} holds {len(zones)} zones, over the "
+                          f"{MAX_ZONES} sitewatch counts in; merge zones or split the site")
     return tuple(zones)
 
 
@@ -117,8 +136,8 @@ def load_kml_zones(path: Path) -> tuple[Zone, ...]:
             except (ValueError, IndexError):
                 raise ConfigError(f"zone file {str(path)!r}: zone {name!r} has malformed "
                                   "coordinates") from None
-            zones.append(Zone(name=name, exterior=tuple(ring), frame=ZoneFrame.LONLAT))
-    return tuple(zones)
+            zones.append(_zone(name, ring, ZoneFrame.LONLAT, path))
+    return _bounded(zones, path)
 
 
 def load_zones(path: Path) -> tuple[Zone, ...]:
@@ -169,14 +188,19 @@ def load_alerts(path: Path) -> tuple[AlertRule, ...]:
     """
     try:
         doc = tomllib.loads(_read_text(path, "alert file"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"alert file {str(path)!r} is not TOML: {exc}") from None
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise ConfigError(f"alert file {str(path)!r} is not TOML: {reason}") from None
     unknown = set(doc) - {"alert"}
     if unknown:
         raise ConfigError(f"alert file {str(path)!r}: unknown tables {sorted(unknown)}; only "
                           "[[alert]] is read")
+    items = doc.get("alert", [])
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise ConfigError(f"alert file {str(path)!r}: 'alert' must be [[alert]] tables, e.g. "
+                          '[[alert]] zone = "north" label = "tank" more_than = 3')
     rules = []
-    for i, item in enumerate(doc.get("alert", [])):
+    for i, item in enumerate(items):
         bad = set(item) - _ALERT_KEYS
         if bad:
             raise ConfigError(f"alert file {str(path)!r}: alert {i} has unknown keys "

@@ -1,0 +1,190 @@
+"""Crash harness: kill -9 a real ``sitewatch`` writer at each write step, then check the case.
+
+Each trial runs ``sitewatch ingest`` or ``sitewatch detect`` in a child process with
+``SITEWATCH_CRASH_AT`` naming a step of :data:`sitewatch.catalog.journal.CRASH_STEPS` (the
+child sends itself SIGKILL there), or kills it with ``os.kill(pid, SIGKILL)`` after a random
+delay. Then, as a user would: ``verify`` (must be clean, with no tamper alarm), the same
+command again (must finish the work), ``verify`` again; and the case is counted: every
+scene exactly once in the catalog and once in the log (none lost, none duplicated), every
+scene detected exactly once by the model.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+#: Steps a trial aims at, with the command whose write they interrupt.
+AIMED = (("ingest", "staged"), ("ingest", "committed"), ("ingest", "moved"),
+         ("ingest", "torn-append"), ("detect", "staged"), ("detect", "committed"),
+         ("detect", "torn-append"), ("detect", "detect-scene"))
+SCENES = 3
+
+
+@dataclass(slots=True, kw_only=True)
+class CrashSummary:
+    """Counts over all trials; ``failures`` describes each trial that went wrong."""
+
+    trials: int = 0
+    killed: int = 0
+    lost: int = 0
+    duplicated: int = 0
+    false_alarms: int = 0
+    tracebacks: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when no trial lost, duplicated, alarmed or crashed."""
+        return not self.failures
+
+    def to_json(self) -> dict[str, object]:
+        """The summary as the benchmark writes it."""
+        return {**asdict(self), "ok": self.ok}
+
+
+def _cli(args: list[str], env: dict[str, str], timeout_s: float = 300
+         ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "sitewatch.cli.main", *args], env=env,
+                          capture_output=True, text=True, timeout=timeout_s, check=False)
+
+
+def make_images(folder: Path, seed: int, count: int = SCENES) -> list[Path]:
+    """``count`` small PNGs of bright rectangles on a textured ground, from ``seed``."""
+    import cv2
+    import numpy as np
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    paths = []
+    for index in range(count):
+        pixels = rng.integers(40, 90, size=(256, 256, 3), dtype=np.uint8)
+        for _ in range(6):
+            x, y = (int(v) for v in rng.integers(20, 220, size=2))
+            pixels[y:y + 12, x:x + 26] = 230
+        path = folder / f"scene-{seed}-{index}.png"
+        cv2.imwrite(str(path), pixels)
+        paths.append(path)
+    return paths
+
+
+def run_trial(work: Path, *, command: str, step: str | None, delay_s: float | None,
+              seed: int, model: str) -> list[str]:
+    """One trial in the empty folder ``work``; returns what went wrong (empty when fine), and
+    ``"(killed)"`` when the command died of SIGKILL (a late random kill may find it done)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    env.pop("SITEWATCH_CRASH_AT", None)
+    case = work / "case"
+    images = make_images(work / "images", seed)
+    ingest = ["ingest", str(case), *map(str, images), "--site", "a", "--date", "2024-05-01",
+              "--gsd", "0.3"]
+    detect = ["detect", str(case), "--model", model]
+    problems: list[str] = []
+    setup = _cli(["case", "init", str(case)], env)
+    if command == "detect":
+        setup = _cli(ingest, env)
+    if setup.returncode != 0:
+        return [f"setup failed: {setup.stderr.strip()[-200:]}"]
+    args = ingest if command == "ingest" else detect
+    crash_env = dict(env)
+    if step is not None:
+        crash_env["SITEWATCH_CRASH_AT"] = step
+        crash_env["SITEWATCH_CRASH_SKIP"] = str(random.Random(seed).randrange(SCENES)
+                                                if command == "detect" else 0)
+    child = subprocess.Popen([sys.executable, "-m", "sitewatch.cli.main", *args], env=crash_env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if delay_s is not None:
+        time.sleep(delay_s)
+        if child.poll() is None:
+            os.kill(child.pid, signal.SIGKILL)
+    _, stderr = child.communicate(timeout=300)
+    if child.returncode == -signal.SIGKILL:
+        problems.append("(killed)")
+    elif step is not None:
+        problems.append(f"the {command} was not killed at step {step!r} (exit {child.returncode})")
+    if "Traceback" in stderr:
+        problems.append(f"traceback in the killed {command}: {stderr.strip()[-200:]}")
+    for label, run in (("verify after the kill", ["verify", str(case)]),
+                       (f"{command} again", args), ("verify at the end", ["verify", str(case)])):
+        done = _cli(run, env)
+        if "Traceback" in done.stderr:
+            problems.append(f"traceback in {label}: {done.stderr.strip()[-200:]}")
+        elif done.returncode != 0:
+            problems.append(f"{label} failed: {(done.stderr or done.stdout).strip()[-300:]}")
+    problems += count_problems(case, detected=command == "detect")
+    return problems
+
+
+def count_problems(case: Path, *, detected: bool) -> list[str]:
+    """Lost or duplicated scenes and detections of a finished case of :data:`SCENES` scenes."""
+    from sitewatch.catalog import CaseStore
+    from sitewatch.catalog.audit import read_entries
+
+    store = CaseStore.open(case)
+    scenes = store.scenes()
+    entries = read_entries(store.audit_path)
+    logged = Counter(s["sha256"] for e in entries if e.action == "ingest"
+                     for s in e.details["scenes"])
+    problems = []
+    if len(scenes) != SCENES:
+        problems.append(f"lost: {len(scenes)} of {SCENES} scenes in the catalog")
+    if any(n != 1 for n in logged.values()) or len(logged) != SCENES:
+        problems.append(f"duplicated or lost: ingest entries per scene {sorted(logged.values())}")
+    if detected:
+        per_scene = Counter(sha for e in entries if e.action == "detect" for sha in e.details["scenes"])
+        runs = Counter(sha for _, sha in store.scene_runs())
+        if sorted(per_scene.values()) != [1] * SCENES or per_scene != runs:
+            problems.append(f"detect entries per scene {sorted(per_scene.values())}, runs per "
+                            f"scene {sorted(runs.values())}: lost or duplicated")
+    return problems
+
+
+def run_crash_benchmark(trials: int, work: Path, *, seed: int = 0,
+                        model: str = "dota-yolov8n-obb") -> CrashSummary:
+    """``trials`` kill -9 trials under ``work``: half aimed at each write step in turn, half
+    at a random moment of the command."""
+    rng = random.Random(seed)
+    summary = CrashSummary()
+    for number in range(trials):
+        if number % 2 == 0:
+            command, step = AIMED[(number // 2) % len(AIMED)]
+            delay = None
+        else:
+            command, step = rng.choice(("ingest", "detect")), None
+            delay = rng.uniform(0.5, 6.0)
+        folder = work / f"trial-{number:05d}"
+        problems = run_trial(folder, command=command, step=step, delay_s=delay,
+                             seed=seed * 100_003 + number, model=model)
+        summary.killed += "(killed)" in problems
+        problems = [p for p in problems if p != "(killed)"]
+        summary.trials += 1
+        text = " ".join(problems)
+        summary.lost += "lost" in text
+        summary.duplicated += "duplicated" in text
+        summary.false_alarms += "verify" in text and "failed" in text
+        summary.tracebacks += "traceback" in text
+        summary.failures += [f"trial {number} ({command} at {step or f'{delay:.1f} s'}): {p}"
+                             for p in problems]
+    return summary
+
+
+def main() -> None:
+    """``python -m sitewatch.case.crash N WORK [OUT.json]``."""
+    trials, work = int(sys.argv[1]), Path(sys.argv[2])
+    summary = run_crash_benchmark(trials, work)
+    text = json.dumps(summary.to_json(), indent=1)
+    if len(sys.argv) > 3:
+        Path(sys.argv[3]).write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
