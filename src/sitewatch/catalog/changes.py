@@ -178,6 +178,8 @@ def _apply(store: CaseStore, scene: Scene, field: SceneField, old: Any, new: Any
         if field is SceneField.GSD_M:
             db.execute("UPDATE scenes SET gsd_source = ? WHERE sha256 = ?",
                        (GsdSource.USER.value, scene.sha256))
+        # The entry this row belongs to is the one after the head (the journal appends it in the
+        # same transaction); the rows are append-only, so the seq is predicted, not patched.
         head = db.execute("SELECT value FROM meta WHERE key = 'audit_head'").fetchone()
         cursor = db.execute(
             "INSERT INTO scene_changes (scene_sha256, field, old, new, reason, actor, time_utc, "
@@ -191,9 +193,6 @@ def _apply(store: CaseStore, scene: Scene, field: SceneField, old: Any, new: Any
 
     with store.writing() as write:
         entry = store.commit(write, CHANGE_ACTION, rows, actor=actor)
-    with store._db() as db:  # the predicted seq is off only after a torn-tail repair entry
-        db.execute("UPDATE scene_changes SET audit_seq = ?, actor = ? WHERE seq = ?",
-                   (entry.seq, entry.actor, made[0]))
     return SceneChange(seq=made[0], scene_sha256=scene.sha256, field=field,
                        old=json.dumps(old), new=json.dumps(new), reason=reason, actor=entry.actor,
                        time_utc=time_utc, audit_seq=entry.seq)

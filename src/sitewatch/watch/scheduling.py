@@ -215,6 +215,6 @@ def cluster_client(address: str | None, *, workers: int, threads_per_worker: int
         raise ConfigError(f"--workers {workers} and threads per worker {threads_per_worker} must "
                           "be at least 1")
     with LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker, processes=True,
-                      dashboard_address=None, silence_logs=40) as cluster, \
+                      dashboard_address=":0", silence_logs=40) as cluster, \
             Client(cluster) as client:
         yield client
