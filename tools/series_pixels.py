@@ -1,5 +1,9 @@
 """Pixels for the semi-synthetic series: real MVRSD tiles, vehicle chips, pasting, removal,
-and how one date looks (geometry and radiometry). Used by ``tools/make_series.py``."""
+and how one date looks (geometry and radiometry).
+
+A helper module, not a script: imported by ``tools/make_series.py`` and
+``tools/make_dense_depot.py``; it measures nothing itself.
+"""
 
 from __future__ import annotations
 
