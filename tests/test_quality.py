@@ -1,4 +1,4 @@
-"""The code base stays lint-clean and type-checked: ruff and mypy run as part of the suite."""
+"""The code base and its tools stay lint-clean and type-checked: ruff and mypy run in the suite."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.mark.parametrize(
     "command",
-    [[sys.executable, "-m", "ruff", "check", "src", "tests"], [sys.executable, "-m", "mypy"]],
+    [[sys.executable, "-m", "ruff", "check", "src", "tests", "tools"], [sys.executable, "-m", "mypy"]],
     ids=["ruff", "mypy"],
 )
 def test_static_checks_pass(command: list[str]) -> None:

@@ -51,8 +51,8 @@ def main() -> int:
                           reference_gsd_m=gsd, seed=seed)
     h, w = size
     pts = np.array([[0, 0], [w, 0], [0, h], [w, h], [w / 2, h / 2]], float)
-    apart = np.hypot(*(reg.to_reference(pts[:, 0], pts[:, 1])
-                       - seed.to_reference(pts[:, 0], pts[:, 1])).T) * gsd
+    xs, ys = pts[:, 0].tolist(), pts[:, 1].tolist()
+    apart = np.hypot(*(reg.to_reference(xs, ys) - seed.to_reference(xs, ys)).T) * gsd
     print(f"residual {reg.residual_m:.2f} m ({reg.residual_m / gsd:.2f} px), inliers "
           f"{reg.n_inliers} of {reg.n_matches} matches, scale {reg.scale():.4f}")
     print("fit minus georeference at the four corners and the centre (m): "

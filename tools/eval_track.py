@@ -132,7 +132,7 @@ def registration_errors(track: SiteTrack, truth: dict[str, Any]) -> list[dict[st
         d = by_date[reg.date.isoformat()]
         grid = np.mgrid[0 : d["width_px"] : 25, 0 : d["height_px"] : 25].reshape(2, -1).T
         true = _apply(np.asarray(d["image_to_reference"]).reshape(3, 3), grid.astype(float))
-        got = reg.to_reference(grid[:, 0], grid[:, 1])
+        got = reg.to_reference(grid[:, 0].tolist(), grid[:, 1].tolist())
         err = np.hypot(*(got - true).T) * truth["gsd_m"]
         out.append({"date": d["date"], "method": reg.method.value, "residual_m": reg.residual_m,
                     "true_mean_m": float(err.mean()), "true_max_m": float(err.max())})

@@ -178,7 +178,7 @@ def truth_events(series: Series, ref_m: np.ndarray) -> list[dict]:
             ev = {"date_from": d0, "date_to": d1, "kind": kind, "id": v.vid,
                   "label": v.chip.label, "x_px": round(float(x), 2), "y_px": round(float(y), 2)}
             if kind == "moved":
-                assert before is not None
+                assert before is not None and after is not None
                 fx, fy = (ref_m @ np.array([before[0], before[1], 1.0]))[:2]
                 ev.update(from_x_px=round(float(fx), 2), from_y_px=round(float(fy), 2),
                           distance_m=round(math.dist(before[:2], after[:2]) * MVRSD_GSD_M, 2))
@@ -292,9 +292,9 @@ def build_demo(tiles: dict[str, Tile]) -> Series:
         cargo = scaled(afv_chips[(i + 2) % len(afv_chips)], 0.6)
         comp, cargo = loaded_chip(hets[i], cargo, 45.0)
         vehicles.append(Vehicle(f"het{i}", comp, {1: pose}))
-        x, y, a = pose
-        cx, cy = x + 45.0 * math.sin(a), y - 45.0 * math.cos(a)
-        vehicles.append(Vehicle(f"afv{7 + i}", cargo, {1: (cx, cy, a)}, loaded_on=f"het{i}"))
+        hx, hy, ha = pose
+        cx, cy = hx + 45.0 * math.sin(ha), hy - 45.0 * math.cos(ha)
+        vehicles.append(Vehicle(f"afv{7 + i}", cargo, {1: (cx, cy, ha)}, loaded_on=f"het{i}"))
     looks = [
         DateLook(dx_px=0, dy_px=0, rot_rad=0.0, scale=1.0, gain=1.0, bias=0, haze=0.0,
                  georef_error_m=(1.0, 0.5)),

@@ -1,4 +1,7 @@
-"""Reading a series written by ``tools/make_series.py`` back as sitewatch observations."""
+"""Reading a series written by ``tools/make_series.py`` back as sitewatch observations.
+
+A helper module, not a script: imported by ``tools/eval_track.py``; it measures nothing itself.
+"""
 
 from __future__ import annotations
 

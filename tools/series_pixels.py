@@ -1,5 +1,9 @@
 """Pixels for the semi-synthetic series: real MVRSD tiles, vehicle chips, pasting, removal,
-and how one date looks (geometry and radiometry). Used by ``tools/make_series.py``."""
+and how one date looks (geometry and radiometry).
+
+A helper module, not a script: imported by ``tools/make_series.py`` and
+``tools/make_dense_depot.py``; it measures nothing itself.
+"""
 
 from __future__ import annotations
 
@@ -75,7 +79,10 @@ def load_tiles(root: Path, supplement: Path | None = None) -> dict[str, Tile]:
         boxes = _voc_boxes(xml_path)
         if supplement is not None and (supplement / xml_path.name).is_file():
             boxes += _voc_boxes(supplement / xml_path.name)
-        bgr = cv2.imread(str(root / "images" / f"{xml_path.stem}.jpg"), cv2.IMREAD_COLOR)
+        jpg = root / "images" / f"{xml_path.stem}.jpg"
+        bgr = cv2.imread(str(jpg), cv2.IMREAD_COLOR)
+        if bgr is None:
+            raise SystemExit(f"{jpg}: cannot be read as an image; check the MVRSD copy under {root}")
         out[xml_path.stem] = Tile(xml_path.stem, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), tuple(boxes))
     return out
 
@@ -187,8 +194,8 @@ def world_to_image(look: DateLook, world_size: int, out_size: int) -> np.ndarray
 
 def render_date(world: np.ndarray, look: DateLook, out_size: int, seed: int) -> np.ndarray:
     m = world_to_image(look, world.shape[0], out_size)
-    img = cv2.warpAffine(world, m, (out_size, out_size), flags=cv2.INTER_LINEAR,
-                         borderMode=cv2.BORDER_REFLECT).astype(np.float32)
+    img: np.ndarray = cv2.warpAffine(world, m, (out_size, out_size), flags=cv2.INTER_LINEAR,
+                                     borderMode=cv2.BORDER_REFLECT).astype(np.float32)
     rng = np.random.default_rng(seed + 7)
     if look.warp_px > 0:  # a smooth displacement field the affine truth does not know about
         field = [cv2.GaussianBlur(rng.normal(0, 1, (out_size, out_size)).astype(np.float32),
@@ -200,7 +207,7 @@ def render_date(world: np.ndarray, look: DateLook, out_size: int, seed: int) -> 
     if look.blur_sigma_px > 0:
         img = cv2.GaussianBlur(img, (0, 0), look.blur_sigma_px)
     if look.noise_sigma > 0:
-        img = img + rng.normal(0, look.noise_sigma, img.shape).astype(np.float32)
+        img = img + np.asarray(rng.normal(0, look.noise_sigma, img.shape), np.float32)
     img = img * look.gain + look.bias
     haze_color = np.array([205.0, 208.0, 214.0], np.float32)
     img = img * (1 - look.haze) + haze_color * look.haze
