@@ -289,11 +289,11 @@ def main(argv: list[str] | None = None) -> int:
         }
         results[spec]["seconds"] = round(time.perf_counter() - started, 1)
         print(f"{spec}: {results[spec]['seconds']} s", file=sys.stderr)
-    out = {"command": "python tools/eval_civilian.py "
-                      + " ".join(sys.argv[1:] if argv is None else argv),
-           "how": __doc__.split("\n\n")[3].replace("\n", " "),
-           "results": results}
-    args.out.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+        out = {"command": "python tools/eval_civilian.py "
+                          + " ".join(sys.argv[1:] if argv is None else argv),
+               "how": __doc__.split("\n\n")[3].replace("\n", " "),
+               "results": results}
+        args.out.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")  # each model
     print(table(results))
     print(f"wrote {args.out}")
     return 0
