@@ -41,12 +41,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 import cv2
 import numpy as np
 
-from sitewatch.detect import DetectOptions, Detector, detect_raster, load_detector
-from sitewatch.detect.civilian import SceneDetections, civilian_scores, false_alarm_rates
-from sitewatch.detect.labels import LabelledImage, read_labels, read_yolo
-from sitewatch.detect.obb import bounds
-from sitewatch.detect.scoring import ImageBoxes
-from sitewatch.detect.types import VehicleClass
+from sitewatch.detect import DetectOptions, Detector, VehicleClass, bounds, detect_raster, load_detector
+from sitewatch.train import (
+    ImageBoxes,
+    LabelledImage,
+    SceneDetections,
+    civilian_scores,
+    false_alarm_rates,
+    read_labels,
+    read_yolo,
+)
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "overhead"
 CIVILIAN = VehicleClass.CIVILIAN_VEHICLE
@@ -62,6 +66,14 @@ class Scene:
     group: str
     vehicle_free: bool = False
 
+
+
+def _read(path: Path, flags: int = cv2.IMREAD_COLOR) -> np.ndarray:
+    """The image's pixels; an unreadable file stops the measurement with its name."""
+    image = cv2.imread(str(path), flags)
+    if image is None:
+        raise SystemExit(f"cannot read '{path}': not an image, or damaged")
+    return np.asarray(image)
 
 def native_gsd(set_name: str, stem: str) -> float:
     """Native GSD of a labelled image, from the data README's figures."""
@@ -81,7 +93,7 @@ def labelled_sets(data: Path) -> dict[str, tuple[LabelledImage, ...]]:
         image = txt.with_suffix(".jpg")
         if not image.is_file():  # classes.txt, SOURCE.txt
             continue
-        h, w = cv2.imread(str(image), cv2.IMREAD_COLOR).shape[:2]
+        h, w = _read(image).shape[:2]
         boxes = read_yolo(txt, class_names=names, width_px=w, height_px=h,
                           label_map=LABEL_MAP, skip_unmapped=True)
         jekhor.append(LabelledImage(stem=txt.stem, label_path=txt, image_path=image,
@@ -125,7 +137,7 @@ def resampled(item: LabelledImage, set_name: str, gsd_m: float,
     out = cache / set_name / f"{gsd_m:g}" / f"{item.stem}.png"
     if not out.is_file():
         out.parent.mkdir(parents=True, exist_ok=True)
-        image = cv2.imread(str(item.image_path), cv2.IMREAD_COLOR)
+        image = _read(item.image_path)
         size = (max(1, round(image.shape[1] * factor)), max(1, round(image.shape[0] * factor)))
         cv2.imwrite(str(out), cv2.resize(image, size, interpolation=cv2.INTER_AREA))
     return out, truth
@@ -134,7 +146,7 @@ def resampled(item: LabelledImage, set_name: str, gsd_m: float,
 def build(spec: str) -> tuple[Detector, DetectOptions, float]:
     """A detector, the options to run it with and the score to read it at, from a spec."""
     if spec.startswith("ensemble"):
-        from sitewatch.detect.ensemble import load_ensemble
+        from sitewatch.detect import load_ensemble
 
         kwargs: dict[str, Any] = {}
         if ":" in spec:
@@ -189,7 +201,7 @@ def run_scenes(detector: Detector, options: DetectOptions, score: float,
     found: list[tuple[Scene, SceneDetections]] = []
     for scene in items:
         result = detect_raster(scene.path, detector, gsd_m=scene.gsd_m, options=options)
-        h, w = cv2.imread(str(scene.path), cv2.IMREAD_UNCHANGED).shape[:2]
+        h, w = _read(scene.path, cv2.IMREAD_UNCHANGED).shape[:2]
         labels = tuple(d.label for d in result.detections if d.score >= score)
         found.append((scene, SceneDetections(
             name=scene.path.name, area_km2=w * h * result.gsd_m**2 / 1e6, labels=labels,
@@ -209,7 +221,7 @@ def run_military(detector: Detector, options: DetectOptions, score: float,
     The default model was trained on these tiles, so this says whether a combination keeps
     what the model does there, not what it does on a new site.
     """
-    from sitewatch.detect.evaluation import evaluate_folder
+    from sitewatch.train import evaluate_folder
 
     report = evaluate_folder(data / "mvrsd" / "labels", detector, images_dir=data / "mvrsd" /
                              "images", gsd_m=0.12, options=options, score_threshold=score,

@@ -24,11 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 import numpy as np
 from eval_civilian import CIVILIAN, DATA, labelled_sets, resampled
 
-from sitewatch.detect import detect_raster, load_detector
-from sitewatch.detect.fragments import fragment_mask
-from sitewatch.detect.labels import read_labels
-from sitewatch.detect.obb import bounds
-from sitewatch.detect.scoring import ImageBoxes, evaluate, iou_matrix
+from sitewatch.detect import bounds, detect_raster, fragment_mask, load_detector
+from sitewatch.train import ImageBoxes, evaluate, iou_matrix, read_labels
 
 SETTINGS = ((0.7, 0.6), (0.8, 0.6), (0.6, 0.6), (0.7, 0.8), (0.5, 0.9))
 
@@ -111,9 +108,9 @@ def main(argv: list[str] | None = None) -> int:
                            + " ".join(sys.argv[1:] if argv is None else argv),
                            "model": {"name": detector.name, "sha256": detector.sha256},
                            "score_threshold": score, "results": {}}
-    for group, items in groups.items():
-        rows = {"off": _score(items, None, score)}
-        rows |= {f"inside>={a},area<={r}": _score(items, (a, r), score) for a, r in SETTINGS}
+    for group, scored in groups.items():
+        rows = {"off": _score(scored, None, score)}
+        rows |= {f"inside>={a},area<={r}": _score(scored, (a, r), score) for a, r in SETTINGS}
         out["results"][group] = rows
         for key, row in rows.items():
             print(f"{group:22} {key:22} P {row['precision']} R {row['recall']} "

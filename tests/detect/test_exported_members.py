@@ -14,13 +14,14 @@ import sitewatch.detect
 def test_detect_public_face() -> None:
     assert sorted(sitewatch.detect.__all__) == sorted(
         [
-            "BASE_MODEL", "DEFAULT_MODEL", "FLIPS", "GPU_BATCH_SIZE", "LEGACY_SCORE_THRESHOLD",
-            "MILITARY_CLASSES", "MODELS", "PAD_VALUE", "SOURCES", "DetectOptions", "Detection",
-            "Detector", "GsdSearch", "MeasuredRates", "ModelCard", "ModelSource", "OnnxDetector",
-            "RasterDetections", "TileBackend", "TorchDetector", "VehicleClass", "available_cores",
-            "bounds", "card_path_for", "default_cache", "detect_raster", "estimate_gsd",
-            "estimate_gsd_of_array", "load_card", "load_detector", "measured_rates",
-            "sample_windows", "torch_weights_path", "training_record", "ultralytics_offline",
+            "BASE_MODEL", "CombineRules", "CombinedDetector", "DEFAULT_MODEL", "DetectOptions",
+            "Detection", "Detector", "FLIPS", "GPU_BATCH_SIZE", "GsdSearch", "LEGACY_SCORE_THRESHOLD",
+            "MILITARY_CLASSES", "MODELS", "MeasuredRates", "ModelCard", "ModelSource", "OnnxDetector",
+            "PAD_VALUE", "RasterDetections", "SOURCES", "TileBackend", "TorchDetector", "VehicleClass",
+            "available_cores", "bounds", "card_path_for", "default_cache", "detect_raster",
+            "estimate_gsd", "estimate_gsd_of_array", "fragment_mask", "load_card", "load_detector",
+            "load_ensemble", "measured_rates", "sample_windows", "torch_weights_path", "training_record",
+            "ultralytics_offline",
         ]
     )  # fmt: skip
     for name in sitewatch.detect.__all__:

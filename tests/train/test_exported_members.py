@@ -14,18 +14,18 @@ import sitewatch.train as training
 def test_public_names() -> None:
     assert sorted(training.__all__) == sorted(
         [
-            "BASE_SHA256", "MVRSD_CLASS_NAMES", "TRAIN_CLASSES", "Background", "BenchConfig",
-            "FetchResult", "GroundRole", "GroundSource", "ImageBoxes", "LabelFormat",
-            "LabelledBox", "LabelledImage", "Layout", "PseudoLabelling", "PseudoScene",
-            "ScoredBox", "SynthConfig", "TileMix", "TrainBox", "TrainRequest", "TrainSettings",
-            "TrainingRecipe", "read_recipe",
-            "TrainingSample", "TruthBox", "VehicleChip", "chips_by_class", "cut_chips",
-            "dota_line", "evaluate", "evaluate_folder", "expected_base_sha256", "fetch_model",
-            "from_labelled", "greedy_match", "iou_matrix", "layout_stats", "load_labelled",
-            "mine_negatives", "predict_holdout", "quantize_int8", "random_cell", "read_labels",
-            "read_layouts", "read_voc", "read_yolo", "resample_image", "resample_sample",
-            "run_benchmark", "run_training", "summarize", "synthesize", "trained_on_stems",
-            "verify_weights", "write_obb_dataset", "write_pseudo_labels",
+            "BASE_SHA256", "Background", "BenchConfig", "FetchResult", "GroundRole", "GroundSource",
+            "ImageBoxes", "LabelFormat", "LabelledBox", "LabelledImage", "Layout", "MVRSD_CLASS_NAMES",
+            "PseudoLabelling", "PseudoScene", "SceneDetections", "ScoredBox", "SynthConfig",
+            "TRAIN_CLASSES", "TileMix", "TrainBox", "TrainRequest", "TrainSettings", "TrainingRecipe",
+            "TrainingSample", "TruthBox", "VehicleChip", "chips_by_class", "civilian_scores",
+            "cut_chips", "dota_line", "evaluate", "evaluate_folder", "expected_base_sha256",
+            "false_alarm_rates", "fetch_model", "from_labelled", "greedy_match", "iou_matrix",
+            "layout_stats", "load_labelled", "mine_negatives", "predict_holdout", "quantize_int8",
+            "random_cell", "read_labels", "read_layouts", "read_recipe", "read_voc", "read_yolo",
+            "resample_image", "resample_sample", "run_benchmark", "run_training", "summarize",
+            "synthesize", "trained_on_stems", "verify_weights", "write_obb_dataset",
+            "write_pseudo_labels",
         ]
     )  # fmt: skip
     for name in training.__all__:

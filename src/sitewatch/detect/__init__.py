@@ -27,6 +27,8 @@ Public names:
 from __future__ import annotations
 
 from sitewatch.detect.backend import PAD_VALUE, TileBackend
+from sitewatch.detect.ensemble import CombinedDetector, CombineRules, load_ensemble
+from sitewatch.detect.fragments import fragment_mask
 from sitewatch.detect.gsd import GsdSearch, estimate_gsd, estimate_gsd_of_array, sample_windows
 from sitewatch.detect.loading import load_detector
 from sitewatch.detect.modelcard import (
@@ -63,6 +65,8 @@ __all__ = [
     "MODELS",
     "PAD_VALUE",
     "SOURCES",
+    "CombineRules",
+    "CombinedDetector",
     "DetectOptions",
     "Detection",
     "Detector",
@@ -82,8 +86,10 @@ __all__ = [
     "detect_raster",
     "estimate_gsd",
     "estimate_gsd_of_array",
+    "fragment_mask",
     "load_card",
     "load_detector",
+    "load_ensemble",
     "measured_rates",
     "sample_windows",
     "torch_weights_path",

@@ -255,7 +255,7 @@ def load_ensemble(
         ConfigError, ModelError: As :func:`sitewatch.detect.load_detector` and
             :class:`CombinedDetector`; an unknown rule name.
     """
-    from sitewatch.detect.onnx_backend import load_detector
+    from sitewatch.detect.loading import load_detector
     from sitewatch.detect.registry import BASE_MODEL
 
     unknown = sorted(set(rules) - set(CombineRules.__dataclass_fields__))

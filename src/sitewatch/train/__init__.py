@@ -20,6 +20,7 @@ from sitewatch.train.backgrounds import Background, random_cell
 from sitewatch.train.benchmark import BenchConfig, run_benchmark
 from sitewatch.train.card import expected_base_sha256
 from sitewatch.train.chips import VehicleChip, chips_by_class, cut_chips
+from sitewatch.train.civilian import SceneDetections, civilian_scores, false_alarm_rates
 from sitewatch.train.dataset import TRAIN_CLASSES, write_obb_dataset
 from sitewatch.train.evaluation import evaluate_folder, trained_on_stems
 from sitewatch.train.fetch import FetchResult, fetch_model
@@ -65,6 +66,7 @@ __all__ = [
     "Layout",
     "PseudoLabelling",
     "PseudoScene",
+    "SceneDetections",
     "ScoredBox",
     "SynthConfig",
     "TileMix",
@@ -76,11 +78,13 @@ __all__ = [
     "TruthBox",
     "VehicleChip",
     "chips_by_class",
+    "civilian_scores",
     "cut_chips",
     "dota_line",
     "evaluate",
     "evaluate_folder",
     "expected_base_sha256",
+    "false_alarm_rates",
     "fetch_model",
     "from_labelled",
     "greedy_match",

@@ -7,10 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sitewatch.detect.civilian import SceneDetections, civilian_scores, false_alarm_rates
-from sitewatch.detect.scoring import ImageBoxes
-from sitewatch.detect.types import VehicleClass
+from sitewatch.detect import VehicleClass
 from sitewatch.errors import ConfigError
+from sitewatch.train import ImageBoxes, SceneDetections, civilian_scores, false_alarm_rates
 
 CAR = VehicleClass.CIVILIAN_VEHICLE
 TANK = VehicleClass.ARMORED_VEHICLE

@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from sitewatch.detect.scoring import ImageBoxes, greedy_match
-from sitewatch.detect.types import MILITARY_CLASSES, VehicleClass
+from sitewatch.detect import MILITARY_CLASSES, VehicleClass
 from sitewatch.errors import ConfigError
+from sitewatch.train.scoring import ImageBoxes, greedy_match
 
 __all__ = ["SceneDetections", "civilian_scores", "false_alarm_rates"]
 
