@@ -18,6 +18,7 @@ from sitewatch.case.detections import (
 )
 from sitewatch.case.jobs import (
     DetectSummary,
+    ExportResult,
     SightingLinks,
     TrackedCase,
     check_export_path,
@@ -51,6 +52,7 @@ __all__ = [
     "CaseLayout",
     "DetectSummary",
     "DetectionRun",
+    "ExportResult",
     "ReplayReport",
     "SceneRow",
     "SightingLinks",

@@ -25,6 +25,7 @@ from sitewatch.track.links import Link, Sighting
 
 if TYPE_CHECKING:
     from sitewatch.geo.boundary import Boundary
+    from sitewatch.report.formats import ExportFormat
 
 
 #: Detects a batch of scenes and returns each one's records by scene hash (for example on a Dask
@@ -287,7 +288,8 @@ def report_case(store: CaseStore, *, out: Path | None = None, pdf: bool = False)
 #: The file suffixes each export format may be written under.
 EXPORT_SUFFIXES: dict[str, tuple[str, ...]] = {
     "geojson": (".geojson", ".json"), "kml": (".kml",), "kmz": (".kmz",), "csv": (".csv",),
-    "coco": (".json",), "gpkg": (".gpkg",),
+    "coco": (".json",), "gpkg": (".gpkg",), "counts-csv": (".csv",),
+    "counts-geojson": (".geojson", ".json"),
 }
 
 
@@ -326,14 +328,26 @@ def export_format_of(out: Path) -> str:
                       f"end it in one of {known}, or pass --format")
 
 
-def export_case(store: CaseStore, export_format: str, out: Path) -> int:
-    """Export the case's detections and events; returns how many features were written.
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExportResult:
+    """What :func:`export_case` wrote: features (counts for the counts formats), images laid as
+    ground overlays (KMZ), and why any image was left out."""
+
+    features: int
+    overlays: int = 0
+    notes: tuple[str, ...] = ()
+
+
+def export_case(store: CaseStore, export_format: str, out: Path) -> ExportResult:
+    """Export the case's detections and events, or its counts with their intervals.
+
+    KMZ carries each analysed, georeferenced image as a dated ground overlay; GeoPackage holds
+    one layer per kind (detections, events, counts, zones, footprints).
 
     Raises:
         ConfigError: an unknown format, or an ``out`` that disagrees with it (checked first).
     """
-    from sitewatch.report.features import detection_features, event_features
-    from sitewatch.report.formats import ExportFormat, write_export
+    from sitewatch.report.formats import ExportFormat
 
     try:
         chosen = ExportFormat(export_format)
@@ -341,14 +355,60 @@ def export_case(store: CaseStore, export_format: str, out: Path) -> int:
         valid = ", ".join(f.value for f in ExportFormat)
         raise ConfigError(f"unknown export format {export_format!r}; valid: {valid}") from None
     check_export_path(chosen.value, out)
-    scenes = [(scene, scene_detections(store, scene)) for scene in store.scenes()]
-    features = detection_features(scenes)
-    if chosen is not ExportFormat.COCO:
-        features = features + event_features(track_case(store))
-    written = write_export(features, chosen, out)
-    store.append_audit("export", {"format": chosen.value, "path": str(out),
-                                  "features": written, "sha256": sha256_file(out)})
-    return written
+    if chosen in (ExportFormat.COUNTS_CSV, ExportFormat.COUNTS_GEOJSON):
+        result = _export_counts(store, chosen, out)
+    else:
+        result = _export_features(store, chosen, out)
+    written = result.features
+    store.append_audit("export", {"format": chosen.value, "path": str(out), "features": written,
+                                  "overlays": result.overlays, "notes": list(result.notes),
+                                  "sha256": sha256_file(out)})
+    return result
+
+
+def _export_counts(store: CaseStore, chosen: ExportFormat, out: Path) -> ExportResult:
+    from sitewatch.report import count_features
+    from sitewatch.report.formats import ExportFormat, ExportLayers, write_export
+    from sitewatch.track import load_zones, write_counts_csv
+
+    options, rates_source = interval_options(store)
+    tracks = track_case(store, options=options)
+    if chosen is ExportFormat.COUNTS_CSV:
+        return ExportResult(features=write_counts_csv(tracks, out, rates_source=rates_source))
+    zones_file = store.attached("zones")
+    zones = load_zones(zones_file) if zones_file else ()
+    counts = count_features(tracks, store.scenes(), zones, rates_source=rates_source)
+    return ExportResult(features=write_export((), chosen, out,
+                                              layers=ExportLayers(counts=counts)))
+
+
+def _export_features(store: CaseStore, chosen: ExportFormat, out: Path) -> ExportResult:
+    from sitewatch.report import count_features, footprint_features, image_overlays, zone_features
+    from sitewatch.report.features import detection_features, event_features
+    from sitewatch.report.formats import ExportFormat, ExportLayers, write_export
+    from sitewatch.track import load_zones
+
+    scenes = store.scenes()
+    features = detection_features([(scene, scene_detections(store, scene)) for scene in scenes])
+    if chosen is ExportFormat.COCO:
+        return ExportResult(features=write_export(features, chosen, out))
+    layers = ExportLayers()
+    tracks: tuple[SiteTrack, ...] = ()
+    if chosen is ExportFormat.GPKG:
+        options, rates_source = interval_options(store)
+        tracks = track_case(store, options=options)
+        zones_file = store.attached("zones")
+        zones = load_zones(zones_file) if zones_file else ()
+        layers = ExportLayers(
+            counts=count_features(tracks, scenes, zones, rates_source=rates_source),
+            zones=zone_features(zones, tracks, scenes), footprints=footprint_features(scenes))
+    elif chosen is ExportFormat.KMZ:
+        analysed = [s for s in scenes if store.latest_run_id(s.sha256) is not None]
+        overlays, notes = image_overlays(analysed)
+        layers = ExportLayers(overlays=overlays, notes=notes)
+    features = features + event_features(tracks or track_case(store))
+    written = write_export(features, chosen, out, layers=layers)
+    return ExportResult(features=written, overlays=len(layers.overlays), notes=layers.notes)
 
 
 def link_case(store: CaseStore, tracks: tuple[SiteTrack, ...] | None = None) -> tuple[Link, ...]:
