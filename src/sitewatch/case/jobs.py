@@ -240,8 +240,15 @@ def write_events(
     return tracks, rows
 
 
-def report_case(store: CaseStore, *, out: Path | None = None, pdf: bool = False) -> Path:
+#: A long job's progress callback: ``done`` of ``total`` steps finished, ``label`` the last.
+Progress = Callable[[int, int, str], None]
+
+
+def report_case(store: CaseStore, *, out: Path | None = None, pdf: bool = False,
+                progress: Progress | None = None) -> Path:
     """Write the HTML report of the whole case (and a PDF beside it) and log it.
+
+    ``progress`` hears of each step: tracking, each site's figures, writing, the PDF.
 
     Returns:
         The path of the HTML report.
@@ -254,6 +261,9 @@ def report_case(store: CaseStore, *, out: Path | None = None, pdf: bool = False)
 
     options, intervals_note = interval_options(store)
     tracks = track_case(store, options)
+    total = 2 + len(tracks) + (1 if pdf else 0)
+    say: Progress = progress or (lambda done, total, label: None)
+    say(1, total, "tracked")
     _, manifest_sha256 = write_manifest(store, tracks)
     evidence = []
     for site, track in zip(sites(store), tracks, strict=True):
@@ -273,14 +283,17 @@ def report_case(store: CaseStore, *, out: Path | None = None, pdf: bool = False)
         software=software_versions(), audit_head=head["hash"] if head else None,
         manifest_sha256=manifest_sha256, review=review_summary(store),
         intervals_note=intervals_note, where_when=_where_when(store),
+        progress=lambda done, site: say(1 + done, total, site),
     )
     store.derived_dir.mkdir(exist_ok=True)
     path = out or store.layout.report
     details = {"path": str(path), "sha256": write_report(html, path),
                "manifest_sha256": manifest_sha256}
+    say(2 + len(tracks), total, "written")
     if pdf:
         pdf_path = path.with_suffix(".pdf")
         details |= {"pdf_path": str(pdf_path), "pdf_sha256": write_pdf(html, pdf_path)}
+        say(total, total, "pdf")
     store.append_audit("report", details)
     return path
 

@@ -7,7 +7,8 @@ import json
 import os
 from pathlib import Path
 
-from sitewatch.cli.options import add_device, batch_size
+from sitewatch.cli.options import add_device, add_quiet, batch_size
+from sitewatch.cli.progress import Bars, wanted
 from sitewatch.detect import (
     BASE_MODEL,
     SOURCES,
@@ -70,6 +71,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="instead: detect SCENES windows of the scene in one process and on "
                         "Dask with 1 and 2 workers (sitewatch.watch.scale; docs/watch.md)")
     add_device(parser)
+    add_quiet(parser)
 
 
 def _baseline_weights(detector: TileBackend) -> Path:
@@ -125,8 +127,10 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.batch or batch_size(args.device), repeats=args.repeats, tile_px=sizes.pop(),
         labelled_gsd_m=args.labelled_gsd, score_threshold=score, device=args.device,
     )  # fmt: skip
-    report = run_benchmark(scene, detectors, weights=weights, config=config, mvrsd=mvrsd,
-                           labels_supplement=args.extra_labels)
+    with Bars(total=args.repeats * (len(detectors) + (weights is not None)), unit="run",
+              enabled=wanted(args.quiet)) as bars:
+        report = run_benchmark(scene, detectors, weights=weights, config=config, mvrsd=mvrsd,
+                               labels_supplement=args.extra_labels, progress=bars.advance)
     text = json.dumps(report, indent=2)
     print(text)
     if args.out is not None:
