@@ -236,3 +236,25 @@ def test_a_counts_format_with_a_kml_name_is_refused_before_any_work(
     assert main(["export", str(case.root), "--format", "counts-geojson", "--out", str(out)]) != 0
     assert "does not match --format counts-geojson" in capsys.readouterr().err
     assert not out.exists() and case.audit_path.read_bytes() == audit_before
+
+
+def test_images_without_vehicles_still_go_on_the_map(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """Vehicles only on an unreferenced screenshot: the referenced, empty image is still laid
+    on the ground (it was refused as 'no scene is georeferenced'), and the rest is named."""
+    store = CaseStore.init(tmp_path / "case")
+    ingest_files(store, [_scene(tmp_path / "empty.tif", [])], site="depot",
+                 date=dt.date(2014, 5, 30), source="generated")
+    ingest_files(store, [_plain(tmp_path / "shot.jpg", [(50, 50)])], site="yard",
+                 date=dt.date(2014, 6, 1), source="generated", gsd_m=0.3)
+    detect_case(store, BlobDetector())
+    out = tmp_path / "case.kmz"
+    assert main(["export", str(store.root), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "wrote 0 features and 1 images" in printed
+    assert "1 of 1 detections and events lie on images without georeference" in printed
+    with zipfile.ZipFile(out) as archive:
+        assert sum(name.endswith(".jpg") for name in archive.namelist()) == 1
+    gpkg = tmp_path / "case.gpkg"
+    assert main(["export", str(store.root), "--out", str(gpkg)]) == 0
+    assert ", 2 footprints" in capsys.readouterr().out

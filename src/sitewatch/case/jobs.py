@@ -349,6 +349,7 @@ class ExportResult:
     features: int
     overlays: int = 0
     notes: tuple[str, ...] = ()
+    layers: tuple[tuple[str, int], ...] = ()  #: GeoPackage layers beside the features, and rows
 
 
 def export_case(store: CaseStore, export_format: str, out: Path) -> ExportResult:
@@ -421,7 +422,18 @@ def _export_features(store: CaseStore, chosen: ExportFormat, out: Path) -> Expor
         layers = ExportLayers(overlays=overlays, notes=notes)
     features = features + event_features(tracks or track_case(store))
     written = write_export(features, chosen, out, layers=layers)
-    return ExportResult(features=written, overlays=len(layers.overlays), notes=layers.notes)
+    notes = layers.notes
+    if chosen is not ExportFormat.CSV and written < len(features):
+        notes += (f"{len(features) - written} of {len(features)} detections and events lie on "
+                  "images without georeference and are left out (export --format csv keeps "
+                  "them, in pixels)",)
+    if chosen is ExportFormat.KML:
+        notes += ("a .kml file cannot carry images: export --format kmz to show each analysed "
+                  "image under its boxes",)
+    rows = (("counts", len(layers.counts)), ("zones", len(layers.zones)),
+            ("footprints", len(layers.footprints)))
+    return ExportResult(features=written, overlays=len(layers.overlays), notes=notes,
+                        layers=rows if chosen is ExportFormat.GPKG else ())
 
 
 def link_case(store: CaseStore, tracks: tuple[SiteTrack, ...] | None = None) -> tuple[Link, ...]:

@@ -33,8 +33,9 @@ def run(args: argparse.Namespace) -> int:
 
     result = export_case(CaseStore.open(args.case_dir), export_format, args.out)
     what = "counts" if export_format.startswith("counts-") else "features"
-    images = f" and {result.overlays} images" if export_format == "kmz" else ""
-    print(f"wrote {result.features} {what}{images} to {args.out}")
+    extra = f" and {result.overlays} images" if export_format == "kmz" else ""
+    extra += "".join(f", {n} {layer}" for layer, n in result.layers)
+    print(f"wrote {result.features} {what}{extra} to {args.out}")
     for note in result.notes:
         print(f"note: {printable(note)}")
     return 0

@@ -69,10 +69,14 @@ def write_export(features: Sequence[ExportFeature], export_format: ExportFormat,
         chosen = list(features)
     else:
         chosen = [f for f in features if f.point_lonlat is not None]
-        if features and not chosen:
+        areas = (*layers.counts, *layers.zones, *layers.footprints)
+        placeable = chosen or layers.overlays or any(a.ring_lonlat for a in areas)
+        if features and not placeable:
             raise NotGeoreferencedError(
-                f"no scene of this case is georeferenced, so nothing can be placed on a map in "
-                f"'{out}'; export --format csv or coco instead (pixel coordinates)"
+                f"none of the {len(features)} detections and events lies on a georeferenced "
+                f"image, so nothing can be placed on a map in '{out}'; export --format csv or "
+                "coco instead (pixel coordinates), or georeference the images (world file or "
+                "control points at ingest)"
             )
     if export_format is ExportFormat.KMZ:
         _kmz(chosen, out, layers)
