@@ -131,7 +131,6 @@ def test_a_rotated_image_is_placed_by_its_four_corners(tmp_path: Path) -> None:
 
     from sitewatch.report.overlays import overlay_corners
 
-    store_scene = None
     with_rotation = (0.0, 0.3, 408000.0, 0.3, 0.0, 5236000.0)  # rows run east, columns north
     store = CaseStore.init(tmp_path / "case")
     ingest_files(store, [_scene(tmp_path / "a.tif", [])], site="s", date=dt.date(2020, 1, 1),
@@ -139,7 +138,6 @@ def test_a_rotated_image_is_placed_by_its_four_corners(tmp_path: Path) -> None:
     store_scene = dataclasses.replace(store.scenes()[0], transform=with_rotation)
     corners, box = overlay_corners(store_scene)
     assert box is None  # a LatLonBox would misplace it: gx:LatLonQuad is written instead
-    from sitewatch.report.features import ExportFeature  # noqa: F401  (the writer's input)
     from sitewatch.report.formats import ExportFormat, ExportLayers, write_export
     from sitewatch.report.overlays import ImageOverlay
 

@@ -403,7 +403,9 @@ def _export_features(store: CaseStore, chosen: ExportFormat, out: Path) -> Expor
     from sitewatch.track import load_zones
 
     scenes = store.scenes()
-    features = detection_features([(scene, scene_detections(store, scene)) for scene in scenes])
+    # A box lasts until its site's next analysed date, as its image does on the KMZ time slider.
+    analysed = [s for s in scenes if store.latest_run_id(s.sha256) is not None]
+    features = detection_features([(scene, scene_detections(store, scene)) for scene in analysed])
     if chosen is ExportFormat.COCO:
         return ExportResult(features=write_export(features, chosen, out))
     layers = ExportLayers()
@@ -417,7 +419,6 @@ def _export_features(store: CaseStore, chosen: ExportFormat, out: Path) -> Expor
             counts=count_features(tracks, scenes, zones, rates_source=rates_source),
             zones=zone_features(zones, tracks, scenes), footprints=footprint_features(scenes))
     elif chosen is ExportFormat.KMZ:
-        analysed = [s for s in scenes if store.latest_run_id(s.sha256) is not None]
         overlays, notes = image_overlays(analysed)
         layers = ExportLayers(overlays=overlays, notes=notes)
     features = features + event_features(tracks or track_case(store))

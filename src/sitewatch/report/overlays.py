@@ -66,13 +66,13 @@ def overlay_corners(
     assert scene.transform is not None and scene.crs_wkt is not None
     w, h = scene.width_px, scene.height_px
     lonlat = pixel_to_lonlat(scene.transform, scene.crs_wkt, [0, w, w, 0], [h, h, 0, 0])
-    corners = tuple((round(float(lo), 8), round(float(la), 8)) for lo, la in lonlat)
-    (llx, lly), (lrx, lry), (urx, ury), (ulx, uly) = corners
+    (llx, lly), (lrx, lry), (urx, ury), (ulx, uly) = (
+        (round(float(lo), 8), round(float(la), 8)) for lo, la in lonlat)
     pixel_deg = max(abs(lrx - llx) / w, abs(uly - lly) / h)
     aligned = (max(abs(llx - ulx), abs(lrx - urx), abs(lly - lry), abs(uly - ury))
                <= pixel_deg / 4 and uly > lly and lrx > llx)
-    box = (round(uly, 8), round(lly, 8), round(lrx, 8), round(llx, 8)) if aligned else None
-    return corners, box  # type: ignore[return-value]
+    box = (uly, lly, lrx, llx) if aligned else None
+    return ((llx, lly), (lrx, lry), (urx, ury), (ulx, uly)), box
 
 
 def _jpeg(scene: Scene, max_side_px: int) -> bytes:
