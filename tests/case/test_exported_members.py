@@ -9,7 +9,8 @@ from sitewatch.case import CaseLayout
 
 def test_public_face_is_pinned() -> None:
     assert sorted(sitewatch.case.__all__) == [
-        "ATTACHMENT_KINDS", "CaseLayout", "DetectSummary", "DetectionRun", "ReplayReport", "SceneRow",
+        "ATTACHMENT_KINDS", "CaseLayout", "DetectSummary", "DetectionRun", "ExportResult",
+        "ReplayReport", "SceneRow",
         "SightingLinks", "TrackedCase", "attach_comparison", "attach_file", "change_assessment",
         "check_export_path", "comparisons", "detect_case", "export_case", "export_format_of",
         "import_assessment", "interval_options", "keep_scene", "link_and_log", "link_case",

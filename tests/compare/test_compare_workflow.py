@@ -117,3 +117,12 @@ def test_video_ranking_averages_keyframes() -> None:
     assert combined[1].nearest_similarity == pytest.approx(0.6)
     assert [r.path for r in combined[0].best] == ["a1"]
     assert np.isclose(combined[1].similarity, 0.35)
+
+
+def test_progress_hears_each_gallery_then_each_query(tmp_path: Path,
+                                                     galleries: dict[str, Path]) -> None:
+    photo = write_image(tmp_path / "q.png", vehicle_scene(11, kind="stripes"))
+    seen: list[tuple[int, int, str]] = []
+    compare_files([photo], galleries, tmp_path / "r.json", options=CompareOptions(threads=1),
+                  progress=lambda done, total, name: seen.append((done, total, name)))
+    assert seen == [(1, 3, "gallery Tracked"), (2, 3, "gallery Stripes"), (3, 3, "q.png")]

@@ -19,6 +19,7 @@ from sitewatch.case.detections import (
 )
 from sitewatch.case.jobs import (
     DetectSummary,
+    ExportResult,
     SightingLinks,
     TrackedCase,
     check_export_path,
@@ -52,6 +53,7 @@ __all__ = [
     "CaseLayout",
     "DetectSummary",
     "DetectionRun",
+    "ExportResult",
     "ReplayReport",
     "SceneRow",
     "SightingLinks",

@@ -25,6 +25,7 @@ from sitewatch.track.links import Link, Sighting
 
 if TYPE_CHECKING:
     from sitewatch.geo.boundary import Boundary
+    from sitewatch.report.formats import ExportFormat
 
 
 #: Detects a batch of scenes and returns each one's records by scene hash (for example on a Dask
@@ -246,8 +247,15 @@ def write_events(
     return tracks, rows
 
 
-def report_case(store: CaseStore, *, out: Path | None = None, pdf: bool = False) -> Path:
+#: A long job's progress callback: ``done`` of ``total`` steps finished, ``label`` the last.
+Progress = Callable[[int, int, str], None]
+
+
+def report_case(store: CaseStore, *, out: Path | None = None, pdf: bool = False,
+                progress: Progress | None = None) -> Path:
     """Write the HTML report of the whole case (and a PDF beside it) and log it.
+
+    ``progress`` hears of each step: tracking, each site's figures, writing, the PDF.
 
     Returns:
         The path of the HTML report.
@@ -262,6 +270,9 @@ def report_case(store: CaseStore, *, out: Path | None = None, pdf: bool = False)
     tracks = track_case(store, options)
     manifest_path, manifest_bytes = store.layout.manifest, manifest_json(store, tracks)
     manifest_sha256 = hashlib.sha256(manifest_bytes).hexdigest()
+    total = 2 + len(tracks) + (1 if pdf else 0)
+    say: Progress = progress or (lambda done, total, label: None)
+    say(1, total, "tracked")
     evidence = []
     for site, track in zip(sites(store), tracks, strict=True):
         scenes = tuple(
@@ -280,6 +291,7 @@ def report_case(store: CaseStore, *, out: Path | None = None, pdf: bool = False)
         software=software_versions(), audit_head=head["hash"] if head else None,
         manifest_sha256=manifest_sha256, review=review_summary(store),
         intervals_note=intervals_note, where_when=_where_when(store),
+        progress=lambda done, site: say(1 + done, total, site),
     )
     store.derived_dir.mkdir(exist_ok=True)
     path = out or store.layout.report
@@ -290,13 +302,15 @@ def report_case(store: CaseStore, *, out: Path | None = None, pdf: bool = False)
     if pdf:
         writers[path.with_suffix(".pdf")] = lambda staged: write_pdf(html, staged)
     store.write_files("report", writers, {"manifest_sha256": manifest_sha256})
+    say(total, total, "written")
     return path
 
 
 #: The file suffixes each export format may be written under.
 EXPORT_SUFFIXES: dict[str, tuple[str, ...]] = {
     "geojson": (".geojson", ".json"), "kml": (".kml",), "kmz": (".kmz",), "csv": (".csv",),
-    "coco": (".json",), "gpkg": (".gpkg",),
+    "coco": (".json",), "gpkg": (".gpkg",), "counts-csv": (".csv",),
+    "counts-geojson": (".geojson", ".json"),
 }
 
 
@@ -335,14 +349,27 @@ def export_format_of(out: Path) -> str:
                       f"end it in one of {known}, or pass --format")
 
 
-def export_case(store: CaseStore, export_format: str, out: Path) -> int:
-    """Export the case's detections and events; returns how many features were written.
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExportResult:
+    """What :func:`export_case` wrote: features (counts for the counts formats), images laid as
+    ground overlays (KMZ), and why any image was left out."""
+
+    features: int
+    overlays: int = 0
+    notes: tuple[str, ...] = ()
+    layers: tuple[tuple[str, int], ...] = ()  #: GeoPackage layers beside the features, and rows
+
+
+def export_case(store: CaseStore, export_format: str, out: Path) -> ExportResult:
+    """Export the case's detections and events, or its counts with their intervals.
+
+    KMZ carries each analysed, georeferenced image as a dated ground overlay; GeoPackage holds
+    one layer per kind (detections, events, counts, zones, footprints).
 
     Raises:
         ConfigError: an unknown format, or an ``out`` that disagrees with it (checked first).
     """
-    from sitewatch.report.features import detection_features, event_features
-    from sitewatch.report.formats import ExportFormat, write_export
+    from sitewatch.report.formats import ExportFormat
 
     try:
         chosen = ExportFormat(export_format)
@@ -350,16 +377,79 @@ def export_case(store: CaseStore, export_format: str, out: Path) -> int:
         valid = ", ".join(f.value for f in ExportFormat)
         raise ConfigError(f"unknown export format {export_format!r}; valid: {valid}") from None
     check_export_path(chosen.value, out)
-    scenes = [(scene, scene_detections(store, scene)) for scene in store.scenes()]
-    features = detection_features(scenes)
-    if chosen is not ExportFormat.COCO:
-        features = features + event_features(track_case(store))
-    _, counts = store.write_files(
-        "export", {out: lambda staged: write_export(features, chosen, staged)},
-        {"format": chosen.value})
-    written = counts[out]
-    assert isinstance(written, int)
-    return written
+    details: dict[str, object] = {"format": chosen.value}
+
+    def write(staged: Path) -> ExportResult:
+        if chosen in (ExportFormat.COUNTS_CSV, ExportFormat.COUNTS_GEOJSON):
+            result = _export_counts(store, chosen, staged)
+        else:
+            result = _export_features(store, chosen, staged)
+        # read when the entry is committed, after the file is written
+        details.update({"features": result.features, "overlays": result.overlays,
+                        "notes": list(result.notes)})
+        return result
+
+    _, returned = store.write_files("export", {out: write}, details)
+    result = returned[out]
+    assert isinstance(result, ExportResult)
+    return result
+
+
+def _export_counts(store: CaseStore, chosen: ExportFormat, out: Path) -> ExportResult:
+    from sitewatch.report import count_features
+    from sitewatch.report.formats import ExportFormat, ExportLayers, write_export
+    from sitewatch.track import load_zones, write_counts_csv
+
+    options, rates_source = interval_options(store)
+    tracks = track_case(store, options=options)
+    if chosen is ExportFormat.COUNTS_CSV:
+        return ExportResult(features=write_counts_csv(tracks, out, rates_source=rates_source))
+    zones_file = store.attached("zones")
+    zones = load_zones(zones_file) if zones_file else ()
+    counts = count_features(tracks, store.scenes(), zones, rates_source=rates_source)
+    return ExportResult(features=write_export((), chosen, out,
+                                              layers=ExportLayers(counts=counts)))
+
+
+def _export_features(store: CaseStore, chosen: ExportFormat, out: Path) -> ExportResult:
+    from sitewatch.report import count_features, footprint_features, image_overlays, zone_features
+    from sitewatch.report.features import detection_features, event_features
+    from sitewatch.report.formats import ExportFormat, ExportLayers, write_export
+    from sitewatch.track import load_zones
+
+    scenes = store.scenes()
+    # A box lasts until its site's next analysed date, as its image does on the KMZ time slider.
+    analysed = [s for s in scenes if store.latest_run_id(s.sha256) is not None]
+    features = detection_features([(scene, scene_detections(store, scene)) for scene in analysed])
+    if chosen is ExportFormat.COCO:
+        return ExportResult(features=write_export(features, chosen, out))
+    layers = ExportLayers()
+    tracks: tuple[SiteTrack, ...] = ()
+    if chosen is ExportFormat.GPKG:
+        options, rates_source = interval_options(store)
+        tracks = track_case(store, options=options)
+        zones_file = store.attached("zones")
+        zones = load_zones(zones_file) if zones_file else ()
+        layers = ExportLayers(
+            counts=count_features(tracks, scenes, zones, rates_source=rates_source),
+            zones=zone_features(zones, tracks, scenes), footprints=footprint_features(scenes))
+    elif chosen is ExportFormat.KMZ:
+        overlays, notes = image_overlays(analysed)
+        layers = ExportLayers(overlays=overlays, notes=notes)
+    features = features + event_features(tracks or track_case(store))
+    written = write_export(features, chosen, out, layers=layers)
+    notes = layers.notes
+    if chosen is not ExportFormat.CSV and written < len(features):
+        notes += (f"{len(features) - written} of {len(features)} detections and events lie on "
+                  "images without georeference and are left out (export --format csv keeps "
+                  "them, in pixels)",)
+    if chosen is ExportFormat.KML:
+        notes += ("a .kml file cannot carry images: export --format kmz to show each analysed "
+                  "image under its boxes",)
+    rows = (("counts", len(layers.counts)), ("zones", len(layers.zones)),
+            ("footprints", len(layers.footprints)))
+    return ExportResult(features=written, overlays=len(layers.overlays), notes=notes,
+                        layers=rows if chosen is ExportFormat.GPKG else ())
 
 
 def link_case(store: CaseStore, tracks: tuple[SiteTrack, ...] | None = None) -> tuple[Link, ...]:

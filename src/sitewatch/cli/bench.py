@@ -7,7 +7,8 @@ import json
 import os
 from pathlib import Path
 
-from sitewatch.cli.options import add_device, batch_size
+from sitewatch.cli.options import add_device, add_quiet, batch_size
+from sitewatch.cli.progress import Bars, wanted
 from sitewatch.detect import (
     BASE_MODEL,
     SOURCES,
@@ -73,6 +74,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="instead: N kill -9 trials of ingest and detect (half aimed at "
                         "each write step), then verify and rerun; summary to --out")
     add_device(parser)
+    add_quiet(parser)
 
 
 def _baseline_weights(detector: TileBackend) -> Path:
@@ -130,8 +132,10 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.batch or batch_size(args.device), repeats=args.repeats, tile_px=sizes.pop(),
         labelled_gsd_m=args.labelled_gsd, score_threshold=score, device=args.device,
     )  # fmt: skip
-    report = run_benchmark(scene, detectors, weights=weights, config=config, mvrsd=mvrsd,
-                           labels_supplement=args.extra_labels)
+    with Bars(total=args.repeats * (len(detectors) + (weights is not None)), unit="run",
+              enabled=wanted(args.quiet)) as bars:
+        report = run_benchmark(scene, detectors, weights=weights, config=config, mvrsd=mvrsd,
+                               labels_supplement=args.extra_labels, progress=bars.advance)
     text = json.dumps(report, indent=2)
     print(text)
     if args.out is not None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sitewatch.cli.options import add_quiet
+from sitewatch.cli.progress import Bars, wanted
 from sitewatch.untrusted import printable
 
 HELP = "compare vehicles in ground photos or videos with galleries of reference photos"
@@ -27,6 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for the networks")
     parser.add_argument("--max-keyframes", type=int, default=8,
                         help="most keyframes taken from each video")
+    add_quiet(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,7 +40,10 @@ def run(args: argparse.Namespace) -> int:
     options = CompareOptions(panel_dir=args.panel, families=tuple(args.family),
                              marks=tuple(args.mark), threads=args.threads,
                              max_keyframes=args.max_keyframes)
-    results = compare_files(args.queries, galleries, args.out, options=options)
+    with Bars(total=len(galleries) + len(args.queries), unit="file",
+              enabled=wanted(args.quiet)) as bars:
+        results = compare_files(args.queries, galleries, args.out, options=options,
+                                progress=bars.advance)
     for result in results:
         ranking = ", ".join(f"{s.name} {s.similarity:+.2f}" for s in result.ranking[:3])
         print(printable(f"{result.path}: {ranking} ({result.seconds:.1f} s)"))

@@ -8,15 +8,18 @@ from pathlib import Path
 from sitewatch.catalog import CaseStore
 from sitewatch.cli.options import add_case_dir
 
-HELP = "export detections and events as GeoJSON, KML/KMZ (time slider), CSV, COCO or GeoPackage"
-FORMATS = ("geojson", "kml", "kmz", "csv", "coco", "gpkg")
+HELP = ("export detections and events as GeoJSON, KML/KMZ (images and boxes on the time "
+        "slider), CSV, COCO or GeoPackage (a layer per kind), or counts as CSV or GeoJSON")
+FORMATS = ("geojson", "kml", "kmz", "csv", "coco", "gpkg", "counts-csv", "counts-geojson")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Export options."""
     add_case_dir(parser)
     parser.add_argument("--format", default=None, choices=FORMATS,
-                        help="default: from the --out suffix (.json is GeoJSON)")
+                        help="default: from the --out suffix (.json is GeoJSON); kmz carries the analysed "
+                        "images as dated ground overlays; counts-csv and counts-geojson write "
+                        "each count with its interval")
     parser.add_argument("--out", type=Path, required=True, metavar="PATH")
 
 
@@ -26,6 +29,13 @@ def run(args: argparse.Namespace) -> int:
 
     export_format = args.format or export_format_of(args.out)
     check_export_path(export_format, args.out)  # before the case is even opened
-    written = export_case(CaseStore.open(args.case_dir), export_format, args.out)
-    print(f"wrote {written} features to {args.out}")
+    from sitewatch.untrusted import printable
+
+    result = export_case(CaseStore.open(args.case_dir), export_format, args.out)
+    what = "counts" if export_format.startswith("counts-") else "features"
+    extra = f" and {result.overlays} images" if export_format == "kmz" else ""
+    extra += "".join(f", {n} {layer}" for layer, n in result.layers)
+    print(f"wrote {result.features} {what}{extra} to {args.out}")
+    for note in result.notes:
+        print(f"note: {printable(note)}")
     return 0

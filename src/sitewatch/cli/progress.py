@@ -55,6 +55,15 @@ class Bars:
             self._outer.set_postfix_str(label[:40], refresh=False)
             self._outer.update(1)
 
+    def advance(self, done: int, total: int, label: str = "") -> None:
+        """``done`` of ``total`` steps finished, ``label`` the last (the library's progress
+        callback where the number of steps is known only once the work starts)."""
+        if self._outer is None:
+            return
+        self._outer.total = total
+        self._outer.set_postfix_str(label[:40], refresh=False)
+        self._outer.update(done - self._outer.n)
+
     def tiles(self, done: int, total: int) -> None:
         """``done`` of ``total`` tiles of the current scene are processed."""
         if self._outer is None:

@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 
 from sitewatch.catalog import CaseStore
-from sitewatch.cli.options import add_case_dir
+from sitewatch.cli.options import add_case_dir, add_quiet
+from sitewatch.cli.progress import Bars, wanted
 
 HELP = "write the case's self-contained HTML report"
 
@@ -18,13 +19,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="where to write the HTML (default DIR/derived/report.html)")
     parser.add_argument("--pdf", action="store_true",
                         help="also write a PDF beside the HTML (needs the pdf extra: WeasyPrint)")
+    add_quiet(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     """Write the report and print its path."""
     from sitewatch.case import report_case
 
-    path = report_case(CaseStore.open(args.case_dir), out=args.out, pdf=args.pdf)
+    store = CaseStore.open(args.case_dir)
+    with Bars(total=1, unit="step", enabled=wanted(args.quiet)) as bars:
+        path = report_case(store, out=args.out, pdf=args.pdf, progress=bars.advance)
     print(path)
     if args.pdf:
         print(path.with_suffix(".pdf"))

@@ -8,6 +8,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sitewatch.cli.options import add_quiet
+from sitewatch.cli.progress import Bars, wanted
+
 if TYPE_CHECKING:
     from sitewatch.train import TrainingRecipe
 
@@ -19,6 +22,7 @@ HELP = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``sitewatch train``: a recipe file and the few things that change per run."""
+    add_quiet(parser)
     parser.add_argument(
         "--recipe",
         type=Path,
@@ -176,6 +180,7 @@ def run(args: argparse.Namespace) -> int:
         _export_pseudo(args.self_train, request.pseudo_dir, teacher,
                        skip_reviewed=args.from_reviews is not None
                        and args.from_reviews.resolve() == args.self_train.resolve())
-    summary = run_training(request)
+    with Bars(total=5, unit="stage", enabled=wanted(args.quiet)) as bars:
+        summary = run_training(request, progress=bars.advance)
     print(json.dumps(summary, indent=2, default=str))
     return 0

@@ -10,7 +10,7 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -183,13 +183,19 @@ def _frame_best(frame: FrameResult, name: str) -> tuple[ReferenceMatch, ...]:
 
 
 def build_galleries(
-    specs: Mapping[str, Path], analyser: CropAnalyser, *, exclude: frozenset[Path] = frozenset()
+    specs: Mapping[str, Path], analyser: CropAnalyser, *, exclude: frozenset[Path] = frozenset(),
+    progress: Callable[[int, str], None] | None = None,
 ) -> tuple[Gallery, ...]:
-    """Build every named gallery, leaving out files in ``exclude`` (held-out queries)."""
+    """Build every named gallery, leaving out files in ``exclude`` (held-out queries);
+    ``progress`` hears how many are built and the last one's name."""
     if not specs:
         raise CompareError("comparison needs at least one --gallery NAME=DIR")
-    return tuple(build_gallery(name, folder, analyser, exclude=exclude)
-                 for name, folder in specs.items())
+    built = []
+    for done, (name, folder) in enumerate(specs.items(), start=1):
+        built.append(build_gallery(name, folder, analyser, exclude=exclude))
+        if progress is not None:
+            progress(done, name)
+    return tuple(built)
 
 
 def checklist_dict(checklist: Checklist, marks: Mapping[str, FeatureMark],

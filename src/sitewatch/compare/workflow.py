@@ -7,7 +7,7 @@ this run are removed again, so there is never a half-written result.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,8 +49,12 @@ def compare_files(
     out_json: Path,
     *,
     options: CompareOptions | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> tuple[QueryResult, ...]:
     """Compare each query photo or video with the galleries; write JSON (and panels).
+
+    ``progress`` hears ``(done, total, name)`` after each gallery is built and each query
+    compared.
 
     Raises:
         CompareError: a query or reference is missing, unsupported or corrupt (nothing is
@@ -72,9 +76,15 @@ def compare_files(
     verdicts = assess_marks(checklist, marks) if checklist else ()
     analyser = CropAnalyser(threads=options.threads, models_dir=options.models_dir)
     exclude = frozenset(p.resolve() for p in queries) | options.exclude
-    built = build_galleries(galleries, analyser, exclude=exclude)
-    results = tuple(compare_query(q, built, analyser, max_keyframes=options.max_keyframes)
-                    for q in queries)
+    total = len(galleries) + len(queries)
+    say = progress or (lambda done, total, name: None)
+    built = build_galleries(galleries, analyser, exclude=exclude,
+                            progress=lambda done, name: say(done, total, f"gallery {name}"))
+    answers = []
+    for done, query in enumerate(queries, start=len(galleries) + 1):
+        answers.append(compare_query(query, built, analyser, max_keyframes=options.max_keyframes))
+        say(done, total, query.name)
+    results = tuple(answers)
     panels: dict[str, str] = {}
     try:
         if options.panel_dir is not None:

@@ -243,7 +243,22 @@ class RasterReader:
                 f"({self.info.width_px}×{self.info.height_px} px)",
                 path=str(self.path),
             )
-        data = self._read(Window(tile.x0_px, tile.y0_px, tile.width_px, tile.height_px))
+        return self._rgb(self._read(Window(tile.x0_px, tile.y0_px, tile.width_px, tile.height_px)))
+
+    def read_rgb_reduced(self, *, max_side_px: int) -> np.ndarray:
+        """The whole image as (H, W, 3) uint8 RGB, reduced by GDAL so that its longer side is
+        at most ``max_side_px`` (never enlarged); only the reduced pixels are decoded where the
+        format has overviews or strips.
+
+        Raises:
+            RasterReadError: The image cannot be decoded (damaged file).
+        """
+        w, h = self.info.width_px, self.info.height_px
+        factor = max(1.0, max(w, h) / max_side_px)
+        shape = (max(1, round(h / factor)), max(1, round(w / factor)))
+        return self._rgb(self._read(Window(0, 0, w, h), out_shape=shape))
+
+    def _rgb(self, data: np.ndarray) -> np.ndarray:
         if self._stretch is not None:
             lo, hi = self._stretch
             scaled = (data.astype(np.float32) - lo[:, None, None].astype(np.float32)) * (

@@ -6,7 +6,7 @@ import base64
 import datetime as dt
 import hashlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -69,8 +69,11 @@ def render_report(
     review: ReviewSummary | None = None,
     intervals_note: str = "an interval from the detector's precision and recall",
     where_when: Sequence[object] = (),
+    progress: Callable[[int, str], None] | None = None,
 ) -> str:
     """The report as one HTML document with images embedded as data URIs.
+
+    ``progress`` hears how many sites have their figures drawn, and the last one's name.
 
     ``review`` says how many detections an analyst reviewed; the report states it when any were.
     ``intervals_note`` says what interval each count carries, from which precision and recall.
@@ -90,7 +93,7 @@ def render_report(
     context = {
         "case_name": case_name,
         "generated_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "sites": [_site_context(site, zones, review) for site in sites],
+        "sites": _site_contexts(sites, zones, review, progress),
         "assessment": assessment,
         "measured": measured,
         "comparisons": [_comparison_context(c) for c in comparisons],
@@ -112,6 +115,17 @@ def render_report(
 def _data_uri(data: bytes) -> str:
     kind = "png" if data.startswith(b"\x89PNG\r\n\x1a\n") else "jpeg"
     return f"data:image/{kind};base64," + base64.b64encode(data).decode("ascii")
+
+
+def _site_contexts(sites: Sequence[SiteEvidence], zones: Sequence[Zone],
+                   review: ReviewSummary | None,
+                   progress: Callable[[int, str], None] | None) -> list[dict[str, object]]:
+    out = []
+    for done, site in enumerate(sites, start=1):
+        out.append(_site_context(site, zones, review))
+        if progress is not None:
+            progress(done, site.site)
+    return out
 
 
 def _site_context(site: SiteEvidence, zones: Sequence[Zone],

@@ -242,16 +242,22 @@ def _environment(threads: int, detector: Detector) -> dict[str, Any]:
 
 
 def _timed(
-    pipelines: dict[str, Callable[[], Boxes]], repeats: int
+    pipelines: dict[str, Callable[[], Boxes]], repeats: int,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> tuple[dict[str, Boxes], dict[str, list[float]]]:
-    """Run the pipelines alternately ``repeats`` times; last result and all timings."""
+    """Run the pipelines alternately ``repeats`` times; last result and all timings.
+    ``progress`` hears ``(done, total, name)`` after each timed run."""
     results: dict[str, Boxes] = {}
     times: dict[str, list[float]] = {name: [] for name in pipelines}
+    done, total = 0, repeats * len(pipelines)
     for _ in range(repeats):
         for name, run in pipelines.items():
             started = time.perf_counter()
             results[name] = run()
             times[name].append(time.perf_counter() - started)
+            done += 1
+            if progress is not None:
+                progress(done, total, name)
     return results, times
 
 
@@ -286,8 +292,11 @@ def run_benchmark(
     config: BenchConfig,
     mvrsd: Path | None = None,
     labels_supplement: Path | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> dict[str, Any]:
     """Time sitewatch and (when ``weights`` is given) the SAHI baseline on one scene.
+
+    ``progress`` hears ``(done, total, pipeline)`` after each timed run.
 
     Args:
         scene: The source scene.
@@ -334,7 +343,7 @@ def run_benchmark(
             )  # fmt: skip
             baseline.predict(str(warm))
             pipelines["baseline"] = partial(baseline.predict, str(big))
-        runs, times = _timed(pipelines, config.repeats)
+        runs, times = _timed(pipelines, config.repeats, progress)
     area_km2 = width * height * config.work_gsd**2 / 1e6
     reference = consensus_set([v for k, v in runs.items() if k in ("sitewatch", "baseline")])
     for name, (boxes, scores) in runs.items():

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import platform
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -270,8 +271,12 @@ def _load_split(request: TrainRequest) -> LabelledSplit:
     return split
 
 
-def run_training(request: TrainRequest) -> dict[str, Any]:
+def run_training(request: TrainRequest, *,
+                 progress: Callable[[int, int, str], None] | None = None) -> dict[str, Any]:
     """Split, synthesise, fine-tune, export to ONNX, measure on held-out tiles, write the card.
+
+    ``progress`` hears ``(done, total, stage)`` after each of those five stages (Ultralytics
+    reports the epochs within fine-tuning itself).
 
     Returns:
         A summary: paths of the weights, ONNX and card, and the held-out metrics.
@@ -285,13 +290,18 @@ def run_training(request: TrainRequest) -> dict[str, Any]:
     log.info("training on %d tiles, holding out %d", len(split.train), len(split.holdout))
     cfg_dir = request.out_dir / "ultralytics_config"
     imgsz = request.settings.imgsz
+    say = progress or (lambda done, total, stage: None)
     pt, recipe = _fine_tune(request, split)
+    say(1, 5, "fine-tuned")
     onnx = export_onnx(pt, imgsz=imgsz, config_dir=cfg_dir)
+    say(2, 5, "exported to ONNX")
     fine_map = {c.value: c for c in TRAIN_CLASSES}
     metrics = measure(pt, split, class_map=fine_map, imgsz=imgsz, config_dir=cfg_dir)
+    say(3, 5, "measured on held-out tiles")
     base_metrics = measure(
         request.base, split, class_map=BASE_CLASS_MAP, imgsz=imgsz, config_dir=cfg_dir
     )
+    say(4, 5, "base model measured")
     import torch
     import ultralytics
 
@@ -342,5 +352,6 @@ def run_training(request: TrainRequest) -> dict[str, Any]:
         training=training,
         score=inherited_score(request.base),
     )
+    say(5, 5, "card written")
     return {"weights": str(pt), "onnx": str(onnx), "card": str(card), "training_card": str(side),
             "heldout_metrics": metrics, "base_model_heldout_metrics": base_metrics}  # fmt: skip
