@@ -36,6 +36,9 @@ def run(args: argparse.Namespace) -> int:
             if c.zone is None:
                 shown = (f"{c.n:>8} {c.estimate or 0:>8.0f}  {c.interval_lo}-{c.interval_hi}"
                          if c.observable else f"not observable ({c.reason})")
+                if c.partial and c.observable_share is not None:
+                    shown += (f"  partial: counts only the {c.observable_share:.0%} of the "
+                              "site seen")
                 print(f"  {c.date} {c.label:<30} {shown}")
         for event in track.events:
             if event.kind.value != "stayed":

@@ -118,7 +118,8 @@ class TrackOptions:
         interval_level: two-sided level of the intervals on the true number of vehicles, in
             (0, 1) (:mod:`sitewatch.track.intervals`).
         min_coverage: fraction of a zone the image must cover to count it.
-        max_cloud_fraction: cloud or haze fraction above which a zone is not observable.
+        max_cloud_fraction: share of the covered part of a zone under cloud or washed out
+            (local haze, thick cloud, cloud shadow) above which the zone is not observable.
         min_px_per_vehicle: the smallest vehicle must be at least this many pixels long.
         smallest_vehicle_m: length of the smallest vehicle to be counted (a HMMWV, ~4.6 m).
         min_score: detections scoring lower are ignored.
@@ -200,6 +201,11 @@ def rates_for(options: TrackOptions, label: str) -> tuple[float, float]:
     return options.detector_precision, options.detector_recall
 
 
+#: A count whose zone was seen over less than this share is partial (rasterising a zone's edge
+#: on the visibility grid alone loses a few tenths of a percent).
+PARTIAL_BELOW = 0.995
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Count:
     """How many vehicles of one label one zone held on one date, and whether it could be seen.
@@ -212,6 +218,11 @@ class Count:
 
     ``n`` is ``None`` exactly when the zone was not observable: an unseen zone is never 0, and
     it has no estimate, interval or rates either.
+
+    ``observable_share`` is the share of the zone this date actually showed (inside the image,
+    clear of cloud, not washed out: the mask events are claimed on); ``cloud_fraction`` and
+    ``washed_fraction`` are shares of the covered part. A count of a zone only partly seen
+    (:attr:`partial`) counts the vehicles of the seen part only, and its ``reason`` says so.
     """
 
     site: str
@@ -230,8 +241,22 @@ class Count:
     interval_level: float | None = None
     precision: float | None = None
     recall: float | None = None
+    washed_fraction: float | None = None
+    observable_share: float | None = None
+
+    @property
+    def partial(self) -> bool:
+        """Whether this count covers only part of its zone (the rest hidden or outside the
+        image): its figures are then for the seen part, a floor for the whole zone."""
+        return self.observable and self.observable_share is not None and (
+            self.observable_share < PARTIAL_BELOW)
 
     def __post_init__(self) -> None:
+        for name in ("coverage", "cloud_fraction", "washed_fraction", "observable_share"):
+            value = getattr(self, name)
+            if value is not None and not 0.0 <= value <= 1.0 + 1e-9:
+                raise TrackError(f"count of {self.label!r} on {self.date}: {name} must be a "
+                                 f"share in [0, 1], got {value}")
         if self.observable != (self.n is not None):
             raise TrackError(
                 f"count of {self.label!r} in zone {self.zone!r} on {self.date}: n must be given "
