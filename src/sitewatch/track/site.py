@@ -201,7 +201,10 @@ def track_site(
 
     The earliest date is the reference: every position is given in its pixel grid. A date
     that cannot be registered is refused: it is listed in ``SiteTrack.refused``, its counts
-    are "not observable", and its neighbours are compared with each other instead.
+    are "not observable", and its neighbours are compared with each other instead. A date
+    whose pixels cannot be matched but which shares a georeference system with the reference
+    is compared by georeference alone (residual ``options.unmeasured_residual_m`` assumed),
+    listed in ``SiteTrack.registration_notes`` with the reason.
 
     Args:
         observations: one per date, all of one site, in any order.
@@ -221,7 +224,8 @@ def track_site(
     opt = options or TrackOptions()
     ordered = _check(observations)
     reference = ordered[0]
-    kept, refused = register_all(ordered, registrar, dict(registrations or {}))
+    kept, refused, notes = register_all(ordered, registrar, dict(registrations or {}),
+                                        assumed_residual_m=opt.unmeasured_residual_m)
     if not kept or kept[0][0] is not reference:
         raise TrackError(f"reference date {reference.date} of site {reference.site!r} could "
                          "not be registered onto itself", site=reference.site)
@@ -248,5 +252,5 @@ def track_site(
         alerts=tuple(_alerts(counts, alerts)), refused=tuple(refused),
         unseen=tuple(sorted(unseen, key=lambda u: (u.date_from, u.date_to, u.label, u.y_px,
                                                    u.x_px))),
-        pairs=tuple(pair_summaries(states, areas, opt)),
+        pairs=tuple(pair_summaries(states, areas, opt)), registration_notes=tuple(notes),
     )

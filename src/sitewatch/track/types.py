@@ -402,12 +402,40 @@ class Refusal:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RegistrationNote:
+    """A date registered by its georeference alone because its pixels could not be matched.
+
+    ``message`` says why pixel registration failed; ``assumed_residual_m`` is the residual the
+    comparison assumed in its place (``TrackOptions.unmeasured_residual_m``): nothing measured
+    how well the two georeferences agree.
+    """
+
+    date: dt.date
+    message: str
+    assumed_residual_m: float
+
+    @property
+    def sentence(self) -> str:
+        """One line for a reader.
+
+        >>> RegistrationNote(date=dt.date(2024, 6, 11), message="0 of 0 matches",
+        ...     assumed_residual_m=5.0).sentence[:70]
+        '2024-06-11: compared by georeference alone, assuming a 5.0 m residual '
+        """
+        return (f"{self.date}: compared by georeference alone, assuming a "
+                f"{self.assumed_residual_m:.1f} m residual (pixel registration failed: "
+                f"{self.message})")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SiteTrack:
     """Everything tracking found at one site.
 
     ``events`` are claimed only where both dates of their pair could see; ``unseen`` lists
     the vehicles of a pair whose place one of its dates could not show, with the reason;
-    ``pairs`` says, per pair of consecutive dates and zone, how much of it both dates saw.
+    ``pairs`` says, per pair of consecutive dates and zone, how much of it both dates saw;
+    ``registration_notes`` lists the dates compared by georeference alone because their pixels
+    could not be matched.
     """
 
     site: str
@@ -420,6 +448,7 @@ class SiteTrack:
     refused: tuple[Refusal, ...] = field(default=())
     unseen: tuple[Unseen, ...] = field(default=())
     pairs: tuple[PairSummary, ...] = field(default=())
+    registration_notes: tuple[RegistrationNote, ...] = field(default=())
 
     def event_counts(self) -> dict[tuple[str | None, dt.date, dt.date, str, str], int]:
         """Events per (zone, date_from, date_to, kind, label), zone ``None`` outside zones.
