@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import functools
 import json
 import os
 import types
@@ -121,6 +122,14 @@ def _encode(value: Any) -> Any:
     raise TypeError(f"cannot store a {type(value).__name__} in the tracks cache")
 
 
+@functools.cache
+def _fields(cls: type) -> tuple[tuple[str, Any], ...]:
+    """The init fields of a dataclass with their resolved types (resolved once per class:
+    ``get_type_hints`` is slow, and a dense scene's tracks hold thousands of values)."""
+    hints = typing.get_type_hints(cls)
+    return tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls) if f.init)
+
+
 def _decode(hint: Any, value: Any) -> Any:
     """The value of type ``hint`` that :func:`_encode` wrote as ``value``."""
     origin = typing.get_origin(hint)
@@ -136,9 +145,7 @@ def _decode(hint: Any, value: Any) -> Any:
             return tuple(_decode(args[0], v) for v in value)
         return tuple(_decode(a, v) for a, v in zip(args, value, strict=True))
     if dataclasses.is_dataclass(hint) and isinstance(hint, type):
-        hints = typing.get_type_hints(hint)
-        return hint(**{f.name: _decode(hints[f.name], value[f.name])
-                       for f in dataclasses.fields(hint) if f.init})
+        return hint(**{name: _decode(kind, value[name]) for name, kind in _fields(hint)})
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         return hint(value)
     if hint is dt.datetime:
