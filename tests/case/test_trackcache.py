@@ -8,13 +8,25 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sitewatch.case import detect_case, export_case, track_case
 from sitewatch.case.manifest import tracks_digest
 from sitewatch.case.replay import replay_case
+from sitewatch.case.trackcache import load_tracks, save_tracks
 from sitewatch.catalog import CaseStore
 from sitewatch.catalog.reviews import ReviewAction, ReviewRecord, ReviewStatus
-from sitewatch.track import SiteTrack, TrackOptions, track_site
+from sitewatch.geo import LonLat
+from sitewatch.imagery.registration import Registration, RegistrationMethod
+from sitewatch.track import (
+    Event,
+    EventKind,
+    RegistrationNote,
+    SiteTrack,
+    TrackOptions,
+    track_site,
+)
 from tests.case.test_jobs import BlobDetector, case  # noqa: F401  (the fixture)
 
 
@@ -121,3 +133,45 @@ def test_replay_recomputes_rather_than_reading_the_cache(
     calls = counted.calls
     replay_case(detected, detectors={BlobDetector.sha256: BlobDetector()})
     assert counted.calls == calls + 1
+
+
+_finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False)
+_day = st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2030, 1, 1))
+
+
+@st.composite
+def _events(draw: st.DrawFn) -> Event:
+    start = draw(_day)
+    lonlat = draw(st.none() | st.builds(
+        LonLat, lon_deg=st.floats(min_value=-180, max_value=180),
+        lat_deg=st.floats(min_value=-90, max_value=90)))
+    return Event(site=draw(st.text(max_size=8)), date_from=start,
+                 date_to=start + dt.timedelta(days=draw(st.integers(0, 400))),
+                 kind=draw(st.sampled_from(EventKind)), label=draw(st.text(max_size=12)),
+                 zone=draw(st.none() | st.text(max_size=8)), x_px=draw(_finite),
+                 y_px=draw(_finite), lonlat=lonlat,
+                 confidence=draw(st.floats(min_value=0, max_value=1)),
+                 from_x_px=draw(st.none() | _finite), distance_m=draw(st.none() | _finite))
+
+
+@settings(deadline=None, max_examples=60)
+@given(events=st.lists(_events(), max_size=6), residual=st.none() | _finite,
+       method=st.sampled_from(RegistrationMethod))
+def test_stored_tracks_read_back_equal(events: list[Event], residual: float | None,
+                                       method: RegistrationMethod) -> None:
+    import tempfile
+
+    reg = Registration(date=dt.date(2020, 1, 2), reference_date=dt.date(2020, 1, 1),
+                       matrix=(1.0, 0.0, 0.5, 0.0, 1.0, -2.25, 0.0, 0.0, 1.0),
+                       residual_m=residual, method=method, n_inliers=3, n_matches=9)
+    track = SiteTrack(site="s", reference_date=dt.date(2020, 1, 1),
+                      dates=(dt.date(2020, 1, 1), dt.date(2020, 1, 2)), counts=(),
+                      events=tuple(events), registrations=(reg,),
+                      registration_notes=(RegistrationNote(date=dt.date(2020, 1, 2),
+                                                           message="0 of 0 matches",
+                                                           assumed_residual_m=5.0),))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "tracks.json"
+        assert save_tracks(path, "k", (track,))
+        assert load_tracks(path, "k") == (track,)
+        assert load_tracks(path, "other key") is None
