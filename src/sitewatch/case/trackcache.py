@@ -93,11 +93,11 @@ def _observation(obs: Observation) -> dict[str, Any]:
 def _code_digest() -> str:
     """Digest of the tracking code and what it calls to register and see (a changed rule gives
     changed tracks even before the version is bumped)."""
-    import sitewatch.imagery.registration
+    import sitewatch.imagery
     import sitewatch.track
 
     files = sorted(Path(sitewatch.track.__file__).parent.glob("*.py"))
-    files.append(Path(sitewatch.imagery.registration.__file__))
+    files.append(Path(sitewatch.imagery.__file__).parent / "registration.py")
     return canonical_digest([[f.name, sha256_file(f)] for f in files])
 
 
