@@ -106,3 +106,14 @@ def test_track_writes_every_count_with_its_meaning_to_csv(
                         for r in seen)
     assert all("90% interval for the true number" in r["interval_meaning"] for r in seen)
     assert all("placeholder rates" in r["rates_source"] for r in seen)
+
+
+def test_track_says_which_counts_saw_only_part_of_the_site(
+        demo_case: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # the 2014-08-05 image covers 96 % of the reference date's footprint
+    assert main(["track", str(demo_case)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    at = next(i for i, x in enumerate(lines) if "2014-08-05 armored_vehicle " in x)
+    assert lines[at + 1].strip().startswith("partial: counts only the 96% of the site")
+    first = next(i for i, x in enumerate(lines) if "2014-07-20 armored_vehicle " in x)
+    assert "partial" not in lines[first + 1]

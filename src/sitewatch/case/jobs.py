@@ -183,13 +183,19 @@ def track_case(
     *,
     zones_file: Path | None = None,
     alerts_file: Path | None = None,
+    use_cache: bool = True,
 ) -> tuple[SiteTrack, ...]:
     """Counts and events for every site of the case, with its zones and alerts.
 
     Count intervals use the detector's measured rates: ``options`` from
     :func:`interval_options`, which is called when they are not given. ``zones_file`` and
     ``alerts_file`` replace the files attached to the case for this call.
+
+    The tracks are computed once per case state and kept in ``derived/tracks.json`` under
+    the digest of their inputs (:mod:`sitewatch.case.trackcache`); ``use_cache=False``
+    recomputes them regardless (``sitewatch replay``), and stores the result.
     """
+    from sitewatch.case.trackcache import load_tracks, save_tracks, tracks_key
     from sitewatch.track import load_alerts, load_zones
 
     zones_file = zones_file or store.attached("zones")
@@ -198,8 +204,15 @@ def track_case(
     alerts = load_alerts(alerts_file) if alerts_file else ()
     if options is None:
         options, _ = interval_options(store)
-    return tuple(track_site(observations(store, site), zones=zones, alerts=alerts, options=options)
-                 for site in sites(store))
+    per_site = [(site, observations(store, site)) for site in sites(store)]
+    key = tracks_key(per_site, options, zones_file=zones_file, alerts_file=alerts_file)
+    cached = load_tracks(store.layout.tracks, key) if use_cache else None
+    if cached is not None:
+        return cached
+    tracks = tuple(track_site(obs, zones=zones, alerts=alerts, options=options)
+                   for _, obs in per_site)
+    save_tracks(store.layout.tracks, key, tracks)
+    return tracks
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

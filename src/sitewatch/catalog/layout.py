@@ -107,6 +107,11 @@ class CaseLayout:
         return self.derived / "report.html"
 
     @property
+    def tracks(self) -> Path:
+        """The case's tracks, kept with the digest of their inputs (``sitewatch.case``)."""
+        return self.derived / "tracks.json"
+
+    @property
     def manifest(self) -> Path:
         """The run manifest that ``sitewatch replay`` checks."""
         return self.derived / "manifest.json"

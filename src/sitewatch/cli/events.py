@@ -34,6 +34,8 @@ def run(args: argparse.Namespace) -> int:
     for track in tracks:
         for refusal in track.refused:
             print(printable(f"{track.site} {refusal.date}: left out, {refusal.message}"))
+        for note in track.registration_notes:
+            print(printable(f"{track.site} {note.sentence}"))
         for alert in track.alerts:
             print(printable(f"ALERT {track.site} {alert.message}"))
         for pair in track.pairs:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sitewatch.catalog import CaseStore
 from sitewatch.cli.options import add_case_dir
+from sitewatch.untrusted import printable
 
 HELP = "count vehicles per site, date and label, and list arrivals and departures"
 
@@ -37,6 +38,11 @@ def run(args: argparse.Namespace) -> int:
                 shown = (f"{c.n:>8} {c.estimate or 0:>8.0f}  {c.interval_lo}-{c.interval_hi}"
                          if c.observable else f"not observable ({c.reason})")
                 print(f"  {c.date} {c.label:<30} {shown}")
+                if c.partial and c.observable_share is not None:
+                    print(f"    partial: counts only the {c.observable_share:.0%} of the site "
+                          "this date showed; vehicles in the rest are not counted")
+        for note in track.registration_notes:
+            print(printable(f"  {note.sentence}"))
         for event in track.events:
             if event.kind.value != "stayed":
                 print(f"  {event.date_from} -> {event.date_to} {event.kind.value:<9} "

@@ -157,6 +157,7 @@ def _site_context(site: SiteEvidence, zones: Sequence[Zone],
         "alerts": list(site.track.alerts),
         "registrations": list(site.track.registrations),
         "refused": list(site.track.refused),
+        "registration_notes": list(site.track.registration_notes),
     }
 
 

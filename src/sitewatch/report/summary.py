@@ -129,7 +129,10 @@ def pair_heading(track: SiteTrack, date_from: dt.date, date_to: dt.date) -> str:
 
 
 def _seen_share(count: Count) -> float | None:
-    """The share of the site a whole-site count saw: inside the image and clear of cloud."""
+    """The share of the site a whole-site count saw: inside the image, clear of cloud and
+    not washed out (the count's own ``observable_share`` where the track measured it)."""
+    if count.observable_share is not None:
+        return count.observable_share
     if count.coverage is None:
         return None
     return count.coverage * (1.0 - (count.cloud_fraction or 0.0))

@@ -19,7 +19,7 @@ from sitewatch.imagery.registration import (
     register_by_georeference,
     register_images,
 )
-from sitewatch.track.types import Observation, Refusal
+from sitewatch.track.types import Observation, Refusal, RegistrationNote
 
 #: Registers one observation onto the reference observation.
 Registrar = Callable[[Observation, Observation], Registration]
@@ -102,30 +102,50 @@ def _chained(obs: Observation, via: tuple[Observation, Registration],
                    matrix=tuple(float(v) for v in m.ravel()), residual_m=residual)
 
 
+def _georeferenced(obs: Observation) -> bool:
+    return obs.transform is not None and obs.crs_wkt is not None
+
+
 def register_all(
     ordered: Sequence[Observation], registrar: Registrar,
-    given: dict[dt.date, Registration],
-) -> tuple[list[tuple[Observation, Registration]], list[Refusal]]:
+    given: dict[dt.date, Registration], *, assumed_residual_m: float = 5.0,
+) -> tuple[list[tuple[Observation, Registration]], list[Refusal], list[RegistrationNote]]:
     """Register every date onto the first; dates that fail are refused, not guessed.
 
     A date that fails directly is tried once more through the latest date already
     registered (seasons change: neighbours in time look more alike), the two residuals
-    combined.
+    combined. When that fails too and both it and the reference carry a georeference, it is
+    registered by the georeferences alone (:func:`register_by_metadata`: residual unmeasured,
+    ``assumed_residual_m`` assumed by the comparison) and a note says why; repeated content
+    (rows of identical sheds, a tiled mirror) defeats feature matching but not a
+    georeference. A date without a georeference is refused.
     """
     reference = ordered[0]
     kept: list[tuple[Observation, Registration]] = []
     refused: list[Refusal] = []
+    notes: list[RegistrationNote] = []
     for obs in ordered:
         try:
             reg = given.get(obs.date) or registrar(obs, reference)
         except RegistrationError as exc:
-            if len(kept) < 2:
-                refused.append(Refusal(date=obs.date, message=str(exc)))
-                continue
-            try:
-                reg = _chained(obs, kept[-1], registrar)
-            except RegistrationError:
+            chained = None
+            if len(kept) >= 2:
+                try:
+                    chained = _chained(obs, kept[-1], registrar)
+                except RegistrationError:
+                    chained = None
+            if chained is not None:
+                reg = chained
+            elif _georeferenced(obs) and _georeferenced(reference):
+                try:
+                    reg = register_by_metadata(obs, reference)
+                except RegistrationError:
+                    refused.append(Refusal(date=obs.date, message=str(exc)))
+                    continue
+                notes.append(RegistrationNote(date=obs.date, message=str(exc),
+                                              assumed_residual_m=assumed_residual_m))
+            else:
                 refused.append(Refusal(date=obs.date, message=str(exc)))
                 continue
         kept.append((obs, reg))
-    return kept, refused
+    return kept, refused, notes

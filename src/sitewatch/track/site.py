@@ -17,6 +17,7 @@ from sitewatch.track.loading import loaded_pairs
 from sitewatch.track.registering import Registrar, register_all, register_by_pixels
 from sitewatch.track.types import (
     LOADED_TRANSPORTER,
+    PARTIAL_BELOW,
     Alert,
     Count,
     Event,
@@ -72,27 +73,52 @@ class _Seen:
     coverage: float
     cloud: float | None
     px_per_vehicle: float
+    washed: float | None = None
+    share: float | None = None
 
 
 def _observability(state: DateState, area: Polygon, opt: TrackOptions) -> _Seen:
+    """Whether ``area`` is observable on ``state``'s date, why not, and how much of it is.
+
+    Cloud and washed-out ground are read from the same local masks the events are claimed on
+    (:attr:`Visibility.seen`), so a count never says "all of it seen" where the pair summary
+    says part of it was hidden.
+    """
     coverage = state.footprint.intersection(area).area / area.area if area.area > 0 else 0.0
     ppv = opt.smallest_vehicle_m / state.obs.gsd_m
-    cloud = state.vis.cloud_fraction(area) if state.vis is not None else None
     haze = state.vis.haze_fraction if state.vis is not None else 0.0
+    if state.vis is not None:
+        cloud, washed, share = state.vis.hidden_shares(area)
+        cloud_or_none: float | None = cloud
+        washed_or_none: float | None = washed if state.vis.washed is not None else None
+    else:
+        cloud, washed, share = 0.0, 0.0, coverage
+        cloud_or_none = washed_or_none = None
+    hidden = cloud + washed
+
+    def seen(ok: bool, reason: str) -> _Seen:
+        return _Seen(ok, reason, coverage, cloud_or_none, ppv, washed_or_none, share)
+
     if coverage < opt.min_coverage:
-        return _Seen(False, f"not covered: image covers {coverage:.0%} of it", coverage, cloud,
-                     ppv)
+        return seen(False, f"not covered: image covers {coverage:.0%} of it")
     if ppv < opt.min_px_per_vehicle:
-        reason = (f"too coarse: {state.obs.gsd_m:.2f} m pixels make a {opt.smallest_vehicle_m} "
-                  f"m vehicle {ppv:.1f} px long (< {opt.min_px_per_vehicle})")
-        return _Seen(False, reason, coverage, cloud, ppv)
-    if cloud is not None and cloud > opt.max_cloud_fraction:
-        return _Seen(False, f"clouded: {cloud:.0%} under cloud", coverage, cloud, ppv)
+        return seen(False, f"too coarse: {state.obs.gsd_m:.2f} m pixels make a "
+                    f"{opt.smallest_vehicle_m} m vehicle {ppv:.1f} px long "
+                    f"(< {opt.min_px_per_vehicle})")
+    if hidden > opt.max_cloud_fraction:
+        what = (f"{cloud:.0%} under cloud" if washed_or_none is None
+                else f"{cloud:.0%} under cloud, {washed:.0%} washed out")
+        return seen(False, f"clouded: {hidden:.0%} of what the image covers is hidden ({what}); "
+                    f"over {opt.max_cloud_fraction:.0%} hidden is not counted")
     if haze > opt.max_haze_fraction:
-        return _Seen(False, f"hazy: {haze:.0%} of contrast lost", coverage, cloud, ppv)
-    note = f"observable ({coverage:.0%} covered" + (
-        f", {cloud:.0%} cloud)" if cloud is not None else ", cloud not measured)")
-    return _Seen(True, note, coverage, cloud, ppv)
+        return seen(False, f"hazy: {haze:.0%} of contrast lost")
+    detail = (f"{coverage:.0%} covered, cloud not measured" if state.vis is None
+              else f"{coverage:.0%} covered, {cloud:.0%} cloud" + (
+                  f", {washed:.0%} washed out" if washed_or_none is not None else ""))
+    if share < PARTIAL_BELOW:
+        return seen(True, f"partly observable: counts only the {share:.0%} of it seen "
+                    f"({detail}); vehicles in the hidden part are not counted")
+    return seen(True, f"observable ({detail})")
 
 
 def _counts(state: DateState, areas: Sequence[tuple[str | None, Polygon]],
@@ -118,6 +144,7 @@ def _counts(state: DateState, areas: Sequence[tuple[str | None, Polygon]],
                 precision=None if true is None else precision,
                 recall=None if true is None else recall, coverage=seen.coverage,
                 cloud_fraction=seen.cloud, px_per_vehicle=seen.px_per_vehicle,
+                washed_fraction=seen.washed, observable_share=seen.share,
             ))
     return out
 
@@ -174,7 +201,10 @@ def track_site(
 
     The earliest date is the reference: every position is given in its pixel grid. A date
     that cannot be registered is refused: it is listed in ``SiteTrack.refused``, its counts
-    are "not observable", and its neighbours are compared with each other instead.
+    are "not observable", and its neighbours are compared with each other instead. A date
+    whose pixels cannot be matched but which shares a georeference system with the reference
+    is compared by georeference alone (residual ``options.unmeasured_residual_m`` assumed),
+    listed in ``SiteTrack.registration_notes`` with the reason.
 
     Args:
         observations: one per date, all of one site, in any order.
@@ -194,7 +224,8 @@ def track_site(
     opt = options or TrackOptions()
     ordered = _check(observations)
     reference = ordered[0]
-    kept, refused = register_all(ordered, registrar, dict(registrations or {}))
+    kept, refused, notes = register_all(ordered, registrar, dict(registrations or {}),
+                                        assumed_residual_m=opt.unmeasured_residual_m)
     if not kept or kept[0][0] is not reference:
         raise TrackError(f"reference date {reference.date} of site {reference.site!r} could "
                          "not be registered onto itself", site=reference.site)
@@ -221,5 +252,5 @@ def track_site(
         alerts=tuple(_alerts(counts, alerts)), refused=tuple(refused),
         unseen=tuple(sorted(unseen, key=lambda u: (u.date_from, u.date_to, u.label, u.y_px,
                                                    u.x_px))),
-        pairs=tuple(pair_summaries(states, areas, opt)),
+        pairs=tuple(pair_summaries(states, areas, opt)), registration_notes=tuple(notes),
     )

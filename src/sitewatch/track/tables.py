@@ -15,7 +15,8 @@ from sitewatch.untrusted import csv_cell as _cell
 #: of the table still does (``interval_meaning``, ``rates_source``).
 COUNT_COLUMNS = ("site", "date", "zone", "label", "observable", "detected", "estimate",
                  "interval_lo", "interval_hi", "interval_level", "precision", "recall", "reason",
-                 "coverage", "cloud_fraction", "interval_meaning", "rates_source")
+                 "coverage", "cloud_fraction", "interval_meaning", "rates_source",
+                 "washed_fraction", "observable_share", "partial")
 
 #: ``kind`` of a row for a vehicle whose place one date of the pair could not show.
 UNSEEN_KIND = "unseen"
@@ -65,6 +66,9 @@ def count_row(c: Count, *, rates_source: str) -> tuple[str, ...]:
         None if c.coverage is None else round(c.coverage, 3),
         None if c.cloud_fraction is None else round(c.cloud_fraction, 3),
         meaning, rates_source if c.observable else "",
+        None if c.washed_fraction is None else round(c.washed_fraction, 3),
+        None if c.observable_share is None else round(c.observable_share, 3),
+        ("yes" if c.partial else "no") if c.observable else "",
     )
     return tuple(_cell(v) for v in values)
 

@@ -118,7 +118,8 @@ class TrackOptions:
         interval_level: two-sided level of the intervals on the true number of vehicles, in
             (0, 1) (:mod:`sitewatch.track.intervals`).
         min_coverage: fraction of a zone the image must cover to count it.
-        max_cloud_fraction: cloud or haze fraction above which a zone is not observable.
+        max_cloud_fraction: share of the covered part of a zone under cloud or washed out
+            (local haze, thick cloud, cloud shadow) above which the zone is not observable.
         min_px_per_vehicle: the smallest vehicle must be at least this many pixels long.
         smallest_vehicle_m: length of the smallest vehicle to be counted (a HMMWV, ~4.6 m).
         min_score: detections scoring lower are ignored.
@@ -200,6 +201,11 @@ def rates_for(options: TrackOptions, label: str) -> tuple[float, float]:
     return options.detector_precision, options.detector_recall
 
 
+#: A count whose zone was seen over less than this share is partial (rasterising a zone's edge
+#: on the visibility grid alone loses a few tenths of a percent).
+PARTIAL_BELOW = 0.995
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Count:
     """How many vehicles of one label one zone held on one date, and whether it could be seen.
@@ -212,6 +218,11 @@ class Count:
 
     ``n`` is ``None`` exactly when the zone was not observable: an unseen zone is never 0, and
     it has no estimate, interval or rates either.
+
+    ``observable_share`` is the share of the zone this date actually showed (inside the image,
+    clear of cloud, not washed out: the mask events are claimed on); ``cloud_fraction`` and
+    ``washed_fraction`` are shares of the covered part. A count of a zone only partly seen
+    (:attr:`partial`) counts the vehicles of the seen part only, and its ``reason`` says so.
     """
 
     site: str
@@ -230,8 +241,22 @@ class Count:
     interval_level: float | None = None
     precision: float | None = None
     recall: float | None = None
+    washed_fraction: float | None = None
+    observable_share: float | None = None
+
+    @property
+    def partial(self) -> bool:
+        """Whether this count covers only part of its zone (the rest hidden or outside the
+        image): its figures are then for the seen part, a floor for the whole zone."""
+        return self.observable and self.observable_share is not None and (
+            self.observable_share < PARTIAL_BELOW)
 
     def __post_init__(self) -> None:
+        for name in ("coverage", "cloud_fraction", "washed_fraction", "observable_share"):
+            value = getattr(self, name)
+            if value is not None and not 0.0 <= value <= 1.0 + 1e-9:
+                raise TrackError(f"count of {self.label!r} on {self.date}: {name} must be a "
+                                 f"share in [0, 1], got {value}")
         if self.observable != (self.n is not None):
             raise TrackError(
                 f"count of {self.label!r} in zone {self.zone!r} on {self.date}: n must be given "
@@ -377,12 +402,40 @@ class Refusal:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RegistrationNote:
+    """A date registered by its georeference alone because its pixels could not be matched.
+
+    ``message`` says why pixel registration failed; ``assumed_residual_m`` is the residual the
+    comparison assumed in its place (``TrackOptions.unmeasured_residual_m``): nothing measured
+    how well the two georeferences agree.
+    """
+
+    date: dt.date
+    message: str
+    assumed_residual_m: float
+
+    @property
+    def sentence(self) -> str:
+        """One line for a reader.
+
+        >>> RegistrationNote(date=dt.date(2024, 6, 11), message="0 of 0 matches",
+        ...     assumed_residual_m=5.0).sentence[:70]
+        '2024-06-11: compared by georeference alone, assuming a 5.0 m residual '
+        """
+        return (f"{self.date}: compared by georeference alone, assuming a "
+                f"{self.assumed_residual_m:.1f} m residual (pixel registration failed: "
+                f"{self.message})")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SiteTrack:
     """Everything tracking found at one site.
 
     ``events`` are claimed only where both dates of their pair could see; ``unseen`` lists
     the vehicles of a pair whose place one of its dates could not show, with the reason;
-    ``pairs`` says, per pair of consecutive dates and zone, how much of it both dates saw.
+    ``pairs`` says, per pair of consecutive dates and zone, how much of it both dates saw;
+    ``registration_notes`` lists the dates compared by georeference alone because their pixels
+    could not be matched.
     """
 
     site: str
@@ -395,6 +448,7 @@ class SiteTrack:
     refused: tuple[Refusal, ...] = field(default=())
     unseen: tuple[Unseen, ...] = field(default=())
     pairs: tuple[PairSummary, ...] = field(default=())
+    registration_notes: tuple[RegistrationNote, ...] = field(default=())
 
     def event_counts(self) -> dict[tuple[str | None, dt.date, dt.date, str, str], int]:
         """Events per (zone, date_from, date_to, kind, label), zone ``None`` outside zones.

@@ -126,16 +126,39 @@ class Visibility:
         return zncc(a, b)
 
 
-    def cloud_fraction(self, area: Polygon) -> float:
-        """Fraction of the covered part of ``area`` (reference px) that is cloud."""
+    def _area_mask(self, area: Polygon) -> np.ndarray:
         mask = np.zeros(self.cloud.shape, np.uint8)
         polys = getattr(area, "geoms", [area])
         for poly in polys:
             if isinstance(poly, Polygon) and not poly.is_empty:
                 pts = np.asarray(poly.exterior.coords, float) * self.scale
                 cv2.fillPoly(mask, [np.round(pts).astype(np.int32)], 1)
-        seen = mask.astype(bool) & self.valid
+        return mask.astype(bool)
+
+    def cloud_fraction(self, area: Polygon) -> float:
+        """Fraction of the covered part of ``area`` (reference px) that is cloud."""
+        seen = self._area_mask(area) & self.valid
         return float(self.cloud[seen].mean()) if seen.any() else 0.0
+
+    def hidden_shares(self, area: Polygon) -> tuple[float, float, float]:
+        """``(cloud, washed, seen)`` of ``area`` (reference px) on this date.
+
+        ``cloud`` and ``washed`` are fractions of the covered part of ``area`` (washed out
+        but not cloud, so the two add up to all that is hidden); ``seen`` is the fraction of
+        the whole of ``area`` this date shows: inside the image, clear of cloud and not
+        washed out. It is the mask :mod:`sitewatch.track.comparing` claims events on
+        (:attr:`seen`), so a count and the events of its date agree on what was observable.
+        """
+        zone = self._area_mask(area)
+        total = int(zone.sum())
+        covered = zone & self.valid
+        n_covered = int(covered.sum())
+        if total == 0 or n_covered == 0:
+            return 0.0, 0.0, 0.0
+        cloud = float(self.cloud[covered].mean())
+        washed = (float((self.washed[covered] & ~self.cloud[covered]).mean())
+                  if self.washed is not None else 0.0)
+        return cloud, washed, float((zone & self.seen).sum()) / total
 
     def clouded_at(self, x_px: float, y_px: float) -> bool:
         """Whether the reference pixel (x, y) is under cloud on this date."""
