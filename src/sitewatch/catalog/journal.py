@@ -34,7 +34,7 @@ import shutil
 import signal
 import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,6 +114,18 @@ def _inside(path: Path, root: Path) -> bool:
     return True
 
 
+@contextmanager
+def catalog_connection(layout: CaseLayout) -> Iterator[sqlite3.Connection]:
+    """One transaction on the case's catalog: committed when the block ends, rolled back when it
+    raises; waits up to a minute for another writer's transaction."""
+    connection = sqlite3.connect(layout.catalog, timeout=60)
+    try:
+        with connection:
+            yield connection
+    finally:
+        connection.close()
+
+
 class CaseJournal:
     """The lock, the journaled commit and the recovery of one case folder."""
 
@@ -136,14 +148,8 @@ class CaseJournal:
         finally:
             handle.close()  # closing releases the lock
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        connection = sqlite3.connect(self.layout.catalog, timeout=60)
-        try:
-            with connection:
-                yield connection
-        finally:
-            connection.close()
+    def _db(self) -> AbstractContextManager[sqlite3.Connection]:
+        return catalog_connection(self.layout)
 
     def commit(
         self,

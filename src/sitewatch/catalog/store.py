@@ -6,13 +6,13 @@ import datetime as dt
 import json
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 from sitewatch.catalog import audit
-from sitewatch.catalog.journal import CaseJournal, CaseWrite
+from sitewatch.catalog.journal import CaseJournal, CaseWrite, catalog_connection
 from sitewatch.catalog.layout import CATALOG_NAME, CaseLayout
 from sitewatch.catalog.records import DetectionRecord, RunRecord, detections_digest
 from sitewatch.catalog.reviews import ReviewAction, ReviewRecord, ReviewStatus, reviewed_records
@@ -178,14 +178,8 @@ class CaseStore:
         """Where an original with this hash is stored."""
         return self.layout.object(sha256, suffix)
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        connection = sqlite3.connect(self.layout.catalog, timeout=60)
-        try:
-            with connection:
-                yield connection
-        finally:
-            connection.close()
+    def _db(self) -> AbstractContextManager[sqlite3.Connection]:
+        return catalog_connection(self.layout)
 
     @contextmanager
     def writing(self) -> Iterator[CaseWrite]:
