@@ -113,7 +113,10 @@ def test_track_says_which_counts_saw_only_part_of_the_site(
     # the 2014-08-05 image covers 96 % of the reference date's footprint
     assert main(["track", str(demo_case)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    at = next(i for i, x in enumerate(lines) if "2014-08-05 armored_vehicle " in x)
-    assert lines[at + 1].strip().startswith("partial: counts only the 96% of the site")
-    first = next(i for i, x in enumerate(lines) if "2014-07-20 armored_vehicle " in x)
-    assert "partial" not in lines[first + 1]
+    notes = [x.strip() for x in lines if "partial" in x]
+    # once per date, after that date's rows, and not for the reference date itself
+    assert notes[0].startswith("2014-08-05: partial, counts only the 96% of the site")
+    assert [n.split(":")[0] for n in notes] == ["2014-08-05", "2014-08-07"]
+    last_of_date = max(i for i, x in enumerate(lines)
+                       if x.strip().startswith("2014-08-05 ") and "->" not in x)
+    assert lines[last_of_date + 1].strip().startswith("2014-08-05: partial")

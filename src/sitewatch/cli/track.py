@@ -22,6 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print counts and events per site."""
+    from itertools import groupby
+
     from sitewatch.case import track_and_log
     from sitewatch.track import interval_meaning
 
@@ -33,14 +35,18 @@ def run(args: argparse.Namespace) -> int:
         print(f"site {track.site}")
         print(f"  {'date':<10} {'label':<30} {'detected':>8} {'estimate':>8}  "
               f"{options.interval_level:.0%} interval")
-        for c in track.counts:
-            if c.zone is None:
+        site_counts = [c for c in track.counts if c.zone is None]
+        for date, of_date in groupby(site_counts, key=lambda c: c.date):
+            shares = set()
+            for c in of_date:
                 shown = (f"{c.n:>8} {c.estimate or 0:>8.0f}  {c.interval_lo}-{c.interval_hi}"
                          if c.observable else f"not observable ({c.reason})")
                 print(f"  {c.date} {c.label:<30} {shown}")
                 if c.partial and c.observable_share is not None:
-                    print(f"    partial: counts only the {c.observable_share:.0%} of the site "
-                          "this date showed; vehicles in the rest are not counted")
+                    shares.add(c.observable_share)
+            for share in sorted(shares):  # one share per date: the site's
+                print(f"    {date}: partial, counts only the {share:.0%} of the site this date "
+                      "showed; vehicles in the rest are not counted")
         for note in track.registration_notes:
             print(printable(f"  {note.sentence}"))
         for event in track.events:
