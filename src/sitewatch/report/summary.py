@@ -220,7 +220,7 @@ def _change_sentences(track: SiteTrack) -> list[str]:
             why = Counter(reason_kind(u.reason) for u in hidden).most_common(1)[0][0]
             line += (f"; {plural(len(hidden), 'vehicle')} stood where one of the two images "
                      f"could not see, most of them {why}, and nothing is claimed about them")
-        out.append(f"Between {line[0].lower()}{line[1:]}.")
+        out.append(f"From {line}.")
     return out
 
 
