@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from rasterio.crs import CRS
 
 from sitewatch.catalog import CaseStore
 from sitewatch.cli.main import main
+from tests.cli.snapshots import snapshot
 
 UTM = CRS.from_epsg(32637)
 # A 0.5 m world file: the top-left corner of the top-left pixel at (408000, 5236000).
@@ -25,10 +25,6 @@ def _picture(path: Path, size: tuple[int, int] = (160, 120)) -> Path:
     assert ok
     return path
 
-
-def _snapshot(case: Path) -> dict[str, str]:
-    return {str(p.relative_to(case)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(case.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture
@@ -65,11 +61,11 @@ def test_world_file_without_prj_is_refused_naming_the_users_file_then_crs_fixes_
 ) -> None:
     image = _picture(tmp_path / "press.png")
     (tmp_path / "press.pgw").write_text(WORLD)
-    before = _snapshot(case)
+    before = snapshot(case)
     assert _ingest(case, str(image)) == 2
     err = capsys.readouterr().err
     assert "press.pgw" in err and str(image) in err and "--crs" in err and "objects" not in err
-    assert _snapshot(case) == before
+    assert snapshot(case) == before
     assert _ingest(case, str(image), "--crs", "EPSG:32637") == 0
     assert CaseStore.open(case).scenes()[0].gsd_m == pytest.approx(0.5)
 
@@ -143,8 +139,8 @@ def test_bad_control_points_refused_and_nothing_stored(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     image = _picture(tmp_path / "earth.png")
-    before = _snapshot(case)
+    before = snapshot(case)
     assert _ingest(case, str(image), *[a for p in gcps for a in ("--gcp", p)]) == 2
     err = capsys.readouterr().err.strip()
     assert expected in err and "\n" not in err, err
-    assert _snapshot(case) == before
+    assert snapshot(case) == before

@@ -9,11 +9,7 @@ from pathlib import Path
 import pytest
 
 from sitewatch.cli.main import main
-
-
-def _snapshot(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+from tests.cli.snapshots import snapshot
 
 
 @pytest.fixture
@@ -36,7 +32,7 @@ def test_ingest_refusals_change_nothing(case: Path, tmp_path: Path, tiny_png: Pa
                                         capsys: pytest.CaptureFixture[str]) -> None:
     folder = tmp_path / "photos"
     folder.mkdir()
-    before = _snapshot(case)
+    before = snapshot(case)
     ingest = ["ingest", str(case), "--site", "a"]
     assert "is a folder: pass the image files, e.g. " + f"{folder}/*.jpg" in _refused(
         [*ingest, str(folder), "--date", "2014-06-11", "--gsd", "0.3"], capsys)
@@ -48,7 +44,7 @@ def test_ingest_refusals_change_nothing(case: Path, tmp_path: Path, tiny_png: Pa
     assert "less than one car" in err and "tiny.png" in err
     assert "no case at 'nosuchcase'" in _refused(
         ["ingest", "nosuchcase", str(tiny_png), "--site", "a", "--date", "2014-06-11"], capsys)
-    assert _snapshot(case) == before
+    assert snapshot(case) == before
     assert not Path("nosuchcase").exists()
 
 
@@ -73,7 +69,7 @@ def test_misspelt_case_names_say_so(tmp_path: Path, capsys: pytest.CaptureFixtur
 def test_output_suffixes_are_checked_before_any_work(
     case: Path, tmp_path: Path, tiny_geotiff: Path, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    before = _snapshot(case)
+    before = snapshot(case)
     err = _refused(["export", str(case), "--format", "kmz", "--out", str(tmp_path / "x.geojson")],
                    capsys)
     assert "does not match --format kmz" in err and "x.kmz" in err
@@ -81,7 +77,7 @@ def test_output_suffixes_are_checked_before_any_work(
         ["export", str(case), "--out", str(tmp_path / "x.txt")], capsys)
     assert "does not exist" in _refused(
         ["export", str(case), "--out", str(tmp_path / "absent" / "x.kmz")], capsys)
-    assert _snapshot(case) == before  # no audit entry, no file
+    assert snapshot(case) == before  # no audit entry, no file
     assert "must end in .csv or .geojson" in _refused(
         ["detect", str(tiny_geotiff), "--out", str(tmp_path / "found.txt")], capsys)
     assert "is a folder" in _refused(
@@ -101,7 +97,7 @@ def test_demo_into_a_used_folder_is_refused_and_a_second_default_run_gets_a_fres
     used.mkdir()
     (used / "notes.txt").write_text("keep me")
     assert "not empty (a demo run before?)" in _refused(["demo", "--out", str(used)], capsys)
-    assert _snapshot(used) == {"notes.txt": hashlib.sha256(b"keep me").hexdigest()}
+    assert snapshot(used) == {"notes.txt": hashlib.sha256(b"keep me").hexdigest()}
     monkeypatch.chdir(tmp_path)
     (tmp_path / "sitewatch-demo").mkdir()
     (tmp_path / "sitewatch-demo" / "catalog.sqlite").write_text("")

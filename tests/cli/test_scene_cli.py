@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import numpy as np
 import pytest
 
 from sitewatch.cli.main import main
+from tests.cli.snapshots import snapshot
 
 GSD_M = 0.3
 
@@ -33,10 +33,6 @@ def _scene(path: Path, centres: list[tuple[int, int]], *, gsd_m: float = GSD_M,
     return path
 
 
-def _snapshot(case: Path) -> dict[str, str]:
-    return {str(p.relative_to(case)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(case.rglob("*")) if p.is_file()}
-
 
 @pytest.fixture
 def case(tmp_path: Path) -> Path:
@@ -56,12 +52,12 @@ def test_several_images_on_one_date_refused_with_the_command_that_fixes_it(
     case: Path, capsys: pytest.CaptureFixture[str],
 ) -> None:
     capsys.readouterr()
-    before = _snapshot(case)
+    before = snapshot(case)
     assert main(["track", str(case)]) == 2
     err = capsys.readouterr().err
     assert "4 images on 2014-06-11" in err and "tile_0.tif" in err
     assert f"sitewatch scene keep {case}" in err
-    assert _snapshot(case) == before  # the refused command changed nothing
+    assert snapshot(case) == before  # the refused command changed nothing
 
     assert main(["scene", "list", str(case)]) == 0
     assert capsys.readouterr().out.count("duplicate date") == 4
@@ -107,12 +103,12 @@ def test_redate_is_audited_and_verify_catches_a_hand_edit(
 def test_refused_corrections_change_nothing(
     case: Path, args: list[str], expected: str, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    before = _snapshot(case)
+    before = snapshot(case)
     capsys.readouterr()
     assert main(["scene", args[0], str(case), *args[1:]]) == 2
     err = capsys.readouterr().err.strip()
     assert expected in err and "\n" not in err, err
-    assert _snapshot(case) == before
+    assert snapshot(case) == before
 
 
 def test_reason_is_required(case: Path) -> None:
