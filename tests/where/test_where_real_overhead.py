@@ -67,3 +67,14 @@ def test_true_date_fits_the_overpass_and_six_months_off_does_not() -> None:
     assert fits is False and result["fits_overpass"] is False
     # June's sun reaches the measured azimuth only near local noon, outside the overpass window.
     assert result["fits_daylight"] is True
+
+
+@pytest.mark.parametrize("left_out", range(len(MARKS)))
+def test_no_single_mark_decides(left_out: int) -> None:
+    marks = [list(m[1:]) for i, m in enumerate(MARKS) if i != left_out]
+    december = overhead_shadow_check(None, "loo", marks, image=IMAGE,
+                                     time_utc=dt.datetime(2009, 12, 22, 16, 37, tzinfo=dt.UTC))
+    june = overhead_shadow_check(None, "loo", marks, image=IMAGE,
+                                 time_utc=dt.datetime(2010, 6, 22, 16, 37, tzinfo=dt.UTC))
+    assert december.fits is True and june.fits is False
+    assert 160.0 < json.loads(december.result_json)["azimuth_deg"] < 163.0
