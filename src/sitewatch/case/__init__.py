@@ -42,6 +42,7 @@ from sitewatch.case.scenes import SceneRow, keep_scene, list_scenes
 from sitewatch.case.where import (
     media_check,
     media_inventory,
+    overhead_shadow_check,
     record_where_check,
     shadow_check,
     where_checks,
@@ -75,6 +76,7 @@ __all__ = [
     "media_check",
     "media_inventory",
     "observations",
+    "overhead_shadow_check",
     "record_where_check",
     "redate_scene",
     "replay_case",
