@@ -19,6 +19,7 @@ from sitewatch.detect import Detection, ModelCard
 from sitewatch.digest import sha256_file
 from sitewatch.errors import ReportError
 from sitewatch.imagery import Tile
+from sitewatch.label_names import british, label_name
 from sitewatch.report.figures import CountPoint, annotated_panel, counts_plot
 from sitewatch.report.insets import DENSE_SCALE, inset_windows
 from sitewatch.report.maps import MapPoint, site_map
@@ -34,9 +35,7 @@ from sitewatch.report.summary import (
 )
 from sitewatch.report.wording import (
     EVENT_NOUNS,
-    british,
     events_phrase,
-    label_name,
     long_date,
     plural,
     share,
