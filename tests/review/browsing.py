@@ -64,7 +64,7 @@ def chromium_page(width: int, height: int) -> Iterator[Any]:
         errors: list[str] = []
         tab.on("pageerror", lambda exc: errors.append(str(exc)))
         tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-        tab.errors = errors
+        tab.errors = errors  # type: ignore[attr-defined]
         try:
             yield tab
         finally:

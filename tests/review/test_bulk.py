@@ -159,7 +159,7 @@ def test_selection_bounds() -> None:
     for bad in ({"score_min": 0.5, "score_max": 0.5}, {"score_max": 1.5}, {"label": "tank"},
                 {"area_px": (10.0, 10.0, 5.0, 20.0)}, {"score_min": float("nan")}):
         with pytest.raises(ReviewError):
-            Selection(**bad)  # type: ignore[arg-type]
+            Selection(**bad)
 
 
 def test_score_band_is_half_open_except_at_one(case: CaseStore) -> None:
