@@ -176,3 +176,19 @@ def test_score_band_is_half_open_except_at_one(case: CaseStore) -> None:
     low, high = picked(0.0, cut), picked(cut, 1.0)
     assert not low & high and len(low | high) == len(items)
     assert all(i.original and i.original.score < cut for i in items if i.detection_id in low)
+
+
+def test_store_refuses_a_bulk_of_mixed_actions_or_none(case: CaseStore) -> None:
+    from sitewatch.errors import CatalogError
+
+    sha = _sha(case)
+    items = review_items(case.detections(sha), ())
+    accept = bulk_decisions(items[:2], Selection(), ReviewAction.ACCEPT, scene_sha256=sha,
+                            run_id="run0000000000001", reviewer="A")
+    reject = bulk_decisions(items[2:4], Selection(), ReviewAction.REJECT, scene_sha256=sha,
+                            run_id="run0000000000001", reviewer="A")
+    before = snapshot(case.root)
+    for bad in ((), (*accept, *reject)):
+        with pytest.raises(CatalogError):
+            case.append_reviews(bad, selection={})
+    assert snapshot(case.root) == before

@@ -28,12 +28,8 @@ def apply_decision(
     Raises:
         ReviewError: no detection run, an unknown detection, or a decision that cannot apply.
     """
-    run_id = store.latest_run_id(scene.sha256)
-    if run_id is None:
-        raise ReviewError(f"scene {scene.original_name!r} has no detections to review; "
-                          "run sitewatch detect first")
-    reviews = store.reviews(scene.sha256, run_id=run_id)
-    items = {i.detection_id: i for i in review_items(store.detections(scene.sha256), reviews)}
+    run_id, reviews, scene_items = _scene_items(store, scene)
+    items = {i.detection_id: i for i in scene_items}
     item = None
     if detection_id is not None:
         if detection_id not in items:
@@ -54,6 +50,11 @@ def apply_decision(
 
 def _scene_items(store: CaseStore, scene: Scene) -> tuple[str, tuple[ReviewRecord, ...],
                                                           tuple[ReviewItem, ...]]:
+    """The scene's newest run, its decisions and its items as they stand.
+
+    Raises:
+        ReviewError: the scene has no detection run.
+    """
     run_id = store.latest_run_id(scene.sha256)
     if run_id is None:
         raise ReviewError(f"scene {scene.original_name!r} has no detections to review; "
