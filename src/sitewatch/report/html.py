@@ -137,7 +137,9 @@ def _site_context(site: SiteEvidence, zones: Sequence[Zone],
         "name": site.site,
         "opening": opening(site.site, scenes, site.track,
                            reviewed=review.reviewed if review else 0,
-                           detected=sum(len(d) for _, d in site.scenes)),
+                           # of the model's detections, as ``reviewed`` counts them (the
+                           # site's detections after review drop rejected and add drawn boxes)
+                           detected=review.detected if review else sum(len(d) for _, d in site.scenes)),
         "count_meaning": interval_meaning(_level(site.track)),
         "level_text": f"{_level(site.track):.0%}",
         "pairs": _pairs(site),
