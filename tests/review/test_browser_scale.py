@@ -169,6 +169,19 @@ def test_bulk_review_of_1000_boxes_at_laptop_size(dense: tuple[CaseStore, str], 
         assert page.locator("#bulk-confirm").is_hidden()
         page.wait_for_timeout(300)
         assert snapshot(store.root) == before
+        # an area given by typing it: a malformed one is refused in the page, a good one counted
+        page.fill("#bulk-area", "100, 100, 900")
+        page.click("#bulk-accept")
+        page.locator("#toast", has_text="is not four numbers").wait_for(timeout=10_000)
+        assert page.locator("#bulk-confirm").is_hidden()
+        page.fill("#bulk-area", "100, 100, 900, 700")
+        page.click("#bulk-accept")
+        page.wait_for_selector("#bulk-confirm:not([hidden])")
+        typed = {k for k in _ids_in_area(store, [100, 100, 900, 700]) if k not in _latest(store)
+                 or _latest(store)[k] == "unreviewed"}
+        assert f"accept {len(typed)} boxes" in page.locator("#bulk-text").inner_text()
+        page.click("#bulk-no")
+        assert snapshot(store.root) == before
         page.locator("#map").click(position={"x": 5, "y": 5})
         page.keyboard.press("j")  # a selected box makes the panel above the labels taller
         assert "armoured vehicle" in page.locator("#sel-body").inner_text()
