@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sitewatch.catalog.georeference import ControlPoint, Georeference, find_georeference
-from sitewatch.catalog.inspect import RasterInfo, inspect_raster
+from sitewatch.catalog.inspect import inspect_raster, sniff_format
 from sitewatch.catalog.scene import (
     GsdSource,
     ImageFormat,
@@ -22,12 +22,11 @@ from sitewatch.catalog.scene import (
     check_vehicle_fits,
     parse_site,
 )
-from sitewatch.catalog.sniff import sniff_format
 from sitewatch.catalog.stac import GSD_RANGE_M, read_stac_item
 from sitewatch.catalog.store import CaseStore
 from sitewatch.digest import sha256_file
 from sitewatch.errors import ConfigError, InputFileError
-from sitewatch.imagery import GsdEstimate, disagreement
+from sitewatch.imagery import GsdEstimate, RasterInfo, disagreement
 
 #: Estimates a file's GSD from its own pixels (``sitewatch.detect.estimate_gsd`` with a loaded
 #: model); None when too few vehicles were found.
@@ -277,12 +276,10 @@ def _placed(info: RasterInfo, georef: Georeference) -> RasterInfo:
     """The raster's metadata with the georeference found beside it."""
     from dataclasses import replace
 
-    from sitewatch.imagery import gsd_m_of, outline_lonlat_wkt
+    from sitewatch.imagery import gsd_m_of
 
-    size = (info.width_px, info.height_px)
     return replace(info, transform=georef.transform, crs_wkt=georef.crs_wkt,
-                   gsd_m=gsd_m_of(georef.transform, georef.crs_wkt, *size),
-                   footprint_lonlat_wkt=outline_lonlat_wkt(georef.transform, georef.crs_wkt, *size))
+                   gsd_m=gsd_m_of(georef.transform, georef.crs_wkt, info.width_px, info.height_px))
 
 
 def _stage_original(scene: Scene, source_path: Path, staged: Path) -> None:

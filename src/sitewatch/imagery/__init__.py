@@ -3,7 +3,10 @@
 Public names:
 
 - :class:`RasterReader`, :func:`read_info`, :class:`RasterInfo`: open any raster GDAL can read
-  and read windows of it as RGB uint8.
+  and read windows of it as RGB uint8; :func:`dataset_info` for a dataset opened elsewhere.
+- :func:`sniff_bytes`: the one format sniffer (a file's GDAL driver from its first bytes).
+- :func:`check_dataset`, :data:`MAX_WHOLE_DECODE_BYTES`, :func:`check_decoded_size`: what a
+  decode may cost, checked from the header.
 - :class:`Tile`, :func:`tile_grid`: the pure tile maths.
 - :class:`GsdEstimate`: a GSD estimated from vehicle lengths (:mod:`sitewatch.imagery.scale`).
 - :func:`pixel_to_map`, :func:`map_to_pixel`, :func:`pixel_to_lonlat`, :func:`lonlat_to_pixel`,
@@ -26,19 +29,23 @@ from sitewatch.imagery.georef import (
     pixel_to_map,
     same_crs,
 )
-from sitewatch.imagery.limits import MAX_BANDS, check_decoded_size
-from sitewatch.imagery.raster import RasterInfo, RasterReader, read_info
+from sitewatch.imagery.limits import MAX_BANDS, MAX_WHOLE_DECODE_BYTES, check_dataset, check_decoded_size
+from sitewatch.imagery.raster import RasterInfo, RasterReader, dataset_info, read_info
 from sitewatch.imagery.scale import GsdEstimate, disagreement, fit_gsd
+from sitewatch.imagery.sniff import sniff_bytes
 from sitewatch.imagery.tiles import Tile, tile_grid
 
 __all__ = [
     "MAX_BANDS",
+    "MAX_WHOLE_DECODE_BYTES",
     "Affine6",
     "GsdEstimate",
     "RasterInfo",
     "RasterReader",
     "Tile",
+    "check_dataset",
     "check_decoded_size",
+    "dataset_info",
     "disagreement",
     "fit_gcps",
     "fit_gsd",
@@ -52,5 +59,6 @@ __all__ = [
     "pixel_to_map",
     "read_info",
     "same_crs",
+    "sniff_bytes",
     "tile_grid",
 ]
