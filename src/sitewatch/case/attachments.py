@@ -21,9 +21,8 @@ def attach_file(store: CaseStore, kind: str, path: Path) -> Path:
     Raises:
         ConfigError: unknown kind; the loaders raise their own errors for bad files.
     """
-    from sitewatch.geo.boundary import load_boundary
-    from sitewatch.track import load_alerts, load_zones
-    from sitewatch.track.links import load_sightings
+    from sitewatch.geo import load_boundary
+    from sitewatch.track import load_alerts, load_sightings, load_zones
 
     loaders: dict[str, Callable[[Path], object]] = {
         "zones": load_zones, "alerts": load_alerts, "sightings": load_sightings,
