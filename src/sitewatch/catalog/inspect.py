@@ -7,10 +7,14 @@ from __future__ import annotations
 import warnings
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sitewatch.catalog.scene import ImageFormat
 from sitewatch.errors import InputFileError, RasterReadError
 from sitewatch.imagery import MAX_WHOLE_DECODE_BYTES, RasterInfo, check_dataset, dataset_info, sniff_bytes
+
+if TYPE_CHECKING:
+    from rasterio.io import DatasetReader
 
 #: Largest image accepted, in pixels (a 50,000 × 50,000 scene); larger is refused as absurd.
 MAX_PIXELS = 2_500_000_000
@@ -50,9 +54,6 @@ def sniff_format(path: Path) -> ImageFormat:
 def inspect_raster(path: Path, image_format: ImageFormat) -> RasterInfo:
     """Read georeference and size, and decode every pixel to prove the file is whole.
 
-    The georeference is kept only whole (a transform and a CRS), with the GSD it gives, even a
-    nonsense one (ingest refuses that GSD unless one is given), where a loose read drops it.
-
     Raises:
         InputFileError: the file is corrupt, truncated, absurdly large or not a raster.
     """
@@ -69,8 +70,7 @@ def inspect_raster(path: Path, image_format: ImageFormat) -> RasterInfo:
                 check_dataset(path, dataset, str(dataset.driver))  # before any pixel is read
                 if image_format is ImageFormat.TIFF:
                     _decode_all(dataset)
-                info = dataset_info(path, dataset)
-                return info if info.georeferenced else replace(info, transform=None, crs_wkt=None)
+                return _info(dataset)
     except RasterReadError as exc:
         raise InputFileError(f"cannot ingest '{path}': {exc}") from None
     except RasterioError as exc:
@@ -145,3 +145,11 @@ def _decode_all(dataset: object) -> None:
     for row in range(0, height, step):
         rows = min(step, height - row)
         dataset.read(window=Window(0, row, dataset.width, rows))  # type: ignore[attr-defined]
+
+
+def _info(dataset: DatasetReader) -> RasterInfo:
+    """Imagery's :class:`~sitewatch.imagery.RasterInfo` of the dataset, its georeference kept only
+    whole (a transform and a CRS), with the GSD it gives, even a nonsense one: ingest refuses that
+    GSD unless one is given, where a loose read drops it."""
+    info = dataset_info(Path(dataset.name), dataset)
+    return info if info.georeferenced else replace(info, transform=None, crs_wkt=None)
