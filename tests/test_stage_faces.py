@@ -22,6 +22,7 @@ KNOWN_DEBT: frozenset[tuple[str, str]] = frozenset(
     {
     ("case", "sitewatch.compare.resultfile"),
     ("compare", "sitewatch.geo.coords"),
+    ("report", "sitewatch.track.links"),
     ("review", "sitewatch.catalog.reviews"),
     ("review", "sitewatch.imagery.registration"),
     ("track", "sitewatch.geo.boundary"),

@@ -14,7 +14,8 @@ import datetime as dt
 from collections.abc import Sequence
 
 from sitewatch.report.wording import events_phrase, label_name
-from sitewatch.track import Departure, Link, SiteTrack
+from sitewatch.track import SiteTrack
+from sitewatch.track.links import Departure, Link
 
 __all__ = ["measured_for"]
 
