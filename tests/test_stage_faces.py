@@ -20,15 +20,7 @@ STAGES = frozenset(p.name for p in SRC.iterdir() if (p / "__init__.py").is_file(
 #: owned by the stage it names and should move to that stage's face; none may be added.
 KNOWN_DEBT: frozenset[tuple[str, str]] = frozenset(
     {
-    ("case", "sitewatch.compare.resultfile"),
-    ("compare", "sitewatch.geo.coords"),
     ("report", "sitewatch.track.links"),
-    ("review", "sitewatch.catalog.reviews"),
-    ("review", "sitewatch.imagery.registration"),
-    ("track", "sitewatch.geo.boundary"),
-    ("track", "sitewatch.geo.coords"),
-    ("track", "sitewatch.geo.travel"),
-    ("track", "sitewatch.imagery.registration"),
     }
 )
 

@@ -8,6 +8,8 @@ Public names:
 - :func:`check_dataset`, :data:`MAX_WHOLE_DECODE_BYTES`, :func:`check_decoded_size`: what a
   decode may cost, checked from the header.
 - :class:`Tile`, :func:`tile_grid`: the pure tile maths.
+- :class:`Registration`, :func:`register_images`, :func:`register_by_georeference`,
+  :func:`identity_registration`, :func:`read_grey_raw`: how one date's image lies on another's.
 - :class:`GsdEstimate`: a GSD estimated from vehicle lengths (:mod:`sitewatch.imagery.scale`).
 - :func:`pixel_to_map`, :func:`map_to_pixel`, :func:`pixel_to_lonlat`, :func:`lonlat_to_pixel`,
   :func:`map_to_lonlat`, :func:`lonlat_to_map`, :func:`same_crs`, :func:`gsd_m_of`: the one home
@@ -31,6 +33,15 @@ from sitewatch.imagery.georef import (
 )
 from sitewatch.imagery.limits import MAX_BANDS, MAX_WHOLE_DECODE_BYTES, check_dataset, check_decoded_size
 from sitewatch.imagery.raster import RasterInfo, RasterReader, dataset_info, read_info
+from sitewatch.imagery.registration import (
+    Registration,
+    RegistrationMethod,
+    RegistrationOptions,
+    identity_registration,
+    read_grey_raw,
+    register_by_georeference,
+    register_images,
+)
 from sitewatch.imagery.scale import GsdEstimate, disagreement, fit_gsd
 from sitewatch.imagery.sniff import sniff_bytes
 from sitewatch.imagery.tiles import Tile, tile_grid
@@ -42,6 +53,9 @@ __all__ = [
     "GsdEstimate",
     "RasterInfo",
     "RasterReader",
+    "Registration",
+    "RegistrationMethod",
+    "RegistrationOptions",
     "Tile",
     "check_dataset",
     "check_decoded_size",
@@ -50,6 +64,7 @@ __all__ = [
     "fit_gcps",
     "fit_gsd",
     "gsd_m_of",
+    "identity_registration",
     "lonlat_to_map",
     "lonlat_to_pixel",
     "map_to_lonlat",
@@ -57,7 +72,10 @@ __all__ = [
     "outline_lonlat_wkt",
     "pixel_to_lonlat",
     "pixel_to_map",
+    "read_grey_raw",
     "read_info",
+    "register_by_georeference",
+    "register_images",
     "same_crs",
     "sniff_bytes",
     "tile_grid",
