@@ -74,3 +74,24 @@ def test_a_transform_without_a_crs_is_no_georeference_in_a_case(tmp_path: Path) 
     assert read_info(path).transform is not None  # a loose read keeps what the file says
     info = inspect_raster(path, ImageFormat.TIFF)
     assert (info.transform, info.crs_wkt, info.gsd_m, info.georeferenced) == (None, None, None, False)
+
+
+def test_a_georeference_that_puts_the_image_nowhere_is_refused_and_nothing_stored(tmp_path: Path) -> None:
+    """UTM coordinates far outside the zone: PROJ gives no lon/lat for the corners, and the scene
+    must not be stored with an ``inf`` outline (the GSD alone, 0.3 m, looks fine)."""
+    import datetime as dt
+
+    import numpy as np
+    import rasterio
+    from rasterio.transform import Affine
+
+    from sitewatch.catalog import CaseStore, ingest_files, verify_case
+
+    path = tmp_path / "far.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=16, height=16, count=1, dtype="uint8",
+                       crs="EPSG:32637", transform=Affine(0.3, 0, 9e7, 0, -0.3, 9e7)) as out:
+        out.write(np.zeros((1, 16, 16), np.uint8))
+    store = CaseStore.init(tmp_path / "case")
+    with pytest.raises(InputFileError, match=r"cannot place '.*far\.tif': .*nowhere on the globe.*--gsd"):
+        ingest_files(store, [path], site="a", date=dt.date(2014, 6, 11))
+    assert store.scenes() == () and verify_case(store).ok
