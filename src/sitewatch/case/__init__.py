@@ -39,6 +39,7 @@ from sitewatch.case.manifest import write_manifest
 from sitewatch.case.replay import ReplayReport, replay_case
 from sitewatch.case.runs import DetectionRun, software_versions
 from sitewatch.case.scenes import SceneRow, keep_scene, list_scenes
+from sitewatch.case.training import export_pseudo_labels
 from sitewatch.case.where import (
     media_check,
     media_inventory,
@@ -67,6 +68,7 @@ __all__ = [
     "detect_case",
     "export_case",
     "export_format_of",
+    "export_pseudo_labels",
     "import_assessment",
     "interval_options",
     "keep_scene",

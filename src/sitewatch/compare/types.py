@@ -14,7 +14,7 @@ from enum import StrEnum
 import numpy as np
 
 from sitewatch.errors import ConfigError
-from sitewatch.geo.coords import LonLat
+from sitewatch.geo import LonLat
 
 PHOTO_SUFFIXES: frozenset[str] = frozenset({".jpg", ".jpeg", ".png", ".webp"})
 VIDEO_SUFFIXES: frozenset[str] = frozenset({".mp4", ".mov", ".webm"})

@@ -40,8 +40,7 @@ from sitewatch.report.wording import (
     plural,
     share,
 )
-from sitewatch.track import SiteTrack, Zone, ZoneFrame, interval_meaning
-from sitewatch.track.links import Link
+from sitewatch.track import Link, SiteTrack, Zone, ZoneFrame, interval_meaning
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -8,8 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from sitewatch.catalog import CaseStore, Scene
-from sitewatch.catalog.reviews import summarise
+from sitewatch.catalog import CaseStore, Scene, summarise
 from sitewatch.detect import VehicleClass
 from sitewatch.errors import ReviewError, SitewatchError
 from sitewatch.label_names import label_name
