@@ -125,6 +125,24 @@ def combine_rankings(per_frame: Sequence[tuple[GalleryScore, ...]]) -> tuple[Gal
     return tuple(sorted(combined, key=lambda s: -s.similarity))
 
 
+def rank_frames(
+    frame_crops: tuple[tuple[VehicleCrop, ...], ...], galleries: tuple[Gallery, ...]
+) -> tuple[tuple[tuple[tuple[VehicleCrop, ...], tuple[GalleryScore, ...]], ...],
+           tuple[GalleryScore, ...]]:
+    """Each frame's crops with its own ranking, and the query's combined ranking.
+
+    This is the whole ranking of one query (photo: one frame; video: its keyframes), shared by
+    :func:`compare_query` and the evaluation so that what is measured is what is shipped.
+
+    Raises:
+        CompareError: no frame, or a frame without crops.
+    """
+    if not frame_crops:
+        raise CompareError("comparison needs at least one frame")
+    per_frame = tuple((crops, rank_galleries(crops, galleries)) for crops in frame_crops)
+    return per_frame, combine_rankings([r for _, r in per_frame])
+
+
 def compare_query(
     path: Path, galleries: tuple[Gallery, ...], analyser: CropAnalyser, *, max_keyframes: int = 8
 ) -> QueryResult:
@@ -135,14 +153,10 @@ def compare_query(
     """
     started = time.perf_counter()
     frames = read_media(path, max_keyframes=max_keyframes)
-    results = []
-    pixels = {}
-    for frame in frames:
-        pixels[frame.trace.frame_sha256] = frame.rgb
-        crops = analyser.crops(frame)
-        results.append(FrameResult(trace=frame.trace, crops=crops,
-                                   ranking=rank_galleries(crops, galleries)))
-    ranking = combine_rankings([r.ranking for r in results])
+    pixels = {frame.trace.frame_sha256: frame.rgb for frame in frames}
+    per_frame, ranking = rank_frames(tuple(analyser.crops(frame) for frame in frames), galleries)
+    results = [FrameResult(trace=frame.trace, crops=crops, ranking=frame_ranking)
+               for frame, (crops, frame_ranking) in zip(frames, per_frame, strict=True)]
     top = ranking[0]
     best_frame = max(results, key=lambda r: _score_of(r.ranking, top.name))
     gallery = next(g for g in galleries if g.name == top.name)
