@@ -120,6 +120,7 @@ def combine_rankings(per_frame: Sequence[tuple[GalleryScore, ...]]) -> tuple[Gal
             nearest_similarity=max(s.nearest_similarity for s in scores),
             mean_similarity=round(float(np.mean([s.mean_similarity for s in scores])), 4),
             reference_count=scores[0].reference_count,
+            baseline_similarity=round(float(np.mean([s.baseline_similarity for s in scores])), 4),
             best=tuple(best),
         ))
     return tuple(sorted(combined, key=lambda s: -s.similarity))
@@ -256,8 +257,11 @@ def output_document(
         "stage": "compare",
         "models": analyser.provenance(),
         "method": "EfficientNet-Lite0 embeddings (block-5 + head, mirrored, gallery-centred "
-        "cosine) of COCO-YOLO26n vehicle crops; gallery score = mean of nearest-reference "
-        "and mean-reference similarity; SIFT + RANSAC homography for local features. "
+        "cosine) of whole-vehicle crops (COCO-YOLO26n boxes, nested boxes joined, grown to "
+        "the GrabCut foreground so the gun and turret are inside; crop and background-blanked "
+        "crop averaged); gallery score = mean of nearest-reference and mean-reference "
+        "similarity minus the gallery's mean score for the other galleries' references; "
+        "SIFT + RANSAC homography for local features. "
         "Similarities rank galleries; they are not probabilities.",
         "galleries": [
             {"name": g.name, "folder": g.folder,

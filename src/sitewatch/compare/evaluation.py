@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 
 from sitewatch.compare.comparison import rank_frames
-from sitewatch.compare.gallery import Gallery
-from sitewatch.compare.media import read_media
-from sitewatch.compare.types import GalleryScore, VehicleCrop
+from sitewatch.compare.gallery import GALLERY_KEYFRAMES, Gallery
+from sitewatch.compare.media import media_kind, read_media
+from sitewatch.compare.types import GalleryScore, MediaKind, VehicleCrop
 from sitewatch.compare.vehicles import CropAnalyser
 from sitewatch.errors import CompareError
 
@@ -132,25 +132,32 @@ def galleries_without(files: tuple[LabelledFile, ...],
 def evaluate(data: Path, *, threads: int = 2, max_keyframes: int = 8) -> dict[str, object]:
     """Leave-one-out top-1, top-3 and margins per type, and seconds per file.
 
-    Every file is read, cropped and embedded once (as ``sitewatch compare`` would read it as a
-    query or reference); each query is then ranked against galleries without it.
+    Every file is read, cropped and embedded once as a reference (a video's keyframes capped
+    as :func:`build_gallery` caps them) and once more as a query where a video query reads
+    more keyframes (``max_keyframes``, as ``sitewatch compare`` does); each query is then
+    ranked against galleries without it.
 
     Raises:
         CompareError: the shared data is absent or a file cannot be read.
     """
     files = evaluation_files(data)
     analyser = CropAnalyser(threads=threads)
-    crops: dict[str, tuple[tuple[VehicleCrop, ...], ...]] = {}
+    references: dict[str, tuple[tuple[VehicleCrop, ...], ...]] = {}
+    queries: dict[str, tuple[tuple[VehicleCrop, ...], ...]] = {}
     seconds: dict[str, float] = {}
+    asked = {item.name for item in queryable(files)}
     for item in files:
         started = time.perf_counter()
-        crops[item.name] = tuple(analyser.crops(frame)
-                                 for frame in read_media(item.path, max_keyframes=max_keyframes))
+        references[item.name] = _read_crops(item.path, analyser, GALLERY_KEYFRAMES)
         seconds[item.name] = time.perf_counter() - started
+        if item.name in asked:
+            queries[item.name] = (_read_crops(item.path, analyser, max_keyframes)
+                                  if media_kind(item.path) is MediaKind.VIDEO
+                                  else references[item.name])
     rows = []
     for item in queryable(files):
-        galleries = galleries_without(files, crops, left_out_with(item.name))
-        _, ranking = rank_frames(crops[item.name], galleries)
+        galleries = galleries_without(files, references, left_out_with(item.name))
+        _, ranking = rank_frames(queries[item.name], galleries)
         rows.append(score_row(item.name, item.label, ranking, seconds[item.name]))
     distractors = sorted({f.label for f in files} - {f.label for f in queryable(files)})
     return {
@@ -163,7 +170,13 @@ def evaluate(data: Path, *, threads: int = 2, max_keyframes: int = 8) -> dict[st
         "models": analyser.provenance(),
         "threads": threads,
         "max_keyframes": max_keyframes,
+        "gallery_keyframes": GALLERY_KEYFRAMES,
     }
+
+
+def _read_crops(path: Path, analyser: CropAnalyser,
+                max_keyframes: int) -> tuple[tuple[VehicleCrop, ...], ...]:
+    return tuple(analyser.crops(frame) for frame in read_media(path, max_keyframes=max_keyframes))
 
 
 def score_row(query: str, truth: str, ranking: tuple[GalleryScore, ...],
