@@ -2,10 +2,18 @@
 
 The COCO detector's box often stops at the hull: a tank's gun overhangs the hull by about 40 %
 of its length (T-72: 9.5 m with the gun, 6.95 m without; Leclerc 9.9 m and 6.9 m), and a
-raised gun or antenna leaves the box at the top. :func:`whole_vehicle` runs GrabCut in a
-window grown from the box (:data:`SEARCH`), seeded with the box as probable vehicle and its
-centre as sure vehicle, keeps the foreground parts that touch the centre, and grows the box to
-hold them. The foreground mask is returned too, so the embedder can also look at the vehicle
+raised gun or antenna leaves the box at the top. :func:`whole_vehicle` runs GrabCut twice in a
+window grown from the box (:data:`SEARCH`), with a ring of sure background around it, the box
+as probable vehicle and the box's centre as sure vehicle:
+
+* for the vehicle's *mask*, the rest of the window is probable background;
+* for the crop's *extent*, the band where a gun leaves the box (the box's upper half, across
+  the window) is probable vehicle too. Seeded as background, the band teaches the background
+  colour model the gun's colour and a thin gun is dropped: on drawn tanks whose gun reaches
+  20-38 % of the box's width past it, the mask run alone lost the gun in 7 of 24 pictures.
+
+The crop holds the detector box and every foreground part of either run that touches the
+centre. The foreground mask is returned too, so the embedder can also look at the vehicle
 with its background blanked (:func:`blank_background`).
 
 GrabCut's colour models start from OpenCV's random generator; it is seeded here, so the same
@@ -86,32 +94,41 @@ def whole_vehicle(rgb: np.ndarray, box: tuple[float, float, float, float]) -> Ou
     def at(x: float, y: float) -> tuple[int, int]:
         return int((x - cx0) * scale), int((y - cy0) * scale)
 
-    seeds = np.full(small.shape[:2], cv2.GC_BGD, np.uint8)
     (wx0, wy0), (wx1, wy1) = at(window.x0_px, window.y0_px), at(window.x1_px, window.y1_px)
-    seeds[wy0:wy1, wx0:wx1] = cv2.GC_PR_BGD
     (bx0, by0), (bx1, by1) = at(box[0], box[1]), at(box[2], box[3])
-    seeds[by0:by1, bx0:bx1] = cv2.GC_PR_FGD
     qx, qy = (bx1 - bx0) // 4, (by1 - by0) // 4
-    seeds[by0 + qy : by1 - qy, bx0 + qx : bx1 - qx] = cv2.GC_FGD
-    foreground = _grabcut(small, seeds)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(foreground, connectivity=8)
-    core = labels[by0 + qy : by1 - qy, bx0 + qx : bx1 - qx]
-    parts = sorted(set(np.unique(core).tolist()) - {0}) if count > 1 else []
+    core = (slice(by0 + qy, by1 - qy), slice(bx0 + qx, bx1 - qx))
+    plain = np.full(small.shape[:2], cv2.GC_BGD, np.uint8)
+    plain[wy0:wy1, wx0:wx1] = cv2.GC_PR_BGD
+    # where a gun or a raised barrel leaves the box: its upper half, across the window
+    banded = plain.copy()
+    banded[wy0 : (by0 + by1) // 2, wx0:wx1] = cv2.GC_PR_FGD
+    for seeds in (plain, banded):
+        seeds[by0:by1, bx0:bx1] = cv2.GC_PR_FGD
+        seeds[core] = cv2.GC_FGD
+    vehicle = _touching(_grabcut(small, plain), core)
+    reach = _touching(_grabcut(small, banded), core) | vehicle
     x0, y0, x1, y1 = base.x0_px, base.y0_px, base.x1_px, base.y1_px
-    for part in parts:
-        left, top, part_w, part_h = (int(v) for v in stats[part, :4])
-        x0 = min(x0, int(cx0 + left / scale))
-        y0 = min(y0, int(cy0 + top / scale))
-        x1 = max(x1, int(np.ceil(cx0 + (left + part_w) / scale)))
-        y1 = max(y1, int(np.ceil(cy0 + (top + part_h) / scale)))
+    rows, cols = np.nonzero(reach)
+    if rows.size:
+        x0 = min(x0, int(cx0 + cols.min() / scale))
+        y0 = min(y0, int(cy0 + rows.min() / scale))
+        x1 = max(x1, int(np.ceil(cx0 + (cols.max() + 1) / scale)))
+        y1 = max(y1, int(np.ceil(cy0 + (rows.max() + 1) / scale)))
     crop = BoxPx(x0_px=max(0, x0), y0_px=max(0, y0), x1_px=min(width, x1),
                  y1_px=min(height, y1))
-    kept = np.isin(labels, parts).astype(np.uint8)
     full = np.zeros((height, width), np.uint8)
-    full[cy0:cy1, cx0:cx1] = cv2.resize(kept, (cx1 - cx0, cy1 - cy0),
+    full[cy0:cy1, cx0:cx1] = cv2.resize(vehicle.astype(np.uint8), (cx1 - cx0, cy1 - cy0),
                                         interpolation=cv2.INTER_NEAREST)
     return Outline(box=crop, mask=np.ascontiguousarray(
         full[crop.y0_px : crop.y1_px, crop.x0_px : crop.x1_px]))
+
+
+def _touching(foreground: np.ndarray, core: tuple[slice, slice]) -> np.ndarray:
+    """The foreground parts (8-connected) that reach into ``core``."""
+    count, labels = cv2.connectedComponents(foreground, connectivity=8)
+    parts = sorted(set(np.unique(labels[core]).tolist()) - {0}) if count > 1 else []
+    return np.isin(labels, parts)
 
 
 def _grabcut(rgb: np.ndarray, seeds: np.ndarray) -> np.ndarray:
