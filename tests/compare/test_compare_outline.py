@@ -30,7 +30,7 @@ def drawn_tank(seed: int, *, overhang: float) -> tuple[np.ndarray, tuple[int, in
     return image, tip
 
 
-def _inside(point: tuple[int, int], box: tuple[int, int, int, int]) -> bool:
+def _inside(point: tuple[int, int], box: tuple[int, ...]) -> bool:
     return box[0] <= point[0] < box[2] and box[1] <= point[1] < box[3]
 
 

@@ -49,17 +49,29 @@ def test_a_gallery_close_to_everything_does_not_win_by_being_broad() -> None:
     assert by_name["Mixed"].baseline_similarity > by_name["A"].baseline_similarity
 
 
+def test_a_gallery_unlike_the_others_is_not_lifted_for_it() -> None:
+    query = (_crop("q.jpg", [0.7, 0.3, 0.0, 0.1]),)
+    ranking = rank_galleries(query, (A, B, MIXED))
+    a_score = next(s for s in ranking if s.name == "A")
+    assert a_score.baseline_similarity < 0  # A is unlike B and Mixed
+    raw = 0.5 * (a_score.nearest_similarity + a_score.mean_similarity)
+    assert a_score.similarity == pytest.approx(raw, abs=2e-4)
+
+
 def test_similarity_is_raw_score_minus_baseline_and_is_written_out() -> None:
     query = (_crop("q.jpg", [-0.5, 1.1, 0.1, 0.2]),)
     ranking = rank_galleries(query, (A, B, MIXED))
     assert ranking[0].name == "B"
     for score in ranking:
         raw = 0.5 * (score.nearest_similarity + score.mean_similarity)
-        assert score.similarity == pytest.approx(raw - score.baseline_similarity, abs=2e-4)
+        assert score.similarity == pytest.approx(raw - max(0.0, score.baseline_similarity),
+                                                 abs=2e-4)
         written = score.to_dict()
         assert written["baseline_similarity"] == score.baseline_similarity
         assert written["similarity"] == score.similarity
-        assert [r["path"] for r in written["best_references"]] == [r.path for r in score.best]
+        references = written["best_references"]
+        assert isinstance(references, list)
+        assert [r["path"] for r in references] == [r.path for r in score.best]
     assert [s.similarity for s in ranking] == sorted((s.similarity for s in ranking),
                                                      reverse=True)
 

@@ -260,7 +260,8 @@ def output_document(
         "cosine) of whole-vehicle crops (COCO-YOLO26n boxes, nested boxes joined, grown to "
         "the GrabCut foreground so the gun and turret are inside; crop and background-blanked "
         "crop averaged); gallery score = mean of nearest-reference and mean-reference "
-        "similarity minus the gallery's mean score for the other galleries' references; "
+        "similarity minus the gallery's mean score for the other galleries' references (when "
+        "positive); "
         "SIFT + RANSAC homography for local features. "
         "Similarities rank galleries; they are not probabilities.",
         "galleries": [

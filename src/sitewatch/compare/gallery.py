@@ -114,9 +114,11 @@ def rank_galleries(
     The raw score is then set against the gallery's baseline: its mean raw score for the
     references of the *other* galleries given (each file or keyframe taken as a query). A
     gallery that looks like everything (many varied photos, or the same background as the
-    others) has a high baseline and must beat it; ``similarity`` is raw minus baseline, so 0
-    means "no closer than this gallery is to other kinds of vehicle". With a single gallery
-    there is nothing to set it against and the baseline is 0.
+    others) has a high baseline and must beat it; ``similarity`` is raw minus the baseline, so
+    0 means "no closer than this gallery is to other kinds of vehicle". A negative baseline
+    (a gallery unlike all the others) is not subtracted: it would lift that gallery for being
+    different, and how different depends on which other galleries happen to be given. With a
+    single gallery there is nothing to set it against and the baseline is 0.
 
     Raises:
         CompareError: no query crop or no gallery.
@@ -149,7 +151,7 @@ def rank_galleries(
                     if others else 0.0)
         scores.append(GalleryScore(
             name=gallery.name,
-            similarity=round(0.5 * (nearest + mean) - baseline, 4),
+            similarity=round(0.5 * (nearest + mean) - max(0.0, baseline), 4),
             nearest_similarity=round(nearest, 4),
             mean_similarity=round(mean, 4),
             reference_count=len(ranked),

@@ -192,9 +192,10 @@ class GalleryScore:
     gallery's references) are cosines of centred EfficientNet-Lite0 embeddings, in [-1, 1].
     ``baseline_similarity`` is the mean of those two that the gallery reaches for references
     of the *other* galleries compared: how alike it finds other kinds of vehicle.
-    ``similarity`` (used to rank) is the mean of nearest and mean minus the baseline: around 0
-    is "no closer than this gallery is to other kinds of vehicle", higher is closer. They rank;
-    they are not probabilities.
+    ``similarity`` (used to rank) is the mean of nearest and mean minus the baseline where the
+    baseline is positive: around 0 is "no closer than this gallery is to other kinds of
+    vehicle", higher is closer. For a video, ``similarity`` and ``baseline_similarity`` are
+    averaged over keyframes. They rank; they are not probabilities.
     """
 
     name: str
