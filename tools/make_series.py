@@ -371,7 +371,10 @@ def write_demo_extras(out: Path, truth: dict) -> None:
         {"file": d["file"], "site": truth["site"], "date": d["date"], "gsd_m": d["gsd_m"],
          "source": "semi-synthetic from MVRSD demo tiles (github baidongls/MVRSD), Google Earth "
                    "imagery; ILLUSTRATIVE georeference, not the real location",
-         "licence": "research use only (MVRSD / Google Earth terms); see README.md"}
+         "licence": ("research, evaluation and demonstration of sitewatch only, under the terms "
+                     "of the MVRSD research dataset and of Google Earth imagery (Imagery \u00a9 "
+                     "Google Earth; MVRSD, baidongls); not covered by sitewatch's AGPL licence, "
+                     "not for redistribution")}
         for d in truth["dates"]],
         "attachments": {"zones": "zones.geojson", "alerts": "alerts.toml",
                         "sightings": "sightings.csv", "boundary": "boundary.geojson"},
