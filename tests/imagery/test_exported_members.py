@@ -23,6 +23,7 @@ def test_imagery_public_face() -> None:
         "outline_lonlat_wkt",
         "pixel_to_lonlat",
         "pixel_to_map",
+        "pool_fits",
         "read_info",
         "same_crs",
         "tile_grid",

@@ -28,7 +28,7 @@ from sitewatch.imagery.georef import (
 )
 from sitewatch.imagery.limits import MAX_BANDS, check_decoded_size
 from sitewatch.imagery.raster import RasterInfo, RasterReader, read_info
-from sitewatch.imagery.scale import GsdEstimate, disagreement, fit_gsd
+from sitewatch.imagery.scale import GsdEstimate, disagreement, fit_gsd, pool_fits
 from sitewatch.imagery.tiles import Tile, tile_grid
 
 __all__ = [
@@ -50,6 +50,7 @@ __all__ = [
     "outline_lonlat_wkt",
     "pixel_to_lonlat",
     "pixel_to_map",
+    "pool_fits",
     "read_info",
     "same_crs",
     "tile_grid",
