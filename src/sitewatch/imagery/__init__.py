@@ -5,7 +5,8 @@ Public names:
 - :class:`RasterReader`, :func:`read_info`, :class:`RasterInfo`: open any raster GDAL can read
   and read windows of it as RGB uint8.
 - :class:`Tile`, :func:`tile_grid`: the pure tile maths.
-- :class:`GsdEstimate`: a GSD estimated from vehicle lengths (:mod:`sitewatch.imagery.scale`).
+- :class:`GsdEstimate`, :func:`fit_gsd`, :func:`pool_fits`, :func:`disagreement`: a GSD estimated
+  from vehicle lengths and the arithmetic behind it (:mod:`sitewatch.imagery.scale`).
 - :func:`pixel_to_map`, :func:`map_to_pixel`, :func:`pixel_to_lonlat`, :func:`lonlat_to_pixel`,
   :func:`map_to_lonlat`, :func:`lonlat_to_map`, :func:`same_crs`, :func:`gsd_m_of`: the one home
   of georeferencing (``imagery.georef``).
