@@ -33,8 +33,8 @@ def test_demo_runs_end_to_end(tmp_path: Path, capsys: object) -> None:
     assert "demo-depot" in html and "Provenance appendix" in html
     # the count intervals use the shipped model's measured rates, not placeholders
     assert "cross-validation" in html and "placeholder" not in html
-    # loaded-transporter counts say how little their recall is known
-    assert "recall for armoured vehicles on transporters has not been measured" in html
+    # loaded-transporter counts say what their recall was measured to be
+    assert "found none of 32 loaded transporters without an analyst" in html
     # evidence pointing at the case's own figures shows them beside the analyst's words
     # ("detected", with the estimated true number: the raw figure is not a count of vehicles)
     assert 'class="measured">sitewatch detected' in html

@@ -20,28 +20,7 @@ STAGES = frozenset(p.name for p in SRC.iterdir() if (p / "__init__.py").is_file(
 #: owned by the stage it names and should move to that stage's face; none may be added.
 KNOWN_DEBT: frozenset[tuple[str, str]] = frozenset(
     {
-    ("case", "sitewatch.catalog.audit"),
-    ("case", "sitewatch.catalog.reviews"),
-    ("case", "sitewatch.compare.resultfile"),
-    ("case", "sitewatch.geo.boundary"),
-    ("case", "sitewatch.report.features"),
-    ("case", "sitewatch.report.formats"),
-    ("case", "sitewatch.report.html"),
-    ("case", "sitewatch.track.links"),
-    ("case", "sitewatch.track.tables"),
-    ("catalog", "sitewatch.imagery.limits"),
-    ("cli", "sitewatch.catalog.layout"),
-    ("cli", "sitewatch.catalog.reviews"),
-    ("cli", "sitewatch.geo.travel"),
-    ("cli", "sitewatch.review.training"),
-    ("compare", "sitewatch.geo.coords"),
     ("report", "sitewatch.track.links"),
-    ("review", "sitewatch.catalog.reviews"),
-    ("review", "sitewatch.imagery.registration"),
-    ("track", "sitewatch.geo.boundary"),
-    ("track", "sitewatch.geo.coords"),
-    ("track", "sitewatch.geo.travel"),
-    ("track", "sitewatch.imagery.registration"),
     }
 )
 

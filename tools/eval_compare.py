@@ -1,9 +1,11 @@
-"""Measure ``sitewatch compare`` on the real ground photos and videos.
+"""Measure how ``sitewatch compare`` ranks galleries on the real ground photos and videos.
 
     python tools/eval_compare.py [--data ../shared/data] [--out eval_compare.json]
 
-Prints top-1 / top-3 accuracy by query type, how often the T-72 gallery ranks above the Leclerc
-gallery, and seconds per photo; writes every ranking to the JSON. Needs ``../shared/data``
+Leave-one-out over every labelled file of ``ground/photos`` and ``ground/video`` (see
+``sitewatch.compare.evaluation``): prints top-1, top-3 and the margin between the true
+gallery's similarity and the best other one's, per vehicle type and overall, then every
+query's first three galleries; writes every ranking to the JSON. Needs ``../shared/data``
 (not shipped); says so and exits 2 when it is absent.
 """
 
@@ -20,7 +22,7 @@ from sitewatch.errors import SitewatchError
 
 
 def main() -> int:
-    """Run the evaluation and print a Markdown table."""
+    """Run the evaluation and print Markdown tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--out", type=Path, default=Path("eval_compare.json"))
@@ -32,16 +34,19 @@ def main() -> int:
         print(f"eval_compare: {exc}", file=sys.stderr)
         return 2
     args.out.write_text(json.dumps(report, indent=2) + "\n")
-    print("| query type | n | top-1 | top-3 | true one of T-72/Leclerc first | s/photo |")
+    print("| true type | queries | top-1 | top-3 | mean margin | lowest margin |")
     print("|---|---|---|---|---|---|")
     summary = cast(dict[str, dict[str, float]], report["summary"])
     for kind, row in summary.items():
-        print(f"| {kind} | {row['queries']} | {row['top1']:.2f} | {row['top3']:.2f} | "
-              f"{row['pair_correct']:.2f} | {row['seconds_per_photo']:.2f} |")
-    print(f"gallery build: {report['gallery_build_seconds']:.1f} s; threads {args.threads}")
+        print(f"| {kind} | {row['queries']:.0f} | {row['top1']:.2f} | {row['top3']:.2f} | "
+              f"{row['mean_margin']:+.3f} | {row['min_margin']:+.3f} |")
+    distractors = ", ".join(cast(list[str], report["distractor_only"]))
+    print(f"distractor galleries only (one file each): {distractors}")
     for entry in cast(list[dict[str, Any]], report["rows"]):
-        ranking = ", ".join(f"{n} {s:+.2f}" for n, s in entry["ranking"][:3])
-        print(f"  {entry['query'][:40]:40s} truth {entry['truth']:8s} -> {ranking}")
+        ranking = ", ".join(f"{n} {s:+.3f}" for n, s in entry["ranking"][:3])
+        mark = "ok " if entry["top1"] else "MISS"
+        print(f"  {mark} {entry['query'][:36]:36s} {entry['truth']:22s} margin {entry['margin']:+.3f}"
+              f" -> {ranking}")
     return 0
 
 

@@ -13,10 +13,16 @@ packaged model only says "vehicle"), and each date's registration is compared wi
 mapping. Truth events at positions one of the two dates does not show (outside the image,
 or under a generated cloud) are not counted; a predicted event there is a false positive.
 
+With ``--loaded N`` every series also holds N loaded transporters (a real armoured chip at
+its true size on a real transporter chip) and N empty ones (``make_series --loaded``), and
+each run also scores ``loaded``: the loaded transporters sitewatch reports on each date
+against the truth's (one-to-one by the cargo's position within ``--tol-m``; truth at a
+place the date does not show is not counted).
+
 Usage::
 
     python tools/eval_track.py OUT_DIR [--seeds 1 2] [--tiles AUAU010081 AUAU010090 ...]
-        [--no-detector]
+        [--no-detector] [--loaded 2]
 
 Reads ``../shared/data/overhead/mvrsd`` through ``make_series``; says so and exits when absent.
 """
@@ -99,6 +105,14 @@ def unobservable_claims(track: SiteTrack, truth: dict[str, Any]) -> int:
     return bad
 
 
+def _matched(pp: np.ndarray, tt: np.ndarray, tol_px: float) -> int:
+    if not len(pp) or not len(tt):
+        return 0
+    cost = np.hypot(pp[:, None, 0] - tt[None, :, 0], pp[:, None, 1] - tt[None, :, 1])
+    rows, cols = linear_sum_assignment(cost)
+    return int((cost[rows, cols] <= tol_px).sum())
+
+
 def score(pred: list[tuple[str, str, str, float, float]], truth_events: list[dict[str, Any]],
           tol_px: float) -> dict[str, dict[str, int]]:
     """TP/FP/FN per kind, one-to-one by position within ``tol_px``."""
@@ -111,12 +125,25 @@ def score(pred: list[tuple[str, str, str, float, float]], truth_events: list[dic
             pp = np.array([[x[3], x[4]] for x in p if (x[0], x[1]) == key]).reshape(-1, 2)
             tt = np.array([[e["x_px"], e["y_px"]] for e in t
                            if (e["date_from"], e["date_to"]) == key]).reshape(-1, 2)
-            if len(pp) and len(tt):
-                cost = np.hypot(pp[:, None, 0] - tt[None, :, 0], pp[:, None, 1] - tt[None, :, 1])
-                rows, cols = linear_sum_assignment(cost)
-                tp += int((cost[rows, cols] <= tol_px).sum())
+            tp += _matched(pp, tt, tol_px)
         out[kind] = {"tp": tp, "fp": len(p) - tp, "fn": len(t) - tp}
     return out
+
+
+def loaded_score(track: SiteTrack, truth: dict[str, Any], tol_px: float) -> dict[str, int]:
+    """TP/FP/FN of loaded transporters, date by date, by the cargo's position (reference px)."""
+    index = {d["date"]: i for i, d in enumerate(truth["dates"])}
+    tp = fp = fn = 0
+    for date, k in index.items():
+        tt = np.array([[e["x_px"], e["y_px"]] for e in truth["events"]
+                       if e["kind"] == "loaded" and e["date_from"] == date
+                       and _inside(truth, k, np.array([e["x_px"], e["y_px"]]))]).reshape(-1, 2)
+        pp = np.array([[e.x_px, e.y_px] for e in track.events
+                       if e.kind.value == "loaded" and e.date_from.isoformat() == date]
+                      ).reshape(-1, 2)
+        hit = _matched(pp, tt, tol_px)
+        tp, fp, fn = tp + hit, fp + len(pp) - hit, fn + len(tt) - hit
+    return {"tp": tp, "fp": fp, "fn": fn}
 
 
 def _pred(track: SiteTrack) -> list[tuple[str, str, str, float, float]]:
@@ -209,6 +236,37 @@ def detection_quality(dets: dict[str, tuple[Detection, ...]], truth: dict[str, A
     return {"tp": tp, "fp": fp, "fn": fn}
 
 
+def cargo_seen(dets: dict[str, tuple[Detection, ...]], truth: dict[str, Any],
+               tol_px: float) -> dict[str, int]:
+    """What the loading rule needs, per truth cargo box (an armoured vehicle on a transporter)
+    on a date that shows it: ``armoured``, an armoured detection within ``tol_px`` of its
+    centre; ``on_truck``, a military_truck detection holding >= 60 % of its truth box."""
+    from shapely.geometry import Polygon
+
+    from sitewatch.geo import OrientedBoxPx
+
+    out = {"cargo": 0, "armoured": 0, "on_truck": 0}
+    for d in truth["dates"]:
+        found = dets[d["file"]]
+        for v in d["vehicles"]:
+            if v["loaded_on"] is None or not (0 <= v["cx_px"] < d["width_px"]
+                                              and 0 <= v["cy_px"] < d["height_px"]):
+                continue
+            box = Polygon(OrientedBoxPx(cx_px=v["cx_px"], cy_px=v["cy_px"], width_px=v["width_px"],
+                                        height_px=v["height_px"], angle_rad=v["angle_rad"]
+                                        ).corners_px())
+            out["cargo"] += 1
+            out["armoured"] += any(
+                x.label.value == "armored_vehicle"
+                and np.hypot(x.box.cx_px - v["cx_px"], x.box.cy_px - v["cy_px"]) <= tol_px
+                for x in found)
+            out["on_truck"] += any(
+                x.label.value == "military_truck"
+                and Polygon(x.box.corners_px()).intersection(box).area >= 0.6 * box.area
+                for x in found)
+    return out
+
+
 def _pr(c: dict[str, int]) -> tuple[float, float]:
     p = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else float("nan")
     r = c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else float("nan")
@@ -230,7 +288,8 @@ def evaluate_series(folder: Path, *, use_detector: bool, tol_m: float,
     with_truth = track_site(obs, options=opts)
     result: dict[str, Any] = {
         "series": folder.name, "truth_events": len(events),
-        "truth_run": score(_pred(with_truth), events, tol_px),
+        "truth_run": {**score(_pred(with_truth), events, tol_px),
+                      "loaded": loaded_score(with_truth, truth, tol_px)},
         "truth_unobservable": unobservable_claims(with_truth, truth),
         "registration": registration_errors(with_truth, truth),
         "refused": [str(r.date) for r in with_truth.refused],
@@ -249,9 +308,11 @@ def evaluate_series(folder: Path, *, use_detector: bool, tol_m: float,
         dets = detector_detections(folder, truth, model, tta, score_threshold)
         _, dobs = load_series(folder, dets)
         with_det = track_site(dobs, options=opts)
-        result["detector_run"] = score(_pred(with_det), events, tol_px)
+        result["detector_run"] = {**score(_pred(with_det), events, tol_px),
+                                  "loaded": loaded_score(with_det, truth, tol_px)}
         result["detector_unobservable"] = unobservable_claims(with_det, truth)
         result["detection"] = detection_quality(dets, truth, tol_px)
+        result["cargo_seen"] = cargo_seen(dets, truth, tol_px)
     return result
 
 
@@ -281,6 +342,9 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
             "true_max_m_max": round(max(g["true_max_m"] for g in regs), 3),
             "methods": sorted({g["method"] for g in regs}),
         }
+    if any("cargo_seen" in r for r in results):
+        out["cargo_seen"] = {k: sum(r.get("cargo_seen", {}).get(k, 0) for r in results)
+                             for k in ("cargo", "armoured", "on_truck")}
     out["refused_dates"] = sum(len(r["refused"]) for r in results)
     for run in ("truth", "simulated", "detector"):
         if any(f"{run}_unobservable" in r for r in results):
@@ -314,6 +378,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="TrackOptions.move_correlation (-1: no appearance check)")
     parser.add_argument("--far-px", type=float, default=75.0,
                         help="keep arrivals this far from departures (0: allow ambiguity)")
+    parser.add_argument("--loaded", type=int, default=0,
+                        help="add this many loaded and as many empty transporters to each series "
+                        "and score loaded transporters")
     parser.add_argument("--extra-labels", type=Path, default=None,
                         help="VOC files adding vehicles the MVRSD labels miss (docs/mvrsd-audit): "
                         "they become real vehicles of the series, not unlabelled scenery")
@@ -326,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
             folder = args.out / f"{tile}-s{seed}"
             series = make_series.build_random(tiles, seed=seed, tile=tile, n_dates=args.dates,
                                               cloud_p=args.cloud, far_px=args.far_px,
-                                              cloud_scale=args.cloud_scale)
+                                              cloud_scale=args.cloud_scale, loaded=args.loaded)
             make_series.write_series(series, folder)
             r = evaluate_series(folder, use_detector=not args.no_detector, tol_m=args.tol_m,
                                 simulate=tuple(args.simulate) if args.simulate else None,

@@ -3,11 +3,13 @@
 What it measures: the sun position (pvlib's SPA) against a reference table; how often the
 shadow check's interval covers the truth under ±3 px marking error; the time to compute the
 where-on-Earth map on a global 0.1° grid; the metadata readers on the EXIF samples (read or
-refused, never a traceback); the sun azimuth from shadows beside MVRSD vehicle boxes.
+refused, never a traceback); the sun azimuth from shadows beside MVRSD vehicle boxes; and, with
+``--vehicle-shadows``, whether a more careful automatic measurement beside *detected* vehicles
+(every vehicle masked, a narrow ring, a robust pooling) reads the sun or the vehicles' heading.
 
 Usage::
 
-    PYTHONPATH=src python tools/eval_where.py [--cases 1000]
+    PYTHONPATH=src python tools/eval_where.py [--cases 1000] [--vehicle-shadows]
 
 Reads ../shared/data (the EXIF samples and MVRSD tiles) when present and says so when not.
 """
@@ -137,10 +139,100 @@ def mvrsd_shadows() -> None:
               f"{sun.azimuth_interval.high_deg:.0f}), circular spread {spread:.0f} deg")
 
 
+def _ring_shadows(grey: np.ndarray, boxes: list[tuple[float, float, float, float, float]], *,
+                  ring_px: int = 6, margin: float = 20.0) -> np.ndarray:
+    """(bearing deg, box index) of the dark pixels in a ``ring_px`` ring around each oriented box
+    (cx, cy, w, h, angle): pixels of every vehicle masked, dark = ring median - ``margin``, only
+    dark pixels connected to the vehicle; bearing from the box centre to their centroid."""
+    from scipy import ndimage
+
+    def inside(shape: tuple[int, ...], box: tuple[float, ...], x0: int, y0: int, grow: float) -> np.ndarray:
+        ys, xs = np.mgrid[0:shape[0], 0:shape[1]]
+        dx, dy = xs + x0 - box[0], ys + y0 - box[1]
+        u = dx * math.cos(box[4]) + dy * math.sin(box[4])
+        v = -dx * math.sin(box[4]) + dy * math.cos(box[4])
+        return (np.abs(u) <= box[2] / 2 + grow) & (np.abs(v) <= box[3] / 2 + grow)
+
+    height, width = grey.shape
+    pad = int(max(max(b[2], b[3]) for b in boxes) / 2 + ring_px + 2)
+    windows = [(max(int(b[0]) - pad, 0), max(int(b[1]) - pad, 0), min(int(b[0]) + pad, width),
+                min(int(b[1]) + pad, height)) for b in boxes]
+    vehicles = np.zeros(grey.shape, dtype=bool)
+    for box, (x0, y0, x1, y1) in zip(boxes, windows, strict=True):
+        vehicles[y0:y1, x0:x1] |= inside((y1 - y0, x1 - x0), box, x0, y0, 0.0)
+    rows = []
+    for index, (box, (x0, y0, x1, y1)) in enumerate(zip(boxes, windows, strict=True)):
+        patch = grey[y0:y1, x0:x1].astype(np.float32)
+        own = inside(patch.shape, box, x0, y0, 0.0)
+        ring = inside(patch.shape, box, x0, y0, ring_px) & ~vehicles[y0:y1, x0:x1]
+        if ring.sum() < 30:
+            continue
+        labels, _ = ndimage.label(ring & (patch < np.median(patch[ring]) - margin))
+        touching = np.unique(labels[ndimage.binary_dilation(own, iterations=2) & (labels > 0)])
+        ys, xs = np.nonzero(np.isin(labels, touching[touching > 0]))
+        if xs.size < 6 or math.hypot(xs.mean() + x0 - box[0], ys.mean() + y0 - box[1]) < 1.0:
+            continue
+        rows.append((math.degrees(math.atan2(xs.mean() + x0 - box[0], -(ys.mean() + y0 - box[1]))) % 360,
+                     index))
+    return np.asarray(rows, dtype=np.float64).reshape(-1, 2)
+
+
+def _pooled(bearings: np.ndarray) -> str:
+    """Circular median, share within 30° of it, and the Rayleigh test against no direction."""
+    grid = np.arange(0.0, 360.0, 1.0)
+    median = grid[np.argmin(np.abs((bearings[None, :] - grid[:, None] + 180) % 360 - 180).sum(axis=1))]
+    share = float(np.mean(np.abs((bearings - median + 180) % 360 - 180) <= 30.0))
+    n = bearings.size
+    r = float(np.hypot(np.cos(np.radians(bearings)).mean(), np.sin(np.radians(bearings)).mean()))
+    z = n * r * r
+    # Rayleigh test p-value, Zar's series (Biostatistical Analysis, eq. 27.4).
+    p = math.exp(-z) * (1 + (2 * z - z * z) / (4 * n)
+                        - (24 * z - 132 * z**2 + 76 * z**3 - 9 * z**4) / (288 * n * n))
+    spread = math.degrees(math.sqrt(-2 * math.log(max(r, 1e-9))))
+    return (f"{n} shadows, spread {spread:.0f} deg, median {median:.0f} deg, {share:.0%} within 30 deg "
+            f"of it, Rayleigh p {min(max(p, 0.0), 1.0):.2g}")
+
+
+def vehicle_shadows() -> None:
+    """Shadows beside detected vehicles on the MVRSD tiles and the depot, split by vehicle heading."""
+    scenes = [(p, 0.12) for p in sorted((DATA / "overhead" / "mvrsd" / "images").glob("*.jpg"))]
+    scenes.append((DATA / "overhead" / "scenes" / "AUAU040001_depot.tif", 0.25))
+    if not scenes[-1][0].is_file():
+        print(f"vehicle shadows: {DATA} not present, skipped")
+        return
+    from PIL import Image
+
+    from sitewatch.detect import DEFAULT_MODEL, detect_raster, load_detector
+
+    detector = load_detector(DEFAULT_MODEL, threads=1)
+    for path, gsd_m in scenes:
+        found = [d for d in detect_raster(path, detector, gsd_m=gsd_m).detections if d.score >= 0.3]
+        boxes = [(d.box.cx_px, d.box.cy_px, d.box.width_px, d.box.height_px, d.box.angle_rad) for d in found]
+        rows = _ring_shadows(np.asarray(Image.open(path).convert("L")), boxes) if len(boxes) >= 3 else None
+        if rows is None or len(rows) < 3:
+            print(f"vehicle shadows {path.name}: {len(boxes)} vehicles, too few shadows")
+            continue
+        # Bearing of each vehicle's long axis (mod 180): a sun shadow does not turn with the vehicle.
+        heading = np.array([math.degrees(math.atan2(math.cos(a), -math.sin(a))) % 180 if w >= h else
+                            math.degrees(math.atan2(-math.sin(a), -math.cos(a))) % 180
+                            for _, _, w, h, a in boxes])[rows[:, 1].astype(int)]
+        parts = [f"vehicle shadows {path.name}: {len(boxes)} vehicles; all: {_pooled(rows[:, 0])}"]
+        for name, chosen in (("long axis N-S", (heading < 30) | (heading > 150)),
+                             ("long axis E-W", (heading > 60) & (heading < 120))):
+            if chosen.sum() >= 5:
+                parts.append(f"{name}: {_pooled(rows[chosen, 0])}")
+        print("; ".join(parts))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cases", type=int, default=1000)
+    parser.add_argument("--vehicle-shadows", action="store_true",
+                        help="only: shadows beside detected vehicles (MVRSD tiles and the depot)")
     args = parser.parse_args()
+    if args.vehicle_shadows:
+        vehicle_shadows()
+        return
     spa_table()
     grid_time()
     coverage(args.cases)

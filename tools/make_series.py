@@ -40,13 +40,14 @@ from series_pixels import (
     diagonal_chip,
     inpaint_boxes,
     load_tiles,
-    loaded_chip,
     mirrored,
     paste,
     render_date,
-    scaled,
+    rotated_box,
     world_to_image,
 )
+from shapely.geometry import Polygon
+from shapely.ops import unary_union
 
 
 @dataclass
@@ -58,6 +59,7 @@ class Vehicle:
     poses: dict[int, tuple[float, float, float]] = field(default_factory=dict)  # date -> pose
     original: tuple[int, int, int, int] | None = None  # box in the background tile, if real
     loaded_on: str | None = None
+    width_px: float | None = None  # truth box width, when not the chip's (a loaded carrier)
 
 
 def _in_place(v: Vehicle, k: int) -> bool:
@@ -106,7 +108,7 @@ def render_world(background: np.ndarray, source: np.ndarray | None, vehicles: li
             keep = _own_pixels(v.original, gone, region, 3)
             world[region][keep] = source[region][keep]
         else:
-            world = paste(world, v.chip, x, y, a)
+            world = paste(world, v.chip, x, y, a, opaque=v.loaded_on is not None)
     return world
 
 
@@ -154,7 +156,8 @@ def _box_in_image(m: np.ndarray, v: Vehicle, k: int) -> dict:
     s = math.hypot(m[0, 0], m[1, 0])
     return {
         "id": v.vid, "label": v.chip.label, "cx_px": round(float(cx), 2),
-        "cy_px": round(float(cy), 2), "width_px": round(v.chip.width_px * s, 2),
+        "cy_px": round(float(cy), 2),
+        "width_px": round((v.width_px or v.chip.width_px) * s, 2),
         "height_px": round(v.chip.height_px * s, 2),
         "angle_rad": round((a + rot) % (2 * math.pi), 4), "loaded_on": v.loaded_on,
         "source": v.chip.source,
@@ -271,13 +274,22 @@ DEMO_LONLAT_ORIGIN = (-114.82, 39.25)
 DEMO_DATES = (dt.date(2014, 7, 20), dt.date(2014, 8, 5), dt.date(2014, 8, 7))
 
 
+#: The three heavy equipment transporters of AUAU010001 (tractor and empty trailer) by box
+#: index, cut upright 26 px (3.1 m) wide.
+TRANSPORTERS = (0, 16, 8)
+
+
+def transporter_chips(tiles: dict[str, Tile]) -> list[Chip]:
+    return [diagonal_chip(tiles["AUAU010001"], i, 26.0) for i in TRANSPORTERS]
+
+
 def build_demo(tiles: dict[str, Tile]) -> Series:
     """Rostov-shaped: empty, then ten armoured vehicles (three on transporters), then two."""
     bg = tiles["AUAU010090"]
     # the three clean armoured vehicles of AUAU010081, and their mirror images
     afv_chips = [axis_chip(tiles["AUAU010081"], i) for i in (1, 4, 6)]
     afv_chips += [mirrored(c) for c in afv_chips]
-    hets = [diagonal_chip(tiles["AUAU010001"], i, 26.0) for i in (0, 16, 8)]
+    hets = transporter_chips(tiles)
     vehicles = [
         Vehicle(f"smv{i}", axis_chip(bg, i), {0: p, 1: p, 2: p}, original=bg.boxes[i][1:])
         for i, p in enumerate(_real_poses(bg))
@@ -287,14 +299,16 @@ def build_demo(tiles: dict[str, Tile]) -> Series:
         vehicles.append(Vehicle(f"afv{i}", afv_chips[i % len(afv_chips)], {1: (x, y, 0.35)}))
     vehicles[3].poses[2] = vehicles[3].poses[1]  # afv0 stays
     vehicles[7].poses[2] = (118.0, 195.0, 0.30)  # afv4 moves about 12 m
-    het_poses = [(105.0, 350.0, 0.45), (162.0, 338.0, 0.45), (219.0, 326.0, 0.45)]
+    # transporters 60 px (7 m) apart across their axes: a full-size tank (its box with shadow
+    # is 42 px wide) stands on each without touching its neighbour's
+    het_poses = [(95.0, 352.0, 0.45), (167.0, 337.0, 0.45), (239.0, 322.0, 0.45)]
     for i, pose in enumerate(het_poses):
-        cargo = scaled(afv_chips[(i + 2) % len(afv_chips)], 0.6)
-        comp, cargo = loaded_chip(hets[i], cargo, 45.0)
-        vehicles.append(Vehicle(f"het{i}", comp, {1: pose}))
-        hx, hy, ha = pose
-        cx, cy = hx + 45.0 * math.sin(ha), hy - 45.0 * math.cos(ha)
-        vehicles.append(Vehicle(f"afv{7 + i}", cargo, {1: (cx, cy, ha)}, loaded_on=f"het{i}"))
+        cargo = afv_chips[(i + 2) % len(afv_chips)]
+        # loaded, a transporter is as wide as what stands on its bed
+        vehicles.append(Vehicle(f"het{i}", hets[i], {1: pose},
+                                width_px=max(hets[i].width_px, cargo.width_px)))
+        vehicles.append(Vehicle(f"afv{7 + i}", cargo, {1: bed_pose(hets[i], pose)},
+                                loaded_on=f"het{i}"))
     looks = [
         DateLook(dx_px=0, dy_px=0, rot_rad=0.0, scale=1.0, gain=1.0, bias=0, haze=0.0,
                  georef_error_m=(1.0, 0.5)),
@@ -309,8 +323,30 @@ def build_demo(tiles: dict[str, Tile]) -> Series:
         lonlat_origin=DEMO_LONLAT_ORIGIN,
         notes=("Rostov-shaped sample: empty apron (three light vehicles), then ten armoured "
                "vehicles of which three on tank transporters, then two left (one moved). "
-               "Cargo chips on transporters are scaled to 0.6 to fit the trailer bed."),
+               "Cargo stands on the transporters at its true size (the real chip, unscaled), "
+               "on the trailer bed, aligned with it."),
     )
+
+
+#: Where a transporter's bed is: the trailer is the upper half of an upright chip (the tractor
+#: is the lower), and the tank stands with its centre this share of the transporter's length
+#: above the transporter's centre (measured on the three AUAU010001 transporters: the bed's
+#: open frame spans about 7-53 % of the length from the rear end, so its middle is 20 %
+#: of the length behind the transporter's centre).
+BED_CENTRE_FRACTION = 0.2
+
+
+def bed_pose(carrier: Chip, pose: tuple[float, float, float]) -> tuple[float, float, float]:
+    """Where cargo stands on a transporter standing at ``pose``: on the trailer bed, its
+    long axis on the trailer's.
+
+    The transporter keeps its own chip (an empty trailer); the cargo is a real armoured chip
+    at its true size, not scaled, pasted after it (``render_world`` pastes in list order, and
+    pastes cargo opaque so it keeps its own colours and shadow).
+    """
+    x, y, a = pose
+    off = BED_CENTRE_FRACTION * carrier.height_px
+    return (x + off * math.sin(a), y - off * math.cos(a), a)
 
 
 def _real_poses(tile: Tile) -> list[tuple[float, float, float]]:
@@ -335,7 +371,10 @@ def write_demo_extras(out: Path, truth: dict) -> None:
         {"file": d["file"], "site": truth["site"], "date": d["date"], "gsd_m": d["gsd_m"],
          "source": "semi-synthetic from MVRSD demo tiles (github baidongls/MVRSD), Google Earth "
                    "imagery; ILLUSTRATIVE georeference, not the real location",
-         "licence": "research use only (MVRSD / Google Earth terms); see README.md"}
+         "licence": ("research, evaluation and demonstration of sitewatch only, under the terms "
+                     "of the MVRSD research dataset and of Google Earth imagery (Imagery \u00a9 "
+                     "Google Earth; MVRSD, baidongls); not covered by sitewatch's AGPL licence, "
+                     "not for redistribution")}
         for d in truth["dates"]],
         "attachments": {"zones": "zones.geojson", "alerts": "alerts.toml",
                         "sightings": "sightings.csv", "boundary": "boundary.geojson"},
@@ -415,12 +454,17 @@ def _random_look(rng: np.random.Generator, first: bool, cloud_p: float, size: in
 
 def build_random(tiles: dict[str, Tile], *, seed: int, tile: str, n_dates: int = 4,
                  georeferenced: bool = True, cloud_p: float = 0.0,
-                 far_px: float = 75.0, cloud_scale: float = 1.0) -> Series:
+                 far_px: float = 75.0, cloud_scale: float = 1.0, loaded: int = 0) -> Series:
     """A random series on one real tile: its labelled vehicles on the first date, then
     departures (p 0.2), moves (p 0.1, 8-50 px) and arrivals (Poisson 3) on each later date.
 
     Arrivals are kept ``far_px`` (default 75 px, 22 m at 0.3 m) from that interval's
     departures: an arrival beside a departure is, to any matcher, a move.
+
+    ``loaded``: also this many loaded transporters (an armoured chip at its true size on a
+    real transporter chip, on its bed: :func:`bed_pose`) and as many empty ones, each arriving
+    on a later date and staying one or more dates, drawn from their own random stream so the
+    rest of the series is the same as without them.
     """
     rng = np.random.default_rng(seed)
     base = tiles[tile]
@@ -460,6 +504,7 @@ def build_random(tiles: dict[str, Tile], *, seed: int, tile: str, n_dates: int =
                     taken.append((x, y, extent))
                     break
     looks = [_random_look(rng, k == 0, cloud_p, 600, cloud_scale) for k in range(n_dates)]
+    placed = _add_transporters(tiles, vehicles, loaded, seed, n_dates, size) if loaded else 0
     start = dt.date(2020, 3, 2)
     return Series(
         site=f"gen-{tile.lower()}-s{seed}",
@@ -468,8 +513,51 @@ def build_random(tiles: dict[str, Tile], *, seed: int, tile: str, n_dates: int =
         out_size=600, seed=seed,
         lonlat_origin=(float(rng.uniform(-115, -110)), float(rng.uniform(36, 42)))
         if georeferenced else None,
-        notes=f"random series on {tile}, seed {seed}; arrivals kept {far_px} px from departures",
+        notes=f"random series on {tile}, seed {seed}; arrivals kept {far_px} px from departures"
+        + (f"; {placed} of {2 * loaded} transporters placed (half of those asked loaded, "
+           "cargo at true size)" if loaded else ""),
     )
+
+
+def _footprint(chip: Chip, pose: tuple[float, float, float], grow: float) -> Polygon:
+    return Polygon(rotated_box(pose[0], pose[1], chip.width_px + grow, chip.height_px + grow,
+                               pose[2]))
+
+
+def _add_transporters(tiles: dict[str, Tile], vehicles: list[Vehicle], n: int, seed: int,
+                      n_dates: int, size: int) -> int:
+    """Add ``n`` loaded and ``n`` empty transporters where nothing stands on their dates;
+    returns how many were placed (a crowded tile may have no room)."""
+    rng = np.random.default_rng([seed, 19])
+    carriers = transporter_chips(tiles)
+    cargo_chips = [axis_chip(tiles["AUAU010081"], i) for i in (1, 4, 6)]
+    cargo_chips += [mirrored(c) for c in cargo_chips]
+    placed = 0
+    for m in range(2 * n):
+        first = int(rng.integers(1, n_dates)) if n_dates > 1 else 0
+        last = int(rng.integers(first, n_dates))
+        dates = range(first, last + 1)
+        carrier = carriers[int(rng.integers(len(carriers)))]
+        cargo = cargo_chips[int(rng.integers(len(cargo_chips)))] if m < n else None
+        busy = unary_union([_footprint(v.chip, v.poses[k], 8.0) for v in vehicles
+                            for k in dates if k in v.poses])
+        for _try in range(200):
+            pose = (float(rng.uniform(110, size - 110)), float(rng.uniform(110, size - 110)),
+                    float(rng.uniform(0, 2 * math.pi)))
+            cargo_pose = bed_pose(carrier, pose)
+            shape = _footprint(carrier, pose, 8.0)
+            if cargo is not None:
+                shape = shape.union(_footprint(cargo, cargo_pose, 8.0))
+            if busy.is_empty or not shape.intersects(busy):
+                vid = f"t{m}"
+                vehicles.append(Vehicle(vid, carrier, dict.fromkeys(dates, pose), width_px=max(
+                    carrier.width_px, cargo.width_px) if cargo is not None else None))
+                if cargo is not None:
+                    vehicles.append(Vehicle(f"{vid}c", cargo, dict.fromkeys(dates, cargo_pose),
+                                            loaded_on=vid))
+                placed += 1
+                break
+    return placed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -483,6 +571,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cloud", type=float, default=0.0, help="chance of a cloud per date")
     parser.add_argument("--cloud-scale", type=float, default=1.0,
                         help="cloud radius factor (1: 18-33 m; 4 covers most of a date)")
+    parser.add_argument("--loaded", type=int, default=0,
+                        help="random: add this many loaded transporters and as many empty ones")
     args = parser.parse_args(argv)
     tiles = load_tiles(data_root())
     if args.kind == "demo":
@@ -490,7 +580,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         series = build_random(tiles, seed=args.seed, tile=args.tile, n_dates=args.dates,
                               georeferenced=not args.no_georef, cloud_p=args.cloud,
-                              cloud_scale=args.cloud_scale)
+                              cloud_scale=args.cloud_scale, loaded=args.loaded)
     truth = write_series(series, args.out)
     if args.kind == "demo":
         write_demo_extras(args.out, truth)

@@ -130,9 +130,14 @@ def rotated_box(cx: float, cy: float, w: float, h: float, angle: float) -> np.nd
     return np.array([(cx + dx * c - dy * s, cy + dx * s + dy * c) for dx, dy in pts])
 
 
-def paste(canvas: np.ndarray, chip: Chip, cx: float, cy: float, angle: float) -> np.ndarray:
+def paste(canvas: np.ndarray, chip: Chip, cx: float, cy: float, angle: float,
+          opaque: bool = False) -> np.ndarray:
     """Blend ``chip`` into ``canvas`` (in place and returned) centred at (cx, cy), turned by
-    ``angle`` (clockwise, y down), with Poisson blending so its background melts in."""
+    ``angle`` (clockwise, y down), with Poisson blending so its background melts in.
+
+    ``opaque``: copy the vehicle's box (and its shadow inside it) as it is, edges feathered
+    over 2 px, instead: a vehicle standing on another keeps its own colours, where Poisson
+    blending would take them from the carrier under it."""
     ch, cw = chip.image.shape[:2]
     side = math.ceil(math.hypot(ch, cw)) + 4
     side += side % 2 == 0
@@ -152,6 +157,16 @@ def paste(canvas: np.ndarray, chip: Chip, cx: float, cy: float, angle: float) ->
     by = (ys.min() + ys.max() + 1) / 2 - ctr[1]
     pad = side  # room so a vehicle near the edge still fits
     big_canvas = cv2.copyMakeBorder(canvas, pad, pad, pad, pad, cv2.BORDER_REFLECT)
+    if opaque:
+        tight = np.zeros(rot.shape[:2], np.float32)
+        poly = rotated_box(ctr[0], ctr[1], chip.width_px, chip.height_px, angle)
+        cv2.fillConvexPoly(tight, np.round(poly).astype(np.int32), 1.0)
+        alpha = cv2.GaussianBlur(tight, (0, 0), 1.0)[..., None]
+        x0, y0 = round(cx - ctr[0]) + pad, round(cy - ctr[1]) + pad
+        win = big_canvas[y0 : y0 + side, x0 : x0 + side].astype(np.float32)
+        big_canvas[y0 : y0 + side, x0 : x0 + side] = np.round(
+            win * (1 - alpha) + rot.astype(np.float32) * alpha).astype(np.uint8)
+        return big_canvas[pad:-pad, pad:-pad].copy()
     center = (round(cx + bx) + pad, round(cy + by) + pad)
     out = cv2.seamlessClone(rot, big_canvas, mask, center, cv2.NORMAL_CLONE)
     return out[pad:-pad, pad:-pad].copy()
@@ -221,24 +236,6 @@ def render_date(world: np.ndarray, look: DateLook, out_size: int, seed: int) -> 
                                    (0, 0), 6)[..., None]
         img = img * (1 - alpha) + (235.0 + texture) * alpha
     return np.clip(img, 0, 255).astype(np.uint8)
-
-
-def scaled(chip: Chip, factor: float) -> Chip:
-    img = cv2.resize(chip.image, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
-    return Chip(img, chip.width_px * factor, chip.height_px * factor, chip.label,
-                f"{chip.source}x{factor:g}")
-
-
-def loaded_chip(carrier: Chip, cargo: Chip, offset_px: float) -> tuple[Chip, Chip]:
-    """A transporter chip with the cargo chip blended onto its bed, ``offset_px`` above centre.
-
-    Returns the composite (labelled as the carrier) and the cargo chip whose centre it holds.
-    """
-    img = carrier.image.copy()
-    h, w = img.shape[:2]
-    img = paste(img, cargo, (w - 1) / 2, (h - 1) / 2 - offset_px, 0.0)
-    return Chip(img, carrier.width_px, carrier.height_px, carrier.label,
-                f"{carrier.source}+{cargo.source}"), cargo
 
 
 def mirrored(chip: Chip) -> Chip:

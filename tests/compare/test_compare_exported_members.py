@@ -13,9 +13,10 @@ def test_public_names_are_pinned() -> None:
         "BoxPx", "Checklist", "CompareOptions", "CropAnalyser", "FeatureMark", "FeatureState",
         "Frame", "FrameResult", "FrameTrace", "Gallery", "GalleryScore", "LocalFeatureMatch",
         "MediaKind", "QueryResult", "ReferenceMatch", "VariantVerdict", "VehicleCrop",
-        "assess_marks", "build_gallery", "compare_files", "compare_query", "draw_matches",
-        "load_checklist", "match_local_features", "parse_gallery_spec", "parse_marks",
-        "rank_galleries", "read_exif", "read_media", "read_quicktime_metadata", "write_panel",
+        "assess_marks", "attached_comparisons", "build_gallery", "compare_files", "compare_query",
+        "draw_matches",
+        "load_checklist", "load_comparison", "match_local_features", "parse_gallery_spec", "parse_marks",
+        "rank_galleries", "read_exif", "read_media", "read_panel", "read_quicktime_metadata", "write_panel",
     ]
     for name in compare.__all__:
         assert getattr(compare, name) is not None

@@ -9,6 +9,7 @@ import pytest
 
 from sitewatch.compare import CompareOptions, compare_files, parse_gallery_spec
 from sitewatch.compare.comparison import combine_rankings
+from sitewatch.compare.resultfile import load_comparison
 from sitewatch.compare.types import BoxPx, GalleryScore, ReferenceMatch
 from sitewatch.errors import CompareError, ConfigError
 from tests.compare.compare_fixtures import vehicle_scene, write_image, write_video
@@ -40,6 +41,10 @@ def test_photo_and_video_queries_rank_the_right_gallery(tmp_path: Path,
     assert {m["licence"] for m in document["models"]} == {"Apache-2.0", "AGPL-3.0"}
     query = document["queries"][0]
     assert query["kind"] == "photo" and query["ranking"][0]["gallery"] == "Tracked"
+    for score in query["ranking"]:  # each gallery set against its baseline, and saying so
+        raw = 0.5 * (score["nearest_similarity"] + score["mean_similarity"])
+        baseline = max(0.0, score["baseline_similarity"])
+        assert score["similarity"] == pytest.approx(raw - baseline, abs=2e-4)
     best = query["ranking"][0]["best_references"][0]
     assert Path(best["path"]).parent == galleries["Tracked"] and len(best["sha256"]) == 64
     assert Path(query["panel"]).is_file()
@@ -59,6 +64,9 @@ def test_query_inside_a_gallery_is_held_out(tmp_path: Path, galleries: dict[str,
                               options=CompareOptions(threads=1))
     referenced = {ref.path for score in result.ranking for ref in score.best}
     assert str(query) not in referenced
+    # what compare writes passes the schema a case checks before attaching it
+    written = json.dumps(load_comparison(tmp_path / "r.json").document)
+    assert json.loads(written)["queries"][0]["ranking"][0]["baseline_similarity"] is not None
 
 
 def test_corrupt_query_writes_nothing(tmp_path: Path, galleries: dict[str, Path]) -> None:

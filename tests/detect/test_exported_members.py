@@ -18,7 +18,7 @@ def test_detect_public_face() -> None:
             "Detection", "Detector", "FLIPS", "GPU_BATCH_SIZE", "GsdSearch", "LEGACY_SCORE_THRESHOLD",
             "MILITARY_CLASSES", "MODELS", "MeasuredRates", "ModelCard", "ModelSource", "OnnxDetector",
             "PAD_VALUE", "RasterDetections", "SOURCES", "TileBackend", "TorchDetector", "VehicleClass",
-            "available_cores", "bounds", "card_path_for", "default_cache", "detect_raster",
+            "available_cores", "bounds", "card_path_for", "check_weights", "default_cache", "detect_raster",
             "estimate_gsd", "estimate_gsd_of_array", "fragment_mask", "load_card", "load_detector",
             "load_ensemble", "measured_rates", "sample_windows", "torch_weights_path", "training_record",
             "ultralytics_offline",

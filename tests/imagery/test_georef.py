@@ -8,8 +8,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from pyproj import CRS
 
-from sitewatch.errors import NotGeoreferencedError
-from sitewatch.imagery import gsd_m_of, map_to_pixel, pixel_to_lonlat, pixel_to_map
+from sitewatch.errors import GeoError, NotGeoreferencedError
+from sitewatch.imagery import gsd_m_of, map_to_pixel, outline_lonlat_wkt, pixel_to_lonlat, pixel_to_map
 
 finite = st.floats(-1e3, 1e3, allow_nan=False)
 
@@ -61,3 +61,16 @@ def test_pixel_to_lonlat_in_utm() -> None:
         (1.0, 0.0, 500000.0, 0.0, -1.0, 0.0), wkt, np.array([0.0]), np.array([0.0])
     )
     assert lon == pytest.approx(15.0) and lat == pytest.approx(0.0, abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    "transform",
+    [(0.3, 0.0, 9e7, 0.0, -0.3, 9e7), (1e300, 0.0, 4e5, 0.0, -1e300, 5e6),
+     (math.nan, 0.0, 4e5, 0.0, -0.3, 5e6)],
+    ids=["outside-the-projection", "absurd-scale", "nan"],
+)
+def test_an_outline_nowhere_on_the_globe_is_refused(transform: tuple[float, ...]) -> None:
+    wkt = CRS.from_epsg(32637).to_wkt()
+    with pytest.raises(GeoError, match="nowhere on the globe"):
+        outline_lonlat_wkt(transform, wkt, 16, 16)
+    assert outline_lonlat_wkt((0.3, 0.0, 4e5, 0.0, -0.3, 5e6), wkt, 16, 16).startswith("POLYGON ((")

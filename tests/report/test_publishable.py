@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from sitewatch.cli.main import main
+from sitewatch.label_names import AMERICAN_TO_BRITISH
 from sitewatch.report.figures import draw_scale_bar, scale_bar_m
-from sitewatch.report.wording import AMERICAN_TO_BRITISH
 
 
 @pytest.fixture(scope="module")

@@ -112,3 +112,39 @@ def add_unrelated_date(store: CaseStore, folder: Path) -> None:
     cv2.imwrite(str(path), np.dstack([grey, grey, grey]))
     ingest_files(store, [path], site="depot", date=dt.date(2014, 7, 1), gsd_m=GSD_M,
                  source="generated")
+
+
+#: The five labels of the dense case, in the detector's order.
+DENSE_LABELS = ("armored_vehicle", "military_truck", "military_light_vehicle",
+                "military_engineering_vehicle", "civilian_vehicle")
+
+
+def make_dense_case(root: Path, *, n: int = 1000, side_px: int = 2432) -> CaseStore:
+    """One date of a depot ``side_px`` square (as the real depot scene) with ``n`` detections
+    of five labels in rows, scores spread over 0.2–0.99: a scene a bulk review is made for."""
+    rng = np.random.default_rng(23)
+    per_row = math.ceil(math.sqrt(n))
+    step = (side_px - 80) / per_row
+    records = []
+    for i in range(n):
+        label = DENSE_LABELS[(i * 7 + i // per_row) % len(DENSE_LABELS)]
+        length = 30.0 if label in ("armored_vehicle", "military_light_vehicle") else 40.0
+        records.append(DetectionRecord(
+            label=label, score=round(float(rng.uniform(0.2, 0.99)), 3),
+            cx_px=round(40 + step * (i % per_row + 0.5) + rng.uniform(-4, 4), 1),
+            cy_px=round(40 + step * (i // per_row + 0.5) + rng.uniform(-4, 4), 1),
+            width_px=length, height_px=14.0, angle_rad=round(float(rng.uniform(-0.3, 0.3)), 3)))
+    grey = cv2.GaussianBlur(rng.integers(60, 140, (side_px, side_px), dtype=np.uint8), (9, 9), 0)
+    rgb = np.dstack([grey, grey, (grey * 0.9).astype(np.uint8)])
+    for r in records:
+        rect = ((r.cx_px, r.cy_px), (r.width_px, r.height_px), math.degrees(r.angle_rad))
+        cv2.fillPoly(rgb, [cv2.boxPoints(rect).astype(np.int32)], (40, 50, 35))
+    path = root / "depot_2014-06-11.png"
+    cv2.imwrite(str(path), rgb[:, :, ::-1])
+    store = CaseStore.init(root / "case")
+    ingest_files(store, [path], site="depot", date=dt.date(2014, 6, 11), gsd_m=GSD_M,
+                 source="generated")
+    run = RunRecord(run_id="run0000000000023", kind="detect", created_utc="2026-01-01T00:00:00+00:00",
+                    model_name="planted", model_sha256="p" * 64, params={}, software={})
+    store.save_run(run, {store.scenes()[0].sha256: tuple(records)})
+    return store

@@ -1,14 +1,10 @@
 """The review page in a real headless Chromium: a keyboard review of 100 detections, stored.
 
-Uses Debian's ``chromium`` through Playwright (never ``playwright install``: no download); the
-Python packages come with the ``test`` extra, so only a missing browser skips the test.
-Screenshots of the main views go to ``$SITEWATCH_SCREENSHOTS`` when set, for a person to look at.
+See :mod:`tests.review.browsing` for the browser and the server.
 """
 
 from __future__ import annotations
 
-import os
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,68 +14,28 @@ import pytest
 
 from sitewatch.catalog import CaseStore
 from sitewatch.catalog.audit import chain_problems, read_entries
+from tests.review.browsing import chromium_page, needs_chromium, serving, shot
 from tests.review.casefixture import SHIFT_PX, make_case
 
-CHROMIUM = Path("/usr/bin/chromium")
-TOKEN = "browser-" + "k" * 24
-
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
-                                reason="needs Debian's chromium at /usr/bin/chromium "
-                                       "(apt-get install -y chromium)")
+pytestmark = needs_chromium
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[CaseStore, str]]:
-    """The full-size case served on a free 127.0.0.1 port; yields the store and the URL.
+    """The full-size case served; yields the store and the URL.
 
     The earlier date's view is shifted by :data:`SHIFT_PX`, so the swipe has to align it.
     """
-    import uvicorn
-
-    from sitewatch.review import create_app
-    from sitewatch.review.server import free_port, review_url
-
     store = make_case(tmp_path, shift_px=SHIFT_PX)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(store, reviewer="Ana Lyst", token=TOKEN,
-                                                      warm_overviews=True),
-                                           host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the review server did not start"
-    try:
-        yield store, review_url(port, TOKEN)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serving(store) as url:
+        yield store, url
 
 
 @pytest.fixture
 def page(served: tuple[CaseStore, str]) -> Iterator[Any]:
     """A Chromium page, with the browser's console errors collected on ``page.errors``."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                             args=["--no-sandbox", "--disable-gpu"])
-        tab = browser.new_page(viewport={"width": 1400, "height": 850})
-        errors: list[str] = []
-        tab.on("pageerror", lambda exc: errors.append(str(exc)))
-        tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-        tab.errors = errors
-        try:
-            yield tab
-        finally:
-            browser.close()
-
-
-def _shot(page: Any, tmp_path: Path, name: str) -> None:
-    folder = Path(os.environ.get("SITEWATCH_SCREENSHOTS", tmp_path))
-    folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / f"review_{name}.png"))
+    with chromium_page(1400, 850) as tab:
+        yield tab
 
 
 def _wait_for_reviews(store: CaseStore, sha: str, n: int, timeout_s: float = 60) -> None:
@@ -103,7 +59,7 @@ def test_keyboard_review_of_100_detections_is_stored(
     page.goto(url)
     page.wait_for_selector("body[data-ready='1']", timeout=30_000)
     page.wait_for_timeout(500)
-    _shot(page, tmp_path, "overview")
+    shot(page, tmp_path, "overview")
     sha = store.scenes()[-1].sha256  # the page opens on the latest date
     originals = store.detections(sha)
     assert len(originals) >= 100
@@ -136,7 +92,7 @@ def test_keyboard_review_of_100_detections_is_stored(
     page.mouse.up()
     _wait_for_reviews(store, sha, 104)
     page.wait_for_timeout(600)
-    _shot(page, tmp_path, "reviewing")
+    shot(page, tmp_path, "reviewing")
 
     latest = {r.detection_id: r for r in store.reviews(sha)}
     for i in range(100):
@@ -162,9 +118,9 @@ def test_keyboard_review_of_100_detections_is_stored(
     assert page.locator("#tag-align").inner_text().startswith("aligned (features), residual 0.")
     before_sha = store.scenes()[0].sha256
     assert any(f"/api/tiles/{before_sha}/on/{sha}/" in url for url in requested)
-    _shot(page, tmp_path, "swipe")
+    shot(page, tmp_path, "swipe")
     page.locator("#history li").first.click()
     page.wait_for_selector("#banner:not([hidden])")
     assert "after decision #" in page.locator("#banner").inner_text()
-    _shot(page, tmp_path, "earlier_state")
+    shot(page, tmp_path, "earlier_state")
     assert page.errors == []

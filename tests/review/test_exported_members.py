@@ -5,7 +5,7 @@ import sitewatch.review
 
 def test_public_face_is_pinned() -> None:
     assert sorted(sitewatch.review.__all__) == [
-        "create_app", "export_reviewed_labels", "new_token", "serve"]
+        "create_app", "export_reviewed_labels", "label_stem", "new_token", "serve"]
 
 
 def test_exporting_reviews_needs_no_web_framework() -> None:

@@ -52,6 +52,8 @@ def test_report_says_how_many_were_reviewed(small_case: CaseStore) -> None:
     html = report_case(small_case).read_text(encoding="utf-8")
     assert "Analyst review: 2 of 11 detected vehicles were reviewed (1 accepted, 0 corrected, " \
            "1 rejected)" in html
+    # the opening counts of the same 11 model detections, not of the 10 left after review
+    assert "An analyst reviewed 2 of the 11 detections." in html
 
 
 def test_a_new_detection_run_starts_unreviewed(small_case: CaseStore) -> None:

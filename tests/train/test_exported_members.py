@@ -16,8 +16,9 @@ def test_public_names() -> None:
         [
             "BASE_SHA256", "Background", "BenchConfig", "FetchResult", "GroundRole", "GroundSource",
             "ImageBoxes", "LabelFormat", "LabelledBox", "LabelledImage", "Layout", "MVRSD_CLASS_NAMES",
-            "PseudoLabelling", "PseudoScene", "SceneDetections", "ScoredBox", "SynthConfig",
-            "TRAIN_CLASSES", "TileMix", "TrainBox", "TrainRequest", "TrainSettings", "TrainingRecipe",
+            "PseudoExport", "PseudoLabelling", "PseudoScene", "SceneDetections", "ScoredBox",
+            "SynthConfig", "TRAIN_CLASSES", "TileMix", "TrainBox", "TrainRequest", "TrainSettings",
+            "TrainingRecipe",
             "TrainingSample", "TruthBox", "VehicleChip", "chips_by_class", "civilian_scores",
             "cut_chips", "dota_line", "evaluate", "evaluate_folder", "expected_base_sha256",
             "false_alarm_rates", "fetch_model", "from_labelled", "greedy_match", "iou_matrix",

@@ -109,3 +109,24 @@ def test_too_few_or_disagreeing_shadows_are_refused() -> None:
         sun_from_shadow_bearings([10.0])
     with pytest.raises(ConfigError, match="disagree"):
         sun_from_shadow_bearings([10.0, 100.0, 200.0, 300.0, 45.0])
+
+
+def test_a_stated_time_is_checked_at_that_minute() -> None:
+    when = dt.datetime(2014, 6, 11, 7, 0, tzinfo=dt.UTC)  # 09:32 local mean solar time at 37.97 E
+    azimuth, _ = sun_positions(SITE[0], SITE[1], np.array([when.timestamp()]))
+    sun = sun_from_shadow_bearings([(azimuth[0] + 180 + d) % 360 for d in (-2.0, 0.0, 2.0)])
+    fits = check_overhead_date(sun, lon_deg=SITE[0], lat_deg=SITE[1], date=DATE, time_utc=when)
+    assert fits.fits_time is True and fits.at_time is not None
+    assert fits.at_time[0] == pytest.approx(azimuth[0])
+    later = check_overhead_date(sun, lon_deg=SITE[0], lat_deg=SITE[1], date=DATE,
+                                time_utc=when + dt.timedelta(hours=3))
+    assert later.fits_time is False and later.fits_overpass is True
+    start, end = fits.overpass_utc
+    assert (start.hour, start.minute, end.hour, end.minute) == (6, 58, 8, 58)
+
+
+def test_a_time_off_the_stated_date_is_refused() -> None:
+    sun = sun_from_shadow_bearings([300.0, 305.0])
+    with pytest.raises(ConfigError, match="not on 2014-06-11"):
+        check_overhead_date(sun, lon_deg=SITE[0], lat_deg=SITE[1], date=DATE,
+                            time_utc=dt.datetime(2014, 6, 12, 7, 0, tzinfo=dt.UTC))

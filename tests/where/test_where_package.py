@@ -17,8 +17,9 @@ def test_public_names_are_pinned() -> None:
     assert sorted(where.__all__) == [
         "CheckKind", "FittingTimes", "Interval", "MediaMetadata", "PlaceTimeCheck", "ReferenceLine",
         "ShadowMarks", "ShadowMeasurement", "SunGrid", "SunMap", "SunPosition", "WhereCheck",
-        "WhereWhenRow", "canonical", "check_place_time", "fitting_times", "measure_shadow",
-        "measurement_from_lengths", "read_media_metadata", "rerun_overhead_check", "run_check",
+        "WhereWhenRow", "canonical", "check_place_time", "fitting_times", "marked_shadow_bearings",
+        "measure_shadow", "measurement_from_lengths", "north_in_image_deg", "overhead_check",
+        "read_media_metadata", "rerun_overhead_check", "run_check",
         "second_reader", "shadow_bearings_beside_boxes", "solar_library", "sun_from_shadow_bearings",
         "sun_grid", "sun_position", "sun_positions", "time_zone_at", "where_on_earth",
         "where_when_rows",

@@ -39,9 +39,11 @@ from sitewatch.case.manifest import write_manifest
 from sitewatch.case.replay import ReplayReport, replay_case
 from sitewatch.case.runs import DetectionRun, software_versions
 from sitewatch.case.scenes import SceneRow, keep_scene, list_scenes
+from sitewatch.case.training import export_pseudo_labels
 from sitewatch.case.where import (
     media_check,
     media_inventory,
+    overhead_shadow_check,
     record_where_check,
     shadow_check,
     where_checks,
@@ -66,6 +68,7 @@ __all__ = [
     "detect_case",
     "export_case",
     "export_format_of",
+    "export_pseudo_labels",
     "import_assessment",
     "interval_options",
     "keep_scene",
@@ -75,6 +78,7 @@ __all__ = [
     "media_check",
     "media_inventory",
     "observations",
+    "overhead_shadow_check",
     "record_where_check",
     "redate_scene",
     "replay_case",

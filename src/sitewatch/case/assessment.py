@@ -16,8 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sitewatch.assess import Assessment, dumps_assessment, load_assessment
-from sitewatch.catalog import CaseStore, sha256_file
-from sitewatch.catalog.audit import read_entries
+from sitewatch.catalog import CaseStore, read_entries, sha256_file
 from sitewatch.errors import ConfigError
 
 

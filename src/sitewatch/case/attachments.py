@@ -21,9 +21,8 @@ def attach_file(store: CaseStore, kind: str, path: Path) -> Path:
     Raises:
         ConfigError: unknown kind; the loaders raise their own errors for bad files.
     """
-    from sitewatch.geo.boundary import load_boundary
-    from sitewatch.track import load_alerts, load_zones
-    from sitewatch.track.links import load_sightings
+    from sitewatch.geo import load_boundary
+    from sitewatch.track import load_alerts, load_sightings, load_zones
 
     loaders: dict[str, Callable[[Path], object]] = {
         "zones": load_zones, "alerts": load_alerts, "sightings": load_sightings,
@@ -38,7 +37,7 @@ def attach_file(store: CaseStore, kind: str, path: Path) -> Path:
 def attach_comparison(store: CaseStore, path: Path, *, keep_gps: bool = False) -> Path:
     """Store a ``sitewatch compare`` result (JSON) and the panels it names in the case.
 
-    The file is checked by :func:`sitewatch.compare.resultfile.load_comparison` (schema,
+    The file is checked by :func:`sitewatch.compare.load_comparison` (schema,
     panels inside its folder, GPS positions dropped unless ``keep_gps``). Panels are
     re-encoded as PNG when stored, so that no camera, device or GPS metadata of the query
     photos travels into reports.
@@ -46,7 +45,7 @@ def attach_comparison(store: CaseStore, path: Path, *, keep_gps: bool = False) -
     Raises:
         ConfigError: the file is not a compare result, or a panel it names is refused.
     """
-    from sitewatch.compare.resultfile import load_comparison, read_panel
+    from sitewatch.compare import load_comparison, read_panel
 
     checked = load_comparison(path, keep_gps=keep_gps)
     encoded = [None if p is None else read_panel(p, source=path) for p in checked.panels]
@@ -74,6 +73,6 @@ def _write_bytes(data: bytes, path: Path) -> int:
 
 def comparisons(store: CaseStore) -> tuple[dict[str, object], ...]:
     """Attached comparison results, each query with its stored panel's path."""
-    from sitewatch.compare.resultfile import attached_comparisons
+    from sitewatch.compare import attached_comparisons
 
     return attached_comparisons(store.layout.comparison)

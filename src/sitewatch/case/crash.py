@@ -125,8 +125,7 @@ def run_trial(work: Path, *, command: str, step: str | None, delay_s: float | No
 
 def count_problems(case: Path, *, detected: bool) -> list[str]:
     """Lost or duplicated scenes and detections of a finished case of :data:`SCENES` scenes."""
-    from sitewatch.catalog import CaseStore
-    from sitewatch.catalog.audit import read_entries
+    from sitewatch.catalog import CaseStore, read_entries
 
     store = CaseStore.open(case)
     scenes = store.scenes()

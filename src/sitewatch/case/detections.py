@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from sitewatch.catalog import CaseStore, DetectionRecord, ReviewSummary, Scene
-from sitewatch.catalog.reviews import summarise, total
+from sitewatch.catalog import CaseStore, DetectionRecord, ReviewSummary, Scene, summarise, total
 from sitewatch.detect import Detection, VehicleClass
 from sitewatch.geo import LonLat, OrientedBoxPx
 from sitewatch.track import Observation

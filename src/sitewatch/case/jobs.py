@@ -20,12 +20,11 @@ from sitewatch.case.runs import DetectionRun, software_versions
 from sitewatch.catalog import CaseStore, DetectionRecord, RunRecord, Scene, crash_point
 from sitewatch.detect import DetectOptions, Detector, detect_raster
 from sitewatch.errors import ConfigError, NotGeoreferencedError
-from sitewatch.track import SiteTrack, TrackOptions, track_site
-from sitewatch.track.links import Link, Sighting
+from sitewatch.track import Link, Sighting, SiteTrack, TrackOptions, track_site
 
 if TYPE_CHECKING:
-    from sitewatch.geo.boundary import Boundary
-    from sitewatch.report.formats import ExportFormat
+    from sitewatch.geo import Boundary
+    from sitewatch.report import ExportFormat
 
 
 #: Detects a batch of scenes and returns each one's records by scene hash (for example on a Dask
@@ -250,7 +249,7 @@ def write_events(
 ) -> tuple[tuple[SiteTrack, ...], int]:
     """``sitewatch events``: every event of the case as CSV at ``out``; returns the tracks and
     the number of rows written, and logs the file."""
-    from sitewatch.track.tables import write_events_csv
+    from sitewatch.track import write_events_csv
 
     tracks = track_case(store, zones_file=zones_file, alerts_file=alerts_file)
     _, written = store.write_files("events", {out: lambda staged: write_events_csv(tracks, staged)},
@@ -275,8 +274,7 @@ def report_case(store: CaseStore, *, out: Path | None = None, pdf: bool = False,
     """
     from sitewatch.assess import ach_table, load_assessment
     from sitewatch.case.manifest import manifest_json
-    from sitewatch.report import SiteEvidence, render_report, write_report
-    from sitewatch.report.html import write_pdf
+    from sitewatch.report import SiteEvidence, render_report, write_pdf, write_report
     from sitewatch.track import load_zones
 
     options, intervals_note = interval_options(store)
@@ -382,7 +380,7 @@ def export_case(store: CaseStore, export_format: str, out: Path) -> ExportResult
     Raises:
         ConfigError: an unknown format, or an ``out`` that disagrees with it (checked first).
     """
-    from sitewatch.report.formats import ExportFormat
+    from sitewatch.report import ExportFormat
 
     try:
         chosen = ExportFormat(export_format)
@@ -416,7 +414,7 @@ def _check_placeable(store: CaseStore, chosen: ExportFormat, out: Path) -> None:
     Raises:
         NotGeoreferencedError: a map format, analysed images, none of them georeferenced.
     """
-    from sitewatch.report.formats import ExportFormat
+    from sitewatch.report import ExportFormat
 
     if chosen not in (ExportFormat.GEOJSON, ExportFormat.KML, ExportFormat.KMZ, ExportFormat.GPKG):
         return
@@ -432,8 +430,7 @@ def _check_placeable(store: CaseStore, chosen: ExportFormat, out: Path) -> None:
 
 
 def _export_counts(store: CaseStore, chosen: ExportFormat, out: Path) -> ExportResult:
-    from sitewatch.report import count_features
-    from sitewatch.report.formats import ExportFormat, ExportLayers, write_export
+    from sitewatch.report import ExportFormat, ExportLayers, count_features, write_export
     from sitewatch.track import load_zones, write_counts_csv
 
     options, rates_source = interval_options(store)
@@ -448,9 +445,17 @@ def _export_counts(store: CaseStore, chosen: ExportFormat, out: Path) -> ExportR
 
 
 def _export_features(store: CaseStore, chosen: ExportFormat, out: Path) -> ExportResult:
-    from sitewatch.report import count_features, footprint_features, image_overlays, zone_features
-    from sitewatch.report.features import detection_features, event_features
-    from sitewatch.report.formats import ExportFormat, ExportLayers, write_export
+    from sitewatch.report import (
+        ExportFormat,
+        ExportLayers,
+        count_features,
+        detection_features,
+        event_features,
+        footprint_features,
+        image_overlays,
+        write_export,
+        zone_features,
+    )
     from sitewatch.track import load_zones
 
     scenes = store.scenes()
@@ -490,7 +495,7 @@ def _export_features(store: CaseStore, chosen: ExportFormat, out: Path) -> Expor
 
 def link_case(store: CaseStore, tracks: tuple[SiteTrack, ...] | None = None) -> tuple[Link, ...]:
     """Links between the case's departures and its attached sightings (empty without them)."""
-    from sitewatch.track.links import load_sightings
+    from sitewatch.track import load_sightings
 
     sightings_file = store.attached("sightings")
     if sightings_file is None:
@@ -500,14 +505,14 @@ def link_case(store: CaseStore, tracks: tuple[SiteTrack, ...] | None = None) -> 
 
 
 def _boundary(path: Path | None) -> Boundary | None:
-    from sitewatch.geo.boundary import load_boundary
+    from sitewatch.geo import load_boundary
 
     return load_boundary(path) if path else None
 
 
 def _links(store: CaseStore, sightings: Sequence[Sighting], boundary: Boundary | None,
            tracks: tuple[SiteTrack, ...] | None = None) -> tuple[Link, ...]:
-    from sitewatch.track.links import departures, link_sightings
+    from sitewatch.track import departures, link_sightings
 
     groups = [d for track in (tracks or track_case(store)) for d in departures(track)]
     return tuple(link_sightings(sightings, groups, boundary=boundary))
@@ -529,8 +534,7 @@ def link_and_log(
     """``sitewatch link``: which departures of the case could have reached each sighting in
     ``sightings_file`` (``boundary_file`` replaces the attached border); writes the links as CSV
     to ``out`` when given, and logs the run."""
-    from sitewatch.track.links import load_sightings
-    from sitewatch.track.tables import write_links_csv
+    from sitewatch.track import load_sightings, write_links_csv
 
     sightings = tuple(load_sightings(sightings_file))
     boundary_file = boundary_file or store.attached("boundary")

@@ -9,6 +9,7 @@ so that replay can read it again. Optionally the check is added to the assessmen
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from pathlib import Path
@@ -167,3 +168,85 @@ def media_inventory(store: CaseStore, paths: tuple[Path, ...] = ()) -> tuple[Whe
             if sha256_file(source) == query.get("sha256"):
                 media_check(store, source)
     return tuple(c for c in where_checks(store) if c.kind is CheckKind.MEDIA)
+
+
+Georef = tuple[tuple[float, float, float, float, float, float], str]
+
+
+def _overhead_image(store: CaseStore | None, image: Path | None, scene: str | None
+                    ) -> tuple[str, dt.date | None, Georef | None]:
+    """(description, catalog date, (transform, CRS)) of the image an overhead check is made on."""
+    from sitewatch.catalog import find_scene
+    from sitewatch.imagery import read_info
+
+    if scene is not None:
+        if store is None:
+            raise ConfigError("--scene needs a case folder; give an image file instead")
+        found = find_scene(store, scene)
+        georef = (None if found.transform is None or found.crs_wkt is None
+                  else (found.transform, found.crs_wkt))
+        return f"scene {found.original_name} ({found.sha256[:12]})", found.date, georef
+    if image is not None:
+        info = read_info(image)
+        georef = (None if info.transform is None or info.crs_wkt is None
+                  else (info.transform, info.crs_wkt))
+        return f"image {image.name}", None, georef
+    raise ConfigError("name the image: a scene of the case (--scene) or an image file")
+
+
+def overhead_shadow_check(store: CaseStore | None, check_id: str, marks_px: list[list[float]], *,
+                          image: Path | None = None, scene: str | None = None,
+                          date: dt.date | None = None, time_utc: dt.datetime | None = None,
+                          place: tuple[float, float] | None = None, north_image_deg: float | None = None,
+                          cite_as: str | None = None) -> WhereCheck:
+    """Check a stated date (and time) against shadows the analyst marked on an overhead image.
+
+    ``marks_px`` holds one ``[base_x, base_y, tip_x, tip_y]`` per shadow, in pixels of the image
+    (x right, y down): the foot of an upright object and the tip of its shadow on the ground. The
+    image is a scene of the case (``scene``: file name or hash prefix; its catalog date is the
+    stated date unless ``date`` or ``time_utc`` is given) or an image file (``image``). The site
+    is where the marks are when the image is georeferenced, else ``place`` (lat, lon); true north
+    in the image comes from the georeference, else ``north_image_deg`` (0: north-up). In a case
+    the check is recorded (and cited as ``cite_as``); nothing is stored when it fails.
+
+    Raises:
+        ConfigError: no date, fewer than two marks, no place or north for an image without
+            georeference, shadows that disagree, or a time off the date.
+        CatalogError: no such scene.
+        RasterReadError: the image cannot be read.
+    """
+    from sitewatch.imagery import pixel_to_lonlat
+    from sitewatch.where import marked_shadow_bearings, north_in_image_deg, overhead_check
+
+    if len(marks_px) < 2 or any(len(mark) != 4 for mark in marks_px):
+        raise ConfigError(f"{len(marks_px)} shadow mark(s); mark at least two shadows as "
+                          "--mark BASE_X,BASE_Y:TIP_X,TIP_Y")
+    source, catalog_date, georef = _overhead_image(store, image, scene)
+    cx = sum(float(m[0]) for m in marks_px) / len(marks_px)
+    cy = sum(float(m[1]) for m in marks_px) / len(marks_px)
+    if place is not None:
+        lat_deg, lon_deg = place
+    elif georef is not None:
+        lon_deg, lat_deg = (float(v) for v in pixel_to_lonlat(georef[0], georef[1], [cx], [cy])[0])
+    else:
+        raise ConfigError(f"{source} has no georeference; give the site as --place LAT,LON")
+    if north_image_deg is None:
+        if georef is None:
+            raise ConfigError(f"{source} has no georeference; say where north is with --north-deg "
+                              "(0 for a north-up image)")
+        north_image_deg = north_in_image_deg(georef[0], georef[1], cx, cy)
+    if date is None and time_utc is not None:
+        # The date at the site by local mean solar time, which the check's day runs on.
+        date = (time_utc.astimezone(dt.UTC) + dt.timedelta(hours=lon_deg / 15.0)).date()
+    date = date or catalog_date
+    if date is None:
+        raise ConfigError(f"no stated date for {source}; give --date YYYY-MM-DD or --time")
+    bearings = marked_shadow_bearings([((m[0], m[1]), (m[2], m[3])) for m in marks_px],
+                                      north_image_deg=north_image_deg)
+    check = overhead_check(check_id, [float(b) for b in bearings], lon_deg=round(lon_deg, 6),
+                           lat_deg=round(lat_deg, 6), date=date, source=source, time_utc=time_utc,
+                           marks_px=[[float(v) for v in m] for m in marks_px],
+                           north_image_deg=north_image_deg)
+    if store is not None:
+        record_where_check(store, check, cite_as=cite_as)
+    return check

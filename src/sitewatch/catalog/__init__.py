@@ -18,7 +18,15 @@ from sitewatch.catalog.ingest import IngestResult, choose_gsd, ingest_files
 from sitewatch.catalog.journal import crash_point
 from sitewatch.catalog.layout import CaseLayout
 from sitewatch.catalog.records import DetectionRecord, RunRecord, detections_digest
-from sitewatch.catalog.reviews import ReviewAction, ReviewRecord, ReviewStatus, ReviewSummary
+from sitewatch.catalog.reviews import (
+    ReviewAction,
+    ReviewRecord,
+    ReviewStatus,
+    ReviewSummary,
+    latest_reviews,
+    summarise,
+    total,
+)
 from sitewatch.catalog.scene import GsdSource, ImageFormat, Scene, parse_date, parse_site
 from sitewatch.catalog.store import CaseStore
 from sitewatch.catalog.verify import VerifyReport, verify_case
@@ -45,6 +53,7 @@ __all__ = [
     "detections_digest",
     "find_scene",
     "ingest_files",
+    "latest_reviews",
     "parse_control_point",
     "parse_date",
     "parse_site",
@@ -56,5 +65,7 @@ __all__ = [
     "scene_changes",
     "set_scene_gsd",
     "sha256_file",
+    "summarise",
+    "total",
     "verify_case",
 ]

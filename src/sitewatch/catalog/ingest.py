@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sitewatch.catalog.georeference import ControlPoint, Georeference, find_georeference
-from sitewatch.catalog.inspect import RasterInfo, inspect_raster
+from sitewatch.catalog.inspect import inspect_raster, sniff_format
 from sitewatch.catalog.scene import (
     GsdSource,
     ImageFormat,
@@ -22,12 +22,11 @@ from sitewatch.catalog.scene import (
     check_vehicle_fits,
     parse_site,
 )
-from sitewatch.catalog.sniff import sniff_format
 from sitewatch.catalog.stac import GSD_RANGE_M, read_stac_item
 from sitewatch.catalog.store import CaseStore
 from sitewatch.digest import sha256_file
-from sitewatch.errors import ConfigError, InputFileError
-from sitewatch.imagery import GsdEstimate, disagreement
+from sitewatch.errors import ConfigError, GeoError, InputFileError
+from sitewatch.imagery import GsdEstimate, RasterInfo, disagreement
 
 #: Estimates a file's GSD from its own pixels (``sitewatch.detect.estimate_gsd`` with a loaded
 #: model); None when no estimate can be trusted (too few vehicles, or none agreeing across
@@ -253,6 +252,7 @@ def _prepare(
     georef = find_georeference(path, control_points=control_points, crs=crs)
     if georef is not None:
         info = _placed(info, georef)
+    footprint = _footprint(path, info, georef)
     choice = choose_gsd(
         str(path), given_m=gsd_m, georef_m=info.gsd_m, auto=gsd_auto,
         estimator=(lambda: estimate_gsd(path)) if estimate_gsd else None,
@@ -272,7 +272,7 @@ def _prepare(
         band_count=info.band_count, dtype=info.dtype, gsd_m=choice.gsd_m,
         gsd_source=choice.source,
         crs_wkt=info.crs_wkt, transform=info.transform,
-        footprint_lonlat_wkt=info.footprint_lonlat_wkt, source=source, licence=licence,
+        footprint_lonlat_wkt=footprint, source=source, licence=licence,
     ), path, choice, georef
 
 
@@ -280,12 +280,21 @@ def _placed(info: RasterInfo, georef: Georeference) -> RasterInfo:
     """The raster's metadata with the georeference found beside it."""
     from dataclasses import replace
 
-    from sitewatch.imagery import gsd_m_of, outline_lonlat_wkt
+    from sitewatch.imagery import gsd_m_of
 
-    size = (info.width_px, info.height_px)
     return replace(info, transform=georef.transform, crs_wkt=georef.crs_wkt,
-                   gsd_m=gsd_m_of(georef.transform, georef.crs_wkt, *size),
-                   footprint_lonlat_wkt=outline_lonlat_wkt(georef.transform, georef.crs_wkt, *size))
+                   gsd_m=gsd_m_of(georef.transform, georef.crs_wkt, info.width_px, info.height_px))
+
+
+def _footprint(path: Path, info: RasterInfo, georef: Georeference | None) -> str | None:
+    """The outline in lon/lat, or a refusal naming the file when its georeference (embedded, or
+    ``georef`` found beside it) puts the image nowhere on the globe."""
+    try:
+        return info.footprint_lonlat_wkt
+    except GeoError as exc:
+        how = f" by {georef.method}" if georef is not None else ""
+        raise InputFileError(f"cannot place '{path}'{how}: {exc}; fix its coordinate system, or "
+                             "ingest a copy without it and pass --gsd") from None
 
 
 def _stage_original(scene: Scene, source_path: Path, staged: Path) -> None:

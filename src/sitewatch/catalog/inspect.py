@@ -1,15 +1,20 @@
-"""Read what a raster says about itself, and prove every pixel decodes, before it is stored."""
+"""What a file is, what a raster says about itself, and proof every pixel decodes, before it is
+stored. Both build on ``imagery``: its sniffer (:func:`sitewatch.imagery.sniff_bytes`) and its
+:class:`~sitewatch.imagery.RasterInfo`; the catalog only narrows them to what a case stores."""
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sitewatch.catalog.scene import ImageFormat
 from sitewatch.errors import InputFileError, RasterReadError
-from sitewatch.imagery import gsd_m_of
-from sitewatch.imagery.limits import MAX_WHOLE_DECODE_BYTES, check_dataset
+from sitewatch.imagery import MAX_WHOLE_DECODE_BYTES, RasterInfo, check_dataset, dataset_info, sniff_bytes
+
+if TYPE_CHECKING:
+    from rasterio.io import DatasetReader
 
 #: Largest image accepted, in pixels (a 50,000 × 50,000 scene); larger is refused as absurd.
 MAX_PIXELS = 2_500_000_000
@@ -19,18 +24,31 @@ _WINDOW_BYTES = 64 * 1024**2
 _GDAL_CACHE_MB = 256
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RasterInfo:
-    """Metadata read from a raster file."""
+#: The GDAL drivers whose files a case stores, as the catalog names them.
+_STORED: dict[str, ImageFormat] = {"GTiff": ImageFormat.TIFF, "JPEG": ImageFormat.JPEG,
+                                   "PNG": ImageFormat.PNG, "WEBP": ImageFormat.WEBP}
 
-    width_px: int
-    height_px: int
-    band_count: int
-    dtype: str
-    crs_wkt: str | None
-    transform: tuple[float, float, float, float, float, float] | None
-    gsd_m: float | None
-    footprint_lonlat_wkt: str | None
+
+def sniff_format(path: Path) -> ImageFormat:
+    """The format of ``path`` as told by its content (imagery's sniffer, narrowed to what a case
+    stores), or a STAC Item JSON.
+
+    Raises:
+        InputFileError: the file is empty or in no format sitewatch ingests.
+    """
+    with path.open("rb") as handle:
+        head = handle.read(64)
+    if not head:
+        raise InputFileError(f"cannot ingest '{path}': the file is empty (0 bytes); re-copy it")
+    stored = _STORED.get(sniff_bytes(head) or "")
+    if stored is not None:
+        return stored
+    if head.lstrip()[:1] == b"{":
+        return ImageFormat.STAC_JSON
+    raise InputFileError(
+        f"cannot ingest '{path}': its content is not GeoTIFF/TIFF, JPEG, PNG, WebP or STAC JSON "
+        f"(first bytes {head[:8]!r}); convert it to GeoTIFF or PNG"
+    )
 
 
 def inspect_raster(path: Path, image_format: ImageFormat) -> RasterInfo:
@@ -129,32 +147,9 @@ def _decode_all(dataset: object) -> None:
         dataset.read(window=Window(0, row, dataset.width, rows))  # type: ignore[attr-defined]
 
 
-def _info(dataset: object) -> RasterInfo:
-    from rasterio.warp import transform_geom
-
-    ds = dataset
-    crs = ds.crs  # type: ignore[attr-defined]
-    affine = ds.transform  # type: ignore[attr-defined]
-    width, height = ds.width, ds.height  # type: ignore[attr-defined]
-    georeferenced = crs is not None and not affine.is_identity
-    transform = tuple(float(v) for v in affine[:6]) if georeferenced else None
-    gsd_m = footprint = crs_wkt = None
-    if georeferenced:
-        crs_wkt = crs.to_wkt()
-        corners = [affine @ (c, r) for c, r in ((0, 0), (width, 0), (width, height), (0, height))]
-        ring = [*corners, corners[0]]
-        geom = transform_geom(crs, "EPSG:4326", {"type": "Polygon", "coordinates": [ring]})
-        coords = geom["coordinates"][0]
-        footprint = "POLYGON ((" + ", ".join(f"{x:.7f} {y:.7f}" for x, y in coords) + "))"
-        gsd_m = gsd_m_of(tuple(affine[:6]), crs_wkt, width, height)
-    return RasterInfo(
-        width_px=width,
-        height_px=height,
-        band_count=ds.count,  # type: ignore[attr-defined]
-        dtype=str(ds.dtypes[0]),  # type: ignore[attr-defined]
-        crs_wkt=crs_wkt,
-        transform=transform,  # type: ignore[arg-type]
-        gsd_m=gsd_m,
-        footprint_lonlat_wkt=footprint,
-    )
-
+def _info(dataset: DatasetReader) -> RasterInfo:
+    """Imagery's :class:`~sitewatch.imagery.RasterInfo` of the dataset, its georeference kept only
+    whole (a transform and a CRS), with the GSD it gives, even a nonsense one: ingest refuses that
+    GSD unless one is given, where a loose read drops it."""
+    info = dataset_info(Path(dataset.name), dataset)
+    return info if info.georeferenced else replace(info, transform=None, crs_wkt=None)

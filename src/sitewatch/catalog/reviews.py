@@ -177,6 +177,19 @@ def total(summaries: Iterable[ReviewSummary]) -> ReviewSummary:
         "detected", "reviewed", "accepted", "corrected", "rejected", "added")})
 
 
+#: The audit action of a bulk decision: one entry for many rows (see :func:`bulk_row`).
+BULK_ACTION = "review-bulk"
+#: What every row of one bulk decision shares, written once in its audit entry.
+_BULK_COMMON = ("scene_sha256", "run_id", "action")
+
+
+def bulk_row(review: ReviewRecord) -> dict[str, object]:
+    """One stored row of a bulk decision as its audit entry lists it (the shared fields and
+    the reviewer and time, which the entry carries once, left out)."""
+    return {k: (v.value if isinstance(v, StrEnum) else v) for k, v in asdict(review).items()
+            if k not in (*_BULK_COMMON, "reviewer", "time_utc")}
+
+
 def review_log_problems(
     reviews: Sequence[ReviewRecord], entries: Sequence[AuditEntry]
 ) -> list[str]:
@@ -184,18 +197,27 @@ def review_log_problems(
 
     The catalog's triggers refuse edits through SQL, but the file itself can be edited; every
     decision is also in the audit log, whose chain shows any edit there, so the two are compared.
+    A bulk decision is one entry listing each of its rows.
     """
-    logged = {int(e.details.get("seq", -1)): e for e in entries if e.action == "review"}
+    logged: dict[int, tuple[dict[str, object], str]] = {}
+    for e in entries:
+        if e.action == "review":
+            logged[int(e.details.get("seq", -1))] = (e.details, e.actor)
+        elif e.action == BULK_ACTION:
+            common = {k: e.details.get(k) for k in _BULK_COMMON}
+            for row in e.details.get("reviews", ()):
+                logged[int(row.get("seq", -1))] = ({**common, **row}, e.actor)
     problems = []
     for review in reviews:
-        entry = logged.pop(review.seq, None)
-        if entry is None:
+        found = logged.pop(review.seq, None)
+        if found is None:
             problems.append(f"review #{review.seq} ({review.detection_id}) is in the catalog but "
                             "was never logged")
             continue
+        details, actor = found
         stored = {k: (v.value if isinstance(v, StrEnum) else v) for k, v in asdict(review).items()
                   if k not in ("reviewer", "time_utc")}
-        if stored != entry.details or review.reviewer != entry.actor:
+        if stored != details or review.reviewer != actor:
             problems.append(f"review #{review.seq} ({review.detection_id}) differs from its audit "
                             "entry: the catalog was edited")
     problems += [f"logged review #{seq} is missing from the catalog" for seq in sorted(logged)]

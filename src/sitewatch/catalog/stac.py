@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from sitewatch.catalog.inspect import sniff_format
 from sitewatch.catalog.scene import ImageFormat
-from sitewatch.catalog.sniff import sniff_format
 from sitewatch.errors import InputFileError
 
 #: Plausible ground sample distances (metres), the same bounds as ``ingest --gsd``.

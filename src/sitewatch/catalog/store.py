@@ -15,7 +15,14 @@ from sitewatch.catalog import audit
 from sitewatch.catalog.journal import CaseJournal, CaseWrite, catalog_connection
 from sitewatch.catalog.layout import CATALOG_NAME, CaseLayout
 from sitewatch.catalog.records import DetectionRecord, RunRecord, detections_digest
-from sitewatch.catalog.reviews import ReviewAction, ReviewRecord, ReviewStatus, reviewed_records
+from sitewatch.catalog.reviews import (
+    BULK_ACTION,
+    ReviewAction,
+    ReviewRecord,
+    ReviewStatus,
+    bulk_row,
+    reviewed_records,
+)
 from sitewatch.catalog.scene import GsdSource, ImageFormat, Scene
 from sitewatch.digest import sha256_file
 from sitewatch.errors import CaseNotFoundError, CatalogError
@@ -419,6 +426,47 @@ class CaseStore:
         with self.writing() as write:
             self.commit(write, "review", rows, actor=review.reviewer)
         return stored[0]
+
+    def append_reviews(
+        self, reviews: Sequence[ReviewRecord], *, selection: Mapping[str, Any],
+    ) -> tuple[ReviewRecord, ...]:
+        """Store one bulk decision: many rows, one audit entry (``review-bulk``), all or nothing.
+
+        Every record must be of one scene, run, action and reviewer. The entry carries
+        ``selection`` (what the analyst chose, e.g. a label and score band) and each row's full
+        state, so that ``verify`` compares the rows with it as it does single decisions.
+        Returns the records with their sequence numbers.
+
+        Raises:
+            CatalogError: no records, or records of more than one scene, run, action or reviewer.
+        """
+        if not reviews:
+            raise CatalogError("a bulk review needs at least one decision")
+        common = {(r.scene_sha256, r.run_id, r.action, r.reviewer) for r in reviews}
+        if len(common) != 1:
+            raise CatalogError("a bulk review is one action by one reviewer on one scene's run")
+        ((scene_sha256, run_id, action, reviewer),) = common
+        with self._db() as db:
+            db.executescript(_REVIEW_SCHEMA)
+        stored: list[ReviewRecord] = []
+
+        def rows(db: sqlite3.Connection) -> dict[str, Any]:
+            stored.clear()
+            for r in reviews:
+                cursor = db.execute(
+                    f"INSERT INTO reviews ({_REVIEW_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (r.scene_sha256, r.run_id, r.detection_id, r.action.value, r.status.value,
+                     r.label, r.cx_px, r.cy_px, r.width_px, r.height_px, r.angle_rad,
+                     int(r.loaded), r.reviewer, r.time_utc),
+                )
+                stored.append(replace(r, seq=int(cursor.lastrowid or 0)))
+            return {"scene_sha256": scene_sha256, "run_id": run_id, "action": action.value,
+                    "selection": dict(selection), "count": len(stored),
+                    "reviews": [bulk_row(r) for r in stored]}
+
+        with self.writing() as write:
+            self.commit(write, BULK_ACTION, rows, actor=reviewer)
+        return tuple(stored)
 
     def reviews(self, scene_sha256: str, *, run_id: str | None = None) -> tuple[ReviewRecord, ...]:
         """Every review decision on this scene (of one run, if given), oldest first."""

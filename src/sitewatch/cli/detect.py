@@ -11,8 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sitewatch.catalog import CaseStore
-from sitewatch.catalog.layout import CaseLayout
+from sitewatch.catalog import CaseLayout, CaseStore
 from sitewatch.cli.options import add_device, add_gsd, add_quiet, batch_size
 from sitewatch.cli.progress import Bars, wanted
 from sitewatch.errors import ConfigError

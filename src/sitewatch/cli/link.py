@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     """Track every site, link its departures to the sightings and print the verdicts."""
     from sitewatch.case import link_and_log
     from sitewatch.catalog import CaseStore
-    from sitewatch.geo.travel import DEFAULT_SPEEDS
+    from sitewatch.geo import DEFAULT_SPEEDS
 
     found = link_and_log(CaseStore.open(args.case_dir), args.sightings,
                          boundary_file=args.boundary, out=args.out)

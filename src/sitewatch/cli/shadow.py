@@ -1,4 +1,5 @@
-"""``sitewatch shadow --base X,Y --top X,Y --tip X,Y [--place LAT,LON] [--time T | --date D]``."""
+"""``sitewatch shadow --base X,Y --top X,Y --tip X,Y [--place LAT,LON] [--time T | --date D]``, and
+``sitewatch shadow overhead CASE|IMAGE --mark ...`` (:mod:`sitewatch.cli.shadow_overhead`)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,12 @@ def _four(text: str) -> list[float]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Marks (or lengths), the claim, and where to keep the result."""
+    """Marks (or lengths), the claim, and where to keep the result; ``overhead`` for an overhead image."""
+    from sitewatch.cli import shadow_overhead
+
+    modes = parser.add_subparsers(dest="shadow_mode", metavar="overhead", required=False)
+    overhead = modes.add_parser("overhead", help=shadow_overhead.HELP, description=shadow_overhead.HELP)
+    shadow_overhead.add_arguments(overhead)
     marks = parser.add_argument_group("marks on the photo (pixels, x right, y down)")
     marks.add_argument("--base", type=_pair, help="the upright object's base, X,Y")
     marks.add_argument("--top", type=_pair, help="the object's top, X,Y")
@@ -89,6 +95,10 @@ def _inputs(args: argparse.Namespace) -> dict[str, object]:
 
 def run(args: argparse.Namespace) -> int:
     """Run the check the claim asks for and print its finding."""
+    if getattr(args, "shadow_mode", None) == "overhead":
+        from sitewatch.cli import shadow_overhead
+
+        return shadow_overhead.run(args)
     from sitewatch.case import shadow_check
     from sitewatch.catalog import CaseStore
     from sitewatch.where import CheckKind

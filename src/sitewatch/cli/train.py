@@ -130,23 +130,10 @@ def _teacher(recipe: TrainingRecipe, base: Path) -> str:
 
 def _export_pseudo(case: Path, folder: Path, teacher: str, *, skip_reviewed: bool) -> None:
     """Pseudo-label the case's scenes with ``teacher`` into ``folder`` (audited in the case)."""
+    from sitewatch.case import export_pseudo_labels
     from sitewatch.catalog import CaseStore
-    from sitewatch.catalog.reviews import summarise
-    from sitewatch.review.training import label_stem
-    from sitewatch.train import PseudoScene, write_pseudo_labels
 
-    store = CaseStore.open(case)
-    scenes = []
-    for scene in store.scenes():
-        run_id = store.latest_run_id(scene.sha256)
-        reviews = store.reviews(scene.sha256, run_id=run_id) if run_id else ()
-        summary = summarise(store.detections(scene.sha256), reviews)
-        if skip_reviewed and reviews and summary.complete:
-            continue  # the analyst's labels are better than the teacher's
-        scenes.append(PseudoScene(path=scene.path, gsd_m=scene.gsd_m, stem=label_stem(scene)))
-    done = write_pseudo_labels(scenes, teacher, folder)
-    store.append_audit("export-pseudo-labels", {"path": str(folder), "teacher": teacher,
-                                                "images": list(done.stems), "labels": done.labels})
+    done = export_pseudo_labels(CaseStore.open(case), folder, teacher, skip_reviewed=skip_reviewed)
     pieces = f" in {len(done.stems)} pieces" if len(done.stems) != done.scenes else ""
     print(f"self-training: {done.scenes} scenes{pieces} labelled by {teacher}: {done.labels} labels, "
           f"{done.inpainted} unsure boxes inpainted")

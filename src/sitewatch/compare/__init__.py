@@ -6,6 +6,7 @@ The public face (pinned by ``tests/compare/test_exported_members.py``)::
         -> tuple[QueryResult, ...]   # writes JSON and optional panels, atomically
     read_media(path) -> tuple[Frame, ...]          # photo, or a video's keyframes, traced
     load_checklist(families) / parse_marks / assess_marks   # feature checklists
+    load_comparison / read_panel / attached_comparisons   # a result file read back, untrusted
 
 Similarities rank galleries; they are not probabilities. See ``comparison.output_document``
 for the JSON layout and ``panel.write_panel`` for the figure.
@@ -26,6 +27,7 @@ from sitewatch.compare.local_features import draw_matches, match_local_features
 from sitewatch.compare.media import read_exif, read_media
 from sitewatch.compare.panel import write_panel
 from sitewatch.compare.quicktime import read_quicktime_metadata
+from sitewatch.compare.resultfile import attached_comparisons, load_comparison, read_panel
 from sitewatch.compare.types import (
     BoxPx,
     Frame,
@@ -58,17 +60,20 @@ __all__ = [
     "VariantVerdict",
     "VehicleCrop",
     "assess_marks",
+    "attached_comparisons",
     "build_gallery",
     "compare_files",
     "compare_query",
     "draw_matches",
     "load_checklist",
+    "load_comparison",
     "match_local_features",
     "parse_gallery_spec",
     "parse_marks",
     "rank_galleries",
     "read_exif",
     "read_media",
+    "read_panel",
     "read_quicktime_metadata",
     "write_panel",
 ]

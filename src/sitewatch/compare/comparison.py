@@ -120,9 +120,28 @@ def combine_rankings(per_frame: Sequence[tuple[GalleryScore, ...]]) -> tuple[Gal
             nearest_similarity=max(s.nearest_similarity for s in scores),
             mean_similarity=round(float(np.mean([s.mean_similarity for s in scores])), 4),
             reference_count=scores[0].reference_count,
+            baseline_similarity=round(float(np.mean([s.baseline_similarity for s in scores])), 4),
             best=tuple(best),
         ))
     return tuple(sorted(combined, key=lambda s: -s.similarity))
+
+
+def rank_frames(
+    frame_crops: tuple[tuple[VehicleCrop, ...], ...], galleries: tuple[Gallery, ...]
+) -> tuple[tuple[tuple[tuple[VehicleCrop, ...], tuple[GalleryScore, ...]], ...],
+           tuple[GalleryScore, ...]]:
+    """Each frame's crops with its own ranking, and the query's combined ranking.
+
+    This is the whole ranking of one query (photo: one frame; video: its keyframes), shared by
+    :func:`compare_query` and the evaluation so that what is measured is what is shipped.
+
+    Raises:
+        CompareError: no frame, or a frame without crops.
+    """
+    if not frame_crops:
+        raise CompareError("comparison needs at least one frame")
+    per_frame = tuple((crops, rank_galleries(crops, galleries)) for crops in frame_crops)
+    return per_frame, combine_rankings([r for _, r in per_frame])
 
 
 def compare_query(
@@ -135,14 +154,10 @@ def compare_query(
     """
     started = time.perf_counter()
     frames = read_media(path, max_keyframes=max_keyframes)
-    results = []
-    pixels = {}
-    for frame in frames:
-        pixels[frame.trace.frame_sha256] = frame.rgb
-        crops = analyser.crops(frame)
-        results.append(FrameResult(trace=frame.trace, crops=crops,
-                                   ranking=rank_galleries(crops, galleries)))
-    ranking = combine_rankings([r.ranking for r in results])
+    pixels = {frame.trace.frame_sha256: frame.rgb for frame in frames}
+    per_frame, ranking = rank_frames(tuple(analyser.crops(frame) for frame in frames), galleries)
+    results = [FrameResult(trace=frame.trace, crops=crops, ranking=frame_ranking)
+               for frame, (crops, frame_ranking) in zip(frames, per_frame, strict=True)]
     top = ranking[0]
     best_frame = max(results, key=lambda r: _score_of(r.ranking, top.name))
     gallery = next(g for g in galleries if g.name == top.name)
@@ -242,8 +257,12 @@ def output_document(
         "stage": "compare",
         "models": analyser.provenance(),
         "method": "EfficientNet-Lite0 embeddings (block-5 + head, mirrored, gallery-centred "
-        "cosine) of COCO-YOLO26n vehicle crops; gallery score = mean of nearest-reference "
-        "and mean-reference similarity; SIFT + RANSAC homography for local features. "
+        "cosine) of whole-vehicle crops (COCO-YOLO26n boxes, nested boxes joined, grown to "
+        "the GrabCut foreground so the gun and turret are inside; crop and background-blanked "
+        "crop averaged); gallery score = mean of nearest-reference and mean-reference "
+        "similarity minus the gallery's mean score for the other galleries' references (when "
+        "positive); "
+        "SIFT + RANSAC homography for local features. "
         "Similarities rank galleries; they are not probabilities.",
         "galleries": [
             {"name": g.name, "folder": g.folder,

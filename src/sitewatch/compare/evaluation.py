@@ -1,24 +1,35 @@
-"""Evaluation of gallery ranking on the real ground photos and videos in ``../shared/data``.
+"""Leave-one-out evaluation of gallery ranking on the real ground photos and videos.
 
-Held-out queries only: a photo query is never in the gallery it is ranked against
-(leave-one-out), and the T-72 video is a query only, never a reference. Labels come from the
-folder layout, except ``photos/t72_bmp``, which mixes two vehicles and is split by file
-(see :data:`T72_BMP_SPLIT`; labelled by looking at the photos).
+Every labelled file of ``../shared/data/ground`` (photos and videos) is a reference of the
+gallery of its vehicle type. Each file of a type that has at least two files is in turn the
+query, ranked against galleries built from every *other* file (leave-one-out; a near-duplicate
+of the query is left out with it, see :data:`NEAR_DUPLICATES`). Types with a single file
+(the wheeled column photo, the APC and engineering-vehicle videos) cannot be queried this way
+and stay in as distractor galleries.
+
+Labels come from the folder layout, except ``photos/t72_bmp``, which mixes two vehicles and is
+split by file (:data:`T72_BMP_SPLIT`, labelled by looking at the photos), and the T-72 video,
+which joins the T-72 photos. ``photos/russian_tanks`` is one gallery of mixed Soviet and
+Russian tanks, as its source labels it.
+
+A query is ranked exactly as ``sitewatch compare`` ranks it (:func:`rank_frames`): crops per
+frame, galleries per frame, keyframes combined. Reported per query: the ranking, whether the
+true gallery is first (top-1), in the first three, and the margin (true gallery's similarity
+minus the best other gallery's; positive when it is first).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from sitewatch.compare.comparison import compare_query
-from sitewatch.compare.gallery import Gallery
-from sitewatch.compare.media import read_media
-from sitewatch.compare.types import GalleryScore, VehicleCrop
+from sitewatch.compare.comparison import rank_frames
+from sitewatch.compare.gallery import GALLERY_KEYFRAMES, Gallery
+from sitewatch.compare.media import media_kind, read_media
+from sitewatch.compare.types import GalleryScore, MediaKind, VehicleCrop
 from sitewatch.compare.vehicles import CropAnalyser
 from sitewatch.errors import CompareError
 
@@ -31,22 +42,27 @@ T72_BMP_SPLIT: dict[str, str] = {
     "knocked_out.jpg": "BMP",
 }
 
+#: Files that show the same picture (re-encoded or slightly re-cropped): when one is the query
+#: the others are left out of the galleries too, or the query would find itself.
+NEAR_DUPLICATES: tuple[frozenset[str], ...] = (
+    frozenset({"russian_tanks/russian_16.jpg", "russian_tanks/russian_17.jpg"}),
+)
 
-#: The pair of galleries the issue's targets compare directly.
-PAIR = ("T-72", "Leclerc")
+#: The one query the issue names: the T-72 video must rank the T-72 gallery first.
+T72_VIDEO = "video/tank2.mp4"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LabelledFile:
-    """One file of the evaluation set with its gallery label and role."""
+    """One file of the evaluation set: its path, its name under ``ground/`` and its type."""
 
     path: Path
+    name: str
     label: str
-    query_type: str | None  # None: reference only
 
 
 def evaluation_files(data: Path) -> tuple[LabelledFile, ...]:
-    """The labelled files of ``data/ground``.
+    """The labelled files of ``data/ground``, photos then videos.
 
     Raises:
         CompareError: the shared data folder is absent (evaluation needs the real data).
@@ -59,102 +75,153 @@ def evaluation_files(data: Path) -> tuple[LabelledFile, ...]:
             path=str(ground),
         )
     photos = ground / "photos"
-    files = [LabelledFile(path=ground / "video" / "tank2.mp4", label="T-72",
-                          query_type="T-72 video keyframe")]
-    for name, label in T72_BMP_SPLIT.items():
-        files.append(LabelledFile(path=photos / "t72_bmp" / name, label=label,
-                                  query_type=f"{label} photo (leave-one-out)"))
-    files += [LabelledFile(path=p, label="Leclerc", query_type="Leclerc photo (leave-one-out)")
-              for p in sorted((photos / "leclerc").glob("*.JPEG"))]
-    files += [LabelledFile(path=p, label="Russian tanks (mixed)", query_type=None)
+    named: list[tuple[str, str]] = [(f"t72_bmp/{n}", label) for n, label in T72_BMP_SPLIT.items()]
+    named += [(f"leclerc/{p.name}", "Leclerc") for p in sorted((photos / "leclerc").glob("*.JPEG"))]
+    named += [(f"russian_tanks/{p.name}", "Russian tanks (mixed)")
               for p in sorted((photos / "russian_tanks").glob("*.jpg"))]
-    files.append(LabelledFile(path=photos / "afv_column" / "afvs.jpg", label="Wheeled AFV column",
-                              query_type=None))
-    files.append(LabelledFile(path=ground / "video" / "apc1.mp4", label="APC (video)",
-                              query_type=None))
-    files.append(LabelledFile(path=ground / "video" / "mev1.mp4",
-                              label="Engineering vehicle (video)", query_type=None))
+    named.append(("afv_column/afvs.jpg", "Wheeled AFV column"))
+    files = [LabelledFile(path=photos / name, name=name, label=label) for name, label in named]
+    files += [
+        LabelledFile(path=ground / T72_VIDEO, name=T72_VIDEO, label="T-72"),
+        LabelledFile(path=ground / "video/apc1.mp4", name="video/apc1.mp4", label="APC (video)"),
+        LabelledFile(path=ground / "video/mev1.mp4", name="video/mev1.mp4",
+                     label="Engineering vehicle (video)"),
+    ]
+    missing = [f.name for f in files if not f.path.is_file()]
+    if missing:
+        raise CompareError(f"evaluation files missing under {str(ground)!r}: {', '.join(missing)}",
+                           path=str(ground))
     return tuple(files)
 
 
-def _galleries(crops: Mapping[Path, tuple[VehicleCrop, ...]], files: tuple[LabelledFile, ...],
-               *, leave_out: Path) -> tuple[Gallery, ...]:
+def left_out_with(name: str) -> frozenset[str]:
+    """The files left out of the galleries when ``name`` is the query: itself and its
+    near-duplicates.
+
+    >>> sorted(left_out_with("russian_tanks/russian_16.jpg"))
+    ['russian_tanks/russian_16.jpg', 'russian_tanks/russian_17.jpg']
+    >>> sorted(left_out_with("leclerc/a.JPEG"))
+    ['leclerc/a.JPEG']
+    """
+    group = next((g for g in NEAR_DUPLICATES if name in g), frozenset())
+    return group | {name}
+
+
+def queryable(files: tuple[LabelledFile, ...]) -> tuple[LabelledFile, ...]:
+    """Files whose type keeps at least one other file once they are left out."""
+    result = []
+    for item in files:
+        left = left_out_with(item.name)
+        if any(o.label == item.label and o.name not in left for o in files):
+            result.append(item)
+    return tuple(result)
+
+
+def galleries_without(files: tuple[LabelledFile, ...],
+                      crops: dict[str, tuple[tuple[VehicleCrop, ...], ...]],
+                      left_out: frozenset[str]) -> tuple[Gallery, ...]:
+    """One gallery per type from every file not in ``left_out``, in first-seen order."""
     by_label: dict[str, list[VehicleCrop]] = {}
     for item in files:
-        if item.path == leave_out or item.query_type == "T-72 video keyframe":
-            continue
-        by_label.setdefault(item.label, []).extend(crops[item.path])
+        if item.name not in left_out:
+            by_label.setdefault(item.label, []).extend(c for frame in crops[item.name] for c in frame)
     return tuple(Gallery(name=label, folder="(evaluation)", crops=tuple(c))
                  for label, c in by_label.items())
 
 
-def evaluate(data: Path, *, threads: int = 2) -> dict[str, object]:
-    """Top-1 / top-3 by query type, T-72-versus-Leclerc order, and seconds per photo.
+def evaluate(data: Path, *, threads: int = 2, max_keyframes: int = 8) -> dict[str, object]:
+    """Leave-one-out top-1, top-3 and margins per type, and seconds per file.
 
-    Each query runs the full per-query pipeline (:func:`compare_query`: decode, detect, embed,
-    rank, SIFT) against galleries built without it; its wall time is the seconds reported.
+    Every file is read, cropped and embedded once as a reference (a video's keyframes capped
+    as :func:`build_gallery` caps them) and once more as a query where a video query reads
+    more keyframes (``max_keyframes``, as ``sitewatch compare`` does); each query is then
+    ranked against galleries without it.
+
+    Raises:
+        CompareError: the shared data is absent or a file cannot be read.
     """
     files = evaluation_files(data)
     analyser = CropAnalyser(threads=threads)
-    crops: dict[Path, tuple[VehicleCrop, ...]] = {}
-    started = time.perf_counter()
+    references: dict[str, tuple[tuple[VehicleCrop, ...], ...]] = {}
+    queries: dict[str, tuple[tuple[VehicleCrop, ...], ...]] = {}
+    seconds: dict[str, float] = {}
+    asked = {item.name for item in queryable(files)}
     for item in files:
-        if item.query_type != "T-72 video keyframe":
-            crops[item.path] = tuple(c for frame in read_media(item.path, max_keyframes=6)
-                                     for c in analyser.crops(frame))
-    gallery_s = time.perf_counter() - started
-    rows: list[dict[str, object]] = []
-    for item in files:
-        if item.query_type is None:
-            continue
-        result = compare_query(item.path, _galleries(crops, files, leave_out=item.path),
-                               analyser)
-        if item.path.suffix == ".mp4":
-            for frame in result.frames:
-                rows.append(_row(frame.trace.label, item, frame.ranking, None))
-            rows.append(_row(item.path.name, item, result.ranking, None,
-                             kind="T-72 video (keyframes averaged)"))
-        else:
-            rows.append(_row(item.path.name, item, result.ranking, result.seconds))
-    return {"rows": rows, "summary": summarise(rows), "gallery_build_seconds": gallery_s,
-            "models": analyser.provenance(), "threads": threads}
-
-
-def _row(name: str, item: LabelledFile, ranking: tuple[GalleryScore, ...],
-         seconds: float | None, *, kind: str | None = None) -> dict[str, object]:
-    order = [s.name for s in ranking]
+        started = time.perf_counter()
+        references[item.name] = _read_crops(item.path, analyser, GALLERY_KEYFRAMES)
+        seconds[item.name] = time.perf_counter() - started
+        if item.name in asked:
+            queries[item.name] = (_read_crops(item.path, analyser, max_keyframes)
+                                  if media_kind(item.path) is MediaKind.VIDEO
+                                  else references[item.name])
+    rows = []
+    for item in queryable(files):
+        galleries = galleries_without(files, references, left_out_with(item.name))
+        _, ranking = rank_frames(queries[item.name], galleries)
+        rows.append(score_row(item.name, item.label, ranking, seconds[item.name]))
+    distractors = sorted({f.label for f in files} - {f.label for f in queryable(files)})
     return {
-        "query": name,
-        "type": kind or item.query_type,
-        "truth": item.label,
+        "protocol": "leave-one-out over every labelled file of ground/photos and ground/video; "
+        "types with one file are distractor galleries only",
+        "rows": rows,
+        "summary": summarise(rows),
+        "t72_video": next((r for r in rows if r["query"] == T72_VIDEO), None),
+        "distractor_only": distractors,
+        "models": analyser.provenance(),
+        "threads": threads,
+        "max_keyframes": max_keyframes,
+        "gallery_keyframes": GALLERY_KEYFRAMES,
+    }
+
+
+def _read_crops(path: Path, analyser: CropAnalyser,
+                max_keyframes: int) -> tuple[tuple[VehicleCrop, ...], ...]:
+    return tuple(analyser.crops(frame) for frame in read_media(path, max_keyframes=max_keyframes))
+
+
+def score_row(query: str, truth: str, ranking: tuple[GalleryScore, ...],
+              seconds: float | None) -> dict[str, object]:
+    """One query's outcome: ranking, top-1, top-3 and the margin of the true gallery.
+
+    >>> from sitewatch.compare.types import GalleryScore
+    >>> def s(n, v):
+    ...     return GalleryScore(name=n, similarity=v, nearest_similarity=v, mean_similarity=v,
+    ...                         reference_count=1, best=())
+    >>> row = score_row("q.jpg", "B", (s("A", 0.5), s("B", 0.4)), None)
+    >>> row["top1"], row["margin"]
+    (False, -0.1)
+    """
+    order = [s.name for s in ranking]
+    if truth not in order:
+        raise CompareError(f"query {query!r}: its gallery {truth!r} is not in the ranking")
+    own = ranking[order.index(truth)].similarity
+    other = max(s.similarity for s in ranking if s.name != truth)
+    return {
+        "query": query,
+        "truth": truth,
         "ranking": [[s.name, s.similarity] for s in ranking],
-        "top1": order[0] == item.label,
-        "top3": item.label in order[:3],
-        "pair_correct": _pair_correct(order, item.label),
+        "top1": order[0] == truth,
+        "top3": truth in order[:3],
+        "margin": round(own - other, 4),
         "seconds": seconds,
     }
 
 
-def _pair_correct(order: list[str], truth: str) -> bool | None:
-    """For T-72 and Leclerc queries: is the true one of the two galleries ranked above the other?"""
-    if truth not in PAIR:
-        return None
-    other = PAIR[1 - PAIR.index(truth)]
-    return order.index(truth) < order.index(other)
-
-
 def summarise(rows: list[dict[str, object]]) -> dict[str, dict[str, float]]:
-    """Per query type: count, top-1, top-3, true-of-T-72/Leclerc-first rate, s per photo."""
+    """Per true type and over all queries: count, top-1, top-3, mean and lowest margin."""
+    groups: dict[str, list[dict[str, object]]] = {}
+    for row in rows:
+        groups.setdefault(str(row["truth"]), []).append(row)
+    if rows:
+        groups["all"] = rows
     summary: dict[str, dict[str, float]] = {}
-    for kind in sorted({str(r["type"]) for r in rows}):
-        group = [r for r in rows if r["type"] == kind]
-        seconds = [r["seconds"] for r in group if isinstance(r["seconds"], float)]
-        summary[kind] = {
+    for name, group in groups.items():
+        margins = [float(str(r["margin"])) for r in group]
+        summary[name] = {
             "queries": len(group),
             "top1": float(np.mean([bool(r["top1"]) for r in group])),
             "top3": float(np.mean([bool(r["top3"]) for r in group])),
-            "pair_correct": float(np.mean([bool(r["pair_correct"]) for r in group]))
-            if group[0]["pair_correct"] is not None else float("nan"),
-            "seconds_per_photo": float(np.mean(seconds)) if seconds else float("nan"),
+            "mean_margin": round(float(np.mean(margins)), 4),
+            "min_margin": round(float(np.min(margins)), 4),
         }
     return summary

@@ -9,7 +9,7 @@ counts, as it does for an investigator.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +18,10 @@ from sitewatch.compare.media import media_kind, read_media
 from sitewatch.compare.types import GalleryScore, ReferenceMatch, VehicleCrop
 from sitewatch.compare.vehicles import CropAnalyser
 from sitewatch.errors import CompareError, ConfigError
+
+#: Keyframes read from each reference video (a query video reads its own number, see
+#: ``CompareOptions.max_keyframes``).
+GALLERY_KEYFRAMES = 6
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -81,7 +85,7 @@ def build_gallery(
     analyser: CropAnalyser,
     *,
     exclude: frozenset[Path] = frozenset(),
-    max_keyframes: int = 6,
+    max_keyframes: int = GALLERY_KEYFRAMES,
 ) -> Gallery:
     """Read, crop and embed every reference in ``folder``.
 
@@ -103,9 +107,18 @@ def rank_galleries(
     Embeddings are first centred on the mean of every reference crop of every gallery given,
     which removes what all references share ("a tank photo") and leaves what tells them
     apart. Each reference file (or video keyframe) scores its best crop against the best query
-    crop. A gallery scores the mean of its nearest file and of the average over its files:
-    the nearest alone favours large galleries with one lucky photo, the average alone
+    crop. A gallery's raw score is the mean of its nearest file and of the average over its
+    files: the nearest alone favours large galleries with one lucky photo, the average alone
     penalises galleries with varied views.
+
+    The raw score is then set against the gallery's baseline: its mean raw score for the
+    references of the *other* galleries given (each file or keyframe taken as a query). A
+    gallery that looks like everything (many varied photos, or the same background as the
+    others) has a high baseline and must beat it; ``similarity`` is raw minus the baseline, so
+    0 means "no closer than this gallery is to other kinds of vehicle". A negative baseline
+    (a gallery unlike all the others) is not subtracted: it would lift that gallery for being
+    different, and how different depends on which other galleries happen to be given. With a
+    single gallery there is nothing to set it against and the baseline is 0.
 
     Raises:
         CompareError: no query crop or no gallery.
@@ -114,33 +127,56 @@ def rank_galleries(
         raise CompareError("comparison needs at least one query crop and one gallery")
     centre = np.stack([c.embedding for g in galleries for c in g.crops]).mean(axis=0)
     query_matrix = _centred(np.stack([c.embedding for c in query]), centre)
+    units = [_units(g, centre) for g in galleries]
     scores = []
-    for gallery in galleries:
+    for index, gallery in enumerate(galleries):
         matrix = _centred(np.stack([c.embedding for c in gallery.crops]), centre)
         per_crop = (matrix @ query_matrix.T).max(axis=1)
         best_per_file: dict[str, ReferenceMatch] = {}
         for crop, similarity in zip(gallery.crops, per_crop, strict=True):
-            key = f"{crop.trace.source_path}#{crop.trace.frame_index}"
+            key = _unit_key(crop)
             if key not in best_per_file or similarity > best_per_file[key].similarity:
                 best_per_file[key] = ReferenceMatch(
                     path=crop.trace.source_path,
                     sha256=crop.trace.source_sha256,
-                    similarity=round(float(similarity), 4),
+                    similarity=float(similarity),
                     box=crop.box,
                     frame_index=crop.trace.frame_index,
                 )
         ranked = sorted(best_per_file.values(), key=lambda m: -m.similarity)
         nearest = ranked[0].similarity
         mean = float(np.mean([m.similarity for m in ranked]))
+        others = [m for k, unit in enumerate(units) if k != index for m in unit]
+        baseline = (float(np.mean([_raw_score(units[index], m) for m in others]))
+                    if others else 0.0)
         scores.append(GalleryScore(
             name=gallery.name,
-            similarity=round(0.5 * (nearest + mean), 4),
-            nearest_similarity=nearest,
+            similarity=round(0.5 * (nearest + mean) - max(0.0, baseline), 4),
+            nearest_similarity=round(nearest, 4),
             mean_similarity=round(mean, 4),
             reference_count=len(ranked),
-            best=tuple(ranked[:top_refs]),
+            best=tuple(replace(m, similarity=round(m.similarity, 4)) for m in ranked[:top_refs]),
+            baseline_similarity=round(baseline, 4),
         ))
     return tuple(sorted(scores, key=lambda s: -s.similarity))
+
+
+def _unit_key(crop: VehicleCrop) -> str:
+    return f"{crop.trace.source_path}#{crop.trace.frame_index}"
+
+
+def _units(gallery: Gallery, centre: np.ndarray) -> list[np.ndarray]:
+    """A gallery's references (file, or keyframe of a video), each as its centred crops."""
+    grouped: dict[str, list[np.ndarray]] = {}
+    for crop in gallery.crops:
+        grouped.setdefault(_unit_key(crop), []).append(crop.embedding)
+    return [_centred(np.stack(rows), centre) for rows in grouped.values()]
+
+
+def _raw_score(references: list[np.ndarray], query: np.ndarray) -> float:
+    """A gallery's raw score (mean of nearest and average reference) for centred query crops."""
+    per_file = [float((m @ query.T).max()) for m in references]
+    return 0.5 * (max(per_file) + float(np.mean(per_file)))
 
 
 def _centred(rows: np.ndarray, centre: np.ndarray) -> np.ndarray:

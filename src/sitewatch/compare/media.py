@@ -31,7 +31,7 @@ from sitewatch.compare.types import (
 )
 from sitewatch.digest import sha256_file
 from sitewatch.errors import CompareError, GeoError
-from sitewatch.geo.coords import LonLat
+from sitewatch.geo import LonLat
 
 MAX_PHOTO_BYTES = 100 * 1024 * 1024
 MAX_PIXELS = 80_000_000

@@ -32,8 +32,10 @@ ASPECT = 16 / 10
 MODELS = "EfficientNet-Lite0 (Apache-2.0); YOLO26n COCO (AGPL-3.0)"
 CAVEAT = (
     "How to read this: 'similarity' says how alike two pictures look to an image-recognition "
-    "network (EfficientNet-Lite0), relative to all reference photos; it ranks galleries and is "
-    "not a probability or an identification. Lines join the same small details (markings, "
+    "network (EfficientNet-Lite0), relative to all reference photos; a gallery's is also set "
+    "against how alike that gallery finds the other galleries' photos, so 0 means 'no closer "
+    "than to other kinds of vehicle'. It ranks galleries and is not a probability or an "
+    "identification. Lines join the same small details (markings, "
     "damage, fittings) found in both pictures; many lines on the same vehicle part are strong "
     "evidence, few or none mean little (different side, distance or light)."
 )

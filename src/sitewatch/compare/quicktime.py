@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from sitewatch.errors import GeoError
-from sitewatch.geo.coords import LonLat
+from sitewatch.geo import LonLat
 
 _EPOCH_1904 = datetime(1904, 1, 1, tzinfo=UTC)
 _MAX_BOXES = 10_000

@@ -168,7 +168,8 @@ _CROP = _obj(frame=_TEXT, frame_sha256=_TEXT, box_px=_BOX, detector_label=_TEXT,
 _REFERENCE = _obj({"path": _TEXT}, sha256=_TEXT, frame_index=_Maybe(_INT), similarity=_NUM,
                   box_px=_BOX)
 _SCORE = _obj({"gallery": _TEXT, "similarity": _NUM}, nearest_similarity=_NUM,
-              mean_similarity=_NUM, reference_count=_INT, best_references=_List(_REFERENCE))
+              mean_similarity=_NUM, baseline_similarity=_NUM, reference_count=_INT,
+              best_references=_List(_REFERENCE))
 _LOCAL = _obj(reference=_TEXT, ratio_test_matches=_INT, ransac_inliers=_INT,
               spread_fraction=_NUM, concentrated_possible_logo=_Flag())
 _FRAME = _obj(trace=_TRACE, crops=_List(_CROP),

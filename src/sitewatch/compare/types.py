@@ -14,7 +14,7 @@ from enum import StrEnum
 import numpy as np
 
 from sitewatch.errors import ConfigError
-from sitewatch.geo.coords import LonLat
+from sitewatch.geo import LonLat
 
 PHOTO_SUFFIXES: frozenset[str] = frozenset({".jpg", ".jpeg", ".png", ".webp"})
 VIDEO_SUFFIXES: frozenset[str] = frozenset({".mp4", ".mov", ".webm"})
@@ -188,10 +188,14 @@ class ReferenceMatch:
 class GalleryScore:
     """One gallery's similarity to a query, with its nearest references, best first.
 
-    Similarities are cosines of centred EfficientNet-Lite0 embeddings, in [-1, 1]: around 0 is
-    "no more alike than references in general", higher is closer. ``similarity`` (used to rank)
-    is the mean of ``nearest_similarity`` (best reference) and ``mean_similarity`` (average
-    over the gallery's references). They rank; they are not probabilities.
+    ``nearest_similarity`` (best reference) and ``mean_similarity`` (average over the
+    gallery's references) are cosines of centred EfficientNet-Lite0 embeddings, in [-1, 1].
+    ``baseline_similarity`` is the mean of those two that the gallery reaches for references
+    of the *other* galleries compared: how alike it finds other kinds of vehicle.
+    ``similarity`` (used to rank) is the mean of nearest and mean minus the baseline where the
+    baseline is positive: around 0 is "no closer than this gallery is to other kinds of
+    vehicle", higher is closer. For a video, ``similarity`` and ``baseline_similarity`` are
+    averaged over keyframes. They rank; they are not probabilities.
     """
 
     name: str
@@ -200,6 +204,7 @@ class GalleryScore:
     mean_similarity: float
     reference_count: int
     best: tuple[ReferenceMatch, ...]
+    baseline_similarity: float = 0.0
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready dictionary."""
@@ -208,6 +213,7 @@ class GalleryScore:
             "similarity": self.similarity,
             "nearest_similarity": self.nearest_similarity,
             "mean_similarity": self.mean_similarity,
+            "baseline_similarity": self.baseline_similarity,
             "reference_count": self.reference_count,
             "best_references": [m.to_dict() for m in self.best],
         }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sitewatch.detect.merging import VEHICLE_CARGO
 from sitewatch.detect.modelcard import ModelCard
 from sitewatch.detect.obb import decode_yolo_obb
 from sitewatch.detect.types import Detection, VehicleClass, detections_from_arrays
@@ -122,6 +123,8 @@ class TileBackend:
             class_indices=[i for i, _ in self._classes],
             score_threshold=self.score_threshold,
             iou_threshold=self.iou_threshold,
+            cargo=VEHICLE_CARGO,
+            cargo_labels=self._to_label,
         )
         return [(boxes, scores, self._to_label[pos]) for boxes, scores, pos in decoded]
 

@@ -33,7 +33,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from sitewatch.detect.merging import merge_tile_boxes
+from sitewatch.detect.merging import VEHICLE_CARGO, merge_tile_boxes
 from sitewatch.detect.obb import bounds
 from sitewatch.detect.types import Detector, VehicleClass, detections_to_arrays
 from sitewatch.errors import ConfigError
@@ -156,7 +156,8 @@ def detect_at_gsd(
     scores = np.concatenate([p[1] for p in parts])
     labels = np.concatenate([p[2] for p in parts])
     cut = np.concatenate([p[3] for p in parts])
-    keep = merge_tile_boxes(boxes, scores, cut, iou_threshold=0.3, cover_threshold=0.5)
+    keep = merge_tile_boxes(boxes, scores, cut, iou_threshold=0.3, cover_threshold=0.5,
+                            labels=labels, cargo=VEHICLE_CARGO)
     keep = keep[~cut[keep]]
     return boxes[keep], scores[keep], labels[keep]
 

@@ -7,6 +7,7 @@ against it on every load, so a swapped or damaged weights file never runs silent
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -164,22 +165,35 @@ def verify_onnx(card: ModelCard) -> None:
     Raises:
         ModelError: Missing file or hash mismatch.
     """
-    if not card.onnx_path.is_file():
-        raise ModelError(
-            f"model {card.name!r}: weights file {str(card.onnx_path)!r} is missing; reinstall "
-            "sitewatch or run `sitewatch models fetch`",
-            path=str(card.onnx_path),
-        )
-    actual = sha256_file(card.onnx_path)
-    if actual != card.onnx_sha256:
-        raise ModelError(
-            f"model {card.name!r}: {str(card.onnx_path)!r} has sha256 {actual}, the card says "
-            f"{card.onnx_sha256}; the file was changed or damaged: reinstall sitewatch or "
-            "re-run `sitewatch models fetch`",
-            path=str(card.onnx_path),
-            expected=card.onnx_sha256,
-            actual=actual,
-        )
+    check_weights(
+        card.onnx_path, card.onnx_sha256,
+        missing=f"model {card.name!r}: weights file {str(card.onnx_path)!r} is missing; reinstall "
+        "sitewatch or run `sitewatch models fetch`",
+        changed=lambda actual: f"model {card.name!r}: {str(card.onnx_path)!r} has sha256 {actual}, "
+        f"the card says {card.onnx_sha256}; the file was changed or damaged: reinstall sitewatch "
+        "or re-run `sitewatch models fetch`",
+    )
+
+
+def check_weights(path: Path, expected_sha256: str, *, missing: str,
+                  changed: Callable[[str], str]) -> None:
+    """Refuse a weights file that is missing or whose sha256 is not ``expected_sha256``: the one
+    check behind the ONNX card, the PyTorch weights and training's base checkpoint.
+
+    Args:
+        path: The file.
+        expected_sha256: Its hex sha256, lower case.
+        missing: The message when ``path`` is not a file.
+        changed: The message, given the file's actual sha256, when that differs.
+
+    Raises:
+        ModelError: Missing file or hash mismatch (with ``path``, and ``expected``/``actual``).
+    """
+    if not path.is_file():
+        raise ModelError(missing, path=str(path))
+    actual = sha256_file(path)
+    if actual != expected_sha256:
+        raise ModelError(changed(actual), path=str(path), expected=expected_sha256, actual=actual)
 
 
 def training_record(card: ModelCard) -> dict[str, Any] | None:

@@ -19,7 +19,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from sitewatch.detect.merging import merge_tile_boxes
+from sitewatch.detect.merging import VEHICLE_CARGO, merge_tile_boxes
 from sitewatch.detect.obb import bounds
 from sitewatch.detect.tta import VIEWS, FlipTTA
 from sitewatch.detect.types import (
@@ -317,7 +317,8 @@ def detect_raster(
     labels = np.concatenate([p[2] for p in parts]) if parts else np.empty(0, dtype=np.intp)
     cut = np.concatenate([p[3] for p in parts]) if parts else np.empty(0, dtype=bool)
     keep = merge_tile_boxes(
-        boxes, scores, cut, iou_threshold=options.merge_iou, cover_threshold=options.cover_threshold
+        boxes, scores, cut, iou_threshold=options.merge_iou, cover_threshold=options.cover_threshold,
+        labels=labels, cargo=VEHICLE_CARGO,
     )
     return RasterDetections(
         path=Path(path),

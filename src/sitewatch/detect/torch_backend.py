@@ -20,9 +20,8 @@ from typing import Any
 import numpy as np
 
 from sitewatch.detect.backend import TileArrays, TileBackend
-from sitewatch.detect.modelcard import ModelCard
+from sitewatch.detect.modelcard import ModelCard, check_weights
 from sitewatch.detect.offline import ultralytics_offline
-from sitewatch.digest import sha256_file
 from sitewatch.errors import ConfigError, ModelError
 
 #: Devices the torch backend accepts: ``cuda``, ``cuda:N``, or ``cpu`` (torch on the CPU,
@@ -107,19 +106,13 @@ class TorchDetector(TileBackend):
             raise ConfigError("float16 (half) needs a CUDA device")
         super().__init__(card, score_threshold=score_threshold, iou_threshold=iou_threshold)
         weights = torch_weights_path(card)
-        if not weights.is_file():
-            raise ModelError(
-                f"model {card.name!r}: {str(weights)!r} is missing; PyTorch inference needs the "
-                "weights the ONNX file was exported from (use the ONNX backend: leave --device out)",
-                path=str(weights),
-            )
-        actual = sha256_file(weights)
-        if actual != card.source_sha256:
-            raise ModelError(
-                f"model {card.name!r}: {str(weights)!r} has sha256 {actual}, the card says "
-                f"{card.source_sha256}; the file was changed or damaged: reinstall sitewatch",
-                path=str(weights),
-            )
+        check_weights(
+            weights, card.source_sha256,
+            missing=f"model {card.name!r}: {str(weights)!r} is missing; PyTorch inference needs the "
+            "weights the ONNX file was exported from (use the ONNX backend: leave --device out)",
+            changed=lambda actual: f"model {card.name!r}: {str(weights)!r} has sha256 {actual}, the "
+            f"card says {card.source_sha256}; the file was changed or damaged: reinstall sitewatch",
+        )
         self._torch = _import_torch(device)
         self.device = device
         self.half = half

@@ -3,8 +3,13 @@
 Public names:
 
 - :class:`RasterReader`, :func:`read_info`, :class:`RasterInfo`: open any raster GDAL can read
-  and read windows of it as RGB uint8.
+  and read windows of it as RGB uint8; :func:`dataset_info` for a dataset opened elsewhere.
+- :func:`sniff_bytes`: the one format sniffer (a file's GDAL driver from its first bytes).
+- :func:`check_dataset`, :data:`MAX_WHOLE_DECODE_BYTES`, :func:`check_decoded_size`: what a
+  decode may cost, checked from the header.
 - :class:`Tile`, :func:`tile_grid`: the pure tile maths.
+- :class:`Registration`, :func:`register_images`, :func:`register_by_georeference`,
+  :func:`identity_registration`, :func:`read_grey_raw`: how one date's image lies on another's.
 - :class:`GsdEstimate`, :func:`fit_gsd`, :func:`pool_fits`, :func:`disagreement`: a GSD estimated
   from vehicle lengths and the arithmetic behind it (:mod:`sitewatch.imagery.scale`).
 - :func:`pixel_to_map`, :func:`map_to_pixel`, :func:`pixel_to_lonlat`, :func:`lonlat_to_pixel`,
@@ -27,23 +32,40 @@ from sitewatch.imagery.georef import (
     pixel_to_map,
     same_crs,
 )
-from sitewatch.imagery.limits import MAX_BANDS, check_decoded_size
-from sitewatch.imagery.raster import RasterInfo, RasterReader, read_info
+from sitewatch.imagery.limits import MAX_BANDS, MAX_WHOLE_DECODE_BYTES, check_dataset, check_decoded_size
+from sitewatch.imagery.raster import RasterInfo, RasterReader, dataset_info, read_info
+from sitewatch.imagery.registration import (
+    Registration,
+    RegistrationMethod,
+    RegistrationOptions,
+    identity_registration,
+    read_grey_raw,
+    register_by_georeference,
+    register_images,
+)
 from sitewatch.imagery.scale import GsdEstimate, disagreement, fit_gsd, pool_fits
+from sitewatch.imagery.sniff import sniff_bytes
 from sitewatch.imagery.tiles import Tile, tile_grid
 
 __all__ = [
     "MAX_BANDS",
+    "MAX_WHOLE_DECODE_BYTES",
     "Affine6",
     "GsdEstimate",
     "RasterInfo",
     "RasterReader",
+    "Registration",
+    "RegistrationMethod",
+    "RegistrationOptions",
     "Tile",
+    "check_dataset",
     "check_decoded_size",
+    "dataset_info",
     "disagreement",
     "fit_gcps",
     "fit_gsd",
     "gsd_m_of",
+    "identity_registration",
     "lonlat_to_map",
     "lonlat_to_pixel",
     "map_to_lonlat",
@@ -52,7 +74,11 @@ __all__ = [
     "pixel_to_lonlat",
     "pixel_to_map",
     "pool_fits",
+    "read_grey_raw",
     "read_info",
+    "register_by_georeference",
+    "register_images",
     "same_crs",
+    "sniff_bytes",
     "tile_grid",
 ]

@@ -162,10 +162,16 @@ def outline_lonlat_wkt(transform: Sequence[float], crs_wkt: str, width_px: int, 
     """The image outline (its four corners) in WGS84 lon/lat, as a WKT polygon.
 
     Raises:
-        GeoError: the CRS cannot be read.
+        GeoError: the CRS cannot be read, or a corner has no place on the globe (outside the
+            projection's domain, or a nonsense transform): never an ``inf`` or ``nan`` outline.
     """
-    corners = pixel_to_lonlat(transform, crs_wkt, [0, width_px, width_px, 0],
-                              [0, 0, height_px, height_px]).tolist()
+    lonlat = pixel_to_lonlat(transform, crs_wkt, [0, width_px, width_px, 0], [0, 0, height_px, height_px])
+    if not np.isfinite(lonlat).all():
+        raise GeoError(
+            f"the georeference puts the image's corners nowhere on the globe (transform "
+            f"{tuple(transform)[:6]} in {crs_wkt[:60]!r})",
+        )
+    corners = lonlat.tolist()
     ring = [*corners, corners[0]]
     return "POLYGON ((" + ", ".join(f"{x:.7f} {y:.7f}" for x, y in ring) + "))"
 

@@ -10,61 +10,22 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 
 import numpy as np
 import rasterio
 from rasterio.errors import NotGeoreferencedWarning, RasterioError, RasterioIOError
+from rasterio.io import DatasetReader
 from rasterio.windows import Window
 
 from sitewatch.errors import RasterReadError
-from sitewatch.imagery.georef import Affine6, gsd_m_of
+from sitewatch.imagery.georef import Affine6, gsd_m_of, outline_lonlat_wkt
 from sitewatch.imagery.limits import check_dataset
+from sitewatch.imagery.sniff import read_error as _read_error
+from sitewatch.imagery.sniff import sniff_driver
 from sitewatch.imagery.tiles import Tile
-
-#: Leading bytes -> the only GDAL driver allowed to open the file. The format is decided from
-#: the bytes, never the name, and formats that point at other files or URLs (VRT and GDAL's
-#: other XML formats) are not on the list, so a hostile file named ``.tif`` cannot make GDAL
-#: read other local files or reach the network.
-MAGIC_DRIVERS: tuple[tuple[bytes, str], ...] = (
-    (b"II*\x00", "GTiff"),
-    (b"MM\x00*", "GTiff"),
-    (b"II+\x00", "GTiff"),  # BigTIFF
-    (b"MM\x00+", "GTiff"),
-    (b"\xff\xd8\xff", "JPEG"),
-    (b"\x89PNG\r\n\x1a\n", "PNG"),
-    (b"\x00\x00\x00\x0cjP  ", "JP2OpenJPEG"),
-    (b"\xffO\xffQ", "JP2OpenJPEG"),  # raw JPEG 2000 codestream
-    (b"BM", "BMP"),
-    (b"GIF8", "GIF"),
-)
-SUPPORTED = "GeoTIFF/COG, JPEG, PNG, JPEG 2000, BMP, GIF"
-
-
-def sniff_driver(path: Path) -> str:
-    """The GDAL driver for a file, from its first bytes.
-
-    Raises:
-        RasterReadError: Unreadable, or not one of the supported formats.
-    """
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(16)
-    except OSError as exc:
-        raise _read_error(path, exc) from exc
-    for magic, driver in MAGIC_DRIVERS:
-        if head.startswith(magic):
-            return driver
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "WEBP"
-    raise RasterReadError(
-        f"cannot read {str(path)!r}: its bytes are not a supported image format ({SUPPORTED}); "
-        "convert it to GeoTIFF (e.g. with gdal_translate)",
-        path=str(path),
-    )
-
 
 #: Longest side of the decimated read used to measure the stretch percentiles.
 STRETCH_SAMPLE_PX = 1024
@@ -103,19 +64,50 @@ class RasterInfo:
         """True when both a transform and a CRS are known."""
         return self.transform is not None and self.crs_wkt is not None
 
+    @property
+    def footprint_lonlat_wkt(self) -> str | None:
+        """The image outline in WGS84 lon/lat as a WKT polygon, or None without georeference.
 
-def _read_error(path: Path, exc: BaseException) -> RasterReadError:
-    return RasterReadError(
-        f"cannot read {str(path)!r}: {exc} (corrupt, truncated or not an image? "
-        "re-download it or convert it to GeoTIFF with gdal_translate)",
-        path=str(path),
+        Raises:
+            GeoError: the CRS cannot be read.
+        """
+        if self.transform is None or self.crs_wkt is None:
+            return None
+        return outline_lonlat_wkt(self.transform, self.crs_wkt, self.width_px, self.height_px)
+
+
+def dataset_info(path: Path, dataset: DatasetReader) -> RasterInfo:
+    """What an open dataset says about itself: size, bands, georeference; no pixel is read.
+
+    The GSD is whatever the georeference gives, even a nonsense one (see :class:`RasterReader`).
+
+    Raises:
+        GeoError: the CRS cannot be read.
+    """
+    ds = dataset
+    transform: Affine6 | None = None
+    if not ds.transform.is_identity:
+        transform = tuple(float(v) for v in ds.transform[:6])  # type: ignore[assignment]
+    crs_wkt = ds.crs.to_wkt() if ds.crs is not None else None
+    gsd = gsd_m_of(transform, crs_wkt, ds.width, ds.height) if transform and crs_wkt else None
+    return RasterInfo(
+        path=path,
+        width_px=int(ds.width),
+        height_px=int(ds.height),
+        band_count=int(ds.count),
+        dtype=str(ds.dtypes[0]),
+        driver=str(ds.driver),
+        transform=transform,
+        crs_wkt=crs_wkt,
+        gsd_m=gsd,
     )
 
 
 class RasterReader:
     """An open raster, read window by window as RGB uint8.
 
-    The format is sniffed from the bytes (:data:`MAGIC_DRIVERS`), whatever the file is named.
+    The format is sniffed from the bytes (:func:`sitewatch.imagery.sniff.sniff_driver`), whatever
+    the file is named.
 
     Use as a context manager::
 
@@ -171,24 +163,11 @@ class RasterReader:
                 path=str(self.path),
             )
         check_dataset(self.path, ds, str(ds.driver))  # before any pixel is decoded
-        transform: Affine6 | None = None
-        if not ds.transform.is_identity:
-            transform = tuple(float(v) for v in ds.transform[:6])  # type: ignore[assignment]
-        crs_wkt = ds.crs.to_wkt() if ds.crs is not None else None
-        gsd = gsd_m_of(transform, crs_wkt, ds.width, ds.height) if transform and crs_wkt else None
+        info = dataset_info(self.path, ds)
+        gsd = info.gsd_m
         if gsd is not None and not (math.isfinite(gsd) and gsd > 0):
-            gsd = None  # nonsense georeference (e.g. metres in a degrees CRS): treat as unknown
-        return RasterInfo(
-            path=self.path,
-            width_px=int(ds.width),
-            height_px=int(ds.height),
-            band_count=int(ds.count),
-            dtype=str(ds.dtypes[0]),
-            driver=str(ds.driver),
-            transform=transform,
-            crs_wkt=crs_wkt,
-            gsd_m=gsd,
-        )
+            info = replace(info, gsd_m=None)  # nonsense georeference (e.g. metres in a degrees CRS)
+        return info
 
     def _bands(self) -> list[int]:
         return [1, 1, 1] if self._ds.count < 3 else [1, 2, 3]

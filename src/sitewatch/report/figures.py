@@ -14,7 +14,7 @@ import numpy as np
 from sitewatch.detect import Detection
 from sitewatch.errors import ReportError
 from sitewatch.imagery import RasterReader, Tile
-from sitewatch.report.wording import label_name
+from sitewatch.label_names import label_name
 
 #: One colour per label (RGB), chosen to stay distinct for colour-blind readers (Okabe-Ito).
 LABEL_COLOURS: dict[str, tuple[int, int, int]] = {

@@ -19,6 +19,7 @@ from sitewatch.detect import Detection, ModelCard
 from sitewatch.digest import sha256_file
 from sitewatch.errors import ReportError
 from sitewatch.imagery import Tile
+from sitewatch.label_names import british, label_name
 from sitewatch.report.figures import CountPoint, annotated_panel, counts_plot
 from sitewatch.report.insets import DENSE_SCALE, inset_windows
 from sitewatch.report.maps import MapPoint, site_map
@@ -34,15 +35,12 @@ from sitewatch.report.summary import (
 )
 from sitewatch.report.wording import (
     EVENT_NOUNS,
-    british,
     events_phrase,
-    label_name,
     long_date,
     plural,
     share,
 )
-from sitewatch.track import SiteTrack, Zone, ZoneFrame, interval_meaning
-from sitewatch.track.links import Link
+from sitewatch.track import Link, SiteTrack, Zone, ZoneFrame, interval_meaning
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -138,7 +136,9 @@ def _site_context(site: SiteEvidence, zones: Sequence[Zone],
         "name": site.site,
         "opening": opening(site.site, scenes, site.track,
                            reviewed=review.reviewed if review else 0,
-                           detected=sum(len(d) for _, d in site.scenes)),
+                           # of the model's detections, as ``reviewed`` counts them (the
+                           # site's detections after review drop rejected and add drawn boxes)
+                           detected=review.detected if review else sum(len(d) for _, d in site.scenes)),
         "count_meaning": interval_meaning(_level(site.track)),
         "level_text": f"{_level(site.track):.0%}",
         "pairs": _pairs(site),

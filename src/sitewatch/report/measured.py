@@ -13,7 +13,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sitewatch.report.wording import events_phrase, label_name
+from sitewatch.label_names import label_name
+from sitewatch.report.wording import events_phrase
 from sitewatch.track import SiteTrack
 from sitewatch.track.links import Departure, Link
 

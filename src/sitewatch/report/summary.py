@@ -18,11 +18,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sitewatch.catalog import Scene
+from sitewatch.label_names import label_name
 from sitewatch.report.wording import (
     counted,
     events_phrase,
     join_words,
-    label_name,
     long_date,
     plural,
     share,

@@ -16,7 +16,7 @@ from typing import Any
 
 from sitewatch.catalog import CaseStore, Scene
 from sitewatch.errors import RegistrationError, ReviewError
-from sitewatch.imagery.registration import (
+from sitewatch.imagery import (
     Registration,
     RegistrationMethod,
     identity_registration,

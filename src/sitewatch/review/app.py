@@ -24,9 +24,10 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from sitewatch.catalog import CaseStore
 from sitewatch.errors import ReviewError, SitewatchError
 from sitewatch.review.alignment import Alignments, swipe_view
+from sitewatch.review.bulk import Selection
 from sitewatch.review.decisions import BoxPx
-from sitewatch.review.payloads import DecisionIn
-from sitewatch.review.session import apply_decision
+from sitewatch.review.payloads import BulkIn, BulkUndoIn, DecisionIn
+from sitewatch.review.session import apply_bulk, apply_decision, bulk_preview, undo_bulk
 from sitewatch.review.tiles import TileCache
 from sitewatch.review.views import (
     counts_view,
@@ -201,5 +202,26 @@ def create_app(store: CaseStore, *, reviewer: str, token: str,
             store, scene_by_sha(store, sha256), body.action, reviewer=reviewer,
             detection_id=body.detection_id, label=body.label, loaded=body.loaded,
             box=BoxPx(**body.box.model_dump()) if body.box else None)
+
+    def selection(body: BulkIn) -> Selection:
+        return Selection(label=body.label, score_min=body.score_min, score_max=body.score_max,
+                         area_px=body.area_px, only_unreviewed=body.only_unreviewed)
+
+    @app.post("/api/scenes/{sha256}/bulk/preview")
+    def post_bulk_preview(sha256: str, body: BulkIn) -> Any:
+        return bulk_preview(store, scene_by_sha(store, sha256), selection(body), body.action,
+                            reviewer=reviewer)
+
+    @app.post("/api/scenes/{sha256}/bulk")
+    def post_bulk(sha256: str, body: BulkIn) -> Any:
+        if body.expect_ids is None:
+            raise ReviewError("a bulk decision needs the ids its preview showed (expect_ids); "
+                              "preview it first")
+        return apply_bulk(store, scene_by_sha(store, sha256), selection(body), body.action,
+                          reviewer=reviewer, expect_ids=body.expect_ids)
+
+    @app.post("/api/scenes/{sha256}/bulk/undo")
+    def post_bulk_undo(sha256: str, body: BulkUndoIn) -> Any:
+        return undo_bulk(store, scene_by_sha(store, sha256), body.seqs, reviewer=reviewer)
 
     return app

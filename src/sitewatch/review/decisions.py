@@ -12,8 +12,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from sitewatch.catalog import DetectionRecord, ReviewAction, ReviewRecord, ReviewStatus
-from sitewatch.catalog.reviews import latest_reviews
+from sitewatch.catalog import DetectionRecord, ReviewAction, ReviewRecord, ReviewStatus, latest_reviews
 from sitewatch.detect import VehicleClass
 from sitewatch.errors import ReviewError
 from sitewatch.geo import OrientedBoxPx

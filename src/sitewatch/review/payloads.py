@@ -31,3 +31,23 @@ class DecisionIn(BaseModel):
     label: str | None = None
     box: BoxIn | None = None
     loaded: bool | None = None
+
+
+class BulkIn(BaseModel):
+    """A bulk decision, or its preview: the action and the selection it applies to."""
+
+    model_config = ConfigDict(extra="forbid")
+    action: Literal["accept", "reject"]
+    label: str | None = None
+    score_min: float = 0.0
+    score_max: float = 1.0
+    area_px: tuple[float, float, float, float] | None = None
+    only_unreviewed: bool = True
+    expect_ids: list[str] | None = None  #: the boxes the preview showed (to apply)
+
+
+class BulkUndoIn(BaseModel):
+    """The undo of one bulk decision, named by the sequence numbers it stored."""
+
+    model_config = ConfigDict(extra="forbid")
+    seqs: list[int]

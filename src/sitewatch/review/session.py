@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
-from sitewatch.catalog import CaseStore, ReviewAction, Scene
+from sitewatch.catalog import CaseStore, ReviewAction, ReviewRecord, Scene
 from sitewatch.errors import ReviewError
-from sitewatch.review.decisions import BoxPx, decide, review_items, undo
+from sitewatch.review.bulk import Selection, bulk_decisions, bulk_undo
+from sitewatch.review.decisions import BoxPx, ReviewItem, decide, review_items, undo
 
 
 def apply_decision(
@@ -25,12 +28,8 @@ def apply_decision(
     Raises:
         ReviewError: no detection run, an unknown detection, or a decision that cannot apply.
     """
-    run_id = store.latest_run_id(scene.sha256)
-    if run_id is None:
-        raise ReviewError(f"scene {scene.original_name!r} has no detections to review; "
-                          "run sitewatch detect first")
-    reviews = store.reviews(scene.sha256, run_id=run_id)
-    items = {i.detection_id: i for i in review_items(store.detections(scene.sha256), reviews)}
+    run_id, reviews, scene_items = _scene_items(store, scene)
+    items = {i.detection_id: i for i in scene_items}
     item = None
     if detection_id is not None:
         if detection_id not in items:
@@ -47,3 +46,67 @@ def apply_decision(
     stored = store.append_review(record)
     now = review_items(store.detections(scene.sha256), store.reviews(scene.sha256, run_id=run_id))
     return next(i.as_json() for i in now if i.detection_id == stored.detection_id)
+
+
+def _scene_items(store: CaseStore, scene: Scene) -> tuple[str, tuple[ReviewRecord, ...],
+                                                          tuple[ReviewItem, ...]]:
+    """The scene's newest run, its decisions and its items as they stand.
+
+    Raises:
+        ReviewError: the scene has no detection run.
+    """
+    run_id = store.latest_run_id(scene.sha256)
+    if run_id is None:
+        raise ReviewError(f"scene {scene.original_name!r} has no detections to review; "
+                          "run sitewatch detect first")
+    reviews = store.reviews(scene.sha256, run_id=run_id)
+    return run_id, reviews, review_items(store.detections(scene.sha256), reviews)
+
+
+def bulk_preview(store: CaseStore, scene: Scene, selection: Selection, action: str, *,
+                 reviewer: str) -> dict[str, Any]:
+    """What a bulk ``action`` on ``selection`` would change, without storing anything.
+
+    Raises:
+        ReviewError: no detection run, or an action that cannot be made in bulk.
+    """
+    run_id, _, items = _scene_items(store, scene)
+    records = bulk_decisions(items, selection, ReviewAction(action), scene_sha256=scene.sha256,
+                             run_id=run_id, reviewer=reviewer)
+    return {"action": action, "count": len(records), "ids": [r.detection_id for r in records],
+            "by_label": dict(sorted(Counter(r.label for r in records).items()))}
+
+
+def apply_bulk(store: CaseStore, scene: Scene, selection: Selection, action: str, *,
+               reviewer: str, expect_ids: Sequence[str]) -> dict[str, Any]:
+    """Store a bulk ``action`` on ``selection`` as one audited decision, if it still changes
+    exactly the boxes of its preview (``expect_ids``); otherwise store nothing.
+
+    Raises:
+        ReviewError: the selection changed since the preview, or it changes nothing.
+    """
+    run_id, _, items = _scene_items(store, scene)
+    records = bulk_decisions(items, selection, ReviewAction(action), scene_sha256=scene.sha256,
+                             run_id=run_id, reviewer=reviewer)
+    if sorted(r.detection_id for r in records) != sorted(expect_ids):
+        raise ReviewError(f"the selection now changes {len(records)} boxes, not the "
+                          f"{len(expect_ids)} shown; nothing was changed: preview it again")
+    if not records:
+        raise ReviewError("the selection changes no box; widen the score band, label or area")
+    stored = store.append_reviews(records, selection=selection.as_json())
+    return {"action": action, "count": len(stored), "ids": [r.detection_id for r in stored],
+            "seqs": [r.seq for r in stored]}
+
+
+def undo_bulk(store: CaseStore, scene: Scene, seqs: Sequence[int], *,
+              reviewer: str) -> dict[str, Any]:
+    """Undo one bulk decision (named by the sequence numbers it stored) as one audited decision.
+
+    Raises:
+        ReviewError: no such decision, or one of its boxes was decided on again since.
+    """
+    _, reviews, items = _scene_items(store, scene)
+    records = bulk_undo(items, reviews, seqs, reviewer=reviewer)
+    stored = store.append_reviews(records, selection={"undo_of": sorted(seqs)})
+    return {"action": "undo", "count": len(stored), "ids": [r.detection_id for r in stored],
+            "seqs": [r.seq for r in stored]}

@@ -14,8 +14,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from sitewatch.catalog import CaseStore, Scene
-from sitewatch.catalog.reviews import ReviewStatus, latest_reviews, summarise
+from sitewatch.catalog import CaseStore, ReviewStatus, Scene, latest_reviews, summarise
 from sitewatch.errors import ReviewError
 from sitewatch.geo import OrientedBoxPx
 from sitewatch.train import dota_line

@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from sitewatch.catalog import CaseStore, Scene
-from sitewatch.catalog.reviews import summarise
+from sitewatch.catalog import CaseStore, Scene, summarise
 from sitewatch.detect import VehicleClass
 from sitewatch.errors import ReviewError, SitewatchError
+from sitewatch.label_names import label_name
 from sitewatch.review.decisions import review_items
 from sitewatch.review.tiles import native_zoom
 
@@ -49,6 +49,8 @@ def sites_view(store: CaseStore) -> dict[str, Any]:
         "case": store.root.name,
         "labels": [v.value for v in VehicleClass],
         "colours": LABEL_CSS,
+        # What the page calls each label, singular and plural (as the report words them).
+        "names": {label: [label_name(label, 1), label_name(label, 2)] for label in LABEL_CSS},
         "sites": [
             {
                 "name": name,

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 from shapely.geometry import Point, Polygon
 
-from sitewatch.imagery.registration import Registration
+from sitewatch.imagery import Registration
 from sitewatch.track.frame import lonlat_of, zone_of
 from sitewatch.track.matching import MatchCosts, Placed, headings_comparable, match
 from sitewatch.track.types import (

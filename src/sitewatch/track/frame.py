@@ -9,9 +9,8 @@ from shapely.geometry import Point, Polygon
 from shapely.validation import make_valid
 
 from sitewatch.errors import TrackError
-from sitewatch.geo.coords import LonLat
-from sitewatch.imagery import lonlat_to_pixel, pixel_to_lonlat
-from sitewatch.imagery.registration import Registration
+from sitewatch.geo import LonLat
+from sitewatch.imagery import Registration, lonlat_to_pixel, pixel_to_lonlat
 from sitewatch.track.matching import Placed
 from sitewatch.track.types import Observation
 from sitewatch.track.zones import Zone, ZoneFrame

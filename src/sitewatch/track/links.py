@@ -20,9 +20,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from sitewatch.errors import ConfigError
-from sitewatch.geo.boundary import Boundary
-from sitewatch.geo.coords import LonLat
-from sitewatch.geo.travel import DEFAULT_SPEEDS, ModeSpeed, TransportMode, geodesic_distance_m
+from sitewatch.geo import DEFAULT_SPEEDS, Boundary, LonLat, ModeSpeed, TransportMode, geodesic_distance_m
 from sitewatch.track.types import EventKind, SiteTrack
 from sitewatch.untrusted import check_lonlat
 

@@ -10,14 +10,16 @@ from dataclasses import replace
 import numpy as np
 
 from sitewatch.errors import RegistrationError
-from sitewatch.imagery import lonlat_to_pixel, pixel_to_lonlat, same_crs
-from sitewatch.imagery.registration import (
+from sitewatch.imagery import (
     Registration,
     RegistrationMethod,
     RegistrationOptions,
     identity_registration,
+    lonlat_to_pixel,
+    pixel_to_lonlat,
     register_by_georeference,
     register_images,
+    same_crs,
 )
 from sitewatch.track.types import Observation, Refusal, RegistrationNote
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from shapely.geometry import Point, Polygon
 
 from sitewatch.errors import TrackError
-from sitewatch.imagery.registration import Registration
+from sitewatch.imagery import Registration
 from sitewatch.track.comparing import DateState, compare_dates, pair_summaries
 from sitewatch.track.frame import footprint, lonlat_of, place_detections, zone_of, zone_polygon
 from sitewatch.track.intervals import estimate_count

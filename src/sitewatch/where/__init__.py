@@ -24,6 +24,9 @@ from sitewatch.where.evidence import (
 )
 from sitewatch.where.metadata import MediaMetadata, read_media_metadata, second_reader
 from sitewatch.where.overhead import (
+    marked_shadow_bearings,
+    north_in_image_deg,
+    overhead_check,
     rerun_overhead_check,
     shadow_bearings_beside_boxes,
     sun_from_shadow_bearings,
@@ -63,8 +66,11 @@ __all__ = [
     "canonical",
     "check_place_time",
     "fitting_times",
+    "marked_shadow_bearings",
     "measure_shadow",
     "measurement_from_lengths",
+    "north_in_image_deg",
+    "overhead_check",
     "read_media_metadata",
     "rerun_overhead_check",
     "run_check",

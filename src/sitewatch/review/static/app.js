@@ -9,6 +9,7 @@
     site: null, scenes: [], labels: [], colours: {}, zmax: 0, idx: 0, beforeIdx: 0,
     items: [], sel: -1, polys: [], selRing: null, zoneLayer: null, atSeq: null,
     draw: null, queue: Promise.resolve(), lastLabel: "vehicle", zoomed: false, undo: [],
+    names: {}, bulk: null, areaRect: null,
   };
   const map = L.map("map", {
     crs: L.CRS.Simple, minZoom: -4, zoomSnap: 1, attributionControl: false,
@@ -44,6 +45,9 @@
   const toPx = (ll) => map.project(ll, S.zmax);
   const scene = () => S.scenes[S.idx];
   const esc = (s) => String(s).replace(/[&<>"']/g, (c) => "&#" + c.charCodeAt(0) + ";");
+  // A label in words, as the report writes it ("armoured vehicles"), singular for n === 1.
+  const nameOf = (l, n) => (S.names[l] ? S.names[l][n === 1 ? 0 : 1] : String(l).replace(/_/g, " "));
+  const swatch = (l) => `<span class="swatch" style="background:${S.colours[l] || "#fff"}"></span>`;
 
   function tileLayer(sc, pane) {
     const bounds = L.latLngBounds(toLL(0, sc.height_px), toLL(sc.width_px, 0));
@@ -61,6 +65,7 @@
     if (it.status === "unreviewed") st.dashArray = "5 4";
     if (it.status === "rejected") Object.assign(st, {color: "#999", opacity: 0.7, dashArray: "2 5"});
     if (it.loaded) Object.assign(st, {fillColor: S.colours.loaded_transporter, fillOpacity: 0.45});
+    if (S.bulk && S.bulk.ids.has(it.id)) Object.assign(st, {color: "#fff", weight: 3, dashArray: null, fillOpacity: 0.4});
     return st;
   }
   function drawItem(i) {
@@ -126,27 +131,52 @@
     const it = S.items[S.sel];
     $("sel-body").innerHTML = it ? `
       <div><span class="swatch" style="background:${S.colours[it.label] || "#fff"}"></span>
-      <b>${esc(it.label.replace(/_/g, " "))}</b> · <span class="status-${it.status}">${it.status}</span>
+      <b>${esc(nameOf(it.label, 1))}</b> · <span class="status-${it.status}">${it.status}</span>
       ${it.loaded ? " · <b>loaded on transporter</b>" : ""}</div>
       <div>${esc(it.id)} (${S.sel + 1} of ${S.items.length}) · score ${it.score.toFixed(2)}
-      ${it.original_label && it.original_label !== it.label ? " · model said " + esc(it.original_label) : ""}</div>
+      ${it.original_label && it.original_label !== it.label ? " · model said " + esc(nameOf(it.original_label, 1)) : ""}</div>
       <div>${it.box.width_px.toFixed(0)}×${it.box.height_px.toFixed(0)} px
       ${it.reviewer ? " · last by " + esc(it.reviewer) : ""}</div>` : "nothing selected (press j)";
     const by = {unreviewed: 0, accepted: 0, corrected: 0, rejected: 0};
     S.items.forEach((x) => { by[x.status] += 1; });
     $("progress").innerHTML = `${S.items.length} boxes: ` + Object.entries(by).map(
       ([k, v]) => `<span class="status-${k}">${v} ${k}</span>`).join(", ");
+    labelRows();
   }
+  // One row per label: its key, its name in words, how many stand on this date after review
+  // and how many of those are still to review. Clicking a row picks it for a bulk decision.
+  function labelRows() {
+    const standing = {}, open = {};
+    S.items.forEach((x) => {
+      if (x.status === "rejected") return;
+      standing[x.label] = (standing[x.label] || 0) + 1;
+      if (x.status === "unreviewed") open[x.label] = (open[x.label] || 0) + 1;
+    });
+    const labels = S.labels.concat(Object.keys(standing).filter((l) => !S.labels.includes(l)));
+    $("labels").innerHTML = "<tr><th>key</th><th>label</th><th class='n'>boxes</th><th class='n'>to review</th></tr>" +
+      labels.map((l, i) => {
+        const n = standing[l] || 0;
+        return `<tr class="label-row${n ? "" : " none"}" data-label="${esc(l)}">` +
+          `<td>${i < 6 ? `<kbd>${i + 1}</kbd>` : ""}</td><td class="name">${swatch(l)}${esc(nameOf(l, 2))}</td>` +
+          `<td class="n">${n}</td><td class="n">${open[l] || 0}</td></tr>`;
+      }).join("");
+  }
+  $("labels").addEventListener("click", (e) => {
+    const tr = e.target.closest("tr");
+    if (tr && tr.dataset.label) { $("bulk-label").value = tr.dataset.label; bulkCancel(); }
+  });
   async function refreshCounts() {
     const rows = await api(`/api/sites/${encodeURIComponent(S.site.name)}/counts`);
-    const labels = [...new Set(rows.flatMap((r) => Object.keys(r.by_label)))].sort();
-    const head = "<tr><th>date</th>" + labels.map((l) => `<th class="n" title="${esc(l)}">` +
-      `<span class="swatch" style="background:${S.colours[l] || "#fff"}"></span></th>`).join("") +
-      "<th class='n'>all</th><th class='n'>loaded</th><th class='n'>reviewed</th></tr>";
+    const present = new Set(rows.flatMap((r) => Object.keys(r.by_label)));
+    const labels = S.labels.filter((l) => present.has(l)).concat([...present].filter((l) => !S.labels.includes(l)).sort());
+    const head = "<tr><th>date</th>" + labels.map((l) => `<th class="n" data-label="${esc(l)}">` +
+      `${swatch(l)}${esc(nameOf(l, 2))}</th>`).join("") +
+      "<th class='n'>all vehicles</th><th class='n'>loaded on transporters</th><th class='n'>reviewed</th></tr>";
     $("counts").innerHTML = head + rows.map((r) => `<tr class="${r.sha256 === scene().sha256 ? "current" : ""}">` +
       `<td>${r.date}</td>` + labels.map((l) => `<td class="n">${r.by_label[l] || 0}</td>`).join("") +
       `<td class="n">${r.detected ? r.total : "–"}</td><td class="n">${r.loaded}</td>` +
       `<td class="n">${r.reviewed}/${r.of}</td></tr>`).join("");
+    map.invalidateSize({pan: false});
   }
   async function refreshHistory() {
     const rows = await api(`/api/scenes/${scene().sha256}/history`);
@@ -197,6 +227,7 @@
     if (mainLayer) map.removeLayer(mainLayer);
     mainLayer = tileLayer(sc).addTo(map);
     S.sel = -1; S.undo = [];
+    bulkCancel();
     updateSwipe();
     await Promise.all([loadItems(), loadZones(), refreshCounts()]);
   }
@@ -317,6 +348,7 @@
   function undoLast() {
     const id = S.undo.pop();
     if (id === undefined) { toast("nothing to undo in this session"); return; }
+    if (id.bulk) { report(bulkUndo(id)); return; }
     const i = S.items.findIndex((x) => x.id === id);
     if (i < 0) return;
     select(i);
@@ -328,9 +360,96 @@
     decide("redraw", {box: Object.assign({}, it.box, {angle_rad: it.box.angle_rad + deg * Math.PI / 180})});
   }
 
+  // ---- bulk decisions ----------------------------------------------------------------------
+  // A bulk decision is previewed (the boxes it changes are counted and outlined white), then
+  // confirmed; the server stores it only if it still changes exactly the previewed boxes.
+  function bulkBody(action) {
+    const body = {action: action, label: $("bulk-label").value || null,
+                  score_min: Number($("bulk-min").value || 0), score_max: Number($("bulk-max").value || 1),
+                  only_unreviewed: $("bulk-unreviewed").checked};
+    const text = $("bulk-area").value.trim();
+    if (text) {
+      const v = text.split(/[\s,]+/).map(Number);
+      if (v.length !== 4 || v.some((x) => !Number.isFinite(x))) throw new Error(
+        `area "${text}" is not four numbers x0, y0, x1, y1 (scene pixels); drag one with b`);
+      body.area_px = v;
+    }
+    return body;
+  }
+  function showArea() {
+    if (S.areaRect) { map.removeLayer(S.areaRect); S.areaRect = null; }
+    const v = $("bulk-area").value.trim().split(/[\s,]+/).map(Number);
+    if (v.length === 4 && v.every(Number.isFinite)) {
+      S.areaRect = L.rectangle([toLL(v[0], v[1]), toLL(v[2], v[3])], {
+        color: "#fff", weight: 1.5, dashArray: "6 4", fill: false, interactive: false}).addTo(map);
+    }
+  }
+  function restyle() { S.items.forEach((_, i) => S.polys[i] && S.polys[i].setStyle(style(S.items[i], i === S.sel))); }
+  async function bulkPreview(action) {
+    if (S.atSeq !== null) { toast("showing an earlier state: press Esc first"); return; }
+    bulkCancel();
+    const body = bulkBody(action);
+    await S.queue;  // decisions still on their way count
+    const out = await api(`/api/scenes/${scene().sha256}/bulk/preview`, {method: "POST", body: JSON.stringify(body)});
+    const order = (l) => (S.labels.includes(l) ? S.labels.indexOf(l) : S.labels.length);
+    const parts = Object.entries(out.by_label).sort((a, b) => order(a[0]) - order(b[0]))
+      .map(([l, n]) => `${n} ${esc(nameOf(l, n))}`);
+    const verb = action === "accept" ? "accept" : "reject";
+    if (!out.count) { $("bulk-result").textContent = `no box to ${verb}: nothing matches that is not already so`; return; }
+    S.bulk = {action: action, body: body, ids: new Set(out.ids), list: out.ids};
+    $("bulk-text").innerHTML = `This will <b>${verb} ${out.count} ${out.count === 1 ? "box" : "boxes"}</b>` +
+      (parts.length ? ` (${parts.join(", ")})` : "") + ", outlined white on the image.";
+    $("bulk-confirm").hidden = false;
+    restyle();
+  }
+  function bulkCancel() {
+    if (!S.bulk) return;
+    S.bulk = null;
+    $("bulk-confirm").hidden = true;
+    restyle();
+  }
+  async function bulkConfirm() {
+    const b = S.bulk;
+    if (!b) return;
+    const started = performance.now();
+    const out = await api(`/api/scenes/${scene().sha256}/bulk`, {method: "POST",
+      body: JSON.stringify(Object.assign({}, b.body, {expect_ids: b.list}))}).catch(async (e) => {
+      bulkCancel();  // refused, so nothing changed; show what stands now
+      await loadItems();
+      refreshCounts();
+      throw e;
+    });
+    S.bulk = null;
+    $("bulk-confirm").hidden = true;
+    S.undo.push({bulk: out.seqs, action: out.action, count: out.count});
+    await loadItems();
+    $("bulk-result").textContent = `${out.action === "accept" ? "accepted" : "rejected"} ${out.count} ` +
+      `boxes as one decision (u undoes it)`;
+    document.body.dataset.bulkMs = String(Math.round(performance.now() - started));
+    document.body.dataset.bulkDone = String((Number(document.body.dataset.bulkDone) || 0) + 1);
+    refreshCounts();
+  }
+  async function bulkUndo(entry) {
+    const out = await api(`/api/scenes/${scene().sha256}/bulk/undo`, {method: "POST",
+      body: JSON.stringify({seqs: entry.bulk})}).catch((e) => { S.undo.push(entry); throw e; });
+    await loadItems();
+    $("bulk-result").textContent = `undid the bulk decision on ${out.count} boxes`;
+    document.body.dataset.bulkDone = String((Number(document.body.dataset.bulkDone) || 0) + 1);
+    refreshCounts();
+  }
+  const report = (p) => p.catch((e) => toast(e.message));
+  $("bulk-accept").addEventListener("click", () => report(bulkPreview("accept")));
+  $("bulk-reject").addEventListener("click", () => report(bulkPreview("reject")));
+  $("bulk-yes").addEventListener("click", () => report(bulkConfirm()));
+  $("bulk-no").addEventListener("click", bulkCancel);
+  $("bulk-draw").addEventListener("click", () => { $("bulk-draw").blur(); startDraw("area"); });
+  ["bulk-label", "bulk-min", "bulk-max", "bulk-area", "bulk-unreviewed"].forEach((id) =>
+    $(id).addEventListener("change", () => { bulkCancel(); if (id === "bulk-area") showArea(); }));
+
   // ---- drawing a box (add or redraw) -------------------------------------------------------
   function startDraw(mode) {
     if (mode === "redraw" && !S.items[S.sel]) return;
+    if (mode === "area") bulkCancel();
     S.draw = {mode: mode, start: null, rect: null};
     map.dragging.disable();
     $("map").classList.add("drawing");
@@ -355,6 +474,12 @@
     endDraw();
     const w = Math.abs(b.x - a.x), h = Math.abs(b.y - a.y);
     if (w < 2 || h < 2) { toast("box too small: drag from one corner to the opposite one"); return; }
+    if (mode === "area") {
+      const r = (v) => Math.round(v);
+      $("bulk-area").value = `${r(Math.min(a.x, b.x))}, ${r(Math.min(a.y, b.y))}, ${r(Math.max(a.x, b.x))}, ${r(Math.max(a.y, b.y))}`;
+      showArea();
+      return;
+    }
     const box = {cx_px: (a.x + b.x) / 2, cy_px: (a.y + b.y) / 2, width_px: w, height_px: h, angle_rad: 0};
     if (mode === "add") decide("add", {box: box, label: S.lastLabel});
     else decide("redraw", {box: box});
@@ -362,9 +487,9 @@
 
   // ---- keyboard ----------------------------------------------------------------------------
   document.addEventListener("keydown", (e) => {
-    if (e.target.matches("input[type=text], select") || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.target.matches("input[type=text], input[type=number], select") || e.ctrlKey || e.metaKey || e.altKey) return;
     const k = e.key;
-    if (k === "Escape") { endDraw(); if (S.atSeq !== null) loadItems(); return; }
+    if (k === "Escape") { endDraw(); bulkCancel(); if (S.atSeq !== null) loadItems(); return; }
     const digit = "123456".indexOf(k);
     if (digit >= 0 && S.labels[digit]) {
       S.lastLabel = S.labels[digit];
@@ -378,6 +503,7 @@
     else if (k === "u") undoLast();
     else if (k === "n") startDraw("add");
     else if (k === "d") startDraw("redraw");
+    else if (k === "b") startDraw("area");
     else if (k === "[") rotate(-5);
     else if (k === "]") rotate(5);
     else if (k === "f") focusSelected(true);
@@ -394,8 +520,9 @@
     S.labels = S.sites.labels; S.colours = S.sites.colours;
     $("case").textContent = S.sites.case;
     $("reviewer").textContent = S.sites.reviewer;
-    $("label-keys").innerHTML = S.labels.slice(0, 6).map((l, i) =>
-      `${i + 1} <span class="swatch" style="background:${S.colours[l]}"></span>${esc(l.replace(/_/g, " "))}`).join(", ");
+    S.names = S.sites.names || {};
+    $("bulk-label").innerHTML = '<option value="">any label</option>' + S.labels.map((l) =>
+      `<option value="${esc(l)}">${esc(nameOf(l, 2))}</option>`).join("");
     $("site").innerHTML = S.sites.sites.map((s) => `<option>${esc(s.name)}</option>`).join("");
     $("site").addEventListener("change", () => { $("site").blur(); showSite($("site").value); });
     if (!S.sites.sites.length) { toast("this case has no scenes yet: sitewatch ingest first"); return; }
