@@ -256,3 +256,27 @@ def test_images_without_vehicles_still_go_on_the_map(tmp_path: Path,
     gpkg = tmp_path / "case.gpkg"
     assert main(["export", str(store.root), "--out", str(gpkg)]) == 0
     assert ", 2 footprints" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("suffix", [".geojson", ".kml", ".kmz", ".gpkg"])
+def test_a_map_export_of_unreferenced_images_is_refused_before_any_work(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str) -> None:
+    from tests.cli.snapshots import snapshot
+
+    store = CaseStore.init(tmp_path / "case")
+    for name, date, centres in (("shot1.jpg", dt.date(2014, 6, 1), [(50, 50), (120, 140)]),
+                                ("shot2.jpg", dt.date(2014, 6, 9), [(50, 50)])):
+        ingest_files(store, [_plain(tmp_path / name, centres)], site="yard", date=date,
+                     source="generated", gsd_m=0.3)
+    detect_case(store, BlobDetector())
+    before = snapshot(store.root)
+    out = tmp_path / f"case{suffix}"
+    assert main(["export", str(store.root), "--out", str(out)]) != 0
+    err = capsys.readouterr().err
+    assert "none of the case's 2 analysed images is georeferenced" in err
+    assert "export --format csv or coco" in err and len(err.strip().splitlines()) == 1
+    # nothing computed (no derived tracks), nothing written, the audit log unchanged
+    assert snapshot(store.root) == before and not store.layout.tracks.exists()
+    assert not out.exists()
+    # the pixel formats still export them
+    assert main(["export", str(store.root), "--out", str(tmp_path / "case.csv")]) == 0

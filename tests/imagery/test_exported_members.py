@@ -30,6 +30,7 @@ def test_imagery_public_face() -> None:
         "outline_lonlat_wkt",
         "pixel_to_lonlat",
         "pixel_to_map",
+        "pool_fits",
         "read_grey_raw",
         "read_info",
         "register_by_georeference",

@@ -33,8 +33,9 @@ class Scene:
     observations: tuple[Observation, ...]
     seen: dict[dt.date, np.ndarray]  # bool (SIDE_PX, SIDE_PX), True = observable
 
-    def observable(self, date: dt.date, x_px: float, y_px: float) -> bool:
-        """Whether ``date`` truly showed the reference pixel (x, y)."""
+    def observable(self, date: dt.date, x_px: float, y_px: float, label: str = "") -> bool:
+        """Whether ``date`` truly showed the reference pixel (x, y) (every label here is
+        fine enough at 0.3 m)."""
         mask = self.seen[date]
         r, c = round(y_px), round(x_px)
         return bool(0 <= r < mask.shape[0] and 0 <= c < mask.shape[1] and mask[r, c])

@@ -12,11 +12,11 @@ CLAIMS = ("arrived", "departed", "moved", "stayed")
 
 
 def events_in_unobservable_places(
-    path: Path, observable: Callable[[dt.date, float, float], bool]
+    path: Path, observable: Callable[[dt.date, float, float, str], bool]
 ) -> list[str]:
     """Rows of an events CSV that claim an arrival, departure, move or stay at a place that
-    ``observable(date, x_px, y_px)`` says one of the row's two dates could not see (a move
-    is judged at both its ends); empty when every claim is on ground both dates saw."""
+    ``observable(date, x_px, y_px, label)`` says one of the row's two dates could not see (a
+    move is judged at both its ends); empty when every claim is on ground both dates saw."""
     bad = []
     with path.open(newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
@@ -28,7 +28,7 @@ def events_in_unobservable_places(
                 places.append((float(row["from_x"]), float(row["from_y"])))
             for x, y in places:
                 for d in (d0, d1):
-                    if not observable(d, x, y):
+                    if not observable(d, x, y, row["label"]):
                         bad.append(f"{row['kind']} {row['label']} at ({x:.0f}, {y:.0f}) "
                                    f"{d0}..{d1}: not observable on {d}")
     return bad

@@ -19,7 +19,7 @@ from sitewatch.case.detections import observations, review_summary, scene_detect
 from sitewatch.case.runs import DetectionRun, software_versions
 from sitewatch.catalog import CaseStore, DetectionRecord, RunRecord, Scene, crash_point
 from sitewatch.detect import DetectOptions, Detector, detect_raster
-from sitewatch.errors import ConfigError
+from sitewatch.errors import ConfigError, NotGeoreferencedError
 from sitewatch.track import Link, Sighting, SiteTrack, TrackOptions, track_site
 
 if TYPE_CHECKING:
@@ -388,6 +388,7 @@ def export_case(store: CaseStore, export_format: str, out: Path) -> ExportResult
         valid = ", ".join(f.value for f in ExportFormat)
         raise ConfigError(f"unknown export format {export_format!r}; valid: {valid}") from None
     check_export_path(chosen.value, out)
+    _check_placeable(store, chosen, out)
     details: dict[str, object] = {"format": chosen.value}
 
     def write(staged: Path) -> ExportResult:
@@ -404,6 +405,28 @@ def export_case(store: CaseStore, export_format: str, out: Path) -> ExportResult
     result = returned[out]
     assert isinstance(result, ExportResult)
     return result
+
+
+def _check_placeable(store: CaseStore, chosen: ExportFormat, out: Path) -> None:
+    """Refuse a map export of a case none of whose analysed images is georeferenced, before
+    any tracks are computed or anything is written.
+
+    Raises:
+        NotGeoreferencedError: a map format, analysed images, none of them georeferenced.
+    """
+    from sitewatch.report import ExportFormat
+
+    if chosen not in (ExportFormat.GEOJSON, ExportFormat.KML, ExportFormat.KMZ, ExportFormat.GPKG):
+        return
+    scenes = store.scenes()
+    analysed = [s for s in scenes if store.latest_run_id(s.sha256) is not None]
+    if analysed and not any(s.georeferenced for s in scenes):
+        which = ("the case's one analysed image is not georeferenced" if len(analysed) == 1
+                 else f"none of the case's {len(analysed)} analysed images is georeferenced")
+        raise NotGeoreferencedError(
+            f"{which}, so nothing can be placed on a map in '{out}'; export --format csv or coco "
+            "instead (pixel coordinates), or georeference the images (world file or control "
+            "points at ingest)")
 
 
 def _export_counts(store: CaseStore, chosen: ExportFormat, out: Path) -> ExportResult:

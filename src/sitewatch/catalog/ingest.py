@@ -29,7 +29,8 @@ from sitewatch.errors import ConfigError, GeoError, InputFileError
 from sitewatch.imagery import GsdEstimate, RasterInfo, disagreement
 
 #: Estimates a file's GSD from its own pixels (``sitewatch.detect.estimate_gsd`` with a loaded
-#: model); None when too few vehicles were found.
+#: model); None when no estimate can be trusted (too few vehicles, or none agreeing across
+#: trial scales).
 GsdEstimator = Callable[[Path], GsdEstimate | None]
 
 _SUFFIX = {ImageFormat.TIFF: ".tif", ImageFormat.JPEG: ".jpg", ImageFormat.PNG: ".png",
@@ -106,9 +107,11 @@ def choose_gsd(
     if est is None:
         raise InputFileError(
             f"cannot ingest '{name}': it has no "
-            + ("usable vehicles to estimate its ground sample distance from" if auto else
-               "georeference, no --gsd was given, and too few vehicles were found to estimate "
-               "its ground sample distance")
+            + ("vehicles from which its ground sample distance can be estimated (too few "
+               "found, or their lengths disagree across trial scales)" if auto else
+               "georeference, no --gsd was given, and its ground sample distance cannot be "
+               "estimated from its vehicles (too few found, or their lengths disagree across "
+               "trial scales)")
             + "; pass --gsd METRES (e.g. --gsd 0.3)"
         )
     why = "--gsd auto" if auto else "no georeference and no --gsd"

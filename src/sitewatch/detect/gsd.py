@@ -6,9 +6,19 @@ of trial GSDs, and at each the vehicles found (score >= ``min_score``) are count
 kept is the one with the most detection score per ``g ** clutter_exponent``: the further a
 trial overstates the GSD, the more small clutter (people, bollards, road marks) the model sees
 as vehicles, so a raw count favours too-coarse trials; dividing by ``g ** 1.5`` removes that
-pull (the exponent was chosen on the MVRSD and drone tiles, see ``docs/gsd.md``). At that
+pull (the exponent was chosen on the MVRSD and drone tiles, see ``docs/gsd.md``). At each
 trial, each vehicle's length in pixels and the length range of its label give a GSD, pooled
 by :func:`sitewatch.imagery.scale.fit_gsd` with a bootstrap interval.
+
+**Consensus across trial scales.** Real vehicles are found over a range of trial scales, and
+their lengths in the image's own pixels, hence the GSD they give, do not change with the
+trial; clutter taken for vehicles at one trial gives a GSD that follows that trial instead.
+So the kept trial's GSD must be confirmed by at least ``min_agreeing_trials`` trials (itself
+included) whose own GSDs lie within ``agreement`` of it; the estimate is their weighted median
+(weights: the trials' merit) and its interval spans all of their intervals
+(:func:`sitewatch.imagery.scale.pool_fits`). Without that confirmation, with too few
+vehicles, or when the kept trial is the first or last of the ladder (the GSD may lie beyond
+it), there is no estimate: a refusal is better than a wrong GSD.
 
 Large images are sampled: up to ``max_windows`` windows of ``window_px`` spread over the image,
 so the cost is bounded whatever the size (about 5-20 s on two CPU cores).
@@ -27,7 +37,7 @@ from sitewatch.detect.merging import VEHICLE_CARGO, merge_tile_boxes
 from sitewatch.detect.obb import bounds
 from sitewatch.detect.types import Detector, VehicleClass, detections_to_arrays
 from sitewatch.errors import ConfigError
-from sitewatch.imagery import GsdEstimate, RasterReader, Tile, fit_gsd, tile_grid
+from sitewatch.imagery import GsdEstimate, RasterReader, Tile, fit_gsd, pool_fits, tile_grid
 
 #: Plausible length on the ground (shortest, longest) in metres of each label, as the box
 #: a detector draws: cars 3.8-5.2 m; HMMWV/UAZ/Tigr-size light vehicles 4.0-5.7 m; tanks,
@@ -57,7 +67,12 @@ class GsdSearch:
         window_px: Side of the windows sampled from a large image.
         max_windows: Windows sampled at most (an image no larger than two windows a side is
             read whole).
-        min_vehicles: Fewer vehicles than this at the chosen trial: no estimate.
+        min_vehicles: Fewer vehicles than this at the chosen trial: no estimate; a trial
+            with fewer cannot confirm another.
+        agreement: Largest relative difference between the GSD of the chosen trial and that
+            of a trial confirming it.
+        min_agreeing_trials: Trials (the chosen one included) whose GSDs must agree for an
+            estimate.
         batch_size: Tiles per detector call.
     """
 
@@ -69,6 +84,8 @@ class GsdSearch:
     window_px: int = 640
     max_windows: int = 4
     min_vehicles: int = 3
+    agreement: float = 0.15
+    min_agreeing_trials: int = 2
     batch_size: int = 4
 
     def __post_init__(self) -> None:
@@ -80,6 +97,8 @@ class GsdSearch:
             "window_px": self.window_px >= 64,
             "max_windows": self.max_windows >= 1,
             "min_vehicles": self.min_vehicles >= 1,
+            "agreement": 0 < self.agreement < 1,
+            "min_agreeing_trials": self.min_agreeing_trials >= 1,
             "batch_size": self.batch_size >= 1,
         }
         bad = [f"{k}={getattr(self, k)}" for k, ok in checks.items() if not ok]
@@ -174,8 +193,10 @@ def estimate_gsd_of_array(
     """:func:`estimate_gsd` on RGB arrays already read (windows of one image).
 
     Returns:
-        The estimate, or None when fewer than ``search.min_vehicles`` vehicles were found at the
-        best trial (an empty field, a forest, or imagery too coarse for vehicles).
+        The estimate, or None when it cannot be made: fewer than ``search.min_vehicles``
+        vehicles at the best trial (an empty field, a forest, imagery too coarse for
+        vehicles), no other trial scale confirming the best trial's GSD, or the best trial at
+        an end of the ladder.
     """
     search = search or GsdSearch()
     ladder = search.ladder()
@@ -198,20 +219,32 @@ def estimate_gsd_of_array(
         if 0 <= k < len(ladder) and k not in merit:
             run(k)
     best = max(merit, key=merit.__getitem__)
-    boxes, scores, labels = found[best]
-    if len(boxes) < search.min_vehicles:
-        return None
+    if best in (0, len(ladder) - 1):
+        return None  # at the edge of the ladder: the GSD may lie beyond it
     order = tuple(VehicleClass)
-    ranges = np.array([VEHICLE_LENGTHS_M[order[int(k)]] for k in labels])
-    fit = fit_gsd(boxes[:, 2:4].max(axis=1), ranges[:, 0], ranges[:, 1], scores)
+    fits = {}
+    for k, (boxes, scores, labels) in found.items():
+        if len(boxes) >= search.min_vehicles:
+            ranges = np.array([VEHICLE_LENGTHS_M[order[int(c)]] for c in labels])
+            fits[k] = fit_gsd(boxes[:, 2:4].max(axis=1), ranges[:, 0], ranges[:, 1], scores)
+    if best not in fits:
+        return None
+    near = math.log(1 + search.agreement)
+    agreeing = sorted(k for k, f in fits.items()
+                      if abs(math.log(f.gsd_m / fits[best].gsd_m)) <= near)
+    if len(agreeing) < search.min_agreeing_trials:
+        return None  # no other trial scale confirms it: clutter, or too few vehicles
+    fit = pool_fits([fits[k] for k in agreeing], [merit[k] for k in agreeing])
+    trials = ", ".join(f"{ladder[k]:.3g}" for k in agreeing)
     return GsdEstimate(
         gsd_m=fit.gsd_m, low_m=fit.low_m, high_m=fit.high_m, n_vehicles=fit.n_vehicles,
         method=(
             f"vehicle lengths: {detector.name} ({detector.sha256[:12]}) run at "
             f"{len(merit)} trial GSDs {ladder[0]:.3g}-{ladder[-1]:.3g} m on "
-            f"{len(windows)} window(s); best trial {ladder[best]:.3g} m; {fit.n_vehicles} "
-            f"vehicles scoring >= {search.min_score}; 90 % bootstrap interval over vehicles "
-            "and their label's length range"
+            f"{len(windows)} window(s); best trial {ladder[best]:.3g} m, confirmed by the "
+            f"trials at {trials} m (GSDs within {search.agreement:.0%}); up to "
+            f"{fit.n_vehicles} vehicles scoring >= {search.min_score}; interval: the span of "
+            "those trials' 90 % bootstrap intervals over vehicles and their label's length range"
         ),
     )
 
@@ -227,7 +260,8 @@ def estimate_gsd(
         search: The trial ladder and sampling.
 
     Returns:
-        The estimate, or None when too few vehicles were found to make one.
+        The estimate, or None when none can be trusted (too few vehicles, no agreement
+        across trial scales, or a GSD at the edge of the trials: see the module docstring).
 
     Raises:
         RasterReadError: The file cannot be read.

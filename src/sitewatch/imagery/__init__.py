@@ -10,7 +10,8 @@ Public names:
 - :class:`Tile`, :func:`tile_grid`: the pure tile maths.
 - :class:`Registration`, :func:`register_images`, :func:`register_by_georeference`,
   :func:`identity_registration`, :func:`read_grey_raw`: how one date's image lies on another's.
-- :class:`GsdEstimate`: a GSD estimated from vehicle lengths (:mod:`sitewatch.imagery.scale`).
+- :class:`GsdEstimate`, :func:`fit_gsd`, :func:`pool_fits`, :func:`disagreement`: a GSD estimated
+  from vehicle lengths and the arithmetic behind it (:mod:`sitewatch.imagery.scale`).
 - :func:`pixel_to_map`, :func:`map_to_pixel`, :func:`pixel_to_lonlat`, :func:`lonlat_to_pixel`,
   :func:`map_to_lonlat`, :func:`lonlat_to_map`, :func:`same_crs`, :func:`gsd_m_of`: the one home
   of georeferencing (``imagery.georef``).
@@ -42,7 +43,7 @@ from sitewatch.imagery.registration import (
     register_by_georeference,
     register_images,
 )
-from sitewatch.imagery.scale import GsdEstimate, disagreement, fit_gsd
+from sitewatch.imagery.scale import GsdEstimate, disagreement, fit_gsd, pool_fits
 from sitewatch.imagery.sniff import sniff_bytes
 from sitewatch.imagery.tiles import Tile, tile_grid
 
@@ -72,6 +73,7 @@ __all__ = [
     "outline_lonlat_wkt",
     "pixel_to_lonlat",
     "pixel_to_map",
+    "pool_fits",
     "read_grey_raw",
     "read_info",
     "register_by_georeference",

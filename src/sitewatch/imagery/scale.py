@@ -11,6 +11,7 @@ record an estimate without importing a model.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -168,6 +169,32 @@ def fit_gsd(
         high_m=math.exp(max(b_hi, centre)),
         n_vehicles=n,
     )
+
+
+def pool_fits(fits: Sequence[LengthFit], weights: Sequence[float]) -> LengthFit:
+    """One GSD from fits of the same image made at several trial scales that agree.
+
+    The estimate is the weighted median of the fits' estimates in log space; the interval
+    spans all of theirs (each is one trial's bootstrap over vehicles and lengths, and which
+    trial is right is itself uncertain); ``n_vehicles`` is the largest of the fits' (the trials
+    mostly see the same vehicles, so their counts do not add up).
+
+    >>> a = LengthFit(gsd_m=0.10, low_m=0.09, high_m=0.11, n_vehicles=5)
+    >>> b = LengthFit(gsd_m=0.11, low_m=0.10, high_m=0.13, n_vehicles=7)
+    >>> f = pool_fits([a, b], [1.0, 3.0])
+    >>> (round(f.gsd_m, 3), f.low_m, f.high_m, f.n_vehicles)
+    (0.11, 0.09, 0.13, 7)
+
+    Raises:
+        ConfigError: No fits, or a weight per fit missing or not positive.
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    if not fits or w.shape != (len(fits),) or not (w > 0).all():
+        raise ConfigError("pooling GSD fits needs at least one fit and a positive weight for each")
+    centre = math.exp(weighted_median(np.log([f.gsd_m for f in fits]), w))
+    return LengthFit(gsd_m=centre, low_m=min(centre, *(f.low_m for f in fits)),
+                     high_m=max(centre, *(f.high_m for f in fits)),
+                     n_vehicles=max(f.n_vehicles for f in fits))
 
 
 def disagreement(stated_m: float, estimate: GsdEstimate) -> float | None:

@@ -163,12 +163,17 @@ def _compare_one(states: Sequence[DateState], k: int, sight: _Sight, reference: 
                                  confidence=q.score))
         else:
             after.append(_Seen(last, q))
-    return _events(states, before, after, b, reference, zones, opt), unseen
+    events, split = _events(states, before, after, k, sight, reference, zones, opt)
+    return events, unseen + split
 
 
 def _events(states: Sequence[DateState], before: Sequence[_Seen], after: Sequence[_Seen],
-            b: DateState, reference: Observation, zones: Sequence[tuple[str, Polygon]],
-            opt: TrackOptions) -> list[Event]:
+            k: int, sight: _Sight, reference: Observation, zones: Sequence[tuple[str, Polygon]],
+            opt: TrackOptions) -> tuple[list[Event], list[Unseen]]:
+    """Events of date ``k`` from its vehicles (``after``) matched with those of the dates
+    that last saw their places (``before``), and the matched vehicles no one earlier date
+    saw at both ends (see :func:`_one_earlier_date`)."""
+    b = states[k]
     stay_by_k = {s.k: _stay_tolerance_m(states[s.k], b, opt) for s in [*before, *after]}
     widest = max(stay_by_k.values(), default=opt.stay_tolerance_m)
     costs = MatchCosts(max_move_m=max(opt.max_move_m, 2.0 * widest), label_cost=opt.label_cost,
@@ -182,11 +187,20 @@ def _events(states: Sequence[DateState], before: Sequence[_Seen], after: Sequenc
                      y_px=p.y_px, lonlat=lonlat_of(reference, p.x_px, p.y_px), confidence=conf,
                      **extra)
 
-    out = []
+    out: list[Event] = []
+    unseen: list[Unseen] = []
     unmatched_before, unmatched_after = list(m.unmatched_before), list(m.unmatched_after)
     for i, j in m.pairs:
         sp, q = before[i], after[j].p
         a, p = states[sp.k], sp.p
+        why = _one_earlier_date(sp, after[j], k, sight)
+        if why is not None:
+            unseen.append(Unseen(site=site, date_from=a.obs.date, date_to=d1,
+                                 unseen_on=a.obs.date, reason=why, label=q.label,
+                                 zone=zone_of(q.x_px, q.y_px, zones), x_px=q.x_px, y_px=q.y_px,
+                                 lonlat=lonlat_of(reference, q.x_px, q.y_px),
+                                 confidence=min(p.score, q.score)))
+            continue
         stay_m = stay_by_k[sp.k]
         dist = math.hypot(p.x_m - q.x_m, p.y_m - q.y_m)
         if dist > stay_m and (_unchanged(a, b, p, opt) or _unchanged(b, a, q, opt)
@@ -210,7 +224,22 @@ def _events(states: Sequence[DateState], before: Sequence[_Seen], after: Sequenc
         same = _unchanged(b, states[sq.k], sq.p, opt)
         out.append(event(EventKind.STAYED, sq.k, sq.p, sq.p.score * 0.5, distance_m=0.0)
                    if same else event(EventKind.ARRIVED, sq.k, sq.p, sq.p.score))
-    return out
+    return out, unseen
+
+
+def _one_earlier_date(sp: _Seen, sq: _Seen, k: int, sight: _Sight) -> str | None:
+    """Why no one earlier date shows both ends of a matched pair, or ``None`` when the date
+    that last saw the earlier vehicle (``sp.k``) also shows where the later one stands.
+
+    The two sides of a pair may have been compared with different dates (each place with the
+    last date that saw it). A move or stay is claimed between one earlier date and date
+    ``k``, so that date must show both places; when the later vehicle's place was hidden on
+    it (under cloud, say, while the vehicle's old place was clear), the pair is left unclaimed
+    rather than dated from a day that could not see where the vehicle now stands.
+    """
+    if sp.k == sq.k:
+        return None
+    return sight.why(sp.k, k, sq.p)
 
 
 def _unchanged(seen: DateState, other: DateState, p: Placed, opt: TrackOptions) -> bool:

@@ -13,12 +13,15 @@ model:
 * **haze**: the loss of contrast against the median of all dates (1 − IQR ratio, in [0, 1]).
   A global brightness gain also changes contrast, so read it as "contrast lost", not as a
   physical optical depth.
-* **washed out** (local haze, or a cloud too large for the rule above, whose brightness the
-  per-date normalisation absorbs): where, over a window twice the cloud size, this date's
-  texture (local standard deviation of the raw grey, scaled by the date's own 90th-percentile
-  texture) is under ``1 − max_contrast_loss`` of the median of all dates there, over a patch
-  at least twice ``min_cloud_m`` wide (so a block of vehicles that left is not taken for
-  haze; a cloud's shadow, which also flattens the ground, counts as washed out too).
+* **washed out** (local haze, or a cloud too large or too faint for the rule above, whose
+  brightness the per-date normalisation absorbs): where this date's texture (local standard
+  deviation of the raw grey's fine detail, scaled by the date's own 90th-percentile texture)
+  is under ``1 − max_contrast_loss`` of the median of all dates there, over a patch at least
+  ``min_cloud_m`` wide (so a block of vehicles that left is not taken for haze; a cloud's
+  shadow, which also flattens the ground, counts as washed out too). Only detail finer than
+  about ``detail_m`` counts as texture: a cloud's own brightness ramp, metres wide, would
+  otherwise read as texture and hide the contrast it took away (a thin cloud on pale ground
+  changes the brightness little, the detail a vehicle is seen by a lot).
 
 Everything runs on images shrunk to ``work_side_px`` and warped into the reference grid.
 """
@@ -202,12 +205,14 @@ def measure_visibility(
     min_cloud_m: float = 10.0,
     cloud_lift: float = 0.25,
     max_contrast_loss: float = 0.6,
+    detail_m: float = 0.5,
 ) -> tuple[Visibility, ...]:
     """Cloud mask, washed-out mask and haze of every date, in the reference grid (shrunk).
 
     ``cloud_lift`` is the brightening, in units of the date's interquartile range, above
     the median of all dates that reads as cloud; ``min_cloud_m`` the narrowest cloud kept;
-    ``max_contrast_loss`` the local loss of texture beyond which ground is washed out.
+    ``max_contrast_loss`` the local loss of texture beyond which ground is washed out;
+    ``detail_m`` the scale of the detail whose loss is measured (see the module docstring).
 
     Raises:
         RasterReadError: an image cannot be read.
@@ -231,15 +236,20 @@ def measure_visibility(
     gsd_work_m = reference.gsd_m / scale
     side = max(3, round(min_cloud_m / gsd_work_m) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
-    washed = _washed_out(warped, side, max_contrast_loss)
+    washed = _washed_out(warped, side, max_contrast_loss, detail_px=detail_m / gsd_work_m)
     out = []
     for o, (img, valid), (z, iqr), wash in zip(observations, warped, norm, washed, strict=True):
         if len(norm) > 1:  # brighter than the same ground on the other dates, over a wide area
             lift = cv2.GaussianBlur(np.nan_to_num(z - median).astype(np.float32), (0, 0),
                                     side / 6.0)
             # and brighter than most of this date's own ground: revealed ground where
-            # vehicles left is brighter than before, but not brighter than the open ground
-            bright = np.nan_to_num(z, nan=-np.inf) > np.nanpercentile(z, 90)
+            # vehicles left is brighter than before, but not brighter than the open ground.
+            # Judged on the grey smoothed over a fraction of the cloud size: a cloud's own
+            # faint texture (or a dark vehicle showing through its edge) would otherwise
+            # pierce the mask with holes, and the opening below would erase it whole
+            smooth = cv2.GaussianBlur(np.nan_to_num(z, nan=float(np.nanmedian(z))).astype(
+                np.float32), (0, 0), side / 12.0)
+            bright = np.where(valid, smooth, -np.inf) > np.nanpercentile(z, 90)
             cloud = (lift > cloud_lift) & bright & valid
         elif float(img.max(initial=0.0)) <= 255.0:  # one 8-bit date: nearly white and flat
             cloud = (img > 235) & (_texture(img) < 2.0) & valid
@@ -255,13 +265,15 @@ def measure_visibility(
 
 
 def _washed_out(warped: Sequence[tuple[np.ndarray, np.ndarray]], side: int,
-                max_contrast_loss: float) -> list[np.ndarray | None]:
+                max_contrast_loss: float, *, detail_px: float) -> list[np.ndarray | None]:
     """Per date, where the local texture fell under ``1 - max_contrast_loss`` of the median
-    date's, over patches at least ``2 × side`` wide (``None`` for a single date: nothing to
+    date's, over patches at least ``side`` wide (``None`` for a single date: nothing to
     compare with).
 
-    Texture is the local standard deviation of the raw grey over a Gaussian window of
-    ``side / 6`` (the patch then grown by twice that, the window's reach), divided by the
+    Texture is the local standard deviation, over a Gaussian window of ``side / 6`` (the
+    patch then grown by the window's reach), of the raw grey's detail: the grey less its
+    Gaussian blur of ``detail_px`` (at least 1 px), so that the smooth ramp of a cloud's own
+    brightness is not counted as the ground's texture. It is divided by the
     date's own 90th-percentile texture, so a date's gain or bit depth cancels and a cloud
     over most of a date still leaves its clear part as the scale. The date-normalised grey
     is not used: a cloud over half a date moves that date's median and quartiles, and would
@@ -272,8 +284,10 @@ def _washed_out(warped: Sequence[tuple[np.ndarray, np.ndarray]], side: int,
     sigma = side / 6.0
     textures = []
     for img, valid in warped:
-        mean = cv2.GaussianBlur(img, (0, 0), sigma)
-        tex = np.sqrt(np.maximum(cv2.GaussianBlur(img * img, (0, 0), sigma) - mean * mean, 0.0))
+        detail = img - cv2.GaussianBlur(img, (0, 0), max(detail_px, 1.0))
+        mean = cv2.GaussianBlur(detail, (0, 0), sigma)
+        tex = np.sqrt(np.maximum(cv2.GaussianBlur(detail * detail, (0, 0), sigma) - mean * mean,
+                                 0.0))
         scale = float(np.percentile(tex[valid], 90)) if valid.any() else 0.0
         textures.append(np.where(valid, tex / max(scale, 1e-6), np.nan))
     with np.errstate(all="ignore"):
