@@ -21,6 +21,12 @@ Usage::
     python tools/eval_civilian.py --out docs/model-records/civilian-retention.json \
         --model sitewatch-vehicles-yolov8n-obb --model dota-yolov8n-obb@0.1
 
+With ``--heldout`` only what the civilian training recipe
+(``docs/model-records/civilian-candidate.recipe.toml``) never trained on is measured:
+``cats_drone``, the Harlem frames of ``jekhor`` (its Minsk frames are trained on), and the right
+half of each unlabelled civilian scene (the left halves are distilled from the base model); the
+two GeoTIFFs are left out (both recipes train on them as hard negatives).
+
 A model is a registry name, card or ``.onnx`` path, optionally ``@GSD`` to run it at that
 model GSD instead of its card's. ``ensemble`` is :func:`sitewatch.detect.ensemble.load_ensemble`
 with its defaults; ``ensemble:KEY=VALUE,...`` sets its options.
@@ -82,8 +88,8 @@ def native_gsd(set_name: str, stem: str) -> float:
     return 0.10 if stem.startswith("harlem") else 0.06
 
 
-def labelled_sets(data: Path) -> dict[str, tuple[LabelledImage, ...]]:
-    """The two labelled civilian sets."""
+def labelled_sets(data: Path, *, heldout: bool = False) -> dict[str, tuple[LabelledImage, ...]]:
+    """The two labelled civilian sets (with ``heldout``, only jekhor's Harlem frames)."""
     cats = read_labels(data / "cats_drone" / "labels", "voc",
                        image_dir=data / "cats_drone" / "images", label_map=LABEL_MAP)
     folder = data / "civilian" / "jekhor_drone_nadir"
@@ -93,12 +99,14 @@ def labelled_sets(data: Path) -> dict[str, tuple[LabelledImage, ...]]:
         image = txt.with_suffix(".jpg")
         if not image.is_file():  # classes.txt, SOURCE.txt
             continue
+        if heldout and not txt.stem.startswith("harlem"):  # Minsk frames: trained on
+            continue
         h, w = _read(image).shape[:2]
         boxes = read_yolo(txt, class_names=names, width_px=w, height_px=h,
                           label_map=LABEL_MAP, skip_unmapped=True)
         jekhor.append(LabelledImage(stem=txt.stem, label_path=txt, image_path=image,
                                     width_px=w, height_px=h, boxes=boxes))
-    return {"cats_drone": cats, "jekhor": tuple(jekhor)}
+    return {"cats_drone": cats, "jekhor_harlem" if heldout else "jekhor": tuple(jekhor)}
 
 
 def scenes(data: Path) -> list[Scene]:
@@ -122,6 +130,22 @@ def scenes(data: Path) -> list[Scene]:
             Scene(path=data / "geotiff" / "OSBS_029.tif", gsd_m=None, group="forest",
                   vehicle_free=True)]
     return out
+
+
+def right_half(scene: Scene, cache: Path) -> Scene:
+    """The scene's right half (columns from width // 2), written once under ``cache``: the
+    part of each unlabelled scene the civilian recipe leaves unseen (it distils the left)."""
+    out = cache / "right_halves" / scene.path.parent.name / f"{scene.path.stem}.png"
+    if not out.is_file():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        image = _read(scene.path)
+        cv2.imwrite(str(out), image[:, image.shape[1] // 2:])
+    return Scene(path=out, gsd_m=scene.gsd_m, group=scene.group, vehicle_free=scene.vehicle_free)
+
+
+def heldout_scenes(data: Path, cache: Path) -> list[Scene]:
+    """The right halves of the unlabelled civilian scenes (the GeoTIFFs are training negatives)."""
+    return [right_half(s, cache) for s in scenes(data) if s.gsd_m is not None]
 
 
 def resampled(item: LabelledImage, set_name: str, gsd_m: float,
@@ -277,6 +301,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--military", action="store_true",
                         help="also score the 8 MVRSD tiles (0.12 m, audited labels)")
     parser.add_argument("--no-labelled", action="store_true", help="skip the labelled sets")
+    parser.add_argument("--heldout", action="store_true",
+                        help="only what the civilian recipe never trained on: cats_drone, the "
+                        "Harlem frames, the right half of each unlabelled scene")
     parser.add_argument("--out", type=Path, required=True, help="JSON results")
     args = parser.parse_args(argv)
     if not (args.data / "cats_drone").is_dir():
@@ -285,7 +312,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     models = args.model or ["sitewatch-vehicles-yolov8n-obb", "dota-yolov8n-obb"]
     gsds = args.gsd or [0.12, 0.25, 0.5]
-    sets = labelled_sets(args.data)
+    sets = labelled_sets(args.data, heldout=args.heldout)
+    unlabelled = heldout_scenes(args.data, args.cache) if args.heldout else scenes(args.data)
     results: dict[str, Any] = {}
     for spec in models:
         started = time.perf_counter()
@@ -296,8 +324,7 @@ def main(argv: list[str] | None = None) -> int:
                 detector, options, score, sets, gsds, args.cache, args.limit),
             "military": run_military(detector, options, score, args.data)
             if args.military else {},
-            "scenes": {} if args.no_scenes else run_scenes(detector, options, score,
-                                                           scenes(args.data)),
+            "scenes": {} if args.no_scenes else run_scenes(detector, options, score, unlabelled),
         }
         results[spec]["seconds"] = round(time.perf_counter() - started, 1)
         print(f"{spec}: {results[spec]['seconds']} s", file=sys.stderr)

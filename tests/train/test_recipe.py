@@ -41,7 +41,7 @@ def test_relative_paths_are_relative_to_the_recipe_unless_a_root_is_given(tmp_pa
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[traning]\nepochs = 3\n", r"unknown section \[traning\]; valid sections: \[data\]"),
+        ("[traning]\nepochs = 3\n", r"unknown section \[traning\]; valid sections: \[civilian\], \[data\]"),
         ("[training]\nepoch = 3\n", r"unknown \[training\] key 'epoch'; valid: epochs, imgsz"),
         ("epochs = 3\n", r"unknown top-level key 'epochs'; valid: name, teacher"),
         ("[training]\nepochs = \"8\"\n", r"\[training\] epochs must be an integer, got '8'"),
@@ -149,7 +149,10 @@ def test_the_shipped_recipe_is_the_recorded_run() -> None:
     synth = dataclasses.asdict(request.synth)
     assert synth.pop("layout_turn_deg") == 0.0  # added after the run, at its then-fixed value
     assert synth == record["recipe"]["synth"]
-    assert dataclasses.asdict(request.mix) == record["recipe"]["mix"]
+    mix = dataclasses.asdict(request.mix)
+    assert mix.pop("civilian_cell_prob") == 0.0  # added after the run: no civilian cells then
+    assert mix == record["recipe"]["mix"]
+    assert request.civilian is None
     assert request.n_tiles == record["recipe"]["synthetic_tiles"]
     assert request.mine_epochs == record["recipe"]["stage1_epochs"]
     assert request.data_gsd_m == record["data_gsd_m"]
@@ -158,3 +161,62 @@ def test_the_shipped_recipe_is_the_recorded_run() -> None:
             for g in record["recipe"]["grounds"]] == [
         (g.path.name, g.gsd_m, g.window_px, g.role.value) for g in request.grounds]
     assert request.recipe_file is None
+
+
+def test_the_civilian_section_makes_civilian_ground_and_its_share_of_cells(tmp_path: Path) -> None:
+    text = """
+[data]
+images = "i"
+labels = "l"
+gsd_m = 0.12
+[civilian]
+images = "jek"
+format = "yolo"
+class_names = ["car", "truck", "cyclist"]
+vehicle_names = ["car", "truck"]
+include = ["DJI*"]
+gsd_m = 0.06
+teacher = "dota-yolov8n-obb"
+teacher_gsd_m = 0.1
+score = 0.5
+ignore_score = 0.2
+cell_prob = 0.25
+distil = ["scenes/a.png@0.3:0,0,500,1000", "b.jpg@0.6"]
+"""
+    recipe = read_recipe(_write(tmp_path, text))
+    civ = recipe.civilian
+    assert civ.images_dir == tmp_path.resolve() / "jek" and civ.labels_dir is None
+    assert (civ.label_format, civ.class_names, civ.vehicle_names, civ.include, civ.gsd_m) == (
+        LabelFormat.YOLO, ("car", "truck", "cyclist"), ("car", "truck"), ("DJI*",), 0.06)
+    assert (civ.teacher, civ.teacher_gsd_m, civ.score, civ.ignore_score) == (
+        "dota-yolov8n-obb", 0.1, 0.5, 0.2)
+    a, b = civ.distil
+    assert (a.path, a.gsd_m, a.window_px) == (tmp_path.resolve() / "scenes/a.png", 0.3,
+                                              (0, 0, 500, 1000))
+    assert (b.path.name, b.gsd_m, b.window_px) == ("b.jpg", 0.6, None)
+    request = recipe.request(base=Path("b.pt"), out_dir=tmp_path)
+    assert request.civilian == civ and request.mix.civilian_cell_prob == 0.25
+    assert request.mix.real_cell_prob == 0.3  # the rest of the mix as before
+    plain = read_recipe(_write(tmp_path, '[data]\nimages = "i"\nlabels = "l"\ngsd_m = 0.12\n'))
+    assert plain.request(base=Path("b.pt"), out_dir=tmp_path).civilian is None
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[civilian]\nscore_min = 0.3\n", r"unknown \[civilian\] key 'score_min'; valid: images"),
+        ("[civilian]\ncell_prob = 0.2\n", r"cell_prob > 0 needs civilian images or distil"),
+        ("[civilian]\ndistil = [\"a.png@0.3\"]\n", r"they need cell_prob > 0"),
+        ("[civilian]\ndistil = [\"a.png\"]\ncell_prob = 0.2\n", r"\[civilian\] distil: .*PATH@GSD"),
+        ("[civilian]\nimages = \"j\"\ncell_prob = 0.2\n", r"needs \[civilian\] gsd_m"),
+        ("[civilian]\nimages = \"j\"\ngsd_m = 0.06\ncell_prob = 0.2\n", r"needs \[civilian\] class_names"),
+        ("[civilian]\ndistil = [\"a.png@0.3\"]\ncell_prob = 0.7\n", r"civilian_cell_prob must be <= 1"),
+        ("[civilian]\nformat = \"dota\"\nimages = \"j\"\ngsd_m = 0.1\n", r"format must be yolo or voc"),
+        ("[civilian]\nscore = 0.05\n", r"0 < ignore_score < score < 1"),
+    ],
+)
+def test_a_bad_civilian_section_is_refused_naming_the_file(tmp_path: Path, text: str,
+                                                           message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as info:
+        read_recipe(_write(tmp_path, text))
+    assert "r.toml" in str(info.value)

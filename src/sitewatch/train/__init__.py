@@ -20,6 +20,7 @@ from sitewatch.train.backgrounds import Background, random_cell
 from sitewatch.train.benchmark import BenchConfig, run_benchmark
 from sitewatch.train.card import expected_base_sha256
 from sitewatch.train.chips import VehicleChip, chips_by_class, cut_chips
+from sitewatch.train.civground import CivilianGround
 from sitewatch.train.civilian import SceneDetections, civilian_scores, false_alarm_rates
 from sitewatch.train.dataset import TRAIN_CLASSES, write_obb_dataset
 from sitewatch.train.evaluation import evaluate_folder, trained_on_stems
@@ -56,6 +57,7 @@ __all__ = [
     "TRAIN_CLASSES",
     "Background",
     "BenchConfig",
+    "CivilianGround",
     "FetchResult",
     "GroundRole",
     "GroundSource",

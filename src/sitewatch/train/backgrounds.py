@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from sitewatch.detect import PAD_VALUE
 from sitewatch.errors import ConfigError
 from sitewatch.train.samples import TrainBox, TrainingSample
 from sitewatch.train.synth import Cell
@@ -66,15 +67,17 @@ def random_cell(
 ) -> Cell:
     """A random ``cell_px`` square of the background that cuts through no known vehicle.
 
-    A background smaller than the cell is tiled by reflection. After ``tries`` failed draws the
-    last draw is used and the vehicles it cuts are dropped from the labels.
+    A background smaller than the cell is tiled by reflection, or, when it holds labelled
+    vehicles, padded with grey (a reflected vehicle would have no label and be taught as
+    ground). After ``tries`` failed draws the last draw is used and the vehicles it cuts are
+    dropped from the labels.
     """
     img = background.image
     h, w = img.shape[:2]
     if h < cell_px or w < cell_px:
-        img = np.pad(
-            img, ((0, max(0, cell_px - h)), (0, max(0, cell_px - w)), (0, 0)), mode="reflect"
-        )
+        pad = ((0, max(0, cell_px - h)), (0, max(0, cell_px - w)), (0, 0))
+        img = (np.pad(img, pad, mode="constant", constant_values=PAD_VALUE) if background.boxes
+               else np.pad(img, pad, mode="reflect"))
         h, w = img.shape[:2]
     x0 = y0 = 0
     for _ in range(tries):

@@ -22,12 +22,14 @@ from sitewatch.errors import ConfigError
 from sitewatch.train.backgrounds import Background
 from sitewatch.train.card import inherited_score, write_model_card
 from sitewatch.train.chips import chips_by_class, cut_chips
+from sitewatch.train.civground import CivilianGround, load_civilian_ground
 from sitewatch.train.dataset import TRAIN_CLASSES, write_obb_dataset
 from sitewatch.train.holdout import predict_holdout, summarize
 from sitewatch.train.labels import MVRSD_CLASS_NAMES, LabelFormat
 from sitewatch.train.layouts import layout_from_sample, layout_stats, read_layouts
 from sitewatch.train.mixing import TileMix, synthesize
 from sitewatch.train.negatives import mine_negatives
+from sitewatch.train.samples import TrainingSample
 from sitewatch.train.sources import (
     GroundRole,
     GroundSource,
@@ -85,6 +87,7 @@ class TrainRequest:
     mine_threshold: float = 0.25
     mine_labelled: bool = False  #: also mine the training tiles (needs complete labels)
     recipe_file: tuple[str, str] | None = None  #: (path, sha256) of the recipe it came from
+    civilian: CivilianGround | None = None  #: civilian ground: labelled cars, distilled scenes
 
     def __post_init__(self) -> None:
         if self.synth.cell_px * 2 != self.settings.imgsz:
@@ -135,10 +138,12 @@ def build_dataset(
     mined: tuple[Background, ...] = (),
     seed: int | None = None,
     folder: str = "dataset",
+    civilian: tuple[TrainingSample, ...] = (),
 ) -> tuple[Path, dict[str, Any]]:
     """Synthesise the training tiles from the training split only; return data.yaml + recipe.
 
-    ``mined`` hard negatives join the negative cells.
+    ``mined`` hard negatives join the negative cells; ``civilian`` images are the civilian
+    cells (``request.mix.civilian_cell_prob``).
     """
     gsd = request.synth.gsd_m
     chips = chips_by_class([c for s in split.train for c in cut_chips(s, gsd_m=gsd)])
@@ -165,6 +170,7 @@ def build_dataset(
             n_tiles=request.n_tiles,
             config=request.synth,
             mix=request.mix,
+            civilian=[Background.from_sample(s, paste=False) for s in civilian],
         )
     )
     out = request.out_dir / folder
@@ -180,6 +186,8 @@ def build_dataset(
             for g in request.grounds
         ],
         "mined_negatives": [m.source for m in mined],
+        "civilian_images": len(civilian),
+        "civilian_boxes": sum(len(s.boxes) for s in civilian),
         "synth": asdict(request.synth),
         "mix": asdict(request.mix),
         "seed": seed,
@@ -204,9 +212,14 @@ def measure(
     return summarize(tiles)
 
 
-def _fine_tune(request: TrainRequest, split: LabelledSplit) -> tuple[Path, dict[str, Any]]:
-    """Train; with ``mine_epochs``, in two stages with hard negatives mined in between."""
-    data_yaml, recipe = build_dataset(request, split)
+def _fine_tune(request: TrainRequest, split: LabelledSplit,
+               civilian: tuple[TrainingSample, ...] = ()) -> tuple[Path, dict[str, Any]]:
+    """Train; with ``mine_epochs``, in two stages with hard negatives mined in between.
+
+    The civilian images are neither mined (their unsure cars are inpainted, their missed ones
+    unknown) nor pasted on.
+    """
+    data_yaml, recipe = build_dataset(request, split, civilian=civilian)
     settings = request.settings
     if not request.mine_epochs:
         pt = train_model(data_yaml, base=request.base, out_dir=request.out_dir, settings=settings)
@@ -233,7 +246,8 @@ def _fine_tune(request: TrainRequest, split: LabelledSplit) -> tuple[Path, dict[
     )  # fmt: skip
     log.info("mined %d hard negatives with the stage-1 model", len(mined))
     data_yaml, recipe = build_dataset(
-        request, split, mined=mined, seed=request.seed + 1, folder="dataset_stage2"
+        request, split, mined=mined, seed=request.seed + 1, folder="dataset_stage2",
+        civilian=civilian,
     )
     pt = train_model(
         data_yaml, base=stage1, out_dir=request.out_dir, name="stage2",
@@ -291,7 +305,14 @@ def run_training(request: TrainRequest, *,
     cfg_dir = request.out_dir / "ultralytics_config"
     imgsz = request.settings.imgsz
     say = progress or (lambda done, total, stage: None)
-    pt, recipe = _fine_tune(request, split)
+    civilian: tuple[TrainingSample, ...] = ()
+    civilian_record = None
+    if request.civilian is not None and not request.civilian.empty:
+        civilian, civilian_record = load_civilian_ground(
+            request.civilian, gsd_m=request.synth.gsd_m, out_dir=request.out_dir / "civilian")
+        log.info("civilian ground: %d images, %d civilian vehicles", len(civilian),
+                 sum(len(s.boxes) for s in civilian))
+    pt, recipe = _fine_tune(request, split, civilian)
     say(1, 5, "fine-tuned")
     onnx = export_onnx(pt, imgsz=imgsz, config_dir=cfg_dir)
     say(2, 5, "exported to ONNX")
@@ -318,6 +339,7 @@ def run_training(request: TrainRequest, *,
         },
         "reviewed_labels": str(request.reviewed_dir) if request.reviewed_dir else None,
         "pseudo_labels": _pseudo_record(request.pseudo_dir),
+        "civilian_ground": civilian_record,
         "recipe": recipe,
         "recipe_file": (None if request.recipe_file is None else
                         {"path": request.recipe_file[0], "sha256": request.recipe_file[1]}),

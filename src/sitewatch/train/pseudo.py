@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from sitewatch.detect import VehicleClass
 from sitewatch.errors import ConfigError
 from sitewatch.imagery import RasterReader
 from sitewatch.train.labels import dota_line
@@ -43,6 +44,9 @@ class PseudoLabelling:
         tta: Detect with the four mirrored views fused (:data:`sitewatch.detect.tta.FLIPS`).
         piece_px: Scenes wider or taller than this (in their own pixels) are written as
             overlapping pieces of this side, so that no scene is ever held whole in memory.
+        model_gsd_m: Run the teacher at this GSD instead of its card's (None: the card's).
+        label_as: Write every label as this class instead of the teacher's (e.g. the base
+            checkpoint's class-agnostic ``vehicle`` as ``civilian_vehicle``); None: as found.
     """
 
     label_score: float = 0.3
@@ -51,6 +55,8 @@ class PseudoLabelling:
     pad_px: float = 4.0
     tta: bool = True
     piece_px: int = PIECE_PX
+    model_gsd_m: float | None = None
+    label_as: VehicleClass | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 < self.ignore_score < self.label_score < 1.0:
@@ -61,6 +67,8 @@ class PseudoLabelling:
                               f"{self.grow} and {self.pad_px}")
         if self.piece_px < 256:
             raise ConfigError(f"pseudo-labelling needs pieces of at least 256 px; got {self.piece_px}")
+        if self.model_gsd_m is not None and not self.model_gsd_m > 0:
+            raise ConfigError(f"pseudo-labelling needs a teacher GSD > 0; got {self.model_gsd_m}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -114,14 +122,15 @@ def write_pseudo_labels(scenes: Sequence[PseudoScene], teacher: str | Path, out:
         raise ConfigError(f"cannot write pseudo-labels into '{out}': not an empty folder; "
                           "choose a new --out")
     detector = load_detector(teacher, score_threshold=settings.ignore_score)
-    options = DetectOptions(tta_views=FLIPS if settings.tta else ())
+    options = DetectOptions(tta_views=FLIPS if settings.tta else (), model_gsd_m=settings.model_gsd_m)
     (out / "images").mkdir(parents=True, exist_ok=True)
     (out / "labels").mkdir(exist_ok=True)
     entries: list[dict[str, object]] = []
     n_labels = n_unsure = 0
     for scene in scenes:
         found = detect_raster(scene.path, detector, gsd_m=scene.gsd_m, options=options).detections
-        sure = [d for d in found if d.score >= settings.label_score]
+        sure = [d if settings.label_as is None else replace(d, label=settings.label_as)
+                for d in found if d.score >= settings.label_score]
         unsure = [d for d in found if d.score < settings.label_score]
         n_labels += len(sure)
         n_unsure += len(unsure)

@@ -47,17 +47,34 @@ The sections and keys, with their defaults::
     epochs = 0                       # train this many epochs, mine, then train the rest
     threshold = 0.25
     labelled = false                 # also mine the labelled tiles (needs complete labels)
+
+    [civilian]                       # civilian ground (sitewatch.train.civground)
+    images = ""                      # labelled civilian images: every vehicle a civilian_vehicle
+    labels = ""                      # their label files (default: the images' folder)
+    format = "yolo"                  # yolo or voc
+    class_names = []                 # YOLO: class names in id order
+    vehicle_names = []               # the names that are vehicles ([]: every name)
+    include = []                     # stem patterns of the label files to use ([]: all)
+    gsd_m = 0.0                      # their ground sample distance
+    distil = []                      # "PATH@GSD[:x0,y0,x1,y1]": unlabelled scenes the teacher labels
+    teacher = "dota-yolov8n-obb"     # its confident boxes become civilian_vehicle labels
+    teacher_gsd_m = 0.15             # GSD the teacher is run at
+    score = 0.4                      # teacher boxes at or above: labels
+    ignore_score = 0.1               # from this up to score: inpainted (neither vehicle nor ground)
+    cell_prob = 0.0                  # chance a synthetic cell is civilian ground
 """
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sitewatch.errors import ConfigError
+from sitewatch.train.civground import CivilianGround
 from sitewatch.train.labels import LabelFormat
+from sitewatch.train.mixing import TileMix
 from sitewatch.train.pipeline import TrainRequest
 from sitewatch.train.sources import GroundRole, GroundSource
 from sitewatch.train.synth import SynthConfig
@@ -94,6 +111,19 @@ _SCHEMA: dict[tuple[str, str], tuple[str, str]] = {
     ("mining", "epochs"): ("mine_epochs", "int"),
     ("mining", "threshold"): ("mine_threshold", "float"),
     ("mining", "labelled"): ("mine_labelled", "bool"),
+    ("civilian", "images"): ("civilian_images_dir", "path"),
+    ("civilian", "labels"): ("civilian_labels_dir", "path"),
+    ("civilian", "format"): ("civilian_format", "format"),
+    ("civilian", "class_names"): ("civilian_class_names", "strs"),
+    ("civilian", "vehicle_names"): ("civilian_vehicle_names", "strs"),
+    ("civilian", "include"): ("civilian_include", "strs"),
+    ("civilian", "gsd_m"): ("civilian_gsd_m", "float"),
+    ("civilian", "distil"): ("civilian_distil", "strs"),
+    ("civilian", "teacher"): ("civilian_teacher", "str"),
+    ("civilian", "teacher_gsd_m"): ("civilian_teacher_gsd_m", "float"),
+    ("civilian", "score"): ("civilian_score", "float"),
+    ("civilian", "ignore_score"): ("civilian_ignore_score", "float"),
+    ("civilian", "cell_prob"): ("civilian_cell_prob", "float"),
 }
 _SECTIONS = sorted({s for s, _ in _SCHEMA if s})
 
@@ -134,6 +164,8 @@ class TrainingRecipe:
     mine_epochs: int = 0
     mine_threshold: float = 0.25
     mine_labelled: bool = False
+    civilian: CivilianGround = field(default_factory=CivilianGround)
+    civilian_cell_prob: float = 0.0
 
     def __post_init__(self) -> None:
         if self.images_dir is not None and (self.labels_dir is None or not self.data_gsd_m):
@@ -147,6 +179,10 @@ class TrainingRecipe:
                            ("threads", self.threads)):
             if value < 1:
                 raise ConfigError(f"recipe {key} must be >= 1, got {value}")
+        if self.civilian.empty != (self.civilian_cell_prob == 0):
+            raise ConfigError("[civilian] cell_prob > 0 needs civilian images or distil scenes, "
+                              "and they need cell_prob > 0 (the chance a cell is civilian ground)")
+        TileMix(civilian_cell_prob=self.civilian_cell_prob)  # checks the probabilities
 
     def request(
         self,
@@ -191,6 +227,8 @@ class TrainingRecipe:
             mine_epochs=self.mine_epochs,
             mine_threshold=self.mine_threshold,
             mine_labelled=self.mine_labelled,
+            mix=TileMix(civilian_cell_prob=self.civilian_cell_prob),
+            civilian=None if self.civilian.empty else self.civilian,
         )
 
 
@@ -226,6 +264,25 @@ def _value(where: str, kind: str, raw: Any, root: Path) -> Any:
     if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):
         raise wrong("a list of strings")
     return tuple(raw)
+
+
+def _civilian(values: dict[str, Any], root: Path) -> CivilianGround:
+    """The ``[civilian]`` keys (taken out of ``values``) as one :class:`CivilianGround`."""
+    keys = {name: values.pop(f"civilian_{name}") for name in
+            ("images_dir", "labels_dir", "format", "class_names", "vehicle_names", "include",
+             "gsd_m", "distil", "teacher", "teacher_gsd_m", "score", "ignore_score")
+            if f"civilian_{name}" in values}
+    if "format" in keys:
+        keys["label_format"] = keys.pop("format")
+    if keys.get("gsd_m") == 0.0:
+        keys["gsd_m"] = None
+    try:
+        keys["distil"] = tuple(
+            GroundSource(path=root / g.path, gsd_m=g.gsd_m, window_px=g.window_px)
+            for g in (GroundSource.parse(spec) for spec in keys.get("distil", ())))
+    except ConfigError as exc:
+        raise ConfigError(f"[civilian] distil: {exc}") from None
+    return CivilianGround(**keys)
 
 
 def read_recipe(path: Path, *, root: Path | None = None) -> TrainingRecipe:
@@ -277,6 +334,10 @@ def read_recipe(path: Path, *, root: Path | None = None) -> TrainingRecipe:
             )
     except ConfigError as exc:
         raise ConfigError(f"recipe {str(path)!r}: [ground] {exc}", path=str(path)) from None
+    try:
+        values["civilian"] = _civilian(values, base)
+    except ConfigError as exc:
+        raise ConfigError(f"recipe {str(path)!r}: {exc}", path=str(path)) from None
     if values.get("class_names") == ():
         values["class_names"] = None
     if values.get("teacher") == "":
