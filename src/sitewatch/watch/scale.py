@@ -1,45 +1,75 @@
 """How the watch scales: many scene windows detected in one process against the same windows on
 a Dask LocalCluster of 1 and 2 workers with the same cores (``sitewatch bench --scale``).
 
-Both sides run the same task function (:func:`sitewatch.watch.scheduling.detect_scene`) on the
-same files with the model loaded beforehand, so the ratio measures the engine's overhead
-(scheduling, serialisation, processes) and any gain from running scenes side by side.
+Every side runs the same tasks (:func:`sitewatch.watch.scheduling.pack_pieces` over the same
+windows) with the same task function (:func:`sitewatch.watch.scheduling.detect_pieces`) and the
+model loaded beforehand. The sides are **interleaved**: each round times every configuration
+once, in an order that rotates from round to round, and the ratio of a round compares runs
+seconds apart, so that other jobs on a shared machine slow every side alike. The report gives
+each round's ratio, their median and spread, and where the Dask side's time went: the tasks'
+own compute time on the workers (from Dask's task stream), what Dask spent around them
+(deserialising, moving results, scheduling gaps), and how often each worker loaded the model.
 """
 
 from __future__ import annotations
 
 import os
+import statistics
 import tempfile
 import time
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from sitewatch.detect import DetectOptions
-from sitewatch.watch.scheduling import DetectorSource, cluster_client, detect_scene, worker_detector
+from sitewatch.detect import DetectOptions, plan_tiles
+from sitewatch.errors import ConfigError
+from sitewatch.watch.scheduling import (
+    DetectorSource,
+    Piece,
+    cluster_client,
+    default_tiles_per_task,
+    detect_pieces,
+    pack_pieces,
+    worker_detector,
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ScalePoint:
-    """One configuration timed.
+    """One configuration timed in one round.
 
     Attributes:
+        round: The round (0-based); configurations of one round ran one after another.
         engine: ``single-process`` or ``dask``.
         workers, model_threads: Worker processes and model threads in each (cores in all).
-        scenes, tiles: Scene windows and model tiles detected.
-        seconds: Wall time of the timed run (model already loaded).
+        tasks, scenes, tiles: Tasks run, scene windows and model tiles detected.
+        seconds: Wall time of the run (model already loaded).
         tiles_per_s: Throughput.
-        share_of_single: Throughput over the single process's (1.0 for it).
+        share_of_single: Throughput over the single process's in the same round.
+        compute_s: Time the task function itself ran, summed over tasks (for Dask: measured
+            on the workers, from the task stream).
+        engine_s: Dask's own time around the tasks, summed: deserialising the task and moving
+            its result (0 for the single process).
+        idle_s: Worker-seconds of the run in which no task ran: ``seconds x workers -
+            compute_s - engine_s`` (scheduling gaps, the client's round trips, waiting for the
+            last task).
     """
 
+    round: int
     engine: str
     workers: int
     model_threads: int
+    tasks: int
     scenes: int
     tiles: int
     seconds: float
     tiles_per_s: float
     share_of_single: float
+    compute_s: float
+    engine_s: float
+    idle_s: float
 
 
 def cut_scenes(scene: Path, folder: Path, *, count: int, side_px: int) -> list[Path]:
@@ -68,56 +98,135 @@ def cut_scenes(scene: Path, folder: Path, *, count: int, side_px: int) -> list[P
     return paths
 
 
-def _warm(source: DetectorSource) -> str:
-    return worker_detector(source).name
+def _loads(source: DetectorSource) -> int:
+    """Times this process loaded the model of ``source`` (run on each worker)."""
+    worker_detector(source)
+    return worker_detector.cache_info().misses
+
+
+def _single(tasks: Sequence[list[Piece]], source: DetectorSource, options: DetectOptions
+            ) -> tuple[float, float]:
+    start = time.perf_counter()
+    compute = 0.0
+    for task in tasks:
+        began = time.perf_counter()
+        detect_pieces(task, source, options)
+        compute += time.perf_counter() - began
+    return time.perf_counter() - start, compute
+
+
+def _dask(client: Any, tasks: Sequence[list[Piece]], source: DetectorSource,
+          options: DetectOptions) -> tuple[float, float, float]:
+    from distributed import get_task_stream
+
+    with get_task_stream(client) as stream:
+        start = time.perf_counter()
+        futures = [client.submit(detect_pieces, task, source, options, pure=False)
+                   for task in tasks]
+        client.gather(futures)
+        seconds = time.perf_counter() - start
+    compute = engine = 0.0
+    for record in stream.data:
+        for step in record.get("startstops", ()):
+            spent = step["stop"] - step["start"]
+            if step["action"] == "compute":
+                compute += spent
+            else:  # deserialize, transfer, disk-read/write
+                engine += spent
+    return seconds, compute, engine
 
 
 def measure_scale(
-    scene: Path, *, gsd_m: float, scenes: int = 24, side_px: int = 600,
+    scene: Path, *, gsd_m: float, scenes: int = 16, side_px: int = 600,
     workers: tuple[int, ...] = (1, 2), model: str = "", cores: int | None = None,
+    rounds: int = 5, tiles_per_task: int | None = None,
+    note: Callable[[str], object] | None = None,
 ) -> dict[str, Any]:
-    """Time ``scenes`` windows of ``scene`` in one process, then on Dask with each worker count.
+    """Time ``scenes`` windows of ``scene`` in one process and on Dask with each worker count,
+    interleaved over ``rounds`` rounds.
 
     Returns:
-        JSON-ready: the setup and one :class:`ScalePoint` per configuration.
+        JSON-ready: the setup, every :class:`ScalePoint`, and per Dask configuration the median
+        share of the single process's throughput with its range over the rounds.
     """
     import warnings
 
-    from sitewatch.detect import detect_raster
-
+    if rounds < 1 or scenes < 1:
+        raise ConfigError(f"--rounds {rounds} and scenes {scenes} must be at least 1")
     cores = cores or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                       else os.cpu_count() or 1)
     options = DetectOptions(prefetch_batches=0)
     points: list[ScalePoint] = []
-    with tempfile.TemporaryDirectory(prefix="sitewatch-scale-") as tmp:
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="sitewatch-scale-") as tmp, ExitStack() as stack:
         paths = cut_scenes(scene, Path(tmp), count=scenes, side_px=side_px)
         single = DetectorSource(model=model, threads=cores)
         detector = worker_detector(single)
-        start = time.perf_counter()
-        tiles = sum(detect_raster(p, detector, gsd_m=gsd_m, options=options).tile_count
-                    for p in paths)
-        seconds = time.perf_counter() - start
-        base = tiles / seconds
-        points.append(ScalePoint(engine="single-process", workers=1, model_threads=cores,
-                                 scenes=len(paths), tiles=tiles, seconds=round(seconds, 3),
-                                 tiles_per_s=round(base, 3), share_of_single=1.0))
+        plans = [plan_tiles(p, detector, gsd_m=gsd_m, options=options) for p in paths]
+        tasks = pack_pieces(plans, tiles_per_task or default_tiles_per_task(options))
+        tiles = sum(len(plan.tiles) for plan in plans)
+        clusters = []
+        stack.enter_context(warnings.catch_warnings())
+        warnings.simplefilter("ignore")  # Dask's notes on ports and memory limits
         for count in workers:
             source = DetectorSource(model=model, threads=max(1, cores // count))
-            with warnings.catch_warnings(), \
-                    cluster_client(None, workers=count, threads_per_worker=1) as client:
-                warnings.simplefilter("ignore")  # Dask's notes on ports and memory limits
-                client.run(_warm, source)
-                start = time.perf_counter()
-                futures = client.map(detect_scene, [str(p) for p in paths],
-                                     [gsd_m] * len(paths), [source] * len(paths),
-                                     [options] * len(paths), pure=False)
-                client.gather(futures)
-                seconds = time.perf_counter() - start
-            rate = tiles / seconds
-            points.append(ScalePoint(engine="dask", workers=count,
-                                     model_threads=source.threads or 1, scenes=len(paths),
-                                     tiles=tiles, seconds=round(seconds, 3),
-                                     tiles_per_s=round(rate, 3),
-                                     share_of_single=round(rate / base, 3)))
+            client = stack.enter_context(cluster_client(None, workers=count, threads_per_worker=1))
+            client.run(_loads, source)  # the model is loaded before any timing
+            _dask(client, tasks[:1], source, options)  # and one task run to warm up
+            clusters.append((count, source, client))
+        _single(tasks[:1], single, options)
+        configurations: list[tuple[int, DetectorSource, Any]] = [(0, single, None), *clusters]
+        for r in range(rounds):
+            shift = r % len(configurations)
+            timed: list[ScalePoint] = []
+            for count, source, client in configurations[shift:] + configurations[:shift]:
+                if client is None:
+                    seconds, compute = _single(tasks, source, options)
+                    engine, used = 0.0, 1
+                else:
+                    seconds, compute, engine = _dask(client, tasks, source, options)
+                    used = count
+                timed.append(ScalePoint(
+                    round=r, engine="dask" if client is not None else "single-process",
+                    workers=used, model_threads=source.threads or 1, tasks=len(tasks),
+                    scenes=len(paths), tiles=tiles, seconds=round(seconds, 3),
+                    tiles_per_s=round(tiles / seconds, 3), share_of_single=0.0,
+                    compute_s=round(compute, 3), engine_s=round(engine, 3),
+                    idle_s=round(seconds * used - compute - engine, 3)))
+                if note:
+                    note(f"round {r}: {timed[-1].engine} {used} x {source.threads}: "
+                         f"{seconds:.1f} s")
+            base = next(p for p in timed if p.engine == "single-process").tiles_per_s
+            points += [_with_share(p, base) for p in timed]
+        loads = {str(count): sorted(client.run(_loads, source).values())
+                 for count, source, client in clusters}
+    load_after = os.getloadavg()
+    summary = {}
+    for count in workers:
+        shares = [p.share_of_single for p in points if p.engine == "dask" and p.workers == count]
+        mine = [p for p in points if p.engine == "dask" and p.workers == count]
+        summary[f"dask {count} x {max(1, cores // count)}"] = {
+            "median_share_of_single": round(statistics.median(shares), 3),
+            "min_share": min(shares), "max_share": max(shares),
+            "median_compute_s": round(statistics.median(p.compute_s for p in mine), 3),
+            "median_engine_s": round(statistics.median(p.engine_s for p in mine), 3),
+            "median_idle_s": round(statistics.median(p.idle_s for p in mine), 3),
+            "model_loads_per_worker": loads[str(count)],
+        }
+    ones = [p for p in points if p.engine == "single-process"]
+    summary["single-process"] = {
+        "median_seconds": round(statistics.median(p.seconds for p in ones), 3),
+        "median_compute_s": round(statistics.median(p.compute_s for p in ones), 3),
+    }
     return {"scene": str(scene), "gsd_m": gsd_m, "side_px": side_px, "cores": cores,
-            "model": model or "default", "points": [asdict(p) for p in points]}
+            "model": model or "default", "rounds": rounds, "tasks": len(tasks),
+            "tiles_per_task": tiles_per_task or default_tiles_per_task(options),
+            "load_average_before": [round(x, 2) for x in load_before],
+            "load_average_after": [round(x, 2) for x in load_after],
+            "summary": summary, "points": [asdict(p) for p in points]}
+
+
+def _with_share(point: ScalePoint, base: float) -> ScalePoint:
+    from dataclasses import replace
+
+    return replace(point, share_of_single=round(point.tiles_per_s / base, 3))
