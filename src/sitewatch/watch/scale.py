@@ -163,8 +163,9 @@ def measure_scale(
         single = DetectorSource(model=model, threads=cores)
         detector = worker_detector(single)
         plans = [plan_tiles(p, detector, gsd_m=gsd_m, options=options) for p in paths]
-        tasks = pack_pieces(plans, tiles_per_task or default_tiles_per_task(options))
         tiles = sum(len(plan.tiles) for plan in plans)
+        per_task = tiles_per_task or default_tiles_per_task(options, tiles=tiles, slots=max(workers))
+        tasks = pack_pieces(plans, per_task)
         clusters = []
         stack.enter_context(warnings.catch_warnings())
         warnings.simplefilter("ignore")  # Dask's notes on ports and memory limits
@@ -220,7 +221,7 @@ def measure_scale(
     }
     return {"scene": str(scene), "gsd_m": gsd_m, "side_px": side_px, "cores": cores,
             "model": model or "default", "rounds": rounds, "tasks": len(tasks),
-            "tiles_per_task": tiles_per_task or default_tiles_per_task(options),
+            "tiles_per_task": per_task,
             "load_average_before": [round(x, 2) for x in load_before],
             "load_average_after": [round(x, 2) for x in load_after],
             "summary": summary, "points": [asdict(p) for p in points]}

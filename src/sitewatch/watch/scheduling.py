@@ -24,6 +24,7 @@ import dataclasses
 import hashlib
 import importlib
 import json
+import math
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -184,9 +185,13 @@ class ClusterResult:
     cache_hits: int
 
 
-def default_tiles_per_task(options: DetectOptions) -> int:
-    """Tiles a task holds unless told: four inference batches, and at least 16 tiles."""
-    return max(16, 4 * options.batch_size)
+def default_tiles_per_task(options: DetectOptions, *, tiles: int, slots: int) -> int:
+    """Tiles a task holds unless told: four inference batches (at least 16 tiles), but fewer
+    when that would leave fewer than four tasks per worker thread (``slots``) for the run's
+    ``tiles`` (idle workers waiting on the last task), and never less than one batch."""
+    most = max(16, 4 * options.batch_size)
+    spread = math.ceil(tiles / (4 * max(1, slots)))
+    return max(options.batch_size, min(most, spread))
 
 
 def detect_on_cluster(
@@ -226,8 +231,12 @@ def detect_on_cluster(
             continue
         todo[str(scene.path)] = (scene, key, plan_tiles(scene.path, detector, gsd_m=scene.gsd_m,
                                                          options=options))
-    tasks = pack_pieces([plan for _, _, plan in todo.values()],
-                        tiles_per_task or default_tiles_per_task(options))
+    plans = [plan for _, _, plan in todo.values()]
+    if tiles_per_task is None:
+        tiles_per_task = default_tiles_per_task(
+            options, tiles=sum(len(p.tiles) for p in plans),
+            slots=sum(client.nthreads().values()) if plans else 1)
+    tasks = pack_pieces(plans, tiles_per_task)
     futures = {client.submit(detect_pieces, task, source, options, pure=False): task
                for task in tasks}
     arrived: dict[str, list[TileParts]] = {path: [] for path in todo}
@@ -281,7 +290,12 @@ def cluster_client(address: str | None, *, workers: int, threads_per_worker: int
     if workers < 1 or threads_per_worker < 1:
         raise ConfigError(f"--workers {workers} and threads per worker {threads_per_worker} must "
                           "be at least 1")
-    with LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker, processes=True,
-                      dashboard_address=":0", silence_logs=40) as cluster, \
+    import dask
+
+    # Dask's statistical profiler wakes every worker every 10 ms to walk the task thread's
+    # stack: CPU taken from the model on a machine with few cores, for a dashboard nobody reads.
+    with dask.config.set({"distributed.worker.profile.enabled": False}), \
+            LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker, processes=True,
+                         dashboard_address=":0", silence_logs=40) as cluster, \
             Client(cluster) as client:
         yield client
