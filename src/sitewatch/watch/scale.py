@@ -6,7 +6,8 @@ windows) with the same task function (:func:`sitewatch.watch.scheduling.detect_p
 model loaded beforehand. The sides are **interleaved**: each round times every configuration
 once, in an order that rotates from round to round, and the ratio of a round compares runs
 seconds apart, so that other jobs on a shared machine slow every side alike. The report gives
-each round's ratio, their median and spread, and where the Dask side's time went: the tasks'
+each round's ratio, their median and spread, the same for the CPU time every process of an
+engine used (which other jobs barely change), and where the Dask side's time went: the tasks'
 own compute time on the workers (from Dask's task stream), what Dask spent around them
 (deserialising, moving results, scheduling gaps), and how often each worker loaded the model.
 """
@@ -55,6 +56,12 @@ class ScalePoint:
         idle_s: Worker-seconds of the run in which no task ran: ``seconds x workers -
             compute_s - engine_s`` (scheduling gaps, the client's round trips, waiting for the
             last task).
+        cpu_s: CPU seconds (user + system, all threads) the run took in every process of the
+            engine: the client (with the scheduler, in its threads), and for Dask each worker
+            and each nanny. Other jobs on the machine slow a run's wall time but barely change
+            the CPU time its work needs, so this compares the engines' cost under load.
+        cpu_share_of_single: The single process's ``cpu_s`` in the same round over this one
+            (1.0: the engine costs no CPU of its own).
     """
 
     round: int
@@ -70,6 +77,8 @@ class ScalePoint:
     compute_s: float
     engine_s: float
     idle_s: float
+    cpu_s: float
+    cpu_share_of_single: float
 
 
 def cut_scenes(scene: Path, folder: Path, *, count: int, side_px: int) -> list[Path]:
@@ -102,6 +111,20 @@ def _loads(source: DetectorSource) -> int:
     """Times this process loaded the model of ``source`` (run on each worker)."""
     worker_detector(source)
     return worker_detector.cache_info().misses
+
+
+def _cpu_s() -> float:
+    """CPU seconds this process has used, all its threads."""
+    times = os.times()
+    return times.user + times.system
+
+
+def _engine_cpu_s(client: Any | None) -> float:
+    """CPU seconds used so far by this process and, with a client, its workers and nannies."""
+    if client is None:
+        return _cpu_s()
+    return (_cpu_s() + sum(client.run(_cpu_s).values())
+            + sum(client.run(_cpu_s, nanny=True).values()))
 
 
 def _single(tasks: Sequence[list[Piece]], source: DetectorSource, options: DetectOptions
@@ -181,23 +204,26 @@ def measure_scale(
             shift = r % len(configurations)
             timed: list[ScalePoint] = []
             for count, source, client in configurations[shift:] + configurations[:shift]:
+                cpu = _engine_cpu_s(client)
                 if client is None:
                     seconds, compute = _single(tasks, source, options)
                     engine, used = 0.0, 1
                 else:
                     seconds, compute, engine = _dask(client, tasks, source, options)
                     used = count
+                cpu = _engine_cpu_s(client) - cpu
                 timed.append(ScalePoint(
                     round=r, engine="dask" if client is not None else "single-process",
                     workers=used, model_threads=source.threads or 1, tasks=len(tasks),
                     scenes=len(paths), tiles=tiles, seconds=round(seconds, 3),
                     tiles_per_s=round(tiles / seconds, 3), share_of_single=0.0,
                     compute_s=round(compute, 3), engine_s=round(engine, 3),
-                    idle_s=round(seconds * used - compute - engine, 3)))
+                    idle_s=round(seconds * used - compute - engine, 3), cpu_s=round(cpu, 3),
+                    cpu_share_of_single=0.0))
                 if note:
                     note(f"round {r}: {timed[-1].engine} {used} x {source.threads}: "
-                         f"{seconds:.1f} s")
-            base = next(p for p in timed if p.engine == "single-process").tiles_per_s
+                         f"{seconds:.1f} s, {cpu:.1f} CPU s")
+            base = next(p for p in timed if p.engine == "single-process")
             points += [_with_share(p, base) for p in timed]
         loads = {str(count): sorted(client.run(_loads, source).values())
                  for count, source, client in clusters}
@@ -209,6 +235,10 @@ def measure_scale(
         summary[f"dask {count} x {max(1, cores // count)}"] = {
             "median_share_of_single": round(statistics.median(shares), 3),
             "min_share": min(shares), "max_share": max(shares),
+            "median_cpu_share_of_single": round(statistics.median(
+                p.cpu_share_of_single for p in mine), 3),
+            "min_cpu_share": min(p.cpu_share_of_single for p in mine),
+            "max_cpu_share": max(p.cpu_share_of_single for p in mine),
             "median_compute_s": round(statistics.median(p.compute_s for p in mine), 3),
             "median_engine_s": round(statistics.median(p.engine_s for p in mine), 3),
             "median_idle_s": round(statistics.median(p.idle_s for p in mine), 3),
@@ -218,6 +248,7 @@ def measure_scale(
     summary["single-process"] = {
         "median_seconds": round(statistics.median(p.seconds for p in ones), 3),
         "median_compute_s": round(statistics.median(p.compute_s for p in ones), 3),
+        "median_cpu_s": round(statistics.median(p.cpu_s for p in ones), 3),
     }
     return {"scene": str(scene), "gsd_m": gsd_m, "side_px": side_px, "cores": cores,
             "model": model or "default", "rounds": rounds, "tasks": len(tasks),
@@ -227,7 +258,8 @@ def measure_scale(
             "summary": summary, "points": [asdict(p) for p in points]}
 
 
-def _with_share(point: ScalePoint, base: float) -> ScalePoint:
+def _with_share(point: ScalePoint, base: ScalePoint) -> ScalePoint:
     from dataclasses import replace
 
-    return replace(point, share_of_single=round(point.tiles_per_s / base, 3))
+    return replace(point, share_of_single=round(point.tiles_per_s / base.tiles_per_s, 3),
+                   cpu_share_of_single=round(base.cpu_s / point.cpu_s, 3))
