@@ -263,6 +263,21 @@ def detect_on_cluster(
                          cache_hits=len(by_sha) - len(todo))
 
 
+#: Dask's own background work, turned down for a local cluster. With its defaults an idle
+#: LocalCluster of 2 workers used 0.14 CPU cores here (client with scheduler 0.034, workers
+#: 0.038, nannies 0.068: ``sitewatch bench --scale``, docs/watch.md): a statistical profiler
+#: walking each task thread's stack every 10 ms, event-loop health ticks every 20 ms in every
+#: process, a system monitor every 0.5 s and memory polls every 0.1 s. They feed the dashboard
+#: and memory-pressure handling; a detection task's memory is bounded by its tiles, and the
+#: polls still run, only less often.
+QUIET_DASK: dict[str, Any] = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
+
+
 @contextlib.contextmanager
 def cluster_client(address: str | None, *, workers: int, threads_per_worker: int
                    ) -> Iterator[Any]:
@@ -292,9 +307,7 @@ def cluster_client(address: str | None, *, workers: int, threads_per_worker: int
                           "be at least 1")
     import dask
 
-    # Dask's statistical profiler wakes every worker every 10 ms to walk the task thread's
-    # stack: CPU taken from the model on a machine with few cores, for a dashboard nobody reads.
-    with dask.config.set({"distributed.worker.profile.enabled": False}), \
+    with dask.config.set(QUIET_DASK), \
             LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker, processes=True,
                          dashboard_address=":0", silence_logs=40) as cluster, \
             Client(cluster) as client:
