@@ -11,6 +11,7 @@ import threading
 import time
 from pathlib import Path
 
+import dask
 import numpy as np
 import pytest
 
@@ -58,6 +59,8 @@ def test_cache_makes_a_rerun_submit_nothing(store: CaseStore, tmp_path: Path) ->
                                   cache=cache)
         second = detect_on_cluster(client, store.scenes(), detector, SLOW, options=OPTIONS,
                                    cache=cache)
+        quiet = client.run(lambda: (dask.config.get("distributed.worker.profile.enabled"),
+                                    dask.config.get("distributed.admin.tick.interval")))
         other = dataclasses.replace(OPTIONS, merge_iou=0.5)  # other options: other keys
         third = detect_on_cluster(client, store.scenes()[:2], detector, SLOW, options=other,
                                   cache=cache)
@@ -65,6 +68,7 @@ def test_cache_makes_a_rerun_submit_nothing(store: CaseStore, tmp_path: Path) ->
     assert (second.tasks_run, second.scenes_run, second.cache_hits) == (0, 0, 8)
     assert second.records == first.records
     assert sum(len(r) for r in first.records.values()) >= 40
+    assert set(quiet.values()) == {(False, "1s")}  # the workers run with QUIET_DASK
     assert (third.tasks_run, third.scenes_run) == (8, 2)  # 32 tiles, 2 workers: 4 a task (a batch)
     assert task_key("a", "b", {"x": 1}) != task_key("a", "b", {"x": 2})
 

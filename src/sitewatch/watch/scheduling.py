@@ -264,10 +264,11 @@ def detect_on_cluster(
 
 
 #: Dask's own background work, turned down for a local cluster. With its defaults an idle
-#: LocalCluster of 2 workers used 0.14 CPU cores here (client with scheduler 0.034, workers
-#: 0.038, nannies 0.068: ``sitewatch bench --scale``, docs/watch.md): a statistical profiler
-#: walking each task thread's stack every 10 ms, event-loop health ticks every 20 ms in every
-#: process, a system monitor every 0.5 s and memory polls every 0.1 s. They feed the dashboard
+#: LocalCluster of 2 workers used 0.18 CPU cores here (client with scheduler 0.039, workers
+#: 0.062, nannies 0.076: ``tools/watch_dask_cpu.py``, docs/watch.md); with these, 0.03. It
+#: comes from a statistical profiler walking each task thread's stack every 10 ms, event-loop
+#: health ticks every 20 ms in every process, a system monitor every 0.5 s and memory polls
+#: every 0.1 s. They feed the dashboard
 #: and memory-pressure handling; a detection task's memory is bounded by its tiles, and the
 #: polls still run, only less often.
 QUIET_DASK: dict[str, Any] = {
