@@ -268,9 +268,8 @@ def detect_on_cluster(
 #: 0.062, nannies 0.076: ``tools/watch_dask_cpu.py``, docs/watch.md); with these, 0.03. It
 #: comes from a statistical profiler walking each task thread's stack every 10 ms, event-loop
 #: health ticks every 20 ms in every process, a system monitor every 0.5 s and memory polls
-#: every 0.1 s. They feed the dashboard
-#: and memory-pressure handling; a detection task's memory is bounded by its tiles, and the
-#: polls still run, only less often.
+#: every 0.1 s. They feed the dashboard and memory-pressure handling; a detection task's memory
+#: is bounded by its tiles, and the polls still run, only less often.
 QUIET_DASK: dict[str, Any] = {
     "distributed.worker.profile.enabled": False,
     "distributed.admin.tick.interval": "1s",
