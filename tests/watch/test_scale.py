@@ -38,3 +38,21 @@ def test_interleaved_rounds_compare_within_a_round(tmp_path: Path) -> None:
     assert dask["model_loads_per_worker"] == [1]  # once per worker, not per task
     assert dask["min_share"] <= dask["median_share_of_single"] <= dask["max_share"]
     assert len(report["load_average_before"]) == 3
+
+
+def test_engine_cpu_is_counted_per_process_kind(tmp_path: Path) -> None:
+    import rasterio
+
+    from sitewatch.watch import measure_engine_cpu
+
+    scene = tmp_path / "scene.tif"
+    image = np.random.default_rng(2).integers(0, 255, (3, 300, 600), dtype=np.uint8)
+    with rasterio.open(scene, "w", driver="GTiff", width=600, height=300, count=3,
+                       dtype="uint8") as dst:
+        dst.write(image)
+    report = measure_engine_cpu(scene, gsd_m=0.3, scenes=2, side_px=300, workers=1,
+                                tiles_per_task=1, idle_s=1.0)
+    assert report["tasks"] == 2 and report["dask_defaults"] is False
+    assert set(report["idle_cpu_s"]) == set(report["run_cpu_s"]) == {"client", "workers", "nannies"}
+    assert report["run_cpu_s"]["workers"] > report["idle_cpu_s"]["workers"]  # the model ran there
+    assert report["same_tasks_in_one_process_cpu_s"] > 0

@@ -263,3 +263,52 @@ def _with_share(point: ScalePoint, base: ScalePoint) -> ScalePoint:
 
     return replace(point, share_of_single=round(point.tiles_per_s / base.tiles_per_s, 3),
                    cpu_share_of_single=round(base.cpu_s / point.cpu_s, 3))
+
+
+def measure_engine_cpu(
+    scene: Path, *, gsd_m: float, scenes: int = 16, side_px: int = 600, workers: int = 2,
+    tiles_per_task: int = 8, idle_s: float = 10.0, quiet: bool = True, model: str = "",
+) -> dict[str, Any]:
+    """Where a LocalCluster's CPU time goes: CPU seconds of the client (with the scheduler),
+    the workers and the nannies over ``idle_s`` idle seconds and over one run of ``scenes``
+    windows of ``scene``, then of the same tasks in this process. ``quiet=False`` starts the
+    cluster with Dask's own background settings instead of :data:`QUIET_DASK`.
+
+    Returns:
+        JSON-ready: the setup and the three measurements.
+    """
+    import warnings
+
+    def kinds(client: Any) -> tuple[float, float, float]:
+        return (_cpu_s(), sum(client.run(_cpu_s).values()),
+                sum(client.run(_cpu_s, nanny=True).values()))
+
+    def spent(before: tuple[float, ...], after: tuple[float, ...]) -> dict[str, float]:
+        return {name: round(b - a, 3) for name, a, b in
+                zip(("client", "workers", "nannies"), before, after, strict=True)}
+
+    options = DetectOptions(prefetch_batches=0)
+    source = DetectorSource(model=model, threads=max(1, 2 // workers))
+    with tempfile.TemporaryDirectory(prefix="sitewatch-cpu-") as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Dask's notes on ports, a bench scene's georeference
+        paths = cut_scenes(scene, Path(tmp), count=scenes, side_px=side_px)
+        detector = worker_detector(source)
+        tasks = pack_pieces([plan_tiles(p, detector, gsd_m=gsd_m, options=options) for p in paths],
+                            tiles_per_task)
+        with cluster_client(None, workers=workers, threads_per_worker=1, quiet=quiet) as client:
+            client.run(_loads, source)
+            _dask(client, tasks[:1], source, options)
+            before = kinds(client)
+            time.sleep(idle_s)
+            idle = spent(before, kinds(client))
+            before = kinds(client)
+            seconds = _dask(client, tasks, source, options)[0]
+            busy = spent(before, kinds(client))
+        start = _cpu_s()
+        _single(tasks, source, options)
+        alone = _cpu_s() - start
+    return {"scene": str(scene), "workers": workers, "model_threads": source.threads,
+            "dask_defaults": not quiet, "tasks": len(tasks), "idle_s": idle_s,
+            "idle_cpu_s": idle, "run_seconds": round(seconds, 3), "run_cpu_s": busy,
+            "same_tasks_in_one_process_cpu_s": round(alone, 3),
+            "load_average": [round(x, 2) for x in os.getloadavg()]}

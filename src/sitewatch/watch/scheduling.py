@@ -279,10 +279,11 @@ QUIET_DASK: dict[str, Any] = {
 
 
 @contextlib.contextmanager
-def cluster_client(address: str | None, *, workers: int, threads_per_worker: int
-                   ) -> Iterator[Any]:
+def cluster_client(address: str | None, *, workers: int, threads_per_worker: int,
+                   quiet: bool = True) -> Iterator[Any]:
     """A Dask client: of the scheduler at ``address`` (``tcp://HOST:PORT``), or of a new
-    LocalCluster of ``workers`` processes, closed on exit.
+    LocalCluster of ``workers`` processes, closed on exit, started with :data:`QUIET_DASK`
+    (``quiet=False``: Dask's own background settings, for measuring them).
 
     Raises:
         WatchError: the scheduler cannot be reached, or Dask is not installed.
@@ -307,7 +308,7 @@ def cluster_client(address: str | None, *, workers: int, threads_per_worker: int
                           "be at least 1")
     import dask
 
-    with dask.config.set(QUIET_DASK), \
+    with dask.config.set(QUIET_DASK if quiet else {}), \
             LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker, processes=True,
                          dashboard_address=":0", silence_logs=40) as cluster, \
             Client(cluster) as client:
