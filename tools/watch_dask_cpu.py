@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from sitewatch.watch import measure_engine_cpu
@@ -28,6 +29,9 @@ def main() -> None:
     parser.add_argument("--scene", type=Path, default=SCENE)
     parser.add_argument("--defaults", action="store_true", help="Dask's own background settings")
     args = parser.parse_args()
+    if not args.scene.is_file():
+        print(f"scene {args.scene} not found: put ../shared/data beside the checkout or pass --scene")
+        sys.exit(2)
     report = measure_engine_cpu(args.scene, gsd_m=0.3, workers=args.workers, quiet=not args.defaults)
     print(json.dumps(report, indent=2))
 
