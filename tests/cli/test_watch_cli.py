@@ -52,7 +52,7 @@ path = "imagery"
 """)
     assert main(["watch", str(config), "--workers", "1", "--threads", "1"]) == 0
     first = capsys.readouterr().out
-    assert "ridge: 1 scenes offered, 1 new" in first and "1 detection tasks run" in first
+    assert "ridge: 1 scenes offered, 1 new" in first and "1 detection tasks run on 1 scene windows" in first
     assert (tmp_path / "watch-out" / "cases" / "ridge" / "derived" / "report.html").is_file()
     assert main(["watch", str(config), "--workers", "1", "--threads", "1"]) == 0
     second = capsys.readouterr().out

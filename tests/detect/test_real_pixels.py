@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sitewatch.detect import VehicleClass, detect_raster, load_detector
+from sitewatch.detect import DetectOptions, VehicleClass, detect_raster, load_detector
 
 _CANDIDATES = (
     Path(__file__).resolve().parents[2] / ".." / "shared" / "data",
@@ -69,3 +69,38 @@ def test_parallel_sessions_give_the_same_detections() -> None:
         np.testing.assert_allclose(b1, b2, rtol=1e-4, atol=1e-3)
         np.testing.assert_allclose(s1, s2, rtol=1e-4, atol=1e-5)
         np.testing.assert_array_equal(c1, c2)
+
+
+@pytest.mark.skipif(DATA is None, reason="../shared/data is absent")
+def test_real_model_gives_the_same_boxes_when_windows_share_batches(tmp_path: Path) -> None:
+    """Tiles of several small windows of the real depot scene in one batch: the same boxes, to
+    the bit, as each window alone (the network treats each tile of a batch on its own)."""
+    assert DATA is not None
+    import warnings
+
+    import rasterio
+    from rasterio.errors import NotGeoreferencedWarning
+    from rasterio.windows import Window
+
+    from sitewatch.detect import detect_tiles, merge_tile_parts, plan_tiles
+
+    paths = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        with rasterio.open(DATA / "overhead/scenes/AUAU040001_depot.tif") as src:
+            for k, (col, row, side) in enumerate(((300, 300, 400), (1200, 900, 300), (700, 1500, 560))):
+                data = src.read(window=Window(col, row, side, side))
+                paths.append(tmp_path / f"w{k}.tif")
+                with rasterio.open(paths[-1], "w", driver="GTiff", width=side, height=side, count=3,
+                                   dtype="uint8") as dst:
+                    dst.write(data)
+    detector = load_detector(threads=2)
+    options = DetectOptions(batch_size=4, prefetch_batches=0)
+    alone = [detect_raster(p, detector, gsd_m=0.3, options=options) for p in paths]
+    plans = [plan_tiles(p, detector, gsd_m=0.3, options=options) for p in paths]
+    assert [len(plan.tiles) for plan in plans] == [1, 1, 4]  # 6 tiles: batches of 4 and 2
+    parts = detect_tiles([(plan, 0, len(plan.tiles)) for plan in plans], detector, options=options)
+    pooled = [merge_tile_parts(plan, [part], detector, options=options)
+              for plan, part in zip(plans, parts, strict=True)]
+    assert sum(len(r.detections) for r in alone) >= 10
+    assert [r.detections for r in pooled] == [r.detections for r in alone]

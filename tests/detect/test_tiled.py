@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 from pyproj import Transformer
 
-from sitewatch.detect import DetectOptions, detect_raster
+from sitewatch.detect import DetectOptions, detect_raster, detect_tiles, merge_tile_parts, plan_tiles
 from sitewatch.errors import ConfigError, RasterReadError, ResolutionError
 from tests.detect.fakes import BlobDetector, planted_scene
 
@@ -136,3 +137,58 @@ def test_image_smaller_than_a_tile(tmp_path: Path) -> None:
 def test_bad_options(bad: dict) -> None:  # type: ignore[type-arg]
     with pytest.raises(ConfigError, match=next(iter(bad))):
         DetectOptions(**bad)
+
+
+@pytest.mark.parametrize("cuts", [(0, 7, 13, 25), (0, 1, 2, 24, 25), (0, 12, 25)])
+def test_pieces_merge_exactly_like_the_whole_raster(tmp_path: Path, cuts: tuple[int, ...]) -> None:
+    path, planted = _seam_scene(tmp_path)
+    detector = BlobDetector(gsd_m=0.3, tile_px=256)
+    options = DetectOptions(batch_size=3, prefetch_batches=0)
+    whole = detect_raster(path, detector, options=options)
+    plan = plan_tiles(path, detector, options=options)
+    assert len(plan.tiles) == 25
+    pieces = [detect_tiles([(plan, a, b)], detector, options=options)[0]
+              for a, b in itertools.pairwise(cuts)]
+    merged = merge_tile_parts(plan, pieces[::-1], detector, options=options)  # any order
+    assert merged.detections == whole.detections
+    assert merged.params() == whole.params()
+    # Every vehicle once, the ones on the pieces' seams included.
+    assert _match(_centres(merged.detections), planted, tol=1.0) == [1] * len(planted)
+    # Pieces that are split along the way carry boxes that only the merge removes.
+    assert sum(len(p.boxes) for p in pieces) > len(merged.detections)
+
+
+def test_merge_refuses_pieces_that_miss_or_repeat_a_tile(tmp_path: Path) -> None:
+    path, _ = _seam_scene(tmp_path)
+    detector = BlobDetector(gsd_m=0.3, tile_px=256)
+    plan = plan_tiles(path, detector)
+    first, second, again = detect_tiles([(plan, 0, 10), (plan, 11, 25), (plan, 9, 11)], detector)
+    with pytest.raises(ConfigError, match="exactly once"):
+        merge_tile_parts(plan, [first, second], detector)
+    with pytest.raises(ConfigError, match="exactly once"):
+        merge_tile_parts(plan, [first, second, again], detector)
+    with pytest.raises(ConfigError, match="outside"):
+        detect_tiles([(plan, 20, 26)], detector)
+
+
+def test_tiles_of_several_rasters_share_batches(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    paths = []
+    for k, side in enumerate((150, 200, 420, 90)):
+        centres = [(float(x), float(y)) for x, y in rng.integers(15, side - 15, size=(3, 2))]
+        paths.append(planted_scene(tmp_path / f"w{k}.tif", width=side, height=side,
+                                   centres=centres[:1] if side < 100 else centres))
+    detector = BlobDetector(gsd_m=0.3, tile_px=256)
+    options = DetectOptions(batch_size=4)
+    alone = [detect_raster(p, detector, options=options) for p in paths]
+    per_window_calls = list(detector.calls)
+    detector.calls.clear()
+    plans = [plan_tiles(p, detector, options=options) for p in paths]
+    parts = detect_tiles([(plan, 0, len(plan.tiles)) for plan in plans], detector, options=options)
+    pooled = [merge_tile_parts(plan, [part], detector, options=options)
+              for plan, part in zip(plans, parts, strict=True)]
+    tiles = sum(len(plan.tiles) for plan in plans)
+    assert tiles == 7 and per_window_calls == [1, 1, 4, 1]  # the 420 px window has 4 tiles
+    assert detector.calls == [4, 3]  # tiles of different windows in one batch
+    assert [r.detections for r in pooled] == [r.detections for r in alone]
+    assert [r.params() for r in pooled] == [r.params() for r in alone]

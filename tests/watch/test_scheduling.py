@@ -11,26 +11,29 @@ import threading
 import time
 from pathlib import Path
 
+import dask
 import numpy as np
 import pytest
 
+from sitewatch.case import to_record
 from sitewatch.catalog import CaseStore, ingest_files
-from sitewatch.detect import DetectOptions
+from sitewatch.detect import DetectOptions, detect_raster
 from sitewatch.watch import DetectorSource, TaskCache, cluster_client, detect_on_cluster, task_key
 
 SLOW = DetectorSource(factory="tests.watch.detectors:SlowBlobDetector")
+FAST = DetectorSource(factory="tests.watch.detectors:BlobDetector")
 
 
-def _scene(path: Path, seed: int) -> Path:
+def _scene(path: Path, seed: int, side: int = 300) -> Path:
     import rasterio
     from rasterio.transform import from_origin
 
     rng = np.random.default_rng(seed)
-    image = rng.integers(0, 90, (3, 300, 300), dtype=np.uint8)
-    for _ in range(6):
-        x, y = rng.integers(20, 260, 2)
+    image = rng.integers(0, 90, (3, side, side), dtype=np.uint8)
+    for _ in range(6 * (side // 300) ** 2):
+        x, y = rng.integers(20, side - 40, 2)
         image[:, y:y + 12, x:x + 24] = 220
-    with rasterio.open(path, "w", driver="GTiff", width=300, height=300, count=3, dtype="uint8",
+    with rasterio.open(path, "w", driver="GTiff", width=side, height=side, count=3, dtype="uint8",
                        crs="EPSG:32637", transform=from_origin(408000.0, 5236000.0, 0.3, 0.3)) as dst:
         dst.write(image)
     return path
@@ -56,14 +59,17 @@ def test_cache_makes_a_rerun_submit_nothing(store: CaseStore, tmp_path: Path) ->
                                   cache=cache)
         second = detect_on_cluster(client, store.scenes(), detector, SLOW, options=OPTIONS,
                                    cache=cache)
+        quiet = client.run(lambda: (dask.config.get("distributed.worker.profile.enabled"),
+                                    dask.config.get("distributed.admin.tick.interval")))
         other = dataclasses.replace(OPTIONS, merge_iou=0.5)  # other options: other keys
         third = detect_on_cluster(client, store.scenes()[:2], detector, SLOW, options=other,
                                   cache=cache)
-    assert (first.tasks_run, first.cache_hits) == (8, 0)
-    assert (second.tasks_run, second.cache_hits) == (0, 8)
+    assert (first.tasks_run, first.scenes_run, first.cache_hits) == (8, 8, 0)  # 16 tiles each
+    assert (second.tasks_run, second.scenes_run, second.cache_hits) == (0, 0, 8)
     assert second.records == first.records
     assert sum(len(r) for r in first.records.values()) >= 40
-    assert third.tasks_run == 2
+    assert set(quiet.values()) == {(False, "1s")}  # the workers run with QUIET_DASK
+    assert (third.tasks_run, third.scenes_run) == (8, 2)  # 32 tiles, 2 workers: 4 a task (a batch)
     assert task_key("a", "b", {"x": 1}) != task_key("a", "b", {"x": 2})
 
 
@@ -93,3 +99,23 @@ def test_killed_worker_gives_the_clean_result(store: CaseStore, tmp_path: Path) 
     assert killed, "no worker was busy to kill"
     assert faulty.tasks_run == 8
     assert faulty.records == clean.records
+
+
+def test_windows_share_tasks_and_big_ones_are_split_with_the_same_result(
+        store: CaseStore, tmp_path: Path) -> None:
+    detector = FAST.load()
+    scenes = store.scenes()
+    big = ingest_files(store, [_scene(tmp_path / "big.tif", 99, side=1000)], site="depot",
+                       date=dt.date(2014, 2, 1), source="generated").added[0]
+    with cluster_client(None, workers=2, threads_per_worker=1) as client:
+        shared = detect_on_cluster(client, scenes, detector, FAST, options=OPTIONS,
+                                   cache=TaskCache(folder=tmp_path / "shared"), tiles_per_task=64)
+        split = detect_on_cluster(client, [big], detector, FAST, options=OPTIONS,
+                                  cache=TaskCache(folder=tmp_path / "split"), tiles_per_task=10)
+    assert (shared.tasks_run, shared.scenes_run) == (2, 8)  # 8 windows of 16 tiles, 64 a task
+    assert (split.tasks_run, split.scenes_run) == (26, 1)  # 256 tiles, 10 a task
+    for scene in [*scenes, big]:  # each window as one detect_raster run gives it
+        alone = detect_raster(scene.path, detector, gsd_m=scene.gsd_m, options=OPTIONS)
+        got = (shared.records | split.records)[scene.sha256]
+        assert got == tuple(to_record(d) for d in alone.detections)
+    assert len(split.records[big.sha256]) >= 40

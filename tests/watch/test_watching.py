@@ -103,8 +103,8 @@ max_off_nadir_deg = 25.0
 
     (site,) = first.sites
     assert (site.offered, site.ingested, site.detected) == (2, 2, 2)
-    assert first.tasks_run == 2 and site.report is not None
-    assert second.tasks_run == 0 and second.sites[0].seen_before == 2
+    assert (first.tasks_run, first.scenes_run) == (1, 2) and site.report is not None  # one task
+    assert (second.tasks_run, second.scenes_run) == (0, 0) and second.sites[0].seen_before == 2
     assert second.sites[0].report is None
     assert after == before  # the rerun changed no file
     assert sent_on_rerun == 0  # and read no pixel (HEAD requests only)

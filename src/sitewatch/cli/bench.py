@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from pathlib import Path
 
 from sitewatch.cli.options import add_device, add_quiet, batch_size
@@ -69,7 +70,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, help="write the result as JSON here")
     parser.add_argument("--scale", type=int, metavar="SCENES", default=0,
                         help="instead: detect SCENES windows of the scene in one process and on "
-                        "Dask with 1 and 2 workers (sitewatch.watch.scale; docs/watch.md)")
+                        "Dask with 1 and 2 workers, interleaved (sitewatch.watch.scale; "
+                        "docs/watch.md)")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="--scale: rounds, each timing every configuration once (5)")
     parser.add_argument("--crash", type=int, metavar="N", default=None,
                         help="instead: N kill -9 trials of ingest and detect (half aimed at "
                         "each write step), then verify and rerun; summary to --out")
@@ -83,6 +87,10 @@ def _baseline_weights(detector: TileBackend) -> Path:
     if beside.is_file():
         return beside
     return default_cache() / BASE_MODEL / Path(SOURCES[BASE_MODEL].member).name
+
+
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -100,7 +108,8 @@ def run(args: argparse.Namespace) -> int:
         from sitewatch.watch import measure_scale
 
         report = measure_scale(scene, gsd_m=args.gsd, scenes=args.scale, model=(args.model or [""])[0],
-                               cores=args.threads or None)
+                               cores=args.threads or None, rounds=args.rounds,
+                               note=None if args.quiet else _to_stderr)
         print(json.dumps(report, indent=2))
         if args.out is not None:
             args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

@@ -27,6 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=None,
                         help="model name or .onnx path (default: the watch list's, else the "
                         "package default)")
+    parser.add_argument("--tiles-per-task", type=int, default=None, metavar="N",
+                        help="model tiles per Dask task: bigger windows are split, smaller "
+                        "ones share a task and its batches (default: 4 batches, at least 16)")
     add_device(parser)
 
 
@@ -43,12 +46,14 @@ def run(args: argparse.Namespace) -> int:
     options = DetectOptions(batch_size=batch_size(args.device))
     with cluster_client(args.cluster, workers=workers, threads_per_worker=1) as client:
         summary = run_watch(config, client, detector_source=source, options=options,
-                            note=lambda line: print(printable(line)))
+                            note=lambda line: print(printable(line)),
+                            tiles_per_task=args.tiles_per_task)
     for site in summary.sites:
         print(printable(
             f"{site.site}: {site.offered} scenes offered, {site.ingested} new, "
             f"{site.too_little} covering too little, {site.seen_before} seen before; "
             f"{site.detected} detected ({site.detections} detections)"
             + (f"; report {site.report}" if site.report else "; nothing changed")))
-    print(f"{summary.tasks_run} detection tasks run, {summary.cache_hits} taken from the cache")
+    print(f"{summary.tasks_run} detection tasks run on {summary.scenes_run} scene windows, "
+          f"{summary.cache_hits} windows taken from the cache")
     return 0

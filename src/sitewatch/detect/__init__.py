@@ -15,7 +15,9 @@ Public names:
 - :func:`estimate_gsd` with :class:`GsdSearch`: an image's GSD from its vehicles' lengths.
 - :func:`detect_raster` with :class:`DetectOptions`, returning :class:`RasterDetections`;
   :data:`FLIPS` names the test-time flips; :func:`bounds` gives the axis-aligned bounds of
-  oriented boxes.
+  oriented boxes. The same run in steps: :func:`plan_tiles` (a :class:`TilePlan`),
+  :func:`detect_tiles` on any runs of its tiles, batched across rasters (:class:`TileParts`),
+  and :func:`merge_tile_parts` merging the pieces' seams as one raster.
 - Models: the registry (:data:`MODELS`, :data:`DEFAULT_MODEL`, :data:`BASE_MODEL`,
   :data:`SOURCES` of :class:`ModelSource`, :func:`card_path_for`), cards (:class:`ModelCard`,
   :func:`load_card`, :data:`LEGACY_SCORE_THRESHOLD`) and what a card's training record says
@@ -51,7 +53,16 @@ from sitewatch.detect.registry import (
     ModelSource,
     card_path_for,
 )
-from sitewatch.detect.tiled import DetectOptions, RasterDetections, detect_raster
+from sitewatch.detect.tiled import (
+    DetectOptions,
+    RasterDetections,
+    TileParts,
+    TilePlan,
+    detect_raster,
+    detect_tiles,
+    merge_tile_parts,
+    plan_tiles,
+)
 from sitewatch.detect.torch_backend import GPU_BATCH_SIZE, TorchDetector, torch_weights_path
 from sitewatch.detect.tta import FLIPS
 from sitewatch.detect.types import MILITARY_CLASSES, Detection, Detector, VehicleClass
@@ -78,6 +89,8 @@ __all__ = [
     "OnnxDetector",
     "RasterDetections",
     "TileBackend",
+    "TileParts",
+    "TilePlan",
     "TorchDetector",
     "VehicleClass",
     "available_cores",
@@ -86,6 +99,7 @@ __all__ = [
     "check_weights",
     "default_cache",
     "detect_raster",
+    "detect_tiles",
     "estimate_gsd",
     "estimate_gsd_of_array",
     "fragment_mask",
@@ -93,6 +107,8 @@ __all__ = [
     "load_detector",
     "load_ensemble",
     "measured_rates",
+    "merge_tile_parts",
+    "plan_tiles",
     "sample_windows",
     "torch_weights_path",
     "training_record",

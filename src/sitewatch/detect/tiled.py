@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 import queue
 import threading
-from collections.abc import Callable, Generator, Iterator
-from contextlib import closing
+from collections.abc import Callable, Generator, Iterator, Sequence
+from contextlib import ExitStack, closing
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -169,19 +169,41 @@ def _resolve_gsd(
     return gsd, source
 
 
-def _batches(
-    reader: RasterReader, tiles: tuple[Tile, ...], scale: float, batch_size: int
-) -> Iterator[list[np.ndarray]]:
-    for start in range(0, len(tiles), batch_size):
-        out = []
-        for tile in tiles[start : start + batch_size]:
-            rgb = reader.read_rgb(tile)
-            if scale != 1.0:
-                size = (max(1, round(tile.width_px * scale)), max(1, round(tile.height_px * scale)))
-                interp = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
-                rgb = cv2.resize(rgb, size, interpolation=interp)
-            out.append(rgb)
-        yield out
+def _read_tile(reader: RasterReader, tile: Tile, scale: float) -> np.ndarray:
+    rgb = reader.read_rgb(tile)
+    if scale != 1.0:
+        size = (max(1, round(tile.width_px * scale)), max(1, round(tile.height_px * scale)))
+        interp = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
+        rgb = cv2.resize(rgb, size, interpolation=interp)
+    return rgb
+
+
+def _pooled_batches(
+    requests: Sequence[tuple[TilePlan, int, int]], batch_size: int
+) -> Generator[list[np.ndarray], None, None]:
+    """The tiles of every request, in order, read and resized in batches of ``batch_size`` that
+    run across the requests' rasters; each raster is opened once and closed after its last tile.
+    """
+    items = [(k, i) for k, (_, start, stop) in enumerate(requests) for i in range(start, stop)]
+    last_use: dict[Path, int] = {}
+    for n, (k, _) in enumerate(items):
+        last_use[requests[k][0].path] = n
+    with ExitStack() as stack:
+        readers: dict[Path, tuple[RasterReader, ExitStack]] = {}
+        for first in range(0, len(items), batch_size):
+            out = []
+            for n in range(first, min(first + batch_size, len(items))):
+                k, i = items[n]
+                plan = requests[k][0]
+                if plan.path not in readers:
+                    own = stack.enter_context(ExitStack())
+                    readers[plan.path] = (own.enter_context(RasterReader(plan.path)), own)
+                reader, own = readers[plan.path]
+                out.append(_read_tile(reader, plan.tiles[i], plan.scale))
+                if last_use[plan.path] == n:
+                    own.close()
+                    del readers[plan.path]
+            yield out
 
 
 def _prefetched(
@@ -211,6 +233,9 @@ def _prefetched(
             put("done", None)
         except BaseException as exc:  # handed to the consumer, re-raised there
             put("error", exc)
+        finally:
+            if isinstance(source, Generator):
+                source.close()  # its open files close in the thread that used them
 
     thread = threading.Thread(target=work, name="sitewatch-tile-reader", daemon=True)
     thread.start()
@@ -259,6 +284,175 @@ def _to_detections(
     return detections_from_arrays(boxes, scores, labels, lonlats)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TilePlan:
+    """How one raster is cut into model tiles: everything :func:`detect_raster` decides before
+    running the model. Tiles are numbered in :func:`sitewatch.imagery.tile_grid` order; any run
+    of them can be detected on its own (:func:`detect_tiles`) and the pieces merged as one
+    (:func:`merge_tile_parts`), with the same result as the whole raster at once.
+
+    Attributes:
+        path: The raster.
+        info: Its header (size, georeference).
+        gsd_m, gsd_source: Its ground sample distance and where that came from.
+        model_gsd_m: The GSD tiles are resampled to (nominal).
+        tile_px, overlap_px: Tile side and overlap in full-resolution pixels.
+        scale: Model pixels per full-resolution pixel.
+        tiles: The tiles.
+    """
+
+    path: Path
+    info: RasterInfo
+    gsd_m: float
+    gsd_source: str
+    model_gsd_m: float
+    tile_px: int
+    overlap_px: int
+    scale: float
+    tiles: tuple[Tile, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class TileParts:
+    """Detections of the tiles ``start``..``stop`` (exclusive) of a :class:`TilePlan`, before
+    the seams are merged: boxes (N, 5) in the raster's full-resolution grid, scores (N,), label
+    indices into ``tuple(VehicleClass)`` (N,) and whether each box is cut at an inner tile edge.
+    """
+
+    start: int
+    stop: int
+    boxes: np.ndarray
+    scores: np.ndarray
+    labels: np.ndarray
+    cut: np.ndarray
+
+
+def plan_tiles(
+    path: str | Path,
+    detector: Detector,
+    *,
+    gsd_m: float | None = None,
+    options: DetectOptions | None = None,
+    gsd_estimate: GsdEstimate | None = None,
+) -> TilePlan:
+    """The tiling :func:`detect_raster` would use on ``path`` (reads only the header).
+
+    Raises:
+        RasterReadError: The file cannot be read.
+        ResolutionError: The GSD is unknown, or too coarse for vehicles to be detected.
+        ConfigError: Invalid ``gsd_m`` or options.
+    """
+    options = options or DetectOptions()
+    with RasterReader(path) as reader:
+        info = reader.info
+    if gsd_estimate is not None and gsd_m is None:
+        gsd, source = _resolve_gsd(info, gsd_estimate.gsd_m, options)[0], "estimated"
+    else:
+        gsd, source = _resolve_gsd(info, gsd_m, options)
+    model_gsd = options.model_gsd_m or detector.gsd_m
+    tile_full = max(1, round(detector.tile_px * model_gsd / gsd))
+    overlap_full = min(math.ceil(options.overlap_m / gsd), tile_full - 1)
+    tiles = tile_grid(info.width_px, info.height_px, tile_px=tile_full, overlap_px=overlap_full)
+    return TilePlan(path=Path(path), info=info, gsd_m=gsd, gsd_source=source,
+                    model_gsd_m=model_gsd, tile_px=tile_full, overlap_px=overlap_full,
+                    scale=detector.tile_px / tile_full, tiles=tiles)
+
+
+def detect_tiles(
+    requests: Sequence[tuple[TilePlan, int, int]],
+    detector: Detector,
+    *,
+    options: DetectOptions | None = None,
+    progress: Callable[[int, int], object] | None = None,
+) -> list[TileParts]:
+    """Run the model on tiles ``start``..``stop`` of each request's plan, in batches of
+    ``options.batch_size`` that run across rasters (small windows of many scenes fill one
+    batch); one :class:`TileParts` per request, in order.
+
+    Raises:
+        RasterReadError: A file cannot be read.
+        ConfigError: A tile range outside its plan.
+    """
+    options = options or DetectOptions()
+    for plan, start, stop in requests:
+        if not 0 <= start <= stop <= len(plan.tiles):
+            raise ConfigError(f"tiles {start}..{stop} are outside the {len(plan.tiles)} tiles of "
+                              f"{str(plan.path)!r}")
+    if options.tta_views:
+        detector = FlipTTA(detector, flips=options.tta_views)
+    owners = [(k, i) for k, (_, start, stop) in enumerate(requests) for i in range(start, stop)]
+    found: list[list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]] = [[] for _ in requests]
+    batches = _prefetched(_pooled_batches(requests, options.batch_size), options.prefetch_batches)
+    done = 0
+    with closing(batches):
+        for batch in batches:
+            results = detector.detect_batch(batch)
+            for result, (k, i) in zip(results, owners[done : done + len(batch)], strict=True):
+                plan = requests[k][0]
+                found[k].append(_tile_arrays(result, plan.tiles[i], plan.scale, plan.info,
+                                             options.edge_margin_px))
+            done += len(batch)
+            if progress is not None:
+                progress(done, len(owners))
+    return [
+        TileParts(
+            start=start,
+            stop=stop,
+            boxes=np.concatenate([p[0] for p in parts]) if parts else np.empty((0, 5)),
+            scores=np.concatenate([p[1] for p in parts]) if parts else np.empty(0),
+            labels=np.concatenate([p[2] for p in parts]) if parts else np.empty(0, dtype=np.intp),
+            cut=np.concatenate([p[3] for p in parts]) if parts else np.empty(0, dtype=bool),
+        )
+        for (_, start, stop), parts in zip(requests, found, strict=True)
+    ]
+
+
+def merge_tile_parts(
+    plan: TilePlan,
+    parts: Sequence[TileParts],
+    detector: Detector,
+    *,
+    options: DetectOptions | None = None,
+    gsd_estimate: GsdEstimate | None = None,
+) -> RasterDetections:
+    """The raster's detections from pieces that together cover every tile of ``plan`` once,
+    merged across all seams by the one rule :func:`detect_raster` uses.
+
+    Raises:
+        ConfigError: The pieces miss a tile or cover one twice.
+    """
+    options = options or DetectOptions()
+    ordered = sorted(parts, key=lambda p: (p.start, p.stop))
+    edges = [0] + [e for p in ordered for e in (p.start, p.stop)] + [len(plan.tiles)]
+    if any(a != b for a, b in zip(edges[::2], edges[1::2], strict=True)):
+        spans = ", ".join(f"{p.start}..{p.stop}" for p in ordered)
+        raise ConfigError(f"the pieces ({spans}) do not cover the {len(plan.tiles)} tiles of "
+                          f"{str(plan.path)!r} exactly once")
+    boxes = np.concatenate([p.boxes for p in ordered]) if ordered else np.empty((0, 5))
+    scores = np.concatenate([p.scores for p in ordered]) if ordered else np.empty(0)
+    labels = np.concatenate([p.labels for p in ordered]) if ordered else np.empty(0, dtype=np.intp)
+    cut = np.concatenate([p.cut for p in ordered]) if ordered else np.empty(0, dtype=bool)
+    keep = merge_tile_boxes(
+        boxes, scores, cut, iou_threshold=options.merge_iou, cover_threshold=options.cover_threshold,
+        labels=labels, cargo=VEHICLE_CARGO,
+    )
+    name = FlipTTA(detector, flips=options.tta_views).name if options.tta_views else detector.name
+    return RasterDetections(
+        path=plan.path,
+        detections=_to_detections(boxes[keep], scores[keep], labels[keep], plan.info),
+        gsd_m=plan.gsd_m,
+        gsd_source=plan.gsd_source,
+        model_name=name,
+        model_sha256=detector.sha256,
+        model_gsd_m=plan.model_gsd_m,
+        tile_count=len(plan.tiles),
+        tile_px=plan.tile_px,
+        overlap_px=plan.overlap_px,
+        options=options,
+        gsd_estimate=gsd_estimate,
+    )
+
+
 def detect_raster(
     path: str | Path,
     detector: Detector,
@@ -286,51 +480,7 @@ def detect_raster(
         ConfigError: Invalid ``gsd_m`` or options.
     """
     options = options or DetectOptions()
-    if options.tta_views:
-        detector = FlipTTA(detector, flips=options.tta_views)
-    with RasterReader(path) as reader:
-        info = reader.info
-        if gsd_estimate is not None and gsd_m is None:
-            gsd, source = _resolve_gsd(info, gsd_estimate.gsd_m, options)[0], "estimated"
-        else:
-            gsd, source = _resolve_gsd(info, gsd_m, options)
-        model_gsd = options.model_gsd_m or detector.gsd_m
-        tile_full = max(1, round(detector.tile_px * model_gsd / gsd))
-        overlap_full = min(math.ceil(options.overlap_m / gsd), tile_full - 1)
-        scale = detector.tile_px / tile_full
-        tiles = tile_grid(info.width_px, info.height_px, tile_px=tile_full, overlap_px=overlap_full)
-        parts = []
-        batches = _prefetched(
-            _batches(reader, tiles, scale, options.batch_size), options.prefetch_batches
-        )
-        done = 0
-        with closing(batches):
-            for batch in batches:
-                results = detector.detect_batch(batch)
-                for found, tile in zip(results, tiles[done : done + len(batch)], strict=True):
-                    parts.append(_tile_arrays(found, tile, scale, info, options.edge_margin_px))
-                done += len(batch)
-                if progress is not None:
-                    progress(done, len(tiles))
-    boxes = np.concatenate([p[0] for p in parts]) if parts else np.empty((0, 5))
-    scores = np.concatenate([p[1] for p in parts]) if parts else np.empty(0)
-    labels = np.concatenate([p[2] for p in parts]) if parts else np.empty(0, dtype=np.intp)
-    cut = np.concatenate([p[3] for p in parts]) if parts else np.empty(0, dtype=bool)
-    keep = merge_tile_boxes(
-        boxes, scores, cut, iou_threshold=options.merge_iou, cover_threshold=options.cover_threshold,
-        labels=labels, cargo=VEHICLE_CARGO,
-    )
-    return RasterDetections(
-        path=Path(path),
-        detections=_to_detections(boxes[keep], scores[keep], labels[keep], info),
-        gsd_m=gsd,
-        gsd_source=source,
-        model_name=detector.name,
-        model_sha256=detector.sha256,
-        model_gsd_m=model_gsd,
-        tile_count=len(tiles),
-        tile_px=tile_full,
-        overlap_px=overlap_full,
-        options=options,
-        gsd_estimate=gsd_estimate,
-    )
+    plan = plan_tiles(path, detector, gsd_m=gsd_m, options=options, gsd_estimate=gsd_estimate)
+    parts = detect_tiles([(plan, 0, len(plan.tiles))], detector, options=options,
+                         progress=progress)
+    return merge_tile_parts(plan, parts, detector, options=options, gsd_estimate=gsd_estimate)

@@ -19,7 +19,7 @@ from sitewatch.watch.config import (
     read_sites_file,
 )
 from sitewatch.watch.cutout import Cutout, cut_site
-from sitewatch.watch.scale import measure_scale
+from sitewatch.watch.scale import measure_engine_cpu, measure_scale
 from sitewatch.watch.scheduling import (
     ClusterResult,
     DetectorSource,
@@ -50,6 +50,7 @@ __all__ = [
     "cut_site",
     "detect_on_cluster",
     "load_watch",
+    "measure_engine_cpu",
     "measure_scale",
     "read_sites_file",
     "run_watch",

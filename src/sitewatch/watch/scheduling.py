@@ -1,12 +1,16 @@
 """Detection on a Dask cluster, with every task's result cached under the hash of its inputs.
 
-A task is one scene window (the cutout of a site stored in its case): it runs
-:func:`sitewatch.detect.detect_raster` on that file, exactly as ``sitewatch detect`` and
-``sitewatch replay`` do, so the stored detections can be recomputed anywhere. Its result is kept
-in a cache folder under a key made of the scene's content hash, the model hash and the detection
+The unit of work is a scene window (the cutout of a site stored in its case), tiled exactly as
+:func:`sitewatch.detect.detect_raster` tiles it for ``sitewatch detect`` and ``sitewatch
+replay``. A task holds about a fixed number of tiles: a big window is split into several tasks,
+small windows of many scenes share one, and their tiles share inference batches. Pieces come
+back unmerged; the client merges each window's seams once, with the one merge
+:func:`sitewatch.detect.detect_raster` uses, so the stored detections are those of one
+``detect_raster`` run on the window and can be recomputed anywhere. Each window's result is kept
+in a cache folder under a key made of its content hash, the model hash and the detection
 parameters: a rerun submits nothing that is done, and a worker that dies costs only the tasks
-it was running (Dask gives them to another worker; a crashed client finds the finished ones in
-the cache). Only the client writes: the cache files, then each site's case through
+it was running (Dask gives them to another worker; a crashed client finds the finished windows
+in the cache). Only the client writes: the cache files, then each site's case through
 :func:`sitewatch.case.detect_case`, so no two processes ever write one SQLite file.
 
 Workers read the cutouts from the watch folder by path: a remote cluster (``--cluster``) must
@@ -20,6 +24,7 @@ import dataclasses
 import hashlib
 import importlib
 import json
+import math
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,7 +34,15 @@ from typing import Any
 
 from sitewatch.case import DetectionRun, to_record
 from sitewatch.catalog import DetectionRecord, Scene
-from sitewatch.detect import DetectOptions, Detector
+from sitewatch.detect import (
+    DetectOptions,
+    Detector,
+    TileParts,
+    TilePlan,
+    detect_tiles,
+    merge_tile_parts,
+    plan_tiles,
+)
 from sitewatch.errors import ConfigError, WatchError
 
 
@@ -88,13 +101,42 @@ def task_key(scene_sha256: str, model_sha256: str, params: Mapping[str, Any]) ->
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def detect_scene(path: str, gsd_m: float, source: DetectorSource, options: DetectOptions
-                 ) -> list[dict[str, Any]]:
-    """One task, run on a worker: the scene's detections as JSON-ready records."""
-    from sitewatch.detect import detect_raster
+#: One piece of a task: tiles ``start``..``stop`` (exclusive) of a scene window's tile plan.
+Piece = tuple[TilePlan, int, int]
 
-    found = detect_raster(path, worker_detector(source), gsd_m=gsd_m, options=options)
-    return [dataclasses.asdict(to_record(d)) for d in found.detections]
+
+def detect_pieces(pieces: Sequence[Piece], source: DetectorSource, options: DetectOptions
+                  ) -> list[TileParts]:
+    """One task, run on a worker: the tiles of its pieces, batched together across the scene
+    windows they come from, returned unmerged (the client merges each window once it has all
+    of its pieces)."""
+    return detect_tiles(pieces, worker_detector(source), options=options)
+
+
+def pack_pieces(plans: Sequence[TilePlan], tiles_per_task: int) -> list[list[Piece]]:
+    """Tasks of about ``tiles_per_task`` tiles: a window with more is split into pieces of that
+    many tiles (one big site: many tasks); consecutive smaller windows share a task, so their
+    tiles share inference batches.
+
+    Raises:
+        ConfigError: ``tiles_per_task`` under 1.
+    """
+    if tiles_per_task < 1:
+        raise ConfigError(f"tiles per task must be at least 1, got {tiles_per_task}")
+    tasks: list[list[Piece]] = []
+    current: list[Piece] = []
+    size = 0
+    for plan in plans:
+        for start in range(0, max(1, len(plan.tiles)), tiles_per_task):
+            stop = min(len(plan.tiles), start + tiles_per_task)
+            if current and size + stop - start > tiles_per_task:
+                tasks.append(current)
+                current, size = [], 0
+            current.append((plan, start, stop))
+            size += stop - start
+    if current:
+        tasks.append(current)
+    return tasks
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -133,12 +175,23 @@ class ClusterResult:
     Attributes:
         records: Scene hash -> its detections.
         tasks_run: Tasks submitted to the cluster (0 when everything was cached).
+        scenes_run: Scene windows detected by those tasks.
         cache_hits: Scenes whose result was already in the cache.
     """
 
     records: dict[str, tuple[DetectionRecord, ...]]
     tasks_run: int
+    scenes_run: int
     cache_hits: int
+
+
+def default_tiles_per_task(options: DetectOptions, *, tiles: int, slots: int) -> int:
+    """Tiles a task holds unless told: four inference batches (at least 16 tiles), but fewer
+    when that would leave fewer than four tasks per worker thread (``slots``) for the run's
+    ``tiles`` (idle workers waiting on the last task), and never less than one batch."""
+    most = max(16, 4 * options.batch_size)
+    spread = math.ceil(tiles / (4 * max(1, slots)))
+    return max(options.batch_size, min(most, spread))
 
 
 def detect_on_cluster(
@@ -149,11 +202,17 @@ def detect_on_cluster(
     *,
     options: DetectOptions,
     cache: TaskCache,
+    tiles_per_task: int | None = None,
 ) -> ClusterResult:
-    """Detect ``scenes`` on the Dask cluster behind ``client``, skipping cached tasks.
+    """Detect ``scenes`` on the Dask cluster behind ``client``, skipping cached scenes.
 
     ``detector`` is the client's copy of what ``source`` loads on the workers: its hash keys the
-    cache. Results are cached as they arrive, so an interrupted run keeps what finished.
+    cache, and it plans each window's tiles here (:func:`sitewatch.detect.plan_tiles`), so
+    that a window of more than ``tiles_per_task`` tiles becomes several tasks and small windows
+    share one (:func:`pack_pieces`). Each window is merged here, once all its pieces are back,
+    by :func:`sitewatch.detect.merge_tile_parts` (the same seams as one
+    :func:`sitewatch.detect.detect_raster` run), and cached under its own key as soon as it is
+    whole, so an interrupted run keeps every window that finished.
 
     Raises:
         WatchError: a task failed on every worker it was given (its error is named).
@@ -162,7 +221,7 @@ def detect_on_cluster(
 
     params = DetectionRun.of(options, detector).to_json()
     records: dict[str, tuple[DetectionRecord, ...]] = {}
-    futures = {}
+    todo: dict[str, tuple[Scene, str, TilePlan]] = {}
     by_sha = {scene.sha256: scene for scene in scenes}
     for sha, scene in by_sha.items():
         key = task_key(sha, detector.sha256, params)
@@ -170,28 +229,61 @@ def detect_on_cluster(
         if cached is not None:
             records[sha] = cached
             continue
-        future = client.submit(detect_scene, str(scene.path), scene.gsd_m, source, options,
-                               key=f"detect-{key}", pure=False)
-        futures[future] = (key, scene)
+        todo[str(scene.path)] = (scene, key, plan_tiles(scene.path, detector, gsd_m=scene.gsd_m,
+                                                         options=options))
+    plans = [plan for _, _, plan in todo.values()]
+    if tiles_per_task is None:
+        tiles_per_task = default_tiles_per_task(
+            options, tiles=sum(len(p.tiles) for p in plans),
+            slots=sum(client.nthreads().values()) if plans else 1)
+    tasks = pack_pieces(plans, tiles_per_task)
+    futures = {client.submit(detect_pieces, task, source, options, pure=False): task
+               for task in tasks}
+    arrived: dict[str, list[TileParts]] = {path: [] for path in todo}
     for future in as_completed(list(futures)):
-        key, scene = futures[future]
+        task = futures[future]
         try:
-            result = future.result()
+            parts = future.result()
         except Exception as exc:
-            raise WatchError(f"detection of scene {scene.sha256[:12]} ({scene.site} {scene.date}) "
-                             f"failed: {str(exc)[:300]}; finished scenes are cached, so running "
-                             "the watch again continues from here") from exc
-        cache.put(key, scene, result)
-        records[scene.sha256] = tuple(DetectionRecord(**r) for r in result)
-    return ClusterResult(records=records, tasks_run=len(futures),
-                         cache_hits=len(by_sha) - len(futures))
+            names = ", ".join(f"{todo[str(p.path)][0].site} {todo[str(p.path)][0].date}"
+                              for p, _, _ in task)
+            raise WatchError(f"detection of {names} failed: {str(exc)[:300]}; finished scenes "
+                             "are cached, so running the watch again continues from here") from exc
+        for (plan, _, _), part in zip(task, parts, strict=True):
+            got = arrived[str(plan.path)]
+            got.append(part)
+            if sum(p.stop - p.start for p in got) < len(plan.tiles):
+                continue
+            scene, key, _ = todo[str(plan.path)]
+            found = merge_tile_parts(plan, got, detector, options=options)
+            result = [dataclasses.asdict(to_record(d)) for d in found.detections]
+            cache.put(key, scene, result)
+            records[scene.sha256] = tuple(DetectionRecord(**r) for r in result)
+    return ClusterResult(records=records, tasks_run=len(futures), scenes_run=len(todo),
+                         cache_hits=len(by_sha) - len(todo))
+
+
+#: Dask's own background work, turned down for a local cluster. With its defaults an idle
+#: LocalCluster of 2 workers used 0.18 CPU cores here (client with scheduler 0.039, workers
+#: 0.062, nannies 0.076: ``tools/watch_dask_cpu.py``, docs/watch.md); with these, 0.03. It
+#: comes from a statistical profiler walking each task thread's stack every 10 ms, event-loop
+#: health ticks every 20 ms in every process, a system monitor every 0.5 s and memory polls
+#: every 0.1 s. They feed the dashboard and memory-pressure handling; a detection task's memory
+#: is bounded by its tiles, and the polls still run, only less often.
+QUIET_DASK: dict[str, Any] = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
 
 
 @contextlib.contextmanager
-def cluster_client(address: str | None, *, workers: int, threads_per_worker: int
-                   ) -> Iterator[Any]:
+def cluster_client(address: str | None, *, workers: int, threads_per_worker: int,
+                   quiet: bool = True) -> Iterator[Any]:
     """A Dask client: of the scheduler at ``address`` (``tcp://HOST:PORT``), or of a new
-    LocalCluster of ``workers`` processes, closed on exit.
+    LocalCluster of ``workers`` processes, closed on exit, started with :data:`QUIET_DASK`
+    (``quiet=False``: Dask's own background settings, for measuring them).
 
     Raises:
         WatchError: the scheduler cannot be reached, or Dask is not installed.
@@ -214,7 +306,10 @@ def cluster_client(address: str | None, *, workers: int, threads_per_worker: int
     if workers < 1 or threads_per_worker < 1:
         raise ConfigError(f"--workers {workers} and threads per worker {threads_per_worker} must "
                           "be at least 1")
-    with LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker, processes=True,
-                      dashboard_address=":0", silence_logs=40) as cluster, \
+    import dask
+
+    with dask.config.set(QUIET_DASK if quiet else {}), \
+            LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker, processes=True,
+                         dashboard_address=":0", silence_logs=40) as cluster, \
             Client(cluster) as client:
         yield client

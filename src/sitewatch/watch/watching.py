@@ -21,6 +21,7 @@ from typing import Any
 from sitewatch.case import detect_case, report_case, scenes_to_detect, track_and_log
 from sitewatch.catalog import CaseStore, DetectionRecord, Scene, ingest_files, read_entries, sha256_file
 from sitewatch.detect import DetectOptions
+from sitewatch.errors import ConfigError
 from sitewatch.watch.config import Site, WatchConfig
 from sitewatch.watch.cutout import cut_site, is_remote, source_identity
 from sitewatch.watch.scheduling import DetectorSource, TaskCache, detect_on_cluster
@@ -58,10 +59,12 @@ class SiteOutcome:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WatchSummary:
-    """What :func:`run_watch` did: per site, and the cluster's work."""
+    """What :func:`run_watch` did: per site, and the cluster's work (tasks submitted, scene
+    windows they detected, windows taken from the cache)."""
 
     sites: tuple[SiteOutcome, ...]
     tasks_run: int
+    scenes_run: int
     cache_hits: int
 
 
@@ -77,15 +80,20 @@ def run_watch(
     detector_source: DetectorSource,
     options: DetectOptions | None = None,
     note: Callable[[str], object] | None = None,
+    tiles_per_task: int | None = None,
 ) -> WatchSummary:
     """Find, cut and ingest every new scene of every site, detect them on the Dask cluster of
-    ``client``, then track and report each site that changed.
+    ``client`` (tasks of about ``tiles_per_task`` tiles, see
+    :func:`sitewatch.watch.scheduling.pack_pieces`), then track and report each site that
+    changed.
 
     Raises:
         SourceError: a source cannot be reached or read.
         ConfigError: a source file without a date, a bad detector.
         WatchError: a detection task failed on every worker it was given.
     """
+    if tiles_per_task is not None and tiles_per_task < 1:
+        raise ConfigError(f"tiles per task must be at least 1, got {tiles_per_task}")
     options = options or DetectOptions()
     detector = detector_source.load()
     stores: dict[str, CaseStore] = {}
@@ -98,7 +106,8 @@ def run_watch(
                for name, store in stores.items()}
     everything = [scene for scenes in pending.values() for scene in scenes]
     result = detect_on_cluster(client, everything, detector, detector_source, options=options,
-                               cache=TaskCache(folder=config.folder / "cache")) if everything else None
+                               cache=TaskCache(folder=config.folder / "cache"),
+                               tiles_per_task=tiles_per_task) if everything else None
     outcomes = []
     for site in config.sites:
         store, (offered, ingested, too_little, seen) = stores[site.name], found[site.name]
@@ -115,6 +124,7 @@ def run_watch(
                                     ingested=ingested, too_little=too_little, seen_before=seen,
                                     detected=detected, detections=detections, report=report))
     return WatchSummary(sites=tuple(outcomes), tasks_run=result.tasks_run if result else 0,
+                        scenes_run=result.scenes_run if result else 0,
                         cache_hits=result.cache_hits if result else 0)
 
 
