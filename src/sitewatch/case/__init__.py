@@ -10,6 +10,7 @@ from __future__ import annotations
 from sitewatch.case.assessment import change_assessment, import_assessment
 from sitewatch.case.attachments import ATTACHMENT_KINDS, attach_comparison, attach_file, comparisons
 from sitewatch.case.crash import run_crash_benchmark
+from sitewatch.case.fuzzing import FuzzSummary, run_fuzz_benchmark
 from sitewatch.case.detections import (
     observations,
     review_summary,
@@ -54,6 +55,7 @@ __all__ = [
     "DetectSummary",
     "DetectionRun",
     "ExportResult",
+    "FuzzSummary",
     "ReplayReport",
     "SceneRow",
     "SightingLinks",
@@ -83,6 +85,7 @@ __all__ = [
     "retire_scene",
     "review_summary",
     "run_crash_benchmark",
+    "run_fuzz_benchmark",
     "scene_detections",
     "scenes_to_detect",
     "set_scene_gsd",
