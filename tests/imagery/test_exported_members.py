@@ -12,6 +12,7 @@ def test_imagery_public_face() -> None:
         "RasterReader",
         "Tile",
         "check_decoded_size",
+        "check_decodes",
         "disagreement",
         "fit_gcps",
         "fit_gsd",

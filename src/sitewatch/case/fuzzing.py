@@ -34,6 +34,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from sitewatch.budget import address_space
 from sitewatch.case.hostile_files import KINDS, hostile_file
 from sitewatch.case.hostile_images import Seed, generated_seeds, hostile_image, real_seeds
 
@@ -228,7 +229,7 @@ def run_command(entry: Entry, argv: list[str], log: Path, *, kill_after_s: float
             os.dup2(fd, 2)
             sys.stdout = io.TextIOWrapper(os.fdopen(1, "wb", closefd=False), write_through=True)
             sys.stderr = io.TextIOWrapper(os.fdopen(2, "wb", closefd=False), write_through=True)
-            guard = _address_space() + GUARD_BYTES
+            guard = address_space() + GUARD_BYTES
             resource.setrlimit(resource.RLIMIT_AS, (guard, guard))
             code = entry(argv)
         except SystemExit as exc:
@@ -254,17 +255,6 @@ def run_command(entry: Entry, argv: list[str], log: Path, *, kill_after_s: float
     wall = time.monotonic() - started
     code = os.waitstatus_to_exitcode(status)
     return code, wall, usage.ru_maxrss / 1024, killed
-
-
-def _address_space() -> int:
-    """This process's virtual size in bytes (Linux), or 0 when unknown."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmSize:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
 
 
 def _warm_up() -> None:

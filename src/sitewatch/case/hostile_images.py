@@ -31,7 +31,8 @@ REAL_SEEDS = (
     ("ground/exif_samples/jpg/gps/*.jpg", "jpeg"),
     ("ground/exif_samples/jpg/invalid/*.jpg", "jpeg"),
     ("ground/exif_samples/jpg/orientation/*.jpg", "jpeg"),
-    ("ground/photos/leclerc/*.jpg", "jpeg"),
+    ("ground/photos/leclerc/*.JPEG", "jpeg"),
+    ("ground/photos/t72_bmp/*.jpg", "jpeg"),
     ("ground/video/*.mp4", "mp4"),
 )
 #: Real seeds larger than this are skipped (a mutated copy is written per hostile file).

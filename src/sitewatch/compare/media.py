@@ -70,14 +70,33 @@ def sha256_pixels(rgb: np.ndarray) -> str:
     return digest.hexdigest()
 
 
+#: Wall time allowed to pick a video's keyframes (a photo gets the decode budget of its size).
+VIDEO_DECODE_S = 120.0
+
+
 def read_media(path: Path, *, max_keyframes: int = 8) -> tuple[Frame, ...]:
     """All frames sitewatch analyses from one file: the photo, or a video's keyframes.
 
+    The file comes from outside, so it is decoded in a child process under a time and memory
+    budget (:func:`sitewatch.budget.run_bounded`) and the frames are handed back.
+
     Raises:
-        CompareError: the file is missing, unsupported, corrupt or has no decodable frame.
+        CompareError: the file is missing, unsupported, corrupt, has no decodable frame, or
+            its decoding broke the time or memory budget.
     """
+    from functools import partial
+
+    from sitewatch.budget import decode_seconds, run_bounded
+
     if not path.is_file():
         raise CompareError(f"cannot compare {str(path)!r}: no such file", path=str(path))
+    seconds = (decode_seconds(3 * MAX_PIXELS) if media_kind(path) is MediaKind.PHOTO
+               else VIDEO_DECODE_S)
+    return run_bounded(_read_media, path, max_keyframes, what=repr(str(path)),
+                       error=partial(CompareError, path=str(path)), seconds=seconds)
+
+
+def _read_media(path: Path, max_keyframes: int) -> tuple[Frame, ...]:
     if media_kind(path) is MediaKind.PHOTO:
         return (read_photo(path),)
     return read_video_keyframes(path, max_keyframes=max_keyframes)

@@ -239,6 +239,38 @@ def _refuse_constant(name: str) -> object:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
+#: Keys whose text names a file or folder on the machine that ran ``sitewatch compare``.
+_PATH_KEYS = frozenset({"query", "source_path", "path", "folder"})
+
+
+def _local_names(value: object) -> object:
+    r"""The same JSON value with every absolute, home-relative or ``..`` path cut to its name,
+    so the stored copy names files (with their hashes) but not the folders or the login of the
+    machine that made it.
+
+    >>> _local_names({"query": "/home/ana/photos/t72.jpg", "path": "gal/a.png"})
+    {'query': 't72.jpg', 'path': 'gal/a.png'}
+    >>> _local_names({"folder": "C:\\Users\\ana\\ref", "source_path": "../x/q.mp4"})
+    {'folder': 'ref', 'source_path': 'q.mp4'}
+    """
+    if isinstance(value, dict):
+        return {k: _local_name(v) if k in _PATH_KEYS and isinstance(v, str) else _local_names(v)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_local_names(v) for v in value]
+    return value
+
+
+def _local_name(text: str) -> str:
+    from pathlib import PureWindowsPath
+
+    windows = PureWindowsPath(text)  # reads both / and \ as separators
+    if windows.is_absolute() or windows.drive or text.startswith(("/", "\\", "~")) \
+            or ".." in windows.parts:
+        return windows.name
+    return text
+
+
 def _drop_gps(value: object) -> object:
     """The same JSON value with every metadata GPS position set to ``None``."""
     if isinstance(value, dict):
@@ -275,12 +307,19 @@ def load_comparison(path: Path, *, keep_gps: bool = False) -> ComparisonFile:
         keep_gps: keep the photo and video GPS positions; by default they are dropped, so the
             case's shareable files do not carry where a photo was taken.
 
+    Paths of queries and references are cut to their names where they are absolute or leave
+    the JSON's folder (:func:`_local_names`), so the stored copy carries no local folder or
+    login; the hashes still identify each file.
+
     Raises:
         ConfigError: unreadable or oversized file, a layout other than the compare result's
             (unknown key, wrong type, non-finite number), or a panel that is absolute, leaves
             the JSON's folder or is not an image file.
     """
     document = _read_document(path, what="comparison file")
+    named = _local_names(document)
+    assert isinstance(named, dict)
+    document = named
     if not keep_gps:
         cleaned = _drop_gps(document)
         assert isinstance(cleaned, dict)

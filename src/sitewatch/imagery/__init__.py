@@ -27,7 +27,7 @@ from sitewatch.imagery.georef import (
     same_crs,
 )
 from sitewatch.imagery.limits import MAX_BANDS, check_decoded_size
-from sitewatch.imagery.raster import RasterInfo, RasterReader, read_info
+from sitewatch.imagery.raster import RasterInfo, RasterReader, check_decodes, read_info
 from sitewatch.imagery.scale import GsdEstimate, disagreement, fit_gsd
 from sitewatch.imagery.tiles import Tile, tile_grid
 
@@ -39,6 +39,7 @@ __all__ = [
     "RasterReader",
     "Tile",
     "check_decoded_size",
+    "check_decodes",
     "disagreement",
     "fit_gcps",
     "fit_gsd",

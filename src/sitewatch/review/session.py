@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from sitewatch.catalog import CaseStore, ReviewAction, Scene
@@ -23,8 +24,11 @@ def apply_decision(
     """Append one decision on the scene's newest run and return the item as the page draws it.
 
     Raises:
-        ReviewError: no detection run, an unknown detection, or a decision that cannot apply.
+        ReviewError: no detection run, an unknown detection, a box outside the image, or a
+            decision that cannot apply.
     """
+    if box is not None:
+        check_box_in_image(box, width_px=scene.width_px, height_px=scene.height_px)
     run_id = store.latest_run_id(scene.sha256)
     if run_id is None:
         raise ReviewError(f"scene {scene.original_name!r} has no detections to review; "
@@ -47,3 +51,24 @@ def apply_decision(
     stored = store.append_review(record)
     now = review_items(store.detections(scene.sha256), store.reviews(scene.sha256, run_id=run_id))
     return next(i.as_json() for i in now if i.detection_id == stored.detection_id)
+
+
+def check_box_in_image(box: BoxPx, *, width_px: int, height_px: int) -> None:
+    """Refuse a box whose centre lies outside the image, whose sides are longer than the
+    image's diagonal, or whose angle is not within one turn (a box of 1e308 px broke every
+    export).
+
+    >>> check_box_in_image(BoxPx(cx_px=5, cy_px=5, width_px=4, height_px=2, angle_rad=0.3),
+    ...                    width_px=10, height_px=10)
+
+    Raises:
+        ReviewError: naming the box and the image size.
+    """
+    diagonal = math.hypot(width_px, height_px)
+    if not (0 <= box.cx_px <= width_px and 0 <= box.cy_px <= height_px
+            and box.width_px <= diagonal and box.height_px <= diagonal
+            and abs(box.angle_rad) <= 2 * math.pi):
+        raise ReviewError(
+            f"box centred at ({box.cx_px:.6g}, {box.cy_px:.6g}) px, {box.width_px:.6g}×"
+            f"{box.height_px:.6g} px, angle {box.angle_rad:.6g} rad does not fit the "
+            f"{width_px}×{height_px} px image; draw it again on the image")

@@ -1,0 +1,170 @@
+"""Decoding untrusted files under a time and memory budget.
+
+A header can be checked before any pixel is read (:mod:`sitewatch.imagery.limits`), but a
+decoder can still be made to spin or allocate by bytes the header check cannot see (a damaged
+video index, a JPEG whose Huffman tables loop, a GDAL driver bug). So the decoding of a file
+from outside runs in a forked child process whose address space is capped (``RLIMIT_AS``) and
+which is killed past its time; the parent gets the result back (pickled through a pipe) or one
+clear error naming the file. The child inherits everything already imported, so the cost is
+one ``fork`` (a few milliseconds), not a new interpreter.
+
+Where ``fork`` is not available (not POSIX), or the process already runs other Python threads
+(a Dask or web worker, where forking could inherit a held lock), the function runs in this
+process, unbounded: that path is for trusted callers, the CLI commands never take it.
+
+Like :mod:`sitewatch.errors`, this module depends on nothing else in sitewatch.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import resource
+import select
+import signal
+import threading
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from sitewatch.errors import SitewatchError
+
+T = TypeVar("T")
+
+#: Address space a decode may add to what the process already maps (a 1 GiB one-piece decode
+#: fits, with the decoder's own buffers).
+DECODE_MEMORY_BYTES = 3 * 1024**3 // 2
+#: Wall-clock time a header check may take, and a full decode before its size is counted.
+DECODE_BASE_S = 15.0
+#: Decoding speed assumed when a time budget is scaled by the bytes a file decodes to (a shared,
+#: busy machine decodes deflate or JPEG at 50-300 MB/s).
+DECODE_BYTES_PER_S = 25 * 1024**2
+
+
+def decode_seconds(decoded_bytes: int) -> float:
+    """Time budget to decode ``decoded_bytes``: the base plus the bytes at a slow speed.
+
+    >>> decode_seconds(0), decode_seconds(1024**3)
+    (15.0, 56.0)
+    """
+    return DECODE_BASE_S + decoded_bytes / DECODE_BYTES_PER_S
+
+
+def run_bounded(
+    func: Callable[..., T],
+    *args: object,
+    what: str,
+    error: Callable[[str], SitewatchError],
+    seconds: float = DECODE_BASE_S,
+    memory_bytes: int = DECODE_MEMORY_BYTES,
+) -> T:
+    """``func(*args)`` in a child process with at most ``memory_bytes`` more address space and
+    ``seconds`` of wall time; returns its result.
+
+    ``what`` names the file in messages (e.g. ``"'site/a.jpg'"``); ``error`` builds the error
+    raised when the budget is broken or the decoder dies.
+
+    Raises:
+        SitewatchError: the one ``func`` raised, unchanged; or ``error(message)`` when it ran
+            out of memory or time, died of a signal, or raised anything else (whose type and
+            first line the message keeps).
+    """
+    if not hasattr(os, "fork") or threading.active_count() > 1:
+        return func(*args)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        os.close(read_end)
+        _child(write_end, func, args, memory_bytes)
+    os.close(write_end)
+    try:
+        payload, timed_out = _collect(read_end, seconds)
+    finally:
+        os.close(read_end)
+        if payload is None:
+            _kill(pid)
+        _, status = os.waitpid(pid, 0)
+    if timed_out:
+        raise error(f"refusing {what}: decoding it took more than {seconds:.0f} s (a damaged or "
+                    "hostile file?); re-export it, or crop it into smaller pieces")
+    if payload is None or not payload:
+        code = os.waitstatus_to_exitcode(status)
+        cause = f"signal {-code}" if code < 0 else f"exit {code}"
+        raise error(f"refusing {what}: the decoder died on it ({cause}; a damaged or hostile "
+                    "file?); re-export it from the original")
+    kind, value = pickle.loads(payload)
+    if kind == "ok":
+        return value  # type: ignore[no-any-return]
+    if kind == "raised":
+        raise value
+    if kind == "memory":
+        raise error(f"refusing {what}: decoding it needed more than "
+                    f"{memory_bytes / 1024**3:.1f} GiB of memory (a decompression bomb or a lying "
+                    "header?); crop it or convert it to a tiled GeoTIFF")
+    raise error(f"refusing {what}: the decoder failed on it ({value}); re-export it from the "
+                "original")
+
+
+def _child(write_end: int, func: Callable[..., object], args: tuple[object, ...],
+           memory_bytes: int) -> None:
+    """Run ``func`` under the address-space cap and send the outcome; exits the process."""
+    code = 0
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        limit = address_space() + memory_bytes
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        try:
+            outcome: tuple[str, object] = ("ok", func(*args))
+        except MemoryError:
+            outcome = ("memory", None)
+        except SitewatchError as exc:
+            outcome = ("raised", exc)
+        except Exception as exc:  # noqa: BLE001 - any other failure of a decoder on hostile bytes
+            first = (str(exc).strip().splitlines() or [""])[0][:200]
+            outcome = ("failed", f"{type(exc).__name__}: {first}")
+        try:
+            payload = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+        except MemoryError:
+            payload = pickle.dumps(("memory", None))
+        view = memoryview(payload)
+        while view:
+            view = view[os.write(write_end, view):]
+    except BaseException:  # noqa: BLE001 - the child must never return into the caller's code
+        code = 70
+    finally:
+        os._exit(code)
+
+
+def _collect(read_end: int, seconds: float) -> tuple[bytes | None, bool]:
+    """Everything the child writes until it closes the pipe; ``(None, True)`` past ``seconds``."""
+    deadline = time.monotonic() + seconds
+    chunks = []
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None, True
+        ready, _, _ = select.select([read_end], [], [], left)
+        if ready:
+            chunk = os.read(read_end, 1 << 20)
+            if not chunk:
+                return b"".join(chunks), False
+            chunks.append(chunk)
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def address_space() -> int:
+    """This process's mapped address space in bytes (Linux), or 0 when unknown."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
