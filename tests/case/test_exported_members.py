@@ -16,7 +16,8 @@ def test_public_face_is_pinned() -> None:
         "import_assessment", "interval_options", "keep_scene", "link_and_log", "link_case",
         "list_scenes", "media_check", "media_inventory", "observations", "record_where_check",
         "redate_scene", "replay_case", "report_case", "restore_scene", "retire_scene", "review_summary",
-        "run_crash_benchmark", "run_fuzz_benchmark", "scene_detections", "scenes_to_detect", "set_scene_gsd", "shadow_check",
+        "run_crash_benchmark", "run_fuzz_benchmark", "scene_detections", "scenes_to_detect",
+        "set_scene_gsd", "shadow_check",
         "sites", "software_versions", "to_record", "track_and_log", "track_case", "where_checks",
         "write_events", "write_manifest",
     ]

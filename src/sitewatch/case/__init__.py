@@ -10,7 +10,6 @@ from __future__ import annotations
 from sitewatch.case.assessment import change_assessment, import_assessment
 from sitewatch.case.attachments import ATTACHMENT_KINDS, attach_comparison, attach_file, comparisons
 from sitewatch.case.crash import run_crash_benchmark
-from sitewatch.case.fuzzing import FuzzSummary, run_fuzz_benchmark
 from sitewatch.case.detections import (
     observations,
     review_summary,
@@ -18,6 +17,7 @@ from sitewatch.case.detections import (
     sites,
     to_record,
 )
+from sitewatch.case.fuzzing import FuzzSummary, run_fuzz_benchmark
 from sitewatch.case.jobs import (
     DetectSummary,
     ExportResult,

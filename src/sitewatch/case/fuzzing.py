@@ -30,6 +30,7 @@ import signal
 import sys
 import time
 import traceback
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -146,8 +147,10 @@ def seeds_for(data: Path | None) -> tuple[Seed, ...]:
     return generated_seeds() + (real_seeds(data) if data is not None else ())
 
 
-def corpus_file(index: int, folder: Path, seeds: Sequence[Seed], *, seed: int = 0) -> FuzzFile:
-    """Write hostile file number ``index`` of corpus ``seed`` into the empty ``folder``."""
+def corpus_file(index: int, folder: Path, seeds: Sequence[Seed], *, seed: int = 0,
+                large: bool = True) -> FuzzFile:
+    """Write hostile file number ``index`` of corpus ``seed`` into the empty ``folder``
+    (``large``: see :func:`.hostile_images.hostile_image`)."""
     rng = random.Random(f"sitewatch-fuzz:{seed}:{index}")
     folder.mkdir(parents=True, exist_ok=True)
     if rng.random() < ANALYST_SHARE:
@@ -162,7 +165,7 @@ def corpus_file(index: int, folder: Path, seeds: Sequence[Seed], *, seed: int = 
             (folder / "panel.png").write_bytes(png)
         return FuzzFile(index=index, path=path, kind=kind, seed="template", mutation=made.mutation)
     source = rng.choice(list(seeds))
-    hostile = hostile_image(source, rng)
+    hostile = hostile_image(source, rng, large=large)
     path = folder / f"fuzz-{index:05d}{hostile.suffix}"
     path.write_bytes(hostile.data)
     for suffix, data in hostile.sidecars:
@@ -171,14 +174,16 @@ def corpus_file(index: int, folder: Path, seeds: Sequence[Seed], *, seed: int = 
 
 
 def write_corpus(count: int, folder: Path, *, seed: int = 0, data: Path | None = None,
-                 start: int = 0) -> list[FuzzFile]:
+                 start: int = 0, large: bool = True) -> list[FuzzFile]:
     """Files ``start`` to ``start + count - 1`` of corpus ``seed``, each in its own subfolder
     of ``folder`` (sidecars, STAC assets and panels sit beside their file)."""
     seeds = seeds_for(data)
-    return [corpus_file(i, folder / f"{i:05d}", seeds, seed=seed) for i in range(start, start + count)]
+    return [corpus_file(i, folder / f"{i:05d}", seeds, seed=seed, large=large)
+            for i in range(start, start + count)]
 
 
-def commands_for(item: FuzzFile, case: Path, work: Path, gallery: Path) -> list[tuple[list[str], Path | None]]:
+def commands_for(item: FuzzFile, case: Path, work: Path, gallery: Path
+                 ) -> list[tuple[list[str], Path | None]]:
     """The commands a user would give this file: ``(argv, --out file or None)``."""
     name = str(item.path)
     if item.kind == "stac":
@@ -224,6 +229,7 @@ def run_command(entry: Entry, argv: list[str], log: Path, *, kill_after_s: float
         code = 1
         try:
             os.setsid()
+            warnings.resetwarnings()  # as a fresh interpreter: a test run's "error" filter is not the CLI's
             fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             os.dup2(fd, 1)
             os.dup2(fd, 2)
@@ -259,19 +265,20 @@ def run_command(entry: Entry, argv: list[str], log: Path, *, kill_after_s: float
 
 def _warm_up() -> None:
     """Import what the commands import, once, before the first fork."""
-    import sitewatch.compare  # noqa: F401
-    import sitewatch.detect  # noqa: F401
+    import sitewatch.compare
+    import sitewatch.detect
     import sitewatch.report  # noqa: F401
 
 
 def run_fuzz_benchmark(count: int, work: Path, entry: Entry, *, seed: int = 0,
                        data: Path | None = None,
-                       start: int = 0, keep: Path | None = None,
+                       start: int = 0, keep: Path | None = None, large: bool = True,
                        progress: Callable[[str], object] | None = None) -> FuzzSummary:
     """Run hostile files ``start`` … ``start + count - 1`` of corpus ``seed`` (real seeds from
     ``data`` when given) through the commands of :func:`commands_for`, under ``work``.
 
     A file that breaks a target is copied into ``keep`` (when given) for a regression test.
+    ``large=False`` leaves out valid huge images (see :func:`.hostile_images.hostile_image`).
     """
     from sitewatch.case.crash import make_images
 
@@ -289,7 +296,7 @@ def run_fuzz_benchmark(count: int, work: Path, entry: Entry, *, seed: int = 0,
                 raise RuntimeError(f"could not create the scratch case {case}")
         folder = work / "file"
         _empty(folder)
-        item = corpus_file(index, folder, seeds, seed=seed)
+        item = corpus_file(index, folder, seeds, seed=seed, large=large)
         summary.files += 1
         before = len(summary.failures)
         for argv, out in commands_for(item, case, work, gallery):

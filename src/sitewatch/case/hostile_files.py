@@ -103,9 +103,7 @@ def hostile_file(kind: str, rng: random.Random) -> HostileText:
         _set_random_leaf(document, rng, _Nested(depth))
         mutation = f"nested {depth} deep"
     elif how == "many":
-        count = rng.choice([6_000, 60_000])
-        _grow(document, count)
-        mutation = f"{count} copies of a list item"
+        mutation = f"{_grow(document, rng.choice([6_000, 60_000]))} copies of a list item"
     text = _render(kind, document)
     if how == "text":
         text, mutation = _mangle_text(text, rng)
@@ -159,13 +157,20 @@ def _delete_key(document: object, rng: random.Random) -> str:
     return f"deleted {'.'.join(map(str, path))}"
 
 
-def _grow(document: object, count: int) -> None:
+#: A grown file stays under about this many bytes (a real analyst file is far smaller).
+_GROWN_BYTES = 4_000_000
+
+
+def _grow(document: object, count: int) -> int:
+    """Repeat the first item of the first list ``count`` times (fewer when the file would pass
+    :data:`_GROWN_BYTES`); returns the copies made."""
     lists = [p for p in _paths(document) if isinstance(_get(document, p), list) and _get(document, p)]
-    if isinstance(document, list):
-        document.extend([document[-1]] * count)
-    elif lists:
-        target = _get(document, lists[0])
-        target.extend([target[0]] * count)  # type: ignore[attr-defined]
+    target = document if isinstance(document, list) else _get(document, lists[0]) if lists else None
+    if not isinstance(target, list):
+        return 0
+    count = min(count, _GROWN_BYTES // max(1, len(json.dumps(target[0], default=str))))
+    target.extend([target[0]] * count)
+    return count
 
 
 def _get(document: object, path: tuple[object, ...]) -> object:

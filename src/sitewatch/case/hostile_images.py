@@ -99,8 +99,13 @@ def real_seeds(data: Path) -> tuple[Seed, ...]:
     return tuple(seeds)
 
 
-def hostile_image(seed: Seed, rng: random.Random) -> Hostile:
-    """One hostile file made from ``seed`` by a mutation drawn from ``rng``."""
+def hostile_image(seed: Seed, rng: random.Random, *, large: bool = True) -> Hostile:
+    """One hostile file made from ``seed`` by a mutation drawn from ``rng``.
+
+    ``large=False`` leaves out valid one-colour images of 12,000² to 20,000² px: sitewatch
+    accepts the JPEG ones (they are real images), and a loose ``detect`` then runs for minutes
+    over their 144-289 Mpx, as it would over a real scene that size.
+    """
     choices: list[tuple[str, Callable[[Seed, random.Random], Hostile]]] = [
         ("truncate", _truncate), ("bitflip", _bitflip), ("wrong-suffix", _wrong_suffix),
         ("polyglot", _polyglot), ("bitflip", _bitflip), ("truncate", _truncate),
@@ -114,6 +119,8 @@ def hostile_image(seed: Seed, rng: random.Random) -> Hostile:
                  ("georef", _nonsense_georef), ("world-file", _world_file)],
         "mp4": [("mp4-box", _mp4_box), ("mp4-box", _mp4_box)],
     }[seed.kind]
+    if not large:
+        choices = [c for c in choices if c[0] != "bomb"]
     _, mutate = rng.choice(choices)
     return mutate(seed, rng)
 
@@ -287,13 +294,13 @@ def _sparse_tiff(seed: Seed, rng: random.Random) -> Hostile:
     profile: dict[str, object] = {"driver": "GTiff", "width": side, "height": side, "count": bands,
                                   "dtype": dtype, "SPARSE_OK": True, "tiled": tiled}
     if not tiled:
-        profile["blockysize"] = rng.choice([1, side])
+        profile["blockysize"] = rng.choice([256, side])  # one row a strip: 40 MB of offsets
     if rng.random() < 0.5:
         profile.update(crs="EPSG:32631", transform=rasterio.Affine(0.3, 0, 500_000, 0, -0.3, 5_000_000))
     with warnings.catch_warnings(), rasterio.Env(CHECK_DISK_FREE_SPACE=False), MemoryFile() as memory:
         warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
         with memory.open(**profile) as dst:
-            if rng.random() < 0.3:
+            if tiled and rng.random() < 0.3:  # one written strip would be gigabytes
                 dst.write(np.full((bands, 16, 16), 7, dtype=dtype),
                           window=rasterio.windows.Window(0, 0, 16, 16))
         data = memory.read()

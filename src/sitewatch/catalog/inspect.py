@@ -179,7 +179,13 @@ def _info(dataset: object) -> RasterInfo:
         crs_wkt = crs.to_wkt()
         corners = [affine @ (c, r) for c, r in ((0, 0), (width, 0), (width, height), (0, height))]
         ring = [*corners, corners[0]]
-        geom = transform_geom(crs, "EPSG:4326", {"type": "Polygon", "coordinates": [ring]})
+        try:
+            geom = transform_geom(crs, "EPSG:4326", {"type": "Polygon", "coordinates": [ring]})
+        except Exception as exc:  # PROJ errors (CPLE_*) have no public base class
+            raise InputFileError(
+                f"cannot place '{ds.name}': PROJ cannot turn its coordinate system into "  # type: ignore[attr-defined]
+                f"longitude/latitude ({type(exc).__name__}; an unknown or broken EPSG code?); fix "
+                "its georeference, or ingest a copy without it and pass --gsd") from None
         coords = geom["coordinates"][0]
         footprint = "POLYGON ((" + ", ".join(f"{x:.7f} {y:.7f}" for x, y in coords) + "))"
         gsd_m = gsd_m_of(tuple(affine[:6]), crs_wkt, width, height)
