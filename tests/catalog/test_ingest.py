@@ -215,3 +215,16 @@ def test_an_empty_sparse_tiff_is_refused_before_decoding(store: CaseStore, tmp_p
     with pytest.raises(InputFileError, match="more than 200:1"):
         ingest_files(store, [sparse_tiled_tiff(tmp_path / "empty.tif")], site="a", date=DATE, gsd_m=0.3)
     assert time.monotonic() - started < 10 and store.scenes() == ()
+
+
+def test_a_world_file_in_a_local_coordinate_system_is_one_error(store: CaseStore, tiny_png: Path,
+                                                                tmp_path: Path) -> None:
+    """Fuzz corpus file 82 of seed 0: a .pgw with a LOCAL_CS .prj beside it; old code: a
+    pyproj traceback while the footprint was computed."""
+    image = tmp_path / "placed.png"
+    image.write_bytes(tiny_png.read_bytes())
+    image.with_suffix(".pgw").write_text("0.3\n0\n0\n-0.3\n500000\n5000000\n")
+    image.with_suffix(".prj").write_text('LOCAL_CS["x"]')
+    with pytest.raises(InputFileError, match=r"cannot place '.*placed\.png' by world file: .*longitude"):
+        ingest_files(store, [image], site="a", date=DATE)
+    assert store.scenes() == () and verify_case(store).ok

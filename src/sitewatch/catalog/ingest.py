@@ -26,7 +26,7 @@ from sitewatch.catalog.sniff import sniff_format
 from sitewatch.catalog.stac import GSD_RANGE_M, read_stac_item
 from sitewatch.catalog.store import CaseStore
 from sitewatch.digest import sha256_file
-from sitewatch.errors import ConfigError, InputFileError
+from sitewatch.errors import ConfigError, GeoError, InputFileError
 from sitewatch.imagery import GsdEstimate, disagreement
 
 #: Estimates a file's GSD from its own pixels (``sitewatch.detect.estimate_gsd`` with a loaded
@@ -249,7 +249,10 @@ def _prepare(
     info = inspect_raster(path, image_format)
     georef = find_georeference(path, control_points=control_points, crs=crs)
     if georef is not None:
-        info = _placed(info, georef)
+        try:
+            info = _placed(info, georef)
+        except GeoError as exc:
+            raise InputFileError(f"cannot place '{path}' by {georef.method}: {exc}") from None
     choice = choose_gsd(
         str(path), given_m=gsd_m, georef_m=info.gsd_m, auto=gsd_auto,
         estimator=(lambda: estimate_gsd(path)) if estimate_gsd else None,
