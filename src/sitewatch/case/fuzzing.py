@@ -49,6 +49,8 @@ KILL_AFTER_S = 40.0
 GUARD_BYTES = 6 * 1024**3
 #: Share of the corpus that is analyst files (the rest: images and videos).
 ANALYST_SHARE = 0.2
+#: Files between two checkpoints of a run.
+CHECKPOINT_FILES = 10
 #: A new scratch case is started every this many files (the case snapshot grows with it).
 FILES_PER_CASE = 100
 
@@ -273,12 +275,15 @@ def _warm_up() -> None:
 def run_fuzz_benchmark(count: int, work: Path, entry: Entry, *, seed: int = 0,
                        data: Path | None = None,
                        start: int = 0, keep: Path | None = None, large: bool = True,
-                       progress: Callable[[str], object] | None = None) -> FuzzSummary:
+                       progress: Callable[[str], object] | None = None,
+                       checkpoint: Callable[[FuzzSummary], object] | None = None) -> FuzzSummary:
     """Run hostile files ``start`` … ``start + count - 1`` of corpus ``seed`` (real seeds from
     ``data`` when given) through the commands of :func:`commands_for`, under ``work``.
 
     A file that breaks a target is copied into ``keep`` (when given) for a regression test.
     ``large=False`` leaves out valid huge images (see :func:`.hostile_images.hostile_image`).
+    ``checkpoint`` hears the summary so far after every :data:`CHECKPOINT_FILES` files (a long
+    run stopped early keeps its numbers).
     """
     from sitewatch.case.crash import make_images
 
@@ -319,6 +324,8 @@ def run_fuzz_benchmark(count: int, work: Path, entry: Entry, *, seed: int = 0,
             _keep(folder, keep / f"{seed}-{index:05d}")
         if progress is not None:
             progress(item.path.name)
+        if checkpoint is not None and summary.files % CHECKPOINT_FILES == 0:
+            checkpoint(summary)
     return summary
 
 

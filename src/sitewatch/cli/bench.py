@@ -177,19 +177,23 @@ def _fuzz(args: argparse.Namespace) -> int:
     when any target is broken."""
     import tempfile
 
-    from sitewatch.case import run_fuzz_benchmark
+    from sitewatch.case import FuzzSummary, run_fuzz_benchmark
     from sitewatch.cli.main import main
 
     if args.fuzz < 1:
         raise ConfigError(f"--fuzz {args.fuzz}: give a number of files, 1 or more")
     data = None if args.generated_seeds else shared_data()
+
+    def save(summary: FuzzSummary) -> None:
+        if args.out:
+            args.out.write_text(json.dumps(summary.to_json(), indent=1) + "\n", encoding="utf-8")
+
     with tempfile.TemporaryDirectory(prefix="sitewatch-fuzz-") as work, \
             Bars(total=args.fuzz, unit="file", enabled=wanted(args.quiet)) as bars:
         summary = run_fuzz_benchmark(args.fuzz, Path(work), main, seed=args.fuzz_seed, data=data,
                                      start=args.fuzz_start, keep=args.fuzz_keep,
-                                     progress=bars.step)
-    if args.out:
-        args.out.write_text(json.dumps(summary.to_json(), indent=1) + "\n", encoding="utf-8")
+                                     progress=bars.step, checkpoint=save)
+    save(summary)
     brief = summary.to_json(records=False)
     brief["failures"] = summary.failures[:50]
     print(json.dumps(brief, indent=1))
