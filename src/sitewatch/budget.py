@@ -96,7 +96,7 @@ def run_bounded(
                     "file?); re-export it from the original")
     kind, value = pickle.loads(payload)
     if kind == "ok":
-        return value  # type: ignore[no-any-return]
+        return value
     if kind == "raised":
         raise value
     if kind == "memory":
@@ -141,7 +141,7 @@ def _child(write_end: int, func: Callable[..., object], args: tuple[object, ...]
 def _collect(read_end: int, seconds: float) -> tuple[bytes | None, bool]:
     """Everything the child writes until it closes the pipe; ``(None, True)`` past ``seconds``."""
     deadline = time.monotonic() + seconds
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         left = deadline - time.monotonic()
         if left <= 0:

@@ -471,7 +471,7 @@ def _mp4(pixels: object) -> bytes:
     with tempfile.TemporaryDirectory(prefix="sitewatch-fuzz-") as folder:
         path = Path(folder) / "seed.mp4"
         frame = np.asarray(pixels)
-        writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10,
+        writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), 10,
                                  (frame.shape[1], frame.shape[0]))
         for shift in range(20):
             writer.write(np.roll(frame, shift * 3, axis=1))
