@@ -8,9 +8,11 @@ which is killed past its time; the parent gets the result back (pickled through 
 clear error naming the file. The child inherits everything already imported, so the cost is
 one ``fork`` (a few milliseconds), not a new interpreter.
 
-Where ``fork`` is not available (not POSIX), or the process already runs other Python threads
-(a Dask or web worker, where forking could inherit a held lock), the function runs in this
-process, unbounded: that path is for trusted callers, the CLI commands never take it.
+The child runs only the decoding function and writes to its pipe with ``os.write``, so threads
+of the parent (a progress bar's monitor, a Dask client's event loop) are not needed there; if
+one of them held a lock the decoder needs at the moment of the fork, the child would wait on
+it and be killed at its time limit, a refusal rather than a hang. Where ``fork`` does not exist
+(Windows) the function runs in this process, unbounded.
 
 Like :mod:`sitewatch.errors`, this module depends on nothing else in sitewatch.
 """
@@ -24,7 +26,6 @@ import pickle
 import resource
 import select
 import signal
-import threading
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -71,7 +72,7 @@ def run_bounded(
             out of memory or time, died of a signal, or raised anything else (whose type and
             first line the message keeps).
     """
-    if not hasattr(os, "fork") or threading.active_count() > 1:
+    if not hasattr(os, "fork"):
         return func(*args)
     read_end, write_end = os.pipe()
     pid = os.fork()
