@@ -185,8 +185,10 @@ def _fuzz(args: argparse.Namespace) -> int:
     data = None if args.generated_seeds else shared_data()
 
     def save(summary: FuzzSummary) -> None:
-        if args.out:
-            args.out.write_text(json.dumps(summary.to_json(), indent=1) + "\n", encoding="utf-8")
+        if args.out:  # whole or not at all: the file is read while the run goes on
+            partial = args.out.with_name(args.out.name + ".partial")
+            partial.write_text(json.dumps(summary.to_json(), indent=1) + "\n", encoding="utf-8")
+            partial.replace(args.out)
 
     with tempfile.TemporaryDirectory(prefix="sitewatch-fuzz-") as work, \
             Bars(total=args.fuzz, unit="file", enabled=wanted(args.quiet)) as bars:
