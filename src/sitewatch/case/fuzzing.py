@@ -15,8 +15,8 @@ once, not 30,000 times); the child runs in its own session, its output goes to f
 uncaught exception prints its traceback as Python would. Per command the record holds the
 exit code, whether a traceback reached the user, the wall time, the child's peak resident
 memory (``wait4``'s ``ru_maxrss``, which includes the pages it shares with this process), and,
-for a refusal, whether the case folder or the ``--out`` file changed. A command past
-:data:`KILL_AFTER_S` is killed and counted as a hang.
+for a refusal, whether the case folder or the ``--out`` file changed. A command that runs past
+:data:`HANG_S` is a hang; past :data:`KILL_AFTER_S` it is killed (with everything it started).
 """
 
 from __future__ import annotations
