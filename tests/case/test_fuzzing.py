@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from sitewatch.case.fuzz_seeds import real_seeds
 from sitewatch.case.fuzzing import (
     CommandRecord,
     FuzzSummary,
@@ -18,7 +19,6 @@ from sitewatch.case.fuzzing import (
     seeds_for,
     write_corpus,
 )
-from sitewatch.case.hostile_images import real_seeds
 from sitewatch.cli.main import main
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"

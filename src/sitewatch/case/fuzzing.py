@@ -36,8 +36,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from sitewatch.budget import address_space
+from sitewatch.case.fuzz_seeds import Seed, generated_seeds, real_seeds
 from sitewatch.case.hostile_files import KINDS, hostile_file
-from sitewatch.case.hostile_images import Seed, generated_seeds, hostile_image, real_seeds
+from sitewatch.case.hostile_images import hostile_image
 
 #: Targets of issue 24: a command is a hang past HANG_S, a blow-up past PEAK_LIMIT_MB.
 HANG_S = 30.0

@@ -1,13 +1,11 @@
-"""Hostile images and videos for the fuzz benchmark: seeds, and the ways an adversary bends them.
+"""Hostile images and videos for the fuzz benchmark: the ways an adversary bends a seed.
 
-A *seed* is a real file (from the shared data folder when present) or a tiny one generated
-here (so CI can fuzz without any data): PNG, JPEG with EXIF GPS, striped and tiled GeoTIFFs,
-an MP4. A *mutation* turns a seed's bytes into a hostile file: truncation, bit flips, header
-fields patched to lie about the size (JPEG SOF, PNG IHDR, TIFF width/height/samples/bits/
-compression/tiles/strips), sparse huge TIFFs, wrong extensions, polyglots, nonsense
-georeference (latitude 150, NaN or 1e300 scale, unknown EPSG, lying world files), hostile EXIF
-and MP4 boxes. Every choice is drawn from the ``random.Random`` passed in, so a corpus is a
-pure function of its seed.
+A *mutation* turns a seed's bytes (:mod:`.fuzz_seeds`) into a hostile file: truncation, bit
+flips, header fields patched to lie about the size (JPEG SOF, PNG IHDR, TIFF width/height/
+samples/bits/compression/tiles/strips), sparse huge TIFFs, valid one-colour giants, wrong
+extensions, polyglots, nonsense georeference (latitude 150, NaN or 1e300 scale, unknown EPSG,
+a geocentric CRS, lying world files), hostile EXIF and MP4 boxes. Every choice is drawn from
+the ``random.Random`` passed in, so a corpus is a pure function of its seed.
 """
 
 from __future__ import annotations
@@ -19,36 +17,11 @@ import warnings
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
-#: Seeds taken from the shared data folder: (glob under it, kind), smallest files first.
-REAL_SEEDS = (
-    ("overhead/mvrsd/images/*.jpg", "jpeg"),
-    ("overhead/geotiff/*.tif", "tiff"),
-    ("overhead/naip_dates/*.tif", "tiff"),
-    ("overhead/civilian/*/*.png", "png"),
-    ("overhead/civilian/*/*.tif", "tiff"),
-    ("ground/exif_samples/jpg/gps/*.jpg", "jpeg"),
-    ("ground/exif_samples/jpg/invalid/*.jpg", "jpeg"),
-    ("ground/exif_samples/jpg/orientation/*.jpg", "jpeg"),
-    ("ground/photos/leclerc/*.JPEG", "jpeg"),
-    ("ground/photos/t72_bmp/*.jpg", "jpeg"),
-    ("ground/video/*.mp4", "mp4"),
-)
-#: Real seeds larger than this are skipped (a mutated copy is written per hostile file).
-MAX_SEED_BYTES = 8 * 1024 * 1024
+from sitewatch.case.fuzz_seeds import Seed, encode_pil
+
 #: Suffixes a file may be given, whatever its bytes (wrong extensions).
 SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".mp4", ".mov", ".json", ".gif", "")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Seed:
-    """A file hostile images are made from."""
-
-    name: str
-    kind: str  # "png", "jpeg", "tiff" or "mp4"
-    data: bytes
-    suffix: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,44 +32,6 @@ class Hostile:
     suffix: str
     mutation: str
     sidecars: tuple[tuple[str, bytes], ...] = ()
-
-
-def generated_seeds() -> tuple[Seed, ...]:
-    """Tiny seeds made here: a PNG, a JPEG with EXIF GPS, GeoTIFFs (striped uint8 RGB, tiled
-    uint16, deflate float32) and an MP4."""
-    import numpy as np
-
-    rng = np.random.default_rng(24)
-    pixels = rng.integers(40, 90, size=(96, 128, 3), dtype=np.uint8)
-    pixels[30:42, 40:66] = 230
-    seeds = [
-        Seed(name="gen.png", kind="png", data=_encode_pil(pixels, "PNG"), suffix=".png"),
-        Seed(name="gen-gps.jpg", kind="jpeg", data=_jpeg_with_gps(pixels), suffix=".jpg"),
-        Seed(name="gen-rgb.tif", kind="tiff", suffix=".tif",
-             data=_geotiff(pixels.transpose(2, 0, 1), tiled=False, compress=None)),
-        Seed(name="gen-u16-tiled.tif", kind="tiff", suffix=".tif",
-             data=_geotiff(pixels[:, :, :1].transpose(2, 0, 1).astype("uint16") * 40, tiled=True,
-                           compress="lzw")),
-        Seed(name="gen-f32.tif", kind="tiff", suffix=".tif",
-             data=_geotiff(pixels.transpose(2, 0, 1).astype("float32"), tiled=False,
-                           compress="deflate")),
-    ]
-    video = _mp4(pixels)
-    if video:
-        seeds.append(Seed(name="gen.mp4", kind="mp4", data=video, suffix=".mp4"))
-    return tuple(seeds)
-
-
-def real_seeds(data: Path) -> tuple[Seed, ...]:
-    """Seeds from the shared data folder (``../shared/data``), at most :data:`MAX_SEED_BYTES`
-    each, in a stable order."""
-    seeds = []
-    for pattern, kind in REAL_SEEDS:
-        for path in sorted(data.glob(pattern)):
-            if path.is_file() and path.stat().st_size <= MAX_SEED_BYTES:
-                seeds.append(Seed(name=str(path.relative_to(data)), kind=kind,
-                                  data=path.read_bytes(), suffix=path.suffix.lower()))
-    return tuple(seeds)
 
 
 def hostile_image(seed: Seed, rng: random.Random, *, large: bool = True) -> Hostile:
@@ -412,71 +347,13 @@ def _mp4_box(seed: Seed, rng: random.Random) -> Hostile:
     return Hostile(data=bytes(data), suffix=seed.suffix, mutation=f"MP4 {box.decode()} {name}")
 
 
-# --- seed encoders ------------------------------------------------------------------------
-
-
-def _encode_pil(pixels: object, fmt: str, **options: object) -> bytes:
-    from PIL import Image
-
-    out = io.BytesIO()
-    Image.fromarray(pixels).save(out, fmt, **options)  # type: ignore[arg-type]
-    return out.getvalue()
-
-
-def _jpeg_with_gps(pixels: object) -> bytes:
-    from PIL import Image
-
-    exif = Image.Exif()
-    exif[0x0132] = "2024:05:01 10:30:00"
-    exif[0x010F] = "sitewatch-fuzz"
-    exif[0x8825] = {1: "N", 2: (47.0, 12.0, 30.5), 3: "E", 4: (39.0, 42.0, 10.0)}
-    return _encode_pil(pixels, "JPEG", exif=exif.tobytes())
-
-
-def _geotiff(bands: object, *, tiled: bool, compress: str | None) -> bytes:
-    import rasterio
-    from rasterio.io import MemoryFile
-
-    count, height, width = bands.shape  # type: ignore[attr-defined]
-    profile: dict[str, object] = {
-        "driver": "GTiff", "width": width, "height": height, "count": count,
-        "dtype": str(bands.dtype), "crs": "EPSG:32631",  # type: ignore[attr-defined]
-        "transform": rasterio.Affine(0.3, 0, 500_000, 0, -0.3, 5_000_000),
-    }
-    if tiled:
-        profile.update(tiled=True, blockxsize=32, blockysize=32)
-    if compress:
-        profile["compress"] = compress
-    with MemoryFile() as memory:
-        with memory.open(**profile) as dst:
-            dst.write(bands)
-        return bytes(memory.read())
-
-
 def _strip_to_png(seed: Seed) -> bytes:
     from rasterio.io import MemoryFile
 
     with MemoryFile(seed.data) as memory, memory.open() as src:
         bands = src.read(out_shape=(src.count, min(src.height, 256), min(src.width, 256)))
     rgb = bands[:3] if bands.shape[0] >= 3 else bands[:1].repeat(3, axis=0)
-    return _encode_pil(rgb.transpose(1, 2, 0).astype("uint8"), "PNG")
-
-
-def _mp4(pixels: object) -> bytes:
-    import tempfile
-
-    import cv2
-    import numpy as np
-
-    with tempfile.TemporaryDirectory(prefix="sitewatch-fuzz-") as folder:
-        path = Path(folder) / "seed.mp4"
-        frame = np.asarray(pixels)
-        writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), 10,
-                                 (frame.shape[1], frame.shape[0]))
-        for shift in range(20):
-            writer.write(np.roll(frame, shift * 3, axis=1))
-        writer.release()
-        return path.read_bytes() if path.is_file() else b""
+    return encode_pil(rgb.transpose(1, 2, 0).astype("uint8"), "PNG")
 
 
 _BOMBS: dict[tuple[str, int], bytes] = {}
@@ -505,5 +382,5 @@ def _jpeg_bomb(side: int) -> bytes:
 
     key = ("jpeg", side)
     if key not in _BOMBS:
-        _BOMBS[key] = _encode_pil(np.full((side, side), 90, np.uint8), "JPEG", quality=10)
+        _BOMBS[key] = encode_pil(np.full((side, side), 90, np.uint8), "JPEG", quality=10)
     return _BOMBS[key]
