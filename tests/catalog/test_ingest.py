@@ -228,3 +228,25 @@ def test_a_world_file_in_a_local_coordinate_system_is_one_error(store: CaseStore
     with pytest.raises(InputFileError, match=r"cannot place '.*placed\.png' by world file: .*longitude"):
         ingest_files(store, [image], site="a", date=DATE)
     assert store.scenes() == () and verify_case(store).ok
+
+
+def _jpeg_claiming_more_rows(source: Path, target: Path, rows: int = 30_000) -> Path:
+    """A real JPEG whose SOF marker claims ``rows`` rows: libjpeg decodes the real ones, finds
+    the data ended, warns, and fills the rest with grey (fuzz corpus file 140 of seed 0)."""
+    import struct
+
+    data = bytearray(source.read_bytes())
+    sof = data.find(b"\xff\xc0")
+    struct.pack_into(">H", data, sof + 5, rows)
+    target.write_bytes(bytes(data))
+    return target
+
+
+def test_a_jpeg_whose_data_ends_early_is_refused(store: CaseStore, tiny_jpeg: Path,
+                                                 tmp_path: Path) -> None:
+    """Old code stored it as a 64×30000 scene, 99 % of it made-up grey."""
+    bad = _jpeg_claiming_more_rows(tiny_jpeg, tmp_path / "tall.jpg")
+    with pytest.raises(InputFileError, match=r"tall\.jpg.*premature end"):
+        ingest_files(store, [bad], site="a", date=DATE, gsd_m=0.3)
+    assert store.scenes() == () and verify_case(store).ok
+    assert ingest_files(store, [tiny_jpeg], site="a", date=DATE, gsd_m=0.3).added

@@ -177,3 +177,19 @@ def test_check_decodes_proves_a_real_image_and_refuses_a_broken_one(tmp_path: Pa
     with pytest.raises(RasterReadError, match=r"broken\.tif") as caught:
         check_decodes(broken)
     assert "\n" not in str(caught.value)
+
+
+def test_check_decodes_refuses_a_jpeg_whose_data_ends_early(tmp_path: Path) -> None:
+    """Loose detect's check: libjpeg's 'premature end' is a warning GDAL is told to raise."""
+    from sitewatch.imagery import check_decodes
+
+    good = tmp_path / "good.jpg"
+    cv2.imwrite(str(good), np.random.default_rng(2).integers(0, 255, (96, 128, 3), dtype=np.uint8))
+    assert check_decodes(good).height_px == 96
+    data = bytearray(good.read_bytes())
+    sof = data.find(b"\xff\xc0")
+    data[sof + 5:sof + 7] = struct.pack(">H", 30_000)
+    tall = tmp_path / "tall.jpg"
+    tall.write_bytes(bytes(data))
+    with pytest.raises(RasterReadError, match=r"tall\.jpg.*premature end"):
+        check_decodes(tall)

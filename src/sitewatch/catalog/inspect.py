@@ -78,18 +78,22 @@ def _unreadable(path: Path, image_format: ImageFormat, exc: Exception) -> InputF
 
 
 def _inspect(path: Path, image_format: ImageFormat) -> RasterInfo:
+    """Decode every pixel: PNG and WebP with Pillow, TIFF and JPEG with GDAL, which is told to
+    treat libjpeg's warnings as errors (libjpeg fills a JPEG whose data ends early with grey and
+    only warns: a 128×96 JPEG whose SOF claimed 30,000 rows was stored as 128×30000)."""
     import rasterio
     from rasterio.errors import NotGeoreferencedWarning, RasterioError
 
     if image_format in (ImageFormat.JPEG, ImageFormat.PNG, ImageFormat.WEBP):
-        _check_with_pillow(path)
+        _check_with_pillow(path, load=image_format is not ImageFormat.JPEG)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
-            with rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHE_MB), rasterio.open(path) as dataset:
+            with rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHE_MB, GDAL_ERROR_ON_LIBJPEG_WARNING=True), \
+                    rasterio.open(path) as dataset:
                 _check_size(path, dataset.width, dataset.height)
                 check_dataset(path, dataset, str(dataset.driver))  # before any pixel is read
-                if image_format is ImageFormat.TIFF:
+                if image_format in (ImageFormat.TIFF, ImageFormat.JPEG):
                     _decode_all(dataset)
                 return _info(dataset)
     except RasterReadError as exc:

@@ -105,8 +105,10 @@ class RasterInfo:
 
 
 def _read_error(path: Path, exc: BaseException) -> RasterReadError:
+    # rasterio's "Read failed. See previous exception" keeps GDAL's reason as its cause
+    reason = (str(exc.__cause__ or exc).strip().splitlines() or [""])[0]
     return RasterReadError(
-        f"cannot read {str(path)!r}: {exc} (corrupt, truncated or not an image? "
+        f"cannot read {str(path)!r}: {reason} (corrupt, truncated or not an image? "
         "re-download it or convert it to GeoTIFF with gdal_translate)",
         path=str(path),
     )
@@ -310,7 +312,8 @@ def check_decodes(path: str | Path) -> RasterInfo:
 
 
 def _decode_every_pixel(path: Path) -> None:
-    with RasterReader(path) as raster:
+    # libjpeg only warns when a JPEG's data ends early (and fills the rest with grey)
+    with rasterio.Env(GDAL_ERROR_ON_LIBJPEG_WARNING=True), RasterReader(path) as raster:
         w, h = raster.info.width_px, raster.info.height_px
         row_bytes = max(1, w * 3 * np.dtype(raster.info.dtype).itemsize)
         step = max(1, min(_CHECK_ROWS, _CHECK_WINDOW_BYTES // row_bytes))
