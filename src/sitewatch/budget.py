@@ -3,9 +3,10 @@
 A header can be checked before any pixel is read (:mod:`sitewatch.imagery.limits`), but a
 decoder can still be made to spin or allocate by bytes the header check cannot see (a damaged
 video index, a JPEG whose Huffman tables loop, a GDAL driver bug). So the decoding of a file
-from outside runs in a forked child process whose address space is capped (``RLIMIT_AS``) and
-which is killed past its time; the parent gets the result back (pickled through a pipe) or one
-clear error naming the file. The child inherits everything already imported, so the cost is
+from outside runs in a forked child process whose address space is capped (``RLIMIT_AS``), which
+the kernel stops past its processor time (``RLIMIT_CPU``) and the parent kills past a multiple
+of it in wall time; the parent gets the result back (pickled through a pipe) or one clear error
+naming the file. The child inherits everything already imported, so the cost is
 one ``fork`` (a few milliseconds), not a new interpreter.
 
 The child runs only the decoding function and writes to its pipe with ``os.write``, so threads
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import faulthandler
+import math
 import os
 import pickle
 import resource
@@ -37,15 +39,19 @@ T = TypeVar("T")
 #: Address space a decode may add to what the process already maps (a 1 GiB one-piece decode
 #: fits, with the decoder's own buffers).
 DECODE_MEMORY_BYTES = 3 * 1024**3 // 2
-#: Wall-clock time a header check may take, and a full decode before its size is counted.
+#: Processor time a header check may take, and a full decode before its size is counted.
 DECODE_BASE_S = 15.0
+#: Wall-clock time allowed, as a multiple of the processor time (a decode waiting for a core on
+#: a busy machine, or a decoder stuck on a lock).
+WALL_FACTOR = 4.0
 #: Decoding speed assumed when a time budget is scaled by the bytes a file decodes to (a shared,
 #: busy machine decodes deflate or JPEG at 50-300 MB/s).
 DECODE_BYTES_PER_S = 25 * 1024**2
 
 
 def decode_seconds(decoded_bytes: int) -> float:
-    """Time budget to decode ``decoded_bytes``: the base plus the bytes at a slow speed.
+    """Processor-time budget to decode ``decoded_bytes``: the base plus the bytes at a slow
+    speed.
 
     >>> decode_seconds(0), decode_seconds(1024**3)
     (15.0, 56.0)
@@ -60,9 +66,14 @@ def run_bounded(
     error: Callable[[str], SitewatchError],
     seconds: float = DECODE_BASE_S,
     memory_bytes: int = DECODE_MEMORY_BYTES,
+    wall_s: float | None = None,
 ) -> T:
-    """``func(*args)`` in a child process with at most ``memory_bytes`` more address space and
-    ``seconds`` of wall time; returns its result.
+    """``func(*args)`` in a child process with at most ``memory_bytes`` more address space,
+    ``seconds`` of processor time and ``wall_s`` of wall time (default :data:`WALL_FACTOR` times
+    ``seconds``: a decoder that waits rather than works); returns its result.
+
+    Processor time is what a decode costs: on a busy, shared machine a legitimate decode can
+    wait for a core far longer than it runs, and must not be refused for that.
 
     ``what`` names the file in messages (e.g. ``"'site/a.jpg'"``); ``error`` builds the error
     raised when the budget is broken or the decoder dies.
@@ -78,20 +89,24 @@ def run_bounded(
     pid = os.fork()
     if pid == 0:  # the child: never returns
         os.close(read_end)
-        _child(write_end, func, args, memory_bytes)
+        _child(write_end, func, args, memory_bytes, math.ceil(seconds))
     os.close(write_end)
+    payload: bytes | None = None
+    timed_out = False
+    wall_s = seconds * WALL_FACTOR if wall_s is None else wall_s
     try:
-        payload, timed_out = _collect(read_end, seconds)
+        payload, timed_out = _collect(read_end, wall_s)
     finally:
         os.close(read_end)
         if payload is None:
             _kill(pid)
         _, status = os.waitpid(pid, 0)
-    if timed_out:
-        raise error(f"refusing {what}: decoding it took more than {seconds:.0f} s (a damaged or "
-                    "hostile file?); re-export it, or crop it into smaller pieces")
-    if payload is None or not payload:
-        code = os.waitstatus_to_exitcode(status)
+    code = os.waitstatus_to_exitcode(status)
+    if timed_out or code == -signal.SIGXCPU:
+        spent = f"{wall_s:.0f} s" if timed_out else f"{math.ceil(seconds)} s of processor time"
+        raise error(f"refusing {what}: decoding it took more than {spent} (a damaged or hostile "
+                    "file?); re-export it, or crop it into smaller pieces")
+    if not payload:
         cause = f"signal {-code}" if code < 0 else f"exit {code}"
         raise error(f"refusing {what}: the decoder died on it ({cause}; a damaged or hostile "
                     "file?); re-export it from the original")
@@ -109,14 +124,16 @@ def run_bounded(
 
 
 def _child(write_end: int, func: Callable[..., object], args: tuple[object, ...],
-           memory_bytes: int) -> None:
-    """Run ``func`` under the address-space cap and send the outcome; exits the process."""
+           memory_bytes: int, cpu_s: int) -> None:
+    """Run ``func`` under the address-space and processor-time caps and send the outcome;
+    exits the process (SIGXCPU ends it past ``cpu_s``)."""
     code = 0
     try:
         faulthandler.disable()  # a decoder's crash is reported by the parent, in one line
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         limit = address_space() + memory_bytes
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
         try:
             outcome: tuple[str, object] = ("ok", func(*args))
         except MemoryError:
