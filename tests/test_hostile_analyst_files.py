@@ -41,6 +41,9 @@ HOSTILE = [
     ("zones.geojson", '{"type": "FeatureCollection", "features": [{"type": "Feature", '
                       '"properties": {"name": "z"}, "geometry": {"type": "Polygon", '
                       '"coordinates": [[[NaN, 0], [1, 1], [0, 1], [NaN, 0]]]}}]}'),
+    # fuzz corpus file 124 of seed 0: a feature's type was a number, and it was accepted
+    ("zones.geojson", json.dumps({"type": "FeatureCollection", "features": [
+        {**_poly(_SQUARE), "type": 1e308}]})),
     ("alerts.toml", "alert = 5\n"),
     ("alerts.toml", "alert = [5]\n"),
     ("alerts.toml", "a = " + "[" * 10_000 + "]" * 10_000 + "\n"),

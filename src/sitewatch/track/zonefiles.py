@@ -81,7 +81,8 @@ def load_geojson_zones(path: Path) -> tuple[Zone, ...]:
     zones = []
     for i, feat in enumerate(features):
         props = feat.get("properties") if isinstance(feat, dict) else None
-        if not isinstance(props, dict) or not isinstance(feat.get("geometry") or {}, dict):
+        if not isinstance(props, dict) or not isinstance(feat.get("geometry") or {}, dict) \
+                or feat.get("type") != "Feature":
             raise ConfigError(f"zone file {str(path)!r}: feature {i} is not a GeoJSON Feature "
                               "with a 'properties' object and a polygon 'geometry'")
         name = props.get("name")
