@@ -85,6 +85,8 @@ def test_local_folders_and_the_login_are_not_kept(tmp_path: Path) -> None:
 @pytest.mark.parametrize("document, complaint", [
     ({"queries": [_query(panel_path="/etc/passwd")]}, "unknown key 'panel_path'"),
     ({"queries": [], "extra": 1}, "unknown key 'extra'"),
+    # fuzz corpus file 208 of seed 0: a query's sha256 held a Windows path, and was stored
+    ({"queries": [_query(sha256="C:\\Windows\\win.ini")]}, "expected a SHA-256"),
     ({"queries": [_query(ranking=[{"gallery": "t72", "similarity": float("nan")}])]},
      "NaN"),
     ({"queries": [_query(ranking=[{"gallery": "t72", "similarity": 1e300}])]}, "out of range"),
