@@ -52,6 +52,9 @@ HOSTILE = [
     ("sightings.csv", "id,time_utc,lon,lat\nx,2024-01-01T00:00:00Z,nan,1\n"),
     ("sightings.csv", "[" * 200_000),
     ("boundary.geojson", "[" * 100_000 + "]" * 100_000),
+    # fuzz corpus file 504 of seed 0: a geometry type that is an object gave a TypeError
+    ("boundary.geojson", json.dumps({"type": {"type": "Point"}, "coordinates": [
+        [[39.0, 47.0], [40.0, 47.0], [40.0, 48.0], [39.0, 47.0]]]})),
     ("boundary.geojson", '{"type": "Polygon", "coordinates": [[[NaN, 0], [1, 1], [0, 1], '
                          '[NaN, 0]]]}'),
     ("boundary.geojson", json.dumps({"type": "Polygon", "coordinates": [
