@@ -41,6 +41,9 @@ HOSTILE = [
     ("zones.geojson", '{"type": "FeatureCollection", "features": [{"type": "Feature", '
                       '"properties": {"name": "z"}, "geometry": {"type": "Polygon", '
                       '"coordinates": [[[NaN, 0], [1, 1], [0, 1], [NaN, 0]]]}}]}'),
+    # fuzz corpus file 124 of seed 0: a feature's type was a number, and it was accepted
+    ("zones.geojson", json.dumps({"type": "FeatureCollection", "features": [
+        {**_poly(_SQUARE), "type": 1e308}]})),
     ("alerts.toml", "alert = 5\n"),
     ("alerts.toml", "alert = [5]\n"),
     ("alerts.toml", "a = " + "[" * 10_000 + "]" * 10_000 + "\n"),
@@ -49,6 +52,9 @@ HOSTILE = [
     ("sightings.csv", "id,time_utc,lon,lat\nx,2024-01-01T00:00:00Z,nan,1\n"),
     ("sightings.csv", "[" * 200_000),
     ("boundary.geojson", "[" * 100_000 + "]" * 100_000),
+    # fuzz corpus file 504 of seed 0: a geometry type that is an object gave a TypeError
+    ("boundary.geojson", json.dumps({"type": {"type": "Point"}, "coordinates": [
+        [[39.0, 47.0], [40.0, 47.0], [40.0, 48.0], [39.0, 47.0]]]})),
     ("boundary.geojson", '{"type": "Polygon", "coordinates": [[[NaN, 0], [1, 1], [0, 1], '
                          '[NaN, 0]]]}'),
     ("boundary.geojson", json.dumps({"type": "Polygon", "coordinates": [

@@ -9,7 +9,7 @@ from sitewatch.case import CaseLayout
 
 def test_public_face_is_pinned() -> None:
     assert sorted(sitewatch.case.__all__) == [
-        "ATTACHMENT_KINDS", "CaseLayout", "DetectSummary", "DetectionRun", "ExportResult",
+        "ATTACHMENT_KINDS", "CaseLayout", "DetectSummary", "DetectionRun", "ExportResult", "FuzzSummary",
         "ReplayReport", "SceneRow",
         "SightingLinks", "TrackedCase", "attach_comparison", "attach_file", "change_assessment",
         "check_export_path", "comparisons", "detect_case", "export_case",
@@ -18,7 +18,8 @@ def test_public_face_is_pinned() -> None:
         "list_scenes", "media_check", "media_inventory", "observations", "overhead_shadow_check",
         "record_where_check",
         "redate_scene", "replay_case", "report_case", "restore_scene", "retire_scene", "review_summary",
-        "run_crash_benchmark", "scene_detections", "scenes_to_detect", "set_scene_gsd", "shadow_check",
+        "run_crash_benchmark", "run_fuzz_benchmark", "scene_detections", "scenes_to_detect",
+        "set_scene_gsd", "shadow_check",
         "sites", "software_versions", "to_record", "track_and_log", "track_case", "where_checks",
         "write_events", "write_manifest",
     ]

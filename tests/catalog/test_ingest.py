@@ -177,3 +177,76 @@ def test_a_case_and_a_loose_read_give_one_gsd_for_a_geographic_geotiff(tmp_path:
     assert in_case == pytest.approx(loose, rel=1e-9)
     # 4e-6 degrees at 65 N: about 0.446 m north-south and 0.189 m east-west
     assert in_case == pytest.approx((0.4465 * 0.1891) ** 0.5, rel=0.01)
+
+
+def _geotiff_with_unknown_epsg(path: Path) -> Path:
+    """A GeoTIFF whose ProjectedCSTypeGeoKey names an EPSG code PROJ does not know (fuzz
+    corpus file 62 of seed 0 found it; old code: a traceback from PROJ)."""
+    import struct
+
+    import numpy as np
+    import rasterio
+
+    with rasterio.open(path, "w", driver="GTiff", width=8, height=8, count=1, dtype="uint8",
+                       crs="EPSG:32631",
+                       transform=rasterio.transform.from_origin(500_000, 5_000_000, 0.3, 0.3)) as dst:
+        dst.write(np.full((1, 8, 8), 9, np.uint8))
+    data = path.read_bytes()
+    key = struct.pack("<HHHH", 3072, 0, 1, 32631)
+    assert key in data
+    path.write_bytes(data.replace(key, struct.pack("<HHHH", 3072, 0, 1, 65_000)))
+    return path
+
+
+def test_an_unknown_epsg_code_is_one_error_and_stores_nothing(store: CaseStore, tmp_path: Path) -> None:
+    bad = _geotiff_with_unknown_epsg(tmp_path / "unknown-epsg.tif")
+    with pytest.raises(InputFileError, match=r"unknown-epsg\.tif.*coordinate system") as caught:
+        ingest_files(store, [bad], site="a", date=DATE)
+    assert "\n" not in str(caught.value)
+    assert store.scenes() == () and verify_case(store).ok
+
+
+def test_an_empty_sparse_tiff_is_refused_before_decoding(store: CaseStore, tmp_path: Path) -> None:
+    import time
+
+    from tests.imagery.test_limits import sparse_tiled_tiff
+
+    started = time.monotonic()
+    with pytest.raises(InputFileError, match="more than 200:1"):
+        ingest_files(store, [sparse_tiled_tiff(tmp_path / "empty.tif")], site="a", date=DATE, gsd_m=0.3)
+    assert time.monotonic() - started < 10 and store.scenes() == ()
+
+
+def test_a_world_file_in_a_local_coordinate_system_is_one_error(store: CaseStore, tiny_png: Path,
+                                                                tmp_path: Path) -> None:
+    """Fuzz corpus file 82 of seed 0: a .pgw with a LOCAL_CS .prj beside it; old code: a
+    pyproj traceback while the footprint was computed."""
+    image = tmp_path / "placed.png"
+    image.write_bytes(tiny_png.read_bytes())
+    image.with_suffix(".pgw").write_text("0.3\n0\n0\n-0.3\n500000\n5000000\n")
+    image.with_suffix(".prj").write_text('LOCAL_CS["x"]')
+    with pytest.raises(InputFileError, match=r"cannot place '.*placed\.png' by world file: .*longitude"):
+        ingest_files(store, [image], site="a", date=DATE)
+    assert store.scenes() == () and verify_case(store).ok
+
+
+def _jpeg_claiming_more_rows(source: Path, target: Path, rows: int = 30_000) -> Path:
+    """A real JPEG whose SOF marker claims ``rows`` rows: libjpeg decodes the real ones, finds
+    the data ended, warns, and fills the rest with grey (fuzz corpus file 140 of seed 0)."""
+    import struct
+
+    data = bytearray(source.read_bytes())
+    sof = data.find(b"\xff\xc0")
+    struct.pack_into(">H", data, sof + 5, rows)
+    target.write_bytes(bytes(data))
+    return target
+
+
+def test_a_jpeg_whose_data_ends_early_is_refused(store: CaseStore, tiny_jpeg: Path,
+                                                 tmp_path: Path) -> None:
+    """Old code stored it as a 64×30000 scene, 99 % of it made-up grey."""
+    bad = _jpeg_claiming_more_rows(tiny_jpeg, tmp_path / "tall.jpg")
+    with pytest.raises(InputFileError, match=r"tall\.jpg.*premature end"):
+        ingest_files(store, [bad], site="a", date=DATE, gsd_m=0.3)
+    assert store.scenes() == () and verify_case(store).ok
+    assert ingest_files(store, [tiny_jpeg], site="a", date=DATE, gsd_m=0.3).added

@@ -35,3 +35,8 @@ def test_missing_baseline_weights(tmp_path: Path) -> None:
     argv = ["--scene", str(scene), "--no-labelled", "--weights", str(tmp_path / "none.pt")]
     with pytest.raises(ConfigError, match="models fetch"):
         bench.run(_parse(argv))
+
+
+def test_fuzz_needs_a_number_of_files() -> None:
+    with pytest.raises(ConfigError, match="--fuzz 0: give a number of files"):
+        bench.run(_parse(["--fuzz", "0"]))

@@ -66,3 +66,11 @@ def test_a_shared_logo_is_flagged_as_concentrated() -> None:
     assert match.inliers >= 8 and match.concentrated
     spread = match_local_features(_textured(1), _textured(1), reference_path="same.png")
     assert spread.inliers > 30 and not spread.concentrated and spread.spread_fraction > 0.2
+
+
+def test_a_long_thin_crop_is_shrunk_without_an_empty_side() -> None:
+    """A 2×4000 crop shrinks to 1×800, not 0×800 (OpenCV's resize asserted)."""
+    rng = np.random.default_rng(3)
+    thin = rng.integers(0, 255, (2, 4000, 3), dtype=np.uint8)
+    match = match_local_features(thin, thin.copy(), reference_path="ref.png")
+    assert match.reference_path == "ref.png"

@@ -155,3 +155,31 @@ def test_other_video_containers(tmp_path: Path, suffix: str, fourcc: str) -> Non
     writer.release()
     frames = read_media(path)
     assert len(frames) == 1 and frames[0].trace.kind is MediaKind.VIDEO
+
+
+def _patched_sof(path: Path, width: int, height: int) -> Path:
+    import struct
+
+    data = bytearray(path.read_bytes())
+    sof = data.find(b"\xff\xc0")
+    struct.pack_into(">HH", data, sof + 5, height, width)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_jpeg_whose_data_ends_early_is_refused(tmp_path: Path) -> None:
+    """Fuzz corpus: libjpeg only warns when a JPEG's data ends before its declared rows, and
+    OpenCV returned a 320×30000 picture, 99 % of it made-up grey."""
+    path = _patched_sof(write_image(tmp_path / "tall.jpg", vehicle_scene(3, kind="tracked")),
+                        320, 30_000)
+    with pytest.raises(CompareError, match=r"tall\.jpg.*premature end") as caught:
+        read_media(path)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_sliver_is_too_small_to_compare(tmp_path: Path) -> None:
+    """Fuzz corpus file 53 of seed 0 (real seeds): a JPEG whose SOF claimed 50000×1 px made
+    `compare` crash in OpenCV's resize."""
+    path = write_image(tmp_path / "sliver.png", np.full((1, 5000, 3), 90, np.uint8))
+    with pytest.raises(CompareError, match=r"1×5000 px|5000×1 px"):
+        read_media(path)

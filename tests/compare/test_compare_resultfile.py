@@ -63,9 +63,30 @@ def test_gps_positions_are_dropped_unless_asked(tmp_path: Path) -> None:
     assert kept["queries"][0]["best_frame"]["exif_lonlat"] == [30.52, 50.45]  # type: ignore[index]
 
 
+def test_local_folders_and_the_login_are_not_kept(tmp_path: Path) -> None:
+    """Issue 24: `compare` given absolute paths writes them into its result; the copy a case
+    stores (and a report may publish) names the files only, with their hashes."""
+    trace = {**TRACE, "source_path": "/home/analyst7/leads/q.jpg"}
+    query = {**_query(), "query": "/home/analyst7/leads/q.jpg", "best_frame": trace,
+             "ranking": [{"gallery": "t72", "similarity": 0.3, "best_references": [
+                 {"path": "C:\\Users\\analyst7\\refs\\a.jpg"}, {"path": "../../refs/b.jpg"},
+                 {"path": "refs/c.jpg"}]}]}
+    path = _write(tmp_path, {"galleries": [{"name": "t72", "folder": "~/refs", "files": []}],
+                             "queries": [query]})
+    stored = load_comparison(path).document
+    assert "analyst7" not in json.dumps(stored) and "~" not in json.dumps(stored)
+    first = stored["queries"][0]  # type: ignore[index]
+    assert (first["query"], first["best_frame"]["source_path"]) == ("q.jpg", "q.jpg")
+    assert [r["path"] for r in first["ranking"][0]["best_references"]] == ["a.jpg", "b.jpg",
+                                                                           "refs/c.jpg"]
+    assert stored["galleries"][0]["folder"] == "refs"  # type: ignore[index]
+
+
 @pytest.mark.parametrize("document, complaint", [
     ({"queries": [_query(panel_path="/etc/passwd")]}, "unknown key 'panel_path'"),
     ({"queries": [], "extra": 1}, "unknown key 'extra'"),
+    # fuzz corpus file 208 of seed 0: a query's sha256 held a Windows path, and was stored
+    ({"queries": [_query(sha256="C:\\Windows\\win.ini")]}, "expected a SHA-256"),
     ({"queries": [_query(ranking=[{"gallery": "t72", "similarity": float("nan")}])]},
      "NaN"),
     ({"queries": [_query(ranking=[{"gallery": "t72", "similarity": 1e300}])]}, "out of range"),

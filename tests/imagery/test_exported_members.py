@@ -17,6 +17,7 @@ def test_imagery_public_face() -> None:
         "Tile",
         "check_dataset",
         "check_decoded_size",
+        "check_decodes",
         "dataset_info",
         "disagreement",
         "fit_gcps",

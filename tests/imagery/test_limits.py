@@ -133,3 +133,63 @@ def test_a_real_scene_still_reads(tmp_path: Path) -> None:
         dst.write(np.ones((3, 200, 300), dtype=np.uint16))
     with RasterReader(path) as reader:
         assert (reader.info.width_px, reader.info.height_px) == (300, 200)
+
+
+def sparse_tiled_tiff(path: Path, side_px: int = 20_000) -> Path:
+    """A tiled uint8 RGB TIFF of ``side_px``² with no tile written: within the size bounds,
+    but a few KB that decode to about a gigabyte (fuzz corpus, issue 24)."""
+    import rasterio
+    from rasterio.errors import NotGeoreferencedWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        with rasterio.open(path, "w", driver="GTiff", width=side_px, height=side_px, count=3,
+                           dtype="uint8", tiled=True, SPARSE_OK="TRUE"):
+            pass
+    return path
+
+
+def test_a_file_that_decodes_past_200_to_1_is_refused_from_its_header(tmp_path: Path) -> None:
+    """Old code decoded all 1.1 GiB of an empty tiled TIFF before ingest (or detect) could
+    start: tens of seconds for nothing."""
+    path = sparse_tiled_tiff(tmp_path / "empty.tif")
+    assert path.stat().st_size < 100_000
+    with pytest.raises(RasterReadError, match=r"'empty\.tif': .* decode to 1,144 MiB \(more than 200:1"):
+        RasterReader(path)
+
+
+def test_check_decodes_proves_a_real_image_and_refuses_a_broken_one(tmp_path: Path) -> None:
+    from sitewatch.imagery import check_decodes
+
+    good = tmp_path / "good.png"
+    cv2.imwrite(str(good), np.full((300, 500, 3), 90, np.uint8))
+    assert (check_decodes(good).width_px, check_decodes(good).height_px) == (500, 300)
+    import rasterio
+
+    whole = tmp_path / "whole.tif"
+    with rasterio.open(whole, "w", driver="GTiff", width=256, height=256, count=3, dtype="uint8",
+                       tiled=True, compress="deflate") as dst:
+        dst.write(np.random.default_rng(1).integers(0, 255, (3, 256, 256), dtype=np.uint8))
+    broken = tmp_path / "broken.tif"
+    broken.write_bytes(whole.read_bytes()[:whole.stat().st_size * 2 // 3])  # the header is whole
+    with RasterReader(broken):
+        pass  # opens: the damage is in the pixels, which only a full decode finds
+    with pytest.raises(RasterReadError, match=r"broken\.tif") as caught:
+        check_decodes(broken)
+    assert "\n" not in str(caught.value)
+
+
+def test_check_decodes_refuses_a_jpeg_whose_data_ends_early(tmp_path: Path) -> None:
+    """Loose detect's check: libjpeg's 'premature end' is a warning GDAL is told to raise."""
+    from sitewatch.imagery import check_decodes
+
+    good = tmp_path / "good.jpg"
+    cv2.imwrite(str(good), np.random.default_rng(2).integers(0, 255, (96, 128, 3), dtype=np.uint8))
+    assert check_decodes(good).height_px == 96
+    data = bytearray(good.read_bytes())
+    sof = data.find(b"\xff\xc0")
+    data[sof + 5:sof + 7] = struct.pack(">H", 30_000)
+    tall = tmp_path / "tall.jpg"
+    tall.write_bytes(bytes(data))
+    with pytest.raises(RasterReadError, match=r"tall\.jpg.*premature end"):
+        check_decodes(tall)

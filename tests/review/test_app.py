@@ -126,6 +126,13 @@ def test_malformed_decisions_are_refused(client: Any, small_case: CaseStore, bod
     ({"action": "add", "label": "vehicle"}, "add needs a new box"),
     ({"action": "redraw", "detection_id": "d0",
       "box": {"cx_px": 1, "cy_px": 1, "width_px": 0.2, "height_px": 5, "angle_rad": 0}}, "too small"),
+    ({"action": "add", "label": "vehicle",  # issue 24: a 1e308 px box broke every export
+      "box": {"cx_px": 1e308, "cy_px": 1, "width_px": 1e308, "height_px": 5, "angle_rad": 0}},
+     "does not fit"),
+    ({"action": "redraw", "detection_id": "d0",
+      "box": {"cx_px": 10, "cy_px": -3, "width_px": 20, "height_px": 5, "angle_rad": 0}}, "does not fit"),
+    ({"action": "add", "label": "vehicle",
+      "box": {"cx_px": 10, "cy_px": 10, "width_px": 20, "height_px": 5, "angle_rad": 1e9}}, "does not fit"),
 ])
 def test_impossible_decisions_say_why(client: Any, small_case: CaseStore, body: Any,
                                       message: str) -> None:

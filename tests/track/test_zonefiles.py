@@ -69,3 +69,7 @@ def test_alerts_round_trip_and_unknown_keys(tmp_path: Path) -> None:
     path.write_text('[[alert]]\nlabel = "x"\n')
     with pytest.raises(ConfigError, match="more_than or fewer_than"):
         load_alerts(path)
+    # fuzz corpus file 39 of seed 0: a label no detection carries was accepted (never fires)
+    path.write_text('[[alert]]\nlabel = "C:\\\\Windows\\\\win.ini"\nmore_than = 1\n')
+    with pytest.raises(ConfigError, match="is not a label sitewatch counts; valid: armored_vehicle"):
+        load_alerts(path)

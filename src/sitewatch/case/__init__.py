@@ -17,6 +17,7 @@ from sitewatch.case.detections import (
     sites,
     to_record,
 )
+from sitewatch.case.fuzzing import FuzzSummary, run_fuzz_benchmark
 from sitewatch.case.jobs import (
     DetectSummary,
     ExportResult,
@@ -56,6 +57,7 @@ __all__ = [
     "DetectSummary",
     "DetectionRun",
     "ExportResult",
+    "FuzzSummary",
     "ReplayReport",
     "SceneRow",
     "SightingLinks",
@@ -87,6 +89,7 @@ __all__ = [
     "retire_scene",
     "review_summary",
     "run_crash_benchmark",
+    "run_fuzz_benchmark",
     "scene_detections",
     "scenes_to_detect",
     "set_scene_gsd",

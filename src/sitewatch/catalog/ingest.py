@@ -251,7 +251,10 @@ def _prepare(
     info = inspect_raster(path, image_format)
     georef = find_georeference(path, control_points=control_points, crs=crs)
     if georef is not None:
-        info = _placed(info, georef)
+        try:
+            info = _placed(info, georef)
+        except GeoError as exc:
+            raise InputFileError(f"cannot place '{path}' by {georef.method}: {exc}") from None
     footprint = _footprint(path, info, georef)
     choice = choose_gsd(
         str(path), given_m=gsd_m, georef_m=info.gsd_m, auto=gsd_auto,

@@ -54,31 +54,70 @@ def sniff_format(path: Path) -> ImageFormat:
 def inspect_raster(path: Path, image_format: ImageFormat) -> RasterInfo:
     """Read georeference and size, and decode every pixel to prove the file is whole.
 
+    The file comes from outside, so both steps run under :mod:`sitewatch.budget`: the header
+    (which bounds the decoded size) within the base time, then the full decode within a time
+    scaled by that size, each with a capped address space.
+
     Raises:
-        InputFileError: the file is corrupt, truncated, absurdly large or not a raster.
+        InputFileError: the file is corrupt, truncated, absurdly large or not a raster, or its
+            decoding broke the time or memory budget.
     """
+    from sitewatch.budget import decode_seconds, run_bounded
+
+    what = f"'{path}'"
+    decoded = run_bounded(_declared_bytes, path, image_format, what=what, error=InputFileError)
+    return run_bounded(_inspect, path, image_format, what=what, error=InputFileError,
+                       seconds=decode_seconds(decoded))
+
+
+def _declared_bytes(path: Path, image_format: ImageFormat) -> int:
+    """The bytes the file's header says it decodes to, refused past the bounds."""
     import rasterio
     from rasterio.errors import NotGeoreferencedWarning, RasterioError
 
     if image_format in (ImageFormat.JPEG, ImageFormat.PNG, ImageFormat.WEBP):
-        _check_with_pillow(path)
+        _check_with_pillow(path, load=False)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
             with rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHE_MB), rasterio.open(path) as dataset:
                 _check_size(path, dataset.width, dataset.height)
+                return check_dataset(path, dataset, str(dataset.driver))
+    except RasterReadError as exc:
+        raise InputFileError(f"cannot ingest '{path}': {exc}") from None
+    except RasterioError as exc:
+        raise _unreadable(path, image_format, exc) from None
+
+
+def _unreadable(path: Path, image_format: ImageFormat, exc: Exception) -> InputFileError:
+    reason = (str(exc.__cause__ or exc).strip().splitlines() or ["unreadable"])[0]
+    return InputFileError(f"cannot read '{path}' as {image_format.value}: {reason} (corrupt or "
+                          "truncated file? re-download or re-export it)")
+
+
+def _inspect(path: Path, image_format: ImageFormat) -> RasterInfo:
+    """Decode every pixel: PNG and WebP with Pillow, TIFF and JPEG with GDAL, which is told to
+    treat libjpeg's warnings as errors (libjpeg fills a JPEG whose data ends early with grey and
+    only warns: a 128×96 JPEG whose SOF claimed 30,000 rows was stored as 128×30000)."""
+    import rasterio
+    from rasterio.errors import NotGeoreferencedWarning, RasterioError
+
+    if image_format in (ImageFormat.JPEG, ImageFormat.PNG, ImageFormat.WEBP):
+        _check_with_pillow(path, load=image_format is not ImageFormat.JPEG)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            with rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHE_MB, GDAL_ERROR_ON_LIBJPEG_WARNING=True), \
+                    rasterio.open(path) as dataset:
+                _check_size(path, dataset.width, dataset.height)
                 check_dataset(path, dataset, str(dataset.driver))  # before any pixel is read
-                if image_format is ImageFormat.TIFF:
+                if image_format in (ImageFormat.TIFF, ImageFormat.JPEG):
                     _decode_all(dataset)
                 return _info(dataset)
     except RasterReadError as exc:
         raise InputFileError(f"cannot ingest '{path}': {exc}") from None
     except RasterioError as exc:
-        reason = str(exc.__cause__ or exc).strip().splitlines()[0]
-        raise InputFileError(
-            f"cannot read '{path}' as {image_format.value}: {reason} (corrupt or truncated file? "
-            "re-download or re-export it)"
-        ) from None
+        raise _unreadable(path, image_format, exc) from None
 
 
 def _check_size(path: Path, width_px: int, height_px: int) -> None:
@@ -89,7 +128,7 @@ def _check_size(path: Path, width_px: int, height_px: int) -> None:
         )
 
 
-def _check_with_pillow(path: Path) -> None:
+def _check_with_pillow(path: Path, *, load: bool = True) -> None:
     from PIL import Image, ImageFile
 
     # Other libraries (WeasyPrint, for one) switch Pillow to accept truncated images for the
@@ -103,7 +142,8 @@ def _check_with_pillow(path: Path) -> None:
             with Image.open(path) as image:  # reads the header only
                 _check_size(path, *image.size)
                 _check_whole_decode(path, image)
-                image.load()
+                if load:
+                    image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise InputFileError(f"refusing '{path}': {exc}; crop it or convert it to a tiled "
                              "GeoTIFF (gdal_translate -co TILED=YES)") from None

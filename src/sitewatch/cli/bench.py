@@ -77,6 +77,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--crash", type=int, metavar="N", default=None,
                         help="instead: N kill -9 trials of ingest and detect (half aimed at "
                         "each write step), then verify and rerun; summary to --out")
+    parser.add_argument("--fuzz", type=int, metavar="N", default=None,
+                        help="instead: N generated hostile files through ingest, loose detect and "
+                        "compare (analyst files through attach); summary to --out")
+    parser.add_argument("--fuzz-seed", type=int, default=0, help="corpus seed of --fuzz (0)")
+    parser.add_argument("--fuzz-start", type=int, default=0, metavar="I",
+                        help="first file number of --fuzz (0), to continue a corpus")
+    parser.add_argument("--fuzz-keep", type=Path, metavar="DIR",
+                        help="copy each file that breaks a target here")
+    parser.add_argument("--generated-seeds", action="store_true",
+                        help="--fuzz from generated seeds only, even when the shared data is there")
     add_device(parser)
     add_quiet(parser)
 
@@ -97,6 +107,8 @@ def run(args: argparse.Namespace) -> int:
     """Run the benchmark and print its JSON."""
     if args.crash is not None:
         return _crash(args)
+    if args.fuzz is not None:
+        return _fuzz(args)
     data = shared_data()
     scene = args.scene or (data / SCENE if data else None)
     if scene is None or not scene.is_file():
@@ -166,4 +178,34 @@ def _crash(args: argparse.Namespace) -> int:
     if args.out:
         args.out.write_text(text, encoding="utf-8")
     print(text)
+    return 0 if summary.ok else 1
+
+
+def _fuzz(args: argparse.Namespace) -> int:
+    """``--fuzz N``: hostile files through the commands (:mod:`sitewatch.case.fuzzing`); exit 1
+    when any target is broken."""
+    import tempfile
+
+    from sitewatch.case import FuzzSummary, run_fuzz_benchmark
+    from sitewatch.cli.main import main
+
+    if args.fuzz < 1:
+        raise ConfigError(f"--fuzz {args.fuzz}: give a number of files, 1 or more")
+    data = None if args.generated_seeds else shared_data()
+
+    def save(summary: FuzzSummary) -> None:
+        if args.out:  # whole or not at all: the file is read while the run goes on
+            partial = args.out.with_name(args.out.name + ".partial")
+            partial.write_text(json.dumps(summary.to_json(), indent=1) + "\n", encoding="utf-8")
+            partial.replace(args.out)
+
+    with tempfile.TemporaryDirectory(prefix="sitewatch-fuzz-") as work, \
+            Bars(total=args.fuzz, unit="file", enabled=wanted(args.quiet)) as bars:
+        summary = run_fuzz_benchmark(args.fuzz, Path(work), main, seed=args.fuzz_seed, data=data,
+                                     start=args.fuzz_start, keep=args.fuzz_keep,
+                                     progress=bars.step, checkpoint=save)
+    save(summary)
+    brief = summary.to_json(records=False)
+    brief["failures"] = summary.failures[:50]
+    print(json.dumps(brief, indent=1))
     return 0 if summary.ok else 1

@@ -118,7 +118,10 @@ def _run_loose(images: list[Path], detector: Any, options: Any, gsd: float | str
 
 
 def _check_loose(images: list[Path], out: Path) -> None:
-    """Refuse, before any work, an --out of the wrong kind and folders or missing files."""
+    """Refuse, before any work (and before the model loads), an --out of the wrong kind,
+    folders, missing files and images that do not decode within the time and memory budget."""
+    from sitewatch.imagery import check_decodes
+
     if out.suffix.lower() not in (".csv", ".geojson", ".json"):
         raise ConfigError(f"--out '{out}' must end in .csv or .geojson (the format is chosen "
                           "by the suffix)")
@@ -127,3 +130,4 @@ def _check_loose(images: list[Path], out: Path) -> None:
             raise ConfigError(f"'{image}' is a folder: pass the image files, e.g. {image}/*.jpg")
         if not image.is_file():
             raise ConfigError(f"cannot read '{image}': no such file; check the path")
+        check_decodes(image)

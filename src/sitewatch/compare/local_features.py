@@ -25,7 +25,7 @@ def _gray(rgb: np.ndarray) -> tuple[np.ndarray, float]:
     scale = min(1.0, MAX_EDGE_PX / max(height, width))
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     if scale < 1.0:
-        gray = cv2.resize(gray, (round(width * scale), round(height * scale)),
+        gray = cv2.resize(gray, (max(1, round(width * scale)), max(1, round(height * scale))),
                           interpolation=cv2.INTER_AREA)
     return gray, scale
 

@@ -9,6 +9,7 @@ decoded with OpenCV; keyframes are picked by scene change and sharpness (see
 from __future__ import annotations
 
 import hashlib
+import warnings
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -35,6 +36,8 @@ from sitewatch.geo import LonLat
 
 MAX_PHOTO_BYTES = 100 * 1024 * 1024
 MAX_PIXELS = 80_000_000
+#: Shortest side of a photo that can be compared (crops, features and panels need some pixels).
+MIN_SIDE_PX = 16
 SAMPLE_EDGE_PX = 96
 #: Only the first MAX_VIDEO_S seconds of a video are searched for keyframes; cut longer
 #: videos into the parts that matter first.
@@ -70,14 +73,34 @@ def sha256_pixels(rgb: np.ndarray) -> str:
     return digest.hexdigest()
 
 
+#: Processor time allowed to pick a video's keyframes (up to MAX_VIDEO_S of it sampled 4 times a
+#: second); a photo gets the decode budget of MAX_PIXELS.
+VIDEO_DECODE_S = 60.0
+
+
 def read_media(path: Path, *, max_keyframes: int = 8) -> tuple[Frame, ...]:
     """All frames sitewatch analyses from one file: the photo, or a video's keyframes.
 
+    The file comes from outside, so it is decoded in a child process under a time and memory
+    budget (:func:`sitewatch.budget.run_bounded`) and the frames are handed back.
+
     Raises:
-        CompareError: the file is missing, unsupported, corrupt or has no decodable frame.
+        CompareError: the file is missing, unsupported, corrupt, has no decodable frame, or
+            its decoding broke the time or memory budget.
     """
+    from functools import partial
+
+    from sitewatch.budget import decode_seconds, run_bounded
+
     if not path.is_file():
         raise CompareError(f"cannot compare {str(path)!r}: no such file", path=str(path))
+    seconds = (decode_seconds(3 * MAX_PIXELS) if media_kind(path) is MediaKind.PHOTO
+               else VIDEO_DECODE_S)
+    return run_bounded(_read_media, path, max_keyframes, what=repr(str(path)),
+                       error=partial(CompareError, path=str(path)), seconds=seconds)
+
+
+def _read_media(path: Path, max_keyframes: int) -> tuple[Frame, ...]:
     if media_kind(path) is MediaKind.PHOTO:
         return (read_photo(path),)
     return read_video_keyframes(path, max_keyframes=max_keyframes)
@@ -112,6 +135,12 @@ def read_photo(path: Path) -> Frame:
             f"{MAX_PIXELS} pixels; downscale it first",
             path=str(path),
         )
+    if min(bgr.shape[:2]) < MIN_SIDE_PX:
+        raise CompareError(
+            f"cannot read photo {str(path)!r}: {bgr.shape[1]}×{bgr.shape[0]} px is too small "
+            f"to compare (at least {MIN_SIDE_PX} px a side)", path=str(path))
+    if data.startswith(b"\xff\xd8"):
+        _check_jpeg_whole(path, data)
     rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
     local, offset, utc, lonlat = read_exif(path)
     trace = FrameTrace(
@@ -130,13 +159,35 @@ def read_photo(path: Path) -> Frame:
     return Frame(trace=trace, rgb=rgb)
 
 
+def _check_jpeg_whole(path: Path, data: bytes) -> None:
+    """Refuse a JPEG whose data ends before its pixels do.
+
+    libjpeg (under OpenCV and Pillow alike) only warns when the data ends early and fills the
+    missing rows with grey: a 640×480 photo whose SOF marker claims 50,000×1 px decodes. GDAL
+    can be told to make that warning an error, so the bytes are decoded once more by GDAL.
+    """
+    import rasterio
+    from rasterio.errors import NotGeoreferencedWarning, RasterioError
+    from rasterio.io import MemoryFile
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            with rasterio.Env(GDAL_ERROR_ON_LIBJPEG_WARNING=True), MemoryFile(data) as memory, \
+                    memory.open(driver="JPEG") as dataset:
+                dataset.read()
+    except RasterioError as exc:
+        reason = (str(exc.__cause__ or exc).strip().splitlines() or [""])[0][:160]
+        raise CompareError(f"cannot read photo {str(path)!r}: {reason} (corrupt or truncated "
+                           "JPEG?)", path=str(path)) from None
+
+
 def _check_header_size(path: Path, data: bytes) -> None:
     """Refuse images whose header declares more than MAX_PIXELS, before decoding them.
 
     Unreadable headers pass; the decoder then reports the file as corrupt.
     """
     import io
-    import warnings
 
     from PIL import Image
 

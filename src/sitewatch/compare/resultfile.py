@@ -39,6 +39,7 @@ MAX_PANEL_PIXELS = 40_000_000
 _MAX_TEXT = 4096
 _MAX_ITEMS = 100_000
 _GPS_KEYS = frozenset({"exif_lonlat", "container_lonlat"})
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 _STORED_PANEL = re.compile(r"panel-\d{3,6}\.png")
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PANEL_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp"})
@@ -62,6 +63,16 @@ class _Text:
             raise _Bad(where, f"text of {len(value)} characters (at most {_MAX_TEXT})")
         if self.choices is not None and value not in self.choices:
             raise _Bad(where, f"{value[:40]!r} is not one of {', '.join(sorted(self.choices))}")
+        return value
+
+
+@dataclass(frozen=True, slots=True)
+class _Digest:
+    """A SHA-256 as sitewatch writes it: 64 lowercase hexadecimal digits."""
+
+    def check(self, value: object, where: str) -> object:
+        if not isinstance(value, str) or not _SHA256.fullmatch(value):
+            raise _Bad(where, f"expected a SHA-256 (64 hex digits), found {str(value)[:40]!r}")
         return value
 
 
@@ -142,7 +153,7 @@ class _Object:
         return {k: specs[k].check(v, f"{where}.{k}") for k, v in value.items()}
 
 
-_Spec = _Text | _Number | _Flag | _Maybe | _List | _Map | _Object
+_Spec = _Text | _Digest | _Number | _Flag | _Maybe | _List | _Map | _Object
 
 
 def _obj(required: Mapping[str, _Spec] | None = None, **optional: _Spec) -> _Object:
@@ -150,6 +161,7 @@ def _obj(required: Mapping[str, _Spec] | None = None, **optional: _Spec) -> _Obj
 
 
 _TEXT = _Text()
+_SHA = _Digest()
 _NUM = _Number()
 _INT = _Number(integer=True)
 _TEXTS = _List(_TEXT)
@@ -157,15 +169,15 @@ _BOX = _List(_INT, min_items=4, max_items=4)
 _LONLAT = _Maybe(_List(_NUM, min_items=2, max_items=2))
 _KIND = _Text(frozenset({"photo", "video"}))
 _TRACE = _obj(
-    {"source_path": _TEXT}, source_sha256=_TEXT, kind=_KIND, frame_sha256=_TEXT,
+    {"source_path": _TEXT}, source_sha256=_SHA, kind=_KIND, frame_sha256=_SHA,
     width_px=_INT, height_px=_INT, frame_index=_Maybe(_INT), timestamp_s=_Maybe(_NUM),
     exif_datetime_local=_Maybe(_TEXT), exif_utc_offset=_Maybe(_TEXT),
     exif_time_utc=_Maybe(_TEXT), exif_lonlat=_LONLAT, container_time_utc=_Maybe(_TEXT),
     container_lonlat=_LONLAT, sharpness=_Maybe(_NUM),
 )
-_CROP = _obj(frame=_TEXT, frame_sha256=_TEXT, box_px=_BOX, detector_label=_TEXT,
+_CROP = _obj(frame=_TEXT, frame_sha256=_SHA, box_px=_BOX, detector_label=_TEXT,
              detector_score=_NUM, armour_probability=_NUM)
-_REFERENCE = _obj({"path": _TEXT}, sha256=_TEXT, frame_index=_Maybe(_INT), similarity=_NUM,
+_REFERENCE = _obj({"path": _TEXT}, sha256=_SHA, frame_index=_Maybe(_INT), similarity=_NUM,
                   box_px=_BOX)
 _SCORE = _obj({"gallery": _TEXT, "similarity": _NUM}, nearest_similarity=_NUM,
               mean_similarity=_NUM, baseline_similarity=_NUM, reference_count=_INT,
@@ -175,7 +187,7 @@ _LOCAL = _obj(reference=_TEXT, ratio_test_matches=_INT, ransac_inliers=_INT,
 _FRAME = _obj(trace=_TRACE, crops=_List(_CROP),
               ranking=_List(_obj({"gallery": _TEXT, "similarity": _NUM})))
 _QUERY = _obj(
-    {"query": _TEXT, "sha256": _TEXT, "kind": _KIND, "ranking": _List(_SCORE)},
+    {"query": _TEXT, "sha256": _SHA, "kind": _KIND, "ranking": _List(_SCORE)},
     seconds=_NUM, best_frame=_TRACE, best_crop=_CROP, local_feature_matches=_List(_LOCAL),
     frames=_List(_FRAME), panel=_Maybe(_TEXT),
 )
@@ -184,9 +196,9 @@ _VARIANT = _obj(variant=_TEXT, family=_TEXT, consistent=_Flag(), conflicts=_TEXT
                 supporting=_TEXTS, uncertain=_TEXTS, operators=_List(_OPERATOR), sources=_TEXTS)
 _CHECKLIST = _obj(marks=_Map(_TEXT), features=_Map(_TEXT), consistent_variants=_List(_VARIANT),
                   excluded_variants=_List(_obj(variant=_TEXT, conflicts=_TEXTS)), note=_TEXT)
-_MODEL = _obj(name=_TEXT, onnx_sha256=_TEXT, source_package=_TEXT, source_file=_TEXT,
-              source_sha256=_TEXT, licence=_TEXT)
-_GALLERY = _obj({"name": _TEXT}, folder=_TEXT, files=_List(_obj({"path": _TEXT}, sha256=_TEXT)))
+_MODEL = _obj(name=_TEXT, onnx_sha256=_SHA, source_package=_TEXT, source_file=_TEXT,
+              source_sha256=_SHA, licence=_TEXT)
+_GALLERY = _obj({"name": _TEXT}, folder=_TEXT, files=_List(_obj({"path": _TEXT}, sha256=_SHA)))
 _DOCUMENT = _obj(
     {"queries": _List(_QUERY, max_items=10_000)},
     sitewatch_version=_TEXT, stage=_Text(frozenset({"compare"})), models=_List(_MODEL),
@@ -240,6 +252,38 @@ def _refuse_constant(name: str) -> object:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
+#: Keys whose text names a file or folder on the machine that ran ``sitewatch compare``.
+_PATH_KEYS = frozenset({"query", "source_path", "path", "folder"})
+
+
+def _local_names(value: object) -> object:
+    r"""The same JSON value with every absolute, home-relative or ``..`` path cut to its name,
+    so the stored copy names files (with their hashes) but not the folders or the login of the
+    machine that made it.
+
+    >>> _local_names({"query": "/home/ana/photos/t72.jpg", "path": "gal/a.png"})
+    {'query': 't72.jpg', 'path': 'gal/a.png'}
+    >>> _local_names({"folder": "C:\\Users\\ana\\ref", "source_path": "../x/q.mp4"})
+    {'folder': 'ref', 'source_path': 'q.mp4'}
+    """
+    if isinstance(value, dict):
+        return {k: _local_name(v) if k in _PATH_KEYS and isinstance(v, str) else _local_names(v)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_local_names(v) for v in value]
+    return value
+
+
+def _local_name(text: str) -> str:
+    from pathlib import PureWindowsPath
+
+    windows = PureWindowsPath(text)  # reads both / and \ as separators
+    if windows.is_absolute() or windows.drive or text.startswith(("/", "\\", "~")) \
+            or ".." in windows.parts:
+        return windows.name
+    return text
+
+
 def _drop_gps(value: object) -> object:
     """The same JSON value with every metadata GPS position set to ``None``."""
     if isinstance(value, dict):
@@ -276,12 +320,19 @@ def load_comparison(path: Path, *, keep_gps: bool = False) -> ComparisonFile:
         keep_gps: keep the photo and video GPS positions; by default they are dropped, so the
             case's shareable files do not carry where a photo was taken.
 
+    Paths of queries and references are cut to their names where they are absolute or leave
+    the JSON's folder (:func:`_local_names`), so the stored copy carries no local folder or
+    login; the hashes still identify each file.
+
     Raises:
         ConfigError: unreadable or oversized file, a layout other than the compare result's
             (unknown key, wrong type, non-finite number), or a panel that is absolute, leaves
             the JSON's folder or is not an image file.
     """
     document = _read_document(path, what="comparison file")
+    named = _local_names(document)
+    assert isinstance(named, dict)
+    document = named
     if not keep_gps:
         cleaned = _drop_gps(document)
         assert isinstance(cleaned, dict)

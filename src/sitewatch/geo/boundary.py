@@ -80,7 +80,7 @@ def load_boundary(path: Path) -> Boundary:
         if not isinstance(feat, dict):
             raise ConfigError(f"boundary file {str(path)!r}: a feature is not an object")
         geom = feat.get("geometry") or {}
-        if isinstance(geom, dict) and geom.get("type") in _LINEAR:
+        if isinstance(geom, dict) and isinstance(geom.get("type"), str) and geom["type"] in _LINEAR:
             try:
                 geometry = shape(geom)
                 bounds = geometry.bounds

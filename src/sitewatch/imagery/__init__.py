@@ -33,7 +33,7 @@ from sitewatch.imagery.georef import (
     same_crs,
 )
 from sitewatch.imagery.limits import MAX_BANDS, MAX_WHOLE_DECODE_BYTES, check_dataset, check_decoded_size
-from sitewatch.imagery.raster import RasterInfo, RasterReader, dataset_info, read_info
+from sitewatch.imagery.raster import RasterInfo, RasterReader, check_decodes, dataset_info, read_info
 from sitewatch.imagery.registration import (
     Registration,
     RegistrationMethod,
@@ -60,6 +60,7 @@ __all__ = [
     "Tile",
     "check_dataset",
     "check_decoded_size",
+    "check_decodes",
     "dataset_info",
     "disagreement",
     "fit_gcps",

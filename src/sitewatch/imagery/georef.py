@@ -44,7 +44,15 @@ def _crs(crs_wkt: str) -> CRS:
 
 @lru_cache(maxsize=32)
 def _to_wgs84(crs_wkt: str) -> Transformer:
-    return Transformer.from_crs(_crs(crs_wkt), CRS.from_epsg(4326), always_xy=True)
+    from pyproj.exceptions import ProjError
+
+    try:
+        return Transformer.from_crs(_crs(crs_wkt), CRS.from_epsg(4326), always_xy=True)
+    except ProjError:  # an engineering or local CRS (LOCAL_CS) has no way to the globe
+        raise GeoError(
+            f"coordinate reference system {crs_wkt[:60]!r} cannot be turned into longitude/"
+            "latitude (a local or engineering system?); give its EPSG code",
+        ) from None
 
 
 def _affine(transform: Sequence[float]) -> np.ndarray:

@@ -8,7 +8,10 @@ count, bytes per sample and block shape are multiplied out and refused past thes
 - :data:`MAX_BANDS` samples per pixel (multispectral scenes have up to 16);
 - :data:`MAX_DECODED_BYTES` for the whole image when it is read window by window (GeoTIFF);
 - :data:`MAX_WHOLE_DECODE_BYTES` for formats decoded in one piece (JPEG, PNG, WebP, ...);
-- :data:`MAX_BLOCK_BYTES` for one block (tile or strip) the decoder must hold at once.
+- :data:`MAX_BLOCK_BYTES` for one block (tile or strip) the decoder must hold at once;
+- :data:`MAX_RATIO` decoded bytes per byte of file, once an image decodes past
+  :data:`RATIO_FLOOR_BYTES` (real imagery compresses 2-50:1; a sparse TIFF or a one-colour
+  PNG 1,000:1 or more, and decoding it is all cost and no evidence).
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ MAX_BANDS = 32
 MAX_DECODED_BYTES = 8 * 1024**3
 MAX_WHOLE_DECODE_BYTES = 1024**3
 MAX_BLOCK_BYTES = 256 * 1024**2
+MAX_RATIO = 200
+RATIO_FLOOR_BYTES = 256 * 1024**2
 #: GDAL formats read window by window without decoding the whole image; others are bounded
 #: by :data:`MAX_WHOLE_DECODE_BYTES`.
 WINDOWED_DRIVERS = frozenset({"GTiff"})
@@ -92,13 +97,38 @@ def check_dataset(path: Path, dataset: object, driver: str) -> int:
 
     ds = dataset
     count = int(ds.count)  # type: ignore[attr-defined]
+    try:
+        file_bytes: int | None = path.stat().st_size
+    except OSError:
+        file_bytes = None
     # Past MAX_BANDS the per-band types are not even listed (65,535 of them took minutes).
     sample_bytes = ([np.dtype(d).itemsize for d in ds.dtypes]  # type: ignore[attr-defined]
                     if 0 < count <= MAX_BANDS else [1] * count)
     blocks = ds.block_shapes if 0 < count <= MAX_BANDS else None  # type: ignore[attr-defined]
-    return check_decoded_size(
+    total = check_decoded_size(
         path, width_px=int(ds.width), height_px=int(ds.height),  # type: ignore[attr-defined]
         sample_bytes=sample_bytes,
         block_px=(int(blocks[0][0]), int(blocks[0][1])) if blocks else None,
         windowed=driver in WINDOWED_DRIVERS,
     )
+    check_ratio(path, decoded_bytes=total, file_bytes=file_bytes)
+    return total
+
+
+def check_ratio(path: Path, *, decoded_bytes: int, file_bytes: int | None) -> None:
+    """Refuse a file that decodes past :data:`RATIO_FLOOR_BYTES` at more than
+    :data:`MAX_RATIO` bytes per byte stored (a sparse TIFF, a one-colour bomb).
+
+    >>> check_ratio(Path("a.png"), decoded_bytes=300 * 1024**2, file_bytes=100 * 1024**2)
+
+    Raises:
+        RasterReadError: naming the file, both sizes and what to do.
+    """
+    if file_bytes is None or decoded_bytes < RATIO_FLOOR_BYTES:
+        return
+    if decoded_bytes > max(file_bytes, 1) * MAX_RATIO:
+        raise RasterReadError(
+            f"refusing {path.name!r}: {file_bytes:,} bytes on disk decode to "
+            f"{decoded_bytes / 1024**2:,.0f} MiB (more than {MAX_RATIO}:1; a sparse or "
+            "one-colour file, or a decompression bomb); crop it to the imaged area "
+            "(gdal_translate -projwin)", path=str(path))

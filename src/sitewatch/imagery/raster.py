@@ -257,3 +257,42 @@ def read_info(path: str | Path) -> RasterInfo:
     """
     with RasterReader(path) as raster:
         return raster.info
+
+
+#: Rows decoded at a time by :func:`check_decodes` (bounded further to 64 MiB a window).
+_CHECK_ROWS = 512
+_CHECK_WINDOW_BYTES = 64 * 1024**2
+
+
+def check_decodes(path: str | Path) -> RasterInfo:
+    """Prove an untrusted raster decodes, within a time and memory budget, before work on it.
+
+    In a child process (:func:`sitewatch.budget.run_bounded`): open the file (its header
+    bounds are checked first), then decode every pixel window by window; the time allowed
+    grows with the size the header declares.
+
+    Raises:
+        RasterReadError: not an image, damaged, past the decode bounds, or its decoding broke
+            the time or memory budget.
+    """
+    from functools import partial
+
+    from sitewatch.budget import decode_seconds, run_bounded
+
+    where = Path(path)
+    what, error = repr(str(where)), partial(RasterReadError, path=str(where))
+    info = run_bounded(read_info, where, what=what, error=error)
+    bands = 1 if info.band_count < 3 else 3
+    decoded = info.width_px * info.height_px * bands * np.dtype(info.dtype).itemsize
+    run_bounded(_decode_every_pixel, where, what=what, error=error, seconds=decode_seconds(decoded))
+    return info
+
+
+def _decode_every_pixel(path: Path) -> None:
+    # libjpeg only warns when a JPEG's data ends early (and fills the rest with grey)
+    with rasterio.Env(GDAL_ERROR_ON_LIBJPEG_WARNING=True), RasterReader(path) as raster:
+        w, h = raster.info.width_px, raster.info.height_px
+        row_bytes = max(1, w * 3 * np.dtype(raster.info.dtype).itemsize)
+        step = max(1, min(_CHECK_ROWS, _CHECK_WINDOW_BYTES // row_bytes))
+        for row in range(0, h, step):
+            raster.read_rgb(Tile(x0_px=0, y0_px=row, width_px=w, height_px=min(step, h - row)))

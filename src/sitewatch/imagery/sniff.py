@@ -32,8 +32,10 @@ HEAD_BYTES = 16
 
 def read_error(path: Path, exc: BaseException) -> RasterReadError:
     """The error for a raster that cannot be opened or decoded: names the file and what to do."""
+    # rasterio's "Read failed. See previous exception" keeps GDAL's reason as its cause
+    reason = (str(exc.__cause__ or exc).strip().splitlines() or [""])[0]
     return RasterReadError(
-        f"cannot read {str(path)!r}: {exc} (corrupt, truncated or not an image? "
+        f"cannot read {str(path)!r}: {reason} (corrupt, truncated or not an image? "
         "re-download it or convert it to GeoTIFF with gdal_translate)",
         path=str(path),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -26,8 +27,11 @@ def apply_decision(
     """Append one decision on the scene's newest run and return the item as the page draws it.
 
     Raises:
-        ReviewError: no detection run, an unknown detection, or a decision that cannot apply.
+        ReviewError: no detection run, an unknown detection, a box outside the image, or a
+            decision that cannot apply.
     """
+    if box is not None:
+        check_box_in_image(box, width_px=scene.width_px, height_px=scene.height_px)
     run_id, reviews, scene_items = _scene_items(store, scene)
     items = {i.detection_id: i for i in scene_items}
     item = None
@@ -110,3 +114,24 @@ def undo_bulk(store: CaseStore, scene: Scene, seqs: Sequence[int], *,
     stored = store.append_reviews(records, selection={"undo_of": sorted(seqs)})
     return {"action": "undo", "count": len(stored), "ids": [r.detection_id for r in stored],
             "seqs": [r.seq for r in stored]}
+
+
+def check_box_in_image(box: BoxPx, *, width_px: int, height_px: int) -> None:
+    """Refuse a box whose centre lies outside the image, whose sides are longer than the
+    image's diagonal, or whose angle is not within one turn (a box of 1e308 px broke every
+    export).
+
+    >>> check_box_in_image(BoxPx(cx_px=5, cy_px=5, width_px=4, height_px=2, angle_rad=0.3),
+    ...                    width_px=10, height_px=10)
+
+    Raises:
+        ReviewError: naming the box and the image size.
+    """
+    diagonal = math.hypot(width_px, height_px)
+    if not (0 <= box.cx_px <= width_px and 0 <= box.cy_px <= height_px
+            and box.width_px <= diagonal and box.height_px <= diagonal
+            and abs(box.angle_rad) <= 2 * math.pi):
+        raise ReviewError(
+            f"box centred at ({box.cx_px:.6g}, {box.cy_px:.6g}) px, {box.width_px:.6g}×"
+            f"{box.height_px:.6g} px, angle {box.angle_rad:.6g} rad does not fit the "
+            f"{width_px}×{height_px} px image; draw it again on the image")

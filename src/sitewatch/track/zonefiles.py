@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sitewatch.detect import VehicleClass
 from sitewatch.errors import ConfigError
+from sitewatch.track.types import LOADED_TRANSPORTER
 from sitewatch.track.zones import Zone, ZoneFrame
 from sitewatch.untrusted import check_lonlat, load_json
 
@@ -79,7 +81,8 @@ def load_geojson_zones(path: Path) -> tuple[Zone, ...]:
     zones = []
     for i, feat in enumerate(features):
         props = feat.get("properties") if isinstance(feat, dict) else None
-        if not isinstance(props, dict) or not isinstance(feat.get("geometry") or {}, dict):
+        if not isinstance(props, dict) or not isinstance(feat.get("geometry") or {}, dict) \
+                or feat.get("type") != "Feature":
             raise ConfigError(f"zone file {str(path)!r}: feature {i} is not a GeoJSON Feature "
                               "with a 'properties' object and a polygon 'geometry'")
         name = props.get("name")
@@ -178,6 +181,8 @@ class AlertRule:
 
 
 _ALERT_KEYS = {"zone", "label", "more_than", "fewer_than"}
+#: Labels an alert may watch: the detector's labels and loaded transporters.
+ALERT_LABELS = frozenset({*(v.value for v in VehicleClass), LOADED_TRANSPORTER})
 
 
 def load_alerts(path: Path) -> tuple[AlertRule, ...]:
@@ -198,7 +203,7 @@ def load_alerts(path: Path) -> tuple[AlertRule, ...]:
     items = doc.get("alert", [])
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
         raise ConfigError(f"alert file {str(path)!r}: 'alert' must be [[alert]] tables, e.g. "
-                          '[[alert]] zone = "north" label = "tank" more_than = 3')
+                          '[[alert]] zone = "north" label = "armored_vehicle" more_than = 3')
     rules = []
     for i, item in enumerate(items):
         bad = set(item) - _ALERT_KEYS
@@ -212,5 +217,9 @@ def load_alerts(path: Path) -> tuple[AlertRule, ...]:
         if any(v is not None and (not isinstance(v, int) or v < 0) for v in limits.values()):
             raise ConfigError(f"alert file {str(path)!r}: alert {i} thresholds must be "
                               "non-negative integers")
-        rules.append(AlertRule(zone=None if zone == "*" else zone, label=label, **limits))
+        rule = AlertRule(zone=None if zone == "*" else zone, label=label, **limits)
+        if label not in ALERT_LABELS:  # an alert on a label nothing carries would never fire
+            raise ConfigError(f"alert file {str(path)!r}: alert {i} label {label[:60]!r} is not "
+                              f"a label sitewatch counts; valid: {', '.join(sorted(ALERT_LABELS))}")
+        rules.append(rule)
     return tuple(rules)
