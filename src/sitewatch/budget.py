@@ -110,7 +110,11 @@ def run_bounded(
         cause = f"signal {-code}" if code < 0 else f"exit {code}"
         raise error(f"refusing {what}: the decoder died on it ({cause}; a damaged or hostile "
                     "file?); re-export it from the original")
-    kind, value = pickle.loads(payload)
+    try:
+        kind, value = pickle.loads(payload)
+    except Exception as exc:  # the child's answer is data from a hostile decode: never trust it
+        raise error(f"refusing {what}: the decoder's answer could not be read "
+                    f"({type(exc).__name__}); re-export it from the original") from None
     if kind == "ok":
         return value
     if kind == "raised":
@@ -139,6 +143,9 @@ def _child(write_end: int, func: Callable[..., object], args: tuple[object, ...]
         except MemoryError:
             outcome = ("memory", None)
         except SitewatchError as exc:
+            # only the error itself crosses the pipe: a library exception in its chain may not
+            # unpickle (with tblib's pickling installed, as distributed does, it is pickled too)
+            exc.__cause__ = exc.__context__ = exc.__traceback__ = None
             outcome = ("raised", exc)
         except Exception as exc:
             first = (str(exc).strip().splitlines() or [""])[0][:200]
