@@ -169,8 +169,8 @@ def _loaded_context(track: SiteTrack) -> dict[str, str | None]:
     unmeasured = next((c.unmeasured for c in loaded if c.unmeasured is not None), None)
     rated = next((c for c in loaded if c.precision is not None and c.recall is not None), None)
     rates = None if rated is None else (
-        f"precision {rated.precision:.2f}, recall {rated.recall:.2f}; where they were measured is "
-        "in the methods section")
+        f"precision {rated.precision:.2f} and recall {rated.recall:.2f} (the methods section says "
+        "where they come from)")
     return {"loaded_unmeasured": unmeasured, "loaded_rates": None if unmeasured else rates}
 
 
