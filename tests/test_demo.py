@@ -41,7 +41,7 @@ def test_demo_runs_end_to_end(tmp_path: Path, capsys: object) -> None:
     note = html[html.index('class="meta loaded-note"'):]
     assert note.startswith('class="meta loaded-note">Loaded transporters (an armoured vehicle '
                            "standing on a transporter) are not measurable by the detector: the "
-                           "loading rule with model sitewatch-vehicles-yolov8n-obb found 0 of 32")
+                           "loading rule with model sitewatch-vehicles-yolov8n-obb found 0 of 59")
     # evidence pointing at the case's own figures shows them beside the analyst's words: the
     # analyst's three loaded transporters against a detector that cannot count them
     assert ('class="measured">sitewatch: loaded transporters at demo-depot on 2014-08-05 are '
@@ -67,7 +67,7 @@ def test_the_demos_loaded_row_prints_no_figure_the_detector_cannot_make(
     assert row.split()[2:] == ["-", "-", "not", "measurable", "by", "the", "detector,", "analyst",
                                "marks", "only:", "none", "marked"]
     assert "loaded transporters are not measurable by the detector: the loading rule with model " \
-           "sitewatch-vehicles-yolov8n-obb found 0 of 32 (none reported) on generated series" in printed
+           "sitewatch-vehicles-yolov8n-obb found 0 of 59 (none reported) on generated series" in printed
     armoured = next(x for x in printed.splitlines() if "2014-08-05 armored_vehicle" in x)
     assert armoured.split()[2:4] == ["10", "8"]  # the other rows keep their figures
     with (tmp_path / "counts.csv").open(newline="", encoding="utf-8") as fh:
@@ -76,7 +76,7 @@ def test_the_demos_loaded_row_prints_no_figure_the_detector_cannot_make(
     assert len(loaded) == 9 and all(r["observable"] == "yes" for r in loaded)
     for r in loaded:  # empty, never 0
         assert (r["detected"], r["estimate"], r["interval_lo"], r["interval_hi"]) == ("",) * 4
-        assert "found 0 of 32" in r["rates_source"] and "none marked" in r["reason"]
+        assert "found 0 of 59" in r["rates_source"] and "none marked" in r["reason"]
     assert main(["export", str(out), "--format", "counts-geojson",
                  "--out", str(tmp_path / "counts.geojson")]) == 0
     features = json.loads((tmp_path / "counts.geojson").read_text())["features"]
@@ -89,7 +89,7 @@ def test_the_demos_loaded_row_prints_no_figure_the_detector_cannot_make(
     with sqlite3.connect(gpkg) as db:
         cells = db.execute("SELECT detected, estimate, interval_lo, interval_hi, rates_source FROM "
                            "counts WHERE label = 'loaded_transporter'").fetchall()
-    assert len(cells) == 9 and all(c[:4] == (None,) * 4 and "found 0 of 32" in c[4] for c in cells)
+    assert len(cells) == 9 and all(c[:4] == (None,) * 4 and "found 0 of 59" in c[4] for c in cells)
     html = (out / "derived" / "report.html").read_text()
     rows_html = [r for r in html.split("<tr>") if "<td>loaded transporters</td>" in r]
     assert len(rows_html) == 9  # 3 dates, the site and its 2 zones

@@ -282,7 +282,7 @@ class LoadedRates:
 
     @property
     def figure(self) -> str:
-        """The measurement in words: "found 0 of 32 on generated series (none reported)".
+        """The measurement in words: "found 0 of 59 (none reported)".
 
         >>> LoadedRates(truth=32, found=24, reported=30, tta=False, score_threshold=0.15,
         ...             source="s", command="c").figure
