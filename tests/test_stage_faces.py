@@ -16,15 +16,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "sitewatch"
 STAGES = frozenset(p.name for p in SRC.iterdir() if (p / "__init__.py").is_file())
 
-#: Imports around a face that predate this test, by (importing stage, private module). Each is
-#: owned by the stage it names and should move to that stage's face; none may be added.
-KNOWN_DEBT: frozenset[tuple[str, str]] = frozenset(
-    {
-    ("report", "sitewatch.track.links"),
-    }
-)
-
-
 def _imports(path: Path) -> Iterator[str]:
     """Absolute module names a file imports (``from x import y`` gives ``x``)."""
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -54,10 +45,7 @@ def test_stages_import_each_other_through_faces() -> None:
         for other, module in _cross_stage(path, stage):
             if module != f"sitewatch.{other}" and stage is not None:
                 around.setdefault((stage, module), []).append(str(path.relative_to(ROOT)))
-    new = {k: v for k, v in around.items() if k not in KNOWN_DEBT}
-    assert not new, f"import the stage's face (sitewatch.<stage>) instead: {new}"
-    paid = sorted(KNOWN_DEBT - set(around))
-    assert not paid, f"these no longer go around a face: remove them from KNOWN_DEBT: {paid}"
+    assert not around, f"import the stage's face (sitewatch.<stage>) instead: {around}"
 
 
 def test_detect_and_train_meet_every_stage_through_faces() -> None:

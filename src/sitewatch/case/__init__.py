@@ -18,6 +18,14 @@ from sitewatch.case.detections import (
     to_record,
 )
 from sitewatch.case.fuzzing import FuzzSummary, run_fuzz_benchmark
+from sitewatch.case.ingest import (
+    OFFERED_INGEST_ACTION,
+    OFFERED_SKIP_ACTION,
+    ingest_images,
+    init_case,
+    offered_keys,
+    take_offered_scene,
+)
 from sitewatch.case.jobs import (
     DetectSummary,
     ExportResult,
@@ -38,9 +46,11 @@ from sitewatch.case.jobs import (
 )
 from sitewatch.case.manifest import write_manifest
 from sitewatch.case.replay import ReplayReport, replay_case
+from sitewatch.case.reviewed import LabelExport, export_reviewed_labels, label_stem
+from sitewatch.case.reviews import record_review, record_reviews
 from sitewatch.case.runs import DetectionRun, software_versions
 from sitewatch.case.scenes import SceneRow, keep_scene, list_scenes
-from sitewatch.case.training import export_pseudo_labels
+from sitewatch.case.training import export_pseudo_labels, train_model
 from sitewatch.case.where import (
     media_check,
     media_inventory,
@@ -49,15 +59,25 @@ from sitewatch.case.where import (
     shadow_check,
     where_checks,
 )
-from sitewatch.catalog import CaseLayout, redate_scene, restore_scene, retire_scene, set_scene_gsd
+from sitewatch.catalog import (
+    CaseLayout,
+    ingest_files,
+    redate_scene,
+    restore_scene,
+    retire_scene,
+    set_scene_gsd,
+)
 
 __all__ = [
     "ATTACHMENT_KINDS",
+    "OFFERED_INGEST_ACTION",
+    "OFFERED_SKIP_ACTION",
     "CaseLayout",
     "DetectSummary",
     "DetectionRun",
     "ExportResult",
     "FuzzSummary",
+    "LabelExport",
     "ReplayReport",
     "SceneRow",
     "SightingLinks",
@@ -71,16 +91,24 @@ __all__ = [
     "export_case",
     "export_format_of",
     "export_pseudo_labels",
+    "export_reviewed_labels",
     "import_assessment",
+    "ingest_files",
+    "ingest_images",
+    "init_case",
     "interval_options",
     "keep_scene",
+    "label_stem",
     "link_and_log",
     "link_case",
     "list_scenes",
     "media_check",
     "media_inventory",
     "observations",
+    "offered_keys",
     "overhead_shadow_check",
+    "record_review",
+    "record_reviews",
     "record_where_check",
     "redate_scene",
     "replay_case",
@@ -96,9 +124,11 @@ __all__ = [
     "shadow_check",
     "sites",
     "software_versions",
+    "take_offered_scene",
     "to_record",
     "track_and_log",
     "track_case",
+    "train_model",
     "where_checks",
     "write_events",
     "write_manifest",

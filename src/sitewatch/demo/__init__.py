@@ -11,7 +11,7 @@ from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
-from sitewatch.catalog import CaseStore, ingest_files, parse_date
+from sitewatch.catalog import parse_date
 
 __all__ = ["run_demo", "sample_data_dir"]
 
@@ -27,12 +27,19 @@ def run_demo(out_dir: Path, *, progress: Callable[[str], object] = lambda _: Non
     Returns:
         The path of the HTML report.
     """
-    from sitewatch.case import attach_file, detect_case, import_assessment, report_case
+    from sitewatch.case import (
+        attach_file,
+        detect_case,
+        import_assessment,
+        ingest_files,
+        init_case,
+        report_case,
+    )
     from sitewatch.detect import load_detector
 
     data = sample_data_dir()
     manifest = json.loads((data / "case.json").read_text(encoding="utf-8"))
-    store = CaseStore.init(out_dir)
+    store = init_case(out_dir)
     progress(f"case {out_dir}")
     for scene in manifest["scenes"]:
         result = ingest_files(
