@@ -13,15 +13,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src" / "sitewatch"
-#: Where an audit entry is made: a new entry (``make_entry``) or a line appended (``append_entry``).
-SEEDS = frozenset({"make_entry", "append_entry"})
+#: Where an audit entry is made (the journal appends the lines it makes).
+SEEDS = frozenset({"make_entry"})
 #: The catalog's writers: every function or method that (through the others) makes an entry.
 #: A new one must be added here, and called from ``sitewatch.case`` only.
 CATALOG_WRITERS = frozenset({
-    "_apply", "_set_aside_torn_tail", "_write", "append_audit", "append_entry", "append_review",
-    "append_reviews", "attach", "commit", "ingest_files", "init", "make_entry", "redate_scene",
-    "restore_scene",
-    "retire_scene", "save_run", "save_scene_detections", "set_scene_gsd", "write_files",
+    "_apply", "append_audit", "append_review", "append_reviews", "attach", "commit", "ingest_files",
+    "init", "make_entry", "redate_scene", "restore_scene", "retire_scene", "save_run",
+    "save_scene_detections", "set_scene_gsd", "write_files",
 })
 
 

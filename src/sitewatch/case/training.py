@@ -52,7 +52,7 @@ def train_model(
     out: Path,
     recipe_file: Path | None = None,
     data_root: Path | None = None,
-    overrides: Mapping[str, object] | None = None,
+    overrides: Mapping[str, Any] | None = None,
     from_reviews: Path | None = None,
     self_train: Path | None = None,
     note: Callable[[str], object] = lambda _: None,
