@@ -10,6 +10,7 @@ from __future__ import annotations
 from sitewatch.case.assessment import change_assessment, import_assessment
 from sitewatch.case.attachments import ATTACHMENT_KINDS, attach_comparison, attach_file, comparisons
 from sitewatch.case.crash import run_crash_benchmark
+from sitewatch.case.detecting import detect_images, detect_in_case
 from sitewatch.case.detections import (
     observations,
     review_summary,
@@ -88,6 +89,8 @@ __all__ = [
     "check_export_path",
     "comparisons",
     "detect_case",
+    "detect_images",
+    "detect_in_case",
     "export_case",
     "export_format_of",
     "export_pseudo_labels",

@@ -23,7 +23,7 @@ from sitewatch.train.chips import VehicleChip, chips_by_class, cut_chips
 from sitewatch.train.civground import CivilianGround
 from sitewatch.train.civilian import SceneDetections, civilian_scores, false_alarm_rates
 from sitewatch.train.dataset import TRAIN_CLASSES, write_obb_dataset
-from sitewatch.train.evaluation import evaluate_folder, trained_on_stems
+from sitewatch.train.evaluation import ModelEvaluation, evaluate_folder, evaluate_model, trained_on_stems
 from sitewatch.train.fetch import FetchResult, fetch_model
 from sitewatch.train.holdout import predict_holdout, summarize
 from sitewatch.train.labels import (
@@ -66,6 +66,7 @@ __all__ = [
     "LabelledBox",
     "LabelledImage",
     "Layout",
+    "ModelEvaluation",
     "PseudoExport",
     "PseudoLabelling",
     "PseudoScene",
@@ -86,6 +87,7 @@ __all__ = [
     "dota_line",
     "evaluate",
     "evaluate_folder",
+    "evaluate_model",
     "expected_base_sha256",
     "false_alarm_rates",
     "fetch_model",
