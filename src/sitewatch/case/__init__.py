@@ -8,7 +8,13 @@ audit entry. It sits above every stage and below the CLI (``replay`` above ``job
 from __future__ import annotations
 
 from sitewatch.case.assessment import change_assessment, import_assessment
-from sitewatch.case.attachments import ATTACHMENT_KINDS, attach_comparison, attach_file, comparisons
+from sitewatch.case.attachments import (
+    ATTACHMENT_KINDS,
+    attach_comparison,
+    attach_file,
+    attach_files,
+    comparisons,
+)
 from sitewatch.case.crash import run_crash_benchmark
 from sitewatch.case.detecting import detect_images, detect_in_case
 from sitewatch.case.detections import (
@@ -35,6 +41,7 @@ from sitewatch.case.jobs import (
     check_export_path,
     detect_case,
     export_case,
+    export_case_folder,
     export_format_of,
     interval_options,
     link_and_log,
@@ -85,6 +92,7 @@ __all__ = [
     "TrackedCase",
     "attach_comparison",
     "attach_file",
+    "attach_files",
     "change_assessment",
     "check_export_path",
     "comparisons",
@@ -92,6 +100,7 @@ __all__ = [
     "detect_images",
     "detect_in_case",
     "export_case",
+    "export_case_folder",
     "export_format_of",
     "export_pseudo_labels",
     "export_reviewed_labels",

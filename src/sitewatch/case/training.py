@@ -73,21 +73,10 @@ def train_model(
     """
     from sitewatch.digest import sha256_file
     from sitewatch.errors import ConfigError
-    from sitewatch.train import (
-        TrainingRecipe,
-        expected_base_sha256,
-        read_recipe,
-        run_training,
-        verify_weights,
-    )
+    from sitewatch.train import expected_base_sha256, run_training, verify_weights
 
-    if data_root is not None and recipe_file is None:
-        raise ConfigError("--data-root says where a recipe's paths are: give --recipe FILE.toml")
-    recipe = read_recipe(recipe_file, root=data_root) if recipe_file is not None else TrainingRecipe()
-    recipe = replace(recipe, **{k: v for k, v in (overrides or {}).items() if v is not None})
-    if recipe.images_dir is None and from_reviews is None and self_train is None:
-        raise ConfigError("nothing to train on: give a --recipe with [data] images and labels, "
-                          "--from-reviews CASE or --self-train CASE")
+    recipe = _recipe(recipe_file, data_root, overrides or {},
+                     from_cases=from_reviews is not None or self_train is not None)
     base = _packaged_base(base)
     if (out / f"{recipe.name}.onnx").exists():
         raise ConfigError(f"{out / (recipe.name + '.onnx')} exists; a trained model is never "
@@ -104,17 +93,47 @@ def train_model(
     teacher = _teacher(recipe, base) if self_train is not None else None
     verify_weights(request.base, request.base_sha256)  # before the case is touched
     if from_reviews is not None and request.reviewed_dir is not None:
-        reviewed = export_reviewed_labels(CaseStore.open(from_reviews), request.reviewed_dir)
-        note(f"reviews: {len(reviewed.images)} fully reviewed scenes, {reviewed.vehicles} vehicles"
-             + (f"; left out: {'; '.join(reviewed.skipped)}" if reviewed.skipped else ""))
+        note(_export_reviews(from_reviews, request.reviewed_dir))
     if teacher is not None and self_train is not None and request.pseudo_dir is not None:
-        pseudo = export_pseudo_labels(
-            CaseStore.open(self_train), request.pseudo_dir, teacher,
-            skip_reviewed=from_reviews is not None and from_reviews.resolve() == self_train.resolve())
-        pieces = f" in {len(pseudo.stems)} pieces" if len(pseudo.stems) != pseudo.scenes else ""
-        note(f"self-training: {pseudo.scenes} scenes{pieces} labelled by {teacher}: {pseudo.labels} "
-             f"labels, {pseudo.inpainted} unsure boxes inpainted")
+        note(_export_pseudo(self_train, request.pseudo_dir, teacher,
+                            skip_reviewed=from_reviews is not None
+                            and from_reviews.resolve() == self_train.resolve()))
     return run_training(request, progress=progress)
+
+
+def _recipe(recipe_file: Path | None, data_root: Path | None, overrides: Mapping[str, Any], *,
+            from_cases: bool) -> TrainingRecipe:
+    """The recipe file (or the defaults) with the overrides applied (``None`` ones ignored).
+
+    Raises:
+        ConfigError: ``data_root`` without a recipe, or nothing to train on.
+    """
+    from sitewatch.errors import ConfigError
+    from sitewatch.train import TrainingRecipe, read_recipe
+
+    if data_root is not None and recipe_file is None:
+        raise ConfigError("--data-root says where a recipe's paths are: give --recipe FILE.toml")
+    recipe = read_recipe(recipe_file, root=data_root) if recipe_file is not None else TrainingRecipe()
+    recipe = replace(recipe, **{k: v for k, v in overrides.items() if v is not None})
+    if recipe.images_dir is None and not from_cases:
+        raise ConfigError("nothing to train on: give a --recipe with [data] images and labels, "
+                          "--from-reviews CASE or --self-train CASE")
+    return recipe
+
+
+def _export_reviews(case: Path, folder: Path) -> str:
+    """Export the case's fully reviewed scenes to ``folder`` (audited in the case); what was."""
+    done = export_reviewed_labels(CaseStore.open(case), folder)
+    return (f"reviews: {len(done.images)} fully reviewed scenes, {done.vehicles} vehicles"
+            + (f"; left out: {'; '.join(done.skipped)}" if done.skipped else ""))
+
+
+def _export_pseudo(case: Path, folder: Path, teacher: str, *, skip_reviewed: bool) -> str:
+    """Pseudo-label the case's scenes with ``teacher`` into ``folder`` (audited in the case)."""
+    done = export_pseudo_labels(CaseStore.open(case), folder, teacher, skip_reviewed=skip_reviewed)
+    pieces = f" in {len(done.stems)} pieces" if len(done.stems) != done.scenes else ""
+    return (f"self-training: {done.scenes} scenes{pieces} labelled by {teacher}: {done.labels} labels, "
+            f"{done.inpainted} unsure boxes inpainted")
 
 
 def _packaged_base(base: Path) -> Path:

@@ -25,12 +25,11 @@ def run(args: argparse.Namespace) -> int:
     from itertools import groupby
 
     from sitewatch.case import track_and_log
-    from sitewatch.track import interval_meaning
 
     tracked = track_and_log(CaseStore.open(args.case_dir), counts_out=args.counts)
     options = tracked.options
     print(f"counts with a {tracked.intervals_note}")
-    print(f"  {interval_meaning(options.interval_level)}")
+    print(f"  {tracked.interval_meaning}")
     for track in tracked.tracks:
         print(f"site {track.site}")
         print(f"  {'date':<10} {'label':<30} {'detected':>8} {'estimate':>8}  "

@@ -72,15 +72,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=None, help="override the recipe's seed")
 
 
+def overrides(args: argparse.Namespace) -> dict[str, object]:
+    """The recipe fields the command line sets (``None``: the recipe's)."""
+    return {"epochs": args.epochs, "tiles": args.tiles, "name": args.name, "device": args.device,
+            "seed": args.seed}
+
+
 def run(args: argparse.Namespace) -> int:
     """Train from the recipe, the overrides and the cases given; print the summary as JSON."""
     from sitewatch.case import train_model
 
-    overrides = {"epochs": args.epochs, "tiles": args.tiles, "name": args.name,
-                 "device": args.device, "seed": args.seed}
     with Bars(total=5, unit="stage", enabled=wanted(args.quiet)) as bars:
         summary = train_model(base=args.base, out=args.out, recipe_file=args.recipe,
-                              data_root=args.data_root, overrides=overrides,
+                              data_root=args.data_root, overrides=overrides(args),
                               from_reviews=args.from_reviews, self_train=args.self_train,
                               note=bars.write, progress=bars.advance)
     print(json.dumps(summary, indent=2, default=str))

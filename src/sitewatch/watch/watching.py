@@ -30,9 +30,9 @@ from sitewatch.case import (
 from sitewatch.catalog import CaseStore, DetectionRecord, Scene
 from sitewatch.detect import DetectOptions
 from sitewatch.errors import ConfigError
-from sitewatch.watch.config import Site, WatchConfig
+from sitewatch.watch.config import Site, WatchConfig, load_watch
 from sitewatch.watch.cutout import cut_site, is_remote, source_identity
-from sitewatch.watch.scheduling import DetectorSource, TaskCache, detect_on_cluster
+from sitewatch.watch.scheduling import DetectorSource, TaskCache, cluster_client, detect_on_cluster
 from sitewatch.watch.sources import Candidate, candidates
 
 
@@ -209,3 +209,36 @@ def scenes_of(config: WatchConfig) -> dict[str, tuple[Scene, ...]]:
     return {site.name: CaseStore.open(case_folder(config, site.name)).scenes()
             for site in config.sites if case_folder(config, site.name).exists()}
 
+
+
+def watch_once(
+    config_path: Path,
+    *,
+    cluster: str | None = None,
+    workers: int | None = None,
+    threads: int | None = None,
+    model: str | None = None,
+    device: str = "cpu",
+    batch_size: int | None = None,
+    tiles_per_task: int | None = None,
+    note: Callable[[str], object] | None = None,
+) -> WatchSummary:
+    """What ``sitewatch watch`` does: read the watch list and run it once on Dask.
+
+    ``cluster`` is a scheduler's address, else a local cluster of ``workers`` processes (one
+    per two cores by default) with ``threads`` model threads each (cores / workers by default).
+    ``model`` overrides the watch list's. ``batch_size`` is tiles per forward pass (the
+    detection default when ``None``).
+
+    Raises:
+        ConfigError: the watch list cannot be read, or a bad detector; as :func:`run_watch`.
+    """
+    config = load_watch(config_path)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    workers = workers or max(1, cores // 2)
+    threads = threads or max(1, cores // workers)
+    source = DetectorSource(model=model or config.model, device=device, threads=threads)
+    options = DetectOptions() if batch_size is None else DetectOptions(batch_size=batch_size)
+    with cluster_client(cluster, workers=workers, threads_per_worker=1) as client:
+        return run_watch(config, client, detector_source=source, options=options, note=note,
+                         tiles_per_task=tiles_per_task)
