@@ -7,7 +7,12 @@ audit entry. It sits above every stage and below the CLI (``replay`` above ``job
 
 from __future__ import annotations
 
-from sitewatch.case.assessment import change_assessment, import_assessment
+from sitewatch.case.assessment import (
+    assessment_table,
+    change_assessment,
+    import_assessment,
+    import_assessment_from,
+)
 from sitewatch.case.attachments import (
     ATTACHMENT_KINDS,
     attach_comparison,
@@ -90,6 +95,7 @@ __all__ = [
     "SceneRow",
     "SightingLinks",
     "TrackedCase",
+    "assessment_table",
     "attach_comparison",
     "attach_file",
     "attach_files",
@@ -105,6 +111,7 @@ __all__ = [
     "export_pseudo_labels",
     "export_reviewed_labels",
     "import_assessment",
+    "import_assessment_from",
     "ingest_files",
     "ingest_images",
     "init_case",
