@@ -54,19 +54,6 @@ def test_detect_and_train_meet_every_stage_through_faces() -> None:
             assert module == f"sitewatch.{other}", f"{path.relative_to(ROOT)} imports {module}"
 
 
-#: Scripts in tools/ that still reach a private module of a stage whose face lacks the name.
-TOOLS_DEBT: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("bench_review_tiles.py", "sitewatch.review.tiles"),
-        ("eval_compare.py", "sitewatch.compare.evaluation"),
-        ("eval_registration_real.py", "sitewatch.imagery.registration"),
-        ("eval_reviews.py", "sitewatch.cli.main"),
-        ("eval_reviews.py", "sitewatch.review.decisions"),
-        ("eval_reviews.py", "sitewatch.review.session"),
-    }
-)
-
-
 def test_tools_use_faces_only() -> None:
     around = {
         (path.name, module)
@@ -74,8 +61,7 @@ def test_tools_use_faces_only() -> None:
         for other, module in _cross_stage(path, None)
         if module != f"sitewatch.{other}"
     }
-    assert around <= TOOLS_DEBT, f"tools must import faces: {sorted(around - TOOLS_DEBT)}"
-    assert not any(module.startswith(("sitewatch.detect.", "sitewatch.train.")) for _, module in around)
+    assert not around, f"tools must import faces: {sorted(around)}"
 
 
 def test_no_import_cycle_between_stages() -> None:
