@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sitewatch.catalog import CaseStore, ingest_files, parse_date
+from sitewatch.catalog import parse_date
 from sitewatch.cli.options import add_case_dir, add_gsd, add_quiet
 from sitewatch.cli.progress import Bars, wanted
 from sitewatch.untrusted import printable
@@ -36,28 +36,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Ingest and say what was added."""
-    from sitewatch.catalog import parse_control_point, read_control_points
-    from sitewatch.detect import estimate_gsd, load_detector
-    from sitewatch.imagery import GsdEstimate
+    from sitewatch.case import ingest_images
 
-    points = [parse_control_point(text) for text in args.gcp]
-    if args.gcps is not None:
-        points += read_control_points(args.gcps)
     date = parse_date(args.date) if args.date else None
-    store = CaseStore.open(args.case_dir)
-    detector = None
-
-    def estimator(path: Path) -> GsdEstimate | None:  # the model loads only when needed
-        nonlocal detector
-        detector = detector or load_detector(None)
-        return estimate_gsd(path, detector)
-
     with Bars(total=len(args.files), unit="file", enabled=wanted(args.quiet)) as bars:
-        result = ingest_files(
-            store, args.files, site=args.site, date=date,
-            gsd_m=None if args.gsd == "auto" else args.gsd, gsd_auto=args.gsd == "auto",
-            estimate_gsd=estimator, source=args.source, licence=args.licence,
-            control_points=points, crs=args.crs, progress=lambda path: bars.step(path.name),
+        result = ingest_images(
+            args.case_dir, args.files, site=args.site, date=date, gsd=args.gsd,
+            control_points=args.gcp, control_points_file=args.gcps, crs=args.crs,
+            source=args.source, licence=args.licence, progress=lambda path: bars.step(path.name),
         )
     for note in result.gsd_notes:
         print(printable(note))
@@ -71,6 +57,6 @@ def run(args: argparse.Namespace) -> int:
     for name, kept in result.already_as:
         differs = (date is not None and kept.date != date) or kept.site != args.site
         note = (f"; kept as {kept.site} {kept.date} (correct it with `sitewatch scene redate "
-                f"{store.root} {kept.sha256[:12]} YYYY-MM-DD --reason TEXT`)" if differs else "")
+                f"{args.case_dir} {kept.sha256[:12]} YYYY-MM-DD --reason TEXT`)" if differs else "")
         print(printable(f"already stored {name} ({kept.original_name} {kept.sha256[:12]}){note}"))
     return 0

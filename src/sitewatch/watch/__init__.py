@@ -29,7 +29,7 @@ from sitewatch.watch.scheduling import (
     task_key,
 )
 from sitewatch.watch.sources import Candidate, candidates
-from sitewatch.watch.watching import SiteOutcome, WatchSummary, case_folder, run_watch
+from sitewatch.watch.watching import SiteOutcome, WatchSummary, case_folder, run_watch, watch_once
 
 __all__ = [
     "Candidate",
@@ -55,4 +55,5 @@ __all__ = [
     "read_sites_file",
     "run_watch",
     "task_key",
+    "watch_once",
 ]

@@ -18,17 +18,22 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sitewatch.case import detect_case, report_case, scenes_to_detect, track_and_log
-from sitewatch.catalog import CaseStore, DetectionRecord, Scene, ingest_files, read_entries, sha256_file
+from sitewatch.case import (
+    detect_case,
+    init_case,
+    offered_keys,
+    report_case,
+    scenes_to_detect,
+    take_offered_scene,
+    track_and_log,
+)
+from sitewatch.catalog import CaseStore, DetectionRecord, Scene
 from sitewatch.detect import DetectOptions
 from sitewatch.errors import ConfigError
-from sitewatch.watch.config import Site, WatchConfig
+from sitewatch.watch.config import Site, WatchConfig, load_watch
 from sitewatch.watch.cutout import cut_site, is_remote, source_identity
-from sitewatch.watch.scheduling import DetectorSource, TaskCache, detect_on_cluster
+from sitewatch.watch.scheduling import DetectorSource, TaskCache, cluster_client, detect_on_cluster
 from sitewatch.watch.sources import Candidate, candidates
-
-INGEST_ACTION = "watch-ingest"
-SKIP_ACTION = "watch-skip"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -134,12 +139,7 @@ def _computed(records: Mapping[str, tuple[DetectionRecord, ...]], todo: Sequence
 
 
 def _case(root: Path) -> CaseStore:
-    return CaseStore.open(root) if root.exists() else CaseStore.init(root)
-
-
-def _done_keys(store: CaseStore) -> set[str]:
-    return {str(e.details.get("key")) for e in read_entries(store.audit_path)
-            if e.action in (INGEST_ACTION, SKIP_ACTION)}
+    return CaseStore.open(root) if root.exists() else init_case(root)
 
 
 def candidate_key(candidate: Candidate, site: Site, margin_m: float) -> tuple[str, dict[str, str]]:
@@ -163,7 +163,7 @@ def candidate_key(candidate: Candidate, site: Site, margin_m: float) -> tuple[st
 def _ingest_new(config: WatchConfig, site: Site, store: CaseStore,
                 note: Callable[[str], object] | None) -> tuple[int, int, int, int]:
     """Cut and ingest the site's new scenes; returns (offered, ingested, too little, seen)."""
-    done = _done_keys(store)
+    done = offered_keys(store)
     offered = ingested = too_little = seen = 0
     for source in config.sources:
         for candidate in candidates(source, site, config):
@@ -193,20 +193,15 @@ def _ingest_one(config: WatchConfig, site: Site, store: CaseStore, candidate: Ca
         "item": json.loads(candidate.item_json) if candidate.item_json else None,
         **cutout.provenance(),
     }
-    if cutout.path is None:
-        store.append_audit(SKIP_ACTION, details | {
-            "reason": f"covers {cutout.coverage:.0%} of the site, under min_coverage "
-                      f"{config.min_coverage:.0%}"})
-        return False
+    reason = (f"covers {cutout.coverage:.0%} of the site, under min_coverage "
+              f"{config.min_coverage:.0%}")
     try:
-        result = ingest_files(store, [cutout.path], site=site.name, date=candidate.date,
-                              source=candidate.describe(), licence=candidate.licence)
-        sha = result.added[0].sha256 if result.added else sha256_file(cutout.path)
-        store.append_audit(INGEST_ACTION, details | {"sha256": sha,
-                                                     "already_stored": not result.added})
+        return take_offered_scene(store, cutout.path, details, skip_reason=reason, site=site.name,
+                                  date=candidate.date, source=candidate.describe(),
+                                  licence=candidate.licence)
     finally:
-        cutout.path.unlink(missing_ok=True)
-    return bool(result.added)
+        if cutout.path is not None:
+            cutout.path.unlink(missing_ok=True)
 
 
 def scenes_of(config: WatchConfig) -> dict[str, tuple[Scene, ...]]:
@@ -214,3 +209,36 @@ def scenes_of(config: WatchConfig) -> dict[str, tuple[Scene, ...]]:
     return {site.name: CaseStore.open(case_folder(config, site.name)).scenes()
             for site in config.sites if case_folder(config, site.name).exists()}
 
+
+
+def watch_once(
+    config_path: Path,
+    *,
+    cluster: str | None = None,
+    workers: int | None = None,
+    threads: int | None = None,
+    model: str | None = None,
+    device: str = "cpu",
+    batch_size: int | None = None,
+    tiles_per_task: int | None = None,
+    note: Callable[[str], object] | None = None,
+) -> WatchSummary:
+    """What ``sitewatch watch`` does: read the watch list and run it once on Dask.
+
+    ``cluster`` is a scheduler's address, else a local cluster of ``workers`` processes (one
+    per two cores by default) with ``threads`` model threads each (cores / workers by default).
+    ``model`` overrides the watch list's. ``batch_size`` is tiles per forward pass (the
+    detection default when ``None``).
+
+    Raises:
+        ConfigError: the watch list cannot be read, or a bad detector; as :func:`run_watch`.
+    """
+    config = load_watch(config_path)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    workers = workers or max(1, cores // 2)
+    threads = threads or max(1, cores // workers)
+    source = DetectorSource(model=model or config.model, device=device, threads=threads)
+    options = DetectOptions() if batch_size is None else DetectOptions(batch_size=batch_size)
+    with cluster_client(cluster, workers=workers, threads_per_worker=1) as client:
+        return run_watch(config, client, detector_source=source, options=options, note=note,
+                         tiles_per_task=tiles_per_task)
