@@ -9,8 +9,9 @@ back unmerged; the client merges each window's seams once, with the one merge
 ``detect_raster`` run on the window and can be recomputed anywhere. Each window's result is kept
 in a cache folder under a key made of its content hash, the model hash and the detection
 parameters: a rerun submits nothing that is done, and a worker that dies costs only the tasks
-it was running (Dask gives them to another worker; a crashed client finds the finished windows
-in the cache). Only the client writes: the cache files, then each site's case through
+it was running (Dask gives them to another worker; a crashed client finds the finished windows,
+and the finished pieces of split windows, in the cache: :mod:`sitewatch.watch.cache`). Only the
+client writes detections: the cache files, then each site's case through
 :func:`sitewatch.case.detect_case`, so no two processes ever write one SQLite file.
 
 Workers read the cutouts from the watch folder by path: a remote cluster (``--cluster``) must
