@@ -46,6 +46,11 @@ def run(args: argparse.Namespace) -> int:
             f"{site.too_little} covering too little, {site.seen_before} seen before; "
             f"{site.detected} detected ({site.detections} detections)"
             + (f"; report {site.report}" if site.report else "; nothing changed")))
-    print(f"{summary.tasks_run} detection tasks run on {summary.scenes_run} scene windows, "
-          f"{summary.cache_hits} windows taken from the cache")
+    print(f"{summary.tasks_run} detection tasks run on {summary.scenes_run} scene windows "
+          f"({summary.tiles_run} tiles, {summary.tiles_reused} taken from pieces kept by an "
+          f"interrupted run), {summary.cache_hits} windows taken from the cache")
+    cpu, workers = dict(summary.phase_cpu_s), dict(summary.workers_cpu_s)
+    print("time: " + ", ".join(f"{name.replace('_', ' ')} {wall:.1f} s (CPU s: {cpu[name]:.1f} "
+                               f"here, {workers[name]:.1f} on the workers)"
+                               for name, wall in summary.phase_s))
     return 0

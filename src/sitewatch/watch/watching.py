@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -65,12 +67,26 @@ class SiteOutcome:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WatchSummary:
     """What :func:`run_watch` did: per site, and the cluster's work (tasks submitted, scene
-    windows they detected, windows taken from the cache)."""
+    windows they detected, windows taken from the cache, tiles run, tiles of unfinished
+    windows taken from pieces an interrupted run kept).
+
+    ``phase_s``, ``phase_cpu_s`` and ``workers_cpu_s`` give the wall time of each phase, the
+    CPU time this process used in it and the CPU time the cluster's worker processes used in it
+    (on a shared remote cluster, other clients' work too): ``find_cut_ingest`` (asking the
+    sources, cutting and ingesting windows, in this process, site after site), ``detect``
+    (planning; the cluster's tasks; merging, caching and writing the cases here) and
+    ``track_report`` (tracking and report of each changed site, one cluster task per site).
+    """
 
     sites: tuple[SiteOutcome, ...]
     tasks_run: int
     scenes_run: int
     cache_hits: int
+    tiles_run: int = 0
+    tiles_reused: int = 0
+    phase_s: tuple[tuple[str, float], ...] = ()
+    phase_cpu_s: tuple[tuple[str, float], ...] = ()
+    workers_cpu_s: tuple[tuple[str, float], ...] = ()
 
 
 def case_folder(config: WatchConfig, site: str) -> Path:
@@ -90,7 +106,7 @@ def run_watch(
     """Find, cut and ingest every new scene of every site, detect them on the Dask cluster of
     ``client`` (tasks of about ``tiles_per_task`` tiles, see
     :func:`sitewatch.watch.scheduling.pack_pieces`), then track and report each site that
-    changed.
+    changed (one cluster task per site: :func:`track_and_report`).
 
     Raises:
         SourceError: a source cannot be reached or read.
@@ -100,6 +116,7 @@ def run_watch(
     if tiles_per_task is not None and tiles_per_task < 1:
         raise ConfigError(f"tiles per task must be at least 1, got {tiles_per_task}")
     options = options or DetectOptions()
+    clock = _PhaseClock(client)
     detector = detector_source.load()
     stores: dict[str, CaseStore] = {}
     found: dict[str, tuple[int, int, int, int]] = {}
@@ -107,30 +124,82 @@ def run_watch(
         store = _case(case_folder(config, site.name))
         stores[site.name] = store
         found[site.name] = _ingest_new(config, site, store, note)
+    clock.lap("find_cut_ingest")
     pending = {name: scenes_to_detect(store, detector, options=options)
                for name, store in stores.items()}
     everything = [scene for scenes in pending.values() for scene in scenes]
     result = detect_on_cluster(client, everything, detector, detector_source, options=options,
                                cache=TaskCache(folder=config.folder / "cache"),
                                tiles_per_task=tiles_per_task) if everything else None
+    counted: dict[str, tuple[int, int]] = {}
+    for site in config.sites:
+        if pending[site.name] and result is not None:
+            summary = detect_case(stores[site.name], detector, options=options,
+                                  runner=partial(_computed, result.records))
+            counted[site.name] = (summary.scenes_processed, summary.detections)
+    clock.lap("detect")
+    changed = [site.name for site in config.sites
+               if found[site.name][1] or counted.get(site.name, (0, 0))[0]]
+    # One task per site: each case is written by one process (never two on one SQLite file),
+    # and the sites' figures and reports are drawn on the cluster's cores side by side.
+    roots = [stores[name].root for name in changed]
+    written = client.gather(client.map(track_and_report, [r.resolve() for r in roots],
+                                       pure=False)) if changed else []
+    reports = {name: root / path.relative_to(root.resolve())  # named as the case is here
+               for name, root, path in zip(changed, roots, written, strict=True)}
     outcomes = []
     for site in config.sites:
         store, (offered, ingested, too_little, seen) = stores[site.name], found[site.name]
-        detected = detections = 0
-        if pending[site.name] and result is not None:
-            summary = detect_case(store, detector, options=options,
-                                  runner=partial(_computed, result.records))
-            detected, detections = summary.scenes_processed, summary.detections
-        report = None
-        if ingested or detected:
-            track_and_log(store, counts_out=store.layout.derived / "counts.csv")
-            report = report_case(store)
+        detected, detections = counted.get(site.name, (0, 0))
         outcomes.append(SiteOutcome(site=site.name, case=store.root, offered=offered,
                                     ingested=ingested, too_little=too_little, seen_before=seen,
-                                    detected=detected, detections=detections, report=report))
+                                    detected=detected, detections=detections,
+                                    report=reports.get(site.name)))
+    clock.lap("track_report")
     return WatchSummary(sites=tuple(outcomes), tasks_run=result.tasks_run if result else 0,
                         scenes_run=result.scenes_run if result else 0,
-                        cache_hits=result.cache_hits if result else 0)
+                        cache_hits=result.cache_hits if result else 0,
+                        tiles_run=result.tiles_run if result else 0,
+                        tiles_reused=result.tiles_reused if result else 0,
+                        phase_s=tuple(clock.wall), phase_cpu_s=tuple(clock.cpu),
+                        workers_cpu_s=tuple(clock.workers))
+
+
+#: Reports draw their figures with matplotlib's pyplot, whose figure registry is one per
+#: process and not thread-safe: a worker running several task threads draws one report at a
+#: time (sites still run side by side on different worker processes).
+_DRAWING = threading.Lock()
+
+
+def track_and_report(case: Path) -> Path:
+    """Track one site's case, write its counts and its report (run as one cluster task per
+    site, so each case has one writer); returns the report's path."""
+    store = CaseStore.open(case)
+    with _DRAWING:
+        track_and_log(store, counts_out=store.layout.derived / "counts.csv")
+        return report_case(store)
+
+
+class _PhaseClock:
+    """Wall seconds, this process's CPU seconds and the cluster's workers' CPU seconds between
+    laps."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.wall: list[tuple[str, float]] = []
+        self.cpu: list[tuple[str, float]] = []
+        self.workers: list[tuple[str, float]] = []
+        self._last = self._now()
+
+    def _now(self) -> tuple[float, float, float]:
+        return (time.perf_counter(), time.process_time(),
+                float(sum(self.client.run(time.process_time).values())))
+
+    def lap(self, name: str) -> None:
+        now = self._now()
+        for got, a, b in zip((self.wall, self.cpu, self.workers), self._last, now, strict=True):
+            got.append((name, round(b - a, 3)))
+        self._last = now
 
 
 def _computed(records: Mapping[str, tuple[DetectionRecord, ...]], todo: Sequence[Scene]
