@@ -161,6 +161,33 @@ def figures(col: dict[str, Any], floors: dict[VehicleClass, float], base: float)
     return out
 
 
+#: How much training-data recall a setting may give up (MVRSD class-agnostic, Minsk at each GSD).
+MVRSD_RECALL_SLACK = 0.01
+MINSK_RECALL_SLACK = 0.02
+
+
+def choose(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The rule, fixed before any figure was seen: among the settings that keep MVRSD recall
+    within :data:`MVRSD_RECALL_SLACK` and Minsk recall (each GSD) within
+    :data:`MINSK_RECALL_SLACK` of no floors at all, the one with the best Minsk precision
+    (mean of the two GSDs), then the fewest military-labelled detections per km² on the left
+    halves, then the lowest floors."""
+    plain = rows[0]  # the card's score for every label
+    assert plain["civilian_floor"] <= min(r["civilian_floor"] for r in rows)
+
+    def ok(r: dict[str, Any]) -> bool:
+        return (r["mvrsd"]["recall"] >= plain["mvrsd"]["recall"] - MVRSD_RECALL_SLACK
+                and all(r[k]["recall"] >= plain[k]["recall"] - MINSK_RECALL_SLACK
+                        for k in ("minsk_0.12", "minsk_0.25")))
+
+    def key(r: dict[str, Any]) -> tuple[float, float, float]:
+        precision = (r["minsk_0.12"]["precision"] + r["minsk_0.25"]["precision"]) / 2
+        military = sum(v["military_per_km2"] or 0 for k, v in r.items() if k.startswith("left_"))
+        return (-precision, military, r["civilian_floor"] + r["military_floor"])
+
+    return min((r for r in rows if ok(r)), key=key)
+
+
 def military_dropped(col: dict[str, Any], floors: dict[VehicleClass, float], base: float,
                      part: str) -> dict[str, Any]:
     """Scores and lengths of military-labelled boxes of ``part`` at the card's score."""
@@ -216,10 +243,14 @@ def main(argv: list[str] | None = None) -> int:
               f"R {f['mvrsd']['recall']:.3f}")
     out = {"command": "python tools/label_thresholds.py " + " ".join(sys.argv[1:] if argv is None else argv),
            "model": col["model"], "sha256": col["sha256"], "card_score": base,
-           "collect_score": col["collect_score"], "rows": rows,
+           "collect_score": col["collect_score"], "rule": choose.__doc__, "chosen": choose(rows),
+           "rows": rows,
            "military_left_halves_at_card_score": military_dropped(col, {}, base, "left_halves"),
            "military_minsk_at_card_score": military_dropped(col, {}, base, "minsk")}
     args.out.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+    chosen = out["chosen"]
+    print(f"chosen: civilian_vehicle >= {chosen['civilian_floor']}, military labels >= "
+          f"{chosen['military_floor']}")
     print(f"wrote {args.out}")
     return 0
 
