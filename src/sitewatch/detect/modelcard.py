@@ -270,13 +270,17 @@ def measured_rates(card: ModelCard, *, tta: bool = False,
 
     ``tta`` picks the rates measured with test-time augmentation. Rates read at another score
     than the one the model ran at (``score_threshold``, default the card's; 0.25 where the
-    record does not say) are not its rates: None.
+    record does not say) are not its rates: None. So are rates measured with other per-label
+    floors than the card's ``label_score_thresholds`` (none where the rates do not say).
     """
     score = card.score_threshold if score_threshold is None else score_threshold
     data = training_record(card) or {}
     try:
         rates = data["cross_validation"]["rates"]["tta" if tta else "plain"]
         if abs(float(rates.get("score_threshold", LEGACY_SCORE_THRESHOLD)) - score) > 1e-9:
+            return None
+        floors = {str(k): float(v) for k, v in rates.get("label_score_thresholds", {}).items()}
+        if floors != {v.value: f for v, f in card.label_score_thresholds}:
             return None
         return MeasuredRates(
             precision=float(rates["precision"]),
