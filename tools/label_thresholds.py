@@ -166,7 +166,8 @@ MVRSD_RECALL_SLACK = 0.01
 MINSK_RECALL_SLACK = 0.02
 
 
-def choose(rows: list[dict[str, Any]]) -> dict[str, Any]:
+def choose(rows: list[dict[str, Any]], *, mvrsd_slack: float = MVRSD_RECALL_SLACK,
+           minsk_slack: float = MINSK_RECALL_SLACK) -> dict[str, Any]:
     """The rule, fixed before any figure was seen: among the settings that keep MVRSD recall
     within :data:`MVRSD_RECALL_SLACK` and Minsk recall (each GSD) within
     :data:`MINSK_RECALL_SLACK` of no floors at all, the one with the best Minsk precision
@@ -176,8 +177,8 @@ def choose(rows: list[dict[str, Any]]) -> dict[str, Any]:
     assert plain["civilian_floor"] <= min(r["civilian_floor"] for r in rows)
 
     def ok(r: dict[str, Any]) -> bool:
-        return (r["mvrsd"]["recall"] >= plain["mvrsd"]["recall"] - MVRSD_RECALL_SLACK
-                and all(r[k]["recall"] >= plain[k]["recall"] - MINSK_RECALL_SLACK
+        return (r["mvrsd"]["recall"] >= plain["mvrsd"]["recall"] - mvrsd_slack
+                and all(r[k]["recall"] >= plain[k]["recall"] - minsk_slack
                         for k in ("minsk_0.12", "minsk_0.25")))
 
     def key(r: dict[str, Any]) -> tuple[float, float, float]:
@@ -216,6 +217,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="civilian_vehicle floors to try (default 0.15 … 0.5)")
     s.add_argument("--military", type=float, action="append",
                    help="floors for every military label to try (default 0.15 … 0.6)")
+    s.add_argument("--mvrsd-slack", type=float, default=MVRSD_RECALL_SLACK,
+                   help="MVRSD recall the chosen setting may give up")
+    s.add_argument("--minsk-slack", type=float, default=MINSK_RECALL_SLACK,
+                   help="Minsk recall (each GSD) the chosen setting may give up")
     s.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     if args.cmd == "collect":
@@ -243,7 +248,9 @@ def main(argv: list[str] | None = None) -> int:
               f"R {f['mvrsd']['recall']:.3f}")
     out = {"command": "python tools/label_thresholds.py " + " ".join(sys.argv[1:] if argv is None else argv),
            "model": col["model"], "sha256": col["sha256"], "card_score": base,
-           "collect_score": col["collect_score"], "rule": choose.__doc__, "chosen": choose(rows),
+           "collect_score": col["collect_score"], "rule": choose.__doc__,
+           "slacks": {"mvrsd": args.mvrsd_slack, "minsk": args.minsk_slack},
+           "chosen": choose(rows, mvrsd_slack=args.mvrsd_slack, minsk_slack=args.minsk_slack),
            "rows": rows,
            "military_left_halves_at_card_score": military_dropped(col, {}, base, "left_halves"),
            "military_minsk_at_card_score": military_dropped(col, {}, base, "minsk")}
