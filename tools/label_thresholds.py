@@ -83,27 +83,27 @@ def collect(model: str, data: Path, cache: Path, score: float) -> dict[str, Any]
     minsk = [i for i in labelled_sets(data)["jekhor"] if not i.stem.startswith("harlem")]
     for gsd in (0.12, 0.25):
         for item in minsk:
-            found = resampled(item, "jekhor", gsd, cache)
-            if found is None:
+            small = resampled(item, "jekhor", gsd, cache)
+            if small is None:
                 continue
-            path, truth = found
+            path, truth = small
             rec = _record(detect_raster(path, detector, gsd_m=gsd), gsd)
             out["minsk"].append(rec | {"name": item.stem, "truth": truth})
     for scene in scenes(data):
         if scene.gsd_m is None:  # the GeoTIFFs: trained on whole as negatives, not halves
             continue
         path = left_half(scene.path, cache)
-        found = detect_raster(path, detector, gsd_m=scene.gsd_m)
+        half = detect_raster(path, detector, gsd_m=scene.gsd_m)
         h, w = _read(path, cv2.IMREAD_UNCHANGED).shape[:2]
-        out["left_halves"].append(_record(found, scene.gsd_m) | {
+        out["left_halves"].append(_record(half, scene.gsd_m) | {
             "name": scene.path.name, "group": scene.group,
-            "area_km2": w * h * found.gsd_m**2 / 1e6})
+            "area_km2": w * h * half.gsd_m**2 / 1e6})
     labelled = read_labels(data / "mvrsd" / "labels", "voc", image_dir=data / "mvrsd" / "images",
                            supplement_dir=AUDIT)
     for item in labelled:
         assert item.image_path is not None
-        found = detect_raster(item.image_path, detector, gsd_m=0.12, options=DetectOptions())
-        out["mvrsd"].append(_record(found, 0.12) | {
+        tile = detect_raster(item.image_path, detector, gsd_m=0.12, options=DetectOptions())
+        out["mvrsd"].append(_record(tile, 0.12) | {
             "name": item.stem,
             "truth": np.array([b.bounds_px for b in item.boxes]).reshape(-1, 4),
             "truth_labels": tuple(b.label for b in item.boxes),
