@@ -49,6 +49,8 @@ def _describe(checked: CardCheck) -> list[str]:
         f"  input     {card.input_px} px at {card.gsd_m} m/px ({card.gsd_note})",
         f"  classes   {kept}",
         f"  score     {card.score_threshold:g}" + (f" ({card.score_note})" if card.score_note else ""),
+        *(["  floors    " + ", ".join(f"{v.value} >= {s:g}" for v, s in card.label_score_thresholds)]
+          if card.label_score_thresholds else []),
         f"  licence   {card.licence}",
         f"  gpu       {gpu}",
     ]
