@@ -39,7 +39,7 @@ from sitewatch.case.jobs import (
 from sitewatch.case.manifest import write_manifest
 from sitewatch.case.replay import ReplayReport, replay_case
 from sitewatch.case.runs import DetectionRun, software_versions
-from sitewatch.case.scenes import SceneRow, keep_scene, list_scenes
+from sitewatch.case.scenes import SceneRow, keep_scene, list_scenes, mosaic_scenes
 from sitewatch.case.training import export_pseudo_labels
 from sitewatch.case.where import (
     media_check,
@@ -79,6 +79,7 @@ __all__ = [
     "list_scenes",
     "media_check",
     "media_inventory",
+    "mosaic_scenes",
     "observations",
     "overhead_shadow_check",
     "record_where_check",

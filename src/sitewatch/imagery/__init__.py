@@ -4,6 +4,8 @@ Public names:
 
 - :class:`RasterReader`, :func:`read_info`, :class:`RasterInfo`: open any raster GDAL can read
   and read windows of it as RGB uint8; :func:`dataset_info` for a dataset opened elsewhere.
+- :func:`mosaic_images`, :class:`MosaicSource`, :class:`MosaicResult`, :class:`MosaicPart`,
+  :class:`OverlapCheck`: several georeferenced images of one date made into one, seams kept.
 - :func:`sniff_bytes`: the one format sniffer (a file's GDAL driver from its first bytes).
 - :func:`check_dataset`, :data:`MAX_WHOLE_DECODE_BYTES`, :func:`check_decoded_size`: what a
   decode may cost, checked from the header.
@@ -33,6 +35,7 @@ from sitewatch.imagery.georef import (
     same_crs,
 )
 from sitewatch.imagery.limits import MAX_BANDS, MAX_WHOLE_DECODE_BYTES, check_dataset, check_decoded_size
+from sitewatch.imagery.mosaic import MosaicPart, MosaicResult, MosaicSource, OverlapCheck, mosaic_images
 from sitewatch.imagery.raster import RasterInfo, RasterReader, check_decodes, dataset_info, read_info
 from sitewatch.imagery.registration import (
     Registration,
@@ -52,6 +55,10 @@ __all__ = [
     "MAX_WHOLE_DECODE_BYTES",
     "Affine6",
     "GsdEstimate",
+    "MosaicPart",
+    "MosaicResult",
+    "MosaicSource",
+    "OverlapCheck",
     "RasterInfo",
     "RasterReader",
     "Registration",
@@ -71,6 +78,7 @@ __all__ = [
     "lonlat_to_pixel",
     "map_to_lonlat",
     "map_to_pixel",
+    "mosaic_images",
     "outline_lonlat_wkt",
     "pixel_to_lonlat",
     "pixel_to_map",
