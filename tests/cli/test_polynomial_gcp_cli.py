@@ -104,6 +104,11 @@ def test_order_2_rectifies_the_picture_and_reports_each_residual(
                                    [ORIGIN[1] - (y + 0.5) * GSD_M]).tolist()
         assert grey[int(row), int(col)] > 180, (x, y, col, row)
     assert main(["verify", str(case)]) == 0
+    # Replay rectifies the stored original again from the logged points and gets the same.
+    assert main(["detect", str(case), "-q"]) == 0
+    assert main(["report", str(case), "-q"]) == 0
+    capsys.readouterr()
+    assert main(["replay", str(case)]) == 0, capsys.readouterr()
 
 
 def test_an_affine_fit_of_the_same_points_shows_metres_of_error(

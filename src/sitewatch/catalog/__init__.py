@@ -14,7 +14,7 @@ from sitewatch.catalog.changes import (
     set_scene_gsd,
 )
 from sitewatch.catalog.georeference import parse_control_point, read_control_points
-from sitewatch.catalog.ingest import IngestResult, choose_gsd, ingest_files
+from sitewatch.catalog.ingest import IngestResult, choose_gsd, ingest_files, replay_rectified
 from sitewatch.catalog.journal import crash_point
 from sitewatch.catalog.layout import CaseLayout
 from sitewatch.catalog.mosaic import MosaicAdded, add_mosaic, read_seams, replay_mosaics
@@ -65,6 +65,7 @@ __all__ = [
     "read_seams",
     "redate_scene",
     "replay_mosaics",
+    "replay_rectified",
     "restore_scene",
     "retire_scene",
     "scene_changes",
