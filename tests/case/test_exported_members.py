@@ -18,7 +18,7 @@ def test_public_face_is_pinned() -> None:
         "export_reviewed_labels", "import_assessment", "import_assessment_from", "ingest_files",
         "ingest_images", "init_case", "interval_options", "keep_scene", "label_stem",
         "link_and_log", "link_case", "list_scenes", "media_check", "media_inventory",
-        "observations", "offered_keys", "overhead_shadow_check", "record_review",
+        "mosaic_scenes", "observations", "offered_keys", "overhead_shadow_check", "record_review",
         "record_reviews", "record_where_check", "redate_scene", "replay_case", "report_case",
         "restore_scene", "retire_scene", "review_summary", "run_crash_benchmark",
         "run_fuzz_benchmark", "scene_detections", "scenes_to_detect", "set_scene_gsd",

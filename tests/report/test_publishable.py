@@ -125,3 +125,10 @@ def test_a_pair_with_a_refused_date_is_not_said_to_have_no_changes() -> None:
                                            "6 June 2024 could not be registered onto the other "
                                            "dates")
     assert "no changes found" not in " ".join(opening("depot", (), track))
+
+
+def test_the_legend_shows_every_label_in_the_colour_the_figures_draw(report: str) -> None:
+    from sitewatch.label_names import LABEL_COLOURS, label_css, label_name
+
+    for label in LABEL_COLOURS:
+        assert f"background:{label_css(label)};" in report and label_name(label, 1) in report

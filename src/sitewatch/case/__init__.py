@@ -62,7 +62,7 @@ from sitewatch.case.replay import ReplayReport, replay_case
 from sitewatch.case.reviewed import LabelExport, export_reviewed_labels, label_stem
 from sitewatch.case.reviews import record_review, record_reviews
 from sitewatch.case.runs import DetectionRun, software_versions
-from sitewatch.case.scenes import SceneRow, keep_scene, list_scenes
+from sitewatch.case.scenes import SceneRow, keep_scene, list_scenes, mosaic_scenes
 from sitewatch.case.training import export_pseudo_labels, train_model
 from sitewatch.case.where import (
     media_check,
@@ -123,6 +123,7 @@ __all__ = [
     "list_scenes",
     "media_check",
     "media_inventory",
+    "mosaic_scenes",
     "observations",
     "offered_keys",
     "overhead_shadow_check",

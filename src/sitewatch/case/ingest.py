@@ -48,6 +48,7 @@ def ingest_images(
     gsd: float | str | None,
     control_points: Sequence[str] = (),
     control_points_file: Path | None = None,
+    gcp_order: int = 1,
     crs: str | None = None,
     source: str = "",
     licence: str = "",
@@ -57,7 +58,8 @@ def ingest_images(
 
     ``gsd`` is metres per pixel, ``"auto"`` (estimate it from the vehicles in every file) or
     ``None`` (from the georeference; estimated, with a note, where there is none). The default
-    model is loaded only if a GSD has to be estimated.
+    model is loaded only if a GSD has to be estimated. ``gcp_order`` 1 fits the control points
+    by an affine transform, 2 or 3 by a polynomial (the picture is then rectified).
 
     Raises:
         ConfigError: a control point or the control-point file cannot be read.
@@ -82,7 +84,7 @@ def ingest_images(
         store, files, site=site, date=date,
         gsd_m=None if isinstance(gsd, str) else gsd, gsd_auto=gsd == "auto",
         estimate_gsd=estimator, source=source, licence=licence,
-        control_points=points, crs=crs, progress=progress,
+        control_points=points, gcp_order=gcp_order, crs=crs, progress=progress,
     )
 
 

@@ -27,6 +27,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "give 3 or more (4+ to measure the error)")
     parser.add_argument("--gcps", type=Path, default=None, metavar="FILE.csv",
                         help="ground control points from a CSV file, one 'px,py,lon,lat' a row")
+    parser.add_argument("--gcp-order", type=int, choices=(1, 2, 3), default=1,
+                        help="how the points are fitted: 1 affine (3+ points), 2 or 3 a "
+                        "polynomial (6+ or 10+ points; the picture is rectified by GDAL and the "
+                        "original kept)")
     parser.add_argument("--crs", default=None, metavar="EPSG:XXXX",
                         help="coordinate system of a world file that has no .prj beside it")
     parser.add_argument("--source", default="", help="where the imagery came from")
@@ -42,8 +46,9 @@ def run(args: argparse.Namespace) -> int:
     with Bars(total=len(args.files), unit="file", enabled=wanted(args.quiet)) as bars:
         result = ingest_images(
             args.case_dir, args.files, site=args.site, date=date, gsd=args.gsd,
-            control_points=args.gcp, control_points_file=args.gcps, crs=args.crs,
-            source=args.source, licence=args.licence, progress=lambda path: bars.step(path.name),
+            control_points=args.gcp, control_points_file=args.gcps, gcp_order=args.gcp_order,
+            crs=args.crs, source=args.source, licence=args.licence,
+            progress=lambda path: bars.step(path.name),
         )
     for note in result.gsd_notes:
         print(printable(note))
@@ -54,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
                         f"{'georeferenced' if scene.georeferenced else 'not georeferenced'}"))
         if scene.sha256 in placed:
             print(printable(f"  placed by {placed[scene.sha256].describe()}"))
+            for line in placed[scene.sha256].residual_lines():
+                print(printable(f"    {line}"))
     for name, kept in result.already_as:
         differs = (date is not None and kept.date != date) or kept.site != args.site
         note = (f"; kept as {kept.site} {kept.date} (correct it with `sitewatch scene redate "
