@@ -18,8 +18,9 @@ SEEDS = frozenset({"make_entry"})
 #: The catalog's writers: every function or method that (through the others) makes an entry.
 #: A new one must be added here, and called from ``sitewatch.case`` only.
 CATALOG_WRITERS = frozenset({
-    "_apply", "append_audit", "append_review", "append_reviews", "attach", "commit", "ingest_files",
-    "init", "make_entry", "redate_scene", "restore_scene", "retire_scene", "save_run",
+    "_apply", "_ingest_rectified", "add_mosaic", "append_audit", "append_review", "append_reviews",
+    "attach", "commit", "ingest_files", "init", "make_entry", "redate_scene", "restore_scene",
+    "retire_scene", "save_run",
     "save_scene_detections", "set_scene_gsd", "write_files",
 })
 
