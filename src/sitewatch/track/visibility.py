@@ -327,13 +327,18 @@ def _washed_out(warped: Sequence[tuple[np.ndarray, np.ndarray]], side: int,
         lost = (t < (1.0 - max_contrast_loss) * typical).astype(np.uint8)
         lost = cv2.morphologyEx(lost, cv2.MORPH_OPEN, kernel).astype(bool)
         if lifts is not None:
-            lost |= _small_cloud(t, textures[:k] + textures[k + 1:], lifts[k] > min_lift,
+            # lost against both neighbouring dates: an occlusion of this date alone
+            neighbours = textures[max(k - 1, 0) : k] + textures[k + 1 : k + 2]
+            between = (np.logical_and.reduce([t < (1.0 - max_contrast_loss) * np.nan_to_num(n)
+                                              for n in neighbours])
+                       if len(neighbours) == 2 else np.zeros(t.shape, bool))
+            lost |= _small_cloud(t, textures[:k] + textures[k + 1:], (lifts[k] > min_lift) | between,
                                  max_contrast_loss, small, kernel)
         out.append(cv2.dilate(lost.astype(np.uint8), grow).astype(bool) & valid)
     return out
 
 
-def _small_cloud(tex: np.ndarray, others: Sequence[np.ndarray], lifted: np.ndarray,
+def _small_cloud(tex: np.ndarray, others: Sequence[np.ndarray], occluded: np.ndarray,
                  max_contrast_loss: float, small: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     """Texture lost under a cloud too small, or over ground too pale, for the other rules.
 
@@ -349,7 +354,7 @@ def _small_cloud(tex: np.ndarray, others: Sequence[np.ndarray], lifted: np.ndarr
     with warnings.catch_warnings():  # pixels no other date covers: all NaN, no yardstick
         warnings.simplefilter("ignore", RuntimeWarning)
         yardstick = np.nan_to_num(np.nanmedian(np.stack(list(others)), axis=0))
-    seed = (tex < (1.0 - max_contrast_loss) * yardstick) & lifted
+    seed = (tex < (1.0 - max_contrast_loss) * yardstick) & occluded
     seed = cv2.morphologyEx(seed.astype(np.uint8), cv2.MORPH_OPEN, small).astype(bool)
     rim = (tex < (1.0 - _RIM_LOSS_SHARE * max_contrast_loss) * yardstick).astype(np.uint8)
     rim = cv2.morphologyEx(rim, cv2.MORPH_OPEN, kernel).astype(bool)
