@@ -392,3 +392,56 @@ def test_published_report_and_exports_carry_no_local_path_or_login(case: CaseSto
         assert str(tmp_path) not in text, f"{name} names the local path {tmp_path}"
         if len(login) >= 3:
             assert f'"{login}"' not in text, f"{name} names the OS login"
+
+
+def test_loaded_counts_need_the_loading_rules_measured_rates(case: CaseStore) -> None:
+    """Loaded transporters are counted only where the model's record measured the loading rule
+    at precision and recall >= 0.8, at the score and TTA the case ran; otherwise not at all."""
+    from sitewatch.case.jobs import LOADED_RATE_BAR, _with_loaded
+    from sitewatch.catalog import RunRecord
+    from sitewatch.detect.modelcard import load_card
+    from sitewatch.detect.registry import DEFAULT_MODEL, card_path_for
+    from sitewatch.track import LOADED_TRANSPORTER, TrackOptions
+
+    card = load_card(card_path_for(DEFAULT_MODEL), verify=False)
+    case.save_run(RunRecord(run_id="r0", kind="detect", created_utc="2026-12-01",
+                            model_name=card.name, model_sha256=card.onnx_sha256,
+                            params={"score_threshold": card.score_threshold}, software={}), {})
+    options, note = interval_options(case)
+    assert options.loaded_unmeasured is not None and "loaded" not in note
+    assert options.loaded_unmeasured.startswith(
+        f"not measurable by the detector: the loading rule with model {card.name} found ")
+    assert all(label != LOADED_TRANSPORTER for label, _, _ in options.rates_by_label)
+    none, _ = _with_loaded(TrackOptions(), None, "m", tta=False, score=0.15)
+    assert none.loaded_unmeasured == ("not measurable by the detector: model m was never "
+                                      "measured finding them; analyst marks only")
+    assert LOADED_RATE_BAR == 0.8
+
+
+def test_loaded_rates_at_the_bar_give_loaded_counts_their_interval(tmp_path: Path) -> None:
+    import shutil
+
+    from sitewatch.case.jobs import _with_loaded
+    from sitewatch.detect.modelcard import load_card
+    from sitewatch.detect.registry import DEFAULT_MODEL, card_path_for
+    from sitewatch.track import LOADED_TRANSPORTER, TrackOptions
+
+    raw = json.loads(card_path_for(DEFAULT_MODEL).read_text())
+    shutil.copy(card_path_for(DEFAULT_MODEL).with_name(raw["onnx_file"]), tmp_path / raw["onnx_file"])
+    (tmp_path / "m.json").write_text(json.dumps(raw), encoding="utf-8")
+    entry = {"truth": 40, "found": 34, "reported": 40, "score_threshold": 0.15, "tta": False,
+             "source": "generated series", "command": "eval"}
+    for found, tta, counted in ((34, False, True), (31, False, False), (34, True, False)):
+        record = {"pt_sha256": raw["source_sha256"],
+                  "loaded_transporters": entry | {"found": found, "tta": tta}}
+        (tmp_path / "m.training.json").write_text(json.dumps(record), encoding="utf-8")
+        options, note = _with_loaded(TrackOptions(), load_card(tmp_path / "m.json"), "m",
+                                     tta=False, score=0.15)
+        if counted:  # 34 of 40 found, 40 reported: precision and recall 0.85
+            assert options.loaded_unmeasured is None and options.rates_by_label == (
+                (LOADED_TRANSPORTER, 0.85, 0.85),)
+            assert note is not None and note.startswith(
+                "loaded transporters: precision 0.85 and recall 0.85, the loading rule with model m")
+        else:  # recall 31/40 = 0.775 < 0.8, or measured with TTA and run without
+            assert options.loaded_unmeasured is not None and note is None
+            assert options.rates_by_label == ()

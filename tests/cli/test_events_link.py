@@ -10,6 +10,7 @@ import pytest
 from sitewatch.case.detections import to_record
 from sitewatch.catalog import CaseStore, RunRecord, ingest_files, parse_date
 from sitewatch.cli.main import main
+from sitewatch.review.session import apply_decision
 from tests.track.demo_series import DEMO, truth, truth_detections
 
 
@@ -27,6 +28,12 @@ def demo_case(tmp_path: Path) -> Path:
     run = RunRecord(run_id="planted", kind="detect", created_utc="2026-01-01T00:00:00+00:00",
                     model_name="truth", model_sha256="0" * 64, params={}, software={})
     store.save_run(run, by_file)
+    # the model "truth" was never measured finding loaded transporters, so its loading rule
+    # counts nothing: an analyst marks the three tanks on transporters, as a user would
+    for scene, d in zip(store.scenes(), t["dates"], strict=True):
+        for i, v in enumerate(d["vehicles"]):
+            if v["loaded_on"] is not None:
+                apply_decision(store, scene, "loaded", reviewer="Ana Lyst", detection_id=f"d{i}")
     return case
 
 
@@ -74,8 +81,11 @@ def test_events_use_the_files_attached_to_the_case(demo_case: Path, tmp_path: Pa
                  "--alerts", str(DEMO / "alerts.toml")]) == 0
     capsys.readouterr()
     assert main(["events", str(demo_case), "--out", str(tmp_path / "e.csv")]) == 0
-    assert "ALERT demo-depot 2014-08-05: 3 loaded_transporter in zone 'south apron'" in (
-        capsys.readouterr().out)
+    printed = capsys.readouterr().out
+    assert "ALERT demo-depot 2014-08-05: analyst marked 3 loaded_transporter in zone 'south " \
+           "apron', more than 0" in printed
+    assert "loaded transporters are not measurable by the detector: model truth was never " \
+           "measured finding them" in printed
 
 
 def test_track_prints_counts_with_intervals_and_their_source(
@@ -101,11 +111,18 @@ def test_track_writes_every_count_with_its_meaning_to_csv(
     with out.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert f"wrote {len(rows)} counts to {out}" in capsys.readouterr().out
-    seen = [r for r in rows if r["observable"] == "yes"]
-    assert seen and all(int(r["interval_lo"]) <= float(r["estimate"]) <= int(r["interval_hi"])
-                        for r in seen)
-    assert all("90% interval for the true number" in r["interval_meaning"] for r in seen)
-    assert all("placeholder rates" in r["rates_source"] for r in seen)
+    counted = [r for r in rows if r["observable"] == "yes" and r["label"] != "loaded_transporter"]
+    assert counted and all(
+        int(r["interval_lo"]) <= float(r["estimate"]) <= int(r["interval_hi"]) for r in counted)
+    assert all("90% interval for the true number" in r["interval_meaning"] for r in counted)
+    assert all("placeholder rates" in r["rates_source"] for r in counted)
+    # loaded transporters: the analyst's marks, no figure of the unmeasured detector's
+    loaded = [r for r in rows if r["label"] == "loaded_transporter" and r["zone"] == ""]
+    assert [(r["date"], r["detected"], r["estimate"], r["interval_lo"]) for r in loaded] == [
+        ("2014-07-20", "", "", ""), ("2014-08-05", "", "", ""), ("2014-08-07", "", "", "")]
+    assert [r["reason"].split(";")[0] for r in loaded] == [
+        f"not measurable by the detector, analyst marks only: {m}"
+        for m in ("none marked", "analyst marked 3", "none marked")]
 
 
 def test_track_says_which_counts_saw_only_part_of_the_site(

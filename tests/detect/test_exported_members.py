@@ -16,13 +16,15 @@ def test_detect_public_face() -> None:
         [
             "BASE_MODEL", "CombineRules", "CombinedDetector", "DEFAULT_MODEL", "DetectOptions",
             "Detection", "Detector", "FLIPS", "GPU_BATCH_SIZE", "GsdSearch", "LEGACY_SCORE_THRESHOLD",
-            "MILITARY_CLASSES", "MODELS", "MeasuredRates", "ModelCard", "ModelSource", "OnnxDetector",
+            "LoadedRates", "MILITARY_CLASSES", "MODELS", "MeasuredRates", "ModelCard", "ModelSource",
+            "OnnxDetector",
             "PAD_VALUE", "RasterDetections", "SOURCES", "TileBackend", "TileParts", "TilePlan",
             "TorchDetector", "VehicleClass",
             "available_cores", "bounds", "card_path_for", "check_weights", "default_cache", "detect_raster",
             "detect_tiles",
             "estimate_gsd", "estimate_gsd_of_array", "fragment_mask", "load_card", "load_detector",
-            "load_ensemble", "measured_rates", "merge_tile_parts", "plan_tiles", "sample_windows",
+            "load_ensemble", "measured_loaded", "measured_rates", "merge_tile_parts", "plan_tiles",
+            "sample_windows",
             "torch_weights_path", "training_record",
             "ultralytics_offline",
         ]

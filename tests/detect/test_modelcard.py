@@ -65,3 +65,32 @@ def test_rates_measured_at_another_score_are_not_the_models(tmp_path: Path) -> N
         (tmp_path / "m.json").write_text(json.dumps(raw | {"score_threshold": card_score}),
                                          encoding="utf-8")
         assert (measured_rates(load_card(tmp_path / "m.json")) is not None) == expect_rates
+
+
+def test_loaded_transporter_figures_come_from_the_training_record(tmp_path: Path) -> None:
+    from sitewatch.detect.modelcard import measured_loaded
+
+    raw = _default_card_copy(tmp_path)
+    record: dict[str, Any] = {"pt_sha256": raw["source_sha256"]}
+    (tmp_path / "m.training.json").write_text(json.dumps(record), encoding="utf-8")
+    assert measured_loaded(load_card(tmp_path / "m.json")) is None  # never measured
+    entry = {"truth": 32, "found": 0, "reported": 0, "score_threshold": 0.15,
+             "source": "generated series", "command": "python tools/eval_track.py OUT --loaded 2"}
+    for found, reported, figure, precision, recall in (
+            (0, 0, "found 0 of 32 (none reported)", None, 0.0),
+            (28, 30, "found 28 of 32 (recall 0.88), 30 reported (precision 0.93)", 28 / 30, 0.875)):
+        record["loaded_transporters"] = entry | {"found": found, "reported": reported}
+        (tmp_path / "m.training.json").write_text(json.dumps(record), encoding="utf-8")
+        loaded = measured_loaded(load_card(tmp_path / "m.json"))
+        assert loaded is not None and loaded.figure == figure and not loaded.tta
+        assert (loaded.precision, loaded.recall) == (precision, recall)
+    record["loaded_transporters"] = entry | {"found": 5, "reported": 3}  # more found than reported
+    (tmp_path / "m.training.json").write_text(json.dumps(record), encoding="utf-8")
+    assert measured_loaded(load_card(tmp_path / "m.json")) is None
+
+
+def test_the_shipped_models_loaded_figure_is_recorded() -> None:
+    from sitewatch.detect.modelcard import measured_loaded
+
+    loaded = measured_loaded(load_card(card_path_for(DEFAULT_MODEL)))
+    assert loaded is not None and loaded.truth >= 32 and "eval_track.py" in loaded.command

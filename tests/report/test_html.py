@@ -45,3 +45,23 @@ def test_count_tables_show_detections_estimate_and_interval_with_their_meaning()
     assert "Each count is three figures, detected: boxes the detector found" in html
     assert "Rates: 90% interval from precision 0.33 and recall 0.61 of model m" in html
     assert "not observable: clouded" in html  # an unseen zone is a dash, never 0
+
+
+def test_loaded_rows_the_detector_cannot_count_show_the_analysts_marks_and_no_interval() -> None:
+    why = ("not measurable by the detector: the loading rule with model m found 0 of 32 (none "
+           "reported) on generated series; analyst marks only")
+    marked = Count(site="depot", date=DAY, label="loaded_transporter", zone=None, n=None,
+                   observable=True, reason="not measurable by the detector, analyst marks only: "
+                   "analyst marked 3; observable", unmeasured=why, marked=3)
+    html = _html((_count("armored_vehicle", 10), marked))
+    row = html[html.index("<td>loaded transporters</td>"):]
+    row = row[:row.index("</tr>")]
+    assert '<td class="num unobs">3 marked by an analyst</td><td class="num unobs">—</td>' in row
+    assert '<td class="unobs">none</td>' in row and "analyst marked 3" in row
+    assert f'class="meta loaded-note">Loaded transporters (an armoured vehicle standing on a ' \
+           f"transporter) are {why}." in html
+    # a loaded count at rates measured for it keeps its three figures and names them
+    counted = _count("loaded_transporter", 2, precision=0.85, recall=0.9)
+    html = _html((counted,))
+    assert "loaded-note" in html and "use precision 0.85 and recall 0.90" in html
+    assert "not measurable" not in html

@@ -230,3 +230,51 @@ def test_a_count_outside_its_interval_or_unseen_with_figures_cannot_be_made() ->
         Count(**made, n=None, observable=False, reason="clouded", estimate=1.0)
     with pytest.raises(TrackError, match="needs its estimate"):
         Count(**made, n=3, observable=True, reason="", interval_lo=2, interval_hi=5)
+
+
+#: How a case says its detector cannot count loaded transporters (``TrackOptions``).
+UNMEASURED = ("not measurable by the detector: its loading rule found 0 of 32 on generated "
+              "series; analyst marks only")
+
+
+def test_an_unmeasured_loaded_count_carries_only_the_analysts_marks() -> None:
+    from sitewatch.track import AlertRule
+
+    truck = det(200, 200, TRUCK, length=60, width=12, angle=0.3)
+    tank = det(205, 201, AFV, length=24, width=11, angle=0.35)  # the loading rule pairs these
+    marked = dataclasses.replace(det(400, 400, AFV), marked_loaded=True)
+    options = TrackOptions(loaded_unmeasured=UNMEASURED)
+    alerts = (AlertRule(zone=None, label=LOADED_TRANSPORTER, more_than=0),
+              AlertRule(zone=None, label=LOADED_TRANSPORTER, fewer_than=2))
+    track = track_site([obs(10, [truck, tank, marked])], options=options, alerts=alerts)
+    c = track.count(dt.date(2014, 8, 10), LOADED_TRANSPORTER)
+    assert c.observable and c.unmeasured == UNMEASURED and c.marked == 1
+    # no figure of the detector's: no detections, estimate, interval or rates (never 0-1)
+    assert (c.n, c.estimate, c.interval_lo, c.interval_hi, c.precision, c.recall) == (None,) * 6
+    assert c.reason.startswith("not measurable by the detector, analyst marks only: analyst "
+                               "marked 1; observable")
+    (loaded,) = kinds(track, EventKind.LOADED)  # the analyst's mark, not the rule's pair
+    assert (loaded.x_px, loaded.y_px) == pytest.approx((400, 400), abs=1)
+    # the marks are a floor: "more than 0" holds, "fewer than 2" cannot be claimed
+    assert [a.message for a in track.alerts] == [
+        "2014-08-10: analyst marked 1 loaded_transporter in the whole site, more than 0"]
+    # the other labels keep their three figures
+    assert track.count(dt.date(2014, 8, 10), AFV.value).n == 2
+    none = track_site([obs(10, [truck, tank])], options=options, alerts=alerts)
+    c = none.count(dt.date(2014, 8, 10), LOADED_TRANSPORTER)
+    assert (c.n, c.marked, c.estimate) == (None, 0, None) and "none marked" in c.reason
+    assert not kinds(none, EventKind.LOADED) and not none.alerts
+
+
+def test_an_unmeasured_count_with_figures_cannot_be_made() -> None:
+    made = dict(site="s", date=dt.date(2014, 8, 10), label=LOADED_TRANSPORTER, zone=None,
+                reason="", unmeasured=UNMEASURED)
+    with pytest.raises(TrackError, match="has no detections, estimate, interval or rates"):
+        Count(**made, n=0, observable=True, marked=0)
+    with pytest.raises(TrackError, match="has no detections, estimate, interval or rates"):
+        Count(**made, n=None, observable=True, marked=0, interval_lo=0, interval_hi=1)
+    with pytest.raises(TrackError, match="number of vehicles an analyst marked"):
+        Count(**made, n=None, observable=True)
+    with pytest.raises(TrackError, match="only a count the detector cannot measure"):
+        Count(site="s", date=dt.date(2014, 8, 10), label=LOADED_TRANSPORTER, zone=None, n=None,
+              observable=False, reason="clouded", marked=2)

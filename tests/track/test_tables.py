@@ -47,3 +47,22 @@ def test_counts_csv_holds_the_three_figures_their_meaning_and_unseen_rows_blank(
     assert second["observable"] == "no" and second["zone"] == "'-north"
     assert (second["detected"], second["estimate"], second["interval_lo"]) == ("", "", "")
     assert second["rates_source"] == "" and second["reason"].startswith("clouded")
+
+
+def test_an_unmeasured_loaded_count_has_blank_figures_and_says_why(tmp_path: Path) -> None:
+    day = dt.date(2014, 8, 5)
+    why = "not measurable by the detector: found 0 of 32 on generated series; analyst marks only"
+    loaded = Count(site="depot", date=day, label="loaded_transporter", zone=None, n=None,
+                   observable=True, reason="not measurable by the detector, analyst marks only: "
+                   "analyst marked 3; observable", unmeasured=why, marked=3)
+    track = SiteTrack(site="depot", reference_date=day, dates=(day,), counts=(loaded,),
+                      events=(), registrations=())
+    path = tmp_path / "c.csv"
+    assert write_counts_csv([track], path, rates_source="CV rates of model m") == 1
+    with path.open(newline="", encoding="utf-8") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert row["observable"] == "yes"
+    blank = ("detected", "estimate", "interval_lo", "interval_hi", "interval_level",
+             "precision", "recall", "interval_meaning")
+    assert {k: row[k] for k in blank} == dict.fromkeys(blank, "")  # empty, never 0
+    assert row["rates_source"] == why and "analyst marked 3" in row["reason"]

@@ -23,6 +23,7 @@ from sitewatch.errors import ConfigError, NotGeoreferencedError
 from sitewatch.track import Link, Sighting, SiteTrack, TrackOptions, track_site
 
 if TYPE_CHECKING:
+    from sitewatch.detect import ModelCard
     from sitewatch.geo import Boundary
     from sitewatch.report import ExportFormat
 
@@ -138,6 +139,44 @@ def detect_case(
                          detections=total, scenes_skipped=skipped, unprocessed=tuple(unprocessed))
 
 
+#: Precision and recall a model's loaded-transporter figures must reach, measured (its training
+#: record's ``loaded_transporters``), for loaded counts to carry an estimate and an interval:
+#: issue 19's target. Below it, or unmeasured, a loaded count is the analyst's marks alone.
+LOADED_RATE_BAR = 0.8
+
+
+def _with_loaded(options: TrackOptions, card: ModelCard | None, model: str, *, tta: bool,
+                 score: float) -> tuple[TrackOptions, str | None]:
+    """``options`` with loaded transporters counted at their measured rates, when the model's
+    record gives rates at or above :data:`LOADED_RATE_BAR` for how it ran (with a sentence for
+    the rates note saying where they were measured), else said to be not measurable by the
+    detector, with the figure measured (and no sentence: each loaded count says it)."""
+    from sitewatch.detect import measured_loaded
+    from sitewatch.track import LOADED_TRANSPORTER
+
+    loaded = measured_loaded(card) if card is not None else None
+    if loaded is None:
+        return dataclasses.replace(options, loaded_unmeasured=(
+            f"not measurable by the detector: model {model} was never measured finding them; "
+            "analyst marks only")), None
+    ran = []
+    if loaded.tta != tta:
+        ran.append("with TTA" if loaded.tta else "without TTA")
+    if abs(loaded.score_threshold - score) > 1e-9:
+        ran.append(f"at score {loaded.score_threshold:g}")
+    how = f" ({', '.join(ran)}, not as this case ran)" if ran else ""
+    measured = f"the loading rule with model {model}{how} {loaded.figure} on {loaded.source}"
+    precision = loaded.precision
+    if not ran and precision is not None and min(precision, loaded.recall) >= LOADED_RATE_BAR:
+        return (dataclasses.replace(options, rates_by_label=(
+            *options.rates_by_label, (LOADED_TRANSPORTER, precision, loaded.recall))),
+            f"loaded transporters: precision {precision:.2f} and recall {loaded.recall:.2f}, "
+            f"{measured}")
+    return dataclasses.replace(options, loaded_unmeasured=(
+        f"not measurable by the detector: {measured} (a count needs precision and recall of at "
+        f"least {LOADED_RATE_BAR:g}); analyst marks only")), None
+
+
 def interval_options(store: CaseStore) -> tuple[TrackOptions, str]:
     """Tracking options whose count intervals use the measured precision and recall of the
     model that made the case's latest detections, and a phrase for the report saying where the
@@ -146,7 +185,10 @@ def interval_options(store: CaseStore) -> tuple[TrackOptions, str]:
     The rates are the model's cross-validation figures (its training record, found through the
     package's model registry by the run's ONNX sha256, with or without TTA as the run was).
     A model without them (the DOTA checkpoints, a model loaded from a path) leaves
-    :class:`TrackOptions`' placeholders, and the sentence says so.
+    :class:`TrackOptions`' placeholders, and the sentence says so. Loaded transporters are
+    counted at the loading rule's own measured rates (the record's ``loaded_transporters``)
+    when those reach :data:`LOADED_RATE_BAR`; otherwise their counts are the analyst's marks
+    alone (:attr:`TrackOptions.loaded_unmeasured`), and the sentence gives the figure measured.
     """
     from sitewatch.detect import MODELS, card_path_for, load_card, measured_rates
 
@@ -164,16 +206,20 @@ def interval_options(store: CaseStore) -> tuple[TrackOptions, str]:
     tta, score = bool(made.options.tta_views), made.kept_score
     rates = measured_rates(card, tta=tta, score_threshold=score) if card else None
     if rates is None:
+        loaded_only, loaded_note = _with_loaded(default, card, run.model_name, tta=tta,
+                                                score=score)
         why = "has no measured rates"
         if card and measured_rates(card, tta=tta) is not None:
             why = (f"ran at score {score:g}, and its rates were measured at "
                    f"{card.score_threshold:g} (run `sitewatch detect` again)")
-        return default, placeholder + f"model {run.model_name} {why}"
-    options = dataclasses.replace(default, detector_precision=rates.precision,
-                                  detector_recall=rates.recall, rates_by_label=rates.by_label)
+        return loaded_only, placeholder + f"model {run.model_name} {why}" + (
+            f"; {loaded_note}" if loaded_note else "")
+    options, loaded_note = _with_loaded(dataclasses.replace(
+        default, detector_precision=rates.precision, detector_recall=rates.recall,
+        rates_by_label=rates.by_label), card, run.model_name, tta=tta, score=score)
     return options, (f"{level}precision {rates.precision:.2f} and recall {rates.recall:.2f} of model "
                      f"{run.model_name}{' with TTA' if tta else ''} (class-aware per label where "
-                     f"measured), from {rates.source}")
+                     f"measured), from {rates.source}" + (f"; {loaded_note}" if loaded_note else ""))
 
 
 def track_case(

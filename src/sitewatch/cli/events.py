@@ -40,6 +40,10 @@ def run(args: argparse.Namespace) -> int:
             print(printable(f"ALERT {track.site} {alert.message}"))
         for pair in track.pairs:
             print(printable(f"{track.site} {pair.sentence}"))
+        unmeasured = sorted({c.unmeasured for c in track.counts if c.unmeasured is not None})
+        for why in unmeasured:
+            print(printable(f"{track.site}: loaded transporters are {why}: the only 'loaded' "
+                            "rows are the vehicles an analyst marked"))
         if track.unseen:
             print(printable(f"{track.site}: {len(track.unseen)} vehicles not judged (their place "
                             "unseen on one date of a pair): rows of kind 'unseen' with the reason"))

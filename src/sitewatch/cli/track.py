@@ -31,6 +31,10 @@ def run(args: argparse.Namespace) -> int:
     options = tracked.options
     print(f"counts with a {tracked.intervals_note}")
     print(f"  {interval_meaning(options.interval_level)}")
+    unmeasured = sorted({c.unmeasured for t in tracked.tracks for c in t.counts
+                         if c.unmeasured is not None})
+    for why in unmeasured:  # once, not on every row
+        print(f"  loaded transporters are {why}")
     for track in tracked.tracks:
         print(f"site {track.site}")
         print(f"  {'date':<10} {'label':<30} {'detected':>8} {'estimate':>8}  "
@@ -39,8 +43,14 @@ def run(args: argparse.Namespace) -> int:
         for date, of_date in groupby(site_counts, key=lambda c: c.date):
             shares = set()
             for c in of_date:
-                shown = (f"{c.n:>8} {c.estimate or 0:>8.0f}  {c.interval_lo}-{c.interval_hi}"
-                         if c.observable else f"not observable ({c.reason})")
+                if c.unmeasured is not None:
+                    marked = f"analyst marked {c.marked}" if c.marked else "none marked"
+                    shown = (f"{'-':>8} {'-':>8}  not measurable by the detector, analyst marks "
+                             f"only: {marked}")
+                elif c.observable:
+                    shown = f"{c.n:>8} {c.estimate or 0:>8.0f}  {c.interval_lo}-{c.interval_hi}"
+                else:
+                    shown = f"not observable ({c.reason})"
                 print(f"  {c.date} {c.label:<30} {shown}")
                 if c.partial and c.observable_share is not None:
                     shares.add(c.observable_share)

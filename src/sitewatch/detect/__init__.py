@@ -21,7 +21,8 @@ Public names:
 - Models: the registry (:data:`MODELS`, :data:`DEFAULT_MODEL`, :data:`BASE_MODEL`,
   :data:`SOURCES` of :class:`ModelSource`, :func:`card_path_for`), cards (:class:`ModelCard`,
   :func:`load_card`, :data:`LEGACY_SCORE_THRESHOLD`) and what a card's training record says
-  (:func:`training_record`, :func:`measured_rates` giving :class:`MeasuredRates`).
+  (:func:`training_record`, :func:`measured_rates` giving :class:`MeasuredRates`,
+  :func:`measured_loaded` giving :class:`LoadedRates` for loaded transporters).
 - :func:`default_cache` and :func:`ultralytics_offline`: where fetched weights live, and the
   one place Ultralytics is kept offline.
 """
@@ -35,10 +36,12 @@ from sitewatch.detect.gsd import GsdSearch, estimate_gsd, estimate_gsd_of_array,
 from sitewatch.detect.loading import load_detector
 from sitewatch.detect.modelcard import (
     LEGACY_SCORE_THRESHOLD,
+    LoadedRates,
     MeasuredRates,
     ModelCard,
     check_weights,
     load_card,
+    measured_loaded,
     measured_rates,
     training_record,
 )
@@ -83,6 +86,7 @@ __all__ = [
     "Detection",
     "Detector",
     "GsdSearch",
+    "LoadedRates",
     "MeasuredRates",
     "ModelCard",
     "ModelSource",
@@ -106,6 +110,7 @@ __all__ = [
     "load_card",
     "load_detector",
     "load_ensemble",
+    "measured_loaded",
     "measured_rates",
     "merge_tile_parts",
     "plan_tiles",

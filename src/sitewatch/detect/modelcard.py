@@ -250,3 +250,65 @@ def measured_rates(card: ModelCard, *, tta: bool = False,
         )  # fmt: skip
     except (KeyError, TypeError, ValueError, IndexError):
         return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoadedRates:
+    """How well loaded transporters are found with this model, as its training record gives
+    (``loaded_transporters``): on ``truth`` loaded transporters, the loading rule on the model's
+    detections reported ``reported``, of which ``found`` were real.
+
+    ``source`` says where (which series, seeds, tiles) and ``command`` what measured it;
+    ``tta`` and ``score_threshold`` how the model ran.
+    """
+
+    truth: int
+    found: int
+    reported: int
+    tta: bool
+    score_threshold: float
+    source: str
+    command: str
+
+    @property
+    def recall(self) -> float:
+        """Share of the loaded transporters found (0 when there were none to find)."""
+        return self.found / self.truth if self.truth else 0.0
+
+    @property
+    def precision(self) -> float | None:
+        """Share of the reported ones that were real; None when none was reported."""
+        return self.found / self.reported if self.reported else None
+
+    @property
+    def figure(self) -> str:
+        """The measurement in words: "found 0 of 59 (none reported)".
+
+        >>> LoadedRates(truth=32, found=24, reported=30, tta=False, score_threshold=0.15,
+        ...             source="s", command="c").figure
+        'found 24 of 32 (recall 0.75), 30 reported (precision 0.80)'
+        """
+        found = f"found {self.found} of {self.truth}"
+        if not self.reported:
+            return f"{found} (none reported)"
+        return (f"{found} (recall {self.recall:.2f}), {self.reported} reported "
+                f"(precision {self.found / self.reported:.2f})")
+
+
+def measured_loaded(card: ModelCard) -> LoadedRates | None:
+    """The loaded-transporter figures measured with this model (its training record's
+    ``loaded_transporters``), or None where nothing was measured or the entry is unreadable."""
+    data = training_record(card) or {}
+    try:
+        entry = data["loaded_transporters"]
+        found = LoadedRates(
+            truth=int(entry["truth"]), found=int(entry["found"]), reported=int(entry["reported"]),
+            tta=bool(entry.get("tta", False)),
+            score_threshold=float(entry.get("score_threshold", LEGACY_SCORE_THRESHOLD)),
+            source=str(entry["source"]), command=str(entry["command"]),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+    if found.found < 0 or found.found > found.truth or found.found > found.reported:
+        return None
+    return found

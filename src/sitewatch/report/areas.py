@@ -101,7 +101,8 @@ def count_properties(c: Count, *, rates_source: str) -> tuple[tuple[str, Value],
         ("interval_lo", c.interval_lo), ("interval_hi", c.interval_hi),
         ("interval_level", c.interval_level), ("precision", c.precision), ("recall", c.recall),
         ("interval_meaning", "" if c.interval_level is None else interval_meaning(c.interval_level)),
-        ("rates_source", rates_source if c.observable else ""), ("reason", c.reason),
+        ("rates_source", c.unmeasured or (rates_source if c.observable else "")),
+        ("reason", c.reason),
         ("coverage", None if c.coverage is None else round(c.coverage, 3)),
     )
 

@@ -40,7 +40,7 @@ from sitewatch.report.wording import (
     plural,
     share,
 )
-from sitewatch.track import Link, SiteTrack, Zone, ZoneFrame, interval_meaning
+from sitewatch.track import LOADED_TRANSPORTER, Link, SiteTrack, Zone, ZoneFrame, interval_meaning
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -145,6 +145,7 @@ def _site_context(site: SiteEvidence, zones: Sequence[Zone],
         "map_uri": _map_uri(site, zones),
         "plot_uri": _data_uri(plot),
         "counts": [c for c in site.track.counts if c.zone is None],
+        **_loaded_context(site.track),
         "zone_counts": [c for c in site.track.counts if c.zone is not None],
         "change_rows": change_rows(site.track),
         "events": events if len(events) <= MAX_LISTED_EVENTS else [],
@@ -161,10 +162,22 @@ def _site_context(site: SiteEvidence, zones: Sequence[Zone],
     }
 
 
+def _loaded_context(track: SiteTrack) -> dict[str, str | None]:
+    """What the report says of its loaded-transporter rows: why the detector cannot count them
+    (``loaded_unmeasured``), or the rates their intervals use (``loaded_rates``)."""
+    loaded = [c for c in track.counts if c.label == LOADED_TRANSPORTER]
+    unmeasured = next((c.unmeasured for c in loaded if c.unmeasured is not None), None)
+    rated = next((c for c in loaded if c.precision is not None and c.recall is not None), None)
+    rates = None if rated is None else (
+        f"precision {rated.precision:.2f} and recall {rated.recall:.2f} (the methods section says "
+        "where they come from)")
+    return {"loaded_unmeasured": unmeasured, "loaded_rates": None if unmeasured else rates}
+
+
 def _series(track: SiteTrack) -> dict[str, list[CountPoint]]:
     series: dict[str, list[CountPoint]] = defaultdict(list)
     for c in track.counts:
-        if c.zone is None:
+        if c.zone is None and c.unmeasured is None:  # no figure of the detector's to plot
             series[c.label].append(CountPoint(date=c.date, detected=c.n, estimate=c.estimate,
                                               lo=c.interval_lo, hi=c.interval_hi))
     return dict(series)

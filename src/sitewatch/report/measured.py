@@ -61,6 +61,10 @@ def _count(parts: list[str], tracks: Sequence[SiteTrack]) -> str | None:
     if not found:
         return f"sitewatch has no count of {_words(label)} for {where} on {date}"
     c = found[0]
+    if c.unmeasured is not None:
+        marked = (f"an analyst marked {c.marked} {_words(label, c.marked or 0)}" if c.marked
+                  else "no analyst mark")
+        return f"sitewatch: {_words(label)} at {where} on {date} are {c.unmeasured} ({marked})"
     if c.n is None:
         return f"sitewatch: {where} not observable on {date} ({c.reason})"
     true = "" if c.estimate is None or c.interval_level is None else (

@@ -57,11 +57,14 @@ def _state(obs: Observation, reg: Registration, ref_gsd_m: float, opt: TrackOpti
            vis: Visibility | None) -> DateState:
     placed = place_detections(obs, reg, ref_gsd_m, min_score=opt.min_score)
     kept = [obs.detections[p.index] for p in placed]
-    pairs = loaded_pairs(
-        kept, min_overlap=opt.loaded_overlap, max_angle_rad=opt.loaded_max_angle_rad
-    )
-    # loaded: an armoured box lying on a truck box, or what an analyst marked loaded
-    loaded = {i for i, _ in pairs} | {i for i, d in enumerate(kept) if d.marked_loaded}
+    # loaded: what an analyst marked loaded and, where the detector's loaded figure is measured
+    # (opt.loaded_unmeasured is None), an armoured box the loading rule puts on a transporter
+    loaded = {i for i, d in enumerate(kept) if d.marked_loaded}
+    if opt.loaded_unmeasured is None:
+        pairs = loaded_pairs(
+            kept, min_overlap=opt.loaded_overlap, max_angle_rad=opt.loaded_max_angle_rad
+        )
+        loaded |= {i for i, _ in pairs}
     return DateState(obs=obs, reg=reg, placed=placed, footprint=footprint(obs, reg),
                      loaded=tuple(sorted(loaded)), vis=vis)
 
@@ -130,8 +133,10 @@ def _counts(state: DateState, areas: Sequence[tuple[str | None, Polygon]],
         for label in labels:
             n = (sum(1 for k in state.loaded if k in inside) if label == LOADED_TRANSPORTER
                  else sum(1 for k in inside if state.placed[k].label == label))
-            precision, recall = rates_for(opt, "armored_vehicle" if label == LOADED_TRANSPORTER
-                                          else label)
+            if label == LOADED_TRANSPORTER and seen.ok and opt.loaded_unmeasured is not None:
+                out.append(_unmeasured_count(state, zone_name, seen, opt.loaded_unmeasured, n))
+                continue
+            precision, recall = rates_for(opt, _rates_label(opt, label))
             true = (estimate_count(n, precision=precision, recall=recall,
                                    level=opt.interval_level) if seen.ok else None)
             out.append(Count(
@@ -147,6 +152,28 @@ def _counts(state: DateState, areas: Sequence[tuple[str | None, Polygon]],
                 washed_fraction=seen.washed, observable_share=seen.share,
             ))
     return out
+
+
+def _rates_label(opt: TrackOptions, label: str) -> str:
+    """The label whose rates a count uses: loaded transporters borrow the armoured vehicles'
+    unless rates measured for them are given."""
+    if label == LOADED_TRANSPORTER and all(name != label for name, _, _ in opt.rates_by_label):
+        return "armored_vehicle"
+    return label
+
+
+def _unmeasured_count(state: DateState, zone: str | None, seen: _Seen, why: str,
+                      marked: int) -> Count:
+    """A loaded-transporter count the detector cannot make: the analyst's marks, said as such."""
+    analyst = f"analyst marked {marked}" if marked else "none marked"
+    return Count(
+        site=state.obs.site, date=state.obs.date, label=LOADED_TRANSPORTER, zone=zone, n=None,
+        observable=True, unmeasured=why,
+        reason=f"not measurable by the detector, analyst marks only: {analyst}; {seen.reason}",
+        marked=marked, coverage=seen.coverage, cloud_fraction=seen.cloud,
+        px_per_vehicle=seen.px_per_vehicle, washed_fraction=seen.washed,
+        observable_share=seen.share,
+    )
 
 
 def _refused_counts(obs: Observation, refusal: Refusal, areas: Sequence[tuple[str | None, Polygon]],
@@ -171,14 +198,22 @@ def _alerts(counts: Sequence[Count], rules: Sequence[AlertRule]) -> list[Alert]:
     out = []
     for rule in rules:
         for c in counts:
-            if c.zone != rule.zone or c.label != rule.label or c.n is None:
+            if c.zone != rule.zone or c.label != rule.label:
                 continue
-            crossed = rule.crossed(c.n)
-            if crossed:
-                where = "the whole site" if c.zone is None else f"zone {c.zone!r}"
+            where = "the whole site" if c.zone is None else f"zone {c.zone!r}"
+            if c.n is not None:
+                crossed = rule.crossed(c.n)
+                if crossed:
+                    out.append(Alert(site=c.site, date=c.date, zone=c.zone or "*", label=c.label,
+                                     threshold=crossed, n=c.n,
+                                     message=f"{c.date}: {c.n} {c.label} in {where}, {crossed}"))
+            elif c.marked and rule.more_than is not None and c.marked > rule.more_than:
+                # analyst marks are a floor on the true number: only "more than" can be claimed
+                crossed = f"more than {rule.more_than}"
                 out.append(Alert(site=c.site, date=c.date, zone=c.zone or "*", label=c.label,
-                                 threshold=crossed, n=c.n,
-                                 message=f"{c.date}: {c.n} {c.label} in {where}, {crossed}"))
+                                 threshold=crossed, n=c.marked,
+                                 message=f"{c.date}: analyst marked {c.marked} {c.label} in "
+                                         f"{where}, {crossed}"))
     return out
 
 

@@ -65,7 +65,7 @@ def count_row(c: Count, *, rates_source: str) -> tuple[str, ...]:
         c.interval_level, c.precision, c.recall, c.reason,
         None if c.coverage is None else round(c.coverage, 3),
         None if c.cloud_fraction is None else round(c.cloud_fraction, 3),
-        meaning, rates_source if c.observable else "",
+        meaning, c.unmeasured or (rates_source if c.observable else ""),
         None if c.washed_fraction is None else round(c.washed_fraction, 3),
         None if c.observable_share is None else round(c.observable_share, 3),
         ("yes" if c.partial else "no") if c.observable else "",

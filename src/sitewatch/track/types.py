@@ -139,6 +139,12 @@ class TrackOptions:
         loaded_overlap: fraction of an armoured box that must lie on a truck box for it to
             read as loaded.
         loaded_max_angle_rad: largest axial angle between an armoured box and the truck box.
+        loaded_unmeasured: ``None`` when loaded transporters are counted like any label (rates
+            from ``rates_by_label``' ``loaded_transporter`` entry, else the armoured ones);
+            otherwise the sentence saying that the detector's loaded figure is not a count (not
+            measured, or measured below the bar, with the figure measured). Loaded counts then
+            hold only the analyst's marks, with no estimate or interval, and only marked
+            vehicles give loaded events.
     """
 
     max_move_m: float = 20.0
@@ -163,6 +169,7 @@ class TrackOptions:
     unmeasured_residual_m: float = 5.0
     loaded_overlap: float = 0.6
     loaded_max_angle_rad: float = math.radians(20.0)
+    loaded_unmeasured: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("detector_precision", "detector_recall"):
@@ -216,8 +223,15 @@ class Count:
     which always holds the estimate. ``precision`` and ``recall`` are the detector's rates used
     for this label.
 
-    ``n`` is ``None`` exactly when the zone was not observable: an unseen zone is never 0, and
-    it has no estimate, interval or rates either.
+    ``n`` is ``None`` when the zone was not observable: an unseen zone is never 0, and it has
+    no estimate, interval or rates either.
+
+    ``unmeasured`` is set, on an observable count, when the detector's figure for this label is
+    not a count (loaded transporters, while the detector's rate of finding them is not
+    measured to the bar: :attr:`TrackOptions.loaded_unmeasured`): ``n``, the estimate, the
+    interval and the rates are then ``None``, and ``marked`` is how many vehicles an analyst
+    marked (a floor on the true number, not an estimate); ``reason`` says so in words, and
+    ``unmeasured`` gives the figure measured.
 
     ``observable_share`` is the share of the zone this date actually showed (inside the image,
     clear of cloud, not washed out: the mask events are claimed on); ``cloud_fraction`` and
@@ -243,6 +257,8 @@ class Count:
     recall: float | None = None
     washed_fraction: float | None = None
     observable_share: float | None = None
+    unmeasured: str | None = None
+    marked: int | None = None
 
     @property
     def partial(self) -> bool:
@@ -257,6 +273,12 @@ class Count:
             if value is not None and not 0.0 <= value <= 1.0 + 1e-9:
                 raise TrackError(f"count of {self.label!r} on {self.date}: {name} must be a "
                                  f"share in [0, 1], got {value}")
+        if self.unmeasured is not None:
+            self._check_unmeasured()
+            return
+        if self.marked is not None:
+            raise TrackError(f"count of {self.label!r} on {self.date}: only a count the detector "
+                             "cannot measure carries the analyst's marks apart (marked)")
         if self.observable != (self.n is not None):
             raise TrackError(
                 f"count of {self.label!r} in zone {self.zone!r} on {self.date}: n must be given "
@@ -278,6 +300,17 @@ class Count:
                 0 <= lo <= estimate <= hi):
             raise TrackError(f"{what}: the estimate {estimate:g} lies outside its interval "
                              f"{lo}-{hi}, or a bound is negative (a bug: report it)")
+
+    def _check_unmeasured(self) -> None:
+        what = f"count of {self.label!r} in zone {self.zone!r} on {self.date}"
+        figures = (self.n, self.estimate, self.interval_lo, self.interval_hi,
+                   self.interval_level, self.precision, self.recall)
+        if not self.observable or any(v is not None for v in figures):
+            raise TrackError(f"{what}: a count the detector cannot measure ({self.unmeasured}) "
+                             "is observable and has no detections, estimate, interval or rates")
+        if self.marked is None or self.marked < 0:
+            raise TrackError(f"{what}: a count the detector cannot measure needs the number of "
+                             f"vehicles an analyst marked (>= 0), got {self.marked}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
