@@ -97,7 +97,7 @@ def test_every_image_panel_has_a_scale_bar_and_the_map_a_north_arrow(report: str
 
 def test_licences_are_stated_in_the_report_itself(report: str) -> None:
     section = report.split("<h2>Licences</h2>", 1)[1].split("<h2>", 1)[0]
-    assert "Imagery from" in section and "MVRSD" in section
+    assert "Imagery (" in section and "MVRSD" in section and "Licence: research" in section
     assert "Detector model" in section and "AGPL-3.0" in section
     assert "see README" not in report
 

@@ -326,14 +326,17 @@ def _washed_out(warped: Sequence[tuple[np.ndarray, np.ndarray]], side: int,
         t = np.nan_to_num(tex, nan=np.inf)
         lost = (t < (1.0 - max_contrast_loss) * typical).astype(np.uint8)
         lost = cv2.morphologyEx(lost, cv2.MORPH_OPEN, kernel).astype(bool)
-        if lifts is not None:
-            # lost against both neighbouring dates: an occlusion of this date alone
-            neighbours = textures[max(k - 1, 0) : k] + textures[k + 1 : k + 2]
-            between = (np.logical_and.reduce([t < (1.0 - max_contrast_loss) * np.nan_to_num(n)
-                                              for n in neighbours])
-                       if len(neighbours) == 2 else np.zeros(t.shape, bool))
-            lost |= _small_cloud(t, textures[:k] + textures[k + 1:], (lifts[k] > min_lift) | between,
-                                 max_contrast_loss, small, kernel)
+        neighbours = textures[max(k - 1, 0) : k] + textures[k + 1 : k + 2]
+        if lifts is not None and len(neighbours) == 2:
+            # Only between two dates: on the first or last date a place that filled with
+            # vehicles later (or emptied before) looks the same as a cloud, and nothing after
+            # (or before) it tells them apart. Occluded: brightened, or lost against both
+            # neighbours (a second cloud nearby on another date can spoil one of the two)
+            between = np.logical_and.reduce([t < (1.0 - max_contrast_loss) * np.nan_to_num(n)
+                                             for n in neighbours])
+            lost |= _small_cloud(t, textures[:k] + textures[k + 1:],
+                                 (lifts[k] > min_lift) | between, max_contrast_loss, small,
+                                 kernel)
         out.append(cv2.dilate(lost.astype(np.uint8), grow).astype(bool) & valid)
     return out
 
