@@ -39,9 +39,7 @@ import make_series
 from eval_track import DEFAULT_TILES
 from series_io import load_series
 
-from sitewatch.track import TrackOptions
-from sitewatch.track.registering import register_all, register_by_pixels
-from sitewatch.track.visibility import measure_visibility
+from sitewatch.track import site_visibility
 
 CORE = 0.85  # of the radius: opacity above about 0.4
 HALO = 1.3  # of the radius: the generated cloud's alpha reaches 0
@@ -50,11 +48,7 @@ HALO = 1.3  # of the radius: the generated cloud's alpha reaches 0
 def measure_series(folder: Path) -> list[dict[str, Any]]:
     """Per date: core pixels, core pixels unmarked, clear pixels, clear pixels masked."""
     truth, obs = load_series(folder)
-    opt = TrackOptions()
-    kept, _, _ = register_all(obs, register_by_pixels, {},
-                              assumed_residual_m=opt.unmeasured_residual_m)
-    vis = measure_visibility([o for o, _ in kept], [r for _, r in kept], obs[0],
-                             max_contrast_loss=opt.max_haze_fraction)
+    vis = site_visibility(obs)
     by_date = {d["date"]: d for d in truth["dates"]}
     rows = []
     for v in vis:
