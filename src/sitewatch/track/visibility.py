@@ -7,7 +7,10 @@ model:
   pixel is cloud when, smoothed over a cloud-sized window, it is brighter than the per-pixel
   median of all dates by ``cloud_lift``, brighter than 90 % of that date's own pixels, and
   the bright patch is at least ``min_cloud_m`` wide (so ground revealed where vehicles left,
-  or a new shed, is not a cloud). With a single date there is
+  or a new shed, is not a cloud). The mask then grows into the cloud's soft edge: ground
+  connected to it, within one cloud width, brighter than the other dates by half
+  ``cloud_lift`` and than 75 % of the date (over pale paving the rim of a cloud misses the
+  90 % bar). With a single date there is
   nothing to compare with, and only nearly white, flat pixels count (white roofs too: read
   single-date cloud fractions with care).
 * **haze**: the loss of contrast against the median of all dates (1 − IQR ratio, in [0, 1]).
@@ -21,7 +24,13 @@ model:
   shadow, which also flattens the ground, counts as washed out too). Only detail finer than
   about ``detail_m`` counts as texture: a cloud's own brightness ramp, metres wide, would
   otherwise read as texture and hide the contrast it took away (a thin cloud on pale ground
-  changes the brightness little, the detail a vehicle is seen by a lot).
+  changes the brightness little, the detail a vehicle is seen by a lot). On a date between two
+  others, a smaller patch (half ``min_cloud_m``) counts too, when its texture fell under
+  ``1 − max_contrast_loss`` of the other dates' median and it either got brighter or lost
+  its detail against both neighbouring dates, inside a cloud-wide region that lost at least
+  40 % (a cloud's rim): a cloud over a white roof, no brighter than the roof, with a core
+  narrower than ``min_cloud_m``. Not on the first or last date, where a place that filled
+  with vehicles later (or emptied before) looks the same.
 
 Everything runs on images shrunk to ``work_side_px`` and warped into the reference grid.
 """
