@@ -125,3 +125,13 @@ def test_a_pair_with_a_refused_date_is_not_said_to_have_no_changes() -> None:
                                            "6 June 2024 could not be registered onto the other "
                                            "dates")
     assert "no changes found" not in " ".join(opening("depot", (), track))
+
+
+def test_a_pair_line_reads_at_every_share() -> None:
+    # "in the over 99% of the site both images could see" (the dense mirror's pair line) did not
+    # read; the doctests of pair_heading pin the wording at over 99 % and at the whole site
+    import doctest
+
+    from sitewatch.report import summary
+
+    assert doctest.testmod(summary).failed == 0
