@@ -16,15 +16,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "sitewatch"
 STAGES = frozenset(p.name for p in SRC.iterdir() if (p / "__init__.py").is_file())
 
-#: Imports around a face that predate this test, by (importing stage, private module). Each is
-#: owned by the stage it names and should move to that stage's face; none may be added.
-KNOWN_DEBT: frozenset[tuple[str, str]] = frozenset(
-    {
-    ("report", "sitewatch.track.links"),
-    }
-)
-
-
 def _imports(path: Path) -> Iterator[str]:
     """Absolute module names a file imports (``from x import y`` gives ``x``)."""
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -54,29 +45,13 @@ def test_stages_import_each_other_through_faces() -> None:
         for other, module in _cross_stage(path, stage):
             if module != f"sitewatch.{other}" and stage is not None:
                 around.setdefault((stage, module), []).append(str(path.relative_to(ROOT)))
-    new = {k: v for k, v in around.items() if k not in KNOWN_DEBT}
-    assert not new, f"import the stage's face (sitewatch.<stage>) instead: {new}"
-    paid = sorted(KNOWN_DEBT - set(around))
-    assert not paid, f"these no longer go around a face: remove them from KNOWN_DEBT: {paid}"
+    assert not around, f"import the stage's face (sitewatch.<stage>) instead: {around}"
 
 
 def test_detect_and_train_meet_every_stage_through_faces() -> None:
     for path in sorted((SRC / "detect").rglob("*.py")) + sorted((SRC / "train").rglob("*.py")):
         for other, module in _cross_stage(path, _stage_of(path)):
             assert module == f"sitewatch.{other}", f"{path.relative_to(ROOT)} imports {module}"
-
-
-#: Scripts in tools/ that still reach a private module of a stage whose face lacks the name.
-TOOLS_DEBT: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("bench_review_tiles.py", "sitewatch.review.tiles"),
-        ("eval_compare.py", "sitewatch.compare.evaluation"),
-        ("eval_registration_real.py", "sitewatch.imagery.registration"),
-        ("eval_reviews.py", "sitewatch.cli.main"),
-        ("eval_reviews.py", "sitewatch.review.decisions"),
-        ("eval_reviews.py", "sitewatch.review.session"),
-    }
-)
 
 
 def test_tools_use_faces_only() -> None:
@@ -86,8 +61,7 @@ def test_tools_use_faces_only() -> None:
         for other, module in _cross_stage(path, None)
         if module != f"sitewatch.{other}"
     }
-    assert around <= TOOLS_DEBT, f"tools must import faces: {sorted(around - TOOLS_DEBT)}"
-    assert not any(module.startswith(("sitewatch.detect.", "sitewatch.train.")) for _, module in around)
+    assert not around, f"tools must import faces: {sorted(around)}"
 
 
 def test_no_import_cycle_between_stages() -> None:

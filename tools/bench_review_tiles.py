@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from sitewatch.imagery import read_info
-from sitewatch.review.tiles import TILE_PX, TileCache, native_zoom
+from sitewatch.review import TILE_PX, TileCache, native_zoom
 
 
 def _generated(folder: Path, side_px: int) -> Path:

@@ -94,18 +94,20 @@ MIN_TRUTHS_FOR_LABEL_RATES = 10
 
 
 def interval_rates(pooled: dict[str, Any], source: str, *, repeats: int,
-                   score: float) -> dict[str, Any]:
+                   score: float, floors: dict[str, float]) -> dict[str, Any]:
     """The rates the tracker's count intervals use (``sitewatch.train.evaluation.measured_rates``).
 
     A label gets its own rates when at least ``MIN_TRUTHS_FOR_LABEL_RATES`` distinct vehicles
-    measured them (``repeats``: how many times each tile was scored).
+    measured them (``repeats``: how many times each tile was scored). ``floors``: the fold
+    cards' per-label score floors (``label_score_thresholds``), which the rates hold too.
     """
     by_label = {}
     for label, (tp, fp, fn) in sorted(pooled["by_label"].items()):
         if (tp + fn) / repeats >= MIN_TRUTHS_FOR_LABEL_RATES and tp:
             by_label[label] = [round(tp / (tp + fp), 3), round(tp / (tp + fn), 3)]
     return {"precision": pooled["precision"], "recall": pooled["recall"], "by_label": by_label,
-            "source": source, "score_threshold": score}
+            "source": source, "score_threshold": score} | (
+        {"label_score_thresholds": floors} if floors else {})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -132,9 +134,11 @@ def main(argv: list[str] | None = None) -> int:
     label_sets = {"labels": None} | ({"audited": args.extra_labels} if args.extra_labels else {})
     base = None if args.no_base else load_detector(BASE_MODEL, score_threshold=0.01)
     raw: dict[str, dict[str, Any]] = {}
+    floors: set[tuple[tuple[str, float], ...]] = set()
     for onnx in args.fold:
         stems = held_out_stems(onnx)
         detector = load_detector(onnx, score_threshold=0.01)
+        floors.add(tuple((v.value, f) for v, f in detector.card.label_score_thresholds))
         runs = [(s, detector, views) for s, views in SETTINGS]
         runs += [] if base is None else [("base_dota_model", base, ())]
         scores: dict[str, dict[str, Any]] = {}
@@ -148,6 +152,11 @@ def main(argv: list[str] | None = None) -> int:
                 )  # fmt: skip
                 scores.setdefault(set_name, {})[setting] = _counts(report)
         raw[onnx.stem] = {"held_out": stems, "sha256": detector.sha256, "scores": scores}
+    if len(floors) > 1:
+        print(f"the fold cards name different label_score_thresholds: {sorted(floors)}",
+              file=sys.stderr)
+        return 2
+    fold_floors = dict(next(iter(floors)))
     pooled = {
         set_name: {
             setting: _rates(_pool([r["scores"][set_name][setting] for r in raw.values()]))
@@ -169,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
               + f" on {vehicles} vehicles of tiles each fold never saw "
               f"({'labels completed by an audit' if chosen == 'audited' else 'their labels'})")
     rates = {s: interval_rates(pooled[chosen][s], source + (" with TTA" if s == "tta" else ""),
-                               repeats=repeats, score=args.score)
+                               repeats=repeats, score=args.score, floors=fold_floors)
              for s in ("plain", "tta")}  # fmt: skip
     out = {
         "how": "each fold model predicts only the tiles its training record held out, through "
@@ -177,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
         f"class-agnostic, IoU >= 0.3 on axis-aligned boxes, score {args.score} (the base "
         "model at its card's); "
         "'audited' adds the audit's boxes and ignores its difficult objects; TTA = "
-        + "+".join(FLIPS),
+        + "+".join(FLIPS)
+        + (f"; per-label floors from the fold cards: {fold_floors}" if fold_floors else ""),
         "command": "python tools/cross_validate.py " + " ".join(sys.argv[1:] if argv is None else argv),
         "folds": folds,
         "pooled": pooled,

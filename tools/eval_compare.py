@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any, cast
 
-from sitewatch.compare.evaluation import evaluate
+from sitewatch.compare import evaluate
 from sitewatch.errors import SitewatchError
 
 

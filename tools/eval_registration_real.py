@@ -25,7 +25,7 @@ import rasterio
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from sitewatch.imagery.registration import (
+from sitewatch.imagery import (
     register_by_georeference,
     register_images,
 )

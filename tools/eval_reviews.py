@@ -39,10 +39,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from sitewatch.catalog import CaseStore, ReviewAction
-from sitewatch.cli.main import main as sitewatch
+from sitewatch.cli import run_command as sitewatch
 from sitewatch.geo import OrientedBoxPx
-from sitewatch.review.decisions import BoxPx
-from sitewatch.review.session import apply_decision
+from sitewatch.review import BoxPx, apply_decision
 from sitewatch.train import greedy_match, iou_matrix, read_voc
 
 MVRSD = Path(__file__).resolve().parents[2] / "shared" / "data" / "overhead" / "mvrsd"

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import sys
 import zipfile
@@ -185,9 +184,9 @@ def check_effnet(wrapper: object, onnx_path: Path) -> float:
 
 def export_yolo(wheels: Path, work: Path) -> Path:
     """Ultralytics YOLO26n COCO-80 at 640 px, end-to-end (boxes already de-duplicated)."""
-    os.environ.setdefault("YOLO_OFFLINE", "1")
-    os.environ.setdefault("YOLO_AUTOINSTALL", "0")
-    os.environ.setdefault("YOLO_CONFIG_DIR", str(work / "ultralytics-config"))
+    from sitewatch.detect import ultralytics_offline
+
+    ultralytics_offline(work / "ultralytics-config")
     import onnx
     from ultralytics import YOLO
 

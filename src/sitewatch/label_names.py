@@ -1,10 +1,12 @@
-"""How stored vehicle labels read in words, shared by every stage that shows them to a person.
+"""How stored vehicle labels read in words and the colour each is drawn in, shared by every
+stage that shows them to a person.
 
 Labels such as ``armored_vehicle`` are stored as the detector names them; a reader (of the
 report, or of the review page's count table) sees them through :func:`label_name`, which spells
 them one way (British, as the project writes "armoured") and makes the plural agree with the
-number. It lives outside the stages because ``report`` and ``review`` both show labels and are
-siblings that do not import each other.
+number. Each label has one colour (:data:`LABEL_COLOURS`), the same in the report's figures,
+its exports and the review page (:func:`label_css`). It lives outside the stages because
+``report`` and ``review`` both show labels and are siblings that do not import each other.
 """
 
 from __future__ import annotations
@@ -22,6 +24,28 @@ LABEL_NAMES: dict[str, tuple[str, str]] = {
     "vehicle": ("vehicle of unknown type", "vehicles of unknown type"),
     "loaded_transporter": ("loaded transporter", "loaded transporters"),
 }
+
+#: One colour per label (RGB), chosen to stay distinct for colour-blind readers (Okabe-Ito).
+LABEL_COLOURS: dict[str, tuple[int, int, int]] = {
+    "armored_vehicle": (213, 94, 0),
+    "military_truck": (0, 114, 178),
+    "military_light_vehicle": (230, 159, 0),
+    "military_engineering_vehicle": (204, 121, 167),
+    "civilian_vehicle": (86, 180, 233),
+    "vehicle": (240, 228, 66),
+    "loaded_transporter": (0, 158, 115),
+}
+
+
+def label_css(label: str, default: tuple[int, int, int] = (255, 255, 255)) -> str:
+    """A label's colour as CSS hex (``default`` for a label without one).
+
+    >>> label_css("armored_vehicle"), label_css("some_new_label")
+    ('#d55e00', '#ffffff')
+    """
+    r, g, b = LABEL_COLOURS.get(label, default)
+    return f"#{r:02x}{g:02x}{b:02x}"
+
 
 #: American spellings a reader must not meet, with the British form the report uses.
 AMERICAN_TO_BRITISH: dict[str, str] = {

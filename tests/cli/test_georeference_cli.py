@@ -101,7 +101,8 @@ def test_ground_control_points_with_the_residual_reported(
     args = [a for p in points for a in ("--gcp", p)]
     assert _ingest(case, str(image), *args) == 0
     out = capsys.readouterr().out
-    assert "5 ground control points, residual RMS" in out
+    assert "5 ground control points, an affine fit, residual RMS" in out
+    assert "point 5: pixel (84, 60)" in out  # each point with its residual
     worst = float(out.split("worst ")[1].split(" m")[0])
     assert 0.8 < worst < 2.5
     (scene,) = CaseStore.open(case).scenes()

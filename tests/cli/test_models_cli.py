@@ -58,3 +58,20 @@ def test_quantize_needs_image_and_gsd(tmp_path: Path) -> None:
     args = _parse(["quantize", "--calibrate", "a.tif", "--out", str(tmp_path), "--name", "x"])
     with pytest.raises(ConfigError, match="IMAGE:GSD_M"):
         models.run(args)
+
+
+def test_list_shows_a_cards_label_floors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+    import shutil
+
+    from sitewatch.detect.registry import DEFAULT_MODEL, card_path_for
+
+    raw = json.loads(card_path_for(DEFAULT_MODEL).read_text())
+    (tmp_path / "m").mkdir()
+    shutil.copy(card_path_for(DEFAULT_MODEL).with_name(raw["onnx_file"]), tmp_path / "m" / raw["onnx_file"])
+    floors = {"military_truck": 0.25, "civilian_vehicle": 0.35}
+    (tmp_path / "m" / "m.json").write_text(json.dumps(raw | {"label_score_thresholds": floors}))
+    assert models.run(_parse(["list", "--cache", str(tmp_path)])) == 0
+    out = capsys.readouterr().out
+    assert "[cache]   floors    civilian_vehicle >= 0.35, military_truck >= 0.25\n" in out
+    assert out.count("floors") == 1  # the shipped cards name none

@@ -91,7 +91,7 @@ def test_output_suffixes_are_checked_before_any_work(
 def test_demo_into_a_used_folder_is_refused_and_a_second_default_run_gets_a_fresh_folder(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from sitewatch.cli.demo import _free_folder
+    from sitewatch.demo import _free_folder
 
     used = tmp_path / "mine"
     used.mkdir()

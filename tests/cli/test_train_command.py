@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from sitewatch.case.training import _export_pseudo, _packaged_base, _teacher
+from sitewatch.case.training import _recipe as recipe_of
 from sitewatch.cli import train
 from sitewatch.errors import ConfigError, ModelError
 from sitewatch.train import TrainingRecipe
@@ -16,6 +18,12 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sitewatch train")
     train.add_arguments(parser)
     return parser
+
+
+def _built(args: argparse.Namespace) -> TrainingRecipe:
+    """The recipe ``sitewatch train`` builds from its command line."""
+    return recipe_of(args.recipe, args.data_root, train.overrides(args),
+                     from_cases=args.from_reviews is not None or args.self_train is not None)
 
 
 def test_help_lists_the_options(capsys: pytest.CaptureFixture[str]) -> None:
@@ -41,7 +49,7 @@ def test_command_line_overrides_win_over_the_recipe(tmp_path: Path) -> None:
     args = _parser().parse_args(
         ["--recipe", _recipe(tmp_path, "[training]\nepochs = 9\nseed = 3\n[synthesis]\ntiles = 40\n"),
          "--epochs", "4", "--name", "n", "--base", "x.pt", "--out", "o"])  # fmt: skip
-    recipe = train._recipe(args)
+    recipe = _built(args)
     assert (recipe.epochs, recipe.tiles, recipe.seed, recipe.name) == (4, 40, 3, "n")
     assert recipe.images_dir == tmp_path.resolve()
 
@@ -50,7 +58,7 @@ def test_data_root_needs_a_recipe(tmp_path: Path) -> None:
     args = _parser().parse_args(["--data-root", str(tmp_path), "--from-reviews", "c",
                                  "--base", "x.pt", "--out", "o"])
     with pytest.raises(ConfigError, match=r"--data-root .* give --recipe"):
-        train._recipe(args)
+        _built(args)
 
 
 def test_missing_base_weights_fail_before_anything_heavy(tmp_path: Path) -> None:
@@ -58,7 +66,7 @@ def test_missing_base_weights_fail_before_anything_heavy(tmp_path: Path) -> None
         ["--recipe", _recipe(tmp_path, 'holdout = ["a", "b"]\n'),
          "--base", str(tmp_path / "nope.pt"), "--out", str(tmp_path / "o")]
     )  # fmt: skip
-    assert train._recipe(args).holdout == ("a", "b")
+    assert _built(args).holdout == ("a", "b")
     with pytest.raises(ModelError, match=r"nope\.pt' not found"):
         train.run(args)
 
@@ -143,15 +151,12 @@ def test_self_training_needs_a_teacher_before_anything_is_read(tmp_path: Path) -
     assert not (tmp_path / "o").exists()
 
 
-def test_self_training_prints_what_the_teacher_labelled(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_self_training_says_what_the_teacher_labelled(tmp_path: Path) -> None:
     from sitewatch.detect.registry import DEFAULT_MODEL
     from tests.review.casefixture import make_case
 
     store = make_case(tmp_path, vehicles=(2, 3))
-    train._export_pseudo(store.root, tmp_path / "pseudo", DEFAULT_MODEL, skip_reviewed=True)
-    out = capsys.readouterr().out
+    out = _export_pseudo(store.root, tmp_path / "pseudo", DEFAULT_MODEL, skip_reviewed=True)
     assert out.startswith(f"self-training: 2 scenes labelled by {DEFAULT_MODEL}: ")
     assert '"export-pseudo-labels"' in (store.root / "audit.jsonl").read_text().splitlines()[-1]
 
@@ -181,8 +186,8 @@ def test_a_model_trained_from_a_sitewatch_model_keeps_its_score(tmp_path: Path) 
 def test_a_packaged_model_name_is_a_base(tmp_path: Path) -> None:
     from sitewatch.detect.registry import DEFAULT_MODEL
 
-    pt = train._packaged_base(Path(DEFAULT_MODEL))
+    pt = _packaged_base(Path(DEFAULT_MODEL))
     assert pt.is_file() and pt.name == f"{DEFAULT_MODEL}.pt"
-    assert train._teacher(TrainingRecipe(), pt) == str(pt.with_suffix(".json"))
-    assert train._teacher(TrainingRecipe(teacher="m"), pt) == "m"
-    assert train._packaged_base(tmp_path / "mine.pt") == tmp_path / "mine.pt"
+    assert _teacher(TrainingRecipe(), pt) == str(pt.with_suffix(".json"))
+    assert _teacher(TrainingRecipe(teacher="m"), pt) == "m"
+    assert _packaged_base(tmp_path / "mine.pt") == tmp_path / "mine.pt"

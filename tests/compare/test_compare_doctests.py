@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["media", "keyframes", "vehicles", "gallery", "quicktime"]
+MODULES = ["media", "keyframes", "vehicles", "gallery", "quicktime", "models"]
 
 
 @pytest.mark.parametrize("name", MODULES)

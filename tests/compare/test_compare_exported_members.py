@@ -14,7 +14,7 @@ def test_public_names_are_pinned() -> None:
         "Frame", "FrameResult", "FrameTrace", "Gallery", "GalleryScore", "LocalFeatureMatch",
         "MediaKind", "QueryResult", "ReferenceMatch", "VariantVerdict", "VehicleCrop",
         "assess_marks", "attached_comparisons", "build_gallery", "compare_files", "compare_query",
-        "draw_matches",
+        "draw_matches", "evaluate",
         "load_checklist", "load_comparison", "match_local_features", "parse_gallery_spec", "parse_marks",
         "rank_galleries", "read_exif", "read_media", "read_panel", "read_quicktime_metadata", "write_panel",
     ]

@@ -12,6 +12,7 @@ from sitewatch.compare.models import (
     MODEL_NAMES,
     Embedder,
     VehicleFinder,
+    corner_views,
     model_card,
 )
 from sitewatch.errors import ModelError
@@ -65,3 +66,15 @@ def test_finder_boxes_stay_inside_the_frame() -> None:
         assert 0 <= proposal.x0_px < proposal.x1_px <= 500
         assert 0 <= proposal.y0_px < proposal.y1_px <= 300
         assert 0.01 <= proposal.score <= 1.0
+
+
+def test_each_crop_is_the_average_of_its_five_views() -> None:
+    """Multi-crop test-time augmentation: whole crop and four 85 % corners, averaged."""
+    embedder = Embedder(threads=1)
+    crop = vehicle_scene(4, kind="tracked")
+    (vector,), (armour,) = embedder.embed([crop])
+    views, view_armour = embedder._embed_views(corner_views(crop))
+    mean = views.mean(axis=0)
+    assert np.allclose(vector, mean / np.linalg.norm(mean), atol=1e-5)
+    assert armour == pytest.approx(float(view_armour[0]))
+    assert float(vector @ views[0]) < 0.9999  # the corners moved it: not the whole crop alone

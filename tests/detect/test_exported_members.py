@@ -14,13 +14,14 @@ import sitewatch.detect
 def test_detect_public_face() -> None:
     assert sorted(sitewatch.detect.__all__) == sorted(
         [
-            "BASE_MODEL", "CombineRules", "CombinedDetector", "DEFAULT_MODEL", "DetectOptions",
+            "BASE_MODEL", "CardCheck", "CombineRules", "CombinedDetector", "DEFAULT_MODEL", "DetectOptions",
             "Detection", "Detector", "FLIPS", "GPU_BATCH_SIZE", "GsdSearch", "LEGACY_SCORE_THRESHOLD",
             "LoadedRates", "MILITARY_CLASSES", "MODELS", "MeasuredRates", "ModelCard", "ModelSource",
             "OnnxDetector",
             "PAD_VALUE", "RasterDetections", "SOURCES", "TileBackend", "TileParts", "TilePlan",
             "TorchDetector", "VehicleClass",
-            "available_cores", "bounds", "card_path_for", "check_weights", "default_cache", "detect_raster",
+            "available_cores", "bounds", "card_path_for", "check_model_cards", "check_weights",
+            "default_cache", "detect_raster",
             "detect_tiles",
             "estimate_gsd", "estimate_gsd_of_array", "fragment_mask", "load_card", "load_detector",
             "load_ensemble", "measured_loaded", "measured_rates", "merge_tile_parts", "plan_tiles",

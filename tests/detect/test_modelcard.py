@@ -94,3 +94,21 @@ def test_the_shipped_models_loaded_figure_is_recorded() -> None:
 
     loaded = measured_loaded(load_card(card_path_for(DEFAULT_MODEL)))
     assert loaded is not None and loaded.truth >= 32 and "eval_track.py" in loaded.command
+
+
+def test_rates_measured_without_the_cards_label_floors_are_not_its_rates(tmp_path: Path) -> None:
+    """A card with per-label floors keeps other boxes than the folds that measured the rates did."""
+    raw = _default_card_copy(tmp_path)
+    rates = {"precision": 0.8, "recall": 0.7, "source": "CV", "score_threshold": raw["score_threshold"]}
+    record = {"pt_sha256": raw["source_sha256"], "cross_validation": {"rates": {"plain": rates}}}
+    (tmp_path / "m.training.json").write_text(json.dumps(record), encoding="utf-8")
+    floors = {"civilian_vehicle": 0.3}
+    for card_floors, rate_floors, expect_rates in (({}, None, True), (floors, None, False),
+                                                   (floors, floors, True), ({}, floors, False),
+                                                   (floors, {"civilian_vehicle": 0.4}, False)):
+        (tmp_path / "m.json").write_text(json.dumps(raw | {"label_score_thresholds": card_floors}),
+                                         encoding="utf-8")
+        plain = rates | ({"label_score_thresholds": rate_floors} if rate_floors else {})
+        record["cross_validation"] = {"rates": {"plain": plain}}
+        (tmp_path / "m.training.json").write_text(json.dumps(record), encoding="utf-8")
+        assert (measured_rates(load_card(tmp_path / "m.json")) is not None) == expect_rates

@@ -102,3 +102,28 @@ def test_onnx_detector_rejects_wrong_tiles() -> None:
     with pytest.raises(ConfigError, match="uint8"):
         detector.detect_batch([np.zeros((32, 32, 3), dtype=np.float32)])
     assert detector.detect_batch([]) == []
+
+
+def test_label_score_floors_come_from_the_card(tmp_path: Path) -> None:
+    """A card's per-label floor drops that label's boxes under it, whatever score a run asks for."""
+    card_path = _copy_model(tmp_path)
+    raw = json.loads(card_path.read_text())
+    assert load_card(card_path).label_score_thresholds == ()
+    card_path.write_text(json.dumps({**raw, "label_score_thresholds": {"civilian_vehicle": 0.6}}))
+    card = load_card(card_path)
+    assert card.label_floor(VehicleClass.CIVILIAN_VEHICLE) == 0.6
+    assert card.label_floor(VehicleClass.MILITARY_TRUCK) == 0.0
+    out = np.zeros((1, 4 + len(raw["classes"]) + 1, 3), np.float32)
+    out[0, :4] = [[50, 300, 300], [50, 50, 300], [20, 20, 20], [10, 10, 10]]  # three places
+    civilian, truck = 4 + raw["classes"].index("civilian_vehicle"), 4 + raw["classes"].index("military_truck")
+    out[0, civilian, 0], out[0, civilian, 1], out[0, truck, 2] = 0.5, 0.7, 0.5
+    for score in (None, 0.01):
+        detector = load_detector(card_path, score_threshold=score)
+        ((_, scores, labels),) = detector._decode(out)  # the card's floors reach the decoding
+        order = tuple(VehicleClass)
+        assert sorted((order[i].value, round(float(s), 2)) for i, s in zip(labels, scores, strict=True)) == [
+            ("civilian_vehicle", 0.7), ("military_truck", 0.5)]
+    for wrong in ({"vehicle": 0.5}, {"civilian_vehicle": 1.5}, {"tank": 0.5}, [0.5]):
+        card_path.write_text(json.dumps({**raw, "label_score_thresholds": wrong}))
+        with pytest.raises(ModelError, match="label_score_thresholds"):
+            load_card(card_path, verify=False)

@@ -104,3 +104,18 @@ def test_decode_reads_angle_from_last_channel() -> None:
     )
     assert pos.tolist() == [1] and scores[0] == pytest.approx(0.9)
     np.testing.assert_allclose(boxes[0], [100, 200, 40, 10, 0.25 + math.pi / 2], rtol=1e-6)
+
+
+def test_class_floors_apply_before_the_nms() -> None:
+    """A box under its class's floor is gone before the NMS, so it suppresses nothing."""
+    raw = np.zeros((1, 20, 2), dtype=np.float32)
+    raw[0, :4, 0] = raw[0, :4, 1] = [100, 100, 40, 20]  # the same place
+    raw[0, 13, 0], raw[0, 14, 1] = 0.6, 0.4  # class positions 0 and 1
+    plain = decode_yolo_obb(raw, class_indices=[9, 10], score_threshold=0.25, iou_threshold=0.5)
+    assert plain[0][2].tolist() == [0]  # the NMS keeps the better one
+    floored = decode_yolo_obb(raw, class_indices=[9, 10], score_threshold=0.25, iou_threshold=0.5,
+                              class_score_floors=np.array([0.7, 0.0]))
+    assert floored[0][2].tolist() == [1] and floored[0][1][0] == pytest.approx(0.4)
+    high = decode_yolo_obb(raw, class_indices=[9, 10], score_threshold=0.25, iou_threshold=0.5,
+                           class_score_floors=np.array([0.7, 0.45]))
+    assert len(high[0][0]) == 0

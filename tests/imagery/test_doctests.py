@@ -9,7 +9,7 @@ import pytest
 @pytest.mark.parametrize(
     "module",
     ["sitewatch.imagery.tiles", "sitewatch.imagery.georef", "sitewatch.imagery.scale",
-     "sitewatch.imagery.sniff",
+     "sitewatch.imagery.sniff", "sitewatch.imagery.rectify",
      "sitewatch.detect.obb", "sitewatch.detect.gsd"],
 )
 def test_docstring_examples(module: str) -> None:

@@ -135,3 +135,10 @@ def test_a_pair_line_reads_at_every_share() -> None:
     from sitewatch.report import summary
 
     assert doctest.testmod(summary).failed == 0
+
+
+def test_the_legend_shows_every_label_in_the_colour_the_figures_draw(report: str) -> None:
+    from sitewatch.label_names import LABEL_COLOURS, label_css, label_name
+
+    for label in LABEL_COLOURS:
+        assert f"background:{label_css(label)};" in report and label_name(label, 1) in report

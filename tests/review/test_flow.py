@@ -7,13 +7,12 @@ from typing import Any
 
 import pytest
 
-from sitewatch.case import observations, report_case, review_summary, track_case
+from sitewatch.case import export_reviewed_labels, observations, report_case, review_summary, track_case
 from sitewatch.catalog import CaseStore, ReviewAction, ReviewStatus, RunRecord
 from sitewatch.catalog.reviews import summarise
 from sitewatch.cli.main import main
 from sitewatch.review.decisions import BoxPx
 from sitewatch.review.session import apply_decision
-from sitewatch.review.training import export_reviewed_labels
 from sitewatch.train.labels import read_labels
 
 

@@ -15,10 +15,11 @@ import dask
 import numpy as np
 import pytest
 
-from sitewatch.case import to_record
+from sitewatch.case import DetectionRun, to_record
 from sitewatch.catalog import CaseStore, ingest_files
-from sitewatch.detect import DetectOptions, detect_raster
+from sitewatch.detect import DetectOptions, detect_raster, detect_tiles, plan_tiles
 from sitewatch.watch import DetectorSource, TaskCache, cluster_client, detect_on_cluster, task_key
+from sitewatch.watch.cache import pieces_key
 
 SLOW = DetectorSource(factory="tests.watch.detectors:SlowBlobDetector")
 FAST = DetectorSource(factory="tests.watch.detectors:BlobDetector")
@@ -119,3 +120,91 @@ def test_windows_share_tasks_and_big_ones_are_split_with_the_same_result(
         got = (shared.records | split.records)[scene.sha256]
         assert got == tuple(to_record(d) for d in alone.detections)
     assert len(split.records[big.sha256]) >= 40
+
+
+_CLIENT = """
+import sys
+from pathlib import Path
+
+from sitewatch.catalog import CaseStore
+from sitewatch.detect import DetectOptions
+from sitewatch.watch import DetectorSource, TaskCache, cluster_client, detect_on_cluster
+
+address, case, sha, cache = sys.argv[1:]
+source = DetectorSource(factory="tests.watch.detectors:SlowBlobDetector")
+scenes = [s for s in CaseStore.open(Path(case)).scenes() if s.sha256 == sha]
+with cluster_client(address, workers=1, threads_per_worker=1) as client:
+    detect_on_cluster(client, scenes, source.load(), source, options=DetectOptions(prefetch_batches=0),
+                      cache=TaskCache(folder=Path(cache)), tiles_per_task=9)
+"""
+
+
+def test_a_client_killed_mid_window_keeps_its_pieces_and_the_rerun_runs_only_the_rest(
+        store: CaseStore, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    big = ingest_files(store, [_scene(tmp_path / "big.tif", 7, side=600)], site="depot",
+                       date=dt.date(2014, 3, 1), source="generated").added[0]  # 81 tiles
+    detector = FAST.load()  # the slow one's name and hash: the same cache keys
+    root = Path(__file__).resolve().parents[2]
+    clean_cache, resumed_cache = TaskCache(folder=tmp_path / "clean"), TaskCache(folder=tmp_path / "r")
+    with cluster_client(None, workers=2, threads_per_worker=1) as client:
+        clean = detect_on_cluster(client, [big], detector, FAST, options=OPTIONS, cache=clean_cache,
+                                  tiles_per_task=9)
+        # A client in its own process, on the same cluster, killed once three pieces are kept.
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "src"), str(root)])}
+        process = subprocess.Popen(
+            [sys.executable, "-c", _CLIENT, client.scheduler.address, str(store.root), big.sha256,
+             str(resumed_cache.folder)], env=env, cwd=root)
+        deadline = time.monotonic() + 120
+        while len(list(resumed_cache.folder.rglob("*.npz"))) < 3 and process.poll() is None \
+                and time.monotonic() < deadline:
+            time.sleep(0.02)
+        process.kill()
+        assert process.wait() == -9, "the client finished before it was killed"
+        kept = sorted(p.name for p in resumed_cache.folder.rglob("*.npz"))
+        assert 3 <= len(kept) < 9 and not list(resumed_cache.folder.rglob("*.json"))
+        resumed = detect_on_cluster(client, [big], detector, FAST, options=OPTIONS,
+                                    cache=resumed_cache, tiles_per_task=9)
+        again = detect_on_cluster(client, [big], detector, FAST, options=OPTIONS,
+                                  cache=resumed_cache, tiles_per_task=9)
+    assert (clean.tasks_run, clean.tiles_run, clean.tiles_reused) == (9, 81, 0)  # 9 tiles a piece
+    assert resumed.tasks_run == 9 - len(kept)  # exactly the missing pieces
+    assert (resumed.tiles_run, resumed.tiles_reused) == (81 - 9 * len(kept), 9 * len(kept))
+    assert resumed.records == clean.records and len(clean.records[big.sha256]) >= 10
+    key = task_key(big.sha256, detector.sha256, DetectionRun.of(OPTIONS, detector).to_json())
+    assert resumed_cache.path(key).read_bytes() == clean_cache.path(key).read_bytes()
+    assert not (resumed_cache.folder / "pieces").exists()  # dropped once the window is whole
+    assert (again.tasks_run, again.cache_hits) == (0, 1)
+
+
+def test_kept_pieces_that_are_damaged_or_overlap_are_run_again(store: CaseStore,
+                                                                 tmp_path: Path) -> None:
+    detector = FAST.load()
+    scene = store.scenes()[0]  # 16 tiles
+    plan = plan_tiles(scene.path, detector, gsd_m=scene.gsd_m, options=OPTIONS)
+    params = DetectionRun.of(OPTIONS, detector).to_json()
+    key = pieces_key(task_key(scene.sha256, detector.sha256, params), plan)
+    cache = TaskCache(folder=tmp_path / "cache")
+    for start, stop in ((0, 4), (2, 6), (8, 12)):  # 2..6 overlaps the first: left out
+        cache.put_piece(key, detect_tiles([(plan, start, stop)], detector, options=OPTIONS)[0])
+    (cache.pieces_folder(key) / "12-16.npz").write_bytes(b"not a zip")  # damaged: run again
+    (cache.pieces_folder(key) / "4-8.3.part").write_bytes(b"")  # a write a crash cut short
+    assert [(p.start, p.stop) for p in cache.pieces(key, plan)] == [(0, 4), (8, 12)]
+    with cluster_client(None, workers=1, threads_per_worker=1) as client:
+        got = detect_on_cluster(client, [scene], detector, FAST, options=OPTIONS, cache=cache,
+                                tiles_per_task=4)
+    assert (got.tasks_run, got.tiles_run, got.tiles_reused) == (2, 8, 8)  # 4..8 and 12..16
+    alone = detect_raster(scene.path, detector, gsd_m=scene.gsd_m, options=OPTIONS)
+    assert got.records[scene.sha256] == tuple(to_record(d) for d in alone.detections)
+    assert not cache.pieces_folder(key).exists()
+
+
+def test_cache_and_scheduling_examples() -> None:
+    import doctest
+
+    from sitewatch.watch import cache, scheduling
+
+    for module in (cache, scheduling):
+        assert doctest.testmod(module).failed == 0

@@ -104,6 +104,10 @@ max_off_nadir_deg = 25.0
     (site,) = first.sites
     assert (site.offered, site.ingested, site.detected) == (2, 2, 2)
     assert (first.tasks_run, first.scenes_run) == (1, 2) and site.report is not None  # one task
+    assert site.report.is_file() and site.report.is_relative_to(config.folder)  # drawn on a worker
+    phases = ("find_cut_ingest", "detect", "track_report")
+    assert tuple(name for name, _ in first.phase_s) == phases
+    assert dict(first.workers_cpu_s)["detect"] > 0 and dict(first.workers_cpu_s)["track_report"] > 0
     assert (second.tasks_run, second.scenes_run) == (0, 0) and second.sites[0].seen_before == 2
     assert second.sites[0].report is None
     assert after == before  # the rerun changed no file

@@ -17,7 +17,8 @@ from sitewatch.assess.hypotheses import (
     Hypothesis,
     check_consistency,
 )
-from sitewatch.assess.judgments import Judgment
+from sitewatch.assess.judgments import Judgment, parse_judgment
+from sitewatch.assess.language import parse_confidence, parse_estimate, parse_likelihood
 from sitewatch.errors import AssessError
 
 
@@ -108,6 +109,35 @@ class Assessment:
             if (r.evidence_id, r.hypothesis_id) != (rating.evidence_id, rating.hypothesis_id)
         )
         return dataclasses.replace(self, ratings=(*kept, rating))
+
+    def rating_of(self, evidence_id: str, hypothesis_id: str) -> EvidenceRating | None:
+        """The rating of one cell of the matrix, or ``None`` when it is not rated."""
+        return next((r for r in self.ratings
+                     if (r.evidence_id, r.hypothesis_id) == (evidence_id, hypothesis_id)), None)
+
+    def with_judgment_from(
+        self, statement: str, *, judgment_id: str | None = None, estimate: str | None = None,
+        likelihood: str | None = None, confidence: str | None = None,
+        basis: tuple[str, ...] = (), hypothesis: str | None = None,
+    ) -> Assessment:
+        """A copy with one more judgment written as an analyst gives it: ``estimate``
+        (``'likely, moderate confidence'``), or ``likelihood`` and ``confidence`` apart, or
+        neither with ``statement`` as ``'likely, moderate confidence: <statement>'``. Its id is
+        ``judgment_id`` or the next free ``J<n>``.
+
+        Raises:
+            AssessError: a term is not ICD 203's, the id is used, or the basis is unknown.
+        """
+        judgment_id = judgment_id or self.next_judgment_id()
+        if estimate is None and likelihood is None and confidence is None:
+            return self.with_judgment(parse_judgment(statement, id=judgment_id, basis=basis,
+                                                     hypothesis=hypothesis))
+        if estimate is not None:
+            likely, confident = parse_estimate(estimate)
+        else:
+            likely, confident = parse_likelihood(likelihood or ""), parse_confidence(confidence or "")
+        return self.with_judgment(Judgment(id=judgment_id, statement=statement, likelihood=likely,
+                                           confidence=confident, basis=basis, hypothesis=hypothesis))
 
     def with_judgment(self, judgment: Judgment) -> Assessment:
         """A copy with one more judgment.

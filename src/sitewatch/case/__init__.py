@@ -7,9 +7,21 @@ audit entry. It sits above every stage and below the CLI (``replay`` above ``job
 
 from __future__ import annotations
 
-from sitewatch.case.assessment import change_assessment, import_assessment
-from sitewatch.case.attachments import ATTACHMENT_KINDS, attach_comparison, attach_file, comparisons
+from sitewatch.case.assessment import (
+    assessment_table,
+    change_assessment,
+    import_assessment,
+    import_assessment_from,
+)
+from sitewatch.case.attachments import (
+    ATTACHMENT_KINDS,
+    attach_comparison,
+    attach_file,
+    attach_files,
+    comparisons,
+)
 from sitewatch.case.crash import run_crash_benchmark
+from sitewatch.case.detecting import detect_images, detect_in_case
 from sitewatch.case.detections import (
     observations,
     review_summary,
@@ -18,6 +30,14 @@ from sitewatch.case.detections import (
     to_record,
 )
 from sitewatch.case.fuzzing import FuzzSummary, run_fuzz_benchmark
+from sitewatch.case.ingest import (
+    OFFERED_INGEST_ACTION,
+    OFFERED_SKIP_ACTION,
+    ingest_images,
+    init_case,
+    offered_keys,
+    take_offered_scene,
+)
 from sitewatch.case.jobs import (
     DetectSummary,
     ExportResult,
@@ -26,6 +46,7 @@ from sitewatch.case.jobs import (
     check_export_path,
     detect_case,
     export_case,
+    export_case_folder,
     export_format_of,
     interval_options,
     link_and_log,
@@ -38,9 +59,11 @@ from sitewatch.case.jobs import (
 )
 from sitewatch.case.manifest import write_manifest
 from sitewatch.case.replay import ReplayReport, replay_case
+from sitewatch.case.reviewed import LabelExport, export_reviewed_labels, label_stem
+from sitewatch.case.reviews import record_review, record_reviews
 from sitewatch.case.runs import DetectionRun, software_versions
-from sitewatch.case.scenes import SceneRow, keep_scene, list_scenes
-from sitewatch.case.training import export_pseudo_labels
+from sitewatch.case.scenes import SceneRow, keep_scene, list_scenes, mosaic_scenes
+from sitewatch.case.training import export_pseudo_labels, train_model
 from sitewatch.case.where import (
     media_check,
     media_inventory,
@@ -49,38 +72,63 @@ from sitewatch.case.where import (
     shadow_check,
     where_checks,
 )
-from sitewatch.catalog import CaseLayout, redate_scene, restore_scene, retire_scene, set_scene_gsd
+from sitewatch.catalog import (
+    CaseLayout,
+    ingest_files,
+    redate_scene,
+    restore_scene,
+    retire_scene,
+    set_scene_gsd,
+)
 
 __all__ = [
     "ATTACHMENT_KINDS",
+    "OFFERED_INGEST_ACTION",
+    "OFFERED_SKIP_ACTION",
     "CaseLayout",
     "DetectSummary",
     "DetectionRun",
     "ExportResult",
     "FuzzSummary",
+    "LabelExport",
     "ReplayReport",
     "SceneRow",
     "SightingLinks",
     "TrackedCase",
+    "assessment_table",
     "attach_comparison",
     "attach_file",
+    "attach_files",
     "change_assessment",
     "check_export_path",
     "comparisons",
     "detect_case",
+    "detect_images",
+    "detect_in_case",
     "export_case",
+    "export_case_folder",
     "export_format_of",
     "export_pseudo_labels",
+    "export_reviewed_labels",
     "import_assessment",
+    "import_assessment_from",
+    "ingest_files",
+    "ingest_images",
+    "init_case",
     "interval_options",
     "keep_scene",
+    "label_stem",
     "link_and_log",
     "link_case",
     "list_scenes",
     "media_check",
     "media_inventory",
+    "mosaic_scenes",
     "observations",
+    "offered_keys",
     "overhead_shadow_check",
+    "record_review",
+    "record_reviews",
     "record_where_check",
     "redate_scene",
     "replay_case",
@@ -96,9 +144,11 @@ __all__ = [
     "shadow_check",
     "sites",
     "software_versions",
+    "take_offered_scene",
     "to_record",
     "track_and_log",
     "track_case",
+    "train_model",
     "where_checks",
     "write_events",
     "write_manifest",

@@ -13,9 +13,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from sitewatch.assess import Assessment, dumps_assessment, load_assessment
+from sitewatch.assess import AchTable, Assessment, ach_table, dumps_assessment, load_assessment, load_sample
 from sitewatch.catalog import CaseStore, read_entries, sha256_file
 from sitewatch.errors import ConfigError
 
@@ -34,6 +35,33 @@ def change_assessment(
     details["sha256"] = hashlib.sha256(data).hexdigest()
     store.write_files(action, {path: lambda staged: staged.write_bytes(data)}, details)
     return old, new
+
+
+def assessment_table(store: CaseStore) -> AchTable:
+    """The ACH table of the case's assessment (``sitewatch assess show``).
+
+    Raises:
+        AssessError: the case has no assessment file, or it cannot be read.
+    """
+    return ach_table(load_assessment(store.layout.assessment))
+
+
+def import_assessment_from(store: CaseStore, *, sample: str | None = None, file: Path | None = None,
+                           replace: bool = False) -> tuple[Assessment, str]:
+    """Import a packaged sample (by name) or an assessment file; returns it and its origin.
+
+    Raises:
+        AssessError: the file or sample cannot be read.
+        ConfigError: the case already has an assessment and ``replace`` is false.
+    """
+    if sample is not None:
+        imported, origin = load_sample(sample), f"sample:{sample}"
+    elif file is not None:
+        imported, origin = load_assessment(file), str(file)
+    else:
+        raise ConfigError("give a sample name or an assessment file to import")
+    import_assessment(store, imported, origin=origin, replace=replace)
+    return imported, origin
 
 
 def import_assessment(store: CaseStore, imported: Assessment, *, origin: str,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sitewatch.catalog import CaseStore
@@ -32,6 +32,33 @@ def attach_file(store: CaseStore, kind: str, path: Path) -> Path:
         raise ConfigError(f"unknown attachment {kind!r}; valid: {', '.join(ATTACHMENT_KINDS)}")
     loaders[kind](path)
     return store.attach(kind, path)
+
+
+def attach_files(
+    case_dir: Path,
+    files: Sequence[tuple[str, Path]],
+    *,
+    comparison: Path | None = None,
+    keep_gps: bool = False,
+    attached: Callable[[str, Path], object] = lambda kind, stored: None,
+) -> None:
+    """``sitewatch attach``: check and store each ``(kind, file)``, then a comparison result;
+    ``attached`` hears each kind and where it was stored, as soon as it is (the earlier ones stay
+    stored when a later one is refused).
+
+    Raises:
+        CaseNotFoundError: ``case_dir`` is not a case.
+        ConfigError: nothing given, or a file is refused (see :func:`attach_file`,
+            :func:`attach_comparison`).
+    """
+    store = CaseStore.open(case_dir)
+    if not files and not comparison:
+        raise ConfigError("nothing to attach: give --zones, --alerts, --sightings, --boundary "
+                          "or --comparison")
+    for kind, path in files:
+        attached(kind, attach_file(store, kind, path))
+    if comparison:
+        attached("comparison", attach_comparison(store, comparison, keep_gps=keep_gps))
 
 
 def attach_comparison(store: CaseStore, path: Path, *, keep_gps: bool = False) -> Path:

@@ -81,8 +81,9 @@ def observations(store: CaseStore, site: str) -> tuple[Observation, ...]:
 def check_one_scene_per_date(store: CaseStore, scenes: tuple[Scene, ...]) -> None:
     """Refuse several scenes of one site on one date, naming them and the fix.
 
-    Tracking compares one image per date; which of several tiles or passes to keep is the
-    analyst's choice, made with ``sitewatch scene keep`` (the others are retired, not deleted).
+    Tracking compares one image per date; whether several tiles are mosaicked into one
+    (``sitewatch scene mosaic``) or one is kept (``sitewatch scene keep``, ``scene retire``) is
+    the analyst's choice (retired images are not deleted).
     """
     from sitewatch.errors import TrackError
 
@@ -93,11 +94,14 @@ def check_one_scene_per_date(store: CaseStore, scenes: tuple[Scene, ...]) -> Non
         if len(group) > 1:
             names = ", ".join(f"{s.original_name} ({s.sha256[:12]})" for s in group[:6])
             more = f" and {len(group) - 6} more" if len(group) > 6 else ""
+            hashes = " ".join(s.sha256[:12] for s in group)
             raise TrackError(
-                f"site {site!r} has {len(group)} images on {date}: {names}{more}; keep one image "
-                f"per date with `sitewatch scene keep {store.root} {group[0].sha256[:12]} --reason "
-                "TEXT` (the others are retired, not deleted), or correct a wrong date with "
-                f"`sitewatch scene redate`", site=site,
+                f"site {site!r} has {len(group)} images on {date}: {names}{more}; tracking needs "
+                f"one image per date: mosaic georeferenced tiles into one scene with `sitewatch "
+                f"scene mosaic {store.root} {hashes} --reason TEXT`, or keep one with `sitewatch "
+                f"scene keep {store.root} {group[0].sha256[:12]} --reason TEXT`, or take one out "
+                f"with `sitewatch scene retire {store.root} HASH --reason TEXT` (retired images "
+                "stay stored), or correct a wrong date with `sitewatch scene redate`", site=site,
             )
 
 

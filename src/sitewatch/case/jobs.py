@@ -269,12 +269,13 @@ class TrackedCase:
     options: TrackOptions
     intervals_note: str
     counts_written: int | None = None
+    interval_meaning: str = ""  #: what the intervals mean, in one line
 
 
 def track_and_log(store: CaseStore, *, counts_out: Path | None = None) -> TrackedCase:
     """``sitewatch track``: the case's tracks with their count intervals, every count written as
     CSV to ``counts_out`` when given; the run is written to the audit log."""
-    from sitewatch.track import write_counts_csv
+    from sitewatch.track import interval_meaning, write_counts_csv
 
     options, intervals_note = interval_options(store)
     tracks = track_case(store, options)
@@ -287,7 +288,8 @@ def track_and_log(store: CaseStore, *, counts_out: Path | None = None) -> Tracke
     written = returned.get(counts_out) if counts_out is not None else None
     assert written is None or isinstance(written, int)
     return TrackedCase(tracks=tracks, options=options, intervals_note=intervals_note,
-                       counts_written=written)
+                       counts_written=written,
+                       interval_meaning=interval_meaning(options.interval_level))
 
 
 def write_events(
@@ -415,6 +417,7 @@ class ExportResult:
     overlays: int = 0
     notes: tuple[str, ...] = ()
     layers: tuple[tuple[str, int], ...] = ()  #: GeoPackage layers beside the features, and rows
+    export_format: str = ""  #: the format written (set by :func:`export_case_folder`)
 
 
 def export_case(store: CaseStore, export_format: str, out: Path) -> ExportResult:
@@ -451,6 +454,20 @@ def export_case(store: CaseStore, export_format: str, out: Path) -> ExportResult
     result = returned[out]
     assert isinstance(result, ExportResult)
     return result
+
+
+def export_case_folder(case_dir: Path, out: Path, export_format: str | None = None) -> ExportResult:
+    """``sitewatch export``: :func:`export_case` of the case at ``case_dir``, the format from
+    ``out``'s suffix when not given; ``out`` is checked before the case is opened.
+
+    Raises:
+        ConfigError: the suffix names no format, or disagrees with the one given.
+        CaseNotFoundError: ``case_dir`` is not a case.
+    """
+    export_format = export_format or export_format_of(out)
+    check_export_path(export_format, out)
+    result = export_case(CaseStore.open(case_dir), export_format, out)
+    return dataclasses.replace(result, export_format=export_format)
 
 
 def _check_placeable(store: CaseStore, chosen: ExportFormat, out: Path) -> None:

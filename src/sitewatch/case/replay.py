@@ -140,6 +140,9 @@ def replay_case(store: CaseStore, *, detectors: Mapping[str, Detector] | None = 
             f"{path.name} does not have the layout sitewatch writes ({type(exc).__name__}: "
             f"{str(exc)[:60]}); run `sitewatch report {store.root.name}` to write it again")))
     from sitewatch.case.where import replay_where_checks
+    from sitewatch.catalog import replay_mosaics, replay_rectified
 
     differences += replay_where_checks(store)
+    differences += replay_mosaics(store)  # derived scenes: made again from their sources
+    differences += replay_rectified(store)
     return ReplayReport(scenes_recomputed=recomputed, differences=tuple(differences))

@@ -8,7 +8,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sitewatch.catalog import CaseStore, Scene, SceneChange, find_scene, retire_scene, scene_changes
+from sitewatch.catalog import (
+    CaseStore,
+    MosaicAdded,
+    Scene,
+    SceneChange,
+    add_mosaic,
+    find_scene,
+    retire_scene,
+    scene_changes,
+)
 from sitewatch.errors import CatalogError
 
 
@@ -70,3 +79,16 @@ def keep_scene(store: CaseStore, ref: str, *, reason: str,
                            f"{kept.site!r} on {kept.date}; nothing to retire")
     because = f"{reason.strip()} (kept {kept.original_name} {kept.sha256[:12]})"
     return tuple(retire_scene(store, s.sha256, reason=because, actor=actor) for s in others)
+
+
+def mosaic_scenes(store: CaseStore, refs: list[str] | tuple[str, ...], *, reason: str,
+                  actor: str | None = None) -> MosaicAdded:
+    """Mosaic georeferenced scenes of one site and date into one new scene and retire them
+    (:func:`sitewatch.catalog.add_mosaic`); ``sitewatch detect`` then detects on the mosaic.
+
+    Raises:
+        CatalogError: fewer than two scenes, retired ones, or of different sites or dates.
+        ImageryError: a source without georeference, or overlaps that disagree.
+        ConfigError: no reason given.
+    """
+    return add_mosaic(store, refs, reason=reason, actor=actor)

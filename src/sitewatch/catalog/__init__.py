@@ -14,9 +14,10 @@ from sitewatch.catalog.changes import (
     set_scene_gsd,
 )
 from sitewatch.catalog.georeference import parse_control_point, read_control_points
-from sitewatch.catalog.ingest import IngestResult, choose_gsd, ingest_files
+from sitewatch.catalog.ingest import IngestResult, choose_gsd, ingest_files, replay_rectified
 from sitewatch.catalog.journal import crash_point
 from sitewatch.catalog.layout import CaseLayout
+from sitewatch.catalog.mosaic import MosaicAdded, add_mosaic, read_seams, replay_mosaics
 from sitewatch.catalog.records import DetectionRecord, RunRecord, detections_digest
 from sitewatch.catalog.reviews import (
     ReviewAction,
@@ -39,6 +40,7 @@ __all__ = [
     "GsdSource",
     "ImageFormat",
     "IngestResult",
+    "MosaicAdded",
     "ReviewAction",
     "ReviewRecord",
     "ReviewStatus",
@@ -48,6 +50,7 @@ __all__ = [
     "SceneChange",
     "SceneField",
     "VerifyReport",
+    "add_mosaic",
     "choose_gsd",
     "crash_point",
     "detections_digest",
@@ -59,7 +62,10 @@ __all__ = [
     "parse_site",
     "read_control_points",
     "read_entries",
+    "read_seams",
     "redate_scene",
+    "replay_mosaics",
+    "replay_rectified",
     "restore_scene",
     "retire_scene",
     "scene_changes",

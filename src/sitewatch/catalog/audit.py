@@ -4,10 +4,11 @@ Each line of ``audit.jsonl`` is one JSON entry. An entry's ``hash`` is the SHA-2
 canonical JSON without the ``hash`` key, and that JSON includes ``prev``, the previous entry's
 hash, so changing, removing or inserting any entry breaks every later link.
 
-Every entry is written as one line ending in a newline. A write cut off by a crash or a power
-cut leaves a *torn tail*: bytes after the last newline (or a run of NUL bytes the file system
-left). Reading reports it precisely (:class:`AuditLog` ``torn_tail``); the next append sets
-those bytes aside in ``audit.torn-<seq>.jsonl`` beside the log, records that in an
+Every entry is written as one line ending in a newline, by the store's journal
+(:mod:`sitewatch.catalog.journal`, the only writer of this file). A write cut off by a crash or
+a power cut leaves a *torn tail*: bytes after the last newline (or a run of NUL bytes the file
+system left). Reading reports it precisely (:class:`AuditLog` ``torn_tail``); the next write
+sets those bytes aside in ``audit.torn-<seq>.jsonl`` beside the log, records that in an
 ``audit-repair`` entry, and goes on. A damaged line anywhere else is an
 :class:`~sitewatch.errors.IntegrityError`, never a traceback.
 """
@@ -120,39 +121,6 @@ def read_entries(path: Path) -> tuple[AuditEntry, ...]:
     return log.entries
 
 
-def _set_aside_torn_tail(path: Path, log: AuditLog, actor: str | None) -> AuditLog:
-    """Move a torn tail out of the log into ``audit.torn-<seq>.jsonl`` and record that."""
-    seq = len(log.entries)
-    kept = path.with_name(f"audit.torn-{seq}.jsonl")
-    kept.write_bytes(log.torn_tail)
-    with path.open("r+b") as handle:
-        handle.truncate(path.stat().st_size - len(log.torn_tail))
-        handle.flush()
-        os.fsync(handle.fileno())
-    whole = AuditLog(entries=log.entries)
-    entry = _write(path, whole, "audit-repair", {
-        "torn_bytes": len(log.torn_tail),
-        "torn_sha256": hashlib.sha256(log.torn_tail).hexdigest(), "kept_as": kept.name,
-    }, actor=actor)
-    return AuditLog(entries=(*log.entries, entry))
-
-
-def append_entry(
-    path: Path, action: str, details: dict[str, Any], *, actor: str | None = None
-) -> AuditEntry:
-    """Append one entry chained to the last and return it.
-
-    A torn tail left by a cut-off write is first set aside and recorded (``audit-repair``).
-
-    Raises:
-        IntegrityError: a line of the log other than a torn tail is damaged.
-    """
-    log = read_log(path)
-    if log.torn_tail:
-        log = _set_aside_torn_tail(path, log, actor)
-    return _write(path, log, action, details, actor=actor)
-
-
 def make_entry(entries: tuple[AuditEntry, ...], action: str, details: dict[str, Any], *,
                actor: str | None) -> tuple[AuditEntry, str]:
     """The entry that would follow ``entries``, and its line as the log holds it (no newline)."""
@@ -172,14 +140,6 @@ def make_entry(entries: tuple[AuditEntry, ...], action: str, details: dict[str, 
         ensure_ascii=False,
     )
     return entry, line
-
-
-def _write(path: Path, log: AuditLog, action: str, details: dict[str, Any], *,
-           actor: str | None) -> AuditEntry:
-    entry, line = make_entry(log.entries, action, details, actor=actor)
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(line + "\n")
-    return entry
 
 
 def chain_problems(entries: tuple[AuditEntry, ...]) -> list[str]:

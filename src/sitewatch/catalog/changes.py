@@ -27,6 +27,8 @@ from sitewatch.errors import CatalogError, ConfigError
 
 #: The audit action of a scene correction.
 CHANGE_ACTION = "scene-change"
+#: The audit action of a mosaic, which retires its sources (:mod:`sitewatch.catalog.mosaic`).
+MOSAIC_RETIRES = "mosaic"
 #: Fewest hex digits of a hash accepted to name a scene.
 MIN_PREFIX = 6
 
@@ -202,6 +204,11 @@ def logged_changes(entries: tuple[audit.AuditEntry, ...]) -> dict[str, dict[str,
     """The value each audited correction last set, per scene hash and field (for verify)."""
     current: dict[str, dict[str, Any]] = {}
     for entry in entries:
+        if entry.action == MOSAIC_RETIRES:  # a mosaic retires its sources in its own entry
+            for sha in entry.details.get("retired", []):
+                if isinstance(sha, str):
+                    current.setdefault(sha, {})[SceneField.RETIRED.value] = True
+            continue
         if entry.action != CHANGE_ACTION:
             continue
         details = entry.details

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sitewatch.digest import sha256_file
 from sitewatch.errors import ConfigError, GeoError, InputFileError
-from sitewatch.imagery import Affine6, fit_gcps
+from sitewatch.imagery import POLYNOMIAL_POINTS, Affine6, fit_gcps
 
 #: World-file suffixes GDAL reads beside an image (the ``.wld`` form works for every format).
 WORLD_SUFFIXES = (".jgw", ".pgw", ".tfw", ".wld", ".j2w", ".gfw", ".tifw", ".jpgw", ".pngw")
@@ -60,6 +60,10 @@ class Georeference:
     method: str
     sidecars: tuple[Path, ...] = ()
     residuals_m: tuple[float, ...] = ()
+    #: The control points fitted (empty for sidecars) and the fit's polynomial order: 1 is an
+    #: affine transform; 2 and 3 mean the picture was rectified (warped) by GDAL.
+    points: tuple[ControlPoint, ...] = ()
+    order: int = 1
 
     @property
     def rms_m(self) -> float | None:
@@ -72,10 +76,12 @@ class Georeference:
         """One line for the terminal, e.g. ``5 ground control points, RMS 2.1 m, worst 3.4 m``."""
         if self.method == "ground control points":
             n = len(self.residuals_m)
-            if n == 3:
-                return "3 ground control points: an exact fit, so nothing checks them (give 4+)"
-            return (f"{n} ground control points, residual RMS {self.rms_m:.1f} m, worst "
-                    f"{max(self.residuals_m):.1f} m")
+            fit = "an affine fit" if self.order == 1 else f"a polynomial of order {self.order}"
+            if n == POLYNOMIAL_POINTS[self.order]:
+                return (f"{n} ground control points, {fit}: an exact fit, so nothing checks them "
+                        f"(give {n + 1}+)")
+            return (f"{n} ground control points, {fit}, residual RMS {self.rms_m:.2f} m, worst "
+                    f"{max(self.residuals_m):.2f} m")
         return f"{self.method} {' + '.join(p.name for p in self.sidecars)}"
 
     def audit_details(self) -> dict[str, object]:
@@ -86,7 +92,17 @@ class Georeference:
         }
         if self.residuals_m:
             details["residuals_m"] = [round(r, 3) for r in self.residuals_m]
+            details["rms_m"] = round(self.rms_m or 0.0, 3)
+        if self.points:
+            details["order"] = self.order
+            details["points"] = [[p.x_px, p.y_px, p.lon_deg, p.lat_deg] for p in self.points]
         return details
+
+    def residual_lines(self) -> tuple[str, ...]:
+        """One line per control point: its pixel, its lon/lat and its residual."""
+        return tuple(f"point {i}: pixel ({p.x_px:g}, {p.y_px:g}) -> lon {p.lon_deg:.7f}, lat "
+                     f"{p.lat_deg:.7f}: residual {r:.2f} m"
+                     for i, (p, r) in enumerate(zip(self.points, self.residuals_m, strict=True), 1))
 
 
 def parse_control_point(text: str) -> ControlPoint:
@@ -184,7 +200,7 @@ def find_georeference(
         found = _from_control_points(path, points)
         return Georeference(transform=found.transform, crs_wkt=found.crs_wkt,
                             method="ground control points", sidecars=tuple(aux),
-                            residuals_m=found.residuals_m)
+                            residuals_m=found.residuals_m, points=found.points)
     if has_transform:
         if crs is None:
             raise InputFileError(f"'{path}' has a transform but no coordinate system; pass --crs "
@@ -232,4 +248,4 @@ def _from_control_points(path: Path, points: Sequence[ControlPoint]) -> Georefer
     except GeoError as exc:
         raise InputFileError(f"cannot georeference '{path}': {exc}") from None
     return Georeference(transform=transform, crs_wkt=WGS84_WKT, method="ground control points",
-                        residuals_m=tuple(float(r) for r in residuals))
+                        residuals_m=tuple(float(r) for r in residuals), points=tuple(points))

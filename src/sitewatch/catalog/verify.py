@@ -6,12 +6,16 @@ import contextlib
 from dataclasses import dataclass
 
 from sitewatch.catalog import audit
+from sitewatch.catalog.mosaic import MOSAIC_ACTION
 from sitewatch.catalog.records import detections_digest
 from sitewatch.catalog.reviews import review_log_problems
 from sitewatch.catalog.scene import Scene
 from sitewatch.catalog.store import CaseStore
 from sitewatch.digest import sha256_file
 from sitewatch.errors import CatalogError, IntegrityError
+
+#: Audit actions that add scenes: an ingest (originals) and a mosaic (a derived scene).
+SCENE_ACTIONS = frozenset({"ingest", MOSAIC_ACTION})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -76,7 +80,7 @@ def verify_case(store: CaseStore, *, head: str | None = None) -> VerifyReport:
         )
     logged = {
         scene["sha256"]
-        for entry in entries if entry.action == "ingest"
+        for entry in entries if entry.action in SCENE_ACTIONS
         for scene in entry.details.get("scenes", [])
         if isinstance(scene, dict) and isinstance(scene.get("sha256"), str)
     }
@@ -187,7 +191,7 @@ def _metadata_problems(scenes: tuple[Scene, ...], entries: tuple[audit.AuditEntr
     changed = logged_changes(entries)
     recorded: dict[str, tuple[int, dict[str, object]]] = {}
     for entry in entries:
-        if entry.action != "ingest":
+        if entry.action not in SCENE_ACTIONS:
             continue
         for logged in entry.details.get("scenes", []):
             if isinstance(logged, dict) and isinstance(logged.get("sha256"), str):

@@ -12,21 +12,12 @@ from pathlib import Path
 
 from sitewatch.assess import (
     SAMPLES,
-    Assessment,
     Evidence,
     EvidenceKind,
     EvidenceRating,
     Hypothesis,
-    Judgment,
     Rating,
-    ach_table,
     format_ach_text,
-    load_assessment,
-    load_sample,
-    parse_confidence,
-    parse_estimate,
-    parse_judgment,
-    parse_likelihood,
 )
 from sitewatch.case import change_assessment
 from sitewatch.catalog import CaseStore
@@ -134,15 +125,8 @@ def _rate(store: CaseStore, args: argparse.Namespace) -> int:
         note=args.note,
     )
     old, _ = change_assessment(store, "assess.rate", lambda a: a.with_rating(entry))
-    previous = next(
-        (
-            r.rating.value
-            for r in old.ratings
-            if (r.evidence_id, r.hypothesis_id) == (entry.evidence_id, entry.hypothesis_id)
-        ),
-        None,
-    )
-    was = f" (was {previous})" if previous else ""
+    previous = old.rating_of(entry.evidence_id, entry.hypothesis_id)
+    was = f" (was {previous.rating.value})" if previous else ""
     print(f"rated {entry.evidence_id} against {entry.hypothesis_id}: {entry.rating.value}{was}")
     return 0
 
@@ -159,37 +143,19 @@ def _judge(store: CaseStore, args: argparse.Namespace) -> int:
             "written as 'likely, moderate confidence: <statement>'"
         )
 
-    def add(assessment: Assessment) -> Assessment:
-        judgment_id = args.judgment_id or assessment.next_judgment_id()
-        if args.estimate is None and flags == (None, None):
-            return assessment.with_judgment(
-                parse_judgment(
-                    args.statement, id=judgment_id, basis=basis, hypothesis=args.hypothesis
-                )
-            )
-        if args.estimate is not None:
-            likelihood, confidence = parse_estimate(args.estimate)
-        else:
-            likelihood = parse_likelihood(args.likelihood)
-            confidence = parse_confidence(args.confidence)
-        judgment = Judgment(
-            id=judgment_id,
-            statement=args.statement,
-            likelihood=likelihood,
-            confidence=confidence,
-            basis=basis,
-            hypothesis=args.hypothesis,
-        )
-        return assessment.with_judgment(judgment)
-
-    _, new = change_assessment(store, "assess.judge", add)
+    _, new = change_assessment(store, "assess.judge", lambda a: a.with_judgment_from(
+        args.statement, judgment_id=args.judgment_id, estimate=args.estimate,
+        likelihood=args.likelihood, confidence=args.confidence, basis=basis,
+        hypothesis=args.hypothesis))
     judgment = new.judgments[-1]
     print(f"recorded judgment {judgment.id}: {' '.join(judgment.sentences)}")
     return 0
 
 
 def _show(store: CaseStore, args: argparse.Namespace) -> int:
-    table = ach_table(load_assessment(store.layout.assessment))
+    from sitewatch.case import assessment_table
+
+    table = assessment_table(store)
     if args.json:
         print(json.dumps(table.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -198,13 +164,10 @@ def _show(store: CaseStore, args: argparse.Namespace) -> int:
 
 
 def _import(store: CaseStore, args: argparse.Namespace) -> int:
-    from sitewatch.case import import_assessment
+    from sitewatch.case import import_assessment_from
 
-    if args.sample is not None:
-        imported, origin = load_sample(args.sample), f"sample:{args.sample}"
-    else:
-        imported, origin = load_assessment(args.file), str(args.file)
-    import_assessment(store, imported, origin=origin, replace=args.replace)
+    imported, origin = import_assessment_from(store, sample=args.sample, file=args.file,
+                                              replace=args.replace)
     note = " (ILLUSTRATIVE sample)" if imported.illustrative else ""
     print(
         f"imported {origin}{note}: {len(imported.hypotheses)} hypotheses, "

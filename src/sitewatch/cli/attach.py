@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sitewatch.catalog import CaseStore
 from sitewatch.cli.options import add_case_dir
-from sitewatch.errors import ConfigError
 
 HELP = "attach zones (GeoJSON/KML), alert thresholds (TOML), sightings (CSV) or a border to a case"
 
@@ -28,16 +26,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Check and store each file given."""
-    from sitewatch.case import ATTACHMENT_KINDS, attach_comparison, attach_file
+    from sitewatch.case import ATTACHMENT_KINDS, attach_files
 
-    store = CaseStore.open(args.case_dir)
-    given = [(kind, getattr(args, kind)) for kind in ATTACHMENT_KINDS if getattr(args, kind)]
-    if not given and not args.comparison:
-        raise ConfigError("nothing to attach: give --zones, --alerts, --sightings, --boundary "
-                          "or --comparison")
-    for kind, path in given:
-        print(f"attached {kind}: {attach_file(store, kind, path)}")
-    if args.comparison:
-        stored = attach_comparison(store, args.comparison, keep_gps=args.keep_gps)
-        print(f"attached comparison: {stored}")
+    attach_files(args.case_dir,
+                 [(kind, getattr(args, kind)) for kind in ATTACHMENT_KINDS if getattr(args, kind)],
+                 comparison=args.comparison, keep_gps=args.keep_gps,
+                 attached=lambda kind, stored: print(f"attached {kind}: {stored}"))
     return 0

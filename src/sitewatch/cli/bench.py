@@ -10,16 +10,8 @@ from pathlib import Path
 
 from sitewatch.cli.options import add_device, add_quiet, batch_size
 from sitewatch.cli.progress import Bars, wanted
-from sitewatch.detect import (
-    BASE_MODEL,
-    SOURCES,
-    TileBackend,
-    default_cache,
-    load_detector,
-    torch_weights_path,
-)
 from sitewatch.errors import ConfigError
-from sitewatch.train import BenchConfig, run_benchmark
+from sitewatch.train import BenchConfig, benchmark_models
 
 HELP = "throughput and recall of sitewatch vs SAHI+Ultralytics on the depot scene"
 
@@ -91,14 +83,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_quiet(parser)
 
 
-def _baseline_weights(detector: TileBackend) -> Path:
-    """The Ultralytics weights the model was exported from: beside its card, or fetched."""
-    beside = torch_weights_path(detector.card)
-    if beside.is_file():
-        return beside
-    return default_cache() / BASE_MODEL / Path(SOURCES[BASE_MODEL].member).name
-
-
 def _to_stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
@@ -127,36 +111,18 @@ def run(args: argparse.Namespace) -> int:
             args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         return 0
     mvrsd = None if args.no_labelled else (args.mvrsd or (data / MVRSD if data else None))
-    if mvrsd is not None and not (mvrsd / "labels").is_dir():
-        print(f"note: labelled tiles not found at {mvrsd}; skipping the labelled comparison")
-        mvrsd = None
-    first, *others = args.model or [None]
-    detectors = [load_detector(first, score_threshold=args.score, threads=args.threads or None,
-                               device=args.device)]
-    score = detectors[0].score_threshold  # the first card's, unless --score: both pipelines
-    detectors += [load_detector(m, score_threshold=score, threads=args.threads or None,
-                                device=args.device)
-                  for m in others]
-    weights = None
-    if not args.no_baseline:
-        weights = args.weights or _baseline_weights(detectors[0])
-        if not weights.is_file():
-            raise ConfigError(
-                f"baseline weights {str(weights)!r} not found; run `sitewatch models fetch`, "
-                "pass --weights PATH, or use --no-baseline"
-            )
-    sizes = {d.tile_px for d in detectors}
-    if len(sizes) != 1:
-        raise ConfigError(f"bench models need one input size to share the slice size, got {sizes}")
-    config = BenchConfig(
+    settings = BenchConfig(
         gsd_m=args.gsd, work_gsd_m=args.work_gsd, side_px=args.side, threads=args.threads,
-        batch_size=args.batch or batch_size(args.device), repeats=args.repeats, tile_px=sizes.pop(),
-        labelled_gsd_m=args.labelled_gsd, score_threshold=score, device=args.device,
+        batch_size=args.batch or batch_size(args.device), repeats=args.repeats,
+        labelled_gsd_m=args.labelled_gsd, device=args.device,
     )  # fmt: skip
-    with Bars(total=args.repeats * (len(detectors) + (weights is not None)), unit="run",
+    models = args.model or [None]
+    with Bars(total=args.repeats * (len(models) + (not args.no_baseline)), unit="run",
               enabled=wanted(args.quiet)) as bars:
-        report = run_benchmark(scene, detectors, weights=weights, config=config, mvrsd=mvrsd,
-                               labels_supplement=args.extra_labels, progress=bars.advance)
+        report = benchmark_models(scene, models, settings=settings, score_threshold=args.score,
+                                  weights=args.weights, baseline=not args.no_baseline, mvrsd=mvrsd,
+                                  labels_supplement=args.extra_labels, note=print,
+                                  progress=bars.advance)
     text = json.dumps(report, indent=2)
     print(text)
     if args.out is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from sitewatch.catalog import CaseStore
+from sitewatch.case import init_case
 from sitewatch.cli.options import add_case_dir
 
 HELP = "create and manage case folders"
@@ -19,6 +19,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Create the case."""
-    store = CaseStore.init(args.case_dir)
+    store = init_case(args.case_dir)
     print(f"created case {store.root}")
     return 0

@@ -18,21 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the demo and print the report's path."""
     from sitewatch.demo import run_demo
-    from sitewatch.errors import CatalogError
 
-    out = args.out or _free_folder(Path("sitewatch-demo"))
-    if args.out is not None and out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise CatalogError(f"'{out}' is not empty (a demo run before?); open its report at "
-                           f"{out / 'derived' / 'report.html'}, or pick a new folder with --out")
-    report = run_demo(out, progress=print)
+    report = run_demo(args.out, progress=print)
     print(f"report: {report.resolve()}")
     return 0
-
-
-def _free_folder(base: Path) -> Path:
-    """``base``, or the first of ``base-2``, ``base-3``... that is absent or empty."""
-    candidate, number = base, 1
-    while candidate.exists() and (not candidate.is_dir() or any(candidate.iterdir())):
-        number += 1
-        candidate = base.with_name(f"{base.name}-{number}")
-    return candidate

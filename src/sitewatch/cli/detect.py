@@ -9,9 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
-from sitewatch.catalog import CaseLayout, CaseStore
+from sitewatch.catalog import CaseLayout
 from sitewatch.cli.options import add_device, add_gsd, add_quiet, batch_size
 from sitewatch.cli.progress import Bars, wanted
 from sitewatch.errors import ConfigError
@@ -39,8 +38,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run on a case or on loose files."""
-    from sitewatch.detect import FLIPS, DetectOptions, load_detector
-
     first = args.targets[0]
     is_case = len(args.targets) == 1 and CaseLayout(first).catalog.is_file()
     if not is_case and args.out is None:
@@ -51,29 +48,21 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError(f"'{first}' is a folder but not a sitewatch case; create one with "
                               f"`sitewatch case init {first}`, or give image files and --out FILE")
         raise ConfigError("loose images need --out FILE.csv or --out FILE.geojson")
-    if not is_case:
-        _check_loose(args.targets, args.out)
-    detector = load_detector(args.model, device=args.device)
-    options = DetectOptions(tta_views=FLIPS if args.tta else (), batch_size=batch_size(args.device))
     if is_case:
-        return _run_case(CaseStore.open(first), detector, options, args.redo, args.quiet)
-    return _run_loose(args.targets, detector, options, args.gsd, args.out, args.quiet)
+        return _run_case(args)
+    return _run_loose(args)
 
 
-def _run_case(store: CaseStore, detector: object, options: object, redo: bool,
-              quiet: bool) -> int:
-    from sitewatch.case import detect_case
+def _run_case(args: argparse.Namespace) -> int:
+    from sitewatch.case import detect_in_case
 
-    with Bars(total=len(store.scenes()), unit="scene", enabled=wanted(quiet)) as bars:
-
-        def done(scene: object, n: int) -> None:
-            name = f"{scene.site} {scene.date} {scene.original_name}"  # type: ignore[attr-defined]
-            bars.write(printable(f"{name}: {n}"))
-            bars.step(name)
-
-        summary = detect_case(
-            store, detector, options=options, redo=redo,  # type: ignore[arg-type]
-            progress=done, tile_progress=bars.tiles,
+    with Bars(total=0, unit="scene", enabled=wanted(args.quiet)) as bars:
+        summary = detect_in_case(
+            args.targets[0], model=args.model, device=args.device, tta=args.tta,
+            batch_size=batch_size(args.device), redo=args.redo,
+            scene_done=lambda scene, n: bars.write(printable(
+                f"{scene.site} {scene.date} {scene.original_name}: {n}")),
+            progress=bars.advance, tile_progress=bars.tiles,
         )
     for scene, reason in summary.unprocessed:
         print(printable(f"skipped {scene.site} {scene.date} {scene.original_name}: {reason}"),
@@ -87,47 +76,15 @@ def _run_case(store: CaseStore, detector: object, options: object, redo: bool,
     return 1 if summary.unprocessed and not summary.scenes_processed + summary.scenes_skipped else 0
 
 
-def _run_loose(images: list[Path], detector: Any, options: Any, gsd: float | str | None,
-               out: Path, quiet: bool) -> int:
-    from functools import partial
+def _run_loose(args: argparse.Namespace) -> int:
+    from sitewatch.case import detect_images
 
-    from sitewatch.catalog import GsdSource, choose_gsd
-    from sitewatch.detect import detect_raster, estimate_gsd
-    from sitewatch.imagery import read_info
-    from sitewatch.report import write_detections
-
-    results = []
-    with Bars(total=len(images), unit="image", enabled=wanted(quiet)) as bars:
-        for image in images:
-            given = gsd if isinstance(gsd, float) else None
-            choice = choose_gsd(str(image), given_m=given, georef_m=read_info(image).gsd_m,
-                                auto=gsd == "auto",
-                                estimator=partial(estimate_gsd, image, detector))
-            if choice.note:
-                bars.write(printable(choice.note))
-            estimated = choice.source is GsdSource.ESTIMATED
-            found = detect_raster(image, detector, gsd_m=None if estimated else choice.gsd_m,
-                                  options=options, progress=bars.tiles,
-                                  gsd_estimate=choice.estimate if estimated else None)
-            bars.write(printable(f"{image.name}: {len(found.detections)} vehicles"))
-            bars.step(image.name)
-            results.append((image.name, found.detections))
-    count = write_detections(out, results)
-    print(f"wrote {count} detections to {out}")
+    with Bars(total=len(args.targets), unit="image", enabled=wanted(args.quiet)) as bars:
+        count = detect_images(
+            args.targets, args.out, model=args.model, device=args.device, tta=args.tta,
+            batch_size=batch_size(args.device), gsd=args.gsd,
+            note=lambda line: bars.write(printable(line)), progress=bars.advance,
+            tile_progress=bars.tiles,
+        )
+    print(f"wrote {count} detections to {args.out}")
     return 0
-
-
-def _check_loose(images: list[Path], out: Path) -> None:
-    """Refuse, before any work (and before the model loads), an --out of the wrong kind,
-    folders, missing files and images that do not decode within the time and memory budget."""
-    from sitewatch.imagery import check_decodes
-
-    if out.suffix.lower() not in (".csv", ".geojson", ".json"):
-        raise ConfigError(f"--out '{out}' must end in .csv or .geojson (the format is chosen "
-                          "by the suffix)")
-    for image in images:
-        if image.is_dir():
-            raise ConfigError(f"'{image}' is a folder: pass the image files, e.g. {image}/*.jpg")
-        if not image.is_file():
-            raise ConfigError(f"cannot read '{image}': no such file; check the path")
-        check_decodes(image)

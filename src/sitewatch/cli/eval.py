@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from sitewatch.cli.options import add_device, batch_size
-from sitewatch.detect import FLIPS, DetectOptions, load_detector
-from sitewatch.train import LabelFormat, evaluate_folder, trained_on_stems
+from sitewatch.detect import FLIPS, DetectOptions
+from sitewatch.train import LabelFormat, evaluate_model
 
 HELP = "precision, recall, AP and count error of a detector on labelled images"
 
@@ -42,30 +42,23 @@ def _fmt(value: Any) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run the evaluation and print a summary."""
-    model = load_detector(args.model, score_threshold=0.01, device=args.device)
-    score = model.card.score_threshold if args.score is None else args.score
-    class_names = None
-    if args.classes is not None:
-        lines = args.classes.read_text(encoding="utf-8").splitlines()
-        class_names = tuple(n.strip() for n in lines if n.strip())
-    report = evaluate_folder(
+    done = evaluate_model(
         args.labels,
-        model,
-        label_format=args.format,
-        images_dir=args.images,
-        class_names=class_names,
-        gsd_m=args.gsd,
+        model=args.model,
+        device=args.device,
         options=DetectOptions(model_gsd_m=args.model_gsd, tta_views=FLIPS if args.tta else (),
                               batch_size=batch_size(args.device)),
+        score_threshold=args.score,
+        classes_file=args.classes,
+        label_format=args.format,
+        images_dir=args.images,
+        gsd_m=args.gsd,
         iou_min=args.iou,
-        score_threshold=score,
         supplement_dir=args.extra_labels,
     )
-    evaluated = {p.stem for p in Path(args.labels).iterdir() if p.suffix in (".xml", ".txt")}
-    seen = sorted(evaluated & trained_on_stems(model.card))
-    report["trained_on_overlap"] = seen
+    report, score, seen = done.report, done.score_threshold, done.trained_on_overlap
     if seen:
-        print(f"warning: {len(seen)} of these images were in {model.name}'s training data "
+        print(f"warning: {len(seen)} of these images were in {done.model_name}'s training data "
               f"({', '.join(seen)}): these figures are not held-out accuracy")
     head = f"{'slice':<32}{'truths':>7}{'preds':>7}{'P':>7}{'R':>7}{'AP':>7}{'AP50':>7}{'cnt':>6}"
     print(f"{report['images']} images, IoU >= {args.iou}, score >= {score}"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sitewatch.catalog import CaseStore
 from sitewatch.cli.options import add_case_dir
 
 HELP = ("export detections and events as GeoJSON, KML/KMZ (images and boxes on the time "
@@ -25,13 +24,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write the export and say how many features it holds."""
-    from sitewatch.case import check_export_path, export_case, export_format_of
-
-    export_format = args.format or export_format_of(args.out)
-    check_export_path(export_format, args.out)  # before the case is even opened
+    from sitewatch.case import export_case_folder
     from sitewatch.untrusted import printable
 
-    result = export_case(CaseStore.open(args.case_dir), export_format, args.out)
+    result = export_case_folder(args.case_dir, args.out, args.format)
+    export_format = result.export_format
     what = "counts" if export_format.startswith("counts-") else "features"
     extra = f" and {result.overlays} images" if export_format == "kmz" else ""
     extra += "".join(f", {n} {layer}" for layer, n in result.layers)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sitewatch.catalog import CaseStore, ingest_files, parse_date
+from sitewatch.catalog import parse_date
 from sitewatch.cli.options import add_case_dir, add_gsd, add_quiet
 from sitewatch.cli.progress import Bars, wanted
 from sitewatch.untrusted import printable
@@ -27,6 +27,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "give 3 or more (4+ to measure the error)")
     parser.add_argument("--gcps", type=Path, default=None, metavar="FILE.csv",
                         help="ground control points from a CSV file, one 'px,py,lon,lat' a row")
+    parser.add_argument("--gcp-order", type=int, choices=(1, 2, 3), default=1,
+                        help="how the points are fitted: 1 affine (3+ points), 2 or 3 a "
+                        "polynomial (6+ or 10+ points; the picture is rectified by GDAL and the "
+                        "original kept)")
     parser.add_argument("--crs", default=None, metavar="EPSG:XXXX",
                         help="coordinate system of a world file that has no .prj beside it")
     parser.add_argument("--source", default="", help="where the imagery came from")
@@ -36,28 +40,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Ingest and say what was added."""
-    from sitewatch.catalog import parse_control_point, read_control_points
-    from sitewatch.detect import estimate_gsd, load_detector
-    from sitewatch.imagery import GsdEstimate
+    from sitewatch.case import ingest_images
 
-    points = [parse_control_point(text) for text in args.gcp]
-    if args.gcps is not None:
-        points += read_control_points(args.gcps)
     date = parse_date(args.date) if args.date else None
-    store = CaseStore.open(args.case_dir)
-    detector = None
-
-    def estimator(path: Path) -> GsdEstimate | None:  # the model loads only when needed
-        nonlocal detector
-        detector = detector or load_detector(None)
-        return estimate_gsd(path, detector)
-
     with Bars(total=len(args.files), unit="file", enabled=wanted(args.quiet)) as bars:
-        result = ingest_files(
-            store, args.files, site=args.site, date=date,
-            gsd_m=None if args.gsd == "auto" else args.gsd, gsd_auto=args.gsd == "auto",
-            estimate_gsd=estimator, source=args.source, licence=args.licence,
-            control_points=points, crs=args.crs, progress=lambda path: bars.step(path.name),
+        result = ingest_images(
+            args.case_dir, args.files, site=args.site, date=date, gsd=args.gsd,
+            control_points=args.gcp, control_points_file=args.gcps, gcp_order=args.gcp_order,
+            crs=args.crs, source=args.source, licence=args.licence,
+            progress=lambda path: bars.step(path.name),
         )
     for note in result.gsd_notes:
         print(printable(note))
@@ -68,9 +59,11 @@ def run(args: argparse.Namespace) -> int:
                         f"{'georeferenced' if scene.georeferenced else 'not georeferenced'}"))
         if scene.sha256 in placed:
             print(printable(f"  placed by {placed[scene.sha256].describe()}"))
+            for line in placed[scene.sha256].residual_lines():
+                print(printable(f"    {line}"))
     for name, kept in result.already_as:
         differs = (date is not None and kept.date != date) or kept.site != args.site
         note = (f"; kept as {kept.site} {kept.date} (correct it with `sitewatch scene redate "
-                f"{store.root} {kept.sha256[:12]} YYYY-MM-DD --reason TEXT`)" if differs else "")
+                f"{args.case_dir} {kept.sha256[:12]} YYYY-MM-DD --reason TEXT`)" if differs else "")
         print(printable(f"already stored {name} ({kept.original_name} {kept.sha256[:12]}){note}"))
     return 0

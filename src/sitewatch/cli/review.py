@@ -30,12 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Serve the review app, or export reviewed labels."""
     store = CaseStore.open(args.case_dir)
-    try:
-        from sitewatch.review import export_reviewed_labels, serve
-    except ImportError as exc:
-        raise ReviewError(f"the review app needs FastAPI and uvicorn ({exc.name} is missing): "
-                          "pip install 'sitewatch[review]'") from None
     if args.export_labels is not None:
+        from sitewatch.case import export_reviewed_labels
+
         done = export_reviewed_labels(store, args.export_labels, complete_only=not args.partial)
         print(f"wrote {len(done.images)} images with {done.vehicles} reviewed vehicles to "
               f"{args.export_labels}")
@@ -44,6 +41,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"fine-tune on the reviews with: sitewatch train --from-reviews {args.case_dir} "
               "--base MODEL.pt --out NEW_MODEL_DIR [--data ... to keep the earlier tiles]")
         return 0
+    try:
+        from sitewatch.review import serve
+    except ImportError as exc:
+        raise ReviewError(f"the review app needs FastAPI and uvicorn ({exc.name} is missing): "
+                          "pip install 'sitewatch[review]'") from None
     if not 0 <= args.port <= 65535:
         raise ReviewError(f"--port {args.port} is not a TCP port; give 1-65535, or 0 for any")
     serve(store, reviewer=args.reviewer or getpass.getuser(), port=args.port,

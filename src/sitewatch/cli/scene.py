@@ -1,11 +1,15 @@
-"""``sitewatch scene list|retire|restore|keep|redate|set-gsd DIR ...``: see and correct a case's
-scenes. Every correction needs ``--reason``; the original stays stored and the audit log
-records who changed what and why (``sitewatch verify`` checks it).
+"""``sitewatch scene list|retire|restore|keep|redate|set-gsd|mosaic|seams DIR ...``: see and
+correct a case's scenes. Every correction needs ``--reason``; the original stays stored and the
+audit log records who changed what and why (``sitewatch verify`` checks it). ``mosaic`` makes
+several georeferenced images of one site and date into one scene (its sources retired, their
+seams kept); ``seams`` shows or exports where each source lies in a mosaic.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sitewatch.catalog import parse_date
@@ -14,8 +18,10 @@ from sitewatch.untrusted import printable
 
 if TYPE_CHECKING:
     from sitewatch.case import SceneRow
+    from sitewatch.catalog import CaseStore, MosaicAdded
 
-HELP = "list a case's scenes and correct them: retire, restore, keep one per date, redate, set-gsd"
+HELP = ("list a case's scenes and correct them: retire, restore, keep one per date, redate, "
+        "set-gsd, mosaic several of one date")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,6 +36,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "redate": "correct a scene's acquisition date",
         "set-gsd": "correct a scene's ground sample distance (then run `sitewatch detect` again)",
     }
+    mosaic = sub.add_parser(
+        "mosaic", help="make georeferenced images of one site and date into one scene",
+        description="Warp georeferenced images of one site and date onto one grid (GDAL) and "
+        "store the mosaic as a new scene; its sources are retired (still stored) and the seams "
+        "(each source's outline in the mosaic) are kept. Refused, with nothing changed, when a "
+        "source has no georeference or two sources show different ground where they overlap.")
+    add_case_dir(mosaic)
+    mosaic.add_argument("scenes", nargs="+", metavar="SCENE",
+                        help="two or more scenes: file names as ingested or 6+ hash digits; "
+                        "where they overlap the one named first is kept")
+    mosaic.add_argument("--reason", required=True, help="why (kept in the audit log)")
+    mosaic.add_argument("--analyst", default=None, help="who makes the change")
+    seams = sub.add_parser("seams", help="where each source lies in a mosaic scene",
+                           description="Print each source's outline in a mosaic scene; with "
+                           "--out, write them as GeoJSON (lon/lat outlines, pixel outlines).")
+    add_case_dir(seams)
+    seams.add_argument("scene", metavar="SCENE", help="the mosaic's file name or 6+ hash digits")
+    seams.add_argument("--out", type=Path, default=None, help="write the seams to this .geojson")
     for name, text in actions.items():
         action = sub.add_parser(name, help=text, description=text)
         add_case_dir(action)
@@ -54,6 +78,11 @@ def run(args: argparse.Namespace) -> int:
     store = CaseStore.open(args.case_dir)
     if args.action == "list":
         return _print_list(case.list_scenes(store))
+    if args.action == "seams":
+        return _print_seams(store, args.scene, args.out)
+    if args.action == "mosaic":
+        return _print_mosaic(case.mosaic_scenes(store, args.scenes, reason=args.reason,
+                                                actor=args.analyst), store.root)
     who = {"reason": args.reason, "actor": args.analyst}
     if args.action == "keep":
         changes = case.keep_scene(store, args.scene, **who)
@@ -83,4 +112,43 @@ def _print_list(rows: tuple[SceneRow, ...]) -> int:
                         f"{row.status:14} {s.original_name}{edits}"))
     if not rows:
         print("no scenes; add some with `sitewatch ingest`")
+    return 0
+
+
+def _print_mosaic(made: MosaicAdded, root: Path) -> int:
+    s, grid = made.scene, made.result
+    print(printable(f"mosaic {s.sha256[:12]} {s.original_name}: {len(made.sources)} scenes of site "
+                    f"{s.site} on {s.date}, {grid.width_px} x {grid.height_px} px at {s.gsd_m:.2f} m "
+                    f"(audit entry {made.audit_seq})"))
+    for source, part in zip(made.sources, grid.parts, strict=True):
+        print(printable(f"  {source.sha256[:12]} {source.original_name}: {part.pixels_used} px "
+                        "used, retired (still stored)"))
+    for overlap in grid.overlaps:
+        agreement = ("too small or uniform to check" if overlap.correlation is None
+                     else f"correlation {overlap.correlation:.2f}")
+        print(printable(f"  overlap {overlap.first} / {overlap.second}: {overlap.overlap_px} px, "
+                        f"{agreement}"))
+    print(f"seams: {made.seams_path.relative_to(root)} (`sitewatch scene seams {root} "
+          f"{s.sha256[:12]}`)")
+    print(f"run `sitewatch detect {root}` to detect on the mosaic")
+    return 0
+
+
+def _print_seams(store: CaseStore, ref: str, out: Path | None) -> int:
+    from sitewatch.catalog import read_seams
+    from sitewatch.errors import ConfigError
+
+    if out is not None and out.suffix.lower() not in (".geojson", ".json"):
+        raise ConfigError(f"--out '{out}' must end in .geojson (the seams are GeoJSON)")
+    scene, seams = read_seams(store, ref)
+    print(printable(f"mosaic {scene.sha256[:12]} {scene.original_name}: "
+                    f"{len(seams['features'])} sources, first listed on top"))
+    for feature in seams["features"]:
+        p = feature["properties"]
+        corners = " ".join(f"({x:.1f},{y:.1f})" for x, y in p["outline_px"])
+        print(printable(f"  {p['order']}: {p['sha256'][:12]} {p['source']}: {p['pixels_used']} px "
+                        f"used; outline in the mosaic {corners}"))
+    if out is not None:
+        out.write_text(json.dumps(seams, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {out}")
     return 0

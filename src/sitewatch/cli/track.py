@@ -25,12 +25,11 @@ def run(args: argparse.Namespace) -> int:
     from itertools import groupby
 
     from sitewatch.case import track_and_log
-    from sitewatch.track import interval_meaning
 
     tracked = track_and_log(CaseStore.open(args.case_dir), counts_out=args.counts)
     options = tracked.options
     print(f"counts with a {tracked.intervals_note}")
-    print(f"  {interval_meaning(options.interval_level)}")
+    print(f"  {tracked.interval_meaning}")
     unmeasured = sorted({c.unmeasured for t in tracked.tracks for c in t.counts
                          if c.unmeasured is not None})
     for why in unmeasured:  # once, not on every row

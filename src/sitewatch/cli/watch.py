@@ -4,7 +4,6 @@ every site of a watch list, detecting on Dask (``--cluster`` or a local cluster)
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from sitewatch.cli.options import add_device, batch_size
@@ -35,25 +34,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the watch once and print what it did per site."""
-    from sitewatch.detect import DetectOptions
-    from sitewatch.watch import DetectorSource, cluster_client, load_watch, run_watch
+    from sitewatch.watch import watch_once
 
-    config = load_watch(args.config)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    workers = args.workers or max(1, cores // 2)
-    threads = args.threads or max(1, cores // workers)
-    source = DetectorSource(model=args.model or config.model, device=args.device, threads=threads)
-    options = DetectOptions(batch_size=batch_size(args.device))
-    with cluster_client(args.cluster, workers=workers, threads_per_worker=1) as client:
-        summary = run_watch(config, client, detector_source=source, options=options,
-                            note=lambda line: print(printable(line)),
-                            tiles_per_task=args.tiles_per_task)
+    summary = watch_once(args.config, cluster=args.cluster, workers=args.workers,
+                         threads=args.threads, model=args.model, device=args.device,
+                         batch_size=batch_size(args.device), tiles_per_task=args.tiles_per_task,
+                         note=lambda line: print(printable(line)))
     for site in summary.sites:
         print(printable(
             f"{site.site}: {site.offered} scenes offered, {site.ingested} new, "
             f"{site.too_little} covering too little, {site.seen_before} seen before; "
             f"{site.detected} detected ({site.detections} detections)"
             + (f"; report {site.report}" if site.report else "; nothing changed")))
-    print(f"{summary.tasks_run} detection tasks run on {summary.scenes_run} scene windows, "
-          f"{summary.cache_hits} windows taken from the cache")
+    print(f"{summary.tasks_run} detection tasks run on {summary.scenes_run} scene windows "
+          f"({summary.tiles_run} tiles, {summary.tiles_reused} taken from pieces kept by an "
+          f"interrupted run), {summary.cache_hits} windows taken from the cache")
+    cpu, workers = dict(summary.phase_cpu_s), dict(summary.workers_cpu_s)
+    print("time: " + ", ".join(f"{name.replace('_', ' ')} {wall:.1f} s (CPU s: {cpu[name]:.1f} "
+                               f"here, {workers[name]:.1f} on the workers)"
+                               for name, wall in summary.phase_s))
     return 0

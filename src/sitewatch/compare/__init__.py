@@ -22,6 +22,7 @@ from sitewatch.compare.checklist import (
     parse_marks,
 )
 from sitewatch.compare.comparison import FrameResult, QueryResult, compare_query
+from sitewatch.compare.evaluation import evaluate
 from sitewatch.compare.gallery import Gallery, build_gallery, parse_gallery_spec, rank_galleries
 from sitewatch.compare.local_features import draw_matches, match_local_features
 from sitewatch.compare.media import read_exif, read_media
@@ -65,6 +66,7 @@ __all__ = [
     "compare_files",
     "compare_query",
     "draw_matches",
+    "evaluate",
     "load_checklist",
     "load_comparison",
     "match_local_features",

@@ -126,9 +126,26 @@ class Embedder:
     def embed(self, crops: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Embeddings (N×EMBEDDING_SIZE) and armour probabilities (N,) of RGB crops.
 
+        Each crop is seen five times (multi-crop test-time augmentation): whole, and its four
+        corners of :data:`CORNER_FRACTION` of its width and height; the five embeddings (each
+        already the average of the view and its mirror image, see :meth:`_embed_views`) are
+        averaged. A crop that stops a little short of the vehicle, or takes in a little more
+        ground, then moves its embedding less. The armour probability is the whole crop's.
+        """
+        if not crops:
+            return np.zeros((0, EMBEDDING_SIZE), np.float32), np.zeros((0,), np.float32)
+        views = [view for crop in crops for view in corner_views(crop)]
+        embeddings, armour = self._embed_views(views)
+        count, per_crop = len(crops), len(views) // len(crops)
+        averaged = _unit(embeddings.reshape(count, per_crop, -1).mean(axis=1))
+        return averaged.astype(np.float32), armour.reshape(count, per_crop)[:, 0]
+
+    def _embed_views(self, crops: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """One embedding and armour probability per image, as the network sees it.
+
         The embedding joins two L2-normalised halves, so each weighs the same: mid-level
         features (block 5: parts and surface texture such as reactive-armour bricks or
-        camouflage) and head features (overall shape and kind of object). Each crop is
+        camouflage) and head features (overall shape and kind of object). Each image is
         embedded as itself and mirrored, averaged, so a vehicle facing left matches one
         facing right.
         """
@@ -148,6 +165,22 @@ class Embedder:
         probabilities /= probabilities.sum(axis=1, keepdims=True)
         armour = probabilities[:, list(ARMOUR_CLASSES)].sum(axis=1)
         return joined.astype(np.float32), armour.astype(np.float32)
+
+
+#: Each corner view of a crop keeps this fraction of its width and height (multi-crop TTA).
+CORNER_FRACTION = 0.85
+
+
+def corner_views(crop: np.ndarray, *, fraction: float = CORNER_FRACTION) -> list[np.ndarray]:
+    """The crop and its four corners of ``fraction`` of its width and height.
+
+    >>> [v.shape for v in corner_views(np.zeros((20, 40, 3), np.uint8))]
+    [(20, 40, 3), (17, 34, 3), (17, 34, 3), (17, 34, 3), (17, 34, 3)]
+    """
+    height, width = crop.shape[:2]
+    h, w = max(1, round(height * fraction)), max(1, round(width * fraction))
+    return [crop, crop[:h, :w], crop[:h, width - w:], crop[height - h:, :w],
+            crop[height - h:, width - w:]]
 
 
 def _unit(rows: np.ndarray) -> np.ndarray:

@@ -4,7 +4,9 @@ The COCO detector proposes vehicle-like boxes; a box nested in another (a hull b
 box with the gun, a turret box inside the hull's) is joined to it, overlapping proposals are
 merged; each box is grown to the whole vehicle (:func:`~sitewatch.compare.outline.whole_vehicle`:
 gun and turret included) and embedded by EfficientNet-Lite0 twice, as cropped and with its
-background blanked, the two averaged. The network also gives the armour hint. When nothing is
+background blanked, the two averaged (each of the two is itself the average over the crop, its
+four corners and their mirror images: :meth:`~sitewatch.compare.models.Embedder.embed`).
+The network also gives the armour hint. When nothing is
 proposed the whole frame stands in, labelled ``whole_frame`` so nobody mistakes it for a
 detection.
 """

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
-from sitewatch.catalog import CaseStore, ingest_files, parse_date
+from sitewatch.catalog import parse_date
+from sitewatch.errors import CatalogError
 
 __all__ = ["run_demo", "sample_data_dir"]
 
@@ -21,18 +22,37 @@ def sample_data_dir() -> Path:
     return Path(str(resources.files("sitewatch.demo") / "data"))
 
 
-def run_demo(out_dir: Path, *, progress: Callable[[str], object] = lambda _: None) -> Path:
+def run_demo(out_dir: Path | None = None, *,
+             progress: Callable[[str], object] = lambda _: None) -> Path:
     """Build the sample case in ``out_dir`` and run ingest -> detect -> track -> report.
+
+    Without ``out_dir``, the case goes to ``./sitewatch-demo``, or the first of
+    ``sitewatch-demo-2``, ``-3``... that is absent or empty.
 
     Returns:
         The path of the HTML report.
+
+    Raises:
+        CatalogError: ``out_dir`` is a file or a folder that is not empty.
     """
-    from sitewatch.case import attach_file, detect_case, import_assessment, report_case
+    from sitewatch.case import (
+        attach_file,
+        detect_case,
+        import_assessment,
+        ingest_files,
+        init_case,
+        report_case,
+    )
     from sitewatch.detect import load_detector
 
+    if out_dir is None:
+        out_dir = _free_folder(Path("sitewatch-demo"))
+    elif out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise CatalogError(f"'{out_dir}' is not empty (a demo run before?); open its report at "
+                           f"{out_dir / 'derived' / 'report.html'}, or pick a new folder with --out")
     data = sample_data_dir()
     manifest = json.loads((data / "case.json").read_text(encoding="utf-8"))
-    store = CaseStore.init(out_dir)
+    store = init_case(out_dir)
     progress(f"case {out_dir}")
     for scene in manifest["scenes"]:
         result = ingest_files(
@@ -59,3 +79,12 @@ def run_demo(out_dir: Path, *, progress: Callable[[str], object] = lambda _: Non
     progress(f"model {detector.name} sha256 {detector.sha256[:12]}: {summary.detections} "
              f"detections in {summary.scenes_processed} scenes")
     return report_case(store)
+
+
+def _free_folder(base: Path) -> Path:
+    """``base``, or the first of ``base-2``, ``base-3``... that is absent or empty."""
+    candidate, number = base, 1
+    while candidate.exists() and (not candidate.is_dir() or any(candidate.iterdir())):
+        number += 1
+        candidate = base.with_name(f"{base.name}-{number}")
+    return candidate

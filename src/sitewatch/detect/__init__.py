@@ -33,7 +33,7 @@ from sitewatch.detect.backend import PAD_VALUE, TileBackend
 from sitewatch.detect.ensemble import CombinedDetector, CombineRules, load_ensemble
 from sitewatch.detect.fragments import fragment_mask
 from sitewatch.detect.gsd import GsdSearch, estimate_gsd, estimate_gsd_of_array, sample_windows
-from sitewatch.detect.loading import load_detector
+from sitewatch.detect.loading import CardCheck, check_model_cards, load_detector
 from sitewatch.detect.modelcard import (
     LEGACY_SCORE_THRESHOLD,
     LoadedRates,
@@ -80,6 +80,7 @@ __all__ = [
     "MODELS",
     "PAD_VALUE",
     "SOURCES",
+    "CardCheck",
     "CombineRules",
     "CombinedDetector",
     "DetectOptions",
@@ -100,6 +101,7 @@ __all__ = [
     "available_cores",
     "bounds",
     "card_path_for",
+    "check_model_cards",
     "check_weights",
     "default_cache",
     "detect_raster",

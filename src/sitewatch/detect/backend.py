@@ -75,7 +75,8 @@ class TileBackend:
 
     Args:
         card: The verified model card.
-        score_threshold: Minimum score kept (default: the card's).
+        score_threshold: Minimum score kept (default: the card's); a label with a floor in the
+            card's ``label_score_thresholds`` also needs that.
         iou_threshold: Rotated NMS threshold within a tile.
 
     Raises:
@@ -91,6 +92,8 @@ class TileBackend:
         self.card = card
         self._classes = card.class_indices()
         self._to_label = label_indices(card)
+        floors = [card.label_floor(v) for _, v in self._classes]
+        self._floors = np.array(floors, np.float32) if any(floors) else None
 
     @property
     def name(self) -> str:
@@ -125,6 +128,7 @@ class TileBackend:
             iou_threshold=self.iou_threshold,
             cargo=VEHICLE_CARGO,
             cargo_labels=self._to_label,
+            class_score_floors=self._floors,
         )
         return [(boxes, scores, self._to_label[pos]) for boxes, scores, pos in decoded]
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from sitewatch.detect.backend import TileBackend
-from sitewatch.detect.modelcard import load_card
+from sitewatch.detect.modelcard import ModelCard, load_card
 from sitewatch.detect.onnx_backend import OnnxDetector
 from sitewatch.detect.registry import DEFAULT_MODEL, card_path_for
 
@@ -62,3 +63,42 @@ def load_detector(
         threads=threads,
         sessions=sessions,
     )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CardCheck:
+    """One model card and whether its ONNX file is the one it names (``sitewatch models list``).
+
+    Attributes:
+        card: The card (read without verifying when the check failed).
+        status: ``"verified"``, or ``"FAILED: "`` and why.
+        torch_weights: Where its PyTorch weights would lie (beside the card); they may be absent.
+        cached: The card is in a cache folder, not packaged.
+    """
+
+    card: ModelCard
+    status: str
+    torch_weights: Path
+    cached: bool = False
+
+
+def check_model_cards(cache: Path | None = None) -> tuple[CardCheck, ...]:
+    """Every packaged model card, by name, then every ``<cache>/*/*.json`` card, each checked."""
+    from sitewatch.detect.registry import MODELS
+    from sitewatch.detect.torch_backend import torch_weights_path
+    from sitewatch.errors import ModelError
+
+    def check(card_path: Path, cached: bool) -> CardCheck:
+        try:
+            card = load_card(card_path)
+            status = "verified"
+        except ModelError as exc:
+            card = load_card(card_path, verify=False)
+            status = f"FAILED: {exc}"
+        return CardCheck(card=card, status=status, torch_weights=torch_weights_path(card),
+                         cached=cached)
+
+    cards = [check(card_path_for(name), False) for name in sorted(MODELS)]
+    if cache is not None:
+        cards += [check(path, True) for path in sorted(Path(cache).glob("*/*.json"))]
+    return tuple(cards)

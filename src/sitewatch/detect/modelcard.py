@@ -37,7 +37,8 @@ _CARD_KEYS = frozenset(
 #: training record's rates or a case's detect run that names no score means.
 LEGACY_SCORE_THRESHOLD = 0.25
 #: Keys a card may leave out (older cards, the DOTA checkpoints): they take these defaults.
-_OPTIONAL_KEYS = {"score_threshold": LEGACY_SCORE_THRESHOLD, "score_note": ""}
+_OPTIONAL_KEYS: dict[str, Any] = {"score_threshold": LEGACY_SCORE_THRESHOLD, "score_note": "",
+                                  "label_score_thresholds": {}}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -61,6 +62,10 @@ class ModelCard:
         score_threshold: The score a box needs to be reported; the measured precision and
             recall in the model's training record are at this score.
         score_note: How ``score_threshold`` was chosen.
+        label_score_thresholds: Per-label floors, ``(label, score)``: a box of that label needs
+            at least this score as well as the run's score threshold (the higher of the two
+            applies, whatever score a run asks for). Empty: every label is kept from the run's
+            score. In the card: ``{"civilian_vehicle": 0.3, ...}``.
     """
 
     name: str
@@ -78,6 +83,7 @@ class ModelCard:
     licence: str
     score_threshold: float = LEGACY_SCORE_THRESHOLD
     score_note: str = ""
+    label_score_thresholds: tuple[tuple[VehicleClass, float], ...] = ()
 
     def __post_init__(self) -> None:
         unknown = [c for c, _ in self.class_map if c not in self.classes]
@@ -99,6 +105,21 @@ class ModelCard:
                 "in (0, 1); fix the card",
                 name=self.name,
             )
+        kept = {v for _, v in self.class_map}
+        floors = [v for v, _ in self.label_score_thresholds]
+        wrong = [f"{v.value}={s}" for v, s in self.label_score_thresholds
+                 if v not in kept or not 0.0 < s < 1.0]
+        if wrong or len(set(floors)) != len(floors):
+            raise ModelError(
+                f"model card {self.name!r}: label_score_thresholds {wrong or 'name a label twice'}"
+                f"; each must be one of the labels the model gives "
+                f"({', '.join(sorted(v.value for v in kept))}) with a score in (0, 1); fix the card",
+                name=self.name,
+            )
+
+    def label_floor(self, label: VehicleClass) -> float:
+        """The score a box of ``label`` needs besides the run's threshold (0: no floor)."""
+        return dict(self.label_score_thresholds).get(label, 0.0)
 
     def class_indices(self) -> tuple[tuple[int, VehicleClass], ...]:
         """(output index, VehicleClass) for each class kept."""
@@ -130,7 +151,23 @@ def _parse(card_path: Path, raw: dict[str, Any]) -> ModelCard:
         licence=str(raw["licence"]),
         score_threshold=float(raw.get("score_threshold", _OPTIONAL_KEYS["score_threshold"])),
         score_note=str(raw.get("score_note", _OPTIONAL_KEYS["score_note"])),
+        label_score_thresholds=_label_floors(card_path, raw.get("label_score_thresholds", {})),
     )
+
+
+def _label_floors(card_path: Path, raw: Any) -> tuple[tuple[VehicleClass, float], ...]:
+    """``label_score_thresholds`` of a card as (label, score) pairs, in label order."""
+    try:
+        if not isinstance(raw, dict):
+            raise TypeError("not a JSON object")
+        return tuple(sorted(((VehicleClass.parse(str(k)), float(v)) for k, v in raw.items()),
+                            key=lambda pair: pair[0].value))
+    except (TypeError, ValueError) as exc:
+        raise ModelError(
+            f"model card {str(card_path)!r}: label_score_thresholds must map labels to scores, "
+            f'e.g. {{"civilian_vehicle": 0.3}} ({exc}); fix the card',
+            path=str(card_path),
+        ) from None
 
 
 def load_card(card_path: Path, *, verify: bool = True) -> ModelCard:
@@ -233,13 +270,17 @@ def measured_rates(card: ModelCard, *, tta: bool = False,
 
     ``tta`` picks the rates measured with test-time augmentation. Rates read at another score
     than the one the model ran at (``score_threshold``, default the card's; 0.25 where the
-    record does not say) are not its rates: None.
+    record does not say) are not its rates: None. So are rates measured with other per-label
+    floors than the card's ``label_score_thresholds`` (none where the rates do not say).
     """
     score = card.score_threshold if score_threshold is None else score_threshold
     data = training_record(card) or {}
     try:
         rates = data["cross_validation"]["rates"]["tta" if tta else "plain"]
         if abs(float(rates.get("score_threshold", LEGACY_SCORE_THRESHOLD)) - score) > 1e-9:
+            return None
+        floors = {str(k): float(v) for k, v in rates.get("label_score_thresholds", {}).items()}
+        if floors != {v.value: f for v, f in card.label_score_thresholds}:
             return None
         return MeasuredRates(
             precision=float(rates["precision"]),

@@ -201,6 +201,7 @@ def decode_yolo_obb(
     max_detections: int = 3000,
     cargo: CargoRule | None = None,
     cargo_labels: np.ndarray | None = None,
+    class_score_floors: np.ndarray | None = None,
 ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Decode a YOLOv8-OBB output batch into boxes, scores and class positions per image.
 
@@ -214,6 +215,9 @@ def decode_yolo_obb(
         max_detections: At most this many boxes per image (best first).
         cargo: Boxes that stand on others are kept by the NMS (:class:`CargoRule`); its
             labels are ``cargo_labels[class position]`` (default: the class positions).
+        class_score_floors: Per class position, a score a box of that class needs as well as
+            ``score_threshold``; applied before the NMS, so a box under its class's floor does
+            not suppress a lower-scoring box of another class.
 
     Returns:
         Per image: boxes (N, 5) regularized, scores (N,), class positions (N,).
@@ -225,6 +229,8 @@ def decode_yolo_obb(
         best = scores_all.argmax(axis=0)
         score = scores_all[best, np.arange(scores_all.shape[1])]
         mask = score > score_threshold
+        if class_score_floors is not None:
+            mask &= score >= np.asarray(class_score_floors)[best]
         boxes = np.concatenate([pred[:4, mask], pred[-1:, mask]], axis=0).T
         score, best = score[mask], best[mask]
         boxes = regularize(boxes)

@@ -14,18 +14,8 @@ import numpy as np
 from sitewatch.detect import Detection
 from sitewatch.errors import ReportError
 from sitewatch.imagery import RasterReader, Tile
-from sitewatch.label_names import label_name
+from sitewatch.label_names import LABEL_COLOURS, label_name
 
-#: One colour per label (RGB), chosen to stay distinct for colour-blind readers (Okabe-Ito).
-LABEL_COLOURS: dict[str, tuple[int, int, int]] = {
-    "armored_vehicle": (213, 94, 0),
-    "military_truck": (0, 114, 178),
-    "military_light_vehicle": (230, 159, 0),
-    "military_engineering_vehicle": (204, 121, 167),
-    "civilian_vehicle": (86, 180, 233),
-    "vehicle": (240, 228, 66),
-    "loaded_transporter": (0, 158, 115),
-}
 _LINE_PX = 20
 
 

@@ -14,9 +14,9 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from sitewatch.errors import NotGeoreferencedError, ReportError
+from sitewatch.label_names import LABEL_COLOURS
 from sitewatch.report.areas import AreaFeature
 from sitewatch.report.features import ExportFeature
-from sitewatch.report.figures import LABEL_COLOURS
 from sitewatch.report.overlays import ImageOverlay
 from sitewatch.untrusted import csv_cell, markup_text
 

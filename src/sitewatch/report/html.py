@@ -19,7 +19,7 @@ from sitewatch.detect import Detection, ModelCard
 from sitewatch.digest import sha256_file
 from sitewatch.errors import ReportError
 from sitewatch.imagery import Tile
-from sitewatch.label_names import british, label_name
+from sitewatch.label_names import LABEL_COLOURS, british, label_css, label_name
 from sitewatch.report.figures import CountPoint, annotated_panel, counts_plot
 from sitewatch.report.insets import DENSE_SCALE, inset_windows
 from sitewatch.report.maps import MapPoint, site_map
@@ -106,6 +106,7 @@ def render_report(
         "intervals_note": intervals_note,
         "where_when": list(where_when),
         "licences": _licences(sites, runs),
+        "legend": _legend(),
     }
     return env.get_template("report.html.j2").render(**context)
 
@@ -394,3 +395,13 @@ def write_pdf(html: str, path: Path) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     HTML(string=html).write_pdf(path)
     return sha256_file(path)
+
+
+def _legend() -> list[tuple[str, str, str]]:
+    """(background, text colour, words) per label, in the colours the figures draw: dark text on
+    the light ones (the yellow of "vehicle of unknown type"), white on the others."""
+    legend = []
+    for label, (r, g, b) in LABEL_COLOURS.items():
+        light = 0.299 * r + 0.587 * g + 0.114 * b > 150
+        legend.append((label_css(label), "#000" if light else "#fff", label_name(label, 1)))
+    return legend

@@ -15,8 +15,7 @@ from collections.abc import Sequence
 
 from sitewatch.label_names import label_name
 from sitewatch.report.wording import events_phrase
-from sitewatch.track import SiteTrack
-from sitewatch.track.links import Departure, Link
+from sitewatch.track import Departure, Link, SiteTrack
 
 __all__ = ["measured_for"]
 

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from sitewatch.case import record_review, record_reviews
 from sitewatch.catalog import CaseStore, ReviewAction, ReviewRecord, Scene
 from sitewatch.errors import ReviewError
 from sitewatch.review.bulk import Selection, bulk_decisions, bulk_undo
@@ -47,7 +48,7 @@ def apply_decision(
     else:
         record = decide(item, ReviewAction(action), scene_sha256=scene.sha256, run_id=run_id,
                         reviewer=reviewer, label=label, box=box, loaded=loaded)
-    stored = store.append_review(record)
+    stored = record_review(store, record)
     now = review_items(store.detections(scene.sha256), store.reviews(scene.sha256, run_id=run_id))
     return next(i.as_json() for i in now if i.detection_id == stored.detection_id)
 
@@ -97,7 +98,7 @@ def apply_bulk(store: CaseStore, scene: Scene, selection: Selection, action: str
                           f"{len(expect_ids)} shown; nothing was changed: preview it again")
     if not records:
         raise ReviewError("the selection changes no box; widen the score band, label or area")
-    stored = store.append_reviews(records, selection=selection.as_json())
+    stored = record_reviews(store, records, selection=selection.as_json())
     return {"action": action, "count": len(stored), "ids": [r.detection_id for r in stored],
             "seqs": [r.seq for r in stored]}
 
@@ -111,7 +112,7 @@ def undo_bulk(store: CaseStore, scene: Scene, seqs: Sequence[int], *,
     """
     _, reviews, items = _scene_items(store, scene)
     records = bulk_undo(items, reviews, seqs, reviewer=reviewer)
-    stored = store.append_reviews(records, selection={"undo_of": sorted(seqs)})
+    stored = record_reviews(store, records, selection={"undo_of": sorted(seqs)})
     return {"action": "undo", "count": len(stored), "ids": [r.detection_id for r in stored],
             "seqs": [r.seq for r in stored]}
 

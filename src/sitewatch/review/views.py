@@ -11,21 +11,12 @@ from typing import Any
 from sitewatch.catalog import CaseStore, Scene, summarise
 from sitewatch.detect import VehicleClass
 from sitewatch.errors import ReviewError, SitewatchError
-from sitewatch.label_names import label_name
+from sitewatch.label_names import LABEL_COLOURS, label_css, label_name
 from sitewatch.review.decisions import review_items
 from sitewatch.review.tiles import native_zoom
 
-#: Label colours (RGB) of the report (``sitewatch.report.figures.LABEL_COLOURS``), as CSS.
-#: Kept here, not imported, because review and report are sibling stages.
-LABEL_CSS: dict[str, str] = {
-    "armored_vehicle": "#d55e00",
-    "military_truck": "#0072b2",
-    "military_light_vehicle": "#e69f00",
-    "military_engineering_vehicle": "#cc79a7",
-    "civilian_vehicle": "#56b4e9",
-    "vehicle": "#f0e442",
-    "loaded_transporter": "#009e73",
-}
+#: Label colours as CSS, from the one definition the report draws with too.
+LABEL_CSS: dict[str, str] = {label: label_css(label) for label in LABEL_COLOURS}
 
 
 def scene_by_sha(store: CaseStore, sha256: str) -> Scene:

@@ -47,7 +47,8 @@ def _check(observations: Sequence[Observation]) -> tuple[Observation, ...]:
     if dupes:
         raise TrackError(
             f"site {sites[0]!r} has several images on {', '.join(map(str, dupes))}; keep one "
-            "image per date (the sharpest or most complete) before tracking",
+            "image per date (the sharpest or most complete; `sitewatch scene keep` or `scene "
+            "retire`) or mosaic them into one (`sitewatch scene mosaic`) before tracking",
             site=sites[0],
         )
     return ordered

@@ -17,13 +17,13 @@ TOML file read by :func:`read_recipe`) makes.
 from __future__ import annotations
 
 from sitewatch.train.backgrounds import Background, random_cell
-from sitewatch.train.benchmark import BenchConfig, run_benchmark
+from sitewatch.train.benchmark import BenchConfig, benchmark_models, run_benchmark
 from sitewatch.train.card import expected_base_sha256
 from sitewatch.train.chips import VehicleChip, chips_by_class, cut_chips
 from sitewatch.train.civground import CivilianGround
 from sitewatch.train.civilian import SceneDetections, civilian_scores, false_alarm_rates
 from sitewatch.train.dataset import TRAIN_CLASSES, write_obb_dataset
-from sitewatch.train.evaluation import evaluate_folder, trained_on_stems
+from sitewatch.train.evaluation import ModelEvaluation, evaluate_folder, evaluate_model, trained_on_stems
 from sitewatch.train.fetch import FetchResult, fetch_model
 from sitewatch.train.holdout import predict_holdout, summarize
 from sitewatch.train.labels import (
@@ -66,6 +66,7 @@ __all__ = [
     "LabelledBox",
     "LabelledImage",
     "Layout",
+    "ModelEvaluation",
     "PseudoExport",
     "PseudoLabelling",
     "PseudoScene",
@@ -80,12 +81,14 @@ __all__ = [
     "TrainingSample",
     "TruthBox",
     "VehicleChip",
+    "benchmark_models",
     "chips_by_class",
     "civilian_scores",
     "cut_chips",
     "dota_line",
     "evaluate",
     "evaluate_folder",
+    "evaluate_model",
     "expected_base_sha256",
     "false_alarm_rates",
     "fetch_model",

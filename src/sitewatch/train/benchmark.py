@@ -42,7 +42,9 @@ import rasterio
 from rasterio.errors import NotGeoreferencedWarning
 
 from sitewatch.detect import (
+    BASE_MODEL,
     PAD_VALUE,
+    SOURCES,
     DetectOptions,
     Detector,
     TileBackend,
@@ -50,7 +52,10 @@ from sitewatch.detect import (
     VehicleClass,
     available_cores,
     bounds,
+    default_cache,
     detect_raster,
+    load_detector,
+    torch_weights_path,
 )
 from sitewatch.digest import sha256_file
 from sitewatch.errors import ConfigError, ModelError
@@ -413,3 +418,65 @@ def _boxes_of(result: Any) -> Boxes:
         ]
     ).reshape(-1, 5)
     return bounds(raw), np.array([d.score for d in result.detections])
+
+
+def benchmark_models(
+    scene: Path,
+    models: Sequence[str | None],
+    *,
+    settings: BenchConfig,
+    score_threshold: float | None = None,
+    weights: Path | None = None,
+    baseline: bool = True,
+    mvrsd: Path | None = None,
+    labels_supplement: Path | None = None,
+    note: Callable[[str], object] = lambda _: None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> dict[str, Any]:
+    """What ``sitewatch bench`` does: load the models and time them (and the SAHI baseline).
+
+    Every model runs at the first one's score threshold (its card's unless
+    ``score_threshold``) with ``settings``' threads on its device; ``settings``' tile size and
+    threshold are replaced by the models'. The baseline uses ``weights``, by default the
+    Ultralytics file the first model was exported from (beside its card, or fetched). Labelled
+    tiles without a ``labels`` folder are left out, with a ``note``.
+
+    Raises:
+        ConfigError: the baseline weights are missing, or the models' input sizes differ.
+        ModelError: a model cannot be loaded.
+    """
+    from dataclasses import replace
+
+    if mvrsd is not None and not (mvrsd / "labels").is_dir():
+        note(f"note: labelled tiles not found at {mvrsd}; skipping the labelled comparison")
+        mvrsd = None
+    threads = settings.threads or None
+    first, *others = models or [None]
+    detectors = [load_detector(first, score_threshold=score_threshold, threads=threads,
+                               device=settings.device)]
+    score = detectors[0].score_threshold  # the first card's, unless given: both pipelines
+    detectors += [load_detector(m, score_threshold=score, threads=threads, device=settings.device)
+                  for m in others]
+    if baseline:
+        weights = weights or _baseline_weights(detectors[0])
+        if not weights.is_file():
+            raise ConfigError(
+                f"baseline weights {str(weights)!r} not found; run `sitewatch models fetch`, "
+                "pass --weights PATH, or use --no-baseline"
+            )
+    else:
+        weights = None
+    sizes = {d.tile_px for d in detectors}
+    if len(sizes) != 1:
+        raise ConfigError(f"bench models need one input size to share the slice size, got {sizes}")
+    config = replace(settings, tile_px=sizes.pop(), score_threshold=score)
+    return run_benchmark(scene, detectors, weights=weights, config=config, mvrsd=mvrsd,
+                         labels_supplement=labels_supplement, progress=progress)
+
+
+def _baseline_weights(detector: TileBackend) -> Path:
+    """The Ultralytics weights the model was exported from: beside its card, or fetched."""
+    beside = torch_weights_path(detector.card)
+    if beside.is_file():
+        return beside
+    return default_cache() / BASE_MODEL / Path(SOURCES[BASE_MODEL].member).name

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from sitewatch.detect import (
     VehicleClass,
     bounds,
     detect_raster,
+    load_detector,
     training_record,
 )
 from sitewatch.errors import ConfigError
@@ -141,3 +143,55 @@ def trained_on_stems(card: ModelCard) -> frozenset[str]:
     """
     data = training_record(card) or {}
     return frozenset(str(s).split(":", 1)[-1] for s in data.get("trained_on", ()))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelEvaluation:
+    """What :func:`evaluate_model` measured: the report, and what it was measured with."""
+
+    report: dict[str, Any]  #: :func:`evaluate_folder`'s report with ``trained_on_overlap``
+    model_name: str
+    score_threshold: float  #: the one the figures are at: the card's unless given
+    trained_on_overlap: tuple[str, ...]  #: evaluated images the model was trained on
+
+
+def evaluate_model(
+    labels_dir: Path,
+    *,
+    model: str | None,
+    device: str,
+    options: DetectOptions,
+    score_threshold: float | None = None,
+    classes_file: Path | None = None,
+    label_format: LabelFormat | str = LabelFormat.VOC,
+    images_dir: Path | None = None,
+    gsd_m: float | None = None,
+    iou_min: float = 0.3,
+    supplement_dir: Path | None = None,
+) -> ModelEvaluation:
+    """Load ``model`` and score it on a folder of labelled images (``sitewatch eval``).
+
+    The model keeps boxes down to 0.01 so AP sees the whole curve; the figures are at
+    ``score_threshold`` (the model card's when ``None``). ``classes_file`` lists YOLO class
+    names one a line; the rest is as :func:`evaluate_folder`'s. Images the model
+    was trained on (its training record) are named in ``trained_on_overlap``: figures over them
+    are not held-out accuracy.
+
+    Raises:
+        ModelError: the model cannot be loaded.
+        as :func:`evaluate_folder`.
+    """
+    detector = load_detector(model, score_threshold=0.01, device=device)
+    score = detector.card.score_threshold if score_threshold is None else score_threshold
+    class_names = None
+    if classes_file is not None:
+        lines = classes_file.read_text(encoding="utf-8").splitlines()
+        class_names = tuple(n.strip() for n in lines if n.strip())
+    report = evaluate_folder(labels_dir, detector, label_format=label_format, images_dir=images_dir,
+                             class_names=class_names, gsd_m=gsd_m, options=options, iou_min=iou_min,
+                             score_threshold=score, supplement_dir=supplement_dir)
+    evaluated = {p.stem for p in Path(labels_dir).iterdir() if p.suffix in (".xml", ".txt")}
+    seen = sorted(evaluated & trained_on_stems(detector.card))
+    report["trained_on_overlap"] = seen
+    return ModelEvaluation(report=report, model_name=detector.name, score_threshold=score,
+                           trained_on_overlap=tuple(seen))

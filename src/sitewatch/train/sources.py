@@ -191,7 +191,7 @@ def load_reviewed(folder: Path, *, gsd_m: float, kind: str = "reviewed",
                   piece_px: int = PIECE_PX) -> tuple[TrainingSample, ...]:
     """Read an analyst-reviewed label export and resample each scene to ``gsd_m``.
 
-    ``folder`` is what :func:`sitewatch.review.export_reviewed_labels` wrote: ``images/``,
+    ``folder`` is what :func:`sitewatch.case.export_reviewed_labels` wrote: ``images/``,
     ``labels/`` (DOTA) and ``reviews.json``, which gives each scene's own ground sample
     distance. Every reviewed box must carry one of the trained classes: a box left as the
     generic ``vehicle`` cannot be taught, and leaving it out would teach a vehicle as ground.

@@ -9,6 +9,7 @@ It sits above :mod:`sitewatch.case` and below the CLI.
 
 from __future__ import annotations
 
+from sitewatch.watch.cache import TaskCache, task_key
 from sitewatch.watch.config import (
     FolderSource,
     Site,
@@ -23,13 +24,11 @@ from sitewatch.watch.scale import measure_engine_cpu, measure_scale
 from sitewatch.watch.scheduling import (
     ClusterResult,
     DetectorSource,
-    TaskCache,
     cluster_client,
     detect_on_cluster,
-    task_key,
 )
 from sitewatch.watch.sources import Candidate, candidates
-from sitewatch.watch.watching import SiteOutcome, WatchSummary, case_folder, run_watch
+from sitewatch.watch.watching import SiteOutcome, WatchSummary, case_folder, run_watch, watch_once
 
 __all__ = [
     "Candidate",
@@ -55,4 +54,5 @@ __all__ = [
     "read_sites_file",
     "run_watch",
     "task_key",
+    "watch_once",
 ]

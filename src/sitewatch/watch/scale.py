@@ -188,7 +188,7 @@ def measure_scale(
         plans = [plan_tiles(p, detector, gsd_m=gsd_m, options=options) for p in paths]
         tiles = sum(len(plan.tiles) for plan in plans)
         per_task = tiles_per_task or default_tiles_per_task(options, tiles=tiles, slots=max(workers))
-        tasks = pack_pieces(plans, per_task)
+        tasks = pack_pieces([(p, 0, len(p.tiles)) for p in plans], per_task)
         clusters = []
         stack.enter_context(warnings.catch_warnings())
         warnings.simplefilter("ignore")  # Dask's notes on ports and memory limits
@@ -293,8 +293,8 @@ def measure_engine_cpu(
         warnings.simplefilter("ignore")  # Dask's notes on ports, a bench scene's georeference
         paths = cut_scenes(scene, Path(tmp), count=scenes, side_px=side_px)
         detector = worker_detector(source)
-        tasks = pack_pieces([plan_tiles(p, detector, gsd_m=gsd_m, options=options) for p in paths],
-                            tiles_per_task)
+        plans = [plan_tiles(p, detector, gsd_m=gsd_m, options=options) for p in paths]
+        tasks = pack_pieces([(p, 0, len(p.tiles)) for p in plans], tiles_per_task)
         with cluster_client(None, workers=workers, threads_per_worker=1, quiet=quiet) as client:
             client.run(_loads, source)
             _dask(client, tasks[:1], source, options)

@@ -9,8 +9,9 @@ back unmerged; the client merges each window's seams once, with the one merge
 ``detect_raster`` run on the window and can be recomputed anywhere. Each window's result is kept
 in a cache folder under a key made of its content hash, the model hash and the detection
 parameters: a rerun submits nothing that is done, and a worker that dies costs only the tasks
-it was running (Dask gives them to another worker; a crashed client finds the finished windows
-in the cache). Only the client writes: the cache files, then each site's case through
+it was running (Dask gives them to another worker; a crashed client finds the finished windows,
+and the finished pieces of split windows, in the cache: :mod:`sitewatch.watch.cache`). Only the
+client writes detections: the cache files, then each site's case through
 :func:`sitewatch.case.detect_case`, so no two processes ever write one SQLite file.
 
 Workers read the cutouts from the watch folder by path: a remote cluster (``--cluster``) must
@@ -21,15 +22,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import importlib
-import json
 import math
-import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from sitewatch.case import DetectionRun, to_record
@@ -44,6 +41,7 @@ from sitewatch.detect import (
     plan_tiles,
 )
 from sitewatch.errors import ConfigError, WatchError
+from sitewatch.watch.cache import TaskCache, pieces_key, task_key
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -90,17 +88,6 @@ def worker_detector(source: DetectorSource) -> Detector:
     return source.load()
 
 
-def task_key(scene_sha256: str, model_sha256: str, params: Mapping[str, Any]) -> str:
-    """The cache key of a detection task: its input's content, the model and the options.
-
-    >>> task_key("a" * 64, "b" * 64, {"batch_size": 4})[:12]
-    '5c3ae1c8f0a3'
-    """
-    text = json.dumps({"scene_sha256": scene_sha256, "model_sha256": model_sha256,
-                       "params": params}, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 #: One piece of a task: tiles ``start``..``stop`` (exclusive) of a scene window's tile plan.
 Piece = tuple[TilePlan, int, int]
 
@@ -113,10 +100,11 @@ def detect_pieces(pieces: Sequence[Piece], source: DetectorSource, options: Dete
     return detect_tiles(pieces, worker_detector(source), options=options)
 
 
-def pack_pieces(plans: Sequence[TilePlan], tiles_per_task: int) -> list[list[Piece]]:
-    """Tasks of about ``tiles_per_task`` tiles: a window with more is split into pieces of that
-    many tiles (one big site: many tasks); consecutive smaller windows share a task, so their
-    tiles share inference batches.
+def pack_pieces(ranges: Sequence[Piece], tiles_per_task: int) -> list[list[Piece]]:
+    """Tasks of about ``tiles_per_task`` tiles from tile ranges of windows (usually each
+    window's whole plan, ``(plan, 0, len(plan.tiles))``): a range of more tiles is split into
+    pieces of that many (one big site: many tasks); consecutive smaller ones share a task, so
+    their tiles share inference batches. An empty range stays one empty piece.
 
     Raises:
         ConfigError: ``tiles_per_task`` under 1.
@@ -126,9 +114,9 @@ def pack_pieces(plans: Sequence[TilePlan], tiles_per_task: int) -> list[list[Pie
     tasks: list[list[Piece]] = []
     current: list[Piece] = []
     size = 0
-    for plan in plans:
-        for start in range(0, max(1, len(plan.tiles)), tiles_per_task):
-            stop = min(len(plan.tiles), start + tiles_per_task)
+    for plan, first, last in ranges:
+        for start in range(first, max(first + 1, last), tiles_per_task):
+            stop = min(last, start + tiles_per_task)
             if current and size + stop - start > tiles_per_task:
                 tasks.append(current)
                 current, size = [], 0
@@ -139,33 +127,30 @@ def pack_pieces(plans: Sequence[TilePlan], tiles_per_task: int) -> list[list[Pie
     return tasks
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TaskCache:
-    """Finished task results, one JSON file per key under ``folder``, written atomically."""
+def missing_ranges(plan: TilePlan, kept: Sequence[TileParts]) -> list[Piece]:
+    """The tile ranges of ``plan`` that ``kept`` (in order, not overlapping) leaves uncovered
+    (a plan without tiles: one empty range, unless a piece is kept).
 
-    folder: Path
-
-    def path(self, key: str) -> Path:
-        """Where the result of task ``key`` is kept."""
-        return self.folder / key[:2] / f"{key}.json"
-
-    def get(self, key: str) -> tuple[DetectionRecord, ...] | None:
-        """The cached records of ``key``, or None when not done (or damaged: done again)."""
-        try:
-            data = json.loads(self.path(key).read_text(encoding="utf-8"))
-            return tuple(DetectionRecord(**r) for r in data["detections"])
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
-
-    def put(self, key: str, scene: Scene, records: Sequence[dict[str, Any]]) -> None:
-        """Keep a task's result (the scene named for whoever reads the cache)."""
-        path = self.path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".{os.getpid()}.part")
-        temporary.write_text(json.dumps({"scene_sha256": scene.sha256, "site": scene.site,
-                                         "detections": list(records)}, sort_keys=True),
-                             encoding="utf-8")
-        temporary.replace(path)
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> plan = TilePlan(path=Path("w.tif"), info=None, gsd_m=0.3, gsd_source="given",
+    ...                 model_gsd_m=0.3, tile_px=128, overlap_px=60, scale=1.0, tiles=(None,) * 10)
+    >>> part = lambda a, b: TileParts(start=a, stop=b, boxes=np.empty((0, 5)), scores=np.empty(0),
+    ...                               labels=np.empty(0), cut=np.empty(0))
+    >>> [(a, b) for _, a, b in missing_ranges(plan, [part(2, 4), part(6, 8)])]
+    [(0, 2), (4, 6), (8, 10)]
+    """
+    if not plan.tiles:
+        return [] if kept else [(plan, 0, 0)]
+    gaps: list[Piece] = []
+    covered = 0
+    for part in kept:
+        if part.start > covered:
+            gaps.append((plan, covered, part.start))
+        covered = part.stop
+    if covered < len(plan.tiles):
+        gaps.append((plan, covered, len(plan.tiles)))
+    return gaps
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -175,14 +160,19 @@ class ClusterResult:
     Attributes:
         records: Scene hash -> its detections.
         tasks_run: Tasks submitted to the cluster (0 when everything was cached).
-        scenes_run: Scene windows detected by those tasks.
+        scenes_run: Scene windows detected (wholly or partly) by those tasks.
         cache_hits: Scenes whose result was already in the cache.
+        tiles_run: Model tiles those tasks ran.
+        tiles_reused: Tiles of unfinished windows taken from pieces kept by an earlier,
+            interrupted run instead of being run again.
     """
 
     records: dict[str, tuple[DetectionRecord, ...]]
     tasks_run: int
     scenes_run: int
     cache_hits: int
+    tiles_run: int = 0
+    tiles_reused: int = 0
 
 
 def default_tiles_per_task(options: DetectOptions, *, tiles: int, slots: int) -> int:
@@ -212,7 +202,9 @@ def detect_on_cluster(
     share one (:func:`pack_pieces`). Each window is merged here, once all its pieces are back,
     by :func:`sitewatch.detect.merge_tile_parts` (the same seams as one
     :func:`sitewatch.detect.detect_raster` run), and cached under its own key as soon as it is
-    whole, so an interrupted run keeps every window that finished.
+    whole. Until then every piece that is back is cached on its own (:class:`TaskCache`), so
+    an interrupted run keeps every window and every piece that finished, and the next run
+    submits only the tiles still missing.
 
     Raises:
         WatchError: a task failed on every worker it was given (its error is named).
@@ -221,7 +213,8 @@ def detect_on_cluster(
 
     params = DetectionRun.of(options, detector).to_json()
     records: dict[str, tuple[DetectionRecord, ...]] = {}
-    todo: dict[str, tuple[Scene, str, TilePlan]] = {}
+    todo: dict[str, tuple[Scene, str, TilePlan, str]] = {}
+    arrived: dict[str, list[TileParts]] = {}
     by_sha = {scene.sha256: scene for scene in scenes}
     for sha, scene in by_sha.items():
         key = task_key(sha, detector.sha256, params)
@@ -229,17 +222,34 @@ def detect_on_cluster(
         if cached is not None:
             records[sha] = cached
             continue
-        todo[str(scene.path)] = (scene, key, plan_tiles(scene.path, detector, gsd_m=scene.gsd_m,
-                                                         options=options))
-    plans = [plan for _, _, plan in todo.values()]
+        plan = plan_tiles(scene.path, detector, gsd_m=scene.gsd_m, options=options)
+        todo[str(scene.path)] = (scene, key, plan, pieces_key(key, plan))
+        arrived[str(scene.path)] = cache.pieces(todo[str(scene.path)][3], plan)
+
+    def finish_if_whole(path: str) -> bool:
+        scene, key, plan, piece_key = todo[path]
+        got = arrived[path]
+        if sum(p.stop - p.start for p in got) < len(plan.tiles) or (not plan.tiles and not got):
+            return False
+        found = merge_tile_parts(plan, got, detector, options=options)
+        result = [dataclasses.asdict(to_record(d)) for d in found.detections]
+        cache.put(key, scene, result)
+        cache.drop_pieces(piece_key)
+        records[scene.sha256] = tuple(DetectionRecord(**r) for r in result)
+        return True
+
+    reused = sum(p.stop - p.start for got in arrived.values() for p in got)
+    ranges: list[Piece] = []
+    for path, (_, _, plan, _) in todo.items():
+        if not finish_if_whole(path):  # whole already: every piece was kept by an earlier run
+            ranges += missing_ranges(plan, arrived[path])
     if tiles_per_task is None:
         tiles_per_task = default_tiles_per_task(
-            options, tiles=sum(len(p.tiles) for p in plans),
-            slots=sum(client.nthreads().values()) if plans else 1)
-    tasks = pack_pieces(plans, tiles_per_task)
+            options, tiles=sum(stop - start for _, start, stop in ranges),
+            slots=sum(client.nthreads().values()) if ranges else 1)
+    tasks = pack_pieces(ranges, tiles_per_task)
     futures = {client.submit(detect_pieces, task, source, options, pure=False): task
                for task in tasks}
-    arrived: dict[str, list[TileParts]] = {path: [] for path in todo}
     for future in as_completed(list(futures)):
         task = futures[future]
         try:
@@ -248,19 +258,16 @@ def detect_on_cluster(
             names = ", ".join(f"{todo[str(p.path)][0].site} {todo[str(p.path)][0].date}"
                               for p, _, _ in task)
             raise WatchError(f"detection of {names} failed: {str(exc)[:300]}; finished scenes "
-                             "are cached, so running the watch again continues from here") from exc
+                             "and pieces are cached, so running the watch again continues from "
+                             "here") from exc
         for (plan, _, _), part in zip(task, parts, strict=True):
-            got = arrived[str(plan.path)]
-            got.append(part)
-            if sum(p.stop - p.start for p in got) < len(plan.tiles):
-                continue
-            scene, key, _ = todo[str(plan.path)]
-            found = merge_tile_parts(plan, got, detector, options=options)
-            result = [dataclasses.asdict(to_record(d)) for d in found.detections]
-            cache.put(key, scene, result)
-            records[scene.sha256] = tuple(DetectionRecord(**r) for r in result)
+            arrived[str(plan.path)].append(part)
+            if not finish_if_whole(str(plan.path)):
+                cache.put_piece(todo[str(plan.path)][3], part)
     return ClusterResult(records=records, tasks_run=len(futures), scenes_run=len(todo),
-                         cache_hits=len(by_sha) - len(todo))
+                         cache_hits=len(by_sha) - len(todo),
+                         tiles_run=sum(stop - start for _, start, stop in ranges),
+                         tiles_reused=reused)
 
 
 #: Dask's own background work, turned down for a local cluster. With its defaults an idle

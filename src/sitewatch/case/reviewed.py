@@ -1,4 +1,4 @@
-"""The analyst's reviewed boxes as training data: DOTA label files beside the scenes.
+"""The analyst's reviewed boxes as training data: DOTA label files beside the scenes, audited in the case.
 
 ``sitewatch review CASE --export-labels DIR`` writes ``DIR/images/<stem>.<ext>`` (a link to,
 or copy of, the stored original), ``DIR/labels/<stem>.txt`` in DOTA format (four corners and
@@ -17,7 +17,6 @@ from pathlib import Path
 from sitewatch.catalog import CaseStore, ReviewStatus, Scene, latest_reviews, summarise
 from sitewatch.errors import ReviewError
 from sitewatch.geo import OrientedBoxPx
-from sitewatch.train import dota_line
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -45,6 +44,8 @@ def export_reviewed_labels(store: CaseStore, out: Path, *, complete_only: bool =
     Raises:
         ReviewError: ``out`` exists and is not an empty folder.
     """
+    from sitewatch.train import dota_line  # train is loaded only when used
+
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ReviewError(f"cannot export labels into '{out}': not an empty folder; "
                           "choose a new folder")
