@@ -97,7 +97,7 @@ def test_every_image_panel_has_a_scale_bar_and_the_map_a_north_arrow(report: str
 
 def test_licences_are_stated_in_the_report_itself(report: str) -> None:
     section = report.split("<h2>Licences</h2>", 1)[1].split("<h2>", 1)[0]
-    assert "Imagery from" in section and "MVRSD" in section
+    assert "Imagery (" in section and "MVRSD" in section and "Licence: research" in section
     assert "Detector model" in section and "AGPL-3.0" in section
     assert "see README" not in report
 
@@ -125,6 +125,16 @@ def test_a_pair_with_a_refused_date_is_not_said_to_have_no_changes() -> None:
                                            "6 June 2024 could not be registered onto the other "
                                            "dates")
     assert "no changes found" not in " ".join(opening("depot", (), track))
+
+
+def test_a_pair_line_reads_at_every_share() -> None:
+    # "in the over 99% of the site both images could see" (the dense mirror's pair line) did not
+    # read; the doctests of pair_heading pin the wording at over 99 % and at the whole site
+    import doctest
+
+    from sitewatch.report import summary
+
+    assert doctest.testmod(summary).failed == 0
 
 
 def test_the_legend_shows_every_label_in_the_colour_the_figures_draw(report: str) -> None:

@@ -148,6 +148,8 @@ def _site_context(site: SiteEvidence, zones: Sequence[Zone],
         "counts": [c for c in site.track.counts if c.zone is None],
         **_loaded_context(site.track),
         "zone_counts": [c for c in site.track.counts if c.zone is not None],
+        # a change outside every zone is "outside any zone" where zones were drawn
+        "zone_names": sorted({c.zone for c in site.track.counts if c.zone is not None}),
         "change_rows": change_rows(site.track),
         "events": events if len(events) <= MAX_LISTED_EVENTS else [],
         "n_events": len(events),

@@ -53,7 +53,9 @@ def site_map(
         cmap = plt.get_cmap("viridis", max(2, len(footprints)))
         for index, (scene, polygon) in enumerate(footprints):
             xs, ys = polygon.exterior.xy
-            axes.plot(xs, ys, color=cmap(index), linewidth=1.4,
+            # earlier dates drawn wider underneath: footprints that coincide (a site imaged
+            # the same way each time) still show every date's colour as a band
+            axes.plot(xs, ys, color=cmap(index), linewidth=1.4 + 1.2 * (len(footprints) - 1 - index),
                       label=f"footprint {scene.date} ({scene.original_name})")
         for name, ring in zones:
             xs = [p[0] for p in ring]

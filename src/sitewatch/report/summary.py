@@ -112,6 +112,16 @@ def pair_heading(track: SiteTrack, date_from: dt.date, date_to: dt.date) -> str:
     ...                   events=(), registrations=())
     >>> pair_heading(track, dt.date(2024, 5, 30), dt.date(2024, 6, 6))
     '30 May 2024 to 6 June 2024: no changes found'
+    >>> import dataclasses
+    >>> from sitewatch.track import PairSummary
+    >>> def seen(share):
+    ...     return dataclasses.replace(track, pairs=(PairSummary(
+    ...         site="s", date_from=dt.date(2024, 5, 30), date_to=dt.date(2024, 6, 6), zone=None,
+    ...         observable_share=share, compared_share=share),))
+    >>> pair_heading(seen(0.997), dt.date(2024, 5, 30), dt.date(2024, 6, 6)).split(": ")[1]
+    'no changes found, in the part of the site both images could see (over 99% of it)'
+    >>> pair_heading(seen(1.0), dt.date(2024, 5, 30), dt.date(2024, 6, 6)).split(": ")[1]
+    'no changes found, over the whole site (both images could see all of it)'
     """
     refused = [r.date for r in track.refused if r.date in (date_from, date_to)]
     if refused:
@@ -123,8 +133,10 @@ def pair_heading(track: SiteTrack, date_from: dt.date, date_to: dt.date) -> str:
     found = join_words([events_phrase(kinds[k], k) for k in CHANGES if kinds[k]])
     text = f"{long_date(date_from)} to {long_date(date_to)}: {found or 'no changes found'}"
     seen = pair_share(track, date_from, date_to)
-    if seen is not None:
-        text += f", in the {share(seen)} of the site both images could see"
+    if seen is not None and seen >= 1.0:
+        text += ", over the whole site (both images could see all of it)"
+    elif seen is not None:  # "in the over 99% of the site" does not read: the share apart
+        text += f", in the part of the site both images could see ({share(seen)} of it)"
     return text
 
 

@@ -8,8 +8,9 @@ between consecutive dates, every position in the reference (earliest) date's pix
 :func:`interval_meaning` says in one line what they mean. :func:`load_zones` and
 :func:`load_alerts` read zones and thresholds; :func:`departures`,
 :func:`load_sightings` and :func:`link_sightings` say which departures could have reached a
-sighting; :func:`write_counts_csv`, :func:`write_events_csv` and :func:`write_links_csv` write the
-tables.
+sighting; :func:`site_visibility` gives each date's :class:`Visibility` (cloud and
+washed-out masks) as tracking judges it; :func:`write_counts_csv`, :func:`write_events_csv`
+and :func:`write_links_csv` write the tables.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from sitewatch.track.links import (
     load_sightings,
 )
 from sitewatch.track.registering import Registrar, register_by_metadata, register_by_pixels
-from sitewatch.track.site import track_site
+from sitewatch.track.site import site_visibility, track_site
 from sitewatch.track.tables import write_counts_csv, write_events_csv, write_links_csv
 from sitewatch.track.types import (
     LOADED_TRANSPORTER,
@@ -41,6 +42,7 @@ from sitewatch.track.types import (
     TrackOptions,
     Unseen,
 )
+from sitewatch.track.visibility import Visibility
 from sitewatch.track.zonefiles import AlertRule, load_alerts, load_zones
 from sitewatch.track.zones import Zone, ZoneFrame
 
@@ -63,6 +65,7 @@ __all__ = [
     "TrackOptions",
     "Unseen",
     "Verdict",
+    "Visibility",
     "Zone",
     "ZoneFrame",
     "departures",
@@ -74,6 +77,7 @@ __all__ = [
     "load_zones",
     "register_by_metadata",
     "register_by_pixels",
+    "site_visibility",
     "track_site",
     "write_counts_csv",
     "write_events_csv",

@@ -218,6 +218,24 @@ def _alerts(counts: Sequence[Count], rules: Sequence[AlertRule]) -> list[Alert]:
     return out
 
 
+def site_visibility(observations: Sequence[Observation], *,
+                    options: TrackOptions | None = None,
+                    registrar: Registrar = register_by_pixels) -> tuple[Visibility, ...]:
+    """What each registered date showed, in the reference grid (shrunk), as
+    :func:`track_site` judges it: the cloud and washed-out masks, the date-wide haze and the
+    footprint, for measuring the masks themselves (``tools/measure_cloud_masks.py``).
+
+    Raises:
+        TrackError: as :func:`track_site`.
+        RasterReadError: an image could not be read.
+    """
+    opt = options or TrackOptions()
+    ordered = _check(observations)
+    kept, _, _ = register_all(ordered, registrar, {}, assumed_residual_m=opt.unmeasured_residual_m)
+    return measure_visibility([o for o, _ in kept], [r for _, r in kept], ordered[0],
+                              max_contrast_loss=opt.max_haze_fraction)
+
+
 def track_site(
     observations: Sequence[Observation],
     *,

@@ -7,7 +7,10 @@ model:
   pixel is cloud when, smoothed over a cloud-sized window, it is brighter than the per-pixel
   median of all dates by ``cloud_lift``, brighter than 90 % of that date's own pixels, and
   the bright patch is at least ``min_cloud_m`` wide (so ground revealed where vehicles left,
-  or a new shed, is not a cloud). With a single date there is
+  or a new shed, is not a cloud). The mask then grows into the cloud's soft edge: ground
+  connected to it, within one cloud width, brighter than the other dates by half
+  ``cloud_lift`` and than 75 % of the date (over pale paving the rim of a cloud misses the
+  90 % bar). With a single date there is
   nothing to compare with, and only nearly white, flat pixels count (white roofs too: read
   single-date cloud fractions with care).
 * **haze**: the loss of contrast against the median of all dates (1 − IQR ratio, in [0, 1]).
@@ -21,7 +24,13 @@ model:
   shadow, which also flattens the ground, counts as washed out too). Only detail finer than
   about ``detail_m`` counts as texture: a cloud's own brightness ramp, metres wide, would
   otherwise read as texture and hide the contrast it took away (a thin cloud on pale ground
-  changes the brightness little, the detail a vehicle is seen by a lot).
+  changes the brightness little, the detail a vehicle is seen by a lot). On a date between two
+  others, a smaller patch (half ``min_cloud_m``) counts too, when its texture fell under
+  ``1 − max_contrast_loss`` of the other dates' median and it either got brighter or lost
+  its detail against both neighbouring dates, inside a cloud-wide region that lost at least
+  40 % (a cloud's rim): a cloud over a white roof, no brighter than the roof, with a core
+  narrower than ``min_cloud_m``. Not on the first or last date, where a place that filled
+  with vehicles later (or emptied before) looks the same.
 
 Everything runs on images shrunk to ``work_side_px`` and warped into the reference grid.
 """
@@ -29,6 +38,7 @@ Everything runs on images shrunk to ``work_side_px`` and warped into the referen
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -38,6 +48,15 @@ from shapely.geometry import Point, Polygon
 
 from sitewatch.imagery import Registration, read_grey_raw
 from sitewatch.track.types import Observation
+
+#: A cloud's soft edge: ground connected to a cloud, within a cloud width of it, brighter than
+#: the other dates by this share of ``cloud_lift`` and than this percentile of its date.
+_EDGE_LIFT = 0.5
+_EDGE_PERCENTILE = 75
+#: The narrowest texture-lost patch of :func:`_small_cloud`, as a share of ``min_cloud_m``,
+#: and the share of ``max_contrast_loss`` its rim must have lost.
+_SMALL = 0.5
+_RIM_LOSS_SHARE = 2 / 3
 
 #: Below this spread (in interquartile ranges of the date) a patch is featureless: its
 #: correlation with anything is noise, so it is compared by its level instead.
@@ -236,12 +255,15 @@ def measure_visibility(
     gsd_work_m = reference.gsd_m / scale
     side = max(3, round(min_cloud_m / gsd_work_m) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
-    washed = _washed_out(warped, side, max_contrast_loss, detail_px=detail_m / gsd_work_m)
+    # brighter than the same ground on the other dates, smoothed over a cloud-sized window
+    lifts = [cv2.GaussianBlur(np.nan_to_num(z - median).astype(np.float32), (0, 0), side / 6.0)
+             for z, _ in norm]
+    washed = _washed_out(warped, side, max_contrast_loss, detail_px=detail_m / gsd_work_m,
+                         lifts=lifts, min_lift=_EDGE_LIFT * cloud_lift)
     out = []
-    for o, (img, valid), (z, iqr), wash in zip(observations, warped, norm, washed, strict=True):
+    for o, (img, valid), (z, iqr), wash, lift in zip(observations, warped, norm, washed, lifts,
+                                                      strict=True):
         if len(norm) > 1:  # brighter than the same ground on the other dates, over a wide area
-            lift = cv2.GaussianBlur(np.nan_to_num(z - median).astype(np.float32), (0, 0),
-                                    side / 6.0)
             # and brighter than most of this date's own ground: revealed ground where
             # vehicles left is brighter than before, but not brighter than the open ground.
             # Judged on the grey smoothed over a fraction of the cloud size: a cloud's own
@@ -249,8 +271,17 @@ def measure_visibility(
             # pierce the mask with holes, and the opening below would erase it whole
             smooth = cv2.GaussianBlur(np.nan_to_num(z, nan=float(np.nanmedian(z))).astype(
                 np.float32), (0, 0), side / 12.0)
-            bright = np.where(valid, smooth, -np.inf) > np.nanpercentile(z, 90)
-            cloud = (lift > cloud_lift) & bright & valid
+            level = np.where(valid, smooth, -np.inf)
+            cloud = (lift > cloud_lift) & (level > np.nanpercentile(z, 90)) & valid
+            cloud = cv2.morphologyEx(cloud.astype(np.uint8), cv2.MORPH_OPEN, kernel).astype(bool)
+            # the soft edge: a cloud's thinning rim over pale ground is brighter than the
+            # other dates and than most of the date, but under the core's bars. Grown from the
+            # core into such ground connected to it, at most one cloud width out (so it cannot
+            # run along a row of vehicles that left, whose revealed ground is brighter too)
+            edge = ((lift > _EDGE_LIFT * cloud_lift)
+                    & (level > np.nanpercentile(z, _EDGE_PERCENTILE)) & valid
+                    & cv2.dilate(cloud.astype(np.uint8), kernel).astype(bool))
+            cloud = connected_to(cloud, edge)
         elif float(img.max(initial=0.0)) <= 255.0:  # one 8-bit date: nearly white and flat
             cloud = (img > 235) & (_texture(img) < 2.0) & valid
         else:
@@ -265,7 +296,9 @@ def measure_visibility(
 
 
 def _washed_out(warped: Sequence[tuple[np.ndarray, np.ndarray]], side: int,
-                max_contrast_loss: float, *, detail_px: float) -> list[np.ndarray | None]:
+                max_contrast_loss: float, *, detail_px: float,
+                lifts: Sequence[np.ndarray] | None = None,
+                min_lift: float = 0.0) -> list[np.ndarray | None]:
     """Per date, where the local texture fell under ``1 - max_contrast_loss`` of the median
     date's, over patches at least ``side`` wide (``None`` for a single date: nothing to
     compare with).
@@ -296,12 +329,62 @@ def _washed_out(warped: Sequence[tuple[np.ndarray, np.ndarray]], side: int,
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (big, big))
     margin = max(3, round(4 * sigma) | 1)  # the window's reach: the edge of a cloud is blurred
     grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (margin, margin))
+    small = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (max(3, round(big * _SMALL) | 1),) * 2)
     out: list[np.ndarray | None] = []
-    for tex, (_, valid) in zip(textures, warped, strict=True):
-        lost = (np.nan_to_num(tex, nan=np.inf) < (1.0 - max_contrast_loss) * typical)
-        lost = cv2.morphologyEx(lost.astype(np.uint8), cv2.MORPH_OPEN, kernel)
-        out.append(cv2.dilate(lost, grow).astype(bool) & valid)
+    for k, (tex, (_, valid)) in enumerate(zip(textures, warped, strict=True)):
+        t = np.nan_to_num(tex, nan=np.inf)
+        lost = (t < (1.0 - max_contrast_loss) * typical).astype(np.uint8)
+        lost = cv2.morphologyEx(lost, cv2.MORPH_OPEN, kernel).astype(bool)
+        neighbours = textures[max(k - 1, 0) : k] + textures[k + 1 : k + 2]
+        if lifts is not None and len(neighbours) == 2:
+            # Only between two dates: on the first or last date a place that filled with
+            # vehicles later (or emptied before) looks the same as a cloud, and nothing after
+            # (or before) it tells them apart. Occluded: brightened, or lost against both
+            # neighbours (a second cloud nearby on another date can spoil one of the two)
+            between = np.logical_and.reduce([t < (1.0 - max_contrast_loss) * np.nan_to_num(n)
+                                             for n in neighbours])
+            lost |= _small_cloud(t, textures[:k] + textures[k + 1:],
+                                 (lifts[k] > min_lift) | between, max_contrast_loss, small,
+                                 kernel)
+        out.append(cv2.dilate(lost.astype(np.uint8), grow).astype(bool) & valid)
     return out
+
+
+def _small_cloud(tex: np.ndarray, others: Sequence[np.ndarray], occluded: np.ndarray,
+                 max_contrast_loss: float, small: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """Texture lost under a cloud too small, or over ground too pale, for the other rules.
+
+    Over a white roof a cloud is no brighter than the roof and its core, where the detail is
+    gone, is narrower than ``min_cloud_m``; its rim keeps part of the detail. Judged against
+    the median of the *other* dates (a second cloud on another date would otherwise lower
+    the yardstick): a patch at least half the cloud width where the texture fell under
+    ``1 - max_contrast_loss`` of theirs and the ground got brighter than on the other dates
+    (a cloud brightens; clean, noise-free pixels of flat ground do not), that lies in a
+    region at least a cloud wide where the texture fell under ``1 - _RIM_LOSS_SHARE ×
+    max_contrast_loss`` of theirs (the rim a cloud's fading opacity leaves around its core).
+    """
+    with warnings.catch_warnings():  # pixels no other date covers: all NaN, no yardstick
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yardstick = np.nan_to_num(np.nanmedian(np.stack(list(others)), axis=0))
+    seed = (tex < (1.0 - max_contrast_loss) * yardstick) & occluded
+    seed = cv2.morphologyEx(seed.astype(np.uint8), cv2.MORPH_OPEN, small).astype(bool)
+    rim = (tex < (1.0 - _RIM_LOSS_SHARE * max_contrast_loss) * yardstick).astype(np.uint8)
+    rim = cv2.morphologyEx(rim, cv2.MORPH_OPEN, kernel).astype(bool)
+    return seed & connected_to(seed & rim, rim)
+
+
+def connected_to(seed: np.ndarray, region: np.ndarray) -> np.ndarray:
+    """``seed`` and every pixel of ``region`` 8-connected to it (within ``seed | region``).
+
+    >>> region = np.array([[1, 1, 0, 1]], bool)
+    >>> connected_to(np.array([[1, 0, 0, 0]], bool), region).astype(int).tolist()
+    [[1, 1, 0, 0]]
+    """
+    n, labels = cv2.connectedComponents((seed | region).astype(np.uint8), connectivity=8)
+    keep = np.zeros(n, bool)
+    keep[np.unique(labels[seed])] = True
+    keep[0] = False
+    return keep[labels] | seed
 
 
 def zncc(a: np.ndarray, b: np.ndarray) -> float | None:
