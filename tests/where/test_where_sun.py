@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -59,14 +58,11 @@ def test_naive_time_is_refused() -> None:
         sun_position(0.0, 0.0, datetime(2020, 1, 1, 12))
 
 
-def test_global_grid_matches_full_algorithm_and_is_fast() -> None:
+def test_global_grid_matches_full_algorithm() -> None:
+    # its speed (the 0.1 degree world in under 2 s) is measured by tools/eval_where.py, not here
     time_utc = datetime(2014, 6, 11, 9, 30, tzinfo=UTC)
-    sun_grid(time_utc, step_deg=2.0)  # warm the imports
-    started = time.perf_counter()
     grid = sun_grid(time_utc, step_deg=0.1)
-    elapsed = time.perf_counter() - started
     assert grid.elevation_deg.shape == (1800, 3600)
-    assert elapsed < 2.0, f"global 0.1 degree grid took {elapsed:.2f} s"
     rng = np.random.default_rng(1)
     rows, cols = rng.integers(0, 1800, 400), rng.integers(0, 3600, 400)
     _, full = sun_positions(grid.lon_deg[cols], grid.lat_deg[rows], np.array([time_utc.timestamp()]))
