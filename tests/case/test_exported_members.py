@@ -9,7 +9,8 @@ from sitewatch.case import CaseLayout
 
 def test_public_face_is_pinned() -> None:
     assert sorted(sitewatch.case.__all__) == [
-        "ATTACHMENT_KINDS", "CaseLayout", "DetectSummary", "DetectionRun", "ExportResult", "FuzzSummary",
+        "ATTACHMENT_KINDS", "CaseLayout", "CrashSummary", "DetectSummary", "DetectionRun", "ExportResult",
+        "FuzzSummary",
         "ReplayReport", "SceneRow",
         "SightingLinks", "TrackedCase", "attach_comparison", "attach_file", "change_assessment",
         "check_export_path", "comparisons", "detect_case", "export_case",

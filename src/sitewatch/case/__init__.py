@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sitewatch.case.assessment import change_assessment, import_assessment
 from sitewatch.case.attachments import ATTACHMENT_KINDS, attach_comparison, attach_file, comparisons
-from sitewatch.case.crash import run_crash_benchmark
+from sitewatch.case.crash import CrashSummary, run_crash_benchmark
 from sitewatch.case.detections import (
     observations,
     review_summary,
@@ -54,6 +54,7 @@ from sitewatch.catalog import CaseLayout, redate_scene, restore_scene, retire_sc
 __all__ = [
     "ATTACHMENT_KINDS",
     "CaseLayout",
+    "CrashSummary",
     "DetectSummary",
     "DetectionRun",
     "ExportResult",

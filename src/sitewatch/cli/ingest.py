@@ -72,5 +72,6 @@ def run(args: argparse.Namespace) -> int:
         differs = (date is not None and kept.date != date) or kept.site != args.site
         note = (f"; kept as {kept.site} {kept.date} (correct it with `sitewatch scene redate "
                 f"{store.root} {kept.sha256[:12]} YYYY-MM-DD --reason TEXT`)" if differs else "")
-        print(printable(f"already stored {name} ({kept.original_name} {kept.sha256[:12]}){note}"))
+        print(printable(f"already stored {name} ({kept.original_name} {kept.sha256[:12]}, kept "
+                        f"date {kept.date}, site {kept.site}){note}"))
     return 0
