@@ -12,10 +12,17 @@ count, bytes per sample and block shape are multiplied out and refused past thes
 - :data:`MAX_RATIO` decoded bytes per byte of file, once an image decodes past
   :data:`RATIO_FLOOR_BYTES` (real imagery compresses 2-50:1; a sparse TIFF or a one-colour
   PNG 1,000:1 or more, and decoding it is all cost and no evidence).
+
+A TIFF must also list exactly one offset and one byte count per block of the grid its width,
+height, tile or strip size and planar configuration imply (:func:`check_tiff_blocks`):
+libtiff pads a short list with empty blocks, so a 724 px wide tiled TIFF whose width was
+patched to 65,535 read as 65,535 × 724 px of mostly nothing.
 """
 
 from __future__ import annotations
 
+import math
+import struct
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -112,7 +119,87 @@ def check_dataset(path: Path, dataset: object, driver: str) -> int:
         windowed=driver in WINDOWED_DRIVERS,
     )
     check_ratio(path, decoded_bytes=total, file_bytes=file_bytes)
+    if driver == "GTiff":
+        check_tiff_blocks(path)
     return total
+
+
+#: First-IFD tags :func:`check_tiff_blocks` reads.
+_WIDTH, _HEIGHT, _SAMPLES, _ROWS_PER_STRIP, _PLANAR = 256, 257, 277, 278, 284
+_TILE_WIDTH, _TILE_LENGTH = 322, 323
+_BLOCK_LISTS = {273: "StripOffsets", 279: "StripByteCounts", 324: "TileOffsets",
+                325: "TileByteCounts"}
+
+
+def _first_ifd(data: bytes) -> dict[int, tuple[int, int]] | None:
+    """``tag -> (count, inline value)`` of the first IFD of a classic or Big TIFF held in ``data``
+    (its first bytes), or None when the header or IFD is not within ``data``."""
+    order = "<" if data[:2] == b"II" else ">"
+    if len(data) < 16:
+        return None
+    version = struct.unpack(order + "H", data[2:4])[0]
+    big = version == 43
+    if big:
+        ifd = struct.unpack(order + "Q", data[8:16])[0]
+        head, entry, count_fmt, value_fmt = 8, 20, "Q", "Q"
+    elif version == 42:
+        ifd = struct.unpack(order + "I", data[4:8])[0]
+        head, entry, count_fmt, value_fmt = 2, 12, "I", "I"
+    else:
+        return None
+    if ifd + head > len(data):
+        return None
+    entries = struct.unpack(order + ("Q" if big else "H"), data[ifd:ifd + head])[0]
+    tags: dict[int, tuple[int, int]] = {}
+    for index in range(min(entries, 4096)):
+        at = ifd + head + entry * index
+        if at + entry > len(data):
+            return None
+        tag, kind = struct.unpack(order + "HH", data[at:at + 4])
+        count = struct.unpack(order + count_fmt, data[at + 4:at + 4 + (8 if big else 4)])[0]
+        field = data[at + (12 if big else 8):at + entry]
+        value = (struct.unpack(order + "H", field[:2])[0] if kind == 3
+                 else struct.unpack(order + value_fmt, field)[0] if kind in (16, 17) or not big
+                 else struct.unpack(order + "I", field[:4])[0])
+        tags[tag] = (count, value)
+    return tags
+
+
+def check_tiff_blocks(path: Path) -> None:
+    """Refuse a TIFF whose first image lists a different number of block offsets or byte counts
+    than its grid needs: ⌈width / tile width⌉ × ⌈height / tile length⌉ tiles (or ⌈height / rows
+    per strip⌉ strips), times the samples per pixel when the bands are stored in separate
+    planes. A header whose IFD lies past the first 1 MiB is left to GDAL.
+
+    Raises:
+        RasterReadError: naming the file, both counts and what to do.
+    """
+    with path.open("rb") as handle:
+        tags = _first_ifd(handle.read(1024**2))
+    if tags is None or _WIDTH not in tags or _HEIGHT not in tags:
+        return
+    width, height = tags[_WIDTH][1], tags[_HEIGHT][1]
+    planes = tags.get(_SAMPLES, (1, 1))[1] if tags.get(_PLANAR, (1, 1))[1] == 2 else 1
+    refuse = f"refusing {path.name!r}: its header declares {width}×{height} px"
+    if _TILE_WIDTH in tags or _TILE_LENGTH in tags:
+        tile_w, tile_h = tags.get(_TILE_WIDTH, (0, 0))[1], tags.get(_TILE_LENGTH, (0, 0))[1]
+        if tile_w < 1 or tile_h < 1:
+            raise RasterReadError(f"{refuse} in tiles of {tile_w}×{tile_h} px (not a tile size); "
+                                  "the file is corrupt or altered", path=str(path))
+        blocks = math.ceil(width / tile_w) * math.ceil(height / tile_h) * planes
+        lists, grid = (324, 325), f"{tile_w}×{tile_h} px tiles"
+    else:
+        rows = tags.get(_ROWS_PER_STRIP, (1, 2**32 - 1))[1] or 2**32 - 1
+        blocks = math.ceil(height / min(rows, max(height, 1))) * planes
+        lists, grid = (273, 279), f"strips of {min(rows, height)} rows"
+    for tag in lists:
+        listed = tags.get(tag, (0, 0))[0]
+        if listed != blocks:
+            raise RasterReadError(
+                f"{refuse} in {grid}{f' × {planes} planes' if planes > 1 else ''}, which needs "
+                f"{blocks:,} blocks, but its {_BLOCK_LISTS[tag]} lists {listed:,} (a size field "
+                "altered or a damaged file; missing blocks would read as empty image); "
+                "re-download it or re-save it with gdal_translate", path=str(path))
 
 
 def check_ratio(path: Path, *, decoded_bytes: int, file_bytes: int | None) -> None:
