@@ -49,6 +49,15 @@ def test_kml_with_entities_is_refused(tmp_path: Path) -> None:
     ('{"type": "Feature", "properties": {"name": "x"}, "geometry": {"type": "Point", '
      '"coordinates": [0, 0]}}', "not a Polygon"),
     ("not json", "not JSON"),
+    # issue 24: a point given as a string was read character by character ("12" -> (1, 2))
+    ('{"type": "Feature", "properties": {"name": "x"}, "geometry": {"type": "Polygon", '
+     '"coordinates": [["12", "34", "56", "12"]]}}', "a point must be"),
+    ('{"type": "Feature", "properties": {"name": "x"}, "geometry": {"type": "Polygon", '
+     '"coordinates": [[[0, 0], [true, 0], [1, 1], [0, 0]]]}}', "a point must be"),
+    ('{"type": "Feature", "properties": {"name": "x"}, "geometry": {"type": "Polygon", '
+     '"coordinates": ["abcd"]}}', "malformed coordinates"),
+    ('{"type": "Feature", "properties": {"name": "x"}, "sitewatch:frame": "pixel", "geometry": '
+     '{"type": "Polygon", "coordinates": [[[0, 0], [1e999, 0], [1, 1], [0, 0]]]}}', "finite"),
 ])
 def test_bad_geojson_says_what_is_wrong(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "z.geojson"

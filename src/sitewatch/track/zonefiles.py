@@ -15,6 +15,7 @@ Alert files are TOML::
 
 from __future__ import annotations
 
+import math
 import tomllib
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -54,10 +55,25 @@ def _rings(geometry: dict[str, Any], path: Path) -> list[list[tuple[float, float
     if not isinstance(polygons, list):
         raise ConfigError(f"zone file {str(path)!r}: geometry type {kind!r} is not a Polygon "
                           "or MultiPolygon; draw zones as polygons")
-    try:
-        return [[(float(p[0]), float(p[1])) for p in poly[0]] for poly in polygons]
-    except (TypeError, IndexError, ValueError):
-        raise ConfigError(f"zone file {str(path)!r}: malformed coordinates") from None
+    rings = []
+    for poly in polygons:
+        exterior = poly[0] if isinstance(poly, list) and poly else None
+        if not isinstance(exterior, list):
+            raise ConfigError(f"zone file {str(path)!r}: malformed coordinates: a polygon is a "
+                              "list of rings, each a list of [x, y] points")
+        rings.append([_point(p, path) for p in exterior])
+    return rings
+
+
+def _point(point: object, path: Path) -> tuple[float, float]:
+    """``[x, y]`` (or ``[x, y, z]``) as two floats; a string, a bool or a nested list is refused
+    (a point given as the string "12" was read character by character as (1, 2))."""
+    if (not isinstance(point, list) or len(point) not in (2, 3)
+            or not all(isinstance(v, int | float) and not isinstance(v, bool)
+                       and math.isfinite(v) for v in point)):
+        raise ConfigError(f"zone file {str(path)!r}: malformed coordinates: a point must be "
+                          f"[x, y] finite numbers, not {str(point)[:40]!r}")
+    return float(point[0]), float(point[1])
 
 
 def load_geojson_zones(path: Path) -> tuple[Zone, ...]:
