@@ -41,7 +41,7 @@ from sitewatch.track.types import (
     TrackOptions,
     Unseen,
 )
-from sitewatch.track.zonefiles import AlertRule, load_alerts, load_zones
+from sitewatch.track.zonefiles import AlertRule, check_alert_zones, load_alerts, load_zones
 from sitewatch.track.zones import Zone, ZoneFrame
 
 __all__ = [
@@ -65,6 +65,7 @@ __all__ = [
     "Verdict",
     "Zone",
     "ZoneFrame",
+    "check_alert_zones",
     "departures",
     "estimate_count",
     "interval_meaning",
