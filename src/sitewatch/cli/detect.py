@@ -17,6 +17,13 @@ from sitewatch.cli.progress import Bars, wanted
 from sitewatch.errors import ConfigError
 from sitewatch.untrusted import printable
 
+#: Most pixels a loose image may have unless ``--max-pixels`` says more (50 Mpx, about
+#: 7,000²). Detection costs about 0.1 CPU s a tile, so a 12,000²-17,000² px file (a 100 KB
+#: one-colour JPEG does it) took minutes on 2 cores; a case resumes its scenes, a loose run does
+#: not, so a small file asking for minutes is refused from its header.
+MAX_LOOSE_PIXELS = 50_000_000
+
+
 HELP = "detect vehicles in a case (DIR) or in loose image files (IMAGE... --out FILE)"
 
 
@@ -26,6 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=None,
                         help="for loose images: a .csv or .geojson file to write")
     add_gsd(parser)
+    parser.add_argument("--max-pixels", type=int, default=MAX_LOOSE_PIXELS, metavar="N",
+                        help="loose images: refuse an image of more than N pixels before any "
+                        f"work (default {MAX_LOOSE_PIXELS:,}; a case has no such cap)")
     parser.add_argument("--model", default=None,
                         help="model name or .onnx path (default: the package's default model)")
     parser.add_argument("--tta", action="store_true",
@@ -52,7 +62,10 @@ def run(args: argparse.Namespace) -> int:
                               f"`sitewatch case init {first}`, or give image files and --out FILE")
         raise ConfigError("loose images need --out FILE.csv or --out FILE.geojson")
     if not is_case:
-        _check_loose(args.targets, args.out)
+        if args.max_pixels < 1:
+            raise ConfigError(f"--max-pixels {args.max_pixels}: give a number of pixels, e.g. "
+                              "--max-pixels 200000000")
+        _check_loose(args.targets, args.out, args.max_pixels)
     detector = load_detector(args.model, device=args.device)
     options = DetectOptions(tta_views=FLIPS if args.tta else (), batch_size=batch_size(args.device))
     if is_case:
@@ -117,9 +130,10 @@ def _run_loose(images: list[Path], detector: Any, options: Any, gsd: float | str
     return 0
 
 
-def _check_loose(images: list[Path], out: Path) -> None:
+def _check_loose(images: list[Path], out: Path, max_pixels: int = MAX_LOOSE_PIXELS) -> None:
     """Refuse, before any work (and before the model loads), an --out of the wrong kind,
-    folders, missing files and images that do not decode within the time and memory budget."""
+    folders, missing files, images over ``max_pixels`` and images that do not decode within the
+    time and memory budget."""
     from sitewatch.imagery import check_decodes
 
     if out.suffix.lower() not in (".csv", ".geojson", ".json"):
@@ -130,4 +144,7 @@ def _check_loose(images: list[Path], out: Path) -> None:
             raise ConfigError(f"'{image}' is a folder: pass the image files, e.g. {image}/*.jpg")
         if not image.is_file():
             raise ConfigError(f"cannot read '{image}': no such file; check the path")
-        check_decodes(image)
+        check_decodes(image, max_pixels=max_pixels,
+                      beyond=f"to detect on it anyway, ingest it into a case (`sitewatch ingest "
+                      f"CASE {image} ...`, then `sitewatch detect CASE`), or pass a larger "
+                      "--max-pixels (it may take minutes)")
