@@ -235,3 +235,14 @@ def test_a_tiff_whose_size_does_not_match_its_block_lists_is_refused(
     with pytest.raises(RasterReadError, match=listed) as caught:
         RasterReader(_patched(whole, tag, 65_535))
     assert "patched-scene.tif" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_tiff_whose_header_lies_after_its_pixels_is_checked_too(tmp_path: Path) -> None:
+    """libtiff (here through OpenCV) writes the IFD after the pixel data, 4.3 MB into this file."""
+    whole = tmp_path / "scene.tif"
+    pixels = np.random.default_rng(0).integers(0, 255, (1200, 1200, 3), dtype=np.uint8)
+    cv2.imwrite(str(whole), pixels, [cv2.IMWRITE_TIFF_COMPRESSION, 1])
+    assert struct.unpack("<I", whole.read_bytes()[4:8])[0] > 4_000_000
+    assert RasterReader(whole).info.height_px == 1200
+    with pytest.raises(RasterReadError, match="StripOffsets lists 600"):
+        RasterReader(_patched(whole, 257, 2_400))

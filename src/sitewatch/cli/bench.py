@@ -174,6 +174,7 @@ def _crash(args: argparse.Namespace) -> int:
 
     if args.crash < 1:
         raise ConfigError(f"--crash {args.crash}: give a number of trials, 1 or more")
+
     def save(summary: CrashSummary) -> None:
         if args.out:  # whole or not at all, after every trial: a stopped run keeps its counts
             partial = args.out.with_name(args.out.name + ".partial")

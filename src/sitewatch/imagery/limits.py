@@ -25,6 +25,7 @@ import math
 import struct
 from collections.abc import Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from sitewatch.errors import RasterReadError
 
@@ -131,35 +132,38 @@ _BLOCK_LISTS = {273: "StripOffsets", 279: "StripByteCounts", 324: "TileOffsets",
                 325: "TileByteCounts"}
 
 
-def _first_ifd(data: bytes) -> dict[int, tuple[int, int]] | None:
-    """``tag -> (count, inline value)`` of the first IFD of a classic or Big TIFF held in ``data``
-    (its first bytes), or None when the header or IFD is not within ``data``."""
-    order = "<" if data[:2] == b"II" else ">"
-    if len(data) < 16:
+def _first_ifd(handle: BinaryIO) -> dict[int, tuple[int, int]] | None:
+    """``tag -> (count, inline value)`` of the first IFD of a classic or Big TIFF open in
+    ``handle`` (wherever in the file the IFD lies), or None when the header or IFD is cut short."""
+    header = handle.read(16)
+    order = "<" if header[:2] == b"II" else ">"
+    if len(header) < 8:
         return None
-    version = struct.unpack(order + "H", data[2:4])[0]
+    version = struct.unpack(order + "H", header[2:4])[0]
     big = version == 43
-    if big:
-        ifd = struct.unpack(order + "Q", data[8:16])[0]
-        head, entry, count_fmt, value_fmt = 8, 20, "Q", "Q"
+    if big and len(header) == 16:
+        ifd = struct.unpack(order + "Q", header[8:16])[0]
+        head, entry, count_fmt = 8, 20, "Q"
     elif version == 42:
-        ifd = struct.unpack(order + "I", data[4:8])[0]
-        head, entry, count_fmt, value_fmt = 2, 12, "I", "I"
+        ifd = struct.unpack(order + "I", header[4:8])[0]
+        head, entry, count_fmt = 2, 12, "I"
     else:
         return None
-    if ifd + head > len(data):
+    handle.seek(ifd)
+    raw = handle.read(head)
+    if len(raw) < head:
         return None
-    entries = struct.unpack(order + ("Q" if big else "H"), data[ifd:ifd + head])[0]
+    entries = min(struct.unpack(order + ("Q" if big else "H"), raw)[0], 4096)
+    table = handle.read(entries * entry)
+    if len(table) < entries * entry:
+        return None
     tags: dict[int, tuple[int, int]] = {}
-    for index in range(min(entries, 4096)):
-        at = ifd + head + entry * index
-        if at + entry > len(data):
-            return None
-        tag, kind = struct.unpack(order + "HH", data[at:at + 4])
-        count = struct.unpack(order + count_fmt, data[at + 4:at + 4 + (8 if big else 4)])[0]
-        field = data[at + (12 if big else 8):at + entry]
+    for at in range(0, len(table), entry):
+        tag, kind = struct.unpack(order + "HH", table[at:at + 4])
+        count = struct.unpack(order + count_fmt, table[at + 4:at + 4 + (8 if big else 4)])[0]
+        field = table[at + (12 if big else 8):at + entry]
         value = (struct.unpack(order + "H", field[:2])[0] if kind == 3
-                 else struct.unpack(order + value_fmt, field)[0] if kind in (16, 17) or not big
+                 else struct.unpack(order + "Q", field)[0] if big and kind in (16, 17)
                  else struct.unpack(order + "I", field[:4])[0])
         tags[tag] = (count, value)
     return tags
@@ -169,13 +173,13 @@ def check_tiff_blocks(path: Path) -> None:
     """Refuse a TIFF whose first image lists a different number of block offsets or byte counts
     than its grid needs: ⌈width / tile width⌉ × ⌈height / tile length⌉ tiles (or ⌈height / rows
     per strip⌉ strips), times the samples per pixel when the bands are stored in separate
-    planes. A header whose IFD lies past the first 1 MiB is left to GDAL.
+    planes. A header cut short is left to GDAL (which refuses it).
 
     Raises:
         RasterReadError: naming the file, both counts and what to do.
     """
     with path.open("rb") as handle:
-        tags = _first_ifd(handle.read(1024**2))
+        tags = _first_ifd(handle)
     if tags is None or _WIDTH not in tags or _HEIGHT not in tags:
         return
     width, height = tags[_WIDTH][1], tags[_HEIGHT][1]
