@@ -76,3 +76,39 @@ def test_sitewatch_errors_pass_unchanged_and_others_become_one_line() -> None:
 def test_the_time_budget_grows_with_the_declared_size() -> None:
     assert decode_seconds(0) < decode_seconds(1024**3) < decode_seconds(8 * 1024**3)
     assert WALL_FACTOR >= 2  # a busy machine must not refuse a legitimate decode
+
+
+@pytest.fixture
+def spawned(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run the children as on a system without ``fork`` (Windows): spawned interpreters. Issue
+    24: there the function ran in the calling process with no budget at all."""
+    import sitewatch.budget
+
+    monkeypatch.setattr(sitewatch.budget, "FORK", False)
+    monkeypatch.setattr(sitewatch.budget, "SPAWN_START_S", 20.0)
+
+
+@pytest.mark.usefixtures("spawned")
+def test_without_fork_the_child_is_spawned_and_still_bounded() -> None:
+    assert run_bounded(_pid, what="'a.tif'", error=InputFileError) != os.getpid()
+    assert run_bounded(sorted, [3, 1, 2], what="'a.tif'", error=InputFileError) == [1, 2, 3]
+    with pytest.raises(InputFileError, match=r"^its own message$"):
+        run_bounded(_raise, InputFileError("its own message"), what="'x'", error=RasterReadError)
+    with pytest.raises(RasterReadError, match=r"failed on it \(KeyError: 'tag'\)"):
+        run_bounded(_raise, KeyError("tag"), what="'x'", error=RasterReadError)
+    with pytest.raises(RasterReadError, match=r"the decoder died on it \(signal 11"):
+        run_bounded(_segfault, what="'x.jpg'", error=RasterReadError)
+    with pytest.raises(InputFileError, match=r"'bomb\.png': decoding it needed more than 0\.5 GiB"):
+        run_bounded(_allocate, 4, what="'bomb.png'", error=InputFileError, memory_bytes=1024**3 // 2)
+
+
+@pytest.mark.usefixtures("spawned")
+def test_without_fork_a_child_that_waits_is_killed_at_its_wall_time() -> None:
+    started = time.monotonic()
+    with pytest.raises(InputFileError, match=r"refusing 'slow\.tif': decoding it took more than 2 s"):
+        run_bounded(_sleep, 120.0, what="'slow.tif'", error=InputFileError, seconds=0.5)
+    assert time.monotonic() - started < 60
+
+
+def _pid() -> int:
+    return os.getpid()

@@ -9,7 +9,7 @@ from sitewatch.case import CaseLayout
 
 def test_public_face_is_pinned() -> None:
     assert sorted(sitewatch.case.__all__) == [
-        "ATTACHMENT_KINDS", "CaseLayout", "DetectSummary", "DetectionRun", "ExportResult",
+        "ATTACHMENT_KINDS", "CaseLayout", "CrashSummary", "DetectSummary", "DetectionRun", "ExportResult",
         "FuzzSummary", "LabelExport", "OFFERED_INGEST_ACTION", "OFFERED_SKIP_ACTION",
         "ReplayReport", "SceneRow", "SightingLinks", "TrackedCase", "assessment_table",
         "attach_comparison", "attach_file", "attach_files", "change_assessment",

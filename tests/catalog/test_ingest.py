@@ -43,6 +43,23 @@ def test_same_bytes_twice_is_a_no_op(store: CaseStore, tiny_png: Path, tmp_path:
     assert len(store.scenes()) == 1
 
 
+def test_duplicate_is_answered_from_its_hash_before_any_check(
+    store: CaseStore, tiny_png: Path, tmp_path: Path
+) -> None:
+    """Issue 24: a duplicate was fully decoded (and checked for a date and GSD) before 'already
+    stored'. Bytes the case holds are answered from the hash alone: no date, no GSD, and an
+    estimator that would be called on any decoded file is never called."""
+    ingest_files(store, [tiny_png], site="a", date=DATE, gsd_m=0.3)
+    copy = tmp_path / "copy.png"
+    copy.write_bytes(tiny_png.read_bytes())
+    looked: list[Path] = []
+    result = ingest_files(store, [copy, copy], site="a", date=None,
+                          estimate_gsd=lambda path: looked.append(path))  # type: ignore[func-returns-value]
+    assert result.added == () and result.already_stored == ("copy.png", "copy.png")
+    assert [kept.date for _, kept in result.already_as] == [DATE, DATE]
+    assert looked == []
+
+
 def test_two_files_same_site_and_date_both_kept(
     store: CaseStore, tiny_png: Path, tiny_jpeg: Path
 ) -> None:

@@ -104,6 +104,26 @@ def test_a_plausible_gsd_and_relative_asset_are_ingested(
     assert verify_case(store).ok
 
 
+@pytest.mark.parametrize("bbox", ["39.7,47.2,39.8,47.3", ["39.7", "47.2", "39.8", "47.3"],
+                                  [39.7, 47.2, 39.8], [39.7, 47.2, 1e300, 47.3],
+                                  [39.7, 91, 39.8, 92], [39.7, 47.3, 39.8, 47.2], [True, 0, 1, 1]])
+def test_a_bbox_that_is_not_four_degrees_is_refused(
+    store: CaseStore, tmp_path: Path, tiny_geotiff: Path, bbox: object,
+) -> None:
+    """Issue 24: bbox strings (and any list at all) were accepted."""
+    folder = tmp_path / "items"
+    folder.mkdir()
+    shutil.copy(tiny_geotiff, folder / "scene.tif")
+    item = _item(folder, "scene.tif")
+    item.write_text(json.dumps({**json.loads(item.read_text()), "bbox": bbox}))
+    with pytest.raises(InputFileError, match="bbox") as caught:
+        ingest_files(store, [item], site="a", date=None)
+    assert "\n" not in str(caught.value)
+    _unchanged(store)
+    item.write_text(json.dumps({**json.loads(item.read_text()), "bbox": [179.5, 47.2, -179.5, 47.3]}))
+    assert len(ingest_files(store, [item], site="a", date=None, gsd_m=0.5).added) == 1
+
+
 @pytest.mark.parametrize("text", ['{"type": "Feature"' + ', "a": [' * 50_000, "{" * 100_000,
                                   '{"type": "Feature", "assets": 5}', "{\xff",
                                   json.dumps({"type": "Feature", "stac_version": "1.0.0", "id": "x",

@@ -46,3 +46,43 @@ def test_loose_file_without_gsd_is_refused(tmp_path: Path, tiny_jpeg: Path,
 def test_loose_images_need_out(tiny_jpeg: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["detect", str(tiny_jpeg)]) == 2
     assert "--out" in capsys.readouterr().err
+
+
+def _one_colour_jpeg(path: Path, side_px: int) -> Path:
+    import cv2
+    import numpy as np
+
+    cv2.imwrite(str(path), np.full((side_px, side_px), 120, dtype=np.uint8))
+    return path
+
+
+def test_a_loose_image_over_the_pixel_cap_is_refused_from_its_header(tmp_path: Path) -> None:
+    """Issue 24: a valid one-colour JPEG of 12,000²-17,000² px (a few hundred KB) made loose
+    `detect FILE` run for minutes: 38 of the 39 commands over 30 s in the fuzz run. It is now
+    refused before the model loads, naming the file, its size and the ways to go on."""
+    import time
+
+    from sitewatch.cli.detect import MAX_LOOSE_PIXELS, _check_loose
+    from sitewatch.errors import RasterReadError
+
+    big = _one_colour_jpeg(tmp_path / "grey.jpg", 7_200)
+    assert big.stat().st_size < 2_000_000 and MAX_LOOSE_PIXELS < 7_200**2
+    started = time.monotonic()
+    with pytest.raises(RasterReadError, match=r"'.*grey\.jpg': 7,200×7,200 px \(51.8 Mpx\) is over "
+                       r"the 50 Mpx allowed here; .*sitewatch ingest.*--max-pixels") as caught:
+        _check_loose([big], tmp_path / "x.csv")
+    assert time.monotonic() - started < 20 and "\n" not in str(caught.value)
+    _check_loose([big], tmp_path / "x.csv", max_pixels=60_000_000)  # the user's explicit choice
+
+
+def test_max_pixels_on_the_command_line(tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    image = _one_colour_jpeg(tmp_path / "grey.jpg", 1_100)
+    out = tmp_path / "x.csv"
+    assert main(["detect", str(image), "--gsd", "0.3", "--out", str(out),
+                 "--max-pixels", "1000000"]) == 2
+    err = capsys.readouterr().err
+    assert "grey.jpg" in err and "1,100×1,100 px (1.2 Mpx) is over the 1 Mpx allowed here" in err
+    assert not out.exists()
+    assert main(["detect", str(image), "--gsd", "0.3", "--out", str(out), "--max-pixels", "0"]) == 2
+    assert "--max-pixels 0" in capsys.readouterr().err

@@ -54,7 +54,8 @@ def test_reingesting_under_another_date_says_which_date_was_kept(
     capsys.readouterr()
     assert main(["ingest", str(case), str(tiny_geotiff), "--site", "a", "--date", "2014-06-11"]) == 0
     out = capsys.readouterr().out
-    assert "already stored tiny_geo.tif" in out and "kept as a 2014-05-30" in out
+    assert "already stored tiny_geo.tif" in out
+    assert "kept date 2014-05-30, site a); not the site or date given" in out
     assert "sitewatch scene redate" in out
 
 

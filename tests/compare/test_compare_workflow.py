@@ -46,8 +46,10 @@ def test_photo_and_video_queries_rank_the_right_gallery(tmp_path: Path,
         baseline = max(0.0, score["baseline_similarity"])
         assert score["similarity"] == pytest.approx(raw - baseline, abs=2e-4)
     best = query["ranking"][0]["best_references"][0]
-    assert Path(best["path"]).parent == galleries["Tracked"] and len(best["sha256"]) == 64
-    assert Path(query["panel"]).is_file()
+    # published: the reference is named, not the folder it lies in (issue 24)
+    assert best["path"] in {p.name for p in galleries["Tracked"].iterdir()}
+    assert len(best["sha256"]) == 64
+    assert (tmp_path / "panels" / query["panel"]).is_file()
     video_entry = document["queries"][1]
     assert video_entry["kind"] == "video"
     assert all(f["trace"]["timestamp_s"] is not None for f in video_entry["frames"])
@@ -56,6 +58,31 @@ def test_photo_and_video_queries_rank_the_right_gallery(tmp_path: Path,
     assert "README.txt" not in names and len(names) == 6
     panels = sorted((tmp_path / "panels").iterdir())
     assert [p.suffix for p in panels] == [".png", ".png"]
+
+
+def test_the_written_result_carries_no_local_folder_and_no_gps_unless_asked(
+        tmp_path: Path, galleries: dict[str, Path]) -> None:
+    """Issue 24: ``compare --out`` carried the absolute paths given on its command line and the
+    photo's GPS position; only the copy a case stores was cleaned."""
+    from PIL import Image
+
+    photo = tmp_path / "photos" / "gps.jpg"
+    photo.parent.mkdir()
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (50.0, 27.0, 0.0), 3: "E", 4: (30.0, 31.0, 12.0)}
+    Image.fromarray(vehicle_scene(5, kind="tracked")).save(photo, exif=exif)
+    for keep_gps in (False, True):
+        out = tmp_path / f"out-{keep_gps}" / "result.json"
+        compare_files([photo.resolve()], galleries, out,
+                      options=CompareOptions(panel_dir=tmp_path / "panels", threads=1,
+                                             keep_gps=keep_gps))
+        text = out.read_text()
+        for folder in (tmp_path, *galleries.values(), Path.home()):
+            assert str(folder) not in text
+        (query,) = json.loads(text)["queries"]
+        assert query["query"] == "gps.jpg" and query["panel"] == "compare_00_gps.png"
+        lonlat = query["best_frame"]["exif_lonlat"]
+        assert lonlat == (pytest.approx([30.52, 50.45], abs=0.01) if keep_gps else None)
 
 
 def test_query_inside_a_gallery_is_held_out(tmp_path: Path, galleries: dict[str, Path]) -> None:

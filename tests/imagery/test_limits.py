@@ -193,3 +193,56 @@ def test_check_decodes_refuses_a_jpeg_whose_data_ends_early(tmp_path: Path) -> N
     tall.write_bytes(bytes(data))
     with pytest.raises(RasterReadError, match=r"tall\.jpg.*premature end"):
         check_decodes(tall)
+
+
+def _tiff(path: Path, side_px: int, **profile: object) -> Path:
+    import rasterio
+    from rasterio.errors import NotGeoreferencedWarning
+
+    pixels = np.random.default_rng(0).integers(0, 255, (3, side_px, side_px), dtype=np.uint8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        with rasterio.open(path, "w", driver="GTiff", width=side_px, height=side_px, count=3,
+                           dtype="uint8", **profile) as dst:
+            dst.write(pixels)
+    return path
+
+
+def _patched(path: Path, tag: int, value: int) -> Path:
+    from sitewatch.case.hostile_images import tiff_entries
+
+    data = bytearray(path.read_bytes())
+    order, entries = tiff_entries(bytes(data))
+    (at, _, kind, _, _), = [e for e in entries if e[1] == tag]
+    struct.pack_into(order + ("H" if kind == 3 else "I"), data, at + 8, value)
+    out = path.with_name("patched-" + path.name)
+    out.write_bytes(bytes(data))
+    return out
+
+
+@pytest.mark.parametrize(("profile", "tag", "listed"), [
+    ({"tiled": True, "blockxsize": 256, "blockysize": 256}, 256, "TileOffsets lists 9"),
+    ({"blockysize": 64}, 257, "StripOffsets lists 12"),
+    ({"tiled": True, "blockxsize": 256, "blockysize": 256, "interleave": "band"}, 256,
+     "TileOffsets lists 27"),
+])
+def test_a_tiff_whose_size_does_not_match_its_block_lists_is_refused(
+        tmp_path: Path, profile: dict[str, object], tag: int, listed: str) -> None:
+    """Issue 24: a tiled TIFF with its width patched to 65,535 was read as 65,535 × 724 px, the
+    tiles it does not list read as empty. The untouched file still reads."""
+    whole = _tiff(tmp_path / "scene.tif", 724, **profile)
+    assert RasterReader(whole).info.width_px == 724
+    with pytest.raises(RasterReadError, match=listed) as caught:
+        RasterReader(_patched(whole, tag, 65_535))
+    assert "patched-scene.tif" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_tiff_whose_header_lies_after_its_pixels_is_checked_too(tmp_path: Path) -> None:
+    """libtiff (here through OpenCV) writes the IFD after the pixel data, 4.3 MB into this file."""
+    whole = tmp_path / "scene.tif"
+    pixels = np.random.default_rng(0).integers(0, 255, (1200, 1200, 3), dtype=np.uint8)
+    cv2.imwrite(str(whole), pixels, [cv2.IMWRITE_TIFF_COMPRESSION, 1])
+    assert struct.unpack("<I", whole.read_bytes()[4:8])[0] > 4_000_000
+    assert RasterReader(whole).info.height_px == 1200
+    with pytest.raises(RasterReadError, match="StripOffsets lists 600"):
+        RasterReader(_patched(whole, 257, 2_400))

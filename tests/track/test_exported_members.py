@@ -7,7 +7,7 @@ TRACK = [
     "LOADED_TRANSPORTER", "Alert", "AlertRule", "Count", "Departure", "Event", "EventKind",
     "Link", "Observation", "PairSummary", "Refusal", "RegistrationNote", "Registrar", "Sighting",
     "SiteTrack", "TrackOptions", "Unseen", "Verdict", "Visibility",
-    "site_visibility", "Zone", "ZoneFrame", "departures", "estimate_count",
+    "site_visibility", "Zone", "ZoneFrame", "check_alert_zones", "departures", "estimate_count",
     "interval_meaning", "link_sightings", "load_alerts", "load_sightings", "load_zones",
     "register_by_metadata", "register_by_pixels", "track_site", "write_counts_csv",
     "write_events_csv", "write_links_csv",

@@ -65,3 +65,10 @@ def test_bad_sightings_files(tmp_path: Path) -> None:
     path.write_text("id,time_utc,lon,lat\nS1,2014-08-08T09:30:00Z,391,47\n")
     with pytest.raises(Exception, match="outside WGS84"):
         load_sightings(path)
+    # issue 24: a count of 1e39 vehicles was accepted
+    for count in ("1" + "0" * 39, "-3", "10001"):
+        path.write_text(f"id,time_utc,lon,lat,count\nS1,2014-08-08T09:30:00Z,39,47,{count}\n")
+        with pytest.raises(ConfigError, match="is not a number of vehicles"):
+            load_sightings(path)
+    path.write_text("id,time_utc,lon,lat,count\nS1,2014-08-08T09:30:00Z,39,47,10000\n")
+    assert load_sightings(path)[0].count == 10_000

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from sitewatch.errors import ConfigError
-from sitewatch.track import AlertRule, ZoneFrame, load_alerts, load_zones
+from sitewatch.track import AlertRule, ZoneFrame, check_alert_zones, load_alerts, load_zones
 
 KML = """<?xml version="1.0" encoding="UTF-8"?>
 <kml xmlns="http://www.opengis.net/kml/2.2"><Document>
@@ -49,6 +49,15 @@ def test_kml_with_entities_is_refused(tmp_path: Path) -> None:
     ('{"type": "Feature", "properties": {"name": "x"}, "geometry": {"type": "Point", '
      '"coordinates": [0, 0]}}', "not a Polygon"),
     ("not json", "not JSON"),
+    # issue 24: a point given as a string was read character by character ("12" -> (1, 2))
+    ('{"type": "Feature", "properties": {"name": "x"}, "geometry": {"type": "Polygon", '
+     '"coordinates": [["12", "34", "56", "12"]]}}', "a point must be"),
+    ('{"type": "Feature", "properties": {"name": "x"}, "geometry": {"type": "Polygon", '
+     '"coordinates": [[[0, 0], [true, 0], [1, 1], [0, 0]]]}}', "a point must be"),
+    ('{"type": "Feature", "properties": {"name": "x"}, "geometry": {"type": "Polygon", '
+     '"coordinates": ["abcd"]}}', "malformed coordinates"),
+    ('{"type": "Feature", "properties": {"name": "x"}, "sitewatch:frame": "pixel", "geometry": '
+     '{"type": "Polygon", "coordinates": [[[0, 0], [1e999, 0], [1, 1], [0, 0]]]}}', "finite"),
 ])
 def test_bad_geojson_says_what_is_wrong(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "z.geojson"
@@ -73,3 +82,32 @@ def test_alerts_round_trip_and_unknown_keys(tmp_path: Path) -> None:
     path.write_text('[[alert]]\nlabel = "C:\\\\Windows\\\\win.ini"\nmore_than = 1\n')
     with pytest.raises(ConfigError, match="is not a label sitewatch counts; valid: armored_vehicle"):
         load_alerts(path)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('[[alert]]\nlabel = "armored_vehicle"\nmore_than = 1\n' * 1_001, "1,001 alerts"),
+    ('[[alert]]\nzone = "\\u001b[2J"\nlabel = "armored_vehicle"\nmore_than = 1\n', "not a zone name"),
+    ('[[alert]]\nzone = ""\nlabel = "armored_vehicle"\nmore_than = 1\n', "not a zone name"),
+    ('[[alert]]\nlabel = "armored_vehicle"\nmore_than = 9223372036854775807\n', "from 0 to"),
+    ('[[alert]]\nlabel = "armored_vehicle"\nfewer_than = true\n', "from 0 to"),
+])
+def test_alerts_out_of_bounds_are_refused(tmp_path: Path, text: str, message: str) -> None:
+    """Issue 24: 60,000 alert rules were accepted; so were absurd thresholds and zone names."""
+    path = tmp_path / "a.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_alerts(path)
+
+
+def test_an_alert_on_a_zone_no_file_holds_is_refused(tmp_path: Path) -> None:
+    """Issue 24: an alert zone of file:///etc/passwd was accepted, and would never fire."""
+    alerts = tmp_path / "a.toml"
+    alerts.write_text('[[alert]]\nzone = "file:///etc/passwd"\nlabel = "armored_vehicle"\n'
+                      'more_than = 1\n[[alert]]\nzone = "rail ramp"\nlabel = "armored_vehicle"\n'
+                      'more_than = 1\n')
+    kml = tmp_path / "z.kml"
+    kml.write_text(KML)
+    with pytest.raises(ConfigError, match=r"alert 0 watches zone 'file:///etc/passwd'.*'rail ramp'"):
+        check_alert_zones(load_alerts(alerts), load_zones(kml), alerts)
+    alerts.write_text('[[alert]]\nzone = "rail ramp"\nlabel = "armored_vehicle"\nmore_than = 1\n')
+    check_alert_zones(load_alerts(alerts), load_zones(kml), alerts)

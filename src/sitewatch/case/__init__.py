@@ -20,7 +20,7 @@ from sitewatch.case.attachments import (
     attach_files,
     comparisons,
 )
-from sitewatch.case.crash import run_crash_benchmark
+from sitewatch.case.crash import CrashSummary, run_crash_benchmark
 from sitewatch.case.detecting import detect_images, detect_in_case
 from sitewatch.case.detections import (
     observations,
@@ -86,6 +86,7 @@ __all__ = [
     "OFFERED_INGEST_ACTION",
     "OFFERED_SKIP_ACTION",
     "CaseLayout",
+    "CrashSummary",
     "DetectSummary",
     "DetectionRun",
     "ExportResult",

@@ -16,13 +16,14 @@ ATTACHMENT_KINDS = ("zones", "alerts", "sightings", "boundary")
 
 
 def attach_file(store: CaseStore, kind: str, path: Path) -> Path:
-    """Check an analyst file by loading it, then store it in the case.
+    """Check an analyst file by loading it, then store it in the case. Alerts and zones are
+    also checked against each other once both are there: every zone an alert watches must exist.
 
     Raises:
         ConfigError: unknown kind; the loaders raise their own errors for bad files.
     """
     from sitewatch.geo import load_boundary
-    from sitewatch.track import load_alerts, load_sightings, load_zones
+    from sitewatch.track import check_alert_zones, load_alerts, load_sightings, load_zones
 
     loaders: dict[str, Callable[[Path], object]] = {
         "zones": load_zones, "alerts": load_alerts, "sightings": load_sightings,
@@ -31,6 +32,11 @@ def attach_file(store: CaseStore, kind: str, path: Path) -> Path:
     if kind not in loaders:
         raise ConfigError(f"unknown attachment {kind!r}; valid: {', '.join(ATTACHMENT_KINDS)}")
     loaders[kind](path)
+    if kind in ("zones", "alerts"):  # an alert on a zone no zone file holds would never fire
+        alerts_file = path if kind == "alerts" else store.attached("alerts")
+        zones_file = path if kind == "zones" else store.attached("zones")
+        if alerts_file is not None and zones_file is not None:
+            check_alert_zones(load_alerts(alerts_file), load_zones(zones_file), alerts_file)
     return store.attach(kind, path)
 
 

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -146,17 +147,21 @@ def count_problems(case: Path, *, detected: bool) -> list[str]:
     return problems
 
 
-def run_crash_benchmark(trials: int, work: Path, *, seed: int = 0,
-                        model: str = "dota-yolov8n-obb") -> CrashSummary:
-    """``trials`` kill -9 trials under ``work``: half aimed at each write step in turn, half
-    at a random moment of the command."""
-    rng = random.Random(seed)
+def run_crash_benchmark(trials: int, work: Path, *, seed: int = 0, start: int = 0,
+                        model: str = "dota-yolov8n-obb",
+                        checkpoint: Callable[[CrashSummary], object] | None = None) -> CrashSummary:
+    """``trials`` kill -9 trials under ``work``, numbered from ``start``: the even ones aimed at
+    each write step in turn, the odd ones at a random moment of the command (each trial's
+    choice depends on its number only, so a run continued with ``start`` repeats no trial).
+    ``checkpoint`` is called with the summary after every trial, so a long run that is stopped
+    still leaves its counts."""
     summary = CrashSummary()
-    for number in range(trials):
+    for number in range(start, start + trials):
         if number % 2 == 0:
             command, step = AIMED[(number // 2) % len(AIMED)]
             delay = None
         else:
+            rng = random.Random(seed * 1_000_003 + number)
             command, step = rng.choice(("ingest", "detect")), None
             delay = rng.uniform(0.5, 6.0)
         folder = work / f"trial-{number:05d}"
@@ -172,6 +177,8 @@ def run_crash_benchmark(trials: int, work: Path, *, seed: int = 0,
         summary.tracebacks += "traceback" in text
         summary.failures += [f"trial {number} ({command} at {step or f'{delay:.1f} s'}): {p}"
                              for p in problems]
+        if checkpoint is not None:
+            checkpoint(summary)
     return summary
 
 

@@ -71,6 +71,7 @@ def detect_images(
     tta: bool,
     batch_size: int,
     gsd: float | str | None,
+    max_pixels: int | None = None,
     note: Callable[[str], object] = lambda _: None,
     progress: Callable[[int, int, str], object] | None = None,
     tile_progress: Callable[[int, int], object] | None = None,
@@ -79,18 +80,19 @@ def detect_images(
 
     ``gsd`` is metres per pixel, ``"auto"`` (estimated from the vehicles) or ``None`` (from the
     georeference, estimated with a note where there is none). Every file is checked before the
-    model loads. ``note`` hears each GSD note and one line per image; returns the detections
-    written.
+    model loads; one whose header declares more than ``max_pixels`` pixels is refused then.
+    ``note`` hears each GSD note and one line per image; returns the detections written.
 
     Raises:
         ConfigError: ``out`` is not .csv/.geojson, or an image is a folder or missing.
-        RasterReadError: an image does not decode within the time and memory budget.
+        RasterReadError: an image does not decode within the time and memory budget, or is
+            over ``max_pixels``.
         ModelError: the model cannot be loaded.
     """
     from sitewatch.imagery import read_info
     from sitewatch.report import write_detections
 
-    _check_images(images, out)
+    _check_images(images, out, max_pixels)
     detector = load_detector(model, device=device)
     options = _options(tta, batch_size)
     results = []
@@ -111,9 +113,10 @@ def detect_images(
     return write_detections(out, results)
 
 
-def _check_images(images: Sequence[Path], out: Path) -> None:
+def _check_images(images: Sequence[Path], out: Path, max_pixels: int | None) -> None:
     """Refuse, before any work (and before the model loads), an ``out`` of the wrong kind,
-    folders, missing files and images that do not decode within the time and memory budget."""
+    folders, missing files, images over ``max_pixels`` and images that do not decode within the
+    time and memory budget."""
     from sitewatch.imagery import check_decodes
 
     if out.suffix.lower() not in (".csv", ".geojson", ".json"):
@@ -124,4 +127,7 @@ def _check_images(images: Sequence[Path], out: Path) -> None:
             raise ConfigError(f"'{image}' is a folder: pass the image files, e.g. {image}/*.jpg")
         if not image.is_file():
             raise ConfigError(f"cannot read '{image}': no such file; check the path")
-        check_decodes(image)
+        check_decodes(image, max_pixels=max_pixels,
+                      beyond=f"to detect on it anyway, ingest it into a case (`sitewatch ingest "
+                      f"CASE {image} ...`, then `sitewatch detect CASE`), or pass a larger "
+                      "--max-pixels (it may take minutes)")

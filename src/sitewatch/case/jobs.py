@@ -241,12 +241,14 @@ def track_case(
     recomputes them regardless (``sitewatch replay``), and stores the result.
     """
     from sitewatch.case.trackcache import load_tracks, save_tracks, tracks_key
-    from sitewatch.track import load_alerts, load_zones
+    from sitewatch.track import check_alert_zones, load_alerts, load_zones
 
     zones_file = zones_file or store.attached("zones")
     alerts_file = alerts_file or store.attached("alerts")
     zones = load_zones(zones_file) if zones_file else ()
     alerts = load_alerts(alerts_file) if alerts_file else ()
+    if alerts_file:
+        check_alert_zones(alerts, zones, alerts_file)
     if options is None:
         options, _ = interval_options(store)
     per_site = [(site, observations(store, site)) for site in sites(store)]

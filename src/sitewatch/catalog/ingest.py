@@ -145,7 +145,9 @@ def ingest_files(
 ) -> IngestResult:
     """Add image files (or STAC Item JSON pointing at local images) to the case.
 
-    Every file is hashed, then fully decoded and checked, before anything is written; the
+    Every file is hashed first: bytes already in the case (or given twice) are answered as
+    already stored without decoding a pixel. Every other file is fully decoded and checked
+    before anything is written; the
     originals are then copied under their hash, made read-only, and cataloged in one
     transaction. Bytes already in the case are skipped. The GSD is chosen by
     :func:`choose_gsd`: with ``estimate_gsd``, a file with neither georeference nor ``gsd_m``
@@ -195,14 +197,19 @@ def ingest_files(
     placed: dict[str, Georeference] = {}
     already: list[tuple[str, Scene]] = []
     stored = {s.sha256: s for s in store.scenes(include_retired=True)}
+
+    def known(sha256: str) -> Scene | None:
+        return stored.get(sha256) or candidates.get(sha256, (None,))[0]
+
     for path in paths:
-        scene, source_path, choice, georef = _prepare(
-            store, path, site=site, date=date, gsd_m=gsd_m, source=source, licence=licence,
-            estimate_gsd=estimate_gsd, gsd_auto=gsd_auto, control_points=control_points, crs=crs)
-        kept = stored.get(scene.sha256) or candidates.get(scene.sha256, (None,))[0]
-        if kept is not None:
-            already.append((path.name, kept))
+        prepared = _prepare(
+            store, path, known=known, site=site, date=date, gsd_m=gsd_m, source=source,
+            licence=licence, estimate_gsd=estimate_gsd, gsd_auto=gsd_auto,
+            control_points=control_points, crs=crs)
+        if isinstance(prepared, Scene):  # the same bytes are kept: answered before decoding
+            already.append((path.name, prepared))
         else:
+            scene, source_path, choice, georef = prepared
             candidates[scene.sha256] = (scene, source_path)
             choices[scene.sha256] = choice
             if georef is not None:
@@ -242,10 +249,13 @@ def _logged(scene: Scene, choice: GsdChoice, georef: Georeference | None) -> dic
 
 
 def _prepare(
-    store: CaseStore, path: Path, *, site: str, date: dt.date | None, gsd_m: float | None,
-    source: str, licence: str, estimate_gsd: GsdEstimator | None = None, gsd_auto: bool = False,
+    store: CaseStore, path: Path, *, known: Callable[[str], Scene | None], site: str,
+    date: dt.date | None, gsd_m: float | None, source: str, licence: str,
+    estimate_gsd: GsdEstimator | None = None, gsd_auto: bool = False,
     control_points: Sequence[ControlPoint] = (), crs: str | None = None,
-) -> tuple[Scene, Path, GsdChoice, Georeference | None]:
+) -> Scene | tuple[Scene, Path, GsdChoice, Georeference | None]:
+    """The scene a file would be stored as, checked; or, when ``known`` finds its hash, the scene
+    already holding those bytes, without decoding a pixel (a duplicate costs one hash)."""
     if path.is_dir():
         raise InputFileError(f"'{path}' is a folder: pass the image files, e.g. {path}/*.jpg")
     if not path.is_file():
@@ -253,11 +263,13 @@ def _prepare(
     image_format = sniff_format(path)
     if image_format is ImageFormat.STAC_JSON:
         item = read_stac_item(path)
-        return _prepare(store, item.asset_path, site=site, date=date or item.date, gsd_m=gsd_m or
-                        item.gsd_m, source=source or item.source, licence=licence or item.licence,
-                        estimate_gsd=estimate_gsd, gsd_auto=gsd_auto,
-                        control_points=control_points, crs=crs)
+        return _prepare(store, item.asset_path, known=known, site=site, date=date or item.date,
+                        gsd_m=gsd_m or item.gsd_m, source=source or item.source,
+                        licence=licence or item.licence, estimate_gsd=estimate_gsd,
+                        gsd_auto=gsd_auto, control_points=control_points, crs=crs)
     sha256 = sha256_file(path)
+    if (kept := known(sha256)) is not None:
+        return kept
     if date is None:
         raise InputFileError(f"cannot ingest '{path}': no acquisition date; pass --date YYYY-MM-DD")
     try:

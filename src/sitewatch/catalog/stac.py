@@ -63,6 +63,7 @@ def read_stac_item(path: Path) -> StacImage:
             raise
         reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:200]
         raise InputFileError(f"cannot read '{path}' as a STAC Item: {reason}") from None
+    _check_bbox(data, path)
     when = item.datetime or item.common_metadata.start_datetime
     return StacImage(
         asset_path=asset_path,
@@ -70,8 +71,30 @@ def read_stac_item(path: Path) -> StacImage:
         gsd_m=_gsd_m(data, path),
         source=(f"STAC item {item.id}" + (f" ({item.collection_id})" if item.collection_id
                                            else ""))[:300],
-        licence=str(data.get("properties", {}).get("license", "")),
+        licence=str(data.get("properties", {}).get("license", ""))[:300],
     )
+
+
+def _check_bbox(data: dict[str, Any], path: Path) -> None:
+    """An item's ``bbox``, when given, is 4 (or 6, with heights) finite numbers: west, south,
+    (bottom,) east, north, (top), longitudes within ±180°, latitudes within ±90°, south ≤ north
+    (west > east is allowed: a box across the antimeridian). pystac reads any list (strings,
+    NaN, 1e300) without complaint."""
+    bbox = data.get("bbox")
+    if bbox is None:
+        return
+    numbers = (isinstance(bbox, list) and len(bbox) in (4, 6)
+               and all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+                       for v in bbox))
+    if numbers:
+        half = len(bbox) // 2
+        west, south, east, north = bbox[0], bbox[1], bbox[half], bbox[half + 1]
+        numbers = (all(-180 <= v <= 180 for v in (west, east))
+                   and -90 <= south <= north <= 90)
+    if not numbers:
+        raise InputFileError(f"STAC Item '{path}' gives bbox {str(bbox)[:80]!r}, not [west, south, "
+                             "east, north] in degrees (finite, longitudes within ±180, latitudes "
+                             "within ±90, south ≤ north); fix the item")
 
 
 def _keep_constant(name: str) -> float:

@@ -69,6 +69,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--crash", type=int, metavar="N", default=None,
                         help="instead: N kill -9 trials of ingest and detect (half aimed at "
                         "each write step), then verify and rerun; summary to --out")
+    parser.add_argument("--crash-start", type=int, default=0, metavar="I",
+                        help="first trial number of --crash (0), to continue a run")
     parser.add_argument("--fuzz", type=int, metavar="N", default=None,
                         help="instead: N generated hostile files through ingest, loose detect and "
                         "compare (analyst files through attach); summary to --out")
@@ -134,16 +136,25 @@ def _crash(args: argparse.Namespace) -> int:
     """``--crash N``: the kill -9 harness of :mod:`sitewatch.case.crash`; exit 1 on any failure."""
     import tempfile
 
-    from sitewatch.case import run_crash_benchmark
+    from sitewatch.case import CrashSummary, run_crash_benchmark
 
     if args.crash < 1:
         raise ConfigError(f"--crash {args.crash}: give a number of trials, 1 or more")
+
+    def save(summary: CrashSummary) -> None:
+        if args.out:  # whole or not at all, after every trial: a stopped run keeps its counts
+            partial = args.out.with_name(args.out.name + ".partial")
+            partial.write_text(json.dumps(summary.to_json(), indent=1), encoding="utf-8")
+            partial.replace(args.out)
+        if wanted(args.quiet):
+            _to_stderr(f"crash trial {args.crash_start + summary.trials - 1}: "
+                       f"{len(summary.failures)} failure(s) so far")
+
     with tempfile.TemporaryDirectory(prefix="sitewatch-crash-") as work:
-        summary = run_crash_benchmark(args.crash, Path(work))
-    text = json.dumps(summary.to_json(), indent=1)
-    if args.out:
-        args.out.write_text(text, encoding="utf-8")
-    print(text)
+        summary = run_crash_benchmark(args.crash, Path(work), start=args.crash_start,
+                                      checkpoint=save)
+    save(summary)
+    print(json.dumps(summary.to_json(), indent=1))
     return 0 if summary.ok else 1
 
 

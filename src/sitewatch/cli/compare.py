@@ -29,6 +29,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for the networks")
     parser.add_argument("--max-keyframes", type=int, default=8,
                         help="most keyframes taken from each video")
+    parser.add_argument("--keep-gps", action="store_true",
+                        help="write the photos' and videos' GPS positions into --out (by default "
+                        "they are left out, as are absolute local paths: the file is meant to be "
+                        "shared)")
     add_quiet(parser)
 
 
@@ -39,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     galleries = dict(parse_gallery_spec(spec) for spec in args.gallery)
     options = CompareOptions(panel_dir=args.panel, families=tuple(args.family),
                              marks=tuple(args.mark), threads=args.threads,
-                             max_keyframes=args.max_keyframes)
+                             max_keyframes=args.max_keyframes, keep_gps=args.keep_gps)
     with Bars(total=len(galleries) + len(args.queries), unit="file",
               enabled=wanted(args.quiet)) as bars:
         results = compare_files(args.queries, galleries, args.out, options=options,

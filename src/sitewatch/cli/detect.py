@@ -16,6 +16,13 @@ from sitewatch.cli.progress import Bars, wanted
 from sitewatch.errors import ConfigError
 from sitewatch.untrusted import printable
 
+#: Most pixels a loose image may have unless ``--max-pixels`` says more (50 Mpx, about
+#: 7,000²). Detection costs about 0.1 CPU s a tile, so a 12,000²-17,000² px file (a 100 KB
+#: one-colour JPEG does it) took minutes on 2 cores; a case resumes its scenes, a loose run does
+#: not, so a small file asking for minutes is refused from its header.
+MAX_LOOSE_PIXELS = 50_000_000
+
+
 HELP = "detect vehicles in a case (DIR) or in loose image files (IMAGE... --out FILE)"
 
 
@@ -25,6 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=None,
                         help="for loose images: a .csv or .geojson file to write")
     add_gsd(parser)
+    parser.add_argument("--max-pixels", type=int, default=MAX_LOOSE_PIXELS, metavar="N",
+                        help="loose images: refuse an image of more than N pixels before any "
+                        f"work (default {MAX_LOOSE_PIXELS:,}; a case has no such cap)")
     parser.add_argument("--model", default=None,
                         help="model name or .onnx path (default: the package's default model)")
     parser.add_argument("--tta", action="store_true",
@@ -48,6 +58,9 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError(f"'{first}' is a folder but not a sitewatch case; create one with "
                               f"`sitewatch case init {first}`, or give image files and --out FILE")
         raise ConfigError("loose images need --out FILE.csv or --out FILE.geojson")
+    if not is_case and args.max_pixels < 1:
+        raise ConfigError(f"--max-pixels {args.max_pixels}: give a number of pixels, e.g. "
+                          "--max-pixels 200000000")
     if is_case:
         return _run_case(args)
     return _run_loose(args)
@@ -82,7 +95,7 @@ def _run_loose(args: argparse.Namespace) -> int:
     with Bars(total=len(args.targets), unit="image", enabled=wanted(args.quiet)) as bars:
         count = detect_images(
             args.targets, args.out, model=args.model, device=args.device, tta=args.tta,
-            batch_size=batch_size(args.device), gsd=args.gsd,
+            batch_size=batch_size(args.device), gsd=args.gsd, max_pixels=args.max_pixels,
             note=lambda line: bars.write(printable(line)), progress=bars.advance,
             tile_progress=bars.tiles,
         )

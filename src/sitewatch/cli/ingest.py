@@ -63,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
                 print(printable(f"    {line}"))
     for name, kept in result.already_as:
         differs = (date is not None and kept.date != date) or kept.site != args.site
-        note = (f"; kept as {kept.site} {kept.date} (correct it with `sitewatch scene redate "
-                f"{args.case_dir} {kept.sha256[:12]} YYYY-MM-DD --reason TEXT`)" if differs else "")
-        print(printable(f"already stored {name} ({kept.original_name} {kept.sha256[:12]}){note}"))
+        note = (f"; not the site or date given: correct it with `sitewatch scene redate "
+                f"{args.case_dir} {kept.sha256[:12]} YYYY-MM-DD --reason TEXT`" if differs else "")
+        print(printable(f"already stored {name} ({kept.original_name} {kept.sha256[:12]}, kept "
+                        f"date {kept.date}, site {kept.site}){note}"))
     return 0

@@ -253,7 +253,7 @@ def _refuse_constant(name: str) -> object:
 
 
 #: Keys whose text names a file or folder on the machine that ran ``sitewatch compare``.
-_PATH_KEYS = frozenset({"query", "source_path", "path", "folder"})
+_PATH_KEYS = frozenset({"query", "source_path", "path", "folder", "reference"})
 
 
 def _local_names(value: object) -> object:
@@ -312,6 +312,16 @@ def _panel_path(folder: Path, name: str, source: Path) -> Path:
     return resolved
 
 
+def shareable(document: dict[str, object], *, keep_gps: bool = False) -> dict[str, object]:
+    """A compare result as it may leave the machine: every absolute, home-relative or ``..``
+    path cut to its name (:func:`_local_names`), and, unless ``keep_gps``, every metadata GPS
+    position set to ``None``. ``compare --out`` writes this, and a case stores it."""
+    named = _local_names(document)
+    cleaned = named if keep_gps else _drop_gps(named)
+    assert isinstance(cleaned, dict)
+    return cleaned
+
+
 def load_comparison(path: Path, *, keep_gps: bool = False) -> ComparisonFile:
     """Read and check a ``sitewatch compare --out`` result before it is attached to a case.
 
@@ -329,14 +339,9 @@ def load_comparison(path: Path, *, keep_gps: bool = False) -> ComparisonFile:
             (unknown key, wrong type, non-finite number), or a panel that is absolute, leaves
             the JSON's folder or is not an image file.
     """
-    document = _read_document(path, what="comparison file")
-    named = _local_names(document)
-    assert isinstance(named, dict)
-    document = named
-    if not keep_gps:
-        cleaned = _drop_gps(document)
-        assert isinstance(cleaned, dict)
-        document = cleaned
+    read = _read_document(path, what="comparison file")
+    assert isinstance(read, dict)
+    document = shareable(read, keep_gps=keep_gps)
     queries = document["queries"]
     assert isinstance(queries, list)
     panels = tuple(_panel_path(path.parent, q["panel"], path) if q.get("panel") else None

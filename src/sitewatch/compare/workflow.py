@@ -22,6 +22,7 @@ from sitewatch.compare.comparison import (
 )
 from sitewatch.compare.media import media_kind
 from sitewatch.compare.panel import write_panel
+from sitewatch.compare.resultfile import shareable
 from sitewatch.compare.vehicles import CropAnalyser
 from sitewatch.errors import CompareError, ConfigError
 
@@ -37,6 +38,8 @@ class CompareOptions:
     max_keyframes: int = 8
     models_dir: Path | None = None
     exclude: frozenset[Path] = field(default_factory=frozenset)
+    #: Write the photos' and videos' GPS positions into the result (off: the file is shared).
+    keep_gps: bool = False
 
     def __post_init__(self) -> None:
         if self.threads < 1 or self.max_keyframes < 1:
@@ -52,6 +55,9 @@ def compare_files(
     progress: Callable[[int, int, str], None] | None = None,
 ) -> tuple[QueryResult, ...]:
     """Compare each query photo or video with the galleries; write JSON (and panels).
+
+    The JSON is meant to be shared: it names files (with their hashes) but no absolute local
+    folder, and carries no GPS position unless ``options.keep_gps``.
 
     ``progress`` hears ``(done, total, name)`` after each gallery is built and each query
     compared.
@@ -98,7 +104,7 @@ def compare_files(
             checklist=checklist_dict(checklist, marks, verdicts) if checklist else None,
             panels=panels,
         )
-        write_json_atomic(out_json, document)
+        write_json_atomic(out_json, shareable(document, keep_gps=options.keep_gps))
     except BaseException:
         for written in panels.values():
             Path(written).unlink(missing_ok=True)
@@ -108,7 +114,8 @@ def compare_files(
 
 def _panel_reference(panel: Path, out_json: Path) -> str:
     """How the output JSON names a panel: relative to the JSON's folder when the panel lies
-    inside it (so the pair can be moved and attached to a case), else the path as given."""
+    inside it (so the pair can be moved and attached to a case), else its file name only (the
+    result is shared, and must not carry a local folder)."""
     base = out_json.parent.resolve()
     resolved = panel.resolve()
-    return resolved.relative_to(base).as_posix() if resolved.is_relative_to(base) else str(panel)
+    return resolved.relative_to(base).as_posix() if resolved.is_relative_to(base) else panel.name

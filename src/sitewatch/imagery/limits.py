@@ -12,12 +12,20 @@ count, bytes per sample and block shape are multiplied out and refused past thes
 - :data:`MAX_RATIO` decoded bytes per byte of file, once an image decodes past
   :data:`RATIO_FLOOR_BYTES` (real imagery compresses 2-50:1; a sparse TIFF or a one-colour
   PNG 1,000:1 or more, and decoding it is all cost and no evidence).
+
+A TIFF must also list exactly one offset and one byte count per block of the grid its width,
+height, tile or strip size and planar configuration imply (:func:`check_tiff_blocks`):
+libtiff pads a short list with empty blocks, so a 724 px wide tiled TIFF whose width was
+patched to 65,535 read as 65,535 × 724 px of mostly nothing.
 """
 
 from __future__ import annotations
 
+import math
+import struct
 from collections.abc import Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from sitewatch.errors import RasterReadError
 
@@ -112,7 +120,90 @@ def check_dataset(path: Path, dataset: object, driver: str) -> int:
         windowed=driver in WINDOWED_DRIVERS,
     )
     check_ratio(path, decoded_bytes=total, file_bytes=file_bytes)
+    if driver == "GTiff":
+        check_tiff_blocks(path)
     return total
+
+
+#: First-IFD tags :func:`check_tiff_blocks` reads.
+_WIDTH, _HEIGHT, _SAMPLES, _ROWS_PER_STRIP, _PLANAR = 256, 257, 277, 278, 284
+_TILE_WIDTH, _TILE_LENGTH = 322, 323
+_BLOCK_LISTS = {273: "StripOffsets", 279: "StripByteCounts", 324: "TileOffsets",
+                325: "TileByteCounts"}
+
+
+def _first_ifd(handle: BinaryIO) -> dict[int, tuple[int, int]] | None:
+    """``tag -> (count, inline value)`` of the first IFD of a classic or Big TIFF open in
+    ``handle`` (wherever in the file the IFD lies), or None when the header or IFD is cut short."""
+    header = handle.read(16)
+    order = "<" if header[:2] == b"II" else ">"
+    if len(header) < 8:
+        return None
+    version = struct.unpack(order + "H", header[2:4])[0]
+    big = version == 43
+    if big and len(header) == 16:
+        ifd = struct.unpack(order + "Q", header[8:16])[0]
+        head, entry, count_fmt = 8, 20, "Q"
+    elif version == 42:
+        ifd = struct.unpack(order + "I", header[4:8])[0]
+        head, entry, count_fmt = 2, 12, "I"
+    else:
+        return None
+    handle.seek(ifd)
+    raw = handle.read(head)
+    if len(raw) < head:
+        return None
+    entries = min(struct.unpack(order + ("Q" if big else "H"), raw)[0], 4096)
+    table = handle.read(entries * entry)
+    if len(table) < entries * entry:
+        return None
+    tags: dict[int, tuple[int, int]] = {}
+    for at in range(0, len(table), entry):
+        tag, kind = struct.unpack(order + "HH", table[at:at + 4])
+        count = struct.unpack(order + count_fmt, table[at + 4:at + 4 + (8 if big else 4)])[0]
+        field = table[at + (12 if big else 8):at + entry]
+        value = (struct.unpack(order + "H", field[:2])[0] if kind == 3
+                 else struct.unpack(order + "Q", field)[0] if big and kind in (16, 17)
+                 else struct.unpack(order + "I", field[:4])[0])
+        tags[tag] = (count, value)
+    return tags
+
+
+def check_tiff_blocks(path: Path) -> None:
+    """Refuse a TIFF whose first image lists a different number of block offsets or byte counts
+    than its grid needs: ⌈width / tile width⌉ × ⌈height / tile length⌉ tiles (or ⌈height / rows
+    per strip⌉ strips), times the samples per pixel when the bands are stored in separate
+    planes. A header cut short is left to GDAL (which refuses it).
+
+    Raises:
+        RasterReadError: naming the file, both counts and what to do.
+    """
+    with path.open("rb") as handle:
+        tags = _first_ifd(handle)
+    if tags is None or _WIDTH not in tags or _HEIGHT not in tags:
+        return
+    width, height = tags[_WIDTH][1], tags[_HEIGHT][1]
+    planes = tags.get(_SAMPLES, (1, 1))[1] if tags.get(_PLANAR, (1, 1))[1] == 2 else 1
+    refuse = f"refusing {path.name!r}: its header declares {width}×{height} px"
+    if _TILE_WIDTH in tags or _TILE_LENGTH in tags:
+        tile_w, tile_h = tags.get(_TILE_WIDTH, (0, 0))[1], tags.get(_TILE_LENGTH, (0, 0))[1]
+        if tile_w < 1 or tile_h < 1:
+            raise RasterReadError(f"{refuse} in tiles of {tile_w}×{tile_h} px (not a tile size); "
+                                  "the file is corrupt or altered", path=str(path))
+        blocks = math.ceil(width / tile_w) * math.ceil(height / tile_h) * planes
+        lists, grid = (324, 325), f"{tile_w}×{tile_h} px tiles"
+    else:
+        rows = tags.get(_ROWS_PER_STRIP, (1, 2**32 - 1))[1] or 2**32 - 1
+        blocks = math.ceil(height / min(rows, max(height, 1))) * planes
+        lists, grid = (273, 279), f"strips of {min(rows, height)} rows"
+    for tag in lists:
+        listed = tags.get(tag, (0, 0))[0]
+        if listed != blocks:
+            raise RasterReadError(
+                f"{refuse} in {grid}{f' × {planes} planes' if planes > 1 else ''}, which needs "
+                f"{blocks:,} blocks, but its {_BLOCK_LISTS[tag]} lists {listed:,} (a size field "
+                "altered or a damaged file; missing blocks would read as empty image); "
+                "re-download it or re-save it with gdal_translate", path=str(path))
 
 
 def check_ratio(path: Path, *, decoded_bytes: int, file_bytes: int | None) -> None:

@@ -264,16 +264,19 @@ _CHECK_ROWS = 512
 _CHECK_WINDOW_BYTES = 64 * 1024**2
 
 
-def check_decodes(path: str | Path) -> RasterInfo:
+def check_decodes(path: str | Path, *, max_pixels: int | None = None,
+                  beyond: str = "") -> RasterInfo:
     """Prove an untrusted raster decodes, within a time and memory budget, before work on it.
 
     In a child process (:func:`sitewatch.budget.run_bounded`): open the file (its header
     bounds are checked first), then decode every pixel window by window; the time allowed
-    grows with the size the header declares.
+    grows with the size the header declares. With ``max_pixels``, a raster whose header
+    declares more pixels is refused before any pixel is decoded; ``beyond`` ends that message
+    with what the user may do instead.
 
     Raises:
-        RasterReadError: not an image, damaged, past the decode bounds, or its decoding broke
-            the time or memory budget.
+        RasterReadError: not an image, damaged, past the decode bounds or ``max_pixels``, or
+            its decoding broke the time or memory budget.
     """
     from functools import partial
 
@@ -282,10 +285,25 @@ def check_decodes(path: str | Path) -> RasterInfo:
     where = Path(path)
     what, error = repr(str(where)), partial(RasterReadError, path=str(where))
     info = run_bounded(read_info, where, what=what, error=error)
+    pixels = info.width_px * info.height_px
+    if max_pixels is not None and pixels > max_pixels:
+        raise RasterReadError(
+            f"refusing {str(where)!r}: {info.width_px:,}×{info.height_px:,} px "
+            f"({_mpx(pixels)} Mpx) is over the {_mpx(max_pixels)} Mpx allowed here"
+            + (f"; {beyond}" if beyond else ""), path=str(where))
     bands = 1 if info.band_count < 3 else 3
     decoded = info.width_px * info.height_px * bands * np.dtype(info.dtype).itemsize
     run_bounded(_decode_every_pixel, where, what=what, error=error, seconds=decode_seconds(decoded))
     return info
+
+
+def _mpx(pixels: int) -> str:
+    """Megapixels to one decimal, without a trailing ``.0``.
+
+    >>> _mpx(51_840_000), _mpx(50_000_000)
+    ('51.8', '50')
+    """
+    return f"{pixels / 1e6:,.1f}".removesuffix(".0")
 
 
 def _decode_every_pixel(path: Path) -> None:

@@ -43,7 +43,7 @@ from sitewatch.track.types import (
     Unseen,
 )
 from sitewatch.track.visibility import Visibility
-from sitewatch.track.zonefiles import AlertRule, load_alerts, load_zones
+from sitewatch.track.zonefiles import AlertRule, check_alert_zones, load_alerts, load_zones
 from sitewatch.track.zones import Zone, ZoneFrame
 
 __all__ = [
@@ -68,6 +68,7 @@ __all__ = [
     "Visibility",
     "Zone",
     "ZoneFrame",
+    "check_alert_zones",
     "departures",
     "estimate_count",
     "interval_meaning",

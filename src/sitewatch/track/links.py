@@ -25,6 +25,8 @@ from sitewatch.track.types import EventKind, SiteTrack
 from sitewatch.untrusted import check_lonlat
 
 MAX_SIGHTINGS_BYTES = 10_000_000
+#: Most vehicles one sighting may count (a long convoy is hundreds; 1e39 was accepted).
+MAX_SIGHTING_COUNT = 10_000
 _COLUMNS = ("id", "time_utc", "lon", "lat", "place", "seen", "count", "source")
 
 
@@ -56,6 +58,9 @@ def _parse_row(row: dict[str, str], line: int, path: Path) -> Sighting:
         raise ConfigError(f"{where}: {reason}; expected ISO time, decimal lon/lat, integer "
                           "count") from None
     check_lonlat(lon, lat, where)
+    if count is not None and not 0 <= count <= MAX_SIGHTING_COUNT:
+        raise ConfigError(f"{where}: count {row['count'].strip()[:40]!r} is not a number of "
+                          f"vehicles (0 to {MAX_SIGHTING_COUNT:,}); fix the row or leave it empty")
     lonlat = LonLat(lon_deg=lon, lat_deg=lat)
     if None in row or any(v is None for v in row.values()):
         raise ConfigError(f"{where}: the row has more or fewer cells than the header")

@@ -15,6 +15,7 @@ Alert files are TOML::
 
 from __future__ import annotations
 
+import math
 import tomllib
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -54,10 +55,25 @@ def _rings(geometry: dict[str, Any], path: Path) -> list[list[tuple[float, float
     if not isinstance(polygons, list):
         raise ConfigError(f"zone file {str(path)!r}: geometry type {kind!r} is not a Polygon "
                           "or MultiPolygon; draw zones as polygons")
-    try:
-        return [[(float(p[0]), float(p[1])) for p in poly[0]] for poly in polygons]
-    except (TypeError, IndexError, ValueError):
-        raise ConfigError(f"zone file {str(path)!r}: malformed coordinates") from None
+    rings = []
+    for poly in polygons:
+        exterior = poly[0] if isinstance(poly, list) and poly else None
+        if not isinstance(exterior, list):
+            raise ConfigError(f"zone file {str(path)!r}: malformed coordinates: a polygon is a "
+                              "list of rings, each a list of [x, y] points")
+        rings.append([_point(p, path) for p in exterior])
+    return rings
+
+
+def _point(point: object, path: Path) -> tuple[float, float]:
+    """``[x, y]`` (or ``[x, y, z]``) as two floats; a string, a bool or a nested list is refused
+    (a point given as the string "12" was read character by character as (1, 2))."""
+    if (not isinstance(point, list) or len(point) not in (2, 3)
+            or not all(isinstance(v, int | float) and not isinstance(v, bool)
+                       and math.isfinite(v) for v in point)):
+        raise ConfigError(f"zone file {str(path)!r}: malformed coordinates: a point must be "
+                          f"[x, y] finite numbers, not {str(point)[:40]!r}")
+    return float(point[0]), float(point[1])
 
 
 def load_geojson_zones(path: Path) -> tuple[Zone, ...]:
@@ -181,6 +197,11 @@ class AlertRule:
 
 
 _ALERT_KEYS = {"zone", "label", "more_than", "fewer_than"}
+#: Most alert rules a file may hold (each is checked on every count; 60,000 were accepted).
+MAX_ALERTS = 1_000
+#: Largest threshold an alert may set, and longest zone name it may watch.
+MAX_ALERT_THRESHOLD = 1_000_000
+MAX_ZONE_NAME = 200
 #: Labels an alert may watch: the detector's labels and loaded transporters.
 ALERT_LABELS = frozenset({*(v.value for v in VehicleClass), LOADED_TRANSPORTER})
 
@@ -204,6 +225,9 @@ def load_alerts(path: Path) -> tuple[AlertRule, ...]:
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
         raise ConfigError(f"alert file {str(path)!r}: 'alert' must be [[alert]] tables, e.g. "
                           '[[alert]] zone = "north" label = "armored_vehicle" more_than = 3')
+    if len(items) > MAX_ALERTS:
+        raise ConfigError(f"alert file {str(path)!r} holds {len(items):,} alerts, over the "
+                          f"{MAX_ALERTS:,} sitewatch checks; keep the ones an analyst will read")
     rules = []
     for i, item in enumerate(items):
         bad = set(item) - _ALERT_KEYS
@@ -213,13 +237,36 @@ def load_alerts(path: Path) -> tuple[AlertRule, ...]:
         label, zone = item.get("label"), item.get("zone", "*")
         if not isinstance(label, str) or not isinstance(zone, str):
             raise ConfigError(f"alert file {str(path)!r}: alert {i} needs string zone and label")
+        if not zone.strip() or len(zone) > MAX_ZONE_NAME or not zone.isprintable():
+            raise ConfigError(f"alert file {str(path)!r}: alert {i} zone {zone[:60]!r} is not a "
+                              f"zone name (1 to {MAX_ZONE_NAME} printable characters) or \"*\"")
         limits = {k: item.get(k) for k in ("more_than", "fewer_than")}
-        if any(v is not None and (not isinstance(v, int) or v < 0) for v in limits.values()):
+        if any(v is not None and (not isinstance(v, int) or isinstance(v, bool)
+                                  or not 0 <= v <= MAX_ALERT_THRESHOLD) for v in limits.values()):
             raise ConfigError(f"alert file {str(path)!r}: alert {i} thresholds must be "
-                              "non-negative integers")
+                              f"integers from 0 to {MAX_ALERT_THRESHOLD:,}")
         rule = AlertRule(zone=None if zone == "*" else zone, label=label, **limits)
         if label not in ALERT_LABELS:  # an alert on a label nothing carries would never fire
             raise ConfigError(f"alert file {str(path)!r}: alert {i} label {label[:60]!r} is not "
                               f"a label sitewatch counts; valid: {', '.join(sorted(ALERT_LABELS))}")
         rules.append(rule)
     return tuple(rules)
+
+
+def check_alert_zones(alerts: tuple[AlertRule, ...], zones: tuple[Zone, ...], alerts_file: Path
+                      ) -> None:
+    """Refuse an alert that watches a zone the zones do not hold: it could never fire, and its
+    silence would read as "nothing crossed" (an alert zone of ``file:///etc/passwd`` was
+    accepted and silently never checked).
+
+    Raises:
+        ConfigError: naming the alert file, the alert, its zone and the zones there are.
+    """
+    names = {z.name for z in zones}
+    for i, rule in enumerate(alerts):
+        if rule.zone is not None and rule.zone not in names:
+            valid = ", ".join(repr(n[:40]) for n in sorted(names)[:10]) or "none attached"
+            raise ConfigError(f"alert file {str(alerts_file)!r}: alert {i} watches zone "
+                              f"{rule.zone[:60]!r}, which no zone file given holds (zones: "
+                              f"{valid}); fix the name, use \"*\" for the whole site, or attach "
+                              "the zones")
