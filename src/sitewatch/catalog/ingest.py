@@ -256,11 +256,7 @@ def _prepare(
 ) -> Scene | tuple[Scene, Path, GsdChoice, Georeference | None]:
     """The scene a file would be stored as, checked; or, when ``known`` finds its hash, the scene
     already holding those bytes, without decoding a pixel (a duplicate costs one hash)."""
-    if path.is_dir():
-        raise InputFileError(f"'{path}' is a folder: pass the image files, e.g. {path}/*.jpg")
-    if not path.is_file():
-        raise InputFileError(f"cannot ingest '{path}': no such file; check the path")
-    image_format = sniff_format(path)
+    image_format = _sniff_given_file(path, hint=f"pass the image files, e.g. {path}/*.jpg")
     if image_format is ImageFormat.STAC_JSON:
         item = read_stac_item(path)
         return _prepare(store, item.asset_path, known=known, site=site, date=date or item.date,
@@ -356,11 +352,7 @@ def _ingest_rectified(
 
     from sitewatch.imagery import gsd_m_of, outline_lonlat_wkt, rectify_by_gcps
 
-    if path.is_dir():
-        raise InputFileError(f"'{path}' is a folder: pass the image file, e.g. {path}/photo.jpg")
-    if not path.is_file():
-        raise InputFileError(f"cannot ingest '{path}': no such file; check the path")
-    image_format = sniff_format(path)
+    image_format = _sniff_given_file(path, hint=f"pass the image file, e.g. {path}/photo.jpg")
     if image_format is ImageFormat.STAC_JSON:
         raise InputFileError(f"'{path}' is a STAC Item, which carries its own georeference; "
                              "ingest it without --gcp-order")
@@ -469,3 +461,12 @@ def replay_rectified(store: CaseStore) -> tuple[str, ...]:
                 differences.append(f"{rectified.original_name} ({rectified.sha256[:12]}) rectified "
                                    f"again from {original.original_name} differs from the stored one")
     return tuple(differences)
+
+
+def _sniff_given_file(path: Path, *, hint: str) -> ImageFormat:
+    """The format of a file the user named, refusing a folder or a missing file in one line."""
+    if path.is_dir():
+        raise InputFileError(f"'{path}' is a folder: {hint}")
+    if not path.is_file():
+        raise InputFileError(f"cannot ingest '{path}': no such file; check the path")
+    return sniff_format(path)
