@@ -4,6 +4,7 @@ and a one-line error for a bad watch list."""
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -28,8 +29,8 @@ def test_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert "--cluster" in capsys.readouterr().out
 
 
-def test_watch_runs_then_reruns_without_work(tmp_path: Path, capsys: pytest.CaptureFixture[str]
-                                             ) -> None:
+def test_watch_runs_then_reruns_without_work(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                             caplog: pytest.LogCaptureFixture) -> None:
     (tmp_path / "imagery").mkdir()
     _scene(tmp_path / "imagery" / "site_2020-01-02.tif", 1)
     ring = [[30.0001, 49.9995], [30.0005, 49.9995], [30.0005, 49.9999], [30.0001, 49.9999]]
@@ -58,6 +59,9 @@ path = "imagery"
     second = capsys.readouterr().out
     assert "1 seen before" in second and "nothing changed" in second
     assert "0 detection tasks run" in second
+    chatter = [r.getMessage() for r in caplog.records
+               if r.name.startswith("distributed") and r.levelno < logging.WARNING]
+    assert not chatter, f"Dask's INFO lines reach the user: {chatter[:3]}"
 
 
 def test_bad_watch_list_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

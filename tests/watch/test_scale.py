@@ -56,3 +56,22 @@ def test_engine_cpu_is_counted_per_process_kind(tmp_path: Path) -> None:
     assert set(report["idle_cpu_s"]) == set(report["run_cpu_s"]) == {"client", "workers", "nannies"}
     assert report["run_cpu_s"]["workers"] > report["idle_cpu_s"]["workers"]  # the model ran there
     assert report["same_tasks_in_one_process_cpu_s"] > 0
+
+
+def test_cutting_a_scene_without_georeference_warns_nobody(tmp_path: Path) -> None:
+    """`bench --scale` printed rasterio's NotGeoreferencedWarning, a line naming a file inside
+    the installation: the scene was opened before the filter was set."""
+    import warnings
+
+    import cv2
+
+    from sitewatch.watch.scale import cut_scenes
+
+    scene = tmp_path / "scene.png"
+    cv2.imwrite(str(scene), np.random.default_rng(0).integers(0, 255, (96, 96), dtype=np.uint8))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        paths = cut_scenes(scene, tmp_path, count=2, side_px=48)
+    assert len(paths) == 2
+    assert not [str(w.message) for w in caught if "georeference" in str(w.message).lower()
+                or "geotransform" in str(w.message)]

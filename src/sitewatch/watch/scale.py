@@ -90,20 +90,21 @@ def cut_scenes(scene: Path, folder: Path, *, count: int, side_px: int) -> list[P
     from rasterio.windows import Window
 
     paths = []
-    with warnings.catch_warnings(), rasterio.open(scene) as src:
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", NotGeoreferencedWarning)  # a bench scene needs none
-        per_row = max(1, (src.width - side_px) // side_px + 1)
-        rows = max(1, (src.height - side_px) // side_px + 1)
-        for i in range(count):
-            col, row = (i % (per_row * rows)) % per_row, (i % (per_row * rows)) // per_row
-            window = Window(col * side_px, row * side_px, min(side_px, src.width),
-                            min(side_px, src.height))
-            data = src.read(window=window)
-            path = folder / f"window_{i:03d}.tif"
-            with rasterio.open(path, "w", driver="GTiff", width=data.shape[2], height=data.shape[1],
-                               count=data.shape[0], dtype=data.dtype) as dst:
-                dst.write(data)
-            paths.append(path)
+        with rasterio.open(scene) as src:  # opened after the filter: opening is what warns
+            per_row = max(1, (src.width - side_px) // side_px + 1)
+            rows = max(1, (src.height - side_px) // side_px + 1)
+            for i in range(count):
+                col, row = (i % (per_row * rows)) % per_row, (i % (per_row * rows)) // per_row
+                window = Window(col * side_px, row * side_px, min(side_px, src.width),
+                                min(side_px, src.height))
+                data = src.read(window=window)
+                path = folder / f"window_{i:03d}.tif"
+                with rasterio.open(path, "w", driver="GTiff", width=data.shape[2], height=data.shape[1],
+                                   count=data.shape[0], dtype=data.dtype) as dst:
+                    dst.write(data)
+                paths.append(path)
     return paths
 
 

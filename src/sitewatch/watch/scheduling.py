@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import importlib
+import logging
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -285,6 +286,15 @@ QUIET_DASK: dict[str, Any] = {
 }
 
 
+def _quiet_dask_logs() -> None:
+    """Keep the in-process scheduler's INFO lines (addresses, "please install
+    jupyter-server-proxy") out of a user's terminal: Dask's own logging config sets
+    ``distributed`` to INFO when it is imported; unless the user asked for INFO (``-v``), only its
+    warnings and errors pass."""
+    if logging.getLogger().getEffectiveLevel() > logging.INFO:
+        logging.getLogger("distributed").setLevel(logging.WARNING)
+
+
 @contextlib.contextmanager
 def cluster_client(address: str | None, *, workers: int, threads_per_worker: int,
                    quiet: bool = True) -> Iterator[Any]:
@@ -299,6 +309,7 @@ def cluster_client(address: str | None, *, workers: int, threads_per_worker: int
         from distributed import Client, LocalCluster
     except ImportError:
         raise WatchError("sitewatch watch needs Dask: pip install 'sitewatch[watch]'") from None
+    _quiet_dask_logs()
     if address:
         try:
             client = Client(address, timeout="20s")
