@@ -44,7 +44,7 @@ def test_imagery_public_face() -> None:
         "rectify_by_gcps",
         "register_by_georeference",
         "register_images",
-        "same_crs",
+        "same_crs", "same_pixels",
         "sniff_bytes",
         "tile_grid",
     ]

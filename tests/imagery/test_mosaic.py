@@ -99,3 +99,24 @@ def test_refusals(tmp_path: Path) -> None:
     with pytest.raises(RasterReadError, match=re.escape("1 bands of uint8, rgb.tif: 3 bands")):
         mosaic_images([west, rgb], tmp_path / "m.tif")
     assert not (tmp_path / "m.tif").exists()
+
+
+def test_same_pixels_tells_a_raster_made_again_from_a_changed_one(tmp_path: Path) -> None:
+    import rasterio
+    from rasterio.transform import from_origin
+
+    from sitewatch.imagery import same_pixels
+
+    def write(path: Path, data: np.ndarray, x0: float = 500_000.0) -> Path:
+        with rasterio.open(path, "w", driver="GTiff", width=8, height=6, count=1, dtype="uint8",
+                           crs="EPSG:32636", transform=from_origin(x0, 5_500_000.0, 0.5, 0.5)) as dst:
+            dst.write(data[None])
+        return path
+
+    pixels = np.arange(48, dtype=np.uint8).reshape(6, 8)
+    stored = write(tmp_path / "stored.tif", pixels)
+    assert same_pixels(write(tmp_path / "again.tif", pixels), stored)
+    flipped = pixels.copy()
+    flipped[3, 4] ^= 1
+    assert not same_pixels(write(tmp_path / "one_pixel.tif", flipped), stored)
+    assert not same_pixels(write(tmp_path / "moved.tif", pixels, x0=500_000.5), stored)

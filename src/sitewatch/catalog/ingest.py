@@ -429,11 +429,8 @@ def replay_rectified(store: CaseStore) -> tuple[str, ...]:
     stored rectified scene. One line per difference."""
     import tempfile
 
-    import numpy as np
-    import rasterio
-
     from sitewatch.catalog.audit import read_entries
-    from sitewatch.imagery import rectify_by_gcps
+    from sitewatch.imagery import rectify_by_gcps, same_pixels
 
     scenes = {s.sha256: s for s in store.scenes(include_retired=True)}
     differences = []
@@ -453,10 +450,7 @@ def replay_rectified(store: CaseStore) -> tuple[str, ...]:
             with tempfile.TemporaryDirectory(prefix="sitewatch-rectify-") as scratch:
                 again = Path(scratch) / "rectified.tif"
                 rectify_by_gcps(original.path, again, x, y, lon, lat, order=int(georef["order"]))
-                with rasterio.open(again) as fresh, rasterio.open(rectified.path) as stored:
-                    same = (fresh.shape == stored.shape
-                            and tuple(fresh.transform)[:6] == tuple(stored.transform)[:6]
-                            and np.array_equal(fresh.read(), stored.read()))
+                same = same_pixels(again, rectified.path)
             if not same:
                 differences.append(f"{rectified.original_name} ({rectified.sha256[:12]}) rectified "
                                    f"again from {original.original_name} differs from the stored one")

@@ -29,7 +29,14 @@ from sitewatch.catalog.scene import GsdSource, ImageFormat, Scene
 from sitewatch.catalog.store import CaseStore
 from sitewatch.digest import sha256_file
 from sitewatch.errors import CatalogError, ConfigError, ImageryError
-from sitewatch.imagery import MosaicResult, MosaicSource, gsd_m_of, mosaic_images, outline_lonlat_wkt
+from sitewatch.imagery import (
+    MosaicResult,
+    MosaicSource,
+    gsd_m_of,
+    mosaic_images,
+    outline_lonlat_wkt,
+    same_pixels,
+)
 
 #: The audit action that adds a mosaic scene.
 MOSAIC_ACTION = MOSAIC_RETIRES
@@ -222,9 +229,6 @@ def replay_mosaics(store: CaseStore) -> tuple[str, ...]:
     A mosaic is derived: its sources (by hash, in the audit log) and the code make it. Returns
     one line per mosaic whose pixels or grid differ, or whose sources are gone.
     """
-    import numpy as np
-    import rasterio
-
     from sitewatch.catalog.audit import read_entries
 
     scenes = {s.sha256: s for s in store.scenes(include_retired=True)}
@@ -239,10 +243,7 @@ def replay_mosaics(store: CaseStore) -> tuple[str, ...]:
             again = Path(scratch) / "mosaic.tif"
             mosaic_images([MosaicSource(path=s.path, name=s.original_name, transform=s.transform,
                                         crs_wkt=s.crs_wkt) for s in sources if s is not None], again)
-            with rasterio.open(again) as fresh, rasterio.open(mosaic.path) as stored:
-                same = (fresh.shape == stored.shape and fresh.count == stored.count
-                        and tuple(fresh.transform)[:6] == tuple(stored.transform)[:6]
-                        and np.array_equal(fresh.read(), stored.read()))
+            same = same_pixels(again, mosaic.path)
         if not same:
             differences.append(f"mosaic {mosaic.original_name} ({sha[:12]}) built again from its "
                                f"{len(sources)} sources differs from the stored one")

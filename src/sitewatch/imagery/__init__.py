@@ -38,7 +38,14 @@ from sitewatch.imagery.georef import (
 )
 from sitewatch.imagery.limits import MAX_BANDS, MAX_WHOLE_DECODE_BYTES, check_dataset, check_decoded_size
 from sitewatch.imagery.mosaic import MosaicPart, MosaicResult, MosaicSource, OverlapCheck, mosaic_images
-from sitewatch.imagery.raster import RasterInfo, RasterReader, check_decodes, dataset_info, read_info
+from sitewatch.imagery.raster import (
+    RasterInfo,
+    RasterReader,
+    check_decodes,
+    dataset_info,
+    read_info,
+    same_pixels,
+)
 from sitewatch.imagery.rectify import POLYNOMIAL_POINTS, Rectified, rectify_by_gcps
 from sitewatch.imagery.registration import (
     Registration,
@@ -94,6 +101,7 @@ __all__ = [
     "register_by_georeference",
     "register_images",
     "same_crs",
+    "same_pixels",
     "sniff_bytes",
     "tile_grid",
 ]

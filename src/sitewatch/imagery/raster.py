@@ -314,3 +314,16 @@ def _decode_every_pixel(path: Path) -> None:
         step = max(1, min(_CHECK_ROWS, _CHECK_WINDOW_BYTES // row_bytes))
         for row in range(0, h, step):
             raster.read_rgb(Tile(x0_px=0, y0_px=row, width_px=w, height_px=min(step, h - row)))
+
+
+def same_pixels(path_a: str | Path, path_b: str | Path) -> bool:
+    """Whether two rasters hold the same bands, grid (size and geotransform) and pixel values:
+    how ``replay`` compares a derived raster (a mosaic, a rectified picture) made again with the
+    stored one."""
+    import numpy as np
+    import rasterio
+
+    with rasterio.open(path_a) as a, rasterio.open(path_b) as b:
+        return (a.shape == b.shape and a.count == b.count
+                and tuple(a.transform)[:6] == tuple(b.transform)[:6]
+                and bool(np.array_equal(a.read(), b.read())))
