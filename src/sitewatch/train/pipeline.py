@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -53,6 +53,7 @@ from sitewatch.train.ultralytics_run import (
 __all__ = ["REQUEST_FILE", "TrainRequest", "build_dataset", "measure", "run_training"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: What a run asked for, written into its output folder before training: ``--resume`` compares it.
 REQUEST_FILE = "train-request.json"
@@ -274,37 +275,47 @@ def _file_digests(folder: Path) -> dict[str, str]:
             if f.is_file() and f.suffix != ".cache"}
 
 
+def _rebuilt_identical(folder: Path, build: Callable[[], T], *, used_by: str) -> T:
+    """``build()`` writes ``folder`` again; on ``--resume`` it must write exactly the files that
+    ``used_by`` trained on, else the folder is restored and the resume refused.
+
+    Raises:
+        ConfigError: the rebuilt folder differs from the one there before.
+    """
+    kept = folder.with_name(f"{folder.name}.before-resume")
+    if kept.exists():
+        shutil.rmtree(kept)
+    folder.rename(kept)
+    try:
+        built = build()
+        before, now = _file_digests(kept), _file_digests(folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        kept.rename(folder)
+        raise
+    if before != now:
+        changed = sorted(k for k in before.keys() | now.keys() if before.get(k) != now.get(k))
+        shutil.rmtree(folder)
+        kept.rename(folder)
+        raise ConfigError(
+            f"--resume: this request builds another {folder} than the one {used_by} trained on "
+            f"({len(changed)} files differ, e.g. {changed[0]}): the recipe, seed or data changed; "
+            "resume with the ones it started with, or train into a new --out")
+    shutil.rmtree(kept)
+    log.info("resume: rebuilt %s, identical to the one %s trained on", folder, used_by)
+    return built
+
+
 def _build(request: TrainRequest, split: LabelledSplit, *, folder: str, stage: str,
            **kwargs: Any) -> tuple[Path, dict[str, Any]]:
-    """:func:`build_dataset`; on ``--resume`` of a stage that has started, check the dataset
-    it trained on is exactly the one this request builds (else refuse, the folder restored).
-    """
+    """:func:`build_dataset`; on ``--resume`` of a stage that has started, checked to be
+    exactly the dataset it trained on (see :func:`_rebuilt_identical`)."""
     out = request.out_dir / folder
     started = (request.out_dir / stage / "weights" / "last.pt").is_file()
     if not (request.resume and started and out.is_dir()):
         return build_dataset(request, split, folder=folder, **kwargs)
-    kept = out.with_name(f"{folder}.before-resume")
-    if kept.exists():
-        shutil.rmtree(kept)
-    out.rename(kept)
-    try:
-        data_yaml, recipe = build_dataset(request, split, folder=folder, **kwargs)
-        before, now = _file_digests(kept), _file_digests(out)
-    except BaseException:
-        shutil.rmtree(out, ignore_errors=True)
-        kept.rename(out)
-        raise
-    if before != now:
-        changed = sorted(k for k in before.keys() | now.keys() if before.get(k) != now.get(k))
-        shutil.rmtree(out)
-        kept.rename(out)
-        raise ConfigError(
-            f"--resume: the dataset this request builds differs from {out}, which {stage} trained "
-            f"on ({len(changed)} files, e.g. {changed[0]}): the recipe, seed or data changed; "
-            "resume with the ones it started with, or train into a new --out")
-    shutil.rmtree(kept)
-    log.info("resume: rebuilt %s, identical to the one %s trained on", folder, stage)
-    return data_yaml, recipe
+    return _rebuilt_identical(out, lambda: build_dataset(request, split, folder=folder, **kwargs),
+                              used_by=stage)
 
 
 def _same_weights(a: str, b: Path) -> bool:
@@ -456,8 +467,17 @@ def run_training(request: TrainRequest, *,
     civilian: tuple[TrainingSample, ...] = ()
     civilian_record = None
     if request.civilian is not None and not request.civilian.empty:
-        civilian, civilian_record = load_civilian_ground(
-            request.civilian, gsd_m=request.synth.gsd_m, out_dir=request.out_dir / "civilian")
+        folder, ground = request.out_dir / "civilian", request.civilian
+
+        def load() -> tuple[tuple[TrainingSample, ...], dict[str, Any]]:
+            return load_civilian_ground(ground, gsd_m=request.synth.gsd_m, out_dir=folder)
+
+        trained_on = request.resume and (request.out_dir / "dataset" / "data.yaml").is_file()
+        if request.resume and folder.is_dir() and not trained_on:
+            shutil.rmtree(folder)  # cut short before any dataset was made from it
+        civilian, civilian_record = (
+            _rebuilt_identical(folder, load, used_by="the first training stage")
+            if trained_on and folder.is_dir() else load())
         log.info("civilian ground: %d images, %d civilian vehicles", len(civilian),
                  sum(len(s.boxes) for s in civilian))
     resumed: dict[str, Any] = {}
