@@ -10,6 +10,7 @@ process would leave the folder.
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -122,6 +123,10 @@ def test_a_run_killed_in_its_last_stage_resumes_from_its_last_epoch(
     with pytest.raises(ConfigError, match="n_tiles"):
         run_training(replace(request, n_tiles=5, resume=True))
     assert torch.load(last, map_location="cpu", weights_only=False)["epoch"] == 0
+    moved = tmp_path / "moved"
+    shutil.copytree(out, moved)  # Ultralytics would resume into the folder the run started in
+    with pytest.raises(ConfigError, match=f"{moved} was written as {out} \\(moved or copied\\)"):
+        run_training(replace(request, out_dir=moved, resume=True))
 
     summary = run_training(replace(request, resume=True))
     record = json.loads(Path(summary["training_card"]).read_text())

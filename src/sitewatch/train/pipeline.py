@@ -254,6 +254,15 @@ def _check_request_file(request: TrainRequest) -> None:
         if not out.is_dir():
             raise ConfigError(f"--resume: {out} does not exist, so there is nothing to resume; "
                               "leave --resume out to start the training")
+        for stage in ("train", "stage1", "stage2"):
+            last = out / stage / "weights" / "last.pt"
+            if last.is_file():
+                started = Path(read_checkpoint(last, config_dir=out / "ultralytics_config").data)
+                if started.parent.parent.resolve() != out.resolve():
+                    raise ConfigError(
+                        f"--resume: {out} was written as {started.parent.parent} (moved or "
+                        "copied): Ultralytics resumes a run where it started; resume it there, "
+                        "or train into a new --out")
         if path.is_file():
             before = json.loads(path.read_text(encoding="utf-8"))
             differ = [k for k in now if before.get(k) != now[k]]
