@@ -56,6 +56,10 @@ def _labelled_tiles(folder: Path) -> Path:
     return folder
 
 
+def _digests(folder: Path) -> dict[str, str]:
+    return {str(f.relative_to(folder)): sha256_file(f) for f in folder.rglob("*") if f.is_file()}
+
+
 def _request(tmp_path: Path, base: Path, **changes: object) -> TrainRequest:
     tiles = tmp_path / "tiles" if (tmp_path / "tiles").is_dir() else _labelled_tiles(tmp_path / "tiles")
     request = TrainRequest(
@@ -123,6 +127,15 @@ def test_a_run_killed_in_its_last_stage_resumes_from_its_last_epoch(
     with pytest.raises(ConfigError, match="n_tiles"):
         run_training(replace(request, n_tiles=5, resume=True))
     assert torch.load(last, map_location="cpu", weights_only=False)["epoch"] == 0
+    # a folder written before the request file existed: the rebuilt datasets are the check
+    (out / REQUEST_FILE).rename(tmp_path / REQUEST_FILE)
+    before = _digests(out)
+    with pytest.raises(ConfigError, match=f"builds another {out / 'dataset'} than the one stage1"):
+        run_training(replace(request, n_tiles=5, resume=True))
+    with pytest.raises(ConfigError, match=f"{last} was trained with epochs 2, this request 3"):
+        run_training(replace(request, settings=replace(request.settings, epochs=4), resume=True))
+    assert _digests(out) == before  # refused, nothing changed (Ultralytics' label caches kept)
+    (tmp_path / REQUEST_FILE).rename(out / REQUEST_FILE)
     moved = tmp_path / "moved"
     shutil.copytree(out, moved)  # Ultralytics would resume into the folder the run started in
     with pytest.raises(ConfigError, match=f"{moved} was written as {out} \\(moved or copied\\)"):

@@ -310,6 +310,10 @@ def _rebuilt_identical(folder: Path, build: Callable[[], T], *, used_by: str) ->
             f"--resume: this request builds another {folder} than the one {used_by} trained on "
             f"({len(changed)} files differ, e.g. {changed[0]}): the recipe, seed or data changed; "
             "resume with the ones it started with, or train into a new --out")
+    for cache in kept.rglob("*.cache"):  # Ultralytics' label caches: the folder as it was
+        target = folder / cache.relative_to(kept)
+        if not target.exists():
+            cache.rename(target)
     shutil.rmtree(kept)
     log.info("resume: rebuilt %s, identical to the one %s trained on", folder, used_by)
     return built
