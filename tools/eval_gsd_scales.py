@@ -1,0 +1,124 @@
+"""A wrong GSD and second boxes on one vehicle, on the tiles each fold model never saw.
+
+For each fold model (``--fold``, its training record beside it names the held-out tiles), each
+GSD it is told (the true ``--gsd`` times each ``--told`` factor: 0.75 and 1.25 are a GSD off by
+25 %) and each setting (one scale or several, fragment folding off or on), the held-out tiles
+are run through :func:`sitewatch.detect.detect_raster` exactly as ``sitewatch detect`` runs
+them, and scored against the labels (with ``--extra-labels``, the audit's; difficult objects
+ignored) at ``--score``. The detector keeps boxes down to 0.01 as ``tools/cross_validate.py``
+does, so a setting's "plain" row at factor 1 is that tool's audited plain row.
+
+Besides precision, recall and count error it counts the boxes that are part of one labelled
+vehicle (at least 70 % inside it, IoU under 0.3) and those covering several (two or more
+labelled vehicles each at least 60 % inside), and the seconds each run took.
+
+Usage::
+
+    python tools/eval_gsd_scales.py --fold /tmp/civ19/site1/sitewatch-vehicles-yolov8n-obb.onnx \\
+        --images ../shared/data/overhead/mvrsd/images --labels ../shared/data/overhead/mvrsd/labels \\
+        --extra-labels docs/mvrsd-audit --gsd 0.12 --score 0.15 --out gsd-scales.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+import numpy as np
+from cross_validate import held_out_stems
+from eval_fragments import _inside_share
+
+from sitewatch.detect import DetectOptions, bounds, detect_raster, load_detector
+from sitewatch.detect.types import detections_to_arrays
+from sitewatch.train import evaluate, iou_matrix, read_labels
+from sitewatch.train.evaluation import scored_against
+
+#: name -> (gsd_factors, fragment_inside)
+SETTINGS: dict[str, tuple[tuple[float, ...], float | None]] = {
+    "plain": ((), None),
+    "fold": ((), 0.5),
+    "scales": ((0.8, 1.25), None),
+    "scales+fold": ((0.8, 1.25), 0.5),
+}
+
+
+def _split_counts(images: list[Any], score: float) -> tuple[int, int]:
+    parts = several = 0
+    for image in images:
+        keep = ~image.truth_difficult
+        pb, tb = image.pred_bounds[image.pred_scores >= score], image.truth_bounds[keep]
+        share, cover = _inside_share(pb, tb), _inside_share(tb, pb).T
+        best = iou_matrix(pb, tb).max(axis=1, initial=0.0)
+        parts += int(((share.max(axis=1, initial=0.0) >= 0.7) & (best < 0.3)).sum())
+        several += int(((cover >= 0.6).sum(axis=1) >= 2).sum())
+    return parts, several
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Score every fold at every told GSD and setting; print a table, write the JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fold", type=Path, action="append", required=True)
+    parser.add_argument("--images", type=Path, required=True)
+    parser.add_argument("--labels", type=Path, required=True)
+    parser.add_argument("--extra-labels", type=Path)
+    parser.add_argument("--gsd", type=float, required=True, help="the tiles' true GSD in metres")
+    parser.add_argument("--told", default="0.75,1,1.25", help="factors on the true GSD")
+    parser.add_argument("--settings", default=",".join(SETTINGS))
+    parser.add_argument("--score", type=float, default=0.15)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    if not args.labels.is_dir():
+        print(f"no labels at {args.labels}: is ../shared/data there?", file=sys.stderr)
+        return 2
+    labelled = {item.stem: item for item in read_labels(
+        args.labels, "voc", image_dir=args.images, supplement_dir=args.extra_labels)}
+    told = [float(x) for x in args.told.split(",")]
+    out: dict[str, Any] = {"command": "python tools/eval_gsd_scales.py "
+                           + " ".join(sys.argv[1:] if argv is None else argv),
+                           "settings": {k: {"gsd_factors": list(v[0]), "fragment_inside": v[1]}
+                                        for k, v in SETTINGS.items()}, "folds": {}}
+    for onnx in args.fold:
+        stems = held_out_stems(onnx)
+        detector = load_detector(onnx, score_threshold=0.01)
+        rows: dict[str, Any] = {}
+        for name in args.settings.split(","):
+            factors, inside = SETTINGS[name]
+            options = DetectOptions(gsd_factors=factors, fragment_inside=inside)
+            for factor in told:
+                images, seconds, tiles = [], 0.0, 0
+                for stem in stems:
+                    item = labelled[stem]
+                    assert item.image_path is not None
+                    started = time.perf_counter()
+                    found = detect_raster(item.image_path, detector, gsd_m=args.gsd * factor,
+                                          options=options)
+                    seconds += time.perf_counter() - started
+                    tiles += found.tile_count
+                    boxes, scores, _ = detections_to_arrays(found.detections)
+                    images.append(scored_against(
+                        item, name=stem, pred_bounds=bounds(boxes), pred_scores=scores,
+                        pred_labels=tuple(d.label for d in found.detections)))
+                agn = evaluate(images, score_threshold=args.score)["class_agnostic"]
+                parts, several = _split_counts(images, args.score)
+                row = {"precision": round(agn["precision"], 3), "recall": round(agn["recall"], 3),
+                       "tp": agn["tp"], "fp": agn["fp"], "truths": agn["truths"],
+                       "count_error": agn["count_error"], "parts_of_a_vehicle": parts,
+                       "covering_several": several, "tiles": tiles, "seconds": round(seconds, 2)}
+                rows[f"{name}@{factor:g}"] = row
+                print(f"{onnx.parent.name:14} {name:12} told x{factor:<5g} P {row['precision']:.3f} "
+                      f"R {row['recall']:.3f} tp {row['tp']} fp {row['fp']} of {row['truths']} "
+                      f"count {row['count_error']:+d} parts {parts} several {several} "
+                      f"tiles {tiles} {row['seconds']} s", flush=True)
+        out["folds"][str(onnx)] = {"held_out": stems, "sha256": detector.sha256, "rows": rows}
+    args.out.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
