@@ -30,7 +30,6 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-import numpy as np
 from cross_validate import held_out_stems
 from eval_fragments import _inside_share
 
