@@ -131,7 +131,7 @@ class ScaleBoundDetector(BlobDetector):
                 out.append(d)
                 if not self.cab:
                     continue
-                ends = (-0.3,)
+                ends: tuple[float, ...] = (-0.3,)
             else:
                 ends = (-0.3, 0.3)
             along_x = box.width_px >= box.height_px

@@ -3,12 +3,20 @@ from __future__ import annotations
 import itertools
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from pyproj import Transformer
 
-from sitewatch.detect import DetectOptions, detect_raster, detect_tiles, merge_tile_parts, plan_tiles
+from sitewatch.detect import (
+    Detection,
+    DetectOptions,
+    detect_raster,
+    detect_tiles,
+    merge_tile_parts,
+    plan_tiles,
+)
 from sitewatch.errors import ConfigError, RasterReadError, ResolutionError
 from tests.detect.fakes import BlobDetector, ScaleBoundDetector, planted_scene
 
@@ -205,7 +213,7 @@ def _scale_scene(tmp_path: Path) -> tuple[Path, list[tuple[float, float]]]:
                          georeferenced=False), centres
 
 
-def _count_once(found: tuple, planted: list[tuple[float, float]]) -> bool:  # type: ignore[type-arg]
+def _count_once(found: tuple[Detection, ...], planted: list[tuple[float, float]]) -> bool:
     return len(found) == len(planted) and _match(_centres(found), planted, tol=2.5) == [1] * len(planted)
 
 
@@ -268,6 +276,6 @@ def test_pieces_refuse_several_scales(tmp_path: Path) -> None:
 @pytest.mark.parametrize("bad", [{"gsd_factors": (1.0,)}, {"gsd_factors": (0.8, 0.8)},
                                  {"gsd_factors": (0.1,)}, {"fragment_inside": 0.0},
                                  {"fragment_area": 1.5}, {"fragment_max_length_m": 0.0}])
-def test_bad_scale_and_fragment_options(bad: dict) -> None:  # type: ignore[type-arg]
+def test_bad_scale_and_fragment_options(bad: dict[str, Any]) -> None:
     with pytest.raises(ConfigError, match=next(iter(bad))):
         DetectOptions(**bad)
