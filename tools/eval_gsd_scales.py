@@ -38,12 +38,13 @@ from sitewatch.detect.types import detections_to_arrays
 from sitewatch.train import evaluate, iou_matrix, read_labels
 from sitewatch.train.evaluation import scored_against
 
-#: name -> (gsd_factors, fragment_inside)
-SETTINGS: dict[str, tuple[tuple[float, ...], float | None]] = {
-    "plain": ((), None),
-    "fold": ((), 0.5),
-    "scales": ((0.8, 1.25), None),
-    "scales+fold": ((0.8, 1.25), 0.5),
+#: The settings compared; "uncertain" is what ``sitewatch detect`` runs when the GSD is estimated
+#: or ``--gsd-uncertain`` is given.
+SETTINGS: dict[str, DetectOptions] = {
+    "plain": DetectOptions(),
+    "fold": DetectOptions(fragment_inside=0.5),
+    "scales": DetectOptions(gsd_factors=(0.8, 1.25)),
+    "uncertain": DetectOptions().with_uncertain_gsd(),
 }
 
 
@@ -80,15 +81,15 @@ def main(argv: list[str] | None = None) -> int:
     told = [float(x) for x in args.told.split(",")]
     out: dict[str, Any] = {"command": "python tools/eval_gsd_scales.py "
                            + " ".join(sys.argv[1:] if argv is None else argv),
-                           "settings": {k: {"gsd_factors": list(v[0]), "fragment_inside": v[1]}
+                           "settings": {k: {"gsd_factors": list(v.gsd_factors),
+                                            "fragment_inside": v.fragment_inside}
                                         for k, v in SETTINGS.items()}, "folds": {}}
     for onnx in args.fold:
         stems = held_out_stems(onnx)
         detector = load_detector(onnx, score_threshold=0.01)
         rows: dict[str, Any] = {}
         for name in args.settings.split(","):
-            factors, inside = SETTINGS[name]
-            options = DetectOptions(gsd_factors=factors, fragment_inside=inside)
+            options = SETTINGS[name]
             for factor in told:
                 images, seconds, tiles = [], 0.0, 0
                 for stem in stems:

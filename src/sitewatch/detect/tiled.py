@@ -12,7 +12,7 @@ import queue
 import threading
 from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import ExitStack, closing
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,10 @@ from sitewatch.imagery import (
     pixel_to_lonlat,
     tile_grid,
 )
+
+#: The extra scales and the fragment rule of :meth:`DetectOptions.with_uncertain_gsd`.
+UNCERTAIN_GSD_FACTORS: tuple[float, ...] = (0.8, 1.25)
+UNCERTAIN_GSD_FRAGMENT_INSIDE = 0.5
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -111,6 +115,16 @@ class DetectOptions:
         bad = [f"{k}={getattr(self, k)}" for k, ok in checks.items() if not ok]
         if bad:
             raise ConfigError(f"invalid detect options: {', '.join(bad)}")
+
+    def with_uncertain_gsd(self) -> DetectOptions:
+        """These options for an image whose GSD is uncertain (estimated, or a guess): also run
+        at 0.8 and 1.25 times the GSD, folding fragments (inside share 0.5) across the scales.
+
+        Chosen on the held-out tiles of leave-site-out fold models told a GSD 25 % off
+        (``tools/eval_gsd_scales.py``; docs/model-records/gsd-scales.md); three times the work.
+        """
+        return replace(self, gsd_factors=UNCERTAIN_GSD_FACTORS,
+                       fragment_inside=self.fragment_inside or UNCERTAIN_GSD_FRAGMENT_INSIDE)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
