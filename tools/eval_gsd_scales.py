@@ -5,8 +5,10 @@ GSD it is told (the true ``--gsd`` times each ``--told`` factor: 0.75 and 1.25 a
 25 %) and each setting (one scale or several, fragment folding off or on), the held-out tiles
 are run through :func:`sitewatch.detect.detect_raster` exactly as ``sitewatch detect`` runs
 them, and scored against the labels (with ``--extra-labels``, the audit's; difficult objects
-ignored) at ``--score``. The detector keeps boxes down to 0.01 as ``tools/cross_validate.py``
-does, so a setting's "plain" row at factor 1 is that tool's audited plain row.
+ignored) at ``--score``. The detector keeps boxes down to ``--keep`` (0.01 as
+``tools/cross_validate.py`` does, so a setting's "plain" row at factor 1 is that tool's audited
+plain row; ``--keep 0.15`` is what ``sitewatch detect`` keeps, where the fragment rule and NMS
+see only those boxes).
 
 Besides precision, recall and count error it counts the boxes that are part of one labelled
 vehicle (at least 70 % inside it, IoU under 0.3) and those covering several (two or more
@@ -71,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--told", default="0.75,1,1.25", help="factors on the true GSD")
     parser.add_argument("--settings", default=",".join(SETTINGS))
     parser.add_argument("--score", type=float, default=0.15)
+    parser.add_argument("--keep", type=float, default=0.01,
+                        help="the score the detector keeps boxes from (0.01 as cross_validate.py; "
+                        "the card's 0.15 is what sitewatch detect keeps)")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     if not args.labels.is_dir():
@@ -86,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
                                         for k, v in SETTINGS.items()}, "folds": {}}
     for onnx in args.fold:
         stems = held_out_stems(onnx)
-        detector = load_detector(onnx, score_threshold=0.01)
+        detector = load_detector(onnx, score_threshold=args.keep)
         rows: dict[str, Any] = {}
         for name in args.settings.split(","):
             options = SETTINGS[name]
