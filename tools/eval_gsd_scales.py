@@ -73,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--told", default="0.75,1,1.25", help="factors on the true GSD")
     parser.add_argument("--settings", default=",".join(SETTINGS))
     parser.add_argument("--score", type=float, default=0.15)
+    parser.add_argument("--try-factors", action="append", default=[], metavar="F1,F2,...",
+                        help="also score the uncertain setting with these gsd_factors (a setting "
+                        "named after them); repeatable")
     parser.add_argument("--keep", type=float, default=0.01,
                         help="the score the detector keeps boxes from (0.01 as cross_validate.py; "
                         "the card's 0.15 is what sitewatch detect keeps)")
@@ -84,17 +87,24 @@ def main(argv: list[str] | None = None) -> int:
     labelled = {item.stem: item for item in read_labels(
         args.labels, "voc", image_dir=args.images, supplement_dir=args.extra_labels)}
     told = [float(x) for x in args.told.split(",")]
+    settings = dict(SETTINGS)
+    for text in args.try_factors:
+        factors = tuple(float(x) for x in text.split(","))
+        settings[f"uncertain{factors}"] = DetectOptions(
+            gsd_factors=factors, fragment_inside=SETTINGS["uncertain"].fragment_inside)
+    names = args.settings.split(",") + [f"uncertain{tuple(float(x) for x in t.split(','))}"
+                                        for t in args.try_factors]
     out: dict[str, Any] = {"command": "python tools/eval_gsd_scales.py "
                            + " ".join(sys.argv[1:] if argv is None else argv),
                            "settings": {k: {"gsd_factors": list(v.gsd_factors),
                                             "fragment_inside": v.fragment_inside}
-                                        for k, v in SETTINGS.items()}, "folds": {}}
+                                        for k, v in settings.items()}, "folds": {}}
     for onnx in args.fold:
         stems = held_out_stems(onnx)
         detector = load_detector(onnx, score_threshold=args.keep)
         rows: dict[str, Any] = {}
-        for name in args.settings.split(","):
-            options = SETTINGS[name]
+        for name in names:
+            options = settings[name]
             for factor in told:
                 images, seconds, tiles = [], 0.0, 0
                 for stem in stems:
@@ -116,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
                        "count_error": agn["count_error"], "parts_of_a_vehicle": parts,
                        "covering_several": several, "tiles": tiles, "seconds": round(seconds, 2)}
                 rows[f"{name}@{factor:g}"] = row
-                print(f"{onnx.parent.name:14} {name:12} told x{factor:<5g} P {row['precision']:.3f} "
+                print(f"{onnx.parent.name:14} {name:16} told x{factor:<5g} P {row['precision']:.3f} "
                       f"R {row['recall']:.3f} tp {row['tp']} fp {row['fp']} of {row['truths']} "
                       f"count {row['count_error']:+d} parts {parts} several {several} "
                       f"tiles {tiles} {row['seconds']} s", flush=True)
