@@ -32,13 +32,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+import numpy as np
 from cross_validate import held_out_stems
 from eval_fragments import _inside_share
 
 from sitewatch.detect import DetectOptions, bounds, detect_raster, load_detector
-from sitewatch.detect.types import detections_to_arrays
-from sitewatch.train import evaluate, iou_matrix, read_labels
-from sitewatch.train.evaluation import scored_against
+from sitewatch.train import ImageBoxes, evaluate, iou_matrix, read_labels
 
 #: The settings compared; "uncertain" is what ``sitewatch detect`` runs when the GSD is estimated
 #: or ``--gsd-uncertain`` is given.
@@ -115,10 +114,15 @@ def main(argv: list[str] | None = None) -> int:
                                           options=options)
                     seconds += time.perf_counter() - started
                     tiles += found.tile_count
-                    boxes, scores, _ = detections_to_arrays(found.detections)
-                    images.append(scored_against(
-                        item, name=stem, pred_bounds=bounds(boxes), pred_scores=scores,
-                        pred_labels=tuple(d.label for d in found.detections)))
+                    boxes = np.array([[d.box.cx_px, d.box.cy_px, d.box.width_px, d.box.height_px,
+                                       d.box.angle_rad] for d in found.detections]).reshape(-1, 5)
+                    images.append(ImageBoxes(
+                        name=stem, pred_bounds=bounds(boxes),
+                        pred_scores=np.array([d.score for d in found.detections]),
+                        pred_labels=tuple(d.label for d in found.detections),
+                        truth_bounds=np.array([b.bounds_px for b in item.boxes]).reshape(-1, 4),
+                        truth_labels=tuple(b.label for b in item.boxes),
+                        truth_difficult=np.array([b.difficult for b in item.boxes], bool)))
                 agn = evaluate(images, score_threshold=args.score)["class_agnostic"]
                 parts, several = _split_counts(images, args.score)
                 row = {"precision": round(agn["precision"], 3), "recall": round(agn["recall"], 3),
