@@ -39,8 +39,7 @@ from eval_fragments import _inside_share
 from sitewatch.detect import DetectOptions, bounds, detect_raster, load_detector
 from sitewatch.train import ImageBoxes, evaluate, iou_matrix, read_labels
 
-#: The settings compared; "uncertain" is what ``sitewatch detect`` runs when the GSD is estimated
-#: or ``--gsd-uncertain`` is given.
+#: The settings compared; "uncertain" is what ``sitewatch detect --gsd-uncertain`` runs.
 SETTINGS: dict[str, DetectOptions] = {
     "plain": DetectOptions(),
     "fold": DetectOptions(fragment_inside=0.5),

@@ -33,9 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="for loose images: a .csv or .geojson file to write")
     add_gsd(parser)
     parser.add_argument("--gsd-uncertain", action="store_true",
-                        help="loose images: the GSD given (or in the georeference) may be off by "
-                        "a quarter; also run at 0.8 and 1.25 times it and merge (3x the work; "
-                        "always done when the GSD is estimated)")
+                        help="loose images: the GSD (given, georeferenced or estimated) may be off "
+                        "by a quarter; also run at 0.8 and 1.25 times it and merge: finds more, "
+                        "with more false boxes (3x the work; docs/model-records/gsd-scales.md)")
     parser.add_argument("--max-pixels", type=int, default=MAX_LOOSE_PIXELS, metavar="N",
                         help="loose images: refuse an image of more than N pixels before any "
                         f"work (default {MAX_LOOSE_PIXELS:,}; a case has no such cap)")
