@@ -120,9 +120,10 @@ class DetectOptions:
         """These options for an image whose GSD is uncertain (estimated, or a guess): also run
         at 0.8 and 1.25 times the GSD, folding fragments (inside share 0.5) across the scales.
 
-        Measured on two leave-site-out folds' held-out tiles told a GSD 25 % off
+        Measured on three leave-site-out folds' held-out tiles told a GSD 25 % off
         (``tools/eval_gsd_scales.py``; docs/model-records/gsd-scales.md): more recall than one
-        scale at every GSD tried, some precision lost at the true one; three times the work.
+        scale at every GSD tried, less precision and larger over-counts at the true one; three
+        times the work. ``sitewatch detect --gsd-uncertain`` asks for it.
         """
         return replace(self, gsd_factors=UNCERTAIN_GSD_FACTORS,
                        fragment_inside=self.fragment_inside or UNCERTAIN_GSD_FRAGMENT_INSIDE)
