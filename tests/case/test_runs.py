@@ -17,3 +17,16 @@ def test_a_run_recorded_before_scores_were_kept_reads_at_the_legacy_score() -> N
     params = DetectionRun(options=DetectOptions()).to_json()
     assert "score_threshold" not in params
     assert DetectionRun.from_json(params).kept_score == LEGACY_SCORE_THRESHOLD
+
+
+def test_a_run_stored_before_the_scale_and_fragment_options_matches_one_made_now() -> None:
+    before = {"overlap_m": 20.0, "vehicle_length_m": 4.5, "min_vehicle_px": 6.0, "batch_size": 4,
+              "merge_iou": 0.3, "edge_margin_px": 2.0, "cover_threshold": 0.5,
+              "prefetch_batches": 2, "model_gsd_m": None, "tta_views": [], "score_threshold": 0.15}
+    now = DetectionRun(options=DetectOptions(), score_threshold=0.15)
+    assert now.to_json() == before  # so scenes detected then are not detected again
+    assert DetectionRun.from_json(before) == now
+    several = DetectionRun(options=DetectOptions().with_uncertain_gsd(), score_threshold=0.15)
+    params = several.to_json()
+    assert params["gsd_factors"] == [0.8, 1.25] and params["fragment_inside"] == 0.5
+    assert DetectionRun.from_json(params) == several

@@ -17,6 +17,9 @@ _VERSIONED = ("numpy", "onnxruntime", "opencv-python-headless", "rasterio", "sha
               "scipy")
 #: Key of the stored parameters that holds the score the detector kept boxes from.
 _SCORE_KEY = "score_threshold"
+#: Options added after runs were first stored: left out of the stored parameters while at their
+#: defaults, so a case detected before they existed is not detected again for nothing.
+_LATER_OPTIONS = ("fragment_inside", "fragment_area", "fragment_max_length_m", "gsd_factors")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,6 +52,10 @@ class DetectionRun:
     def to_json(self) -> dict[str, Any]:
         """JSON-ready parameters, as the catalog stores them."""
         params: dict[str, Any] = json.loads(json.dumps(dataclasses.asdict(self.options), default=str))
+        default = json.loads(json.dumps(dataclasses.asdict(DetectOptions()), default=str))
+        for key in _LATER_OPTIONS:
+            if params[key] == default[key]:
+                del params[key]
         if self.score_threshold is not None:
             params[_SCORE_KEY] = self.score_threshold
         return params
