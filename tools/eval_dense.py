@@ -13,8 +13,10 @@ of ``docs/dense-depot-labels`` against the hand labels:
 - a box belongs to a region when its centre does, as the labels do;
 - count error: (boxes kept − vehicles) / vehicles per region, boxes kept being the true and
   false positives (boxes on difficult objects left out);
-- boxes over several vehicles: a box holding the centres of two or more labelled vehicles;
-  boxes on part of one: the extra boxes (beyond one) whose centres lie in one vehicle's box.
+- boxes over several vehicles: a box holding at least 60 % of the area of each of two or more
+  labelled vehicles; boxes on part of one: the extra boxes (beyond one) that lie at least 60 %
+  inside one vehicle's box (the shares of ``tools/eval_fragments.py``). Area shares, not
+  centres, so that a right box beside a label drawn a few pixels off is not counted.
 
 Reads ``../shared/data`` (or ``$SITEWATCH_DATA``); exits with status 2 when it is absent.
 
@@ -35,7 +37,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -43,9 +45,17 @@ from typing import Any
 import numpy as np
 import shapely
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from sitewatch.detect import bounds
+from sitewatch.train import iou_matrix
+
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = ROOT / "docs" / "dense-depot-labels"
 SCENE = Path("overhead") / "scenes" / "AUAU040001_depot.tif"
+#: Share of a vehicle inside a box for the box to cover it, and of a box inside a vehicle for
+#: the box to be on part of it.
+SHARE = 0.6
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -140,8 +150,21 @@ def rotated_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
+def aligned_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU (N, M) of the boxes' enclosing axis-aligned boxes, as ``sitewatch eval`` compares them.
+
+    Two diagonal boxes side by side, which do not touch, overlap by their enclosing boxes:
+
+    >>> a, b = np.array([[0, 0, 20, 12, math.pi / 4]]), np.array([[18, 0, 20, 12, math.pi / 4]])
+    >>> aligned_iou(a, b).round(2), rotated_iou(a, b)
+    (array([[0.11]]), array([[0.]]))
+    """
+    return iou_matrix(bounds(np.reshape(a, (-1, 5))), bounds(np.reshape(b, (-1, 5))))
+
+
 def match(iou: np.ndarray, scores: np.ndarray, iou_min: float) -> np.ndarray:
-    """For each box, the label it matches (greedy in descending score), or -1."""
+    """For each box, the label it matches, or -1: greedy in descending score, each box taking the
+    free label it overlaps most, the rule of :func:`sitewatch.train.greedy_match`."""
     out = np.full(iou.shape[0], -1, np.intp)
     free = np.ones(iou.shape[1], bool)
     for k in np.argsort(-scores, kind="stable"):
@@ -152,21 +175,19 @@ def match(iou: np.ndarray, scores: np.ndarray, iou_min: float) -> np.ndarray:
     return out
 
 
-def centres_inside(points: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """(P, B): whether point p lies inside oriented box b."""
-    inside = np.zeros((len(points), len(boxes)), bool)
-    if len(points) and len(boxes):
-        b = boxes[None, :, :]
-        dx = points[:, None, 0] - b[..., 0]
-        dy = points[:, None, 1] - b[..., 1]
-        c, s = np.cos(b[..., 4]), np.sin(b[..., 4])
-        along, across = dx * c + dy * s, -dx * s + dy * c
-        inside = (np.abs(along) <= b[..., 2] / 2) & (np.abs(across) <= b[..., 3] / 2)
-    return inside
+def intersections(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(N, M): area shared by oriented box a[i] and b[j], square pixels."""
+    pa, pb = polygons(a), polygons(b)
+    out = np.zeros((len(pa), len(pb)))
+    if len(pa) and len(pb):
+        i, j = shapely.STRtree(pb).query(pa, predicate="intersects")
+        out[i, j] = shapely.area(shapely.intersection(pa[i], pb[j]))
+    return out
 
 
 def score_region(region: Region, pred: np.ndarray, scores: np.ndarray, truth: np.ndarray,
-                 difficult: np.ndarray, *, iou_min: float = 0.3) -> RegionScore:
+                 difficult: np.ndarray, *, iou_min: float = 0.3,
+                 overlap: Callable[[np.ndarray, np.ndarray], np.ndarray] = rotated_iou) -> RegionScore:
     """Score the boxes whose centre lies in ``region`` against its labels.
 
     >>> r = Region(name="r", x0=0, y0=0, x1=100, y1=100)
@@ -178,16 +199,17 @@ def score_region(region: Region, pred: np.ndarray, scores: np.ndarray, truth: np
     """
     keep = region.holds(pred[:, 0], pred[:, 1])
     pred, scores = pred[keep], scores[keep]
-    matched = match(rotated_iou(pred, truth), scores, iou_min)
-    on_difficult = (rotated_iou(pred, truth[difficult]) >= iou_min).any(axis=1)
+    matched = match(overlap(pred, truth), scores, iou_min)
+    on_difficult = (overlap(pred, truth[difficult]) >= iou_min).any(axis=1)
     hit_difficult = np.array([m >= 0 and difficult[m] for m in matched], bool)
     ignored = hit_difficult | ((matched < 0) & on_difficult)
     tp = int(((matched >= 0) & ~hit_difficult).sum())
     fp = int(((matched < 0) & ~ignored).sum())
     vehicles = int((~difficult).sum())
-    counted = pred[~ignored]
-    several = centres_inside(truth[~difficult, :2], counted).sum(axis=0)
-    parts = centres_inside(counted[:, :2], truth[~difficult]).sum(axis=0)
+    counted, cars = pred[~ignored], truth[~difficult]
+    shared = intersections(counted, cars)
+    several = (shared / np.maximum(cars[:, 2] * cars[:, 3], 1e-9) >= SHARE).sum(axis=1)
+    parts = (shared / np.maximum(counted[:, 2:3] * counted[:, 3:4], 1e-9) >= SHARE).sum(axis=0)
     return RegionScore(
         region=region.name, vehicles=vehicles, difficult=int(difficult.sum()), boxes=len(pred),
         tp=tp, fp=fp, fn=vehicles - tp, ignored=int(ignored.sum()),
@@ -226,13 +248,16 @@ def run_detect(scene: Path, out: Path, *, model: str, gsd: str, tta: bool) -> di
             "gsd_used_m": float(found.group(1)) if found else float(gsd)}
 
 
-def evaluate_run(csv_path: Path, regions: Sequence[Region], iou_min: float) -> list[RegionScore]:
+def evaluate_run(csv_path: Path, regions: Sequence[Region], iou_min: float,
+                 overlap: Callable[[np.ndarray, np.ndarray], np.ndarray] = rotated_iou,
+                 ) -> list[RegionScore]:
     """Every region's score for one detection file."""
     pred, scores = read_detections(csv_path)
     out = []
     for region in regions:
         truth, difficult = read_boxes(LABELS / f"{region.name}.csv")
-        out.append(score_region(region, pred, scores, truth, difficult, iou_min=iou_min))
+        out.append(score_region(region, pred, scores, truth, difficult, iou_min=iou_min,
+                                overlap=overlap))
     return out
 
 
@@ -244,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gsd", action="append", required=True, help="metres or 'auto' (repeat)")
     parser.add_argument("--tta", action="append", choices=("off", "on"), default=None)
     parser.add_argument("--iou", type=float, default=0.3)
+    parser.add_argument("--axis-aligned", action="store_true",
+                        help="compare enclosing axis-aligned boxes, as sitewatch eval does")
     parser.add_argument("--work", type=Path, required=True,
                         help="folder for the detection CSVs; existing ones are scored again, not rerun")
     parser.add_argument("--out", type=Path, required=True)
@@ -264,7 +291,8 @@ def main(argv: list[str] | None = None) -> int:
                     meta_path.write_text(json.dumps(run_detect(
                         data / SCENE, csv_path, model=model, gsd=gsd, tta=tta)) + "\n")
                 meta = json.loads(meta_path.read_text())
-                scores = evaluate_run(csv_path, regions, args.iou)
+                scores = evaluate_run(csv_path, regions, args.iou,
+                                      aligned_iou if args.axis_aligned else rotated_iou)
                 runs.append({"model": model, "gsd": gsd, "tta": tta, **meta,
                              "regions": [asdict(s) for s in scores]})
                 for s in scores:
@@ -275,7 +303,8 @@ def main(argv: list[str] | None = None) -> int:
                           f"part {s.on_part}", flush=True)
     args.out.write_text(json.dumps({
         "command": "python tools/eval_dense.py " + " ".join(sys.argv[1:] if argv is None else argv),
-        "iou_min": args.iou, "labels": "docs/dense-depot-labels", "runs": runs}, indent=1) + "\n")
+        "iou_min": args.iou, "overlap": "axis-aligned" if args.axis_aligned else "rotated",
+        "labels": "docs/dense-depot-labels", "runs": runs}, indent=1) + "\n")
     return 0
 
 

@@ -9,6 +9,7 @@ region.
 
 from __future__ import annotations
 
+import doctest
 import math
 import re
 import sys
@@ -21,7 +22,14 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 
 import eval_dense  # noqa: E402
-from eval_dense import Region, read_boxes, read_regions, rotated_iou, score_region  # noqa: E402
+from eval_dense import (  # noqa: E402
+    Region,
+    aligned_iou,
+    read_boxes,
+    read_regions,
+    rotated_iou,
+    score_region,
+)
 
 LABELS = ROOT / "docs" / "dense-depot-labels"
 SCENE_PX = 2432
@@ -100,6 +108,13 @@ def test_one_box_over_two_vehicles() -> None:
     assert s.count_error == pytest.approx(-1 / 5)
 
 
+def test_a_right_box_beside_labels_drawn_off_is_not_over_two_vehicles() -> None:
+    # 16 px across, half-way between vehicles 0 and 1: it holds both centres, but only 7 of
+    # each vehicle's 12 px width (58 %).
+    s = _score([[27, 50, 20, 16, math.pi / 2], *ROW[2:5].tolist()])
+    assert s.covering_several == 0
+
+
 def test_two_boxes_on_one_vehicle() -> None:
     front, back = [20, 45, 10, 12, math.pi / 2], [20, 55, 10, 12, math.pi / 2]
     s = _score([front, back, *ROW[1:5].tolist()], [0.9, 0.8, 0.9, 0.9, 0.9, 0.9])
@@ -132,6 +147,19 @@ def test_rotated_iou_sees_the_turn_the_enclosing_box_misses() -> None:
     apart = diagonal.copy()
     apart[0, 0] += 18  # 12.7 px apart across their width of 12: enclosing boxes (22.6 px) overlap
     assert rotated_iou(diagonal, apart)[0, 0] == 0.0
+
+
+def test_the_axis_aligned_comparison_of_sitewatch_eval_is_available_too() -> None:
+    s = score_region(REGION, ROW[:5], np.full(5, 0.9), ROW, HARD, overlap=aligned_iou)
+    assert (s.tp, s.fp, s.fn) == (5, 0, 0)
+    diagonal = np.array([[0, 0, 20, 12, math.pi / 4]])
+    apart = diagonal.copy()
+    apart[0, 0] += 18
+    assert aligned_iou(diagonal, apart)[0, 0] > 0.1
+
+
+def test_doctests() -> None:
+    assert doctest.testmod(eval_dense).failed == 0
 
 
 def test_detection_csv_round_trip(tmp_path: Path) -> None:
