@@ -93,3 +93,16 @@ def test_concurrent_writers_do_not_fork_the_chain(tmp_path: Path) -> None:
     report = verify_case(store)
     assert report.ok, report.problems
     assert report.audit_entries_checked == 1 + 8 * 5
+
+
+def test_forked_random_kills_land_within_the_command(tmp_path: Path) -> None:
+    """Forked commands are quick: random kills are drawn within an uninterrupted run's time, so
+    that they kill (a kill after the command ended tests nothing)."""
+    from sitewatch.case.crash import run_crash_benchmark
+    from sitewatch.cli.main import main
+
+    summary = run_crash_benchmark(4, tmp_path, start=1, entry=main)  # trials 1 and 3 are random
+    assert set(summary.command_seconds) == {"ingest", "detect"}
+    assert all(0 < s < 120 for s in summary.command_seconds.values())
+    assert summary.ok, summary.failures
+    assert summary.trials == 4 and summary.killed >= 3

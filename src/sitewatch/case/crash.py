@@ -45,6 +45,7 @@ class CrashSummary:
     false_alarms: int = 0
     tracebacks: int = 0
     failures: list[str] = field(default_factory=list)
+    command_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -182,6 +183,24 @@ def count_problems(case: Path, *, detected: bool) -> list[str]:
     return problems
 
 
+def command_seconds(runner: Runner, work: Path, *, model: str) -> dict[str, float]:
+    """How long an uninterrupted ingest and detect of a trial's scenes take with ``runner``
+    (random kills of forked commands are drawn within that time, so that they land)."""
+    case = work / "case"
+    images = make_images(work / "images", seed=0)
+    timed: dict[str, float] = {}
+    for name, argv in (("init", ["case", "init", str(case)]),
+                       ("ingest", ["ingest", str(case), *map(str, images), "--site", "a", "--date",
+                                   "2024-05-01", "--gsd", "0.3"]),
+                       ("detect", ["detect", str(case), "--model", model])):
+        started = time.monotonic()
+        code, text = runner(argv, {}, None)
+        if code != 0:
+            raise RuntimeError(f"the crash harness's timing run of {name} failed: {text[-300:]}")
+        timed[name] = round(time.monotonic() - started, 3)
+    return {k: v for k, v in timed.items() if k != "init"}
+
+
 def run_crash_benchmark(trials: int, work: Path, *, seed: int = 0, start: int = 0,
                         model: str = "dota-yolov8n-obb", entry: Entry | None = None,
                         checkpoint: Callable[[CrashSummary], object] | None = None) -> CrashSummary:
@@ -190,8 +209,14 @@ def run_crash_benchmark(trials: int, work: Path, *, seed: int = 0, start: int = 
     choice depends on its number only, so a run continued with ``start`` repeats no trial).
     ``checkpoint`` is called with the summary after every trial, so a long run that is stopped
     still leaves its counts. With ``entry`` (the CLI's ``main``), commands run in children
-    forked from this process (:func:`forked_runner`), else as fresh interpreters."""
+    forked from this process (:func:`forked_runner`), else as fresh interpreters. A forked
+    command starts with its imports done and often ends within a second, so its random kill
+    comes after 5–90 % of the time an uninterrupted run took (:func:`command_seconds`,
+    measured first and kept in the summary); a fresh interpreter's comes after 0.5–6 s."""
     summary = CrashSummary()
+    if entry is not None:
+        summary.command_seconds = command_seconds(forked_runner(entry, work), work / "timing",
+                                                  model=model)
     for number in range(start, start + trials):
         if number % 2 == 0:
             command, step = AIMED[(number // 2) % len(AIMED)]
@@ -199,7 +224,8 @@ def run_crash_benchmark(trials: int, work: Path, *, seed: int = 0, start: int = 
         else:
             rng = random.Random(seed * 1_000_003 + number)
             command, step = rng.choice(("ingest", "detect")), None
-            delay = rng.uniform(0.5, 6.0)
+            delay = (rng.uniform(0.05, 0.9) * summary.command_seconds[command]
+                     if entry is not None else rng.uniform(0.5, 6.0))
         folder = work / f"trial-{number:05d}"
         folder.mkdir(parents=True, exist_ok=True)
         runner = forked_runner(entry, folder) if entry is not None else None
@@ -213,7 +239,7 @@ def run_crash_benchmark(trials: int, work: Path, *, seed: int = 0, start: int = 
         summary.duplicated += "duplicated" in text
         summary.false_alarms += "verify" in text and "failed" in text
         summary.tracebacks += "traceback" in text
-        summary.failures += [f"trial {number} ({command} at {step or f'{delay:.1f} s'}): {p}"
+        summary.failures += [f"trial {number} ({command} at {step or f'{delay:.2f} s'}): {p}"
                              for p in problems]
         if checkpoint is not None:
             checkpoint(summary)
