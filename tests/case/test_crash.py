@@ -24,6 +24,25 @@ def test_kill_at_a_write_step_loses_nothing_and_alarms_nothing(
                      model="dota-yolov8n-obb") == ["(killed)"]
 
 
+@pytest.mark.parametrize(("command", "step", "delay_s"), [
+    ("ingest", "committed", None), ("detect", "torn-append", None), ("ingest", None, 0.3),
+])
+def test_a_trial_in_forked_children_kills_and_checks_as_a_fresh_process_does(
+        tmp_path: Path, command: str, step: str | None, delay_s: float | None) -> None:
+    """``bench --crash`` forks each command from its own process (imports paid once): the
+    SIGKILL, at a write step or after a delay, still lands in the command, and the checks after
+    it run."""
+    from sitewatch.case.crash import forked_runner
+    from sitewatch.cli.main import main
+
+    runner = forked_runner(main, tmp_path)
+    problems = run_trial(tmp_path / "t", command=command, step=step, delay_s=delay_s, seed=11,
+                         model="dota-yolov8n-obb", runner=runner)
+    assert problems == ["(killed)"]
+    code, text = runner(["verify", str(tmp_path / "t" / "case")], {}, None)
+    assert code == 0 and "Traceback" not in text
+
+
 def _killed_ingest(case: Path, images: list[Path], step: str) -> None:
     code = ("import sys, datetime; from pathlib import Path;"
             "from sitewatch.catalog import CaseStore, ingest_files;"
@@ -74,3 +93,16 @@ def test_concurrent_writers_do_not_fork_the_chain(tmp_path: Path) -> None:
     report = verify_case(store)
     assert report.ok, report.problems
     assert report.audit_entries_checked == 1 + 8 * 5
+
+
+def test_forked_random_kills_land_within_the_command(tmp_path: Path) -> None:
+    """Forked commands are quick: random kills are drawn within an uninterrupted run's time, so
+    that they kill (a kill after the command ended tests nothing)."""
+    from sitewatch.case.crash import run_crash_benchmark
+    from sitewatch.cli.main import main
+
+    summary = run_crash_benchmark(4, tmp_path, start=1, entry=main)  # trials 1 and 3 are random
+    assert set(summary.command_seconds) == {"ingest", "detect"}
+    assert all(0 < s < 120 for s in summary.command_seconds.values())
+    assert summary.ok, summary.failures
+    assert summary.trials == 4 and summary.killed >= 3

@@ -127,6 +127,22 @@ def test_count_intervals_say_where_their_rates_come_from(case: CaseStore) -> Non
     assert note in report_case(case).read_text()
 
 
+def test_an_int8_run_gets_no_borrowed_rates(case: CaseStore) -> None:
+    """Counts of the int8 variant are not given the float model's rates (measured on another
+    file; the int8 one finds far fewer small vehicles), and the note says why."""
+    from sitewatch.catalog import RunRecord
+    from sitewatch.detect.modelcard import load_card
+    from sitewatch.detect.registry import card_path_for
+
+    card = load_card(card_path_for("sitewatch-vehicles-yolov8n-obb-int8"), verify=False)
+    case.save_run(RunRecord(run_id="q", kind="detect", created_utc="2026-12-05",
+                            model_name=card.name, model_sha256=card.onnx_sha256,
+                            params={"score_threshold": card.score_threshold}, software={}), {})
+    options, note = interval_options(case)
+    assert (options.detector_precision, options.detector_recall) == (0.9, 0.8)
+    assert "placeholder" in note and "no measured rates of its own" in note
+
+
 def test_detect_runs_record_the_score_and_intervals_use_rates_read_at_it(case: CaseStore) -> None:
     """A run made at another score than the model's rates were read at gets no rates."""
     from sitewatch.catalog import RunRecord
@@ -465,7 +481,7 @@ def test_detect_runs_record_the_cards_floors_and_intervals_use_rates_measured_wi
                                       "label_score_thresholds": floors}))
     plain = DetectionRun.of(DetectOptions(), load_detector(DEFAULT_MODEL)).to_json()
     floored = DetectionRun.of(DetectOptions(), load_detector(str(card))).to_json()
-    assert plain["label_score_thresholds"] == {}
+    assert "label_score_thresholds" not in plain  # no floors: stored as before floors were kept
     assert floored["label_score_thresholds"] == floors
     assert DetectionRun.from_json(floored).kept_floors == floors
     for n, params in enumerate((plain, floored)):

@@ -84,3 +84,23 @@ def test_max_pixels_on_the_command_line(tmp_path: Path,
     assert not out.exists()
     assert main(["detect", str(image), "--gsd", "0.3", "--out", str(out), "--max-pixels", "0"]) == 2
     assert "--max-pixels 0" in capsys.readouterr().err
+
+
+def test_an_uncertain_gsd_runs_three_scales_on_loose_files(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    image = sample_data_dir() / SAMPLE
+    plain, uncertain = tmp_path / "plain.csv", tmp_path / "uncertain.csv"
+    assert main(["detect", str(image), "--out", str(plain), "-q"]) == 0
+    assert "also run at 0.8 and 1.25" not in capsys.readouterr().out
+    assert main(["detect", str(image), "--gsd-uncertain", "--out", str(uncertain), "-q"]) == 0
+    assert "also run at 0.8 and 1.25 times it" in capsys.readouterr().out
+    with plain.open() as a, uncertain.open() as b:
+        rows_plain, rows_uncertain = list(csv.DictReader(a)), list(csv.DictReader(b))
+    assert rows_plain and rows_uncertain and rows_plain != rows_uncertain
+
+
+def test_gsd_uncertain_is_refused_for_a_case(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    case = tmp_path / "case"
+    assert main(["case", "init", str(case)]) == 0
+    assert main(["detect", str(case), "--gsd-uncertain"]) == 2
+    assert "--gsd-uncertain applies to loose images" in capsys.readouterr().err

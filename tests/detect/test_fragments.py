@@ -45,3 +45,29 @@ def test_the_largest_box_is_never_a_fragment_and_disjoint_boxes_never_are(
     far = boxes.copy()
     far[:, 0] = np.arange(len(boxes)) * 100.0  # spread apart: nothing touches
     assert not fragment_mask(far).any()
+
+
+def test_a_vehicle_on_a_transporter_is_not_a_fragment_of_it() -> None:
+    from sitewatch.detect.merging import VEHICLE_CARGO
+
+    transporter = [50, 50, 66, 12, 0.1]   # 20 m at 0.3 m
+    tank = [48, 50, 30, 11, 0.12]         # 9 m, standing on it
+    boxes = np.array([transporter, tank])
+    assert fragment_mask(boxes, inside_share=0.5).tolist() == [False, True]
+    labels = np.array([VEHICLE_CARGO.carrier, VEHICLE_CARGO.cargo])
+    kept = fragment_mask(boxes, inside_share=0.5, labels=labels, cargo=VEHICLE_CARGO)
+    assert kept.tolist() == [False, False]
+    same_class = np.array([VEHICLE_CARGO.carrier, VEHICLE_CARGO.carrier])  # a cab, not cargo
+    assert fragment_mask(boxes, inside_share=0.5, labels=same_class,
+                         cargo=VEHICLE_CARGO).tolist() == [False, True]
+
+
+def test_a_box_longer_than_one_vehicle_swallows_nothing() -> None:
+    row = [60, 50, 100, 12, 0.0]          # one box over a row of parked vehicles
+    car = [30, 50, 15, 7, 0.0]            # a vehicle of that row, boxed on its own
+    boxes = np.array([row, car])
+    assert fragment_mask(boxes).tolist() == [False, True]
+    assert fragment_mask(boxes, max_length_px=60).tolist() == [False, False]
+    assert fragment_mask(boxes, max_length_px=100).tolist() == [False, True]
+    with pytest.raises(ConfigError, match="max_length_px"):
+        fragment_mask(boxes, max_length_px=0)

@@ -67,6 +67,16 @@ def test_rates_measured_at_another_score_are_not_the_models(tmp_path: Path) -> N
         assert (measured_rates(load_card(tmp_path / "m.json")) is not None) == expect_rates
 
 
+def test_an_int8_variant_does_not_borrow_its_float_models_rates() -> None:
+    """The shipped int8 card finds the float model's training record (same .pt), but the
+    rates were measured on the float ONNX file: the int8 variant has none of its own."""
+    float_card = load_card(card_path_for("sitewatch-vehicles-yolov8n-obb"))
+    int8_card = load_card(card_path_for("sitewatch-vehicles-yolov8n-obb-int8"))
+    assert training_record(int8_card) == training_record(float_card) is not None
+    assert measured_rates(float_card) is not None
+    assert measured_rates(int8_card) is None and measured_rates(int8_card, tta=True) is None
+
+
 def test_loaded_transporter_figures_come_from_the_training_record(tmp_path: Path) -> None:
     from sitewatch.detect.modelcard import measured_loaded
 

@@ -3,14 +3,22 @@ from __future__ import annotations
 import itertools
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from pyproj import Transformer
 
-from sitewatch.detect import DetectOptions, detect_raster, detect_tiles, merge_tile_parts, plan_tiles
+from sitewatch.detect import (
+    Detection,
+    DetectOptions,
+    detect_raster,
+    detect_tiles,
+    merge_tile_parts,
+    plan_tiles,
+)
 from sitewatch.errors import ConfigError, RasterReadError, ResolutionError
-from tests.detect.fakes import BlobDetector, planted_scene
+from tests.detect.fakes import BlobDetector, ScaleBoundDetector, planted_scene
 
 
 def _match(found: np.ndarray, planted: list[tuple[float, float]], tol: float) -> list[int]:
@@ -192,3 +200,82 @@ def test_tiles_of_several_rasters_share_batches(tmp_path: Path) -> None:
     assert detector.calls == [4, 3]  # tiles of different windows in one batch
     assert [r.detections for r in pooled] == [r.detections for r in alone]
     assert [r.params() for r in pooled] == [r.params() for r in alone]
+
+
+# A wrong GSD and second boxes on one vehicle (issue 19 items 3 and 5). The scene's vehicles
+# are 16 px long at 0.3 m; the ScaleBoundDetector sees 14-18 px vehicles, misses smaller ones
+# and boxes larger ones as two parts. Told 0.225 m (25 % low) they look 12 px long to it; told
+# 0.375 m (25 % high), 20 px.
+
+def _scale_scene(tmp_path: Path) -> tuple[Path, list[tuple[float, float]]]:
+    centres = [(float(x), float(y)) for x in range(40, 600, 70) for y in range(30, 600, 45)]
+    return planted_scene(tmp_path / "rows.tif", width=620, height=620, centres=centres,
+                         georeferenced=False), centres
+
+
+def _count_once(found: tuple[Detection, ...], planted: list[tuple[float, float]]) -> bool:
+    return len(found) == len(planted) and _match(_centres(found), planted, tol=2.5) == [1] * len(planted)
+
+
+@pytest.mark.parametrize("told", [0.225, 0.3, 0.375])
+def test_several_scales_find_each_vehicle_once_when_the_gsd_is_off_by_a_quarter(
+        tmp_path: Path, told: float) -> None:
+    path, planted = _scale_scene(tmp_path)
+    detector = ScaleBoundDetector(gsd_m=0.3, tile_px=256)
+    one = detect_raster(path, detector, gsd_m=told)
+    if told == 0.225:
+        assert len(one.detections) == 0            # every vehicle too small for the model
+    elif told == 0.375:
+        assert len(one.detections) == 2 * len(planted)  # every vehicle boxed as two parts
+    else:
+        assert _count_once(one.detections, planted)
+    options = DetectOptions(gsd_factors=(0.8, 1.25), fragment_inside=0.5)
+    several = detect_raster(path, detector, gsd_m=told, options=options)
+    assert _count_once(several.detections, planted)
+    assert several.gsd_m == told and several.gsd_source == "given"
+    tiles = [len(plan_tiles(path, detector, gsd_m=told * f).tiles) for f in (1, 0.8, 1.25)]
+    assert several.tile_count == sum(tiles)
+    assert several.params()["options"]["gsd_factors"] == (0.8, 1.25)
+    assert several.params()["options"]["fragment_inside"] == 0.5
+
+
+def test_several_scales_without_folding_keep_the_parts(tmp_path: Path) -> None:
+    path, planted = _scale_scene(tmp_path)
+    detector = ScaleBoundDetector(gsd_m=0.3, tile_px=256)
+    found = detect_raster(path, detector, gsd_m=0.3, options=DetectOptions(gsd_factors=(0.8, 1.25)))
+    # the 1.25 run sees 20 px vehicles and boxes their parts; NMS keeps them beside the whole
+    assert len(found.detections) == 3 * len(planted)
+
+
+def test_folding_drops_a_second_box_on_one_vehicle(tmp_path: Path) -> None:
+    path, planted = _scale_scene(tmp_path)
+    detector = ScaleBoundDetector(gsd_m=0.3, tile_px=256, cab=True)
+    assert len(detect_raster(path, detector, gsd_m=0.3).detections) == 2 * len(planted)
+    folded = detect_raster(path, detector, gsd_m=0.3, options=DetectOptions(fragment_inside=0.5))
+    assert _count_once(folded.detections, planted)
+    # the same rule when the raster is detected in pieces and merged
+    options = DetectOptions(fragment_inside=0.5)
+    plan = plan_tiles(path, detector, gsd_m=0.3, options=options)
+    pieces = detect_tiles([(plan, 0, 3), (plan, 3, len(plan.tiles))], detector, options=options)
+    assert merge_tile_parts(plan, pieces, detector, options=options).detections == folded.detections
+    # a cap on the whole box's length below the vehicles' 4.8 m folds nothing
+    capped = DetectOptions(fragment_inside=0.5, fragment_max_length_m=4.0)
+    assert len(detect_raster(path, detector, gsd_m=0.3, options=capped).detections) == 2 * len(planted)
+
+
+def test_pieces_refuse_several_scales(tmp_path: Path) -> None:
+    path, _ = _scale_scene(tmp_path)
+    detector = ScaleBoundDetector(gsd_m=0.3, tile_px=256)
+    options = DetectOptions(gsd_factors=(0.8, 1.25))
+    plan = plan_tiles(path, detector, gsd_m=0.3, options=options)
+    parts = detect_tiles([(plan, 0, len(plan.tiles))], detector, options=options)
+    with pytest.raises(ConfigError, match="gsd_factors"):
+        merge_tile_parts(plan, parts, detector, options=options)
+
+
+@pytest.mark.parametrize("bad", [{"gsd_factors": (1.0,)}, {"gsd_factors": (0.8, 0.8)},
+                                 {"gsd_factors": (0.1,)}, {"fragment_inside": 0.0},
+                                 {"fragment_area": 1.5}, {"fragment_max_length_m": 0.0}])
+def test_bad_scale_and_fragment_options(bad: dict[str, Any]) -> None:
+    with pytest.raises(ConfigError, match=next(iter(bad))):
+        DetectOptions(**bad)

@@ -66,3 +66,39 @@ def test_bad_config_and_wrong_weights(tmp_path: Path) -> None:
     fake.write_bytes(b"not the weights")
     with pytest.raises(ModelError, match="not the weights"):
         run_benchmark(src, [detector], weights=fake, config=BenchConfig(side_px=256, tile_px=256))
+
+
+def test_network_alone_runs_the_pipelines_batches(tmp_path: Path) -> None:
+    """The network-alone timing runs the real model on as many tiles, in batches of the same
+    sizes, as the pipeline, and reports the pipeline's share of its throughput."""
+    from sitewatch.detect import OnnxDetector, load_detector
+
+    class Counting(OnnxDetector):
+        def __init__(self, base: OnnxDetector) -> None:
+            super().__init__(base.card, threads=1)
+            self.pipeline: list[int] = []
+            self.network: list[int] = []
+
+        def detect_arrays(self, tiles: list[np.ndarray]) -> list:  # type: ignore[type-arg]
+            self.pipeline.append(len(tiles))
+            return super().detect_arrays(tiles)
+
+        def run_network(self, batch: np.ndarray) -> None:
+            self.network.append(len(batch))
+            super().run_network(batch)
+
+    loaded = load_detector(threads=1)
+    assert isinstance(loaded, OnnxDetector)
+    detector = Counting(loaded)
+    src = planted_scene(tmp_path / "s.tif", width=300, height=300, centres=[(50.0, 60.0)])
+    config = BenchConfig(gsd_m=detector.gsd_m, side_px=1400, tile_px=detector.tile_px, repeats=1,
+                         batch_size=4, threads=1)
+    report = run_benchmark(src, [detector], weights=None, config=config)
+    # pipeline: a warm-up on a one-tile-wide scene (600 px: 2 × 2 tiles), then the timed run;
+    # network: its own warm-up, then its timed run, each over the timed run's batches
+    warm_up, timed = detector.pipeline[0], detector.pipeline[1:]
+    assert warm_up == 4 and len(timed) >= 3 and max(timed) == 4 and sum(timed) > 8
+    assert sorted(detector.network) == sorted(timed * 2)
+    share = report["sitewatch_share_of_network"]
+    assert 0 < share < 1.5 and report["sitewatch_network_seconds"] > 0
+    assert "sitewatch_network_recall" not in report

@@ -71,6 +71,7 @@ def detect_images(
     tta: bool,
     batch_size: int,
     gsd: float | str | None,
+    gsd_uncertain: bool = False,
     max_pixels: int | None = None,
     note: Callable[[str], object] = lambda _: None,
     progress: Callable[[int, int, str], object] | None = None,
@@ -79,9 +80,11 @@ def detect_images(
     """Detect in image files outside any case and write them to ``out`` (.csv or .geojson).
 
     ``gsd`` is metres per pixel, ``"auto"`` (estimated from the vehicles) or ``None`` (from the
-    georeference, estimated with a note where there is none). Every file is checked before the
-    model loads; one whose header declares more than ``max_pixels`` pixels is refused then.
-    ``note`` hears each GSD note and one line per image; returns the detections written.
+    georeference, estimated with a note where there is none); with ``gsd_uncertain`` each image
+    is also run at 0.8 and 1.25 times its GSD (:meth:`DetectOptions.with_uncertain_gsd`). Every
+    file is checked before the model loads; one whose header declares more than ``max_pixels``
+    pixels is refused then. ``note`` hears each GSD note and one line per image; returns the
+    detections written.
 
     Raises:
         ConfigError: ``out`` is not .csv/.geojson, or an image is a folder or missing.
@@ -103,8 +106,15 @@ def detect_images(
         if choice.note:
             note(choice.note)
         estimated = choice.source is GsdSource.ESTIMATED
+        if gsd_uncertain:
+            note(f"{image.name}: the GSD may be off, so it is also run at 0.8 and 1.25 times it "
+                 "(three times the work)")
+        elif estimated:
+            note(f"{image.name}: an estimated GSD can be off by up to a quarter; --gsd-uncertain "
+                 "also runs 0.8 and 1.25 times it (more found, more false boxes)")
         found = detect_raster(image, detector, gsd_m=None if estimated else choice.gsd_m,
-                              options=options, progress=tile_progress,
+                              options=options.with_uncertain_gsd() if gsd_uncertain else options,
+                              progress=tile_progress,
                               gsd_estimate=choice.estimate if estimated else None)
         note(f"{image.name}: {len(found.detections)} vehicles")
         if progress is not None:

@@ -31,7 +31,7 @@ import sys
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -217,12 +217,13 @@ def snapshot(folder: Path) -> str:
 Entry = Callable[[list[str]], int]
 
 
-def run_command(entry: Entry, argv: list[str], log: Path, *, kill_after_s: float = KILL_AFTER_S
-                ) -> tuple[int, float, float, bool]:
+def run_command(entry: Entry, argv: list[str], log: Path, *, kill_after_s: float = KILL_AFTER_S,
+                env: Mapping[str, str] | None = None) -> tuple[int, float, float, bool]:
     """Run ``entry(argv)`` in a forked child; ``(exit code, wall s, peak MB, killed)``.
 
     The child's stdout and stderr both go to ``log``; exit code 1 and a printed traceback
-    when an exception escapes ``entry``, -N when signal N ended it.
+    when an exception escapes ``entry``, -N when signal N ended it. ``env`` is added to the
+    child's environment; past ``kill_after_s`` the child and all it started get SIGKILL.
     """
     sys.stdout.flush()
     sys.stderr.flush()
@@ -232,6 +233,7 @@ def run_command(entry: Entry, argv: list[str], log: Path, *, kill_after_s: float
         code = 1
         try:
             os.setsid()
+            os.environ.update(env or {})
             warnings.resetwarnings()  # as a fresh interpreter: a test run's "error" filter is not the CLI's
             fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             os.dup2(fd, 1)
@@ -256,7 +258,10 @@ def run_command(entry: Entry, argv: list[str], log: Path, *, kill_after_s: float
         if done:
             break
         if time.monotonic() - started > kill_after_s:
-            os.killpg(pid, signal.SIGKILL)
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:  # killed before its setsid(): no group yet
+                os.kill(pid, signal.SIGKILL)
             killed = True
             done, status, usage = os.wait4(pid, 0)
             break

@@ -195,7 +195,14 @@ def interval_options(store: CaseStore) -> tuple[TrackOptions, str]:
     when those reach :data:`LOADED_RATE_BAR`; otherwise their counts are the analyst's marks
     alone (:attr:`TrackOptions.loaded_unmeasured`), and the sentence gives the figure measured.
     """
-    from sitewatch.detect import MODELS, card_path_for, load_card, measured_rates
+    from sitewatch.detect import (
+        MODELS,
+        card_path_for,
+        load_card,
+        measured_on_this_file,
+        measured_rates,
+        training_record,
+    )
 
     default = TrackOptions()
     runs = [r for r in store.runs() if r.kind == "detect"]
@@ -215,7 +222,10 @@ def interval_options(store: CaseStore) -> tuple[TrackOptions, str]:
         loaded_only, loaded_note = _with_loaded(default, card, run.model_name, tta=tta,
                                                 score=score)
         why = "has no measured rates"
-        if card and measured_rates(card, tta=tta) is not None:
+        if card and not measured_on_this_file(card, training_record(card) or {}):
+            why = ("has no measured rates of its own (those of its training record were "
+                   "measured on the float model's file; run that model for measured intervals)")
+        elif card and measured_rates(card, tta=tta) is not None:
             card_floors = {v.value: f for v, f in card.label_score_thresholds}
             ran, measured = [], []
             if abs(score - card.score_threshold) > 1e-9:

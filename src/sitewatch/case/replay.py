@@ -95,7 +95,7 @@ def _recompute(store: CaseStore, manifest: dict[str, Any], detectors: Mapping[st
         options = params.options
         card = getattr(detector, "card", None)
         now = {} if card is None else {v.value: f for v, f in card.label_score_thresholds}
-        if params.label_score_thresholds is not None and params.kept_floors != now:
+        if params.kept_floors != now:
             differences.append(
                 f"run {run.get('run_id')} applied per-label score floors {params.kept_floors or 'none'}; "
                 f"the installed model's card applies {now or 'none'}")

@@ -17,8 +17,12 @@ _VERSIONED = ("numpy", "onnxruntime", "opencv-python-headless", "rasterio", "sha
               "scipy")
 #: Key of the stored parameters that holds the score the detector kept boxes from.
 _SCORE_KEY = "score_threshold"
-#: Key of the stored parameters that holds the model card's per-label score floors.
+#: Key of the stored parameters that holds the model card's per-label score floors (left out
+#: when the card has none, as the later options are, so older cases are not detected again).
 _FLOORS_KEY = "label_score_thresholds"
+#: Options added after runs were first stored: left out of the stored parameters while at their
+#: defaults, so a case detected before they existed is not detected again for nothing.
+_LATER_OPTIONS = ("fragment_inside", "fragment_area", "fragment_max_length_m", "gsd_factors")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -28,9 +32,8 @@ class DetectionRun:
 
     Stored in the catalog as JSON (:meth:`to_json`); runs recorded before the score was kept were
     made at :data:`~sitewatch.detect.modelcard.LEGACY_SCORE_THRESHOLD`, and :meth:`from_json`
-    reads them so. Runs recorded before the floors were kept have ``label_score_thresholds``
-    None (no packaged model's card had floors then); a run with a card without floors records
-    an empty mapping, so a run with floors is told from one without.
+    reads them so. The floors are stored only when the card has some (no packaged card had any
+    before they were recorded), so a run with floors is told from one without by their presence.
 
     >>> run = DetectionRun(options=DetectOptions(), score_threshold=0.15,
     ...                    label_score_thresholds=(("civilian_vehicle", 0.35),))
@@ -40,15 +43,15 @@ class DetectionRun:
 
     options: DetectOptions
     score_threshold: float | None = None
-    label_score_thresholds: tuple[tuple[str, float], ...] | None = None
+    label_score_thresholds: tuple[tuple[str, float], ...] = ()
 
     @classmethod
     def of(cls, options: DetectOptions, detector: Detector) -> DetectionRun:
         """The run ``detector`` makes with ``options`` (a detector without a score keeps none,
-        one without a model card records no floors)."""
+        one without a model card applies no floors)."""
         score = getattr(detector, "score_threshold", None)
         card = getattr(detector, "card", None)
-        floors = None if card is None else tuple(
+        floors = () if card is None else tuple(
             (label.value, float(floor)) for label, floor in card.label_score_thresholds)
         return cls(options=options, score_threshold=None if score is None else float(score),
                    label_score_thresholds=floors)
@@ -60,15 +63,19 @@ class DetectionRun:
 
     @property
     def kept_floors(self) -> dict[str, float]:
-        """The per-label floors the run applied, by label value (none when it did not say)."""
-        return dict(self.label_score_thresholds or ())
+        """The per-label floors the run applied, by label value."""
+        return dict(self.label_score_thresholds)
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready parameters, as the catalog stores them."""
         params: dict[str, Any] = json.loads(json.dumps(dataclasses.asdict(self.options), default=str))
+        default = json.loads(json.dumps(dataclasses.asdict(DetectOptions()), default=str))
+        for key in _LATER_OPTIONS:
+            if params[key] == default[key]:
+                del params[key]
         if self.score_threshold is not None:
             params[_SCORE_KEY] = self.score_threshold
-        if self.label_score_thresholds is not None:
+        if self.label_score_thresholds:
             params[_FLOORS_KEY] = dict(self.label_score_thresholds)
         return params
 
@@ -77,10 +84,9 @@ class DetectionRun:
         """The run whose parameters the catalog stored (a legacy run gets the legacy score)."""
         options = {key: value for key, value in params.items() if key not in (_SCORE_KEY, _FLOORS_KEY)}
         score = float(params.get(_SCORE_KEY, LEGACY_SCORE_THRESHOLD))
-        floors = params.get(_FLOORS_KEY)
+        floors = params.get(_FLOORS_KEY) or {}
         return cls(options=DetectOptions(**options), score_threshold=score,
-                   label_score_thresholds=None if floors is None else tuple(
-                       (str(k), float(v)) for k, v in sorted(floors.items())))
+                   label_score_thresholds=tuple((str(k), float(v)) for k, v in sorted(floors.items())))
 
 
 def software_versions() -> dict[str, str]:

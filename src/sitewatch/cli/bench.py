@@ -137,6 +137,7 @@ def _crash(args: argparse.Namespace) -> int:
     import tempfile
 
     from sitewatch.case import CrashSummary, run_crash_benchmark
+    from sitewatch.cli.main import main
 
     if args.crash < 1:
         raise ConfigError(f"--crash {args.crash}: give a number of trials, 1 or more")
@@ -152,7 +153,7 @@ def _crash(args: argparse.Namespace) -> int:
 
     with tempfile.TemporaryDirectory(prefix="sitewatch-crash-") as work:
         summary = run_crash_benchmark(args.crash, Path(work), start=args.crash_start,
-                                      checkpoint=save)
+                                      entry=main, checkpoint=save)
     save(summary)
     print(json.dumps(summary.to_json(), indent=1))
     return 0 if summary.ok else 1

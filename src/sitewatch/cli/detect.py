@@ -32,6 +32,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=None,
                         help="for loose images: a .csv or .geojson file to write")
     add_gsd(parser)
+    parser.add_argument("--gsd-uncertain", action="store_true",
+                        help="loose images: the GSD (given, georeferenced or estimated) may be off "
+                        "by a quarter; also run at 0.8 and 1.25 times it and merge: finds more, "
+                        "with more false boxes (3x the work; docs/model-records/gsd-scales.md)")
     parser.add_argument("--max-pixels", type=int, default=MAX_LOOSE_PIXELS, metavar="N",
                         help="loose images: refuse an image of more than N pixels before any "
                         f"work (default {MAX_LOOSE_PIXELS:,}; a case has no such cap)")
@@ -61,6 +65,9 @@ def run(args: argparse.Namespace) -> int:
     if not is_case and args.max_pixels < 1:
         raise ConfigError(f"--max-pixels {args.max_pixels}: give a number of pixels, e.g. "
                           "--max-pixels 200000000")
+    if is_case and args.gsd_uncertain:
+        raise ConfigError("--gsd-uncertain applies to loose images; a case's scenes keep the GSD "
+                          "they were ingested with (`sitewatch scene set-gsd` corrects one)")
     if is_case:
         return _run_case(args)
     return _run_loose(args)
@@ -95,7 +102,8 @@ def _run_loose(args: argparse.Namespace) -> int:
     with Bars(total=len(args.targets), unit="image", enabled=wanted(args.quiet)) as bars:
         count = detect_images(
             args.targets, args.out, model=args.model, device=args.device, tta=args.tta,
-            batch_size=batch_size(args.device), gsd=args.gsd, max_pixels=args.max_pixels,
+            batch_size=batch_size(args.device), gsd=args.gsd, gsd_uncertain=args.gsd_uncertain,
+            max_pixels=args.max_pixels,
             note=lambda line: bars.write(printable(line)), progress=bars.advance,
             tile_progress=bars.tiles,
         )

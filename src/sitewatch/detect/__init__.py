@@ -42,6 +42,7 @@ from sitewatch.detect.modelcard import (
     check_weights,
     load_card,
     measured_loaded,
+    measured_on_this_file,
     measured_rates,
     training_record,
 )
@@ -113,6 +114,7 @@ __all__ = [
     "load_detector",
     "load_ensemble",
     "measured_loaded",
+    "measured_on_this_file",
     "measured_rates",
     "merge_tile_parts",
     "plan_tiles",

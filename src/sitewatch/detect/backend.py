@@ -7,6 +7,8 @@ network output differs, which is all a backend writes (:meth:`TileBackend._infer
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from sitewatch.detect.merging import VEHICLE_CARGO
@@ -134,6 +136,16 @@ class TileBackend:
 
     def _infer(self, tiles: list[np.ndarray]) -> list[TileArrays]:
         """Run the network on a non-empty list of tiles; the one thing a backend writes."""
+        raise NotImplementedError
+
+    def network_input(self, tiles: list[np.ndarray]) -> Any:
+        """The tiles as the network takes them (padded, scaled, on the device): what
+        :meth:`run_network` times without the preparation."""
+        raise NotImplementedError
+
+    def run_network(self, batch: Any) -> None:
+        """The forward pass alone on a :meth:`network_input` batch, nothing decoded (the limit
+        that ``sitewatch bench`` compares the whole pipeline with)."""
         raise NotImplementedError
 
     def detect_arrays(self, tiles: list[np.ndarray]) -> list[TileArrays]:

@@ -249,6 +249,14 @@ def training_record(card: ModelCard) -> dict[str, Any] | None:
     return None
 
 
+def measured_on_this_file(card: ModelCard, record: dict[str, Any]) -> bool:
+    """False when the training record says its figures were measured on another ONNX file
+    than the card's (a quantised variant of the record's model); True when it names this one
+    or names none."""
+    measured = record.get("onnx_sha256")
+    return measured is None or measured == card.onnx_sha256
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MeasuredRates:
     """A model's precision and recall on vehicles it never saw, as its training record gives.
@@ -272,12 +280,17 @@ def measured_rates(card: ModelCard, *, tta: bool = False, score_threshold: float
     than the one the model ran at (``score_threshold``, default the card's; 0.25 where the
     record does not say) are not its rates: None. So are rates measured with other per-label
     floors (none where the rates do not say) than the run applied (``label_floors``, by label
-    value; default the card's ``label_score_thresholds``).
+    value; default the card's ``label_score_thresholds``). Nor are rates measured on another
+    ONNX file than the card's (the record's ``onnx_sha256``): an int8 variant shares its float
+    model's record, not its rates (on the dense depot it finds less than half of what the float
+    model finds; ``docs/model-records/dense-park.md``).
     """
     score = card.score_threshold if score_threshold is None else score_threshold
     applied = ({v.value: f for v, f in card.label_score_thresholds} if label_floors is None
                else {str(k): float(v) for k, v in label_floors.items()})
     data = training_record(card) or {}
+    if not measured_on_this_file(card, data):
+        return None
     try:
         rates = data["cross_validation"]["rates"]["tta" if tta else "plain"]
         if abs(float(rates.get("score_threshold", LEGACY_SCORE_THRESHOLD)) - score) > 1e-9:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -13,6 +14,8 @@ from sitewatch.detect.modelcard import ModelCard
 from sitewatch.errors import ConfigError, ModelError
 
 __all__ = ["OnnxDetector", "available_cores", "default_sessions"]
+
+T = TypeVar("T")
 
 
 def available_cores() -> int:
@@ -97,19 +100,34 @@ class OnnxDetector(TileBackend):
         """sha256 of the ONNX file."""
         return self.card.onnx_sha256
 
-    def _run(self, session: Any, batch: np.ndarray) -> list[TileArrays]:
+    def _raw(self, session: Any, batch: np.ndarray) -> np.ndarray:
         (output,) = session.run(None, {self._input: batch})
-        return self._decode(np.asarray(output))
+        return np.asarray(output)
 
-    def _infer(self, tiles: list[np.ndarray]) -> list[TileArrays]:
-        batch = self._padded(tiles).transpose(0, 3, 1, 2)
-        batch = np.ascontiguousarray(batch, dtype=np.float32) / 255.0
-        parts = np.array_split(np.arange(len(tiles)), min(self.sessions, len(tiles)))
+    def _run(self, session: Any, batch: np.ndarray) -> list[TileArrays]:
+        return self._decode(self._raw(session, batch))
+
+    def _on_sessions(self, run: Callable[[Any, np.ndarray], T], batch: np.ndarray) -> list[T]:
+        """``run(session, part)`` for the batch split over the sessions, in parallel."""
+        parts = np.array_split(np.arange(len(batch)), min(self.sessions, len(batch)))
         if len(parts) == 1:
-            return self._run(self._sessions[0], batch)
+            return [run(self._sessions[0], batch)]
         with ThreadPoolExecutor(max_workers=len(parts)) as pool:
             futures = [
-                pool.submit(self._run, session, batch[idx])
+                pool.submit(run, session, batch[idx])
                 for session, idx in zip(self._sessions, parts, strict=False)
             ]
-            return [item for future in futures for item in future.result()]
+            return [future.result() for future in futures]
+
+    def network_input(self, tiles: list[np.ndarray]) -> np.ndarray:
+        """(B, 3, size, size) float32 in 0–1."""
+        batch = self._padded(tiles).transpose(0, 3, 1, 2)
+        return np.ascontiguousarray(batch, dtype=np.float32) / 255.0
+
+    def run_network(self, batch: np.ndarray) -> None:
+        """The sessions' forward pass on ``batch``, split as :meth:`_infer` splits it."""
+        self._on_sessions(self._raw, batch)
+
+    def _infer(self, tiles: list[np.ndarray]) -> list[TileArrays]:
+        decoded = self._on_sessions(self._run, self.network_input(tiles))
+        return [item for part in decoded for item in part]

@@ -12,15 +12,16 @@ import queue
 import threading
 from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import ExitStack, closing
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 
+from sitewatch.detect.fragments import fragment_mask
 from sitewatch.detect.merging import VEHICLE_CARGO, merge_tile_boxes
-from sitewatch.detect.obb import bounds
+from sitewatch.detect.obb import bounds, rotated_nms
 from sitewatch.detect.tta import VIEWS, FlipTTA
 from sitewatch.detect.types import (
     Detection,
@@ -38,6 +39,10 @@ from sitewatch.imagery import (
     pixel_to_lonlat,
     tile_grid,
 )
+
+#: The extra scales and the fragment rule of :meth:`DetectOptions.with_uncertain_gsd`.
+UNCERTAIN_GSD_FACTORS: tuple[float, ...] = (0.8, 1.25)
+UNCERTAIN_GSD_FRAGMENT_INSIDE = 0.5
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -58,6 +63,18 @@ class DetectOptions:
             (coarser is faster but, measured on MVRSD, finds fewer vehicles).
         tta_views: Test-time augmentation: also run the model on these views of each tile
             and fuse them (:class:`sitewatch.detect.tta.FlipTTA`); empty: off.
+        fragment_inside: Fold second boxes on one vehicle: after the merge, drop a box with at
+            least this share of its area inside a box at least 1/``fragment_area`` times larger
+            and at most ``fragment_max_length_m`` long (:func:`sitewatch.detect.fragment_mask`;
+            a vehicle on a transporter is kept); None: off.
+        fragment_area: See ``fragment_inside``.
+        fragment_max_length_m: See ``fragment_inside``: a longer box is not one vehicle (a box
+            over a row of parked vehicles does not swallow them).
+        gsd_factors: Also run the whole image as if its GSD were the GSD used times each of
+            these factors (the GSD is uncertain: estimated, or a guess), and merge the runs:
+            every scale's boxes, ``fragment_inside`` (when set) across scales, then rotated NMS
+            (``merge_iou``). Empty: one scale. Costs one run of the model per scale; only
+            :func:`detect_raster` runs several scales.
     """
 
     overlap_m: float = 20.0
@@ -70,9 +87,14 @@ class DetectOptions:
     prefetch_batches: int = 2
     model_gsd_m: float | None = None
     tta_views: tuple[str, ...] = ()
+    fragment_inside: float | None = None
+    fragment_area: float = 0.6
+    fragment_max_length_m: float = 20.0
+    gsd_factors: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tta_views", tuple(self.tta_views))  # from JSON: a list
+        object.__setattr__(self, "gsd_factors", tuple(self.gsd_factors))
         checks = {
             "overlap_m": self.overlap_m >= 0,
             "vehicle_length_m": self.vehicle_length_m > 0,
@@ -84,10 +106,27 @@ class DetectOptions:
             "prefetch_batches": self.prefetch_batches >= 0,
             "model_gsd_m": self.model_gsd_m is None or self.model_gsd_m > 0,
             "tta_views": set(self.tta_views) <= set(VIEWS),
+            "fragment_inside": self.fragment_inside is None or 0 < self.fragment_inside <= 1,
+            "fragment_area": 0 < self.fragment_area <= 1,
+            "fragment_max_length_m": self.fragment_max_length_m > 0,
+            "gsd_factors": all(0.25 <= f <= 4 and f != 1 for f in self.gsd_factors)
+            and len(set(self.gsd_factors)) == len(self.gsd_factors),
         }
         bad = [f"{k}={getattr(self, k)}" for k, ok in checks.items() if not ok]
         if bad:
             raise ConfigError(f"invalid detect options: {', '.join(bad)}")
+
+    def with_uncertain_gsd(self) -> DetectOptions:
+        """These options for an image whose GSD is uncertain (estimated, or a guess): also run
+        at 0.8 and 1.25 times the GSD, folding fragments (inside share 0.5) across the scales.
+
+        Measured on three leave-site-out folds' held-out tiles told a GSD 25 % off
+        (``tools/eval_gsd_scales.py``; docs/model-records/gsd-scales.md): more recall than one
+        scale at every GSD tried, less precision and larger over-counts at the true one; three
+        times the work. ``sitewatch detect --gsd-uncertain`` asks for it.
+        """
+        return replace(self, gsd_factors=UNCERTAIN_GSD_FACTORS,
+                       fragment_inside=self.fragment_inside or UNCERTAIN_GSD_FRAGMENT_INSIDE)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -349,11 +388,16 @@ def plan_tiles(
         gsd, source = _resolve_gsd(info, gsd_estimate.gsd_m, options)[0], "estimated"
     else:
         gsd, source = _resolve_gsd(info, gsd_m, options)
+    return _layout(Path(path), info, gsd, source, detector, options)
+
+
+def _layout(path: Path, info: RasterInfo, gsd: float, source: str, detector: Detector,
+            options: DetectOptions) -> TilePlan:
     model_gsd = options.model_gsd_m or detector.gsd_m
     tile_full = max(1, round(detector.tile_px * model_gsd / gsd))
     overlap_full = min(math.ceil(options.overlap_m / gsd), tile_full - 1)
     tiles = tile_grid(info.width_px, info.height_px, tile_px=tile_full, overlap_px=overlap_full)
-    return TilePlan(path=Path(path), info=info, gsd_m=gsd, gsd_source=source,
+    return TilePlan(path=path, info=info, gsd_m=gsd, gsd_source=source,
                     model_gsd_m=model_gsd, tile_px=tile_full, overlap_px=overlap_full,
                     scale=detector.tile_px / tile_full, tiles=tiles)
 
@@ -419,9 +463,23 @@ def merge_tile_parts(
     merged across all seams by the one rule :func:`detect_raster` uses.
 
     Raises:
-        ConfigError: The pieces miss a tile or cover one twice.
+        ConfigError: The pieces miss a tile or cover one twice, or ``options`` asks for
+            several scales (only :func:`detect_raster` runs them).
     """
     options = options or DetectOptions()
+    if options.gsd_factors:
+        raise ConfigError(f"gsd_factors={list(options.gsd_factors)}: several scales run only "
+                          "through detect_raster, not in pieces")
+    boxes, scores, labels = _seam_merged(plan, parts, options)
+    keep = _folded(boxes, labels, plan.gsd_m, options)
+    return _raster_detections(plan, boxes[keep], scores[keep], labels[keep], detector,
+                              options=options, tile_count=len(plan.tiles),
+                              gsd_estimate=gsd_estimate)
+
+
+def _seam_merged(plan: TilePlan, parts: Sequence[TileParts],
+                 options: DetectOptions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pieces of one plan merged across its seams: boxes, scores and labels kept."""
     ordered = sorted(parts, key=lambda p: (p.start, p.stop))
     edges = [0] + [e for p in ordered for e in (p.start, p.stop)] + [len(plan.tiles)]
     if any(a != b for a, b in zip(edges[::2], edges[1::2], strict=True)):
@@ -436,16 +494,34 @@ def merge_tile_parts(
         boxes, scores, cut, iou_threshold=options.merge_iou, cover_threshold=options.cover_threshold,
         labels=labels, cargo=VEHICLE_CARGO,
     )
+    return boxes[keep], scores[keep], labels[keep]
+
+
+def _folded(boxes: np.ndarray, labels: np.ndarray, gsd_m: float,
+            options: DetectOptions) -> np.ndarray:
+    """Indices of the boxes that are not fragments of another (all when the rule is off)."""
+    if options.fragment_inside is None:
+        return np.arange(len(boxes))
+    drop = fragment_mask(boxes, inside_share=options.fragment_inside,
+                         max_area_ratio=options.fragment_area,
+                         max_length_px=options.fragment_max_length_m / gsd_m,
+                         labels=labels, cargo=VEHICLE_CARGO)
+    return np.flatnonzero(~drop)
+
+
+def _raster_detections(plan: TilePlan, boxes: np.ndarray, scores: np.ndarray,
+                       labels: np.ndarray, detector: Detector, *, options: DetectOptions,
+                       tile_count: int, gsd_estimate: GsdEstimate | None) -> RasterDetections:
     name = FlipTTA(detector, flips=options.tta_views).name if options.tta_views else detector.name
     return RasterDetections(
         path=plan.path,
-        detections=_to_detections(boxes[keep], scores[keep], labels[keep], plan.info),
+        detections=_to_detections(boxes, scores, labels, plan.info),
         gsd_m=plan.gsd_m,
         gsd_source=plan.gsd_source,
         model_name=name,
         model_sha256=detector.sha256,
         model_gsd_m=plan.model_gsd_m,
-        tile_count=len(plan.tiles),
+        tile_count=tile_count,
         tile_px=plan.tile_px,
         overlap_px=plan.overlap_px,
         options=options,
@@ -481,6 +557,23 @@ def detect_raster(
     """
     options = options or DetectOptions()
     plan = plan_tiles(path, detector, gsd_m=gsd_m, options=options, gsd_estimate=gsd_estimate)
-    parts = detect_tiles([(plan, 0, len(plan.tiles))], detector, options=options,
+    if not options.gsd_factors:
+        parts = detect_tiles([(plan, 0, len(plan.tiles))], detector, options=options,
+                             progress=progress)
+        return merge_tile_parts(plan, parts, detector, options=options, gsd_estimate=gsd_estimate)
+    # Several scales: the image as if its GSD were plan.gsd_m * factor, each scale's seams
+    # merged on its own, then fragments folded and duplicates suppressed across the scales.
+    plans = [plan] + [_layout(plan.path, plan.info, plan.gsd_m * f, plan.gsd_source, detector,
+                              options) for f in options.gsd_factors]
+    parts = detect_tiles([(p, 0, len(p.tiles)) for p in plans], detector, options=options,
                          progress=progress)
-    return merge_tile_parts(plan, parts, detector, options=options, gsd_estimate=gsd_estimate)
+    merged = [_seam_merged(p, [part], options) for p, part in zip(plans, parts, strict=True)]
+    boxes = np.concatenate([m[0] for m in merged])
+    scores = np.concatenate([m[1] for m in merged])
+    labels = np.concatenate([m[2] for m in merged])
+    alive = _folded(boxes, labels, plan.gsd_m, options)
+    keep = alive[rotated_nms(boxes[alive], scores[alive], iou_threshold=options.merge_iou,
+                             labels=labels[alive], cargo=VEHICLE_CARGO)]
+    return _raster_detections(plan, boxes[keep], scores[keep], labels[keep], detector,
+                              options=options, tile_count=sum(len(p.tiles) for p in plans),
+                              gsd_estimate=gsd_estimate)

@@ -149,5 +149,16 @@ class TorchDetector(TileBackend):
         owner = tile_idx.cpu().numpy()
         return [picked[owner == k].T for k in range(raw.shape[0])]
 
+    def network_input(self, tiles: list[np.ndarray]) -> Any:
+        """The padded tiles on the device, scaled to 0–1 (float16 with ``half``)."""
+        return self._to_device(tiles)
+
+    def run_network(self, batch: Any) -> None:
+        """The module's forward pass alone, waited for on a GPU."""
+        with self._torch.inference_mode():
+            self._module(batch)
+        if self.device.startswith("cuda"):
+            self._torch.cuda.synchronize(self._torch.device(self.device))
+
     def _infer(self, tiles: list[np.ndarray]) -> list[TileArrays]:
         return [self._decode(columns[None])[0] for columns in self._candidates(self._to_device(tiles))]

@@ -9,6 +9,12 @@ The scene is first resampled to the working GSD (by default the scene's own, i.e
 resampling) and mirror-tiled to the requested size, then written as a tiled GeoTIFF; both
 pipelines run on that file without further resampling.
 
+The network alone (``*_network_*``), in the same run and on the same threads, alternating
+with the pipelines: each sitewatch model's forward pass on as many tiles, in the same batches,
+as its pipeline ran on the scene, with the batches prepared before the clock starts (no
+reading, resampling, decoding or merging). It is the limit the pipeline can reach;
+``*_share_of_network`` is the pipeline's throughput over it.
+
 Recall is measured two ways, in the same run:
 
 - ``*_recall``: on the scene, which has no labels: against the *consensus* set, the union of
@@ -55,6 +61,7 @@ from sitewatch.detect import (
     default_cache,
     detect_raster,
     load_detector,
+    plan_tiles,
     torch_weights_path,
 )
 from sitewatch.digest import sha256_file
@@ -266,6 +273,36 @@ def _timed(
     return results, times
 
 
+_NO_BOXES: Boxes = (np.empty((0, 5)), np.empty(0))
+
+
+def _network_alone(path: Path, detector: Detector, config: BenchConfig) -> Callable[[], Boxes] | None:
+    """The forward pass on as many tiles, in the same batches, as :func:`_sitewatch_boxes` runs
+    on ``path``; batches (real tiles of the scene) prepared here, outside the clock. None for a
+    detector that is not a :class:`TileBackend`."""
+    if not isinstance(detector, TileBackend):
+        return None
+    options = DetectOptions(
+        overlap_m=config.overlap_m, batch_size=config.batch_size, model_gsd_m=config.work_gsd
+    )
+    plan = plan_tiles(path, detector, gsd_m=config.work_gsd, options=options)
+    count, size = len(plan.tiles), config.batch_size
+    with RasterReader(path) as reader:
+        sample = [reader.read_rgb(tile) for tile in plan.tiles[: min(size, count)]]
+    full = detector.network_input(sample) if count >= size else None
+    rest = detector.network_input(sample[: count % size]) if count % size else None
+
+    def run() -> Boxes:
+        for _ in range(count // size):
+            detector.run_network(full)
+        if rest is not None:
+            detector.run_network(rest)
+        return _NO_BOXES
+
+    run()  # warm up, as the pipelines are
+    return run
+
+
 def _labels(detectors: Sequence[Detector]) -> list[str]:
     """Report keys: ``sitewatch`` for the first detector, ``sitewatch_<name>`` for others."""
     out = ["sitewatch"]
@@ -337,6 +374,9 @@ def run_benchmark(
         for label, detector in zip(labels, detectors, strict=True):
             _sitewatch_boxes(warm, detector, config, config.work_gsd)
             pipelines[label] = partial(_sitewatch_boxes, big, detector, config, config.work_gsd)
+            network = _network_alone(big, detector, config)
+            if network is not None:
+                pipelines[f"{label}_network"] = network
         baseline = None
         if weights is not None:
             from sitewatch.train.sahi_baseline import SahiBaseline
@@ -356,10 +396,16 @@ def run_benchmark(
         report[f"{name}_seconds"] = round(seconds, 3)
         report[f"{name}_seconds_all"] = [round(t, 3) for t in times[name]]
         report[f"{name}_km2_per_s"] = round(area_km2 / seconds, 4)
+        if name.endswith("_network"):
+            continue
         report[f"{name}_detections"] = len(boxes)
         report[f"{name}_recall"] = recall_against(
             reference, (boxes, scores), score_threshold=config.score_threshold
         )
+    for label in labels:
+        if f"{label}_network" in times:
+            report[f"{label}_share_of_network"] = round(
+                statistics.median(times[f"{label}_network"]) / statistics.median(times[label]), 3)
     if baseline is not None:
         for label in labels:
             key = "ratio" if label == "sitewatch" else f"ratio_{label}"
