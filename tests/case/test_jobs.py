@@ -461,3 +461,62 @@ def test_loaded_rates_at_the_bar_give_loaded_counts_their_interval(tmp_path: Pat
         else:  # recall 31/40 = 0.775 < 0.8, or measured with TTA and run without
             assert options.loaded_unmeasured is not None and note is None
             assert options.rates_by_label == ()
+
+
+def test_detect_runs_record_the_cards_floors_and_intervals_use_rates_measured_with_them(
+    case: CaseStore, tmp_path: Path
+) -> None:
+    """A run of a card with per-label floors is told from one without: its parameters (and the
+    provenance appendix) name them, and rates measured without floors are not its rates."""
+    from sitewatch.case import DetectionRun
+    from sitewatch.catalog import RunRecord
+    from sitewatch.detect import DetectOptions, load_detector
+    from sitewatch.detect.registry import DEFAULT_MODEL, card_path_for
+
+    shipped = card_path_for(DEFAULT_MODEL)
+    raw = json.loads(shipped.read_text())
+    floors = {"civilian_vehicle": 0.35, "military_truck": 0.25}
+    card = tmp_path / "floored.json"  # the shipped ONNX file, with floors in its card
+    card.write_text(json.dumps(raw | {"onnx_file": str(shipped.parent / raw["onnx_file"]),
+                                      "label_score_thresholds": floors}))
+    plain = DetectionRun.of(DetectOptions(), load_detector(DEFAULT_MODEL)).to_json()
+    floored = DetectionRun.of(DetectOptions(), load_detector(str(card))).to_json()
+    assert "label_score_thresholds" not in plain  # no floors: stored as before floors were kept
+    assert floored["label_score_thresholds"] == floors
+    assert DetectionRun.from_json(floored).kept_floors == floors
+    for n, params in enumerate((plain, floored)):
+        case.save_run(RunRecord(run_id=f"r{n}", kind="detect", created_utc=f"2026-12-0{n + 1}",
+                                model_name=raw["name"], model_sha256=raw["onnx_sha256"],
+                                params=params, software={}), {})
+        options, note = interval_options(case)
+        if params is plain:  # the shipped card's rates were measured without floors
+            assert options.detector_precision != 0.9 and "placeholder" not in note
+        else:
+            assert options.detector_precision == 0.9
+            assert ("ran with per-label floors civilian_vehicle >= 0.35, military_truck >= 0.25, "
+                    "and its rates were measured with none") in note
+    assert '"label_score_thresholds": {"civilian_vehicle": 0.35' in report_case(case).read_text()
+
+
+def test_replay_says_when_the_floors_a_run_applied_are_not_the_installed_cards(
+    case: CaseStore, tmp_path: Path
+) -> None:
+    from sitewatch.case import replay_case
+    from sitewatch.detect import load_card
+    from sitewatch.detect.registry import DEFAULT_MODEL, card_path_for
+
+    shipped = card_path_for(DEFAULT_MODEL)
+    raw = json.loads(shipped.read_text())
+    (tmp_path / "floored.json").write_text(json.dumps(
+        raw | {"onnx_file": str(shipped.parent / raw["onnx_file"]),
+               "label_score_thresholds": {"armored_vehicle": 0.5}}))
+    floored = BlobDetector()
+    floored.card = load_card(tmp_path / "floored.json")  # type: ignore[attr-defined]
+    detect_case(case, floored)
+    report_case(case)
+    assert replay_case(case, detectors={floored.sha256: floored}).ok
+    plain = BlobDetector()  # the same detections, but no floors on its card
+    report = replay_case(case, detectors={plain.sha256: plain})
+    assert not report.ok
+    assert any("applied per-label score floors {'armored_vehicle': 0.5}; the installed model's "
+               "card applies none" in d for d in report.differences)

@@ -177,6 +177,11 @@ def _with_loaded(options: TrackOptions, card: ModelCard | None, model: str, *, t
         f"least {LOADED_RATE_BAR:g}); analyst marks only")), None
 
 
+def _floors_text(floors: Mapping[str, float]) -> str:
+    """Per-label score floors as a phrase ('none' without any)."""
+    return ", ".join(f"{label} >= {floor:g}" for label, floor in sorted(floors.items())) or "none"
+
+
 def interval_options(store: CaseStore) -> tuple[TrackOptions, str]:
     """Tracking options whose count intervals use the measured precision and recall of the
     model that made the case's latest detections, and a phrase for the report saying where the
@@ -210,8 +215,9 @@ def interval_options(store: CaseStore) -> tuple[TrackOptions, str]:
     cards = (load_card(card_path_for(name), verify=False) for name in MODELS)
     card = next((c for c in cards if c.onnx_sha256 == run.model_sha256), None)
     made = DetectionRun.from_json(run.params)
-    tta, score = bool(made.options.tta_views), made.kept_score
-    rates = measured_rates(card, tta=tta, score_threshold=score) if card else None
+    tta, score, floors = bool(made.options.tta_views), made.kept_score, made.kept_floors
+    rates = (measured_rates(card, tta=tta, score_threshold=score, label_floors=floors)
+             if card else None)
     if rates is None:
         loaded_only, loaded_note = _with_loaded(default, card, run.model_name, tta=tta,
                                                 score=score)
@@ -220,8 +226,16 @@ def interval_options(store: CaseStore) -> tuple[TrackOptions, str]:
             why = ("has no measured rates of its own (those of its training record were "
                    "measured on the float model's file; run that model for measured intervals)")
         elif card and measured_rates(card, tta=tta) is not None:
-            why = (f"ran at score {score:g}, and its rates were measured at "
-                   f"{card.score_threshold:g} (run `sitewatch detect` again)")
+            card_floors = {v.value: f for v, f in card.label_score_thresholds}
+            ran, measured = [], []
+            if abs(score - card.score_threshold) > 1e-9:
+                ran.append(f"at score {score:g}")
+                measured.append(f"at {card.score_threshold:g}")
+            if floors != card_floors:
+                ran.append(f"with per-label floors {_floors_text(floors)}")
+                measured.append(f"with {_floors_text(card_floors)}")
+            why = (f"ran {' and '.join(ran)}, and its rates were measured {' and '.join(measured)} "
+                   "(run `sitewatch detect` again)")
         return loaded_only, placeholder + f"model {run.model_name} {why}" + (
             f"; {loaded_note}" if loaded_note else "")
     options, loaded_note = _with_loaded(dataclasses.replace(

@@ -93,6 +93,12 @@ def _recompute(store: CaseStore, manifest: dict[str, Any], detectors: Mapping[st
         params = DetectionRun.from_json(run["params"])
         detector = _detector_for(run["model_sha256"], detectors, params.kept_score)
         options = params.options
+        card = getattr(detector, "card", None)
+        now = {} if card is None else {v.value: f for v, f in card.label_score_thresholds}
+        if params.kept_floors != now:
+            differences.append(
+                f"run {run.get('run_id')} applied per-label score floors {params.kept_floors or 'none'}; "
+                f"the installed model's card applies {now or 'none'}")
         for sha, digest in run["detections_sha256"].items():
             if sha not in scenes:
                 differences.append(f"the manifest names scene {str(sha)[:12]}, not in the catalog")

@@ -17,6 +17,9 @@ _VERSIONED = ("numpy", "onnxruntime", "opencv-python-headless", "rasterio", "sha
               "scipy")
 #: Key of the stored parameters that holds the score the detector kept boxes from.
 _SCORE_KEY = "score_threshold"
+#: Key of the stored parameters that holds the model card's per-label score floors (left out
+#: when the card has none, as the later options are, so older cases are not detected again).
+_FLOORS_KEY = "label_score_thresholds"
 #: Options added after runs were first stored: left out of the stored parameters while at their
 #: defaults, so a case detected before they existed is not detected again for nothing.
 _LATER_OPTIONS = ("fragment_inside", "fragment_area", "fragment_max_length_m", "gsd_factors")
@@ -24,30 +27,44 @@ _LATER_OPTIONS = ("fragment_inside", "fragment_area", "fragment_max_length_m", "
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DetectionRun:
-    """What a detect run was asked to do: the tiling options and the detector's score threshold.
+    """What a detect run was asked to do: the tiling options, the detector's score threshold and
+    the per-label score floors its model card applied (``label_score_thresholds``).
 
     Stored in the catalog as JSON (:meth:`to_json`); runs recorded before the score was kept were
     made at :data:`~sitewatch.detect.modelcard.LEGACY_SCORE_THRESHOLD`, and :meth:`from_json`
-    reads them so.
+    reads them so. The floors are stored only when the card has some (no packaged card had any
+    before they were recorded), so a run with floors is told from one without by their presence.
 
-    >>> run = DetectionRun(options=DetectOptions(), score_threshold=0.15)
+    >>> run = DetectionRun(options=DetectOptions(), score_threshold=0.15,
+    ...                    label_score_thresholds=(("civilian_vehicle", 0.35),))
     >>> DetectionRun.from_json(run.to_json()) == run
     True
     """
 
     options: DetectOptions
     score_threshold: float | None = None
+    label_score_thresholds: tuple[tuple[str, float], ...] = ()
 
     @classmethod
     def of(cls, options: DetectOptions, detector: Detector) -> DetectionRun:
-        """The run ``detector`` makes with ``options`` (a detector without a score keeps none)."""
+        """The run ``detector`` makes with ``options`` (a detector without a score keeps none,
+        one without a model card applies no floors)."""
         score = getattr(detector, "score_threshold", None)
-        return cls(options=options, score_threshold=None if score is None else float(score))
+        card = getattr(detector, "card", None)
+        floors = () if card is None else tuple(
+            (label.value, float(floor)) for label, floor in card.label_score_thresholds)
+        return cls(options=options, score_threshold=None if score is None else float(score),
+                   label_score_thresholds=floors)
 
     @property
     def kept_score(self) -> float:
         """The score boxes were kept from (the legacy one when the run did not say)."""
         return LEGACY_SCORE_THRESHOLD if self.score_threshold is None else self.score_threshold
+
+    @property
+    def kept_floors(self) -> dict[str, float]:
+        """The per-label floors the run applied, by label value."""
+        return dict(self.label_score_thresholds)
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready parameters, as the catalog stores them."""
@@ -58,14 +75,18 @@ class DetectionRun:
                 del params[key]
         if self.score_threshold is not None:
             params[_SCORE_KEY] = self.score_threshold
+        if self.label_score_thresholds:
+            params[_FLOORS_KEY] = dict(self.label_score_thresholds)
         return params
 
     @classmethod
     def from_json(cls, params: Mapping[str, Any]) -> DetectionRun:
         """The run whose parameters the catalog stored (a legacy run gets the legacy score)."""
-        options = {key: value for key, value in params.items() if key != _SCORE_KEY}
+        options = {key: value for key, value in params.items() if key not in (_SCORE_KEY, _FLOORS_KEY)}
         score = float(params.get(_SCORE_KEY, LEGACY_SCORE_THRESHOLD))
-        return cls(options=DetectOptions(**options), score_threshold=score)
+        floors = params.get(_FLOORS_KEY) or {}
+        return cls(options=DetectOptions(**options), score_threshold=score,
+                   label_score_thresholds=tuple((str(k), float(v)) for k, v in sorted(floors.items())))
 
 
 def software_versions() -> dict[str, str]:

@@ -55,6 +55,7 @@ def train_model(
     overrides: Mapping[str, Any] | None = None,
     from_reviews: Path | None = None,
     self_train: Path | None = None,
+    resume: bool = False,
     note: Callable[[str], object] = lambda _: None,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> dict[str, Any]:
@@ -64,11 +65,14 @@ def train_model(
     ``overrides`` replace the recipe's fields (``epochs``, ``tiles``, ``name``, ``device``,
     ``seed``); ``None`` values are ignored. ``base`` may name a packaged model whose ``.pt`` lies
     beside its card. The base weights are checked before any case is touched, and a trained
-    model is never replaced. ``note`` hears one line per case export.
+    model is never replaced. ``note`` hears one line per case export. ``resume`` continues the
+    interrupted training in ``out`` (see :class:`sitewatch.train.TrainRequest`); the case
+    exports it already holds are kept.
 
     Raises:
         ConfigError: nothing to train on, ``--data-root`` without a recipe, the model exists
-            already, no teacher for self-training, or the recipe and sources disagree.
+            already, no teacher for self-training, the recipe and sources disagree, or (with
+            ``resume``) the folder's training was started with another recipe, seed or base.
         ModelError: the base weights are missing or fail their hash check.
     """
     from sitewatch.digest import sha256_file
@@ -78,7 +82,10 @@ def train_model(
     recipe = _recipe(recipe_file, data_root, overrides or {},
                      from_cases=from_reviews is not None or self_train is not None)
     base = _packaged_base(base)
-    if (out / f"{recipe.name}.onnx").exists():
+    if resume and (out / f"{recipe.name}.json").exists():
+        raise ConfigError(f"--resume: the training in {out} finished ({out / (recipe.name + '.json')} "
+                          "is written); nothing to resume")
+    if not resume and (out / f"{recipe.name}.onnx").exists():
         raise ConfigError(f"{out / (recipe.name + '.onnx')} exists; a trained model is never "
                           "replaced: choose another --name or --out")
     request = recipe.request(
@@ -90,11 +97,14 @@ def train_model(
     )
     if recipe_file is not None:
         request = replace(request, recipe_file=(str(recipe_file), sha256_file(recipe_file)))
+    request = replace(request, resume=resume)
     teacher = _teacher(recipe, base) if self_train is not None else None
     verify_weights(request.base, request.base_sha256)  # before the case is touched
-    if from_reviews is not None and request.reviewed_dir is not None:
+    if from_reviews is not None and request.reviewed_dir is not None \
+            and not (resume and request.reviewed_dir.is_dir()):
         note(_export_reviews(from_reviews, request.reviewed_dir))
-    if teacher is not None and self_train is not None and request.pseudo_dir is not None:
+    if teacher is not None and self_train is not None and request.pseudo_dir is not None \
+            and not (resume and request.pseudo_dir.is_dir()):
         note(_export_pseudo(self_train, request.pseudo_dir, teacher,
                             skip_reviewed=from_reviews is not None
                             and from_reviews.resolve() == self_train.resolve()))

@@ -70,6 +70,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default=None,
                         help="override the recipe's device: cpu or a CUDA index such as 0")
     parser.add_argument("--seed", type=int, default=None, help="override the recipe's seed")
+    parser.add_argument(
+        "--resume", action="store_true",
+        help="continue the interrupted training in --out (same recipe, seed, base and overrides): "
+        "finished stages are reused, an unfinished one continues from its last epoch on the "
+        "dataset rebuilt and checked identical; refused if the folder's run asked for other ones")
 
 
 def overrides(args: argparse.Namespace) -> dict[str, object]:
@@ -86,6 +91,6 @@ def run(args: argparse.Namespace) -> int:
         summary = train_model(base=args.base, out=args.out, recipe_file=args.recipe,
                               data_root=args.data_root, overrides=overrides(args),
                               from_reviews=args.from_reviews, self_train=args.self_train,
-                              note=bars.write, progress=bars.advance)
+                              resume=args.resume, note=bars.write, progress=bars.advance)
     print(json.dumps(summary, indent=2, default=str))
     return 0

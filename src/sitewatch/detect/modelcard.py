@@ -7,7 +7,7 @@ against it on every load, so a swapped or damaged weights file never runs silent
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -272,19 +272,22 @@ class MeasuredRates:
     source: str
 
 
-def measured_rates(card: ModelCard, *, tta: bool = False,
-                   score_threshold: float | None = None) -> MeasuredRates | None:
+def measured_rates(card: ModelCard, *, tta: bool = False, score_threshold: float | None = None,
+                   label_floors: Mapping[str, float] | None = None) -> MeasuredRates | None:
     """The rates measured for this model (its ``cross_validation.rates``), or None.
 
     ``tta`` picks the rates measured with test-time augmentation. Rates read at another score
     than the one the model ran at (``score_threshold``, default the card's; 0.25 where the
     record does not say) are not its rates: None. So are rates measured with other per-label
-    floors than the card's ``label_score_thresholds`` (none where the rates do not say). Nor
-    are rates measured on another ONNX file than the card's (the record's ``onnx_sha256``): an
-    int8 variant shares its float model's record, not its rates (on the dense depot it finds
-    less than half of what the float model finds; ``docs/model-records/dense-park.md``).
+    floors (none where the rates do not say) than the run applied (``label_floors``, by label
+    value; default the card's ``label_score_thresholds``). Nor are rates measured on another
+    ONNX file than the card's (the record's ``onnx_sha256``): an int8 variant shares its float
+    model's record, not its rates (on the dense depot it finds less than half of what the float
+    model finds; ``docs/model-records/dense-park.md``).
     """
     score = card.score_threshold if score_threshold is None else score_threshold
+    applied = ({v.value: f for v, f in card.label_score_thresholds} if label_floors is None
+               else {str(k): float(v) for k, v in label_floors.items()})
     data = training_record(card) or {}
     if not measured_on_this_file(card, data):
         return None
@@ -293,7 +296,7 @@ def measured_rates(card: ModelCard, *, tta: bool = False,
         if abs(float(rates.get("score_threshold", LEGACY_SCORE_THRESHOLD)) - score) > 1e-9:
             return None
         floors = {str(k): float(v) for k, v in rates.get("label_score_thresholds", {}).items()}
-        if floors != {v.value: f for v, f in card.label_score_thresholds}:
+        if floors != applied:
             return None
         return MeasuredRates(
             precision=float(rates["precision"]),

@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import logging
 import platform
+import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -43,13 +44,19 @@ from sitewatch.train.ultralytics_run import (
     TrainSettings,
     export_onnx,
     predict_boxes,
+    read_checkpoint,
+    resume_model,
     train_model,
     verify_weights,
 )
 
-__all__ = ["TrainRequest", "build_dataset", "measure", "run_training"]
+__all__ = ["REQUEST_FILE", "TrainRequest", "build_dataset", "measure", "run_training"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: What a run asked for, written into its output folder before training: ``--resume`` compares it.
+REQUEST_FILE = "train-request.json"
 
 #: How the DOTA base model's classes map to sitewatch's (everything else is dropped).
 BASE_CLASS_MAP: dict[str, VehicleClass] = {
@@ -88,6 +95,8 @@ class TrainRequest:
     mine_labelled: bool = False  #: also mine the training tiles (needs complete labels)
     recipe_file: tuple[str, str] | None = None  #: (path, sha256) of the recipe it came from
     civilian: CivilianGround | None = None  #: civilian ground: labelled cars, distilled scenes
+    #: continue the training in ``out_dir``: reuse its finished stages, resume an unfinished one
+    resume: bool = False
 
     def __post_init__(self) -> None:
         if self.synth.cell_px * 2 != self.settings.imgsz:
@@ -212,22 +221,184 @@ def measure(
     return summarize(tiles)
 
 
-def _fine_tune(request: TrainRequest, split: LabelledSplit,
-               civilian: tuple[TrainingSample, ...] = ()) -> tuple[Path, dict[str, Any]]:
+def _fingerprint(request: TrainRequest) -> dict[str, Any]:
+    """What must be the same for ``--resume`` to continue a run: recipe, seed, base, schedule."""
+    settings = asdict(request.settings)
+    return {
+        "recipe_sha256": None if request.recipe_file is None else request.recipe_file[1],
+        "seed": request.seed,
+        "base_sha256": request.base_sha256,
+        "n_tiles": request.n_tiles,
+        "holdout": list(request.holdout),
+        "mine_epochs": request.mine_epochs,
+        # the device, threads and data-loader workers may change between a run and its resume
+        "settings": {k: v for k, v in settings.items() if k not in ("device", "threads", "workers")},
+    }
+
+
+def _check_request_file(request: TrainRequest) -> None:
+    """Refuse ``--resume`` into a folder that a different request wrote; a new run records its
+    request there.
+
+    A folder written before the request file existed has none (and gets none on resume): its
+    checkpoints' seed, epochs, data and starting weights, and the dataset rebuilt byte for byte,
+    are checked instead.
+
+    Raises:
+        ConfigError: nothing to resume, or the folder's run asked for something else.
+    """
+    out = request.out_dir
+    path = out / REQUEST_FILE
+    now = _fingerprint(request)
+    if request.resume:
+        if not out.is_dir():
+            raise ConfigError(f"--resume: {out} does not exist, so there is nothing to resume; "
+                              "leave --resume out to start the training")
+        for stage in ("train", "stage1", "stage2"):
+            last = out / stage / "weights" / "last.pt"
+            if last.is_file():
+                started = Path(read_checkpoint(last, config_dir=out / "ultralytics_config").data)
+                if started.parent.parent.resolve() != out.resolve():
+                    raise ConfigError(
+                        f"--resume: {out} was written as {started.parent.parent} (moved or "
+                        "copied): Ultralytics resumes a run where it started; resume it there, "
+                        "or train into a new --out")
+        if path.is_file():
+            before = json.loads(path.read_text(encoding="utf-8"))
+            differ = [k for k in now if before.get(k) != now[k]]
+            if differ:
+                raise ConfigError(
+                    f"--resume: the training in {out} was started with another "
+                    f"{', '.join(differ)} than this request; resume it with the same recipe, "
+                    "seed, base and overrides, or train into a new --out")
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(now, indent=1, default=str) + "\n", encoding="utf-8")
+
+
+def _file_digests(folder: Path) -> dict[str, str]:
+    """sha256 of every file under ``folder`` but Ultralytics' label caches, by relative path."""
+    from sitewatch.digest import sha256_file
+
+    return {str(f.relative_to(folder)): sha256_file(f) for f in sorted(folder.rglob("*"))
+            if f.is_file() and f.suffix != ".cache"}
+
+
+def _rebuilt_identical(folder: Path, build: Callable[[], T], *, used_by: str) -> T:
+    """``build()`` writes ``folder`` again; on ``--resume`` it must write exactly the files that
+    ``used_by`` trained on, else the folder is restored and the resume refused.
+
+    Raises:
+        ConfigError: the rebuilt folder differs from the one there before.
+    """
+    kept = folder.with_name(f"{folder.name}.before-resume")
+    if kept.exists():
+        shutil.rmtree(kept)
+    folder.rename(kept)
+    try:
+        built = build()
+        before, now = _file_digests(kept), _file_digests(folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        kept.rename(folder)
+        raise
+    if before != now:
+        changed = sorted(k for k in before.keys() | now.keys() if before.get(k) != now.get(k))
+        shutil.rmtree(folder)
+        kept.rename(folder)
+        raise ConfigError(
+            f"--resume: this request builds another {folder} than the one {used_by} trained on "
+            f"({len(changed)} files differ, e.g. {changed[0]}): the recipe, seed or data changed; "
+            "resume with the ones it started with, or train into a new --out")
+    for cache in kept.rglob("*.cache"):  # Ultralytics' label caches: the folder as it was
+        target = folder / cache.relative_to(kept)
+        if not target.exists():
+            cache.rename(target)
+    shutil.rmtree(kept)
+    log.info("resume: rebuilt %s, identical to the one %s trained on", folder, used_by)
+    return built
+
+
+def _build(request: TrainRequest, split: LabelledSplit, *, folder: str, stage: str,
+           **kwargs: Any) -> tuple[Path, dict[str, Any]]:
+    """:func:`build_dataset`; on ``--resume`` of a stage that has started, checked to be
+    exactly the dataset it trained on (see :func:`_rebuilt_identical`)."""
+    out = request.out_dir / folder
+    started = (request.out_dir / stage / "weights" / "last.pt").is_file()
+    if not (request.resume and started and out.is_dir()):
+        return build_dataset(request, split, folder=folder, **kwargs)
+    return _rebuilt_identical(out, lambda: build_dataset(request, split, folder=folder, **kwargs),
+                              used_by=stage)
+
+
+def _same_weights(a: str, b: Path) -> bool:
+    """Whether the weights path a checkpoint recorded is ``b`` (same file, or same bytes)."""
+    from sitewatch.digest import sha256_file
+
+    pa = Path(a)
+    if pa.resolve() == Path(b).resolve():
+        return True
+    return pa.is_file() and Path(b).is_file() and sha256_file(pa) == sha256_file(Path(b))
+
+
+def _train_stage(request: TrainRequest, data_yaml: Path, *, base: Path, name: str,
+                 settings: TrainSettings, resumed: dict[str, Any]) -> Path:
+    """Train one stage; on ``--resume`` reuse it when finished, continue it when not.
+
+    ``resumed`` gets, per stage found in the folder, what was done with it.
+
+    Raises:
+        ConfigError: the stage's checkpoint was trained with another seed, schedule, dataset or
+            starting weights than this request.
+    """
+    cfg_dir = request.out_dir / "ultralytics_config"
+    last = request.out_dir.resolve() / name / "weights" / "last.pt"
+    if not (request.resume and last.is_file()):
+        return train_model(data_yaml, base=base, out_dir=request.out_dir, name=name,
+                           settings=settings)
+    ckpt = read_checkpoint(last, config_dir=cfg_dir)
+    differ = [
+        f"{what} {got!r}, this request {want!r}"
+        for what, got, want, same in (
+            ("seed", ckpt.seed, settings.seed, ckpt.seed == settings.seed),
+            ("epochs", ckpt.epochs, settings.epochs, ckpt.epochs == settings.epochs),
+            ("data", ckpt.data, str(data_yaml),
+             Path(ckpt.data).resolve() == Path(data_yaml).resolve()),
+            ("starting weights", ckpt.model, str(base), _same_weights(ckpt.model, base)),
+        )
+        if not same
+    ]
+    if differ:
+        raise ConfigError(f"--resume: {last} was trained with {'; '.join(differ)}: resume with "
+                          "the recipe, seed and base it started with, or train into a new --out")
+    if ckpt.finished:
+        log.info("resume: %s finished (%d epochs), reused", name, ckpt.epochs)
+        resumed[name] = {"finished_stage_reused": True, "epochs": ckpt.epochs}
+        return last
+    log.info("resume: %s continues at epoch %d of %d", name, ckpt.epochs_done + 1, ckpt.epochs)
+    resumed[name] = {"finished_stage_reused": False, "epochs": ckpt.epochs,
+                     "epochs_done_before": ckpt.epochs_done,
+                     "continued_from_epoch": ckpt.epochs_done + 1}
+    return resume_model(last, data_yaml=data_yaml, settings=settings, config_dir=cfg_dir)
+
+
+def _fine_tune(request: TrainRequest, split: LabelledSplit, civilian: tuple[TrainingSample, ...] = (),
+               resumed: dict[str, Any] | None = None) -> tuple[Path, dict[str, Any]]:
     """Train; with ``mine_epochs``, in two stages with hard negatives mined in between.
 
     The civilian images are neither mined (their unsure cars are inpainted, their missed ones
-    unknown) nor pasted on.
+    unknown) nor pasted on. ``resumed`` gets what ``--resume`` did with each stage.
     """
-    data_yaml, recipe = build_dataset(request, split, civilian=civilian)
+    resumed = {} if resumed is None else resumed
     settings = request.settings
+    first = "stage1" if request.mine_epochs else "train"
+    data_yaml, recipe = _build(request, split, folder="dataset", stage=first, civilian=civilian)
     if not request.mine_epochs:
-        pt = train_model(data_yaml, base=request.base, out_dir=request.out_dir, settings=settings)
+        pt = _train_stage(request, data_yaml, base=request.base, name="train", settings=settings,
+                          resumed=resumed)
         return pt, recipe
-    stage1 = train_model(
-        data_yaml, base=request.base, out_dir=request.out_dir, name="stage1",
-        settings=replace(settings, epochs=request.mine_epochs),
-    )  # fmt: skip
+    stage1 = _train_stage(request, data_yaml, base=request.base, name="stage1",
+                          settings=replace(settings, epochs=request.mine_epochs), resumed=resumed)
     _, grounds, negatives = _grounds(request, split)
     mine_from = [
         g for g in grounds if request.mine_labelled or not g.source.startswith("labelled:")
@@ -245,13 +416,13 @@ def _fine_tune(request: TrainRequest, split: LabelledSplit,
         threshold=request.mine_threshold,
     )  # fmt: skip
     log.info("mined %d hard negatives with the stage-1 model", len(mined))
-    data_yaml, recipe = build_dataset(
+    data_yaml, recipe = _build(
         request, split, mined=mined, seed=request.seed + 1, folder="dataset_stage2",
-        civilian=civilian,
+        stage="stage2", civilian=civilian,
     )
-    pt = train_model(
-        data_yaml, base=stage1, out_dir=request.out_dir, name="stage2",
-        settings=replace(settings, epochs=settings.epochs - request.mine_epochs),
+    pt = _train_stage(
+        request, data_yaml, base=stage1, name="stage2",
+        settings=replace(settings, epochs=settings.epochs - request.mine_epochs), resumed=resumed,
     )  # fmt: skip
     return pt, recipe | {"stage1_epochs": request.mine_epochs, "stage1_weights": str(stage1),
                          "mined_on_labelled_tiles": request.mine_labelled}
@@ -300,6 +471,7 @@ def run_training(request: TrainRequest, *,
         ConfigError, LabelFileError: bad options or labels.
     """
     verify_weights(request.base, request.base_sha256)
+    _check_request_file(request)
     split = _load_split(request)
     log.info("training on %d tiles, holding out %d", len(split.train), len(split.holdout))
     cfg_dir = request.out_dir / "ultralytics_config"
@@ -308,11 +480,21 @@ def run_training(request: TrainRequest, *,
     civilian: tuple[TrainingSample, ...] = ()
     civilian_record = None
     if request.civilian is not None and not request.civilian.empty:
-        civilian, civilian_record = load_civilian_ground(
-            request.civilian, gsd_m=request.synth.gsd_m, out_dir=request.out_dir / "civilian")
+        folder, ground = request.out_dir / "civilian", request.civilian
+
+        def load() -> tuple[tuple[TrainingSample, ...], dict[str, Any]]:
+            return load_civilian_ground(ground, gsd_m=request.synth.gsd_m, out_dir=folder)
+
+        trained_on = request.resume and (request.out_dir / "dataset" / "data.yaml").is_file()
+        if request.resume and folder.is_dir() and not trained_on:
+            shutil.rmtree(folder)  # cut short before any dataset was made from it
+        civilian, civilian_record = (
+            _rebuilt_identical(folder, load, used_by="the first training stage")
+            if trained_on and folder.is_dir() else load())
         log.info("civilian ground: %d images, %d civilian vehicles", len(civilian),
                  sum(len(s.boxes) for s in civilian))
-    pt, recipe = _fine_tune(request, split, civilian)
+    resumed: dict[str, Any] = {}
+    pt, recipe = _fine_tune(request, split, civilian, resumed)
     say(1, 5, "fine-tuned")
     onnx = export_onnx(pt, imgsz=imgsz, config_dir=cfg_dir)
     say(2, 5, "exported to ONNX")
@@ -352,6 +534,13 @@ def run_training(request: TrainRequest, *,
         },
         "heldout_metrics": metrics,
         "base_model_heldout_metrics": base_metrics,
+        "resumed": None if not request.resume else {
+            "stages": resumed,
+            "note": "sitewatch train --resume: finished stages reused, an unfinished one "
+            "continued by Ultralytics' resume (weights, optimizer, EMA and epoch count from its "
+            "last.pt) on the dataset rebuilt from the same seed and checked identical; the "
+            "resumed epochs draw augmentations in another order than an uninterrupted run",
+        },
         "metric_definition": "class-agnostic, greedy, IoU >= 0.3 on axis-aligned boxes (the "
         "enclosing box of each oriented prediction); held-out tiles only",
     }

@@ -22,9 +22,12 @@ from sitewatch.train.metrics import ScoredBox
 
 __all__ = [
     "BASE_SHA256",
+    "StageCheckpoint",
     "TrainSettings",
     "export_onnx",
     "predict_boxes",
+    "read_checkpoint",
+    "resume_model",
     "train_model",
     "verify_weights",
 ]
@@ -139,6 +142,70 @@ def train_model(
     last = out_dir / name / "weights" / "last.pt"
     if not last.is_file():
         raise ModelError(f"training finished without writing {last}", path=str(last))
+    return last
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StageCheckpoint:
+    """What a training stage's ``last.pt`` says about the run that wrote it.
+
+    Attributes:
+        path: The ``last.pt`` file.
+        finished: Ultralytics strips the optimizer and sets ``epoch`` to -1 when a training ends;
+            a checkpoint written after an epoch of an unfinished run keeps both.
+        epochs_done: Epochs completed (all of them when finished).
+        epochs: The epochs the run was asked for.
+        seed, data, model: The run's seed, its ``data.yaml`` and the weights it started from.
+    """
+
+    path: Path
+    finished: bool
+    epochs_done: int
+    epochs: int
+    seed: int
+    data: str
+    model: str
+
+
+def read_checkpoint(last: Path, *, config_dir: Path) -> StageCheckpoint:
+    """Read a stage's ``last.pt`` (Ultralytics' pickled checkpoint, a file this run wrote).
+
+    Raises:
+        ModelError: the file cannot be read as an Ultralytics training checkpoint.
+    """
+    _ultralytics(config_dir)  # the checkpoint pickles Ultralytics' classes
+    import torch
+
+    try:
+        ckpt = torch.load(str(last), map_location="cpu", weights_only=False)
+        args = dict(ckpt["train_args"])
+        epoch = int(ckpt.get("epoch", -1))
+        epochs = int(args["epochs"])
+    except Exception as exc:  # torch raises many kinds on a damaged file
+        raise ModelError(f"{last} is not a readable Ultralytics training checkpoint ({exc}); "
+                         "start a new training in another --out", path=str(last)) from None
+    finished = epoch < 0 or ckpt.get("optimizer") is None
+    return StageCheckpoint(path=Path(last), finished=finished,
+                           epochs_done=epochs if finished else epoch + 1, epochs=epochs,
+                           seed=int(args.get("seed", 0)), data=str(args.get("data")),
+                           model=str(args.get("model")))
+
+
+def resume_model(last: Path, *, data_yaml: Path, settings: TrainSettings, config_dir: Path) -> Path:
+    """Continue an unfinished stage with Ultralytics' own resume (optimizer, EMA, epoch count).
+
+    Ultralytics takes every training argument from the checkpoint (the caller has checked they
+    are the request's); only the data-loader and device settings may differ.
+    """
+    last = Path(last).resolve()
+    ultralytics = _ultralytics(config_dir)
+    import torch
+
+    torch.set_num_threads(settings.threads)
+    model = ultralytics.YOLO(str(last))
+    model.train(resume=True, data=str(data_yaml), device=settings.device, workers=settings.workers)
+    if not last.is_file():
+        raise ModelError(f"resumed training finished without writing {last}", path=str(last))
     return last
 
 
