@@ -118,7 +118,7 @@ def sqlite_tampers() -> list[Tamper]:
             f" width_px, height_px, angle_rad, lon_deg, lat_deg FROM detections WHERE scene_sha256 = "
             f"{_FIRST_SCENE} LIMIT 2")),
         Tamper(name="run parameters edited", family="catalog row", edit=_sql(
-            "UPDATE runs SET params = json_set(params, '$.kept_score', 0.9)")),
+            "UPDATE runs SET params = json_set(params, '$.score_threshold', 0.6)")),
         Tamper(name="run model hash edited", family="catalog row", edit=_sql(
             "UPDATE runs SET model_sha256 = 'ab' || substr(model_sha256, 3)")),
         Tamper(name="scene deleted", family="catalog row", edit=_sql(

@@ -88,6 +88,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="--tamper: single-byte flips of the catalog file (200)")
     parser.add_argument("--tamper-seed", type=int, default=0,
                         help="--tamper: seed of the flip offsets (0)")
+    parser.add_argument("--tamper-only", action="append", metavar="TEXT",
+                        help="--tamper: only the tamperings whose name holds TEXT (repeat for more)")
     parser.add_argument("--generated-seeds", action="store_true",
                         help="--fuzz from generated seeds only, even when the shared data is there")
     add_device(parser)
@@ -221,8 +223,10 @@ def _tamper(args: argparse.Namespace) -> int:
             _to_stderr(line)
 
     with tempfile.TemporaryDirectory(prefix="sitewatch-tamper-") as work:
-        summary = run_tamper_benchmark(Path(work), main, flips=args.tamper_flips,
-                                       seed=args.tamper_seed, progress=say, checkpoint=save)
+        summary = run_tamper_benchmark(
+            Path(work), main, flips=args.tamper_flips, seed=args.tamper_seed, progress=say,
+            checkpoint=save,
+            only=(lambda t: any(text in t.name for text in args.tamper_only)) if args.tamper_only else None)
     save(summary)
     print(json.dumps(summary.to_json(records=False), indent=1))
     return 0 if summary.ok else 1
