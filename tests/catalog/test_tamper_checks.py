@@ -94,6 +94,14 @@ def test_an_edited_or_removed_scene_change_is_caught(store: CaseStore) -> None:
     assert "that the catalog's history no longer holds" in problems
 
 
+def test_an_edited_time_of_a_scene_change_is_caught(store: CaseStore) -> None:
+    """The correction's entry records the row's time since issue 24 (a flipped digit passed)."""
+    _sql(store, "DROP TRIGGER scene_changes_no_update",
+         "UPDATE scene_changes SET time_utc = replace(time_utc, '+00:00', '1+00:00')")
+    problems = verify_case(store).problems
+    assert any(p.startswith("scene change 1 (date of scene") for p in problems), problems
+
+
 def test_a_head_whose_number_was_edited_is_caught(store: CaseStore) -> None:
     """Old code compared the head's hash only."""
     _sql(store, "UPDATE meta SET value = json_set(value, '$.seq', json_extract(value, '$.seq') - 1) "
@@ -107,6 +115,14 @@ def test_an_added_table_and_an_edited_counter_are_caught(store: CaseStore) -> No
     problems = verify_case(store).problems
     assert "catalog 'catalog.sqlite': table 'notes' is not one sitewatch makes" in problems
     assert any("table scene_changes counted 7 rows but its last row is 1" in p for p in problems)
+
+
+def test_bytes_appended_to_the_catalog_file_are_caught(store: CaseStore) -> None:
+    """SQLite reads past them, so every row read the same and verify passed."""
+    with store.layout.catalog.open("ab") as handle:
+        handle.write(b"appended")
+    (problem,) = verify_case(store).problems
+    assert "bytes were added to or cut from the file" in problem
 
 
 def test_an_edited_journal_is_caught(store: CaseStore) -> None:

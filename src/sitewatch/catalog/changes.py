@@ -190,6 +190,8 @@ def _change_agrees(change: SceneChange, entry: audit.AuditEntry) -> bool:
         old, new = json.loads(change.old), json.loads(change.new)
     except ValueError:
         return False
+    if details.get("changed_utc", change.time_utc) != change.time_utc:  # logged since issue 24
+        return False
     if entry.action == MOSAIC_RETIRES:
         return (change.field is SceneField.RETIRED and (old, new) == (False, True)
                 and change.scene_sha256 in details.get("retired", [])
@@ -214,7 +216,7 @@ def _apply(store: CaseStore, scene: Scene, field: SceneField, old: Any, new: Any
         SceneField.GSD_M: ("gsd_m", new),
     }[field]
     details = {"sha256": scene.sha256, "name": scene.original_name, "field": field.value,
-               "old": old, "new": new, "reason": reason}
+               "old": old, "new": new, "reason": reason, "changed_utc": time_utc}
     made: list[int] = []
 
     def rows(db: sqlite3.Connection) -> dict[str, Any]:

@@ -105,6 +105,7 @@ def add_mosaic(store: CaseStore, refs: Sequence[str], *, reason: str,
                 head = db.execute("SELECT value FROM meta WHERE key = 'audit_head'").fetchone()
                 seq = json.loads(head[0])["seq"] + 1 if head else 0
                 now = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+                details["changed_utc"] = now
                 because = f"{reason} (mosaicked into {scene.original_name} {scene.sha256[:12]})"
                 for source in sources:
                     db.execute("UPDATE scenes SET retired = 1 WHERE sha256 = ?", (source.sha256,))

@@ -204,6 +204,11 @@ def catalog_file_problems(store: CaseStore) -> list[str]:
             problems.append(f"catalog '{name}' fails SQLite's integrity check ({'; '.join(check)[:200]}):"
                             " the file was damaged or edited; restore it from a copy of the case")
         problems += [f"catalog '{name}': {p}" for p in expected_schema(db)]
+        pages = db.execute("PRAGMA page_count").fetchone()[0] * db.execute("PRAGMA page_size").fetchone()[0]
+        size = store.layout.catalog.stat().st_size
+        if size != pages:
+            problems.append(f"catalog '{name}' is {size} bytes but its pages make {pages}: bytes "
+                            "were added to or cut from the file")
         has_counters = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").fetchone()
         counters = db.execute("SELECT name, seq FROM sqlite_sequence").fetchall() if has_counters else []
         for table, counter in counters:
