@@ -32,11 +32,12 @@ SUBSET = ("scene date", "scene licence", "detection position", "run deleted", "m
 
 
 def test_flip_offsets_hit_every_page_header_then_seeded_bytes() -> None:
-    offsets = flip_offsets(5 * 4096, 12, seed=3, page_size=4096)
+    offsets = flip_offsets(5 * 4096, 40, seed=3, page_size=4096, free_pages=(4,))
     assert offsets[:5] == [100, 4096, 8192, 12288, 16384]
-    assert len(set(offsets)) == 12 and all(0 <= o < 5 * 4096 for o in offsets)
-    assert offsets == flip_offsets(5 * 4096, 12, seed=3, page_size=4096)
-    assert offsets != flip_offsets(5 * 4096, 12, seed=4, page_size=4096)
+    assert offsets[5:7] == [16, 18] and 3 * 4096 + 2048 in offsets  # file header, free page
+    assert len(set(offsets)) == 40 and all(0 <= o < 5 * 4096 for o in offsets)
+    assert offsets == flip_offsets(5 * 4096, 40, seed=3, page_size=4096, free_pages=(4,))
+    assert offsets[-8:] != flip_offsets(5 * 4096, 40, seed=4, page_size=4096, free_pages=(4,))[-8:]
 
 
 def test_page_kinds_finds_the_free_pages(tmp_path: Path) -> None:

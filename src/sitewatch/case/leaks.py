@@ -93,7 +93,10 @@ def _pdf_texts(path: Path, data: bytes) -> Iterator[tuple[str, bytes]]:
         import pypdfium2
     except ImportError:
         return
-    document = pypdfium2.PdfDocument(str(path))
+    try:
+        document = pypdfium2.PdfDocument(str(path))
+    except (RuntimeError, OSError):  # PdfiumError: not a PDF PDFium reads; the bytes were searched
+        return
     try:
         for number in range(len(document)):
             page = document[number]

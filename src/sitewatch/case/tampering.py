@@ -371,18 +371,28 @@ def catalog_file_tampers(files: CaseFiles) -> list[Tamper]:
         ("catalog with text appended", _file_edit(catalog, _append)))]
 
 
-def flip_offsets(size: int, count: int, *, seed: int, page_size: int) -> list[int]:
-    """``count`` distinct offsets of a file of ``size`` bytes: first the b-tree page header of
-    every page (its type byte; page 1's follows the 100-byte file header), then seeded random
-    offsets over the whole file.
+#: A byte of each field of SQLite's 100-byte file header (page size, versions, reserved space,
+#: change counter, page count, freelist, schema cookie and format, encoding, user version,
+#: application id, version-valid-for, library version).
+FILE_HEADER_FIELDS = (16, 18, 19, 20, 21, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60, 64, 68, 72, 92, 96)
 
-    >>> flip_offsets(8192, 4, seed=0, page_size=4096)[:2]
-    [100, 4096]
+
+def flip_offsets(size: int, count: int, *, seed: int, page_size: int,
+                 free_pages: tuple[int, ...] = ()) -> list[int]:
+    """``count`` distinct offsets of a file of ``size`` bytes: the b-tree page header of every
+    page (its type byte; page 1's follows the 100-byte file header), a byte of each file header
+    field (:data:`FILE_HEADER_FIELDS`), the middle of each free page, then seeded random offsets
+    over the whole file.
+
+    >>> flip_offsets(8192, 4, seed=0, page_size=4096)
+    [100, 4096, 16, 18]
     """
-    headers = [100, *range(page_size, size, page_size)]
-    chosen = headers[:count]
+    aimed = [100, *range(page_size, size, page_size), *FILE_HEADER_FIELDS,
+             *((page - 1) * page_size + page_size // 2 for page in free_pages)]
+    chosen = list(dict.fromkeys(o for o in aimed if o < size))[:count]
     rng = random.Random(f"sitewatch-tamper-flip:{seed}")
-    rest = [o for o in range(size) if o not in set(chosen)]
+    taken = set(chosen)
+    rest = [o for o in range(size) if o not in taken]
     chosen += sorted(rng.sample(rest, min(len(rest), count - len(chosen))))
     return chosen
 
@@ -392,8 +402,9 @@ def flip_tampers(catalog: Path, count: int, *, seed: int) -> list[Tamper]:
     data = catalog.read_bytes()
     page_size = int.from_bytes(data[16:18], "big") or 65536
     rng = random.Random(f"sitewatch-tamper-xor:{seed}")
+    free = tuple(page for page, kind in page_kinds(catalog).items() if kind == "free")
     out = []
-    for offset in flip_offsets(len(data), count, seed=seed, page_size=page_size):
+    for offset in flip_offsets(len(data), count, seed=seed, page_size=page_size, free_pages=free):
         mask = rng.randrange(1, 256)
 
         def flip(case: Path, offset: int = offset, mask: int = mask) -> None:
