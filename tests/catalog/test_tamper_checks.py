@@ -171,6 +171,22 @@ def test_verify_and_replay_say_a_damaged_row_in_one_line(store: CaseStore, state
             assert said in err and "catalog.sqlite" in err, err
 
 
+def test_flips_in_the_schema_text_are_one_line_errors_never_tracebacks(
+        store: CaseStore, capsys: pytest.CaptureFixture[str]) -> None:
+    """Found by bench --tamper: a flip in page 1 (the schema's SQL text) made verify raise
+    UnicodeDecodeError; another byte gave an OperationalError traceback."""
+    data = store.layout.catalog.read_bytes()
+    start = data.index(b"CREATE TABLE scenes")
+    for offset in range(start, start + 400, 3):
+        changed = bytearray(data)
+        changed[offset] ^= 0xa4
+        store.layout.catalog.write_bytes(bytes(changed))
+        code = main(["verify", str(store.root)])
+        captured = capsys.readouterr()
+        assert "Traceback" not in captured.err and code in (0, 1, 2), (offset, captured.err)
+        assert code != 0, (offset, captured.out)
+
+
 @pytest.mark.parametrize("damage", ["garbage", "cut", "header"])
 def test_verify_names_a_corrupt_catalog_file_in_one_line(store: CaseStore, damage: str,
                                                         capsys: pytest.CaptureFixture[str]) -> None:

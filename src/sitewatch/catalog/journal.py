@@ -142,6 +142,8 @@ def catalog_connection(layout: CaseLayout) -> Iterator[sqlite3.Connection]:
         raise damaged_catalog(layout, str(exc)) from None
     except sqlite3.DatabaseError as exc:
         raise damaged_catalog(layout, str(exc)) from None
+    except UnicodeDecodeError as exc:  # sqlite3 decodes TEXT as it fetches it
+        raise damaged_catalog(layout, f"a text is not UTF-8 ({exc.reason} at byte {exc.start})") from None
     finally:
         connection.close()
 
