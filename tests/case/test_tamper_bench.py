@@ -23,7 +23,7 @@ from sitewatch.case.tamper_bench import (
     run_tamper_benchmark,
     try_tamper,
 )
-from sitewatch.case.tampering import Tamper, flip_offsets, page_kinds, tampers
+from sitewatch.case.tampering import CaseFiles, Tamper, flip_offsets, page_kinds, tampers
 from sitewatch.cli.main import main
 
 #: The fast subset: one or more of each family the audit named, and three catalog flips.
@@ -72,47 +72,49 @@ def test_leaks_are_found_in_every_kind_of_published_file(tmp_path: Path) -> None
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, CaseFiles]:
     """The demo case with one audited correction and its report (``build_case(full=False)``)."""
     work = tmp_path_factory.mktemp("tamper")
-    base, _, _ = build_case(work / BUILD_FOLDER, main, full=False)
-    return work, base
+    base, files, _ = build_case(work / BUILD_FOLDER, main, full=False)
+    return work, base, files
 
 
 def test_a_tampering_nothing_checks_is_reported_missed_and_a_traceback_a_crash(
-        built: tuple[Path, Path]) -> None:
-    """The harness can fail: an edit of the track cache (no command logs or checks it, and no
-    published figure changes) is 'missed'; undoing nothing is 'repaired'."""
-    work, base = built
+        built: tuple[Path, Path, CaseFiles]) -> None:
+    """The harness can fail: a file planted in derived/ (no entry logged it, so neither command
+    looks at it) is 'missed'; undoing nothing is 'repaired'; a crash is seen."""
+    work, base, _ = built
     state, content = snapshot(base), catalog_content(base / "catalog.sqlite")
     head = published_head(base / "derived" / "report.html")
 
-    def cache(case: Path) -> None:
-        path = case / "derived" / "tracks.json"
-        path.write_text(path.read_text() + " ")
+    def planted(case: Path) -> None:
+        (case / "derived" / "report-final.html").write_text("<p>forged</p>")
 
-    missed = try_tamper(Tamper(name="cache", family="derived file", edit=cache), base, work, main,
-                        head=head, base_state=state, base_content=content)
+    missed = try_tamper(Tamper(name="planted", family="derived file", edit=planted), base, work,
+                        main, head=head, base_state=state, base_content=content)
     assert missed.outcome == "missed" and not missed.crash
+
+    def broken_audit(case: Path) -> None:
+        (case / "audit.jsonl").write_bytes(b"[" * 100_000 + b"\n")
+
+    def crashing(argv: list[str]) -> int:
+        raise KeyError(argv[0])
+
+    crashed = try_tamper(Tamper(name="x", family="audit log", edit=broken_audit), base, work,
+                         crashing, head=head, base_state=state, base_content=content)
+    assert crashed.crash and crashed.outcome == "caught"
     same = try_tamper(Tamper(name="nothing", family="catalog row", edit=lambda case: None), base,
                       work, main, head=head, base_state=state, base_content=content)
     assert same.outcome == "repaired" and same.replay_said.startswith("REPRODUCED")
 
 
-def test_every_tampering_applies_to_the_built_case(built: tuple[Path, Path], tmp_path: Path) -> None:
+def test_every_tampering_applies_to_the_built_case(built: tuple[Path, Path, CaseFiles],
+                                                  tmp_path: Path) -> None:
     """Each edit changes the copy (the SQL edits refuse to change nothing), none raises."""
     import shutil
 
-    _, base = built
-    from sitewatch.case.tampering import CaseFiles
-
-    older = tmp_path / "older"
-    older.mkdir()
-    shutil.copyfile(base / "audit.jsonl", older / "audit.jsonl")
-    shutil.copyfile(base / "catalog.sqlite", older / "catalog.sqlite")
-    files = CaseFiles(derived=("derived/report.html", "derived/manifest.json"),
-                      attached=("config/zones.geojson",), older=(), older_audit=older / "audit.jsonl",
-                      older_catalog=older / "catalog.sqlite")
+    _, base, files = built
+    assert "derived/report.html" in files.derived and "config/zones.geojson" in files.attached
     state = snapshot(base)
     for tamper in tampers(files, base / "catalog.sqlite", flips=5):
         copy = tmp_path / "copy"
