@@ -11,7 +11,7 @@ def test_public_face_is_pinned() -> None:
     assert sorted(sitewatch.case.__all__) == [
         "ATTACHMENT_KINDS", "CaseLayout", "CrashSummary", "DetectSummary", "DetectionRun", "ExportResult",
         "FuzzSummary", "LabelExport", "OFFERED_INGEST_ACTION", "OFFERED_SKIP_ACTION",
-        "ReplayReport", "SceneRow", "SightingLinks", "TrackedCase", "assessment_table",
+        "ReplayReport", "SceneRow", "SightingLinks", "TamperSummary", "TrackedCase", "assessment_table",
         "attach_comparison", "attach_file", "attach_files", "change_assessment",
         "check_export_path", "comparisons", "detect_case", "detect_images", "detect_in_case",
         "export_case", "export_case_folder", "export_format_of", "export_pseudo_labels",
@@ -21,7 +21,7 @@ def test_public_face_is_pinned() -> None:
         "mosaic_scenes", "observations", "offered_keys", "overhead_shadow_check", "record_review",
         "record_reviews", "record_where_check", "redate_scene", "replay_case", "report_case",
         "restore_scene", "retire_scene", "review_summary", "run_crash_benchmark",
-        "run_fuzz_benchmark", "scene_detections", "scenes_to_detect", "set_scene_gsd",
+        "run_fuzz_benchmark", "run_tamper_benchmark", "scene_detections", "scenes_to_detect", "set_scene_gsd",
         "shadow_check", "sites", "software_versions", "take_offered_scene", "to_record",
         "track_and_log", "track_case", "train_model", "where_checks", "write_events",
         "write_manifest",

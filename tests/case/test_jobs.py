@@ -209,6 +209,22 @@ def test_replay_reproduces_and_catches_a_changed_result(case: CaseStore) -> None
     assert not report.ok and any("differ" in d for d in report.differences)
 
 
+def test_replay_of_a_case_whose_original_was_removed_says_so(case: CaseStore) -> None:
+    """Issue 24 (bench --tamper): replay raised FileNotFoundError when an original was gone."""
+    from sitewatch.case import replay_case
+
+    detector = BlobDetector()
+    detect_case(case, detector)
+    report_case(case)
+    gone = case.scenes()[0]
+    gone.path.chmod(0o600)
+    gone.path.unlink()
+    report = replay_case(case, detectors={detector.sha256: detector})
+    assert not report.ok and report.scenes_recomputed == 1
+    assert any("its stored original is missing" in d and gone.original_name in d
+               for d in report.differences)
+
+
 class LeftHandedDetector(BlobDetector):
     """Is surer of vehicles in the left half of a tile: mirrored views change its scores."""
 

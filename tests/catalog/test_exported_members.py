@@ -8,7 +8,7 @@ def test_public_face_is_pinned() -> None:
         "CaseLayout", "CaseStore", "DetectionRecord", "GsdSource", "ImageFormat", "IngestResult",
         "MosaicAdded", "ReviewAction", "ReviewRecord", "ReviewStatus", "ReviewSummary", "RunRecord",
         "Scene", "SceneChange", "SceneField", "VerifyReport", "add_mosaic", "choose_gsd",
-        "crash_point", "detections_digest", "find_scene", "ingest_files", "latest_reviews",
+        "crash_point", "default_actor", "detections_digest", "find_scene", "ingest_files", "latest_reviews",
         "parse_control_point", "parse_date", "parse_site", "read_control_points",
         "read_entries", "read_seams", "redate_scene", "replay_mosaics", "replay_rectified",
         "restore_scene", "retire_scene",

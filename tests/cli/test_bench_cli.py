@@ -40,3 +40,8 @@ def test_missing_baseline_weights(tmp_path: Path) -> None:
 def test_fuzz_needs_a_number_of_files() -> None:
     with pytest.raises(ConfigError, match="--fuzz 0: give a number of files"):
         bench.run(_parse(["--fuzz", "0"]))
+
+
+def test_tamper_refuses_a_negative_number_of_flips() -> None:
+    with pytest.raises(ConfigError, match="--tamper-flips -1"):
+        bench.run(_parse(["--tamper", "--tamper-flips", "-1"]))

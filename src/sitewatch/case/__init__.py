@@ -63,6 +63,7 @@ from sitewatch.case.reviewed import LabelExport, export_reviewed_labels, label_s
 from sitewatch.case.reviews import record_review, record_reviews
 from sitewatch.case.runs import DetectionRun, software_versions
 from sitewatch.case.scenes import SceneRow, keep_scene, list_scenes, mosaic_scenes
+from sitewatch.case.tamper_bench import TamperSummary, run_tamper_benchmark
 from sitewatch.case.training import export_pseudo_labels, train_model
 from sitewatch.case.where import (
     media_check,
@@ -95,6 +96,7 @@ __all__ = [
     "ReplayReport",
     "SceneRow",
     "SightingLinks",
+    "TamperSummary",
     "TrackedCase",
     "assessment_table",
     "attach_comparison",
@@ -139,6 +141,7 @@ __all__ = [
     "review_summary",
     "run_crash_benchmark",
     "run_fuzz_benchmark",
+    "run_tamper_benchmark",
     "scene_detections",
     "scenes_to_detect",
     "set_scene_gsd",

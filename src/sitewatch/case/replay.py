@@ -86,8 +86,13 @@ def _recompute(store: CaseStore, manifest: dict[str, Any], detectors: Mapping[st
     scenes = {s.sha256: s for s in store.scenes()}
     for entry in manifest["inputs"]:
         scene = scenes.get(entry["sha256"])
-        if scene is None or sha256_file(scene.path) != entry["sha256"]:
+        if scene is None or not scene.path.is_file() or sha256_file(scene.path) != entry["sha256"]:
             differences.append(f"input {entry['name']} ({entry['sha256'][:12]}) is missing or changed")
+    # an original that is gone cannot be detected again, nor tracked: say so, recompute the rest
+    gone = {s.sha256 for s in scenes.values() if not s.path.is_file()}
+    differences += [f"scene {scenes[sha].original_name} ({sha[:12]}): its stored original is "
+                    "missing, so nothing of it was recomputed; restore objects/ from a copy of the "
+                    "case" for sha in sorted(gone)]
     recomputed = 0
     for run in manifest["runs"]:
         params = DetectionRun.from_json(run["params"])
@@ -103,6 +108,8 @@ def _recompute(store: CaseStore, manifest: dict[str, Any], detectors: Mapping[st
             if sha not in scenes:
                 differences.append(f"the manifest names scene {str(sha)[:12]}, not in the catalog")
                 continue
+            if sha in gone:
+                continue
             stored = store.detections(sha)
             if detections_digest(stored) != digest:
                 differences.append(f"scene {sha[:12]}: stored detections differ from the manifest")
@@ -111,6 +118,8 @@ def _recompute(store: CaseStore, manifest: dict[str, Any], detectors: Mapping[st
             differences += _compare(scenes[sha].original_name, stored,
                                     tuple(to_record(d) for d in fresh.detections))
             recomputed += 1
+    if gone:
+        return recomputed
     if tracks_digest(track_case(store, use_cache=False)) != manifest["tracks_sha256"]:
         differences.append("counts and events recomputed from the stored detections differ")
     return recomputed

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sitewatch.catalog.audit import read_entries
+from sitewatch.catalog.audit import default_actor, read_entries
 from sitewatch.catalog.changes import (
     SceneChange,
     SceneField,
@@ -53,6 +53,7 @@ __all__ = [
     "add_mosaic",
     "choose_gsd",
     "crash_point",
+    "default_actor",
     "detections_digest",
     "find_scene",
     "ingest_files",

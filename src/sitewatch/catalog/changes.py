@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from sitewatch.catalog import audit
+from sitewatch.catalog.journal import damaged_catalog
 from sitewatch.catalog.scene import GsdSource, Scene, check_acquisition_date, check_vehicle_fits
 from sitewatch.catalog.stac import GSD_RANGE_M
 from sitewatch.catalog.store import CaseStore
@@ -154,8 +155,52 @@ def scene_changes(store: CaseStore, *, scene_sha256: str | None = None) -> tuple
         query, args = query + " WHERE scene_sha256 = ?", (scene_sha256,)
     with store._db() as db:
         rows = db.execute(query + " ORDER BY seq", args).fetchall()
-    return tuple(SceneChange(seq=r[0], scene_sha256=r[1], field=SceneField(r[2]), old=r[3], new=r[4],
-                             reason=r[5], actor=r[6], time_utc=r[7], audit_seq=r[8]) for r in rows)
+    try:
+        return tuple(SceneChange(seq=r[0], scene_sha256=r[1], field=SceneField(r[2]), old=r[3],
+                                 new=r[4], reason=r[5], actor=r[6], time_utc=r[7], audit_seq=r[8])
+                     for r in rows)
+    except ValueError as exc:
+        raise damaged_catalog(store.layout, f"a scene-change row does not decode ({exc})") from None
+
+
+def change_log_problems(changes: tuple[SceneChange, ...],
+                        entries: tuple[audit.AuditEntry, ...]) -> list[str]:
+    """Each row of the scene-change history against the audit entry it names (a correction's
+    ``scene-change`` entry, or the mosaic entry that retired its sources), and every correction
+    the log holds against a row: the table is append-only through SQL, not on disk."""
+    problems = []
+    matched: set[int] = set()
+    for change in changes:
+        entry = entries[change.audit_seq] if 0 <= change.audit_seq < len(entries) else None
+        if entry is None or not _change_agrees(change, entry):
+            problems.append(f"scene change {change.seq} ({change.field.value} of scene "
+                            f"{change.scene_sha256[:12]}) differs from audit entry "
+                            f"{change.audit_seq}: the catalog was edited")
+        elif entry.action == CHANGE_ACTION:
+            matched.add(entry.seq)
+    problems += [f"audit entry {e.seq} records a change of scene {str(e.details.get('sha256'))[:12]} "
+                 "that the catalog's history no longer holds: the catalog was edited"
+                 for e in entries if e.action == CHANGE_ACTION and e.seq not in matched]
+    return problems
+
+
+def _change_agrees(change: SceneChange, entry: audit.AuditEntry) -> bool:
+    details = entry.details
+    try:
+        old, new = json.loads(change.old), json.loads(change.new)
+    except ValueError:
+        return False
+    if details.get("changed_utc", change.time_utc) != change.time_utc:  # logged since issue 24
+        return False
+    if entry.action == MOSAIC_RETIRES:
+        return (change.field is SceneField.RETIRED and (old, new) == (False, True)
+                and change.scene_sha256 in details.get("retired", [])
+                and change.reason.startswith(str(details.get("reason")))
+                and change.actor == entry.actor)
+    return (entry.action == CHANGE_ACTION and details.get("sha256") == change.scene_sha256
+            and details.get("field") == change.field.value and details.get("old") == old
+            and details.get("new") == new and details.get("reason") == change.reason
+            and change.actor == entry.actor)
 
 
 def _apply(store: CaseStore, scene: Scene, field: SceneField, old: Any, new: Any, reason: str,
@@ -171,7 +216,7 @@ def _apply(store: CaseStore, scene: Scene, field: SceneField, old: Any, new: Any
         SceneField.GSD_M: ("gsd_m", new),
     }[field]
     details = {"sha256": scene.sha256, "name": scene.original_name, "field": field.value,
-               "old": old, "new": new, "reason": reason}
+               "old": old, "new": new, "reason": reason, "changed_utc": time_utc}
     made: list[int] = []
 
     def rows(db: sqlite3.Connection) -> dict[str, Any]:

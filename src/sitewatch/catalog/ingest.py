@@ -229,7 +229,8 @@ def ingest_files(
             def rows(db: sqlite3.Connection) -> dict[str, Any]:
                 added.extend(store.add_scenes(pending, db))
                 return {"site": site, "scenes": [
-                    _logged(s, choices[s.sha256], placed.get(s.sha256)) for s in added]}
+                    {**_logged(s, choices[s.sha256], placed.get(s.sha256)),
+                     "row_sha256": store.scene_row_digest(s.sha256, db)} for s in added]}
 
             store.commit(write, "ingest", rows)
     new = {s.sha256 for s in added}
@@ -412,8 +413,10 @@ def _ingest_rectified(
                 store.add_scenes([original, rectified], db)
                 db.execute("UPDATE scenes SET retired = 1 WHERE sha256 = ?", (sha256,))
                 return {"site": site, "scenes": [
-                    {**_logged(original, chosen, None), "retired": True, "rectified_as": rsha},
-                    {**_logged(rectified, choice, georef), "derived_from": sha256}]}
+                    {**_logged(original, chosen, None), "retired": True, "rectified_as": rsha,
+                     "row_sha256": store.scene_row_digest(original.sha256, db)},
+                    {**_logged(rectified, choice, georef), "derived_from": sha256,
+                     "row_sha256": store.scene_row_digest(rectified.sha256, db)}]}
 
             store.commit(write, "ingest", rows)
     return IngestResult(added=(rectified,), already_stored=(),

@@ -114,14 +114,36 @@ def _inside(path: Path, root: Path) -> bool:
     return True
 
 
+def damaged_catalog(layout: CaseLayout, what: str) -> IntegrityError:
+    """The error of a catalog that cannot be read as sitewatch wrote it: one line naming the file."""
+    return IntegrityError(f"catalog '{layout.catalog}' is damaged: {what}; it was edited or "
+                          "corrupted, restore catalog.sqlite from a copy of the case",
+                          path=str(layout.catalog))
+
+
 @contextmanager
 def catalog_connection(layout: CaseLayout) -> Iterator[sqlite3.Connection]:
     """One transaction on the case's catalog: committed when the block ends, rolled back when it
-    raises; waits up to a minute for another writer's transaction."""
+    raises; waits up to a minute for another writer's transaction.
+
+    Raises:
+        IntegrityError: SQLite cannot read the file (corrupt pages, an edited schema), named.
+    """
     connection = sqlite3.connect(layout.catalog, timeout=60)
     try:
         with connection:
             yield connection
+    except sqlite3.IntegrityError:
+        raise  # a constraint or an append-only trigger said no: the caller's error
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise CatalogError(f"catalog '{layout.catalog.name}' of case '{layout.root.name}' is "
+                               "locked by another sitewatch command; try again when it is done") from None
+        raise damaged_catalog(layout, str(exc)) from None
+    except sqlite3.DatabaseError as exc:
+        raise damaged_catalog(layout, str(exc)) from None
+    except UnicodeDecodeError as exc:  # sqlite3 decodes TEXT as it fetches it
+        raise damaged_catalog(layout, f"a text is not UTF-8 ({exc.reason} at byte {exc.start})") from None
     finally:
         connection.close()
 
@@ -215,18 +237,15 @@ class CaseJournal:
             IntegrityError: the audit log is damaged before its tail (``verify`` says where).
         """
         notes: list[str] = []
-        with self._db() as db:
-            row = db.execute("SELECT value FROM meta WHERE key = ?", (_JOURNAL_KEY,)).fetchone()
-        journal = json.loads(row[0]) if row else {"lines": [], "moves": []}
-        for staged_name, target_name in journal["moves"]:
-            staged, target = self._path(staged_name), self._path(target_name)
+        lines, moves = self.journal()
+        for staged, target in moves:
             if staged.exists():
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(staged, target)
                 _fsync_dir(target.parent)
                 notes.append(f"moved '{target.name}' into place")
         crash_point("moved")
-        notes += self._append_pending(journal["lines"])
+        notes += self._append_pending(lines)
         staging = self.layout.staging
         if staging.exists():
             for leftover in sorted(staging.iterdir()):
@@ -237,6 +256,34 @@ class CaseJournal:
                     leftover.chmod(0o600)
                     leftover.unlink()
         return notes
+
+    def journal(self) -> tuple[list[str], list[tuple[Path, Path]]]:
+        """The last committed write as the catalog journaled it: its audit lines and its moves
+        (staged file, target).
+
+        Raises:
+            IntegrityError: the journal does not decode, or names a move sitewatch never stages
+                (the catalog was edited: a move out of the case's ``staging/`` or a
+                ``.sitewatch-staged-`` file beside its target could rename any file).
+        """
+        with self._db() as db:
+            row = db.execute("SELECT value FROM meta WHERE key = ?", (_JOURNAL_KEY,)).fetchone()
+        try:
+            journal = json.loads(row[0]) if row else {"lines": [], "moves": []}
+            lines = [line for line in journal["lines"] if isinstance(line, str)]
+            moves = [(self._path(str(a)), self._path(str(b))) for a, b in journal["moves"]]
+            if len(lines) != len(journal["lines"]):
+                raise ValueError("a journaled audit line is not text")
+        except (ValueError, TypeError, KeyError, RecursionError) as exc:
+            raise damaged_catalog(self.layout,
+                                  f"its write journal does not decode ({str(exc)[:60]})") from None
+        for staged, target in moves:
+            inside = _inside(target, self.layout.root)
+            if (staged.parent != self.layout.staging if inside
+                    else staged != target.with_name(f".sitewatch-staged-{target.name}")):
+                raise damaged_catalog(self.layout, f"its write journal moves '{staged.name}', which "
+                                      "sitewatch never stages")
+        return lines, moves
 
     def _append_pending(self, lines: list[str]) -> list[str]:
         path = self.layout.audit

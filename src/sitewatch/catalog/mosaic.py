@@ -101,9 +101,11 @@ def add_mosaic(store: CaseStore, refs: Sequence[str], *, reason: str,
 
             def rows(db: sqlite3.Connection) -> dict[str, Any]:
                 store.add_scenes([scene], db)
+                details["scenes"][0]["row_sha256"] = store.scene_row_digest(scene.sha256, db)
                 head = db.execute("SELECT value FROM meta WHERE key = 'audit_head'").fetchone()
                 seq = json.loads(head[0])["seq"] + 1 if head else 0
                 now = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+                details["changed_utc"] = now
                 because = f"{reason} (mosaicked into {scene.original_name} {scene.sha256[:12]})"
                 for source in sources:
                     db.execute("UPDATE scenes SET retired = 1 WHERE sha256 = ?", (source.sha256,))

@@ -53,3 +53,23 @@ def detections_digest(records: Sequence[DetectionRecord]) -> str:
                   for r in records)
     text = json.dumps(rows, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def row_digest(values: Sequence[Any]) -> str:
+    """Digest of catalog values exactly as stored (text, integers, floats to the last bit, NULL).
+
+    >>> row_digest(["a", 1, 0.5, None]) == row_digest(("a", 1, 0.5, None))
+    True
+    """
+    text = json.dumps([[type(v).__name__, v.hex() if isinstance(v, float) else v] for v in values],
+                      separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def records_digest(records: Sequence[DetectionRecord]) -> str:
+    """Digest of a scene's detections exactly as stored: every column, positions included, in
+    any order. The audit entry of each detected scene records it beside
+    :func:`detections_digest` (issue 24: an edited longitude passed ``verify``)."""
+    rows = sorted(row_digest([r.label, r.score, r.cx_px, r.cy_px, r.width_px, r.height_px,
+                              r.angle_rad, r.lon_deg, r.lat_deg]) for r in records)
+    return hashlib.sha256("".join(rows).encode()).hexdigest()

@@ -12,9 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from sitewatch.catalog import audit
-from sitewatch.catalog.journal import CaseJournal, CaseWrite, catalog_connection
+from sitewatch.catalog.journal import CaseJournal, CaseWrite, catalog_connection, damaged_catalog
 from sitewatch.catalog.layout import CATALOG_NAME, CaseLayout
-from sitewatch.catalog.records import DetectionRecord, RunRecord, detections_digest
+from sitewatch.catalog.records import (
+    DetectionRecord,
+    RunRecord,
+    detections_digest,
+    records_digest,
+    row_digest,
+)
 from sitewatch.catalog.reviews import (
     BULK_ACTION,
     ReviewAction,
@@ -79,6 +85,14 @@ _SCENE_COLUMNS = ("sha256, site, date, object, original_name, format, width_px, 
                   "footprint_lonlat_wkt, source, licence, ingested_utc")
 _REVIEW_COLUMNS = ("scene_sha256, run_id, detection_id, action, status, label, cx_px, cy_px, "
                    "width_px, height_px, angle_rad, loaded, reviewer, time_utc")
+
+
+#: Scene columns no audited correction changes (``scene retire/restore/redate/set-gsd`` change
+#: ``retired``, ``date``, ``gsd_m`` and ``gsd_source``) and the entry that added the scene does
+#: not hold one by one (as it does site, name and source): it records their digest, and
+#: ``verify`` compares (issue 24: an edited licence or footprint passed).
+FIXED_SCENE_COLUMNS = ("sha256", "object", "format", "width_px", "height_px", "band_count", "dtype",
+                       "crs_wkt", "transform", "footprint_lonlat_wkt", "licence", "ingested_utc")
 
 
 class CaseStore:
@@ -270,7 +284,36 @@ class CaseStore:
         """The last audit entry the catalog knows of, as {seq, hash}."""
         with self._db() as db:
             row = db.execute("SELECT value FROM meta WHERE key = 'audit_head'").fetchone()
-        return json.loads(row[0]) if row else None
+        if row is None:
+            return None
+        try:
+            head = json.loads(row[0])
+            if not (isinstance(head, dict) and isinstance(head.get("hash"), str)
+                    and isinstance(head.get("seq"), int)):
+                raise ValueError("not {seq, hash}")
+        except (ValueError, TypeError, RecursionError) as exc:
+            raise damaged_catalog(self.layout, f"its audit head does not decode ({str(exc)[:60]})") from None
+        return head
+
+    def scene_row_digest(self, sha256: str, db: sqlite3.Connection | None = None) -> str | None:
+        """Digest of a scene's :data:`FIXED_SCENE_COLUMNS` as stored (``None``: no such row);
+        inside ``db``'s transaction when given."""
+        query = f"SELECT {', '.join(FIXED_SCENE_COLUMNS)} FROM scenes WHERE sha256 = ?"
+        return self._row_digest(query, sha256, db)
+
+    def run_row_digest(self, run_id: str, db: sqlite3.Connection | None = None) -> str | None:
+        """Digest of a run's row as stored (``None``: no such run)."""
+        query = ("SELECT run_id, kind, created_utc, model_name, model_sha256, params, software "
+                 "FROM runs WHERE run_id = ?")
+        return self._row_digest(query, run_id, db)
+
+    def _row_digest(self, query: str, key: str, db: sqlite3.Connection | None) -> str | None:
+        if db is None:
+            with self._db() as own:
+                row = own.execute(query, (key,)).fetchone()
+        else:
+            row = db.execute(query, (key,)).fetchone()
+        return None if row is None else row_digest(row)
 
     def has_scene(self, sha256: str) -> bool:
         """Whether these bytes are already in the case."""
@@ -310,6 +353,14 @@ class CaseStore:
                      if (site is None or s.site == site) and (include_retired or not s.retired))
 
     def _scene(self, row: sqlite3.Row) -> Scene:
+        try:
+            return self._decode_scene(row)
+        except (ValueError, TypeError, KeyError, IndexError, CatalogError) as exc:
+            name = str(row["sha256"])[:12] if "sha256" in row.keys() else "?"  # noqa: SIM118
+            raise damaged_catalog(self.layout, f"scene row {name!r} does not decode "
+                                  f"({str(exc)[:80]})") from None
+
+    def _decode_scene(self, row: sqlite3.Row) -> Scene:
         return Scene(
             sha256=row["sha256"], site=row["site"], date=dt.date.fromisoformat(row["date"]),
             path=self.root / row["object"], original_name=row["original_name"],
@@ -341,10 +392,13 @@ class CaseStore:
                       r.height_px, r.angle_rad, r.lon_deg, r.lat_deg) for r in records],
                 )
             return {"run_id": run.run_id, "model_sha256": run.model_sha256,
+                    "run_sha256": self.run_row_digest(run.run_id, db),
                     "scenes": sorted(detections),
                     "detections": sum(len(r) for r in detections.values()),
                     "detections_sha256": {sha: detections_digest(records)
-                                          for sha, records in sorted(detections.items())}}
+                                          for sha, records in sorted(detections.items())},
+                    "records_sha256": {sha: records_digest(records)
+                                       for sha, records in sorted(detections.items())}}
 
         with self.writing() as write:
             return self.commit(write, "detect" if run.kind == "detect" else run.kind, rows)
@@ -381,11 +435,14 @@ class CaseStore:
         """Every stored run, oldest first."""
         with self._db() as db:
             rows = db.execute("SELECT * FROM runs ORDER BY created_utc, run_id").fetchall()
-        return tuple(
-            RunRecord(run_id=r[0], kind=r[1], created_utc=r[2], model_name=r[3],
-                      model_sha256=r[4], params=json.loads(r[5]), software=json.loads(r[6]))
-            for r in rows
-        )
+        try:
+            return tuple(
+                RunRecord(run_id=r[0], kind=r[1], created_utc=r[2], model_name=r[3],
+                          model_sha256=r[4], params=json.loads(r[5]), software=json.loads(r[6]))
+                for r in rows
+            )
+        except (ValueError, TypeError, RecursionError) as exc:
+            raise damaged_catalog(self.layout, f"a run row does not decode ({str(exc)[:80]})") from None
 
     def latest_run_id(self, scene_sha256: str) -> str | None:
         """The newest detection run that covered this scene."""
@@ -478,6 +535,13 @@ class CaseStore:
             if run_id is not None:
                 query, args = query + " AND run_id = ?", (scene_sha256, run_id)
             rows = db.execute(query + " ORDER BY seq", args).fetchall()
+        try:
+            return self._decode_reviews(rows)
+        except (ValueError, TypeError, IndexError) as exc:
+            raise damaged_catalog(self.layout, f"a review row does not decode ({str(exc)[:80]})") from None
+
+    @staticmethod
+    def _decode_reviews(rows: Sequence[Any]) -> tuple[ReviewRecord, ...]:
         return tuple(
             ReviewRecord(seq=r[0], scene_sha256=r[1], run_id=r[2], detection_id=r[3],
                          action=ReviewAction(r[4]), status=ReviewStatus(r[5]), label=r[6],
@@ -493,6 +557,42 @@ class CaseStore:
             return ()
         return reviewed_records(self.detections(scene_sha256),
                                 self.reviews(scene_sha256, run_id=run_id))
+
+
+#: Objects a catalog holds only once the first review was made.
+_LATER_OBJECTS = frozenset({("table", "reviews"), ("trigger", "reviews_no_update"),
+                            ("trigger", "reviews_no_delete")})
+
+
+def _schema_of(db: sqlite3.Connection) -> dict[tuple[str, str], object]:
+    """Each table by its columns, each trigger and index by its SQL (spaces collapsed)."""
+    found: dict[tuple[str, str], object] = {}
+    for kind, name, table, sql in db.execute("SELECT type, name, tbl_name, sql FROM sqlite_master"):
+        shape: object = " ".join(str(sql).split()) if sql else table
+        if kind == "table":
+            shape = tuple(db.execute(f'PRAGMA table_info("{name}")').fetchall())
+        found[(str(kind), str(name))] = shape
+    return found
+
+
+def expected_schema(db: sqlite3.Connection) -> list[str]:
+    """How the catalog's tables, triggers and indexes differ from those sitewatch makes: an
+    edited type, a dropped append-only trigger, an added object (empty when they agree)."""
+    reference = sqlite3.connect(":memory:")
+    try:
+        reference.executescript(_SCHEMA + _CHANGE_SCHEMA + _REVIEW_SCHEMA)
+        want = _schema_of(reference)
+    finally:
+        reference.close()
+    have = _schema_of(db)
+    problems = [f"{kind} {name!r} is not one sitewatch makes"
+                for kind, name in sorted(have.keys() - want.keys())]
+    problems += [f"{kind} {name!r} is not as sitewatch made it"
+                 for kind, name in sorted(have.keys() & want.keys())
+                 if have[(kind, name)] != want[(kind, name)]]
+    problems += [f"{kind} {name!r} is missing" for kind, name in sorted(want.keys() - have.keys())
+                 if (kind, name) not in _LATER_OBJECTS]
+    return problems
 
 
 def run_record_as_dict(run: RunRecord) -> dict[str, Any]:

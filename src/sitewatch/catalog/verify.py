@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sitewatch.catalog import audit
 from sitewatch.catalog.mosaic import MOSAIC_ACTION
-from sitewatch.catalog.records import detections_digest
+from sitewatch.catalog.records import detections_digest, records_digest
 from sitewatch.catalog.reviews import review_log_problems
 from sitewatch.catalog.scene import Scene
 from sitewatch.catalog.store import CaseStore
@@ -72,8 +72,11 @@ def verify_case(store: CaseStore, *, head: str | None = None) -> VerifyReport:
     if torn is not None:
         problems.append(torn)
     problems.extend(audit.chain_problems(entries))
+    problems.extend(catalog_file_problems(store))
+    problems.extend(_journal_problems(store, entries))
     recorded = store.audit_head()
-    if recorded is not None and (not entries or entries[-1].hash != recorded["hash"]):
+    if recorded is not None and (not entries or entries[-1].hash != recorded["hash"]
+                                 or entries[-1].seq != recorded["seq"]):
         problems.append(
             f"audit log ends at entry {len(entries) - 1} but the catalog recorded entry "
             f"{recorded['seq']}: entries were removed or replaced"
@@ -87,7 +90,8 @@ def verify_case(store: CaseStore, *, head: str | None = None) -> VerifyReport:
     for scene in scenes:
         if scene.sha256 not in logged:
             problems.append(f"scene '{scene.original_name}' is in the catalog but was never logged")
-    problems.extend(_metadata_problems(scenes, entries))
+    problems.extend(_metadata_problems(store, scenes, entries))
+    problems.extend(_change_problems(store, entries))
     for sha in sorted(logged - {scene.sha256 for scene in scenes}):
         problems.append(f"logged original {sha[:12]} is no longer in the catalog")
     problems.extend(review_log_problems(
@@ -125,27 +129,95 @@ def _run_problems(store: CaseStore, entries: tuple[audit.AuditEntry, ...]) -> li
     Each scene's detections are logged with their digest since issue 24; a run logged before
     that is checked for its presence only.
     """
-    logged: dict[tuple[str, str], str | None] = {}
+    logged: dict[tuple[str, str], tuple[str | None, str | None]] = {}
+    run_rows: dict[str, str | None] = {}
     for entry in entries:
-        if not isinstance(entry.details.get("run_id"), str) or "scenes" not in entry.details:
+        run_id = entry.details.get("run_id")
+        if not isinstance(run_id, str) or "scenes" not in entry.details:
             continue
-        digests = entry.details.get("detections_sha256")
+        row = entry.details.get("run_sha256")
+        run_rows[run_id] = row if isinstance(row, str) else run_rows.get(run_id)
+        digests, exact = entry.details.get("detections_sha256"), entry.details.get("records_sha256")
         for sha in entry.details.get("scenes", []):
             if isinstance(sha, str):
-                digest = digests.get(sha) if isinstance(digests, dict) else None
-                logged[(entry.details["run_id"], sha)] = digest if isinstance(digest, str) else None
+                logged[(run_id, sha)] = (_text_at(digests, sha), _text_at(exact, sha))
     problems = []
+    for run in store.runs():
+        if run.run_id not in run_rows:
+            problems.append(f"run {run.run_id} is in the catalog but was never logged")
+        elif run_rows[run.run_id] not in (None, store.run_row_digest(run.run_id)):
+            problems.append(f"run {run.run_id} (its model, parameters or software) differs from "
+                            "the digest its audit entry recorded: the catalog was edited")
     for run_id, scene_sha in store.scene_runs():
         if (run_id, scene_sha) not in logged:
             problems.append(f"detections of run {run_id} on scene {scene_sha[:12]} are in the "
                             "catalog but were never logged")
             continue
-        digest = logged.pop((run_id, scene_sha))
-        if digest is not None and detections_digest(store.run_detections(run_id, scene_sha)) != digest:
+        digest, exact = logged.pop((run_id, scene_sha))
+        stored = store.run_detections(run_id, scene_sha)
+        if ((digest is not None and detections_digest(stored) != digest)
+                or (exact is not None and records_digest(stored) != exact)):
             problems.append(f"detections of run {run_id} on scene {scene_sha[:12]} differ from "
                             "the digest their audit entry recorded: the catalog was edited")
     problems += [f"logged detections of run {run_id} on scene {sha[:12]} are missing from the "
                  "catalog" for run_id, sha in sorted(logged)]
+    return problems
+
+
+def _text_at(mapping: object, key: str) -> str | None:
+    value = mapping.get(key) if isinstance(mapping, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _journal_problems(store: CaseStore, entries: tuple[audit.AuditEntry, ...]) -> list[str]:
+    """The catalog's journal of the last write against the log: after recovery, each line it
+    holds is the log's entry of that number (an edited journal is an edited catalog)."""
+    from sitewatch.catalog.journal import CaseJournal
+
+    lines, _ = CaseJournal(store.layout).journal()
+    problems = []
+    for line in lines:
+        entry = audit.parse_line(line.encode("utf-8"), 0, store.layout.catalog)
+        if entry.seq >= len(entries) or entries[entry.seq].hash != entry.hash:
+            problems.append(f"the catalog journals audit entry {entry.seq} ({entry.action}), which "
+                            "the log does not hold as journaled: the catalog or the log was edited")
+    return problems
+
+
+def _change_problems(store: CaseStore, entries: tuple[audit.AuditEntry, ...]) -> list[str]:
+    """Each row of the scene-change history against the audit entry it names."""
+    from sitewatch.catalog.changes import change_log_problems, scene_changes
+
+    return change_log_problems(scene_changes(store), entries)
+
+
+def catalog_file_problems(store: CaseStore) -> list[str]:
+    """The catalog file as SQLite reads it: its integrity check, the columns and triggers of
+    every table sitewatch made, and the counters of its append-only tables."""
+    from sitewatch.catalog.store import expected_schema
+
+    name = store.layout.catalog.name
+    problems = []
+    with store._db() as db:
+        check = [str(r[0]) for r in db.execute("PRAGMA integrity_check(20)")]
+        if check != ["ok"]:
+            problems.append(f"catalog '{name}' fails SQLite's integrity check ({'; '.join(check)[:200]}):"
+                            " the file was damaged or edited; restore it from a copy of the case")
+        problems += [f"catalog '{name}': {p}" for p in expected_schema(db)]
+        pages = db.execute("PRAGMA page_count").fetchone()[0] * db.execute("PRAGMA page_size").fetchone()[0]
+        size = store.layout.catalog.stat().st_size
+        if size != pages:
+            problems.append(f"catalog '{name}' is {size} bytes but its pages make {pages}: bytes "
+                            "were added to or cut from the file")
+        has_counters = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").fetchone()
+        counters = db.execute("SELECT name, seq FROM sqlite_sequence").fetchall() if has_counters else []
+        for table, counter in counters:
+            if table in ("reviews", "scene_changes"):
+                top = db.execute(f'SELECT MAX(seq) FROM "{table}"').fetchone()[0] or 0
+                if counter != top:
+                    problems.append(f"catalog '{name}': table {table} counted {counter} rows "
+                                    f"but its last row is {top}: rows were removed or the file "
+                                    "was edited")
     return problems
 
 
@@ -178,7 +250,8 @@ def _file_problems(store: CaseStore, entries: tuple[audit.AuditEntry, ...]) -> t
     return problems, len(latest)
 
 
-def _metadata_problems(scenes: tuple[Scene, ...], entries: tuple[audit.AuditEntry, ...]) -> list[str]:
+def _metadata_problems(store: CaseStore, scenes: tuple[Scene, ...],
+                       entries: tuple[audit.AuditEntry, ...]) -> list[str]:
     """Each scene's site, date, name and source against the ingest entry that recorded them,
     and its date, GSD and retired state against the audited corrections made since
     (:mod:`sitewatch.catalog.changes`).
@@ -205,6 +278,11 @@ def _metadata_problems(scenes: tuple[Scene, ...], entries: tuple[audit.AuditEntr
         logged = {"retired": False, **logged, **changed.get(scene.sha256, {})}
         now = {"site": scene.site, "date": scene.date.isoformat(), "name": scene.original_name,
                "source": scene.source, "retired": scene.retired, "gsd_m": scene.gsd_m}
+        digest = logged.get("row_sha256")
+        if isinstance(digest, str) and store.scene_row_digest(scene.sha256) != digest:
+            problems.append(f"scene {scene.sha256[:12]}'s catalog row differs from the digest its "
+                            f"audit entry {seq} recorded (its licence, georeference, footprint, "
+                            "size or another fixed field): the catalog was edited")
         problems.extend(
             f"scene {scene.sha256[:12]} has {key} {value!r} in the catalog but "
             f"{logged[key]!r} in its ingest audit entry {seq}"

@@ -79,6 +79,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="first file number of --fuzz (0), to continue a corpus")
     parser.add_argument("--fuzz-keep", type=Path, metavar="DIR",
                         help="copy each file that breaks a target here")
+    parser.add_argument("--tamper", action="store_true",
+                        help="instead: build a case, tamper with copies of it every way an adversary "
+                        "can (catalog rows and bytes, report, exports, manifest, audit log, "
+                        "originals), run verify and replay on each, and look for local paths in "
+                        "what is published; summary to --out")
+    parser.add_argument("--tamper-flips", type=int, default=200, metavar="N",
+                        help="--tamper: single-byte flips of the catalog file (200)")
+    parser.add_argument("--tamper-seed", type=int, default=0,
+                        help="--tamper: seed of the flip offsets (0)")
+    parser.add_argument("--tamper-only", action="append", metavar="TEXT",
+                        help="--tamper: only the tamperings whose name holds TEXT (repeat for more)")
     parser.add_argument("--generated-seeds", action="store_true",
                         help="--fuzz from generated seeds only, even when the shared data is there")
     add_device(parser)
@@ -95,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
         return _crash(args)
     if args.fuzz is not None:
         return _fuzz(args)
+    if args.tamper:
+        return _tamper(args)
     data = shared_data()
     scene = args.scene or (data / SCENE if data else None)
     if scene is None or not scene.is_file():
@@ -186,4 +199,35 @@ def _fuzz(args: argparse.Namespace) -> int:
     brief = summary.to_json(records=False)
     brief["failures"] = summary.failures[:50]
     print(json.dumps(brief, indent=1))
+    return 0 if summary.ok else 1
+
+
+def _tamper(args: argparse.Namespace) -> int:
+    """``--tamper``: the tamper benchmark (:mod:`sitewatch.case.tamper_bench`); exit 1 when a
+    tampering is missed, a command crashes or a published file names the machine."""
+    import tempfile
+
+    from sitewatch.case import TamperSummary, run_tamper_benchmark
+    from sitewatch.cli.main import main
+
+    if args.tamper_flips < 0:
+        raise ConfigError(f"--tamper-flips {args.tamper_flips}: give 0 or more")
+
+    def save(summary: TamperSummary) -> None:
+        if args.out:  # whole or not at all, after every case: a stopped run keeps its counts
+            partial = args.out.with_name(args.out.name + ".partial")
+            partial.write_text(json.dumps(summary.to_json(), indent=1) + "\n", encoding="utf-8")
+            partial.replace(args.out)
+
+    def say(line: str) -> None:
+        if wanted(args.quiet):
+            _to_stderr(line)
+
+    with tempfile.TemporaryDirectory(prefix="sitewatch-tamper-") as work:
+        summary = run_tamper_benchmark(
+            Path(work), main, flips=args.tamper_flips, seed=args.tamper_seed, progress=say,
+            checkpoint=save,
+            only=(lambda t: any(text in t.name for text in args.tamper_only)) if args.tamper_only else None)
+    save(summary)
+    print(json.dumps(summary.to_json(records=False), indent=1))
     return 0 if summary.ok else 1

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 from pathlib import Path
 
-from sitewatch.catalog import CaseStore
+from sitewatch.catalog import CaseStore, default_actor
 from sitewatch.cli.options import add_case_dir
 from sitewatch.errors import ReviewError
 
@@ -19,7 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8765,
                         help="port on 127.0.0.1 (default 8765; 0 picks a free one)")
     parser.add_argument("--reviewer", default=None, metavar="NAME",
-                        help="your name, written with every decision (default: your login)")
+                        help="your name, written with every decision (default: $SITEWATCH_ACTOR, else "
+                        "'analyst'; never the OS login, which would travel with the case)")
     parser.add_argument("--export-labels", type=Path, default=None, metavar="OUT",
                         help="instead of serving, write the reviewed scenes as DOTA labels into "
                              "OUT for sitewatch train")
@@ -48,6 +48,6 @@ def run(args: argparse.Namespace) -> int:
                           "pip install 'sitewatch[review]'") from None
     if not 0 <= args.port <= 65535:
         raise ReviewError(f"--port {args.port} is not a TCP port; give 1-65535, or 0 for any")
-    serve(store, reviewer=args.reviewer or getpass.getuser(), port=args.port,
+    serve(store, reviewer=args.reviewer or default_actor(), port=args.port,
           announce=lambda text: print(text, flush=True))
     return 0

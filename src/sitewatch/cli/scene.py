@@ -67,7 +67,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action.add_argument("--reason", required=True,
                             help="why (kept in the audit log), e.g. 'date read from the EXIF'")
         action.add_argument("--analyst", default=None,
-                            help="who makes the change (default: the login name)")
+                            help="who makes the change (default: $SITEWATCH_ACTOR, else 'analyst')")
 
 
 def run(args: argparse.Namespace) -> int:
