@@ -9,7 +9,14 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from sitewatch.detect.merging import merge_tile_boxes
-from sitewatch.detect.obb import corners, decode_yolo_obb, regularize, rotated_nms
+from sitewatch.detect.obb import (
+    CargoRule,
+    cargo_pairs,
+    corners,
+    decode_yolo_obb,
+    regularize,
+    rotated_nms,
+)
 from sitewatch.geo.coords import OrientedBoxPx
 
 
@@ -119,3 +126,47 @@ def test_class_floors_apply_before_the_nms() -> None:
     high = decode_yolo_obb(raw, class_indices=[9, 10], score_threshold=0.25, iou_threshold=0.5,
                            class_score_floors=np.array([0.7, 0.45]))
     assert len(high[0][0]) == 0
+
+
+def _all_pairs_nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float,
+                   labels: np.ndarray, cargo: CargoRule) -> list[int]:
+    """Greedy NMS over every pair's rotated IoU, written plainly: the reference."""
+    import shapely
+
+    polys = shapely.polygons(corners(boxes))
+    area = boxes[:, 2] * boxes[:, 3]
+    keep: list[int] = []
+    for idx in np.argsort(-scores, kind="stable").tolist():
+        dropped = False
+        for k in keep:
+            a, b = min(idx, k), max(idx, k)
+            inter = float(shapely.area(shapely.intersection(polys[a], polys[b])))
+            iou = inter / max(area[a] + area[b] - inter, 1e-9)
+            standing = cargo_pairs(boxes, labels, np.array([a]), np.array([b]),
+                                   np.array([inter]), cargo)[0]
+            if iou > iou_threshold and not standing:
+                dropped = True
+                break
+        if not dropped:
+            keep.append(idx)
+    return keep
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_nms_keeps_what_every_pair_compared_keeps(seed: int) -> None:
+    """The NMS measures only the pairs that can decide something; it must keep exactly what
+    comparing every pair keeps, in dense clusters of duplicates, rows and cargo on carriers."""
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(0, 120, size=(40, 2))
+    boxes = []
+    for cx, cy in centres:
+        for _ in range(int(rng.integers(1, 8))):  # several candidate boxes a vehicle
+            boxes.append([cx + rng.normal(0, 1.5), cy + rng.normal(0, 1.5), rng.uniform(8, 30),
+                          rng.uniform(4, 9), rng.uniform(0, np.pi)])
+    boxes_arr = regularize(np.array(boxes))
+    scores = rng.uniform(0.1, 1.0, len(boxes_arr))
+    labels = rng.integers(0, 3, len(boxes_arr))
+    cargo = CargoRule(cargo=0, carrier=1)
+    for threshold in (0.1, 0.45, 0.7):
+        kept = rotated_nms(boxes_arr, scores, iou_threshold=threshold, labels=labels, cargo=cargo)
+        assert kept.tolist() == _all_pairs_nms(boxes_arr, scores, threshold, labels, cargo)

@@ -149,6 +149,15 @@ def cargo_pairs(
     return np.asarray((i_on_j | j_on_i) & inside & larger & aligned, dtype=bool)
 
 
+def _aabb_iou_bound(aabb: np.ndarray, area: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """An upper bound of the rotated IoU of pairs: each box lies inside its enclosing
+    axis-aligned box, so the pair's intersection lies inside theirs."""
+    w = np.minimum(aabb[i, 2], aabb[j, 2]) - np.maximum(aabb[i, 0], aabb[j, 0])
+    h = np.minimum(aabb[i, 3], aabb[j, 3]) - np.maximum(aabb[i, 1], aabb[j, 1])
+    inter = np.minimum(np.clip(w, 0, None) * np.clip(h, 0, None), np.minimum(area[i], area[j]))
+    return np.asarray(inter / np.maximum(area[i] + area[j] - inter, 1e-9), dtype=np.float64)
+
+
 def rotated_nms(
     boxes: np.ndarray,
     scores: np.ndarray,
@@ -163,32 +172,47 @@ def rotated_nms(
     ``iou_threshold``, unless the two are cargo and carrier under ``cargo`` (given with
     ``labels``, one per box). The kept set is pairwise at or below the threshold or such a
     pair, so running this again on its output keeps everything (idempotent).
+
+    Rotated overlaps are computed only where they can decide something: between a kept box
+    and the lower-scoring boxes still standing that touch it, and only where the enclosing
+    axis-aligned boxes allow an IoU over the threshold (the same result as computing every
+    pair, at a fraction of the cost in dense scenes).
     """
     n = len(boxes)
     if n == 0:
         return np.empty(0, dtype=np.intp)
     boxes = np.asarray(boxes, dtype=np.float64)
     order = np.argsort(-np.asarray(scores), kind="stable")
-    i, j = touching_pairs(bounds(boxes))
-    if len(i):
-        inter, ai, aj = pair_overlaps(boxes, i, j)
-        iou = inter / np.maximum(ai + aj - inter, 1e-9)
-        over = iou > iou_threshold
-        if cargo is not None and labels is not None:
-            over &= ~cargo_pairs(boxes, labels, i, j, inter, cargo)
-        i, j = i[over], j[over]
-    neighbours: list[list[int]] = [[] for _ in range(n)]
-    for a, b in zip(i.tolist(), j.tolist(), strict=True):
-        neighbours[a].append(b)
-        neighbours[b].append(a)
+    aabb = bounds(boxes)
+    area = boxes[:, 2] * boxes[:, 3]
+    i, j = touching_pairs(aabb)
+    possible = _aabb_iou_bound(aabb, area, i, j) > iou_threshold - 1e-9
+    i, j = i[possible], j[possible]
+    rank = np.empty(n, dtype=np.intp)
+    rank[order] = np.arange(n)
+    # each pair listed once, under its higher-scoring box
+    first = np.where(rank[i] < rank[j], i, j)
+    second = np.where(rank[i] < rank[j], j, i)
+    by_first = np.argsort(first, kind="stable")
+    first, second = first[by_first], second[by_first]
+    starts = np.searchsorted(first, np.arange(n + 1))
+    polys = shapely.polygons(corners(boxes)) if len(first) else np.empty(0, dtype=object)
     suppressed = np.zeros(n, dtype=bool)
     keep = []
     for idx in order.tolist():
         if suppressed[idx]:
             continue
         keep.append(idx)
-        for other in neighbours[idx]:
-            suppressed[other] = True
+        others = second[starts[idx] : starts[idx + 1]]
+        others = others[~suppressed[others]]
+        if not len(others):
+            continue
+        a, b = np.minimum(idx, others), np.maximum(idx, others)  # as every pair was measured
+        inter = np.asarray(shapely.area(shapely.intersection(polys[a], polys[b])), np.float64)
+        over = inter / np.maximum(area[a] + area[b] - inter, 1e-9) > iou_threshold
+        if cargo is not None and labels is not None and over.any():
+            over &= ~cargo_pairs(boxes, labels, a, b, inter, cargo)
+        suppressed[others[over]] = True
     return np.asarray(keep, dtype=np.intp)
 
 
