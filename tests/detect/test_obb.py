@@ -170,3 +170,21 @@ def test_nms_keeps_what_every_pair_compared_keeps(seed: int) -> None:
     for threshold in (0.1, 0.45, 0.7):
         kept = rotated_nms(boxes_arr, scores, iou_threshold=threshold, labels=labels, cargo=cargo)
         assert kept.tolist() == _all_pairs_nms(boxes_arr, scores, threshold, labels, cargo)
+
+
+def test_touching_pairs_of_a_whole_scene_are_those_every_pair_compared_gives() -> None:
+    """Past a few thousand boxes the pairs come from an R-tree: the same pairs, in the same
+    order, as comparing every pair, including edge contacts (not overlaps), zero-width boxes
+    and boxes with a NaN."""
+    from sitewatch.detect.obb import touching_pairs
+
+    rng = np.random.default_rng(5)
+    x0, y0 = rng.integers(0, 400, 3000).astype(float), rng.integers(0, 400, 3000).astype(float)
+    aabb = np.column_stack([x0, y0, x0 + rng.integers(0, 12, 3000), y0 + rng.integers(1, 12, 3000)])
+    aabb[7] = [np.nan, 0, 5, 5]
+    hit = ((aabb[:, None, 0] < aabb[None, :, 2]) & (aabb[None, :, 0] < aabb[:, None, 2])
+           & (aabb[:, None, 1] < aabb[None, :, 3]) & (aabb[None, :, 1] < aabb[:, None, 3]))
+    i, j = np.nonzero(np.triu(hit, k=1))
+    got_i, got_j = touching_pairs(aabb)
+    assert len(i) > 1000
+    assert got_i.tolist() == i.tolist() and got_j.tolist() == j.tolist()

@@ -55,9 +55,32 @@ def bounds(boxes: np.ndarray) -> np.ndarray:
     return np.concatenate([pts.min(axis=1), pts.max(axis=1)], axis=1)
 
 
+def _overlapping(aabb: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    return np.asarray(
+        (aabb[i, 0] < aabb[j, 2]) & (aabb[j, 0] < aabb[i, 2])
+        & (aabb[i, 1] < aabb[j, 3]) & (aabb[j, 1] < aabb[i, 3]), dtype=bool)
+
+
 def touching_pairs(aabb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Index pairs (i < j) whose axis-aligned boxes (N, 4) overlap with positive area."""
+    """Index pairs (i < j) whose axis-aligned boxes (N, 4) overlap with positive area, in
+    order of i, then j.
+
+    Up to a few thousand boxes every pair is compared; beyond, an R-tree of the boxes gives
+    the candidates (the same pairs: the tree's envelope test is inclusive, the strict test
+    is applied to what it returns), since comparing all pairs of a whole scene's boxes costs
+    N² (0.6 s for 13,000).
+    """
     n = len(aabb)
+    if n > _CHUNK:
+        finite = np.isfinite(aabb).all(axis=1)
+        index = np.flatnonzero(finite)
+        boxes = shapely.box(*aabb[index].T)
+        i, j = shapely.STRtree(boxes).query(boxes)
+        i, j = index[i], index[j]
+        keep = (i < j) & _overlapping(aabb, i, j)
+        i, j = i[keep], j[keep]
+        order = np.lexsort((j, i))
+        return i[order].astype(np.intp), j[order].astype(np.intp)
     rows: list[np.ndarray] = []
     cols: list[np.ndarray] = []
     for start in range(0, n, _CHUNK):
