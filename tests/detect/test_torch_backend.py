@@ -19,6 +19,7 @@ from sitewatch.detect.modelcard import load_card
 from sitewatch.detect.registry import DEFAULT_MODEL, card_path_for
 from sitewatch.detect.torch_backend import TorchDetector, torch_weights_path
 from sitewatch.errors import ConfigError, ModelError
+from tests.torch_marks import needs_torch
 
 DEMO_IMAGE = (
     Path(__file__).resolve().parents[2]
@@ -26,16 +27,6 @@ DEMO_IMAGE = (
 )  # fmt: skip
 
 
-def _has_torch() -> bool:
-    try:
-        import torch  # noqa: F401
-        import ultralytics  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-needs_torch = pytest.mark.skipif(not _has_torch(), reason="torch and ultralytics not installed")
 
 
 def _card_copy(tmp_path: Path) -> Path:

@@ -23,18 +23,7 @@ from sitewatch.digest import sha256_file
 from sitewatch.errors import ConfigError
 from sitewatch.train import SynthConfig, TrainRequest, TrainSettings, run_training
 from sitewatch.train.pipeline import REQUEST_FILE
-
-
-def _has_torch() -> bool:
-    try:
-        import torch  # noqa: F401
-        import ultralytics  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-needs_torch = pytest.mark.skipif(not _has_torch(), reason="torch and ultralytics not installed")
+from tests.torch_marks import needs_torch
 
 
 def _labelled_tiles(folder: Path) -> Path:
