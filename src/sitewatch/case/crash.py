@@ -120,6 +120,14 @@ def make_images(folder: Path, seed: int, count: int = SCENES) -> list[Path]:
     return paths
 
 
+def trial_commands(case: Path, images: list[Path], model: str) -> dict[str, list[str]]:
+    """The commands of a trial, in the order they run: ``init``, ``ingest``, ``detect``."""
+    return {"init": ["case", "init", str(case)],
+            "ingest": ["ingest", str(case), *map(str, images), "--site", "a", "--date",
+                       "2024-05-01", "--gsd", "0.3"],
+            "detect": ["detect", str(case), "--model", model]}
+
+
 def run_trial(work: Path, *, command: str, step: str | None, delay_s: float | None,
               seed: int, model: str, runner: Runner | None = None) -> list[str]:
     """One trial in the empty folder ``work``; returns what went wrong (empty when fine), and
@@ -128,11 +136,10 @@ def run_trial(work: Path, *, command: str, step: str | None, delay_s: float | No
     run = runner or process_runner()
     case = work / "case"
     images = make_images(work / "images", seed)
-    ingest = ["ingest", str(case), *map(str, images), "--site", "a", "--date", "2024-05-01",
-              "--gsd", "0.3"]
-    detect = ["detect", str(case), "--model", model]
+    commands = trial_commands(case, images, model)
+    ingest, detect = commands["ingest"], commands["detect"]
     problems: list[str] = []
-    code, text = run(["case", "init", str(case)], {}, None)
+    code, text = run(commands["init"], {}, None)
     if command == "detect" and code == 0:
         code, text = run(ingest, {}, None)
     if code != 0:
@@ -189,10 +196,7 @@ def command_seconds(runner: Runner, work: Path, *, model: str) -> dict[str, floa
     case = work / "case"
     images = make_images(work / "images", seed=0)
     timed: dict[str, float] = {}
-    for name, argv in (("init", ["case", "init", str(case)]),
-                       ("ingest", ["ingest", str(case), *map(str, images), "--site", "a", "--date",
-                                   "2024-05-01", "--gsd", "0.3"]),
-                       ("detect", ["detect", str(case), "--model", model])):
+    for name, argv in trial_commands(case, images, model).items():
         started = time.monotonic()
         code, text = runner(argv, {}, None)
         if code != 0:
