@@ -206,7 +206,8 @@ def rotated_nms(
         return np.empty(0, dtype=np.intp)
     boxes = np.asarray(boxes, dtype=np.float64)
     order = np.argsort(-np.asarray(scores), kind="stable")
-    aabb = bounds(boxes)
+    pts = corners(boxes)
+    aabb = np.concatenate([pts.min(axis=1), pts.max(axis=1)], axis=1)  # bounds(), corners kept
     area = boxes[:, 2] * boxes[:, 3]
     i, j = touching_pairs(aabb)
     possible = _aabb_iou_bound(aabb, area, i, j) > iou_threshold - 1e-9
@@ -219,7 +220,7 @@ def rotated_nms(
     by_first = np.argsort(first, kind="stable")
     first, second = first[by_first], second[by_first]
     starts = np.searchsorted(first, np.arange(n + 1))
-    polys = shapely.polygons(corners(boxes)) if len(first) else np.empty(0, dtype=object)
+    polys = shapely.polygons(pts) if len(first) else np.empty(0, dtype=object)
     suppressed = np.zeros(n, dtype=bool)
     keep = []
     for idx in order.tolist():
