@@ -131,3 +131,17 @@ def test_the_fast_subset_is_all_caught_without_a_crash(tmp_path: Path) -> None:
     assert summary.cases == len(SUBSET) + 3
     assert summary.crashes == [] and summary.missed == [], summary.to_json(records=False)
     assert summary.leaks == [] and summary.caught >= len(SUBSET)
+
+
+def test_a_path_in_a_real_pdfs_page_text_is_found(tmp_path: Path) -> None:
+    """WeasyPrint writes text as subset-font glyph codes, so the inflated streams do not hold the
+    path: only the page text that pypdfium2 extracts (a declared dependency of the pdf and test
+    extras) does."""
+    from weasyprint import HTML
+
+    folder = tmp_path / "probe-Pq7"
+    folder.mkdir()
+    pdf = tmp_path / "r.pdf"
+    HTML(string=f"<p>original at {folder}/case/objects/a.tif</p>").write_pdf(pdf)
+    found = find_leaks({"report.pdf": pdf}, leak_markers(folder))
+    assert {leak.marker.split(" in ")[-1] for leak in found} == {"page 1 text"}

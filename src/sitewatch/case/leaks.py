@@ -4,9 +4,10 @@ sharing must not name the machine that made them (issue 24).
 :func:`leak_markers` lists what would give the machine away: the folder the case was built in
 (give it a distinctive name), the home folder, the login, the temporary folder, the Python
 installation and sitewatch's own folder. :func:`find_leaks` looks for each in every text a
-file holds: its bytes; for a PDF its inflated streams and, when ``pypdfium2`` is installed,
-its extracted text; for a KMZ (zip) each member; for a GeoPackage (SQLite) every cell; for an
-HTML file each base64 ``data:`` URI decoded.
+file holds: its bytes; for a PDF its inflated streams and its page text (``pypdfium2``, of the
+``pdf`` and ``test`` extras: WeasyPrint writes text as glyph codes the streams do not spell);
+for a KMZ (zip) each member; for a GeoPackage (SQLite) every cell; for an HTML file each base64
+``data:`` URI decoded.
 """
 
 from __future__ import annotations
