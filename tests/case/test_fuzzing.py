@@ -70,20 +70,30 @@ def _sleep(argv: list[str]) -> int:
     return 0
 
 
+def _spin(argv: list[str]) -> int:
+    end = time.process_time() + 0.3
+    while time.process_time() < end:
+        pass
+    return 0
+
+
 def test_the_harness_sees_a_traceback_a_hang_and_a_changed_case(tmp_path: Path) -> None:
     log = tmp_path / "log"
-    code, _, _, killed = run_command(_traceback, ["x"], log)
-    assert (code, killed) == (1, False) and "Traceback (most recent call last)" in log.read_text()
+    ran = run_command(_traceback, ["x"], log)
+    assert (ran.code, ran.killed) == (1, False) and "Traceback (most recent call last)" in log.read_text()
     started = time.monotonic()
-    code, wall, _, killed = run_command(_sleep, ["x"], log, kill_after_s=1.0)
-    assert killed and code == -9 and wall < 10 and time.monotonic() - started < 10
-    code, _, peak_mb, _ = run_command(_refuse_after_writing, ["x", str(tmp_path)], log)
-    assert code == 2 and (tmp_path / "stray.txt").is_file() and 1 < peak_mb < 4096
+    ran = run_command(_sleep, ["x"], log, kill_after_s=1.0)
+    assert ran.killed and ran.code == -9 and ran.wall_s < 10 and time.monotonic() - started < 10
+    assert ran.cpu_s < 0.5 < ran.wall_s  # asleep: wall time without processor time
+    ran = run_command(_spin, ["x"], log)
+    assert ran.cpu_s > 0.2
+    ran = run_command(_refuse_after_writing, ["x", str(tmp_path)], log)
+    assert ran.code == 2 and (tmp_path / "stray.txt").is_file() and 1 < ran.peak_mb < 4096
 
     summary = FuzzSummary()
     base = {"index": 3, "kind": "image", "mutation": "m", "command": "ingest", "exit_code": 2,
-            "traceback": False, "wall_s": 1.0, "peak_mb": 100.0, "killed": False,
-            "case_changed": False, "output_left": False, "last_line": ""}
+            "traceback": False, "wall_s": 1.0, "cpu_s": 0.8, "load_1m": 1.0, "peak_mb": 100.0,
+            "killed": False, "case_changed": False, "output_left": False, "last_line": ""}
     summary.add(CommandRecord(**base))  # type: ignore[arg-type]
     assert summary.ok
     for broken in ({"traceback": True, "exit_code": 1}, {"wall_s": 31.0}, {"peak_mb": 3000.0},

@@ -94,9 +94,9 @@ def forked_runner(entry: Entry, work: Path) -> Runner:
     log = work / "command.log"
 
     def run(args: list[str], extra: dict[str, str], kill_after_s: float | None) -> tuple[int, str]:
-        code, *_ = run_command(entry, args, log, env=extra,
-                               kill_after_s=COMMAND_LIMIT_S if kill_after_s is None else kill_after_s)
-        return code, log.read_text(encoding="utf-8", errors="replace")
+        ran = run_command(entry, args, log, env=extra,
+                          kill_after_s=COMMAND_LIMIT_S if kill_after_s is None else kill_after_s)
+        return ran.code, log.read_text(encoding="utf-8", errors="replace")
 
     return run
 

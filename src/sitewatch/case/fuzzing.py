@@ -13,10 +13,12 @@ Each command is the real CLI entry (``sitewatch.cli.main.main``, passed in) in i
 forked from this one after the heavy modules are imported (so the 2-3 s of imports is paid
 once, not 30,000 times); the child runs in its own session, its output goes to files, an
 uncaught exception prints its traceback as Python would. Per command the record holds the
-exit code, whether a traceback reached the user, the wall time, the child's peak resident
-memory (``wait4``'s ``ru_maxrss``, which includes the pages it shares with this process), and,
-for a refusal, whether the case folder or the ``--out`` file changed. A command that runs past
-:data:`HANG_S` is a hang; past :data:`KILL_AFTER_S` it is killed (with everything it started).
+exit code, whether a traceback reached the user, the wall time, the processor time and the
+machine's load (so that a command slow only because the machine was busy can be told from a
+hang), the child's peak resident memory (``wait4``'s ``ru_maxrss``, which includes the pages
+it shares with this process), and, for a refusal, whether the case folder or the ``--out``
+file changed. A command that runs past :data:`HANG_S` is a hang (counted so even when the
+machine's load is to blame); past :data:`KILL_AFTER_S` it is killed (with everything it started).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from sitewatch.budget import address_space
 from sitewatch.case.fuzz_seeds import Seed, generated_seeds, real_seeds
@@ -78,6 +81,8 @@ class CommandRecord:
     exit_code: int
     traceback: bool
     wall_s: float
+    cpu_s: float
+    load_1m: float
     peak_mb: float
     killed: bool
     case_changed: bool
@@ -100,6 +105,7 @@ class FuzzSummary:
     case_changed: int = 0
     output_left: int = 0
     max_wall_s: float = 0.0
+    max_cpu_s: float = 0.0
     max_peak_mb: float = 0.0
     seeds: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
@@ -118,10 +124,12 @@ class FuzzSummary:
         self.refused += record.exit_code == 2
         self.other_exit += record.exit_code not in (0, 2)
         self.max_wall_s = max(self.max_wall_s, record.wall_s)
+        self.max_cpu_s = max(self.max_cpu_s, record.cpu_s)
         self.max_peak_mb = max(self.max_peak_mb, record.peak_mb)
         problems = [text for broken, text in (
-            (record.traceback, "traceback"), (record.killed or record.wall_s > HANG_S,
-                                              f"ran {record.wall_s:.0f} s"),
+            (record.traceback, "traceback"),
+            (record.killed or record.wall_s > HANG_S,
+             f"ran {record.wall_s:.0f} s ({record.cpu_s:.0f} s of CPU, load {record.load_1m:.1f})"),
             (record.peak_mb > PEAK_LIMIT_MB, f"peak {record.peak_mb:.0f} MB"),
             (record.case_changed, "refused but changed the case"),
             (record.output_left, "refused but left its --out file"),
@@ -217,9 +225,21 @@ def snapshot(folder: Path) -> str:
 Entry = Callable[[list[str]], int]
 
 
+class CommandRun(NamedTuple):
+    """How one forked command ended: its exit code, wall and processor seconds (user + system,
+    its children included: under load the wall time grows and the processor time does not), peak
+    resident memory and whether it was killed."""
+
+    code: int
+    wall_s: float
+    cpu_s: float
+    peak_mb: float
+    killed: bool
+
+
 def run_command(entry: Entry, argv: list[str], log: Path, *, kill_after_s: float = KILL_AFTER_S,
-                env: Mapping[str, str] | None = None) -> tuple[int, float, float, bool]:
-    """Run ``entry(argv)`` in a forked child; ``(exit code, wall s, peak MB, killed)``.
+                env: Mapping[str, str] | None = None) -> CommandRun:
+    """Run ``entry(argv)`` in a forked child (see :class:`CommandRun`).
 
     The child's stdout and stderr both go to ``log``; exit code 1 and a printed traceback
     when an exception escapes ``entry``, -N when signal N ended it. ``env`` is added to the
@@ -267,8 +287,9 @@ def run_command(entry: Entry, argv: list[str], log: Path, *, kill_after_s: float
             break
         time.sleep(0.02)
     wall = time.monotonic() - started
-    code = os.waitstatus_to_exitcode(status)
-    return code, wall, usage.ru_maxrss / 1024, killed
+    return CommandRun(code=os.waitstatus_to_exitcode(status), wall_s=wall,
+                      cpu_s=usage.ru_utime + usage.ru_stime, peak_mb=usage.ru_maxrss / 1024,
+                      killed=killed)
 
 
 def _warm_up() -> None:
@@ -302,8 +323,7 @@ def run_fuzz_benchmark(count: int, work: Path, entry: Entry, *, seed: int = 0,
     for index in range(start, start + count):
         if (index - start) % FILES_PER_CASE == 0:
             case = work / f"case-{index:05d}"
-            code, *_ = run_command(entry, ["case", "init", str(case)], work / "init.log")
-            if code != 0:
+            if run_command(entry, ["case", "init", str(case)], work / "init.log").code != 0:
                 raise RuntimeError(f"could not create the scratch case {case}")
         folder = work / "file"
         _empty(folder)
@@ -315,13 +335,15 @@ def run_fuzz_benchmark(count: int, work: Path, entry: Entry, *, seed: int = 0,
                 out.unlink(missing_ok=True)
             state = snapshot(case) if argv[0] in ("ingest", "attach") else ""
             log = work / "command.log"
-            code, wall, peak, killed = run_command(entry, argv, log)
+            ran = run_command(entry, argv, log)
             text = log.read_text(encoding="utf-8", errors="replace")
-            refused = code != 0
+            refused = ran.code != 0
             summary.add(CommandRecord(
                 index=index, kind=item.kind, mutation=item.mutation, command=argv[0],
-                exit_code=code, traceback="Traceback (most recent call last)" in text,
-                wall_s=round(wall, 3), peak_mb=round(peak, 1), killed=killed,
+                exit_code=ran.code, traceback="Traceback (most recent call last)" in text,
+                wall_s=round(ran.wall_s, 3), cpu_s=round(ran.cpu_s, 3),
+                load_1m=round(os.getloadavg()[0], 2), peak_mb=round(ran.peak_mb, 1),
+                killed=ran.killed,
                 case_changed=refused and bool(state) and snapshot(case) != state,
                 output_left=refused and out is not None and out.exists(),
                 last_line=(text.strip().splitlines() or [""])[-1][-300:],

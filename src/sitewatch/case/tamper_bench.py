@@ -119,10 +119,10 @@ class TamperSummary:
 
 def _run(entry: Entry, argv: list[str], log: Path) -> tuple[int, str, bool]:
     """``(exit code, last line, crashed)`` of one command."""
-    code, _, _, killed = run_command(entry, argv, log)
+    ran = run_command(entry, argv, log)
     text = log.read_text(encoding="utf-8", errors="replace")
-    crashed = "Traceback (most recent call last)" in text or killed or code not in (0, 1, 2)
-    return code, (text.strip().splitlines() or [""])[-1][-300:], crashed
+    crashed = "Traceback (most recent call last)" in text or ran.killed or ran.code not in (0, 1, 2)
+    return ran.code, (text.strip().splitlines() or [""])[-1][-300:], crashed
 
 
 def _must(entry: Entry, argv: list[str], log: Path) -> None:
