@@ -48,6 +48,8 @@ import cv2
 import numpy as np
 
 from sitewatch.detect import DetectOptions, Detector, VehicleClass, bounds, detect_raster, load_detector
+from sitewatch.errors import ConfigError
+from sitewatch.shared_data import shared_data_root
 from sitewatch.train import (
     ImageBoxes,
     LabelledImage,
@@ -58,7 +60,6 @@ from sitewatch.train import (
     read_yolo,
 )
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "overhead"
 CIVILIAN = VehicleClass.CIVILIAN_VEHICLE
 LABEL_MAP = {"car": CIVILIAN, "truck": CIVILIAN, "bus": CIVILIAN, "minibus": CIVILIAN}
 
@@ -293,7 +294,9 @@ def main(argv: list[str] | None = None) -> int:
                         "(default: the default model and the base checkpoint)")
     parser.add_argument("--gsd", type=float, action="append",
                         help="GSD in metres to resample the labelled sets to (0.12, 0.25, 0.5)")
-    parser.add_argument("--data", type=Path, default=DATA, help="the shared overhead folder")
+    parser.add_argument("--data", type=Path, default=None,
+                        help="the shared overhead folder (default: overhead/ of $SITEWATCH_DATA, "
+                        "else of ../shared/data)")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/sitewatch-civilian"),
                         help="where resampled images are written once")
     parser.add_argument("--limit", type=int, help="about this many images per set (quick runs)")
@@ -306,9 +309,16 @@ def main(argv: list[str] | None = None) -> int:
                         "Harlem frames, the right half of each unlabelled scene")
     parser.add_argument("--out", type=Path, required=True, help="JSON results")
     args = parser.parse_args(argv)
-    if not (args.data / "cats_drone").is_dir():
-        print(f"no civilian data at {args.data}: is ../shared/data there? pass --data",
-              file=sys.stderr)
+    if args.data is None:
+        try:
+            root = shared_data_root(needs="overhead/cats_drone")
+        except ConfigError as error:
+            print(f"eval_civilian: {error}", file=sys.stderr)
+            return 2
+        args.data = None if root is None else root / "overhead"
+    if args.data is None or not (args.data / "cats_drone").is_dir():
+        where = args.data or "overhead/ under $SITEWATCH_DATA or ../shared/data"
+        print(f"eval_civilian: no civilian data (cats_drone) in {where}; pass --data", file=sys.stderr)
         return 2
     models = args.model or ["sitewatch-vehicles-yolov8n-obb", "dota-yolov8n-obb"]
     gsds = args.gsd or [0.12, 0.25, 0.5]
