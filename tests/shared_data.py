@@ -38,7 +38,3 @@ def shared_path_or_skip(relative: str) -> Path:
     if path is None:
         pytest.skip(absent_reason(relative))
     return path
-
-
-#: The folder itself, or ``None`` (for tests that pick several files out of it).
-SHARED_DATA: Path | None = shared_data_root()
