@@ -64,6 +64,22 @@ CIVILIAN = VehicleClass.CIVILIAN_VEHICLE
 LABEL_MAP = {"car": CIVILIAN, "truck": CIVILIAN, "bus": CIVILIAN, "minibus": CIVILIAN}
 
 
+def overhead_data(tool: str) -> Path:
+    """``overhead/`` of the shared data folder, which must hold the civilian ``cats_drone`` set;
+    ends ``tool`` with status 2 and one line when it is absent (the default of ``--data`` here
+    and in the tools that import this one)."""
+    try:
+        root = shared_data_root(needs="overhead/cats_drone")
+    except ConfigError as error:
+        print(f"{tool}: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    if root is None:
+        print(f"{tool}: no civilian data (overhead/cats_drone) under $SITEWATCH_DATA or "
+              "../shared/data; set SITEWATCH_DATA to the shared data folder", file=sys.stderr)
+        raise SystemExit(2)
+    return root / "overhead"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Scene:
     """One unlabelled civilian scene: its file, GSD (None: from its georeference), kind."""
@@ -309,16 +325,9 @@ def main(argv: list[str] | None = None) -> int:
                         "Harlem frames, the right half of each unlabelled scene")
     parser.add_argument("--out", type=Path, required=True, help="JSON results")
     args = parser.parse_args(argv)
-    if args.data is None:
-        try:
-            root = shared_data_root(needs="overhead/cats_drone")
-        except ConfigError as error:
-            print(f"eval_civilian: {error}", file=sys.stderr)
-            return 2
-        args.data = None if root is None else root / "overhead"
-    if args.data is None or not (args.data / "cats_drone").is_dir():
-        where = args.data or "overhead/ under $SITEWATCH_DATA or ../shared/data"
-        print(f"eval_civilian: no civilian data (cats_drone) in {where}; pass --data", file=sys.stderr)
+    args.data = args.data or overhead_data("eval_civilian")
+    if not (args.data / "cats_drone").is_dir():
+        print(f"no civilian data at {args.data}: pass --data", file=sys.stderr)
         return 2
     models = args.model or ["sitewatch-vehicles-yolov8n-obb", "dota-yolov8n-obb"]
     gsds = args.gsd or [0.12, 0.25, 0.5]
