@@ -1,8 +1,8 @@
 """Pixels for the semi-synthetic series: real MVRSD tiles, vehicle chips, pasting, removal,
 and how one date looks (geometry and radiometry).
 
-A helper module, not a script: imported by ``tools/make_series.py`` and
-``tools/make_dense_depot.py``; it measures nothing itself.
+A helper module, not a script: imported by ``tools/make_series.py`` (and through it by the
+tools and tests that build series); it measures nothing itself.
 """
 
 from __future__ import annotations
