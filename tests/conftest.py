@@ -14,6 +14,18 @@ settings.register_profile("sitewatch", deadline=None)
 settings.load_profile("sitewatch")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """A ``$SITEWATCH_DATA`` that is not a folder stops the run with one line, before the
+    real-data tests would be skipped as if the data were absent."""
+    from sitewatch.errors import ConfigError
+    from sitewatch.shared_data import shared_data_root
+
+    try:
+        shared_data_root()
+    except ConfigError as error:
+        raise pytest.UsageError(str(error)) from None
+
+
 def _pixels(seed: int, size: int = 64) -> np.ndarray:
     rng = np.random.default_rng(seed)
     return rng.integers(0, 255, size=(size, size, 3), dtype=np.uint8)

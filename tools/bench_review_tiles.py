@@ -1,23 +1,29 @@
 """Measure how fast the review app cuts map tiles, on a real scene and a large generated one.
 
-    python tools/bench_review_tiles.py [--data ../shared/data] [--side 12000] [--work DIR]
+    python tools/bench_review_tiles.py [--data DIR] [--side 12000] [--work DIR]
 
 Prints, per scene, the time to build its overview (once, at start-up, in the background) and
 the time per tile at every zoom. The real scene (``overhead/scenes/AUAU040001_depot.tif``)
-needs ``../shared/data``; without it only the generated scene is measured, and the tool says so.
+needs the shared data folder (``--data``, else ``$SITEWATCH_DATA``, else ``../shared/data``);
+without it only the generated scene is measured, and the tool says so.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
+from sitewatch.errors import ConfigError
 from sitewatch.imagery import read_info
 from sitewatch.review import TILE_PX, TileCache, native_zoom
+from sitewatch.shared_data import shared_data_root
+
+SCENE = "overhead/scenes/AUAU040001_depot.tif"
 
 
 def _generated(folder: Path, side_px: int) -> Path:
@@ -63,15 +69,22 @@ def _measure(path: Path) -> str:
 def main() -> int:
     """Run the measurements and print one line per scene."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--data", type=Path, default=None,
+                        help="the shared data folder (default: $SITEWATCH_DATA, else ../shared/data)")
     parser.add_argument("--side", type=int, default=12000, help="side of the generated scene, px")
     parser.add_argument("--work", type=Path, default=None, help="folder for the generated scene")
     args = parser.parse_args()
-    real = args.data / "overhead" / "scenes" / "AUAU040001_depot.tif"
-    if real.is_file():
+    try:
+        data = args.data or shared_data_root(needs=SCENE)
+    except ConfigError as error:
+        print(f"bench_review_tiles: {error}", file=sys.stderr)
+        return 2
+    real = None if data is None else data / SCENE
+    if real is not None and real.is_file():
         print(_measure(real))
     else:
-        print(f"{real} not found: the real scene is not measured (needs ../shared/data)")
+        print(f"{real or SCENE} not found: the real scene is not measured (needs the shared data "
+              "folder: --data, $SITEWATCH_DATA or ../shared/data)")
     with tempfile.TemporaryDirectory() as tmp:
         print(_measure(_generated(args.work or Path(tmp), args.side)))
     return 0

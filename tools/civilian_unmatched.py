@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import cv2
 import numpy as np
-from eval_civilian import DATA, arrays, labelled_sets, resampled
+from eval_civilian import arrays, labelled_sets, overhead_data, resampled
 
 from sitewatch.detect import detect_raster, load_detector
 from sitewatch.train import greedy_match, iou_matrix
@@ -47,11 +47,12 @@ def main() -> int:
     parser.add_argument("--cache", type=Path, default=Path("/tmp/sitewatch-civilian"))
     parser.add_argument("--crops", type=Path, help="PNG of the first 48 boxes lying elsewhere")
     args = parser.parse_args()
+    data = overhead_data("civilian_unmatched")
     detector = load_detector(args.model)
     score = detector.card.score_threshold
     counts = {"unmatched": 0, "tile_edge": 0, "on_a_car": 0, "elsewhere": 0}
     crops: list[np.ndarray] = []
-    for item in labelled_sets(DATA)["cats_drone"]:
+    for item in labelled_sets(data)["cats_drone"]:
         found = resampled(item, "cats_drone", args.gsd, args.cache)
         if found is None:
             continue

@@ -48,6 +48,8 @@ import cv2
 import numpy as np
 
 from sitewatch.detect import DetectOptions, Detector, VehicleClass, bounds, detect_raster, load_detector
+from sitewatch.errors import ConfigError
+from sitewatch.shared_data import shared_data_root
 from sitewatch.train import (
     ImageBoxes,
     LabelledImage,
@@ -58,9 +60,24 @@ from sitewatch.train import (
     read_yolo,
 )
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "overhead"
 CIVILIAN = VehicleClass.CIVILIAN_VEHICLE
 LABEL_MAP = {"car": CIVILIAN, "truck": CIVILIAN, "bus": CIVILIAN, "minibus": CIVILIAN}
+
+
+def overhead_data(tool: str) -> Path:
+    """``overhead/`` of the shared data folder, which must hold the civilian ``cats_drone`` set;
+    ends ``tool`` with status 2 and one line when it is absent (the default of ``--data`` here
+    and in the tools that import this one)."""
+    try:
+        root = shared_data_root(needs="overhead/cats_drone")
+    except ConfigError as error:
+        print(f"{tool}: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    if root is None:
+        print(f"{tool}: no civilian data (overhead/cats_drone) under $SITEWATCH_DATA or "
+              "../shared/data; set SITEWATCH_DATA to the shared data folder", file=sys.stderr)
+        raise SystemExit(2)
+    return root / "overhead"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -293,7 +310,9 @@ def main(argv: list[str] | None = None) -> int:
                         "(default: the default model and the base checkpoint)")
     parser.add_argument("--gsd", type=float, action="append",
                         help="GSD in metres to resample the labelled sets to (0.12, 0.25, 0.5)")
-    parser.add_argument("--data", type=Path, default=DATA, help="the shared overhead folder")
+    parser.add_argument("--data", type=Path, default=None,
+                        help="the shared overhead folder (default: overhead/ of $SITEWATCH_DATA, "
+                        "else of ../shared/data)")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/sitewatch-civilian"),
                         help="where resampled images are written once")
     parser.add_argument("--limit", type=int, help="about this many images per set (quick runs)")
@@ -306,9 +325,9 @@ def main(argv: list[str] | None = None) -> int:
                         "Harlem frames, the right half of each unlabelled scene")
     parser.add_argument("--out", type=Path, required=True, help="JSON results")
     args = parser.parse_args(argv)
+    args.data = args.data or overhead_data("eval_civilian")
     if not (args.data / "cats_drone").is_dir():
-        print(f"no civilian data at {args.data}: is ../shared/data there? pass --data",
-              file=sys.stderr)
+        print(f"no civilian data at {args.data}: pass --data", file=sys.stderr)
         return 2
     models = args.model or ["sitewatch-vehicles-yolov8n-obb", "dota-yolov8n-obb"]
     gsds = args.gsd or [0.12, 0.25, 0.5]

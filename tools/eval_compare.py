@@ -1,12 +1,13 @@
 """Measure how ``sitewatch compare`` ranks galleries on the real ground photos and videos.
 
-    python tools/eval_compare.py [--data ../shared/data] [--out eval_compare.json]
+    python tools/eval_compare.py [--data DIR] [--out eval_compare.json]
 
 Leave-one-out over every labelled file of ``ground/photos`` and ``ground/video`` (see
 ``sitewatch.compare.evaluation``): prints top-1, top-3 and the margin between the true
 gallery's similarity and the best other one's, per vehicle type and overall, then every
-query's first three galleries; writes every ranking to the JSON. Needs ``../shared/data``
-(not shipped); says so and exits 2 when it is absent.
+query's first three galleries; writes every ranking to the JSON. Needs the shared data folder
+(not shipped; ``--data``, else ``$SITEWATCH_DATA``, else ``../shared/data``); says so and exits 2
+when it is absent.
 """
 
 from __future__ import annotations
@@ -19,17 +20,24 @@ from typing import Any, cast
 
 from sitewatch.compare import evaluate
 from sitewatch.errors import SitewatchError
+from sitewatch.shared_data import shared_data_root
 
 
 def main() -> int:
     """Run the evaluation and print Markdown tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--data", type=Path, default=None,
+                        help="the shared data folder (default: $SITEWATCH_DATA, else ../shared/data)")
     parser.add_argument("--out", type=Path, default=Path("eval_compare.json"))
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     try:
-        report = evaluate(args.data, threads=args.threads)
+        data = args.data or shared_data_root(needs="ground")
+        if data is None:
+            print("eval_compare: ground/ not found under $SITEWATCH_DATA or ../shared/data; "
+                  "pass --data DIR", file=sys.stderr)
+            return 2
+        report = evaluate(data, threads=args.threads)
     except SitewatchError as exc:
         print(f"eval_compare: {exc}", file=sys.stderr)
         return 2

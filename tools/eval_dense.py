@@ -48,6 +48,8 @@ import shapely
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from sitewatch.detect import bounds
+from sitewatch.errors import ConfigError
+from sitewatch.shared_data import shared_data_root
 from sitewatch.train import iou_matrix
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -221,10 +223,14 @@ def score_region(region: Region, pred: np.ndarray, scores: np.ndarray, truth: np
     )
 
 
-def _data_root() -> Path | None:
-    env = os.environ.get("SITEWATCH_DATA")
-    root = Path(env) if env else ROOT.parent / "shared" / "data"
-    return root if (root / SCENE).is_file() else None
+def _data_root(tool: str) -> Path | None:
+    """The shared data folder holding :data:`SCENE`, or ``None``; a ``$SITEWATCH_DATA`` that is
+    not a folder ends ``tool`` with status 2 and one line."""
+    try:
+        return shared_data_root(needs=SCENE)
+    except ConfigError as error:
+        print(f"{tool}: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def _slug(model: str, gsd: str, tta: bool) -> str:
@@ -275,9 +281,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="folder for the detection CSVs; existing ones are scored again, not rerun")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
-    data = _data_root()
+    data = _data_root("eval_dense")
     if data is None:
-        print(f"cannot find {SCENE} under ../shared/data or $SITEWATCH_DATA", file=sys.stderr)
+        print(f"eval_dense: cannot find {SCENE} under $SITEWATCH_DATA or ../shared/data",
+              file=sys.stderr)
         return 2
     regions = read_regions(LABELS / "regions.csv")
     args.work.mkdir(parents=True, exist_ok=True)

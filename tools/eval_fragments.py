@@ -22,7 +22,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import numpy as np
-from eval_civilian import CIVILIAN, DATA, labelled_sets, resampled
+from eval_civilian import CIVILIAN, labelled_sets, overhead_data, resampled
 
 from sitewatch.detect import bounds, detect_raster, fragment_mask, load_detector
 from sitewatch.train import ImageBoxes, evaluate, iou_matrix, read_labels
@@ -78,23 +78,26 @@ def _inside_share(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def main(argv: list[str] | None = None) -> int:
     """Score the default model with and without the fragment rule."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--data", type=Path, default=None,
+                        help="the shared overhead folder (default: overhead/ of $SITEWATCH_DATA, "
+                        "else of ../shared/data)")
     parser.add_argument("--limit", type=int, default=40, help="images per civilian set")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
+    data: Path = args.data or overhead_data("eval_fragments")
     detector = load_detector(None)
     score = detector.card.score_threshold
     audit = Path(__file__).resolve().parents[1] / "docs" / "mvrsd-audit"
     groups: dict[str, list[Any]] = {"mvrsd_0.12m_audited": [], "civilian_0.12m": []}
-    for item in read_labels(args.data / "mvrsd" / "labels", "voc",
-                            image_dir=args.data / "mvrsd" / "images", supplement_dir=audit):
+    for item in read_labels(data / "mvrsd" / "labels", "voc",
+                            image_dir=data / "mvrsd" / "images", supplement_dir=audit):
         assert item.image_path is not None
         b, s, lab = _raw(item.image_path, detector, 0.12)
         truth = {"truth_bounds": np.array([x.bounds_px for x in item.boxes]).reshape(-1, 4),
                  "truth_labels": tuple(x.label for x in item.boxes),
                  "truth_difficult": np.array([x.difficult for x in item.boxes], bool)}
         groups["mvrsd_0.12m_audited"].append((item.stem, b, s, lab, truth))
-    for set_name, items in labelled_sets(args.data).items():
+    for set_name, items in labelled_sets(data).items():
         for item in items[:: max(1, len(items) // args.limit)]:
             found = resampled(item, set_name, 0.12, Path("/tmp/sitewatch-civilian"))
             if found is None:

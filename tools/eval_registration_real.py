@@ -16,7 +16,6 @@ says so and exits with status 2 when it is absent.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
 from pathlib import Path
 
@@ -25,20 +24,27 @@ import rasterio
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+from sitewatch.errors import ConfigError
 from sitewatch.imagery import (
     register_by_georeference,
     register_images,
 )
+from sitewatch.shared_data import shared_data_root
 
 
 def naip_dir() -> Path:
-    env = os.environ.get("SITEWATCH_DATA")
-    here = Path(__file__).resolve()
-    for root in [Path(env)] if env else [here.parents[2] / "shared" / "data",
-                                         Path("/work/shared/data")]:
-        if (root / "overhead" / "naip_dates").is_dir():
-            return root / "overhead" / "naip_dates"
-    sys.exit("eval_registration_real: the NAIP tiles are not here; set SITEWATCH_DATA")
+    """``overhead/naip_dates`` of the shared data folder; exits with status 2 and one line
+    when it is absent."""
+    try:
+        root = shared_data_root(needs="overhead/naip_dates")
+    except ConfigError as error:
+        print(f"eval_registration_real: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    if root is None:
+        print("eval_registration_real: the NAIP tiles (overhead/naip_dates) are not under "
+              "$SITEWATCH_DATA or ../shared/data; set SITEWATCH_DATA", file=sys.stderr)
+        raise SystemExit(2)
+    return root / "overhead" / "naip_dates"
 
 
 def main() -> int:

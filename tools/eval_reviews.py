@@ -23,7 +23,8 @@ Usage::
         --review AUAU010002,AUAU010008,AUAU010009,AUAU010090 --eval AUAU010004,AUAU010081 \\
         -- <extra sitewatch train options: --layouts, --ground, --negative, --epochs, ...>
 
-Writes ``OUT/summary.json``. Reads ``../shared/data/overhead/mvrsd``; says so when absent.
+Writes ``OUT/summary.json``. Reads ``overhead/mvrsd`` of the shared data folder
+(``$SITEWATCH_DATA``, else ``../shared/data``); says so when absent.
 """
 
 from __future__ import annotations
@@ -40,28 +41,30 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from sitewatch.catalog import CaseStore, ReviewAction
 from sitewatch.cli import run_command as sitewatch
+from sitewatch.errors import ConfigError
 from sitewatch.geo import OrientedBoxPx
 from sitewatch.review import BoxPx, apply_decision
+from sitewatch.shared_data import shared_data_root
 from sitewatch.train import greedy_match, iou_matrix, read_voc
 
-MVRSD = Path(__file__).resolve().parents[2] / "shared" / "data" / "overhead" / "mvrsd"
+MVRSD = "overhead/mvrsd"
 MVRSD_GSD_M = 0.12
 ANALYST = "simulated analyst (MVRSD labels)"
 
 
-def _link_tiles(stems: list[str], folder: Path) -> Path:
+def _link_tiles(mvrsd: Path, stems: list[str], folder: Path) -> Path:
     """A folder of links to the images and labels of ``stems`` (``images/``, ``labels/``)."""
     for sub, ext in (("images", "jpg"), ("labels", "xml")):
         (folder / sub).mkdir(parents=True, exist_ok=True)
         for stem in stems:
-            (folder / sub / f"{stem}.{ext}").symlink_to(MVRSD / sub / f"{stem}.{ext}")
+            (folder / sub / f"{stem}.{ext}").symlink_to(mvrsd / sub / f"{stem}.{ext}")
     return folder
 
 
-def _review_scene(store: CaseStore, stem: str) -> dict[str, int]:
+def _review_scene(store: CaseStore, mvrsd: Path, stem: str) -> dict[str, int]:
     """Review every detection of the scene made from ``stem`` against its MVRSD labels."""
     (scene,) = [s for s in store.scenes() if s.original_name == f"{stem}.jpg"]
-    truth, _ = read_voc(MVRSD / "labels" / f"{stem}.xml")
+    truth, _ = read_voc(mvrsd / "labels" / f"{stem}.xml")
     detections = store.detections(scene.sha256)
     pred = np.array([OrientedBoxPx(cx_px=d.cx_px, cy_px=d.cy_px, width_px=d.width_px,
                                    height_px=d.height_px, angle_rad=d.angle_rad).bounds_px()
@@ -124,9 +127,16 @@ def main(argv: list[str] | None = None) -> int:
     cut = argv.index("--") if "--" in argv else len(argv)
     args = parser.parse_args(argv[:cut])
     extra = argv[cut + 1:]  # after --: options passed to both sitewatch train runs
-    if not MVRSD.is_dir():
-        print(f"no MVRSD tiles at {MVRSD}: nothing to measure", file=sys.stderr)
+    try:
+        data_root = shared_data_root(needs=MVRSD)
+    except ConfigError as error:
+        print(f"eval_reviews: {error}", file=sys.stderr)
         return 2
+    if data_root is None:
+        print(f"eval_reviews: no MVRSD tiles ({MVRSD}) under $SITEWATCH_DATA or ../shared/data: "
+              "nothing to measure", file=sys.stderr)
+        return 2
+    mvrsd = data_root / MVRSD
     train, review, held = (s.split(",") for s in (args.train, args.review, args.eval))
     if set(train) & set(review) or set(held) & (set(train) | set(review)):
         raise SystemExit("train, review and eval tiles must not overlap")
@@ -137,15 +147,15 @@ def main(argv: list[str] | None = None) -> int:
     case = out / "case"
     assert sitewatch(["case", "init", str(case)]) == 0
     for n, stem in enumerate(review, start=1):
-        assert sitewatch(["ingest", str(case), str(MVRSD / "images" / f"{stem}.jpg"),
+        assert sitewatch(["ingest", str(case), str(mvrsd / "images" / f"{stem}.jpg"),
                           "--site", "mvrsd-review", "--date", f"2020-01-{n:02d}",
                           "--gsd", str(MVRSD_GSD_M), "--source", "MVRSD demo tile",
                           "--licence", "research dataset: evaluation only"]) == 0
     assert sitewatch(["detect", str(case), "--model", str(before_onnx)]) == 0
     store = CaseStore.open(case)
-    reviews = {stem: _review_scene(store, stem) for stem in review}
+    reviews = {stem: _review_scene(store, mvrsd, stem) for stem in review}
 
-    data = _link_tiles(train + held, out / "tiles")
+    data = _link_tiles(mvrsd, train + held, out / "tiles")
     common = ["train", "--data", str(data / "images"), "--labels", str(data / "labels"),
               "--format", "voc", "--data-gsd", str(MVRSD_GSD_M), "--holdout", ",".join(held),
               "--base", str(args.before), *extra]
@@ -153,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     assert sitewatch([*common, "--from-reviews", str(case), "--name", "after",
                       "--out", str(out / "after")]) == 0
 
-    eval_dir = _link_tiles(held, out / "eval_tiles")
+    eval_dir = _link_tiles(mvrsd, held, out / "eval_tiles")
     models = {"before": before_onnx, "control": out / "control" / "control.onnx",
               "after": out / "after" / "after.onnx"}
     results = {k: _headline(_eval(m, eval_dir, out / f"eval_{k}.json")) for k, m in models.items()}

@@ -11,7 +11,8 @@ Usage::
 
     PYTHONPATH=src python tools/eval_where.py [--cases 1000] [--vehicle-shadows]
 
-Reads ../shared/data (the EXIF samples and MVRSD tiles) when present and says so when not.
+Reads the shared data folder (the EXIF samples and MVRSD tiles; ``$SITEWATCH_DATA``, else
+``../shared/data``) when present and says so when not.
 """
 
 from __future__ import annotations
@@ -28,11 +29,11 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = (ROOT / ".." / "shared" / "data").resolve()
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
 from sitewatch.errors import ConfigError  # noqa: E402
+from sitewatch.shared_data import shared_data_root  # noqa: E402
 from sitewatch.where import (  # noqa: E402  # noqa: E402  # noqa: E402  # noqa: E402
     ReferenceLine,
     ShadowMarks,
@@ -94,10 +95,16 @@ def _timed(fn: object) -> float:
     return time.perf_counter() - start
 
 
+def _shared(relative: str) -> Path | None:
+    """``relative`` in the shared data folder, or ``None`` when absent."""
+    root = shared_data_root(needs=relative)
+    return None if root is None else root / relative
+
+
 def exif_samples() -> None:
-    folder = DATA / "ground" / "exif_samples"
-    if not folder.is_dir():
-        print(f"EXIF samples: {folder} not present, skipped")
+    folder = _shared("ground/exif_samples")
+    if folder is None:
+        print("EXIF samples: ground/exif_samples not under $SITEWATCH_DATA or ../shared/data, skipped")
         return
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "README")
     read = refused = agree = with_gps = 0
@@ -115,9 +122,9 @@ def exif_samples() -> None:
 
 
 def mvrsd_shadows() -> None:
-    folder = DATA / "overhead" / "mvrsd"
-    if not folder.is_dir():
-        print(f"MVRSD: {folder} not present, skipped")
+    folder = _shared("overhead/mvrsd")
+    if folder is None:
+        print("MVRSD: overhead/mvrsd not under $SITEWATCH_DATA or ../shared/data, skipped")
         return
     from PIL import Image
 
@@ -195,11 +202,13 @@ def _pooled(bearings: np.ndarray) -> str:
 
 def vehicle_shadows() -> None:
     """Shadows beside detected vehicles on the MVRSD tiles and the depot, split by vehicle heading."""
-    scenes = [(p, 0.12) for p in sorted((DATA / "overhead" / "mvrsd" / "images").glob("*.jpg"))]
-    scenes.append((DATA / "overhead" / "scenes" / "AUAU040001_depot.tif", 0.25))
-    if not scenes[-1][0].is_file():
-        print(f"vehicle shadows: {DATA} not present, skipped")
+    data = shared_data_root(needs="overhead/scenes/AUAU040001_depot.tif")
+    if data is None:
+        print("vehicle shadows: overhead/scenes/AUAU040001_depot.tif not under $SITEWATCH_DATA or "
+              "../shared/data, skipped")
         return
+    scenes = [(p, 0.12) for p in sorted((data / "overhead" / "mvrsd" / "images").glob("*.jpg"))]
+    scenes.append((data / "overhead" / "scenes" / "AUAU040001_depot.tif", 0.25))
     from PIL import Image
 
     from sitewatch.detect import DEFAULT_MODEL, detect_raster, load_detector
@@ -230,6 +239,11 @@ def main() -> None:
     parser.add_argument("--vehicle-shadows", action="store_true",
                         help="only: shadows beside detected vehicles (MVRSD tiles and the depot)")
     args = parser.parse_args()
+    try:
+        shared_data_root()
+    except ConfigError as error:
+        print(f"eval_where: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
     if args.vehicle_shadows:
         vehicle_shadows()
         return

@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import cv2
 import numpy as np
-from eval_civilian import DATA, _read, arrays, labelled_sets, resampled, scenes
+from eval_civilian import _read, arrays, labelled_sets, overhead_data, resampled, scenes
 
 from sitewatch.detect import MILITARY_CLASSES, DetectOptions, VehicleClass, detect_raster, load_detector
 from sitewatch.train import (
@@ -208,7 +208,9 @@ def main(argv: list[str] | None = None) -> int:
     c = sub.add_parser("collect", help="run a model once on the training data")
     c.add_argument("--model", required=True, help="registry name, card or .onnx")
     c.add_argument("--score", type=float, default=0.05, help="score to collect at")
-    c.add_argument("--data", type=Path, default=DATA)
+    c.add_argument("--data", type=Path, default=None,
+                   help="the shared overhead folder (default: overhead/ of $SITEWATCH_DATA, else of "
+                   "../shared/data)")
     c.add_argument("--cache", type=Path, default=Path("/tmp/sitewatch-civilian"))
     c.add_argument("--out", type=Path, required=True)
     s = sub.add_parser("sweep", help="score floors offline on collected detections")
@@ -224,7 +226,8 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     if args.cmd == "collect":
-        col = collect(args.model, args.data, args.cache, args.score)
+        col = collect(args.model, args.data or overhead_data("label_thresholds"), args.cache,
+                      args.score)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_bytes(pickle.dumps(col))
         print(f"wrote {args.out}: {len(col['minsk'])} Minsk images, {len(col['left_halves'])} "

@@ -28,7 +28,13 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from series_pixels import data_root
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from sitewatch.errors import ConfigError
+from sitewatch.shared_data import shared_data_root
+
+SCENE = "overhead/scenes/AUAU040001_depot.tif"
 
 NOTE = ("ILLUSTRATIVE georeference, not the real location: made by tools/make_dense_depot.py "
         "from the MVRSD depot scene (Google Earth imagery, research use only)")
@@ -63,10 +69,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
     args = parser.parse_args(argv)
-    scene = data_root().parent / "scenes" / "AUAU040001_depot.tif"
-    d1 = cv2.imread(str(scene))
+    try:
+        data = shared_data_root(needs=SCENE)
+    except ConfigError as error:
+        print(f"make_dense_depot: {error}", file=sys.stderr)
+        return 2
+    d1 = None if data is None else cv2.imread(str(data / SCENE))
     if d1 is None:
-        print(f"cannot read {scene}: is ../shared/data there?", file=sys.stderr)
+        print(f"make_dense_depot: cannot read {SCENE} under $SITEWATCH_DATA or ../shared/data",
+              file=sys.stderr)
         return 2
     d2 = d1.copy()
     d2[1500:2000, 300:800] = cv2.flip(d1[200:700, 1500:2000], 1)

@@ -21,8 +21,10 @@ import math
 import sys
 from pathlib import Path
 
-SCENE = (Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "overhead" / "geotiff"
-         / "sample_geotiff.tif")
+from sitewatch.errors import ConfigError
+from sitewatch.shared_data import shared_data_root
+
+SCENE = "overhead/geotiff/sample_geotiff.tif"
 
 
 def main() -> None:
@@ -34,10 +36,19 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--sites", type=int, default=9)
     parser.add_argument("--dates", type=int, default=8)
-    parser.add_argument("--scene", type=Path, default=SCENE)
+    parser.add_argument("--scene", type=Path, default=None,
+                        help=f"default: {SCENE} of $SITEWATCH_DATA, else of ../shared/data")
     args = parser.parse_args()
-    if not args.scene.is_file():
-        print(f"scene {args.scene} not found: put ../shared/data beside the checkout or pass --scene")
+    if args.scene is None:
+        try:
+            data = shared_data_root(needs=SCENE)
+        except ConfigError as error:
+            print(f"make_many_scene_watch: {error}", file=sys.stderr)
+            sys.exit(2)
+        args.scene = None if data is None else data / SCENE
+    if args.scene is None or not args.scene.is_file():
+        print(f"scene {args.scene or SCENE} not found: put ../shared/data beside the checkout, set "
+              "SITEWATCH_DATA or pass --scene")
         sys.exit(2)
     imagery = args.out / "imagery"
     imagery.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
@@ -30,13 +29,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from sitewatch.detect import GsdSearch, estimate_gsd_of_array, load_detector, sample_windows
+from sitewatch.errors import ConfigError
 from sitewatch.imagery import RasterReader
-
-
-def _data_root() -> Path | None:
-    env = os.environ.get("SITEWATCH_DATA")
-    root = Path(env) if env else Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
-    return root / "overhead" if (root / "overhead").is_dir() else None
+from sitewatch.shared_data import shared_data_root
 
 
 def _windows(path: Path, factor: float, search: GsdSearch) -> list[np.ndarray]:
@@ -65,10 +60,15 @@ def main() -> int:
     parser.add_argument("out", type=Path)
     parser.add_argument("--factors", type=float, nargs="+", default=[1.0, 1.5, 2.0, 3.0])
     args = parser.parse_args()
-    root = _data_root()
-    if root is None:
-        print("../shared/data/overhead is absent (set SITEWATCH_DATA); nothing measured")
+    try:
+        data = shared_data_root(needs="overhead")
+    except ConfigError as error:
+        print(f"measure_gsd: {error}", file=sys.stderr)
         return 2
+    if data is None:
+        print("overhead/ is not under $SITEWATCH_DATA or ../shared/data; nothing measured")
+        return 2
+    root = data / "overhead"
     detector = load_detector(None, threads=2)
     search = GsdSearch()
     items: list[tuple[Path, float | None]] = [

@@ -56,10 +56,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=int, default=4)
     parser.add_argument("--detections", type=Path, default=None)
     args = parser.parse_args(argv)
-    data = _data_root()
+    data = _data_root("render_dense_labels")
     scene = None if data is None else cv2.imread(str(data / SCENE))
     if scene is None:
-        print(f"cannot read {SCENE} under ../shared/data or $SITEWATCH_DATA", file=sys.stderr)
+        print(f"render_dense_labels: cannot read {SCENE} under $SITEWATCH_DATA or ../shared/data",
+              file=sys.stderr)
         return 2
     layers = []
     for region in read_regions(LABELS / "regions.csv"):

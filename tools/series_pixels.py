@@ -1,14 +1,13 @@
 """Pixels for the semi-synthetic series: real MVRSD tiles, vehicle chips, pasting, removal,
 and how one date looks (geometry and radiometry).
 
-A helper module, not a script: imported by ``tools/make_series.py`` and
-``tools/make_dense_depot.py``; it measures nothing itself.
+A helper module, not a script: imported by ``tools/make_series.py`` (and through it by the
+tools and tests that build series); it measures nothing itself.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -16,6 +15,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from sitewatch.errors import ConfigError
+from sitewatch.shared_data import shared_data_root
 
 MVRSD_LABELS = {
     "SMV": "military_light_vehicle",
@@ -32,19 +36,18 @@ MVRSD_GSD_M = 0.12
 
 
 def data_root() -> Path:
-    """Where the MVRSD tiles are; exits with a clear message when they are absent."""
-    env = os.environ.get("SITEWATCH_DATA")
-    candidates = [Path(env)] if env else []
-    here = Path(__file__).resolve()
-    candidates += [here.parents[2] / "shared" / "data", Path("/work/shared/data")]
-    for root in candidates:
-        if (root / "overhead" / "mvrsd" / "labels").is_dir():
-            return root / "overhead" / "mvrsd"
-    sys.exit(
-        "make_series: the MVRSD tiles are not here (looked in "
-        + ", ".join(str(c) for c in candidates)
-        + "); set SITEWATCH_DATA to the shared data folder"
-    )
+    """Where the MVRSD tiles are (``overhead/mvrsd`` of the shared data folder); exits with
+    status 2 and a one-line message when they are absent."""
+    try:
+        root = shared_data_root(needs="overhead/mvrsd/labels")
+    except ConfigError as error:
+        print(f"make_series: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    if root is None:
+        print("make_series: the MVRSD tiles (overhead/mvrsd) are not under $SITEWATCH_DATA or "
+              "../shared/data; set SITEWATCH_DATA to the shared data folder", file=sys.stderr)
+        raise SystemExit(2)
+    return root / "overhead" / "mvrsd"
 
 
 @dataclass(frozen=True)

@@ -17,20 +17,30 @@ import json
 import sys
 from pathlib import Path
 
+from sitewatch.errors import ConfigError
+from sitewatch.shared_data import shared_data_root
 from sitewatch.watch import measure_engine_cpu
 
-SCENE = (Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "overhead" / "scenes"
-         / "AUAU040001_depot.tif")
+SCENE = "overhead/scenes/AUAU040001_depot.tif"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--scene", type=Path, default=SCENE)
+    parser.add_argument("--scene", type=Path, default=None,
+                        help=f"default: {SCENE} of $SITEWATCH_DATA, else of ../shared/data")
     parser.add_argument("--defaults", action="store_true", help="Dask's own background settings")
     args = parser.parse_args()
-    if not args.scene.is_file():
-        print(f"scene {args.scene} not found: put ../shared/data beside the checkout or pass --scene")
+    if args.scene is None:
+        try:
+            data = shared_data_root(needs=SCENE)
+        except ConfigError as error:
+            print(f"watch_dask_cpu: {error}", file=sys.stderr)
+            sys.exit(2)
+        args.scene = None if data is None else data / SCENE
+    if args.scene is None or not args.scene.is_file():
+        print(f"scene {args.scene or SCENE} not found: put ../shared/data beside the checkout, set "
+              "SITEWATCH_DATA or pass --scene")
         sys.exit(2)
     report = measure_engine_cpu(args.scene, gsd_m=0.3, workers=args.workers, quiet=not args.defaults)
     print(json.dumps(report, indent=2))

@@ -7,8 +7,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import pytest
-
 from sitewatch.case.fuzz_seeds import real_seeds
 from sitewatch.case.fuzzing import (
     CommandRecord,
@@ -20,8 +18,7 @@ from sitewatch.case.fuzzing import (
     write_corpus,
 )
 from sitewatch.cli.main import main
-
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+from tests.shared_data import shared_path_or_skip
 
 
 def _digest(folder: Path) -> dict[str, bytes]:
@@ -50,9 +47,8 @@ def test_the_corpus_covers_every_attack_family(tmp_path: Path) -> None:
     assert max(f.path.stat().st_size for f in made) < 8 * 1024**2
 
 
-@pytest.mark.skipif(not DATA.is_dir(), reason="the shared data folder is absent (CI)")
 def test_real_seeds_are_read_from_the_shared_data() -> None:
-    kinds = {s.kind for s in real_seeds(DATA)}
+    kinds = {s.kind for s in real_seeds(shared_path_or_skip("overhead").parent)}
     assert kinds == {"jpeg", "png", "tiff", "mp4"}
 
 

@@ -24,7 +24,7 @@ def test_registered_and_help(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_says_clearly_when_shared_data_is_absent(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bench, "shared_data", lambda: None)
+    monkeypatch.setattr(bench, "shared_data_root", lambda **_: None)
     with pytest.raises(ConfigError, match=r"\.\./shared/data is absent"):
         bench.run(_parse([]))
 

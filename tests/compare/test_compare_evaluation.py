@@ -14,8 +14,7 @@ from sitewatch.compare.evaluation import (
 )
 from sitewatch.compare.types import GalleryScore
 from sitewatch.errors import CompareError
-
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+from tests.shared_data import shared_path_or_skip
 
 
 def _score(name: str, similarity: float) -> GalleryScore:
@@ -59,9 +58,8 @@ def test_single_file_types_are_not_queried_and_duplicates_leave_together() -> No
     assert left_out_with("a/1.jpg") == {"a/1.jpg"}
 
 
-@pytest.mark.skipif(not (SHARED / "ground").is_dir(), reason="needs ../shared/data/ground")
 def test_real_evaluation_set_is_labelled() -> None:
-    files = evaluation_files(SHARED)
+    files = evaluation_files(shared_path_or_skip("ground").parent)
     labels = {f.label for f in files}
     assert {"T-72", "BMP", "Leclerc", "Russian tanks (mixed)"} <= labels
     assert any(f.name == "video/tank2.mp4" and f.label == "T-72" for f in files)

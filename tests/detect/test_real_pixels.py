@@ -1,7 +1,6 @@
 """The real ONNX model on real pixels: one labelled MVRSD tile from ../shared/data.
 
-Skipped when the shared data folder is absent (unit tests must not need it); CI has it beside
-the clone.
+Skipped when the shared data folder is absent (unit tests must not need it; CI has none).
 """
 
 from __future__ import annotations
@@ -10,17 +9,13 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from sitewatch.detect import DetectOptions, VehicleClass, detect_raster, load_detector
+from tests.shared_data import shared_path_or_skip
 
-_CANDIDATES = (
-    Path(__file__).resolve().parents[2] / ".." / "shared" / "data",
-    Path("/work/shared/data"),
-)
-DATA = next((p for p in _CANDIDATES if p.is_dir()), None)
 TILE = "overhead/mvrsd/images/AUAU010008.jpg"
 LABELS = "overhead/mvrsd/labels/AUAU010008.xml"
+DEPOT = "overhead/scenes/AUAU040001_depot.tif"
 
 
 def _labelled_boxes(path: Path) -> np.ndarray:
@@ -33,12 +28,11 @@ def _labelled_boxes(path: Path) -> np.ndarray:
     return np.array(rows)
 
 
-@pytest.mark.skipif(DATA is None, reason="../shared/data is absent")
 def test_base_model_finds_labelled_vehicles_on_a_real_tile() -> None:
-    assert DATA is not None
+    tile, labels = shared_path_or_skip(TILE), shared_path_or_skip(LABELS)
     detector = load_detector("dota-yolov8n-obb", threads=2)
-    result = detect_raster(DATA / TILE, detector, gsd_m=0.12)
-    truth = _labelled_boxes(DATA / LABELS)
+    result = detect_raster(tile, detector, gsd_m=0.12)
+    truth = _labelled_boxes(labels)
     assert result.tile_count == 4 and result.model_sha256 == detector.sha256  # 2.4x upsampled
     assert all(d.label is VehicleClass.VEHICLE for d in result.detections)
     hits = 0
@@ -55,12 +49,11 @@ def test_base_model_finds_labelled_vehicles_on_a_real_tile() -> None:
     assert hits >= 10, f"{hits} of {len(truth)} labelled vehicles found"
 
 
-@pytest.mark.skipif(DATA is None, reason="../shared/data is absent")
 def test_parallel_sessions_give_the_same_detections() -> None:
-    assert DATA is not None
+    tile = shared_path_or_skip(TILE)
     import cv2
 
-    rgb = np.ascontiguousarray(cv2.imread(str(DATA / TILE))[:, :, ::-1])
+    rgb = np.ascontiguousarray(cv2.imread(str(tile))[:, :, ::-1])
     tiles = [rgb, np.ascontiguousarray(rgb[::-1, ::-1])]
     one = load_detector(threads=2, sessions=1).detect_arrays(tiles)
     two = load_detector(threads=2, sessions=2).detect_arrays(tiles)
@@ -71,11 +64,10 @@ def test_parallel_sessions_give_the_same_detections() -> None:
         np.testing.assert_array_equal(c1, c2)
 
 
-@pytest.mark.skipif(DATA is None, reason="../shared/data is absent")
 def test_real_model_gives_the_same_boxes_when_windows_share_batches(tmp_path: Path) -> None:
     """Tiles of several small windows of the real depot scene in one batch: the same boxes, to
     the bit, as each window alone (the network treats each tile of a batch on its own)."""
-    assert DATA is not None
+    depot = shared_path_or_skip(DEPOT)
     import warnings
 
     import rasterio
@@ -87,7 +79,7 @@ def test_real_model_gives_the_same_boxes_when_windows_share_batches(tmp_path: Pa
     paths = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
-        with rasterio.open(DATA / "overhead/scenes/AUAU040001_depot.tif") as src:
+        with rasterio.open(depot) as src:
             for k, (col, row, side) in enumerate(((300, 300, 400), (1200, 900, 300), (700, 1500, 560))):
                 data = src.read(window=Window(col, row, side, side))
                 paths.append(tmp_path / f"w{k}.tif")

@@ -26,14 +26,10 @@ from sitewatch.imagery import Registration, RegistrationMethod
 from sitewatch.imagery.registration import IDENTITY_MATRIX
 from sitewatch.track import Observation
 from sitewatch.track.visibility import Visibility, measure_visibility
+from tests.shared_data import needs_shared_data, shared_path_or_skip
 
 SIDE = 480
 GSD_M = 0.12  # MVRSD's: a 10 m cloud width is 83 px, wider than the roof cloud's core
-_CANDIDATES = (
-    Path(__file__).resolve().parents[2] / ".." / "shared" / "data",
-    Path("/work/shared/data"),
-)
-DATA = next((p for p in _CANDIDATES if (p / "overhead" / "mvrsd").is_dir()), None)
 TOOLS = Path(__file__).resolve().parents[2] / "tools"
 
 
@@ -120,7 +116,7 @@ def test_a_cloud_over_ground_as_bright_as_it_is_masked_whole(tmp_path: Path, sur
     assert vis[1].obscured_near(cx, cy, 20) is None
 
 
-@pytest.mark.skipif(DATA is None, reason="../shared/data is absent")
+@needs_shared_data("overhead/mvrsd")
 @pytest.mark.parametrize(("tile", "seed", "date", "most_unmarked"),
                          [("AUAU010008", 4, "2020-03-18", 0.1),  # white roof: 100 % before
                           # pale paving on the series' last date, where only the grown soft
@@ -132,8 +128,7 @@ def test_the_measured_white_roof_and_pale_paving(tmp_path: Path, tile: str, seed
     import make_series
     import measure_cloud_masks
 
-    assert DATA is not None
-    tiles = make_series.load_tiles(DATA / "overhead" / "mvrsd")
+    tiles = make_series.load_tiles(shared_path_or_skip("overhead/mvrsd"))
     series = make_series.build_random(tiles, seed=seed, tile=tile, n_dates=4, cloud_p=0.6)
     make_series.write_series(series, tmp_path / "series")
     rows = {r["date"]: r for r in measure_cloud_masks.measure_series(tmp_path / "series")}

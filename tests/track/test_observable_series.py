@@ -23,6 +23,7 @@ import pytest
 
 from sitewatch.cli.main import main
 from sitewatch.detect.types import Detection, VehicleClass
+from tests.shared_data import needs_shared_data, shared_path, shared_path_or_skip
 from tests.track.demo_series import DEMO
 from tests.track.demo_series import truth as demo_truth
 from tests.track.demo_series import truth_detections as demo_detections
@@ -36,11 +37,7 @@ from tests.track.observed_series import (
     georeferenced_series,
 )
 
-_CANDIDATES = (
-    Path(__file__).resolve().parents[2] / ".." / "shared" / "data",
-    Path("/work/shared/data"),
-)
-DATA = next((p for p in _CANDIDATES if (p / "overhead").is_dir()), None)
+MVRSD = shared_path("overhead/mvrsd")
 TOOLS = Path(__file__).resolve().parents[2] / "tools"
 #: Length on the ground of the labels the generated series carry, metres (the shortest
 #: plausible box: a claim is checked against the label's smallest vehicle).
@@ -143,17 +140,16 @@ def test_demo_series(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def mvrsd_tiles() -> dict[str, Any]:
-    if DATA is None:
-        pytest.skip("../shared/data is absent")
+    mvrsd = shared_path_or_skip("overhead/mvrsd")
     sys.path.insert(0, str(TOOLS))
     import make_series
 
-    return make_series.load_tiles(DATA / "overhead" / "mvrsd")
+    return make_series.load_tiles(mvrsd)
 
 
-@pytest.mark.skipif(DATA is None, reason="../shared/data is absent")
-@pytest.mark.parametrize("tile", sorted(p.stem for p in (DATA / "overhead" / "mvrsd" / "images")
-                                        .glob("*.jpg")) if DATA else ["none"])
+@needs_shared_data("overhead/mvrsd")
+@pytest.mark.parametrize("tile", sorted(p.stem for p in (MVRSD / "images").glob("*.jpg"))
+                         if MVRSD else ["none"])
 def test_clouded_series_on_every_mvrsd_tile(tmp_path: Path, mvrsd_tiles: dict[str, Any],
                                             tile: str) -> None:
     import make_series
@@ -163,10 +159,8 @@ def test_clouded_series_on_every_mvrsd_tile(tmp_path: Path, mvrsd_tiles: dict[st
     assert _check_series(tmp_path / "series", t, tmp_path / "case") == []
 
 
-@pytest.mark.skipif(DATA is None, reason="../shared/data is absent")
 def test_naip_dates_are_too_coarse_for_any_claim(tmp_path: Path) -> None:
-    assert DATA is not None
-    folder = DATA / "overhead" / "naip_dates"
+    folder = shared_path_or_skip("overhead/naip_dates")
     # planted vehicles (tank-sized boxes of 7 m, 1.4 px at 5 m): some leave, one arrives
     spots = [(100.0, 120.0), (400.0, 300.0), (700.0, 500.0), (250.0, 600.0)]
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import sitewatch.detect
+from tests.shared_data import shared_path_or_skip
 
 MODELS = Path(sitewatch.detect.__file__).with_name("models")
 NAME = "sitewatch-vehicles-yolov8n-obb"
@@ -65,15 +66,6 @@ def test_onnx_runs_without_torch() -> None:
     assert scores.max() < 0.25  # a blank grey tile holds no vehicle
 
 
-def _shared_data() -> Path | None:
-    repo = Path(__file__).resolve().parents[2]
-    for candidate in (repo.parent / "shared" / "data", Path("/work/shared/data")):
-        if (candidate / "overhead" / "mvrsd" / "images").is_dir():
-            return candidate
-    return None
-
-
-@pytest.mark.skipif(_shared_data() is None, reason="../shared/data (real MVRSD tiles) absent")
 def test_finds_the_held_out_tanks_on_real_pixels() -> None:
     """The exported model finds the 3 armoured vehicles of AUAU010081 on real pixels.
 
@@ -85,9 +77,7 @@ def test_finds_the_held_out_tanks_on_real_pixels() -> None:
     from sitewatch.train.labels import read_voc
 
     ort = pytest.importorskip("onnxruntime")
-    data = _shared_data()
-    assert data is not None
-    mvrsd = data / "overhead" / "mvrsd"
+    mvrsd = shared_path_or_skip("overhead/mvrsd")
     boxes, _ = read_voc(mvrsd / "labels" / "AUAU010081.xml")
     tanks = [b for b in boxes if b.source_label == "AFV"]
     image = cv2.imread(str(mvrsd / "images" / "AUAU010081.jpg"))

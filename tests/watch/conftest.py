@@ -10,11 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-REAL_GEOTIFF = SHARED / "overhead" / "geotiff" / "sample_geotiff.tif"
+from tests.shared_data import shared_path_or_skip
+
 #: Real 0.5 m WorldView scene of Atlanta (SpaceNet via solaris, CC BY-SA 4.0), 900×900 px.
-needs_real = pytest.mark.skipif(not REAL_GEOTIFF.is_file(),
-                                reason=f"real GeoTIFF {REAL_GEOTIFF} not present")
+REAL_GEOTIFF = "overhead/geotiff/sample_geotiff.tif"
 DATES = ("2014-05-30", "2014-06-11")
 
 
@@ -53,10 +52,9 @@ def scenes(tmp_path_factory: pytest.TempPathFactory) -> Scenes:
     cars) is copied elsewhere: a known change between the dates."""
     import rasterio
 
-    if not REAL_GEOTIFF.is_file():
-        pytest.skip(f"real GeoTIFF {REAL_GEOTIFF} not present")
+    real_geotiff = shared_path_or_skip(REAL_GEOTIFF)
     folder = tmp_path_factory.mktemp("cogs")
-    with rasterio.open(REAL_GEOTIFF) as src:
+    with rasterio.open(real_geotiff) as src:
         data, profile = src.read(), src.profile
         left, bottom, right, top = src.bounds
         crs = src.crs

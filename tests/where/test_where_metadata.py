@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from sitewatch.where.metadata import identifying_tags, read_media_metadata, second_reader
+from tests.shared_data import shared_path_or_skip
 from tests.where.where_fixtures import scene, write_photo
 
-SAMPLES = (Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "ground"
-           / "exif_samples").resolve()
+SAMPLES = "ground/exif_samples"
 
 
 def test_gps_time_camera_and_software_are_read(tmp_path: Path) -> None:
@@ -91,13 +91,13 @@ def test_identifying_tags_found_and_absent(tmp_path: Path) -> None:
     assert identifying_tags(clean) == ()
 
 
-def _sample_files() -> list[Path]:
-    return sorted(p for p in SAMPLES.rglob("*") if p.is_file() and p.name != "README")
+def _sample_files(samples: Path) -> list[Path]:
+    return sorted(p for p in samples.rglob("*") if p.is_file() and p.name != "README")
 
 
-@pytest.mark.skipif(not SAMPLES.is_dir(), reason=f"real EXIF samples not present at {SAMPLES}")
 def test_every_real_sample_is_read_or_refused_and_agrees_with_second_reader() -> None:
-    files = _sample_files()
+    samples = shared_path_or_skip(SAMPLES)
+    files = _sample_files(samples)
     assert len(files) >= 30
     with_gps = 0
     for path in files:
@@ -112,5 +112,5 @@ def test_every_real_sample_is_read_or_refused_and_agrees_with_second_reader() ->
         if taken is not None:
             assert meta.capture_local == taken, path.name
     assert with_gps >= 9  # the nine Nikon photos (and the phone and HEIC ones)
-    gps_folder = [read_media_metadata(p) for p in sorted((SAMPLES / "jpg" / "gps").glob("*.jpg"))]
+    gps_folder = [read_media_metadata(p) for p in sorted((samples / "jpg" / "gps").glob("*.jpg"))]
     assert len(gps_folder) == 9 and all(m.gps and m.capture_local for m in gps_folder)

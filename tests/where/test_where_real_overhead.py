@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from sitewatch.case import overhead_shadow_check
+from tests.shared_data import needs_shared_data, shared_path_or_skip
 
-IMAGE = (Path(__file__).resolve().parents[2].parent / "shared" / "data" / "overhead" / "geotiff"
-         / "sample_geotiff.tif")
+IMAGE = "overhead/geotiff/sample_geotiff.tif"
 
 #: (name, base x, base y, tip x, tip y) in pixels of sample_geotiff.tif; see docs/where.md.
 MARKS = (
@@ -37,12 +36,13 @@ MARKS = (
     ("chimney-like block on a roof", 490, 360, 485, 343),
 )
 
-pytestmark = pytest.mark.skipif(not IMAGE.is_file(), reason=f"{IMAGE} not present (shared data)")
+pytestmark = needs_shared_data(IMAGE)
 
 
 def _check(**claim: object) -> tuple[bool | None, dict[str, Any]]:
     marks = [list(m[1:]) for m in MARKS]
-    check = overhead_shadow_check(None, "atlanta", marks, image=IMAGE, **claim)  # type: ignore[arg-type]
+    image = shared_path_or_skip(IMAGE)
+    check = overhead_shadow_check(None, "atlanta", marks, image=image, **claim)  # type: ignore[arg-type]
     return check.fits, json.loads(check.result_json)
 
 
@@ -72,9 +72,10 @@ def test_true_date_fits_the_overpass_and_six_months_off_does_not() -> None:
 @pytest.mark.parametrize("left_out", range(len(MARKS)))
 def test_no_single_mark_decides(left_out: int) -> None:
     marks = [list(m[1:]) for i, m in enumerate(MARKS) if i != left_out]
-    december = overhead_shadow_check(None, "loo", marks, image=IMAGE,
+    image = shared_path_or_skip(IMAGE)
+    december = overhead_shadow_check(None, "loo", marks, image=image,
                                      time_utc=dt.datetime(2009, 12, 22, 16, 37, tzinfo=dt.UTC))
-    june = overhead_shadow_check(None, "loo", marks, image=IMAGE,
+    june = overhead_shadow_check(None, "loo", marks, image=image,
                                  time_utc=dt.datetime(2010, 6, 22, 16, 37, tzinfo=dt.UTC))
     assert december.fits is True and june.fits is False
     assert 160.0 < json.loads(december.result_json)["azimuth_deg"] < 163.0

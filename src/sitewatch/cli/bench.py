@@ -4,36 +4,26 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
 from sitewatch.cli.options import add_device, add_quiet, batch_size
 from sitewatch.cli.progress import Bars, wanted
 from sitewatch.errors import ConfigError
+from sitewatch.shared_data import DATA_ENV, shared_data_root
 from sitewatch.train import BenchConfig, benchmark_models
 
 HELP = "throughput and recall of sitewatch vs SAHI+Ultralytics on the depot scene"
 
-#: Where the shared evaluation data is looked for, first hit wins.
-DATA_ENV = "SITEWATCH_DATA"
+#: Defaults inside the shared data folder (:func:`sitewatch.shared_data.shared_data_root`).
 SCENE = Path("overhead/scenes/AUAU040001_depot.tif")
 MVRSD = Path("overhead/mvrsd")
 
 
-def shared_data() -> Path | None:
-    """``$SITEWATCH_DATA``, else ``../shared/data`` beside the working directory or the clone."""
-    candidates = [Path(os.environ[DATA_ENV])] if os.environ.get(DATA_ENV) else []
-    candidates += [
-        Path.cwd().parent / "shared" / "data",
-        Path(__file__).resolve().parents[3].parent / "shared" / "data",
-    ]
-    return next((c for c in candidates if c.is_dir()), None)
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``sitewatch bench``."""
-    parser.add_argument("--scene", type=Path, help=f"default <data>/{SCENE}")
+    parser.add_argument("--scene", type=Path, help=f"default <data>/{SCENE}, where <data> is "
+                        f"${DATA_ENV}, else ../shared/data beside the working directory or the clone")
     parser.add_argument("--mvrsd", type=Path, help=f"labelled tiles, default <data>/{MVRSD}")
     parser.add_argument("--no-labelled", action="store_true", help="skip the labelled tiles")
     parser.add_argument("--extra-labels", type=Path, metavar="DIR",
@@ -108,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
         return _fuzz(args)
     if args.tamper:
         return _tamper(args)
-    data = shared_data()
+    # the shared data folder only where a default reads it
+    data = shared_data_root() if args.scene is None or not (args.no_labelled or args.mvrsd) else None
     scene = args.scene or (data / SCENE if data else None)
     if scene is None or not scene.is_file():
         raise ConfigError(
@@ -182,7 +173,7 @@ def _fuzz(args: argparse.Namespace) -> int:
 
     if args.fuzz < 1:
         raise ConfigError(f"--fuzz {args.fuzz}: give a number of files, 1 or more")
-    data = None if args.generated_seeds else shared_data()
+    data = None if args.generated_seeds else shared_data_root()
 
     def save(summary: FuzzSummary) -> None:
         if args.out:  # whole or not at all: the file is read while the run goes on
