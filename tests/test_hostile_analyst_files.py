@@ -55,6 +55,10 @@ HOSTILE = [
     # fuzz corpus file 504 of seed 0: a geometry type that is an object gave a TypeError
     ("boundary.geojson", json.dumps({"type": {"type": "Point"}, "coordinates": [
         [[39.0, 47.0], [40.0, 47.0], [40.0, 48.0], [39.0, 47.0]]]})),
+    # fuzz corpus file 3078 of seed 0: a geometry without coordinates gave a KeyError
+    ("boundary.geojson", '{"type": "Polygon"}'),
+    ("boundary.geojson", '{"type": "Feature", "geometry": {"type": "LineString", "coordinates": 5}}'),
+    ("boundary.geojson", '{"type": "Polygon", "coordinates": []}'),
     ("boundary.geojson", '{"type": "Polygon", "coordinates": [[[NaN, 0], [1, 1], [0, 1], '
                          '[NaN, 0]]]}'),
     ("boundary.geojson", json.dumps({"type": "Polygon", "coordinates": [

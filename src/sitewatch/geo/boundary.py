@@ -81,6 +81,9 @@ def load_boundary(path: Path) -> Boundary:
             raise ConfigError(f"boundary file {str(path)!r}: a feature is not an object")
         geom = feat.get("geometry") or {}
         if isinstance(geom, dict) and isinstance(geom.get("type"), str) and geom["type"] in _LINEAR:
+            if not isinstance(geom.get("coordinates"), list):
+                raise ConfigError(f"boundary file {str(path)!r}: a {geom['type']} without a "
+                                  "list of coordinates; give its [longitude, latitude] points")
             try:
                 geometry = shape(geom)
                 bounds = geometry.bounds

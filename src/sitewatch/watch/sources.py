@@ -157,6 +157,7 @@ def _within(value: Any, limit: float | None) -> bool:
 
 def _from_item(source: str, data: dict[str, Any], asset_key: str, config: WatchConfig, aoi: Any,
                *, href_base: str | None) -> Candidate | None:
+    from shapely.errors import ShapelyError
     from shapely.geometry import shape
 
     props = data.get("properties") or {}
@@ -171,8 +172,8 @@ def _from_item(source: str, data: dict[str, Any], asset_key: str, config: WatchC
     try:
         if geometry is not None and not shape(geometry).intersects(aoi):
             return None
-    except (ValueError, TypeError, AttributeError):
-        return None
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError, ShapelyError):
+        return None  # a geometry shapely cannot read: e.g. {"type": "Polygon"}, no coordinates
     href = _asset_href(data.get("assets") or {}, asset_key)
     if href is None:
         return None
