@@ -6,9 +6,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sitewatch.detect import PAD_VALUE
 from sitewatch.detect.modelcard import load_card
 from sitewatch.detect.registry import BASE_MODEL, DEFAULT_MODEL, card_path_for
-from sitewatch.train.quantize import KEEP_FLOAT, calibration_tiles, quantize_onnx
+from sitewatch.errors import ConfigError
+from sitewatch.train.quantize import KEEP_FLOAT, CalibrationImage, calibration_tiles, quantize_onnx
 from tests.detect.fakes import planted_scene
 
 
@@ -121,3 +123,29 @@ def test_int8_scores_track_the_float_scores_on_generated_tiles(tmp_path: Path) -
     assert np.median(np.abs(logit(got[kept]) - logit(ref[kept]))) < 0.6
     assert 0.8 < np.median(got[kept] / ref[kept]) < 1.25
     assert (got[ref >= card.score_threshold] >= card.score_threshold).mean() > 0.85
+
+
+def test_calibration_image_parses_the_command_line_forms() -> None:
+    whole = CalibrationImage.parse("C:/a b/x.tif:0.3")
+    assert whole == CalibrationImage(path=Path("C:/a b/x.tif"), gsd_m=0.3)
+    item = CalibrationImage.parse("x.tif:0.25:0,1324,560,2432")
+    assert item.path == Path("x.tif") and item.gsd_m == 0.25 and item.window == (0, 1324, 560, 2432)
+    for bad in ("x.tif", "x.tif:abc", "x.tif:0.3:1,2,3", "x.tif:0.3:0,0,10,x", ":0.3"):
+        with pytest.raises(ConfigError, match=r"IMAGE:GSD_M|X0,Y0,X1,Y1"):
+            CalibrationImage.parse(bad)
+    for window in ((5, 0, 5, 10), (0, 0, 10, -1)):
+        with pytest.raises(ConfigError, match="window"):
+            CalibrationImage(path=Path("x.tif"), gsd_m=0.3, window=window)
+
+
+def test_calibration_window_is_cut_from_its_image_and_padded_as_detection_pads(tmp_path: Path) -> None:
+    card = dataclasses.replace(load_card(card_path_for(BASE_MODEL), verify=False), gsd_m=0.15)
+    big = planted_scene(tmp_path / "big.tif", width=1400, height=900, centres=[(900.0, 700.0)])
+    # A 300 x 200 px window holding the vehicle at (900, 700): at 0.3 -> 0.15 m it becomes 600 x 400
+    # px of a 1024 px tile, the rest padding.
+    (tile,) = calibration_tiles([CalibrationImage(path=big, gsd_m=0.3, window=(800, 600, 1100, 800))], card)
+    assert tile.shape == (1024, 1024, 3)
+    assert tile[200, 200, 0] > 200 and tile[380, 580, 0] < 50  # the vehicle, then ground
+    assert (tile[:, 600:] == PAD_VALUE).all() and (tile[400:] == PAD_VALUE).all()
+    with pytest.raises(ConfigError, match="does not lie inside"):
+        calibration_tiles([CalibrationImage(path=big, gsd_m=0.3, window=(0, 0, 1500, 100))], card)
