@@ -66,7 +66,10 @@ SCORE, LOW = 0.15, 0.5
 def tiles_of(path: Path, gsd: float, window: tuple[int, int, int, int] | None = None, *, stride: int = 256,
              size: int = 512, model_gsd: float = 0.3) -> list[np.ndarray]:
     """Model-size RGB tiles of an image (or a window of it) resampled to the model's GSD."""
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)[:, :, ::-1]
+    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise SystemExit(f"cannot read {path}")
+    image = bgr[:, :, ::-1]
     if window:
         x0, y0, x1, y1 = window
         image = image[y0:y1, x0:x1]
