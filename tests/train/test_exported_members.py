@@ -14,7 +14,8 @@ import sitewatch.train as training
 def test_public_names() -> None:
     assert sorted(training.__all__) == sorted(
         [
-            "BASE_SHA256", "Background", "BenchConfig", "CivilianGround", "FetchResult", "GroundRole",
+            "BASE_SHA256", "Background", "BenchConfig", "CalibrationImage", "CivilianGround", "FetchResult",
+            "GroundRole",
             "GroundSource",
             "ImageBoxes", "LabelFormat", "LabelledBox", "LabelledImage", "Layout", "MVRSD_CLASS_NAMES",
             "ModelEvaluation",

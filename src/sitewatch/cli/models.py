@@ -29,9 +29,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     quant = sub.add_parser("quantize", help="make an int8 variant of a model (needs onnx)")
     quant.add_argument("--model", default=BASE_MODEL, help="name or card of the float model")
     quant.add_argument(
-        "--calibrate", action="append", required=True, metavar="IMAGE:GSD_M",
-        help="calibration image and its GSD in metres; repeat; not your evaluation images",
+        "--calibrate", action="append", required=True, metavar="IMAGE:GSD_M[:X0,Y0,X1,Y1]",
+        help="calibration image, its GSD in metres and optionally the pixel window of it to use; "
+        "repeat; not your evaluation images or areas",
     )  # fmt: skip
+    quant.add_argument("--tiles-per-image", type=int, default=8, metavar="N",
+                       help="calibration tiles taken from each image or window (default 8)")
     quant.add_argument("--out", type=Path, required=True, help="output folder")
     quant.add_argument("--name", required=True, help="name of the new model")
 
@@ -78,18 +81,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _quantize(args: argparse.Namespace) -> int:
-    from sitewatch.train import quantize_int8
+    from sitewatch.train import CalibrationImage, quantize_int8
 
-    images = []
-    for item in args.calibrate:
-        path, _, gsd = item.rpartition(":")
-        try:
-            images.append((Path(path), float(gsd)))
-        except ValueError:
-            raise ConfigError(
-                f"--calibrate {item!r}: expected IMAGE:GSD_M, e.g. a.tif:0.3"
-            ) from None
-    out = quantize_int8(args.model, images, args.out, name=args.name)
+    if args.tiles_per_image < 1:
+        raise ConfigError(f"--tiles-per-image {args.tiles_per_image}: must be at least 1")
+    images = [CalibrationImage.parse(item) for item in args.calibrate]
+    out = quantize_int8(args.model, images, args.out, name=args.name, per_image=args.tiles_per_image)
     print(
         f"wrote {out} (sha256 {sha256_file(out.with_suffix('.onnx'))}); measure it with "
         "`sitewatch eval --model` before trusting it"

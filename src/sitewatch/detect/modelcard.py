@@ -282,8 +282,9 @@ def measured_rates(card: ModelCard, *, tta: bool = False, score_threshold: float
     floors (none where the rates do not say) than the run applied (``label_floors``, by label
     value; default the card's ``label_score_thresholds``). Nor are rates measured on another
     ONNX file than the card's (the record's ``onnx_sha256``): an int8 variant shares its float
-    model's record, not its rates (on the dense depot it finds less than half of what the float
-    model finds; ``docs/model-records/dense-park.md``).
+    model's record, not its rates (its own were never measured; the int8 file shipped before
+    2026-12-05 found less than half of what the float model finds on the dense depot,
+    ``docs/model-records/dense-park.md``).
     """
     score = card.score_threshold if score_threshold is None else score_threshold
     applied = ({v.value: f for v, f in card.label_score_thresholds} if label_floors is None

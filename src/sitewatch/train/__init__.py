@@ -42,7 +42,7 @@ from sitewatch.train.mixing import TileMix, synthesize
 from sitewatch.train.negatives import mine_negatives
 from sitewatch.train.pipeline import TrainRequest, run_training
 from sitewatch.train.pseudo import PseudoExport, PseudoLabelling, PseudoScene, write_pseudo_labels
-from sitewatch.train.quantize import quantize_int8
+from sitewatch.train.quantize import CalibrationImage, quantize_int8
 from sitewatch.train.recipe import TrainingRecipe, read_recipe
 from sitewatch.train.resample import resample_image, resample_sample
 from sitewatch.train.samples import TrainBox, TrainingSample, from_labelled
@@ -57,6 +57,7 @@ __all__ = [
     "TRAIN_CLASSES",
     "Background",
     "BenchConfig",
+    "CalibrationImage",
     "CivilianGround",
     "FetchResult",
     "GroundRole",
