@@ -30,7 +30,9 @@ def test_interleaved_rounds_compare_within_a_round(tmp_path: Path) -> None:
         single = next(q for q in points if q["round"] == p["round"] and q["engine"] == "single-process")
         assert p["share_of_single"] == round(p["tiles_per_s"] / single["tiles_per_s"], 3)
         assert p["cpu_share_of_single"] == round(single["cpu_s"] / p["cpu_s"], 3)
-        assert p["cpu_s"] >= p["compute_s"] / 4  # the model's CPU time, counted in its process
+        # the model's CPU time is counted in the process that ran it: as much as the same tiles
+        # cost in one process, give or take (processor time, so the machine's load cannot fail it)
+        assert p["cpu_s"] >= 0.5 * single["cpu_s"]
         assert p["tiles"] == 3 and 0 < p["compute_s"] <= p["seconds"] * p["workers"]
         assert p["idle_s"] == pytest.approx(p["seconds"] * p["workers"] - p["compute_s"] - p["engine_s"],
                                             abs=0.003)
