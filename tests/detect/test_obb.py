@@ -239,3 +239,27 @@ def test_intersection_areas_of_degenerate_boxes_are_zero() -> None:
     assert got.tolist() == [0.0, 0.0, 0.0, 0.0]
     assert intersection_areas(boxes, np.arange(1, 5), np.zeros(4, dtype=np.intp)).tolist() == [0.0] * 4
     assert intersection_areas(boxes, np.empty(0, np.intp), np.empty(0, np.intp)).shape == (0,)
+
+
+@pytest.mark.parametrize(("seed", "n"), [(0, 0), (1, 1), (2, 2), (3, 40), (4, 600), (5, 2048)])
+def test_touching_pairs_of_a_tile_are_those_every_pair_compared_gives(seed: int, n: int) -> None:
+    """Up to 2048 boxes the pairs come from a sweep along x: the same pairs, in the same order,
+    as comparing every pair, with shared left edges, edge contacts, zero-width, inverted and
+    NaN boxes, and boxes spanning the whole tile."""
+    from sitewatch.detect.obb import touching_pairs
+
+    rng = np.random.default_rng(seed)
+    x0, y0 = rng.integers(0, 60, n).astype(float), rng.integers(0, 60, n).astype(float)
+    aabb = np.column_stack([x0, y0, x0 + rng.integers(-1, 12, n), y0 + rng.integers(0, 12, n)])
+    if n >= 40:
+        aabb[3] = [np.nan, 0, 5, 5]
+        aabb[5] = [0, 0, np.nan, 5]
+        aabb[8] = [-5, -5, 200, 200]
+        aabb[9] = [1, 1, 1, 9]
+    hit = ((aabb[:, None, 0] < aabb[None, :, 2]) & (aabb[None, :, 0] < aabb[:, None, 2])
+           & (aabb[:, None, 1] < aabb[None, :, 3]) & (aabb[None, :, 1] < aabb[:, None, 3]))
+    i, j = np.nonzero(np.triu(hit, k=1))
+    got_i, got_j = touching_pairs(aabb)
+    assert got_i.dtype == got_j.dtype == np.intp
+    assert got_i.tolist() == i.tolist() and got_j.tolist() == j.tolist()
+    assert n < 600 or len(i) > 3 * n
