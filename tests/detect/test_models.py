@@ -127,3 +127,23 @@ def test_label_score_floors_come_from_the_card(tmp_path: Path) -> None:
         card_path.write_text(json.dumps({**raw, "label_score_thresholds": wrong}))
         with pytest.raises(ModelError, match="label_score_thresholds"):
             load_card(card_path, verify=False)
+
+
+def test_network_input_is_the_padded_batch_channels_first_over_255() -> None:
+    """Each channel divided straight into its place gives the bytes of the plain recipe
+    (pad, transpose, float32, divide by 255) for full, smaller, larger and mirrored tiles."""
+    from sitewatch.detect.backend import padded_batch
+
+    detector = load_detector(threads=1)
+    size = detector.tile_px
+    rng = np.random.default_rng(0)
+    full = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
+    tiles = [full, full[:size - 37, : size - 5], rng.integers(0, 256, (size + 9, size + 3, 3), np.uint8),
+             full[::-1, ::-1], full[:, :1]]
+    got = detector.network_input(tiles)
+    want = np.ascontiguousarray(padded_batch(tiles, size).transpose(0, 3, 1, 2),
+                                dtype=np.float32) / 255.0
+    assert got.dtype == np.float32 and got.shape == (5, 3, size, size)
+    assert got.tobytes() == want.tobytes()
+    with pytest.raises(ConfigError, match="uint8"):
+        detector.network_input([full, full[:, :, :2]])

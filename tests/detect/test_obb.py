@@ -188,3 +188,78 @@ def test_touching_pairs_of_a_whole_scene_are_those_every_pair_compared_gives() -
     got_i, got_j = touching_pairs(aabb)
     assert len(i) > 1000
     assert got_i.tolist() == i.tolist() and got_j.tolist() == j.tolist()
+
+
+def _shapely_areas(boxes: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    import shapely
+
+    polys = shapely.polygons(corners(boxes))
+    return np.asarray(shapely.area(shapely.intersection(polys[i], polys[j])), dtype=np.float64)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_intersection_areas_are_those_of_clipping_the_polygons(seed: int) -> None:
+    """The numpy clipping gives shapely's areas to rounding, in the cases that break naive
+    clipping: identical boxes, boxes sharing edges or corners (turned by right angles), one
+    inside another, disjoint, thin and far from the origin (full-resolution pixels)."""
+    from sitewatch.detect.obb import intersection_areas
+
+    rng = np.random.default_rng(seed)
+    n = 4000
+    a = np.column_stack([rng.uniform(0, 60, n), rng.uniform(0, 60, n), rng.uniform(0.5, 40, n),
+                         rng.uniform(0.05, 20, n), rng.uniform(-4, 4, n)])
+    b = np.column_stack([rng.uniform(0, 60, n), rng.uniform(0, 60, n), rng.uniform(0.5, 40, n),
+                         rng.uniform(0.05, 20, n), rng.uniform(-4, 4, n)])
+    q = n // 5
+    b[:q] = a[:q]  # identical
+    b[q:2 * q, 2:4] = a[q:2 * q, 2:4]  # same size, turned by right angles, shifted by whole
+    b[q:2 * q, 4] = a[q:2 * q, 4] + np.pi / 2 * rng.integers(0, 4, q)  # sides: shared edges
+    b[q:2 * q, :2] = a[q:2 * q, :2] + rng.integers(-2, 3, (q, 2)) * a[q:2 * q, 2:3]
+    b[2 * q:3 * q] = a[2 * q:3 * q] * [1, 1, 0.3, 0.3, 1] + [0.1, -0.2, 0, 0, 0.4]  # inside
+    a[3 * q:4 * q, :2] += 5000.0  # far from the origin, nearly the same box
+    b[3 * q:4 * q] = a[3 * q:4 * q] + rng.normal(0, 0.5, (q, 5)) * [1, 1, 0.1, 0.1, 0.05]
+    b[3 * q:4 * q, 2:4] = np.abs(b[3 * q:4 * q, 2:4]) + 0.05
+    boxes = np.concatenate([a, b])
+    i, j = np.arange(n), np.arange(n) + n
+    got = intersection_areas(boxes, i, j)
+    want = _shapely_areas(boxes, i, j)
+    scale = np.minimum(a[:, 2] * a[:, 3], b[:, 2] * b[:, 3])
+    assert (want > 0).sum() > n // 2
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-9 * scale.max())
+    assert (np.abs(got - want) <= 1e-9 * scale).all()
+    np.testing.assert_allclose(intersection_areas(boxes, j, i), want, rtol=0, atol=1e-9 * scale.max())
+
+
+def test_intersection_areas_of_degenerate_boxes_are_zero() -> None:
+    from sitewatch.detect.obb import intersection_areas
+
+    boxes = np.array([[10, 10, 8, 4, 0.3], [10, 10, 0, 4, 0.3], [10, 10, 8, 0, 0.0],
+                      [np.nan, 10, 8, 4, 0.0], [10, 10, 8, 4, np.nan]])
+    got = intersection_areas(boxes, np.zeros(4, dtype=np.intp), np.arange(1, 5))
+    assert got.tolist() == [0.0, 0.0, 0.0, 0.0]
+    assert intersection_areas(boxes, np.arange(1, 5), np.zeros(4, dtype=np.intp)).tolist() == [0.0] * 4
+    assert intersection_areas(boxes, np.empty(0, np.intp), np.empty(0, np.intp)).shape == (0,)
+
+
+@pytest.mark.parametrize(("seed", "n"), [(0, 0), (1, 1), (2, 2), (3, 40), (4, 600), (5, 2048)])
+def test_touching_pairs_of_a_tile_are_those_every_pair_compared_gives(seed: int, n: int) -> None:
+    """Up to 2048 boxes the pairs come from a sweep along x: the same pairs, in the same order,
+    as comparing every pair, with shared left edges, edge contacts, zero-width, inverted and
+    NaN boxes, and boxes spanning the whole tile."""
+    from sitewatch.detect.obb import touching_pairs
+
+    rng = np.random.default_rng(seed)
+    x0, y0 = rng.integers(0, 60, n).astype(float), rng.integers(0, 60, n).astype(float)
+    aabb = np.column_stack([x0, y0, x0 + rng.integers(-1, 12, n), y0 + rng.integers(0, 12, n)])
+    if n >= 40:
+        aabb[3] = [np.nan, 0, 5, 5]
+        aabb[5] = [0, 0, np.nan, 5]
+        aabb[8] = [-5, -5, 200, 200]
+        aabb[9] = [1, 1, 1, 9]
+    hit = ((aabb[:, None, 0] < aabb[None, :, 2]) & (aabb[None, :, 0] < aabb[:, None, 2])
+           & (aabb[:, None, 1] < aabb[None, :, 3]) & (aabb[None, :, 1] < aabb[:, None, 3]))
+    i, j = np.nonzero(np.triu(hit, k=1))
+    got_i, got_j = touching_pairs(aabb)
+    assert got_i.dtype == got_j.dtype == np.intp
+    assert got_i.tolist() == i.tolist() and got_j.tolist() == j.tolist()
+    assert n < 600 or len(i) > 3 * n

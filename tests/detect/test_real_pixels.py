@@ -96,3 +96,33 @@ def test_real_model_gives_the_same_boxes_when_windows_share_batches(tmp_path: Pa
               for plan, part in zip(plans, parts, strict=True)]
     assert sum(len(r.detections) for r in alone) >= 10
     assert [r.detections for r in pooled] == [r.detections for r in alone]
+
+
+class _Wrapped:
+    """The same detector seen only through the Detector protocol (Detection objects): not a
+    TileBackend, so detect_raster builds and reads back Detection objects per tile."""
+
+    def __init__(self, inner: object) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
+
+    def detect_batch(self, tiles: list[np.ndarray]) -> object:
+        return self._inner.detect_batch(tiles)  # type: ignore[attr-defined]
+
+
+@pytest.mark.skipif(DATA is None, reason="../shared/data is absent")
+def test_tiles_detected_as_arrays_give_what_detection_objects_give() -> None:
+    """detect_raster takes a TileBackend's arrays without building Detection objects per tile;
+    the boxes, scores and labels are those the Detector protocol's objects carry."""
+    assert DATA is not None
+    from sitewatch.detect import TileBackend
+
+    detector = load_detector(threads=2)
+    wrapped = _Wrapped(detector)
+    assert isinstance(detector, TileBackend) and not isinstance(wrapped, TileBackend)
+    options = DetectOptions(batch_size=3)
+    direct = detect_raster(DATA / TILE, detector, gsd_m=0.12, options=options)
+    plain = detect_raster(DATA / TILE, wrapped, gsd_m=0.12, options=options)  # type: ignore[arg-type]
+    assert len(direct.detections) > 10 and direct.detections == plain.detections

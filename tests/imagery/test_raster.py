@@ -74,6 +74,22 @@ def test_window_equals_slice_of_whole_image(tmp_path: Path) -> None:
     np.testing.assert_array_equal(window, rgb[130:280, 70:170])
 
 
+@pytest.mark.parametrize("bands", [1, 3, 4])
+def test_every_window_is_the_files_pixels_interleaved(tmp_path: Path, bands: int) -> None:
+    """Windows of every shape (one pixel, one row, one column, the image's edges and corners)
+    are the file's bands interleaved pixel by pixel, grey repeated, a fourth band left out."""
+    rng = np.random.default_rng(bands)
+    data = rng.integers(0, 256, size=(bands, 150, 131), dtype=np.uint8)
+    path = _geotiff(tmp_path / "w.tif", data)
+    planes = data[[0, 0, 0]] if bands == 1 else data[:3]
+    with RasterReader(path) as raster:
+        for x0, y0, w, h in [(0, 0, 1, 1), (130, 149, 1, 1), (0, 7, 131, 1), (5, 0, 1, 150),
+                             (67, 86, 64, 64), (0, 0, 131, 150), (3, 140, 100, 10)]:
+            got = raster.read_rgb(Tile(x0_px=x0, y0_px=y0, width_px=w, height_px=h))
+            assert got.dtype == np.uint8 and got.flags.c_contiguous
+            np.testing.assert_array_equal(got, np.moveaxis(planes[:, y0:y0 + h, x0:x0 + w], 0, -1))
+
+
 def test_jpeg_named_tif_is_sniffed_and_has_no_georeference(tmp_path: Path) -> None:
     yy, xx = np.mgrid[0:96, 0:128]
     rgb = np.dstack([xx * 2, yy * 2, 255 - xx]).astype(np.uint8)  # smooth: JPEG keeps it

@@ -54,14 +54,23 @@ def padded_batch(tiles: list[np.ndarray], size: int) -> np.ndarray:
     """
     batch = np.full((len(tiles), size, size, 3), PAD_VALUE, dtype=np.uint8)
     for k, tile in enumerate(tiles):
-        if tile.ndim != 3 or tile.shape[2] != 3 or tile.dtype != np.uint8:
-            raise ConfigError(
-                f"tile {k} has shape {tile.shape} and dtype {tile.dtype}; the detector "
-                "needs (H, W, 3) uint8 RGB"
-            )
-        h, w = min(tile.shape[0], size), min(tile.shape[1], size)
+        h, w = tile_extent(k, tile, size)
         batch[k, :h, :w] = tile[:h, :w]
     return batch
+
+
+def tile_extent(k: int, tile: np.ndarray, size: int) -> tuple[int, int]:
+    """Rows and columns of tile ``k`` that go into a padded batch of ``size`` (the rest is cut).
+
+    Raises:
+        ConfigError: The tile is not (H, W, 3) uint8.
+    """
+    if tile.ndim != 3 or tile.shape[2] != 3 or tile.dtype != np.uint8:
+        raise ConfigError(
+            f"tile {k} has shape {tile.shape} and dtype {tile.dtype}; the detector "
+            "needs (H, W, 3) uint8 RGB"
+        )
+    return min(tile.shape[0], size), min(tile.shape[1], size)
 
 
 def label_indices(card: ModelCard) -> np.ndarray:

@@ -7,15 +7,19 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+import cv2
 import numpy as np
 
-from sitewatch.detect.backend import TileArrays, TileBackend
+from sitewatch.detect.backend import PAD_VALUE, TileArrays, TileBackend, tile_extent
 from sitewatch.detect.modelcard import ModelCard
 from sitewatch.errors import ConfigError, ModelError
 
 __all__ = ["OnnxDetector", "available_cores", "default_sessions"]
 
 T = TypeVar("T")
+
+#: The network's input is the uint8 value over this, in float32 (as Ultralytics scales it).
+_FULL_SCALE = np.float32(255.0)
 
 
 def available_cores() -> int:
@@ -104,30 +108,42 @@ class OnnxDetector(TileBackend):
         (output,) = session.run(None, {self._input: batch})
         return np.asarray(output)
 
-    def _run(self, session: Any, batch: np.ndarray) -> list[TileArrays]:
-        return self._decode(self._raw(session, batch))
+    def _run(self, session: Any, tiles: list[np.ndarray]) -> list[TileArrays]:
+        return self._decode(self._raw(session, self.network_input(tiles)))
 
-    def _on_sessions(self, run: Callable[[Any, np.ndarray], T], batch: np.ndarray) -> list[T]:
-        """``run(session, part)`` for the batch split over the sessions, in parallel."""
-        parts = np.array_split(np.arange(len(batch)), min(self.sessions, len(batch)))
+    def _on_sessions(
+        self, run: Callable[[Any, Any], T], items: list[np.ndarray] | np.ndarray
+    ) -> list[T]:
+        """``run(session, part)`` for the tiles or batch ``items`` split over the sessions into
+        consecutive parts (sizes as :func:`numpy.array_split` gives), in parallel."""
+        parts = np.array_split(np.arange(len(items)), min(self.sessions, len(items)))
         if len(parts) == 1:
-            return [run(self._sessions[0], batch)]
+            return [run(self._sessions[0], items)]
         with ThreadPoolExecutor(max_workers=len(parts)) as pool:
             futures = [
-                pool.submit(run, session, batch[idx])
+                pool.submit(run, session, items[idx[0] : idx[-1] + 1])
                 for session, idx in zip(self._sessions, parts, strict=False)
             ]
             return [future.result() for future in futures]
 
     def network_input(self, tiles: list[np.ndarray]) -> np.ndarray:
-        """(B, 3, size, size) float32 in 0–1."""
-        batch = self._padded(tiles).transpose(0, 3, 1, 2)
-        return np.ascontiguousarray(batch, dtype=np.float32) / 255.0
+        """(B, 3, size, size) float32 in 0–1: the tiles padded with :data:`PAD_VALUE`, channels
+        first, over 255 (each channel divided straight into its place in the batch)."""
+        size = self.card.input_px
+        batch = np.empty((len(tiles), 3, size, size), dtype=np.float32)
+        for k, tile in enumerate(tiles):
+            h, w = tile_extent(k, tile, size)
+            if h < size or w < size:
+                batch[k] = np.float32(PAD_VALUE) / _FULL_SCALE
+            for channel, plane in enumerate(cv2.split(tile[:h, :w])):
+                np.divide(plane, _FULL_SCALE, out=batch[k, channel, :h, :w])
+        return batch
 
     def run_network(self, batch: np.ndarray) -> None:
         """The sessions' forward pass on ``batch``, split as :meth:`_infer` splits it."""
         self._on_sessions(self._raw, batch)
 
     def _infer(self, tiles: list[np.ndarray]) -> list[TileArrays]:
-        decoded = self._on_sessions(self._run, self.network_input(tiles))
+        """Each session turns its part of the tiles into network input, runs and decodes it."""
+        decoded = self._on_sessions(self._run, tiles)
         return [item for part in decoded for item in part]

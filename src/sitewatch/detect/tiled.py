@@ -19,6 +19,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from sitewatch.detect.backend import TileArrays, TileBackend
 from sitewatch.detect.fragments import fragment_mask
 from sitewatch.detect.merging import VEHICLE_CARGO, merge_tile_boxes
 from sitewatch.detect.obb import bounds, rotated_nms
@@ -291,11 +292,21 @@ def _prefetched(
         thread.join()
 
 
+def _batch_arrays(detector: Detector, batch: list[np.ndarray]) -> list[TileArrays]:
+    """Per tile: boxes, scores and label indices as :func:`detections_to_arrays` gives them
+    from ``detector.detect_batch`` (a :class:`TileBackend`'s arrays are taken as they are,
+    scores clipped as :class:`Detection` clips them, with no Detection built on the way)."""
+    if isinstance(detector, TileBackend):
+        return [(boxes, np.clip(scores, 0.0, 1.0), labels)
+                for boxes, scores, labels in detector.detect_arrays(batch)]
+    return [detections_to_arrays(found) for found in detector.detect_batch(batch)]
+
+
 def _tile_arrays(
-    found: tuple[Detection, ...], tile: Tile, scale: float, info: RasterInfo, margin_px: float
+    found: TileArrays, tile: Tile, scale: float, info: RasterInfo, margin_px: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Boxes mapped to full resolution, scores, label indices and the cut-at-inner-edge flag."""
-    raw, scores, labels = detections_to_arrays(found)
+    raw, scores, labels = found
     aabb = bounds(raw)
     w_model, h_model = tile.width_px * scale, tile.height_px * scale
     truncated = (
@@ -430,7 +441,7 @@ def detect_tiles(
     done = 0
     with closing(batches):
         for batch in batches:
-            results = detector.detect_batch(batch)
+            results = _batch_arrays(detector, batch)
             for result, (k, i) in zip(results, owners[done : done + len(batch)], strict=True):
                 plan = requests[k][0]
                 found[k].append(_tile_arrays(result, plan.tiles[i], plan.scale, plan.info,

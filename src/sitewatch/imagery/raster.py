@@ -245,8 +245,10 @@ class RasterReader:
             )[:, None, None].astype(np.float32)
             data = np.clip(np.nan_to_num(scaled, nan=0.0), 0, 255).astype(np.uint8)
         if data.shape[0] == 1:
-            data = np.repeat(data, 3, axis=0)
-        return np.ascontiguousarray(np.moveaxis(data, 0, -1))
+            return np.repeat(data[0][:, :, None], 3, axis=2)
+        import cv2  # interleaves the planes several times faster than a numpy transposing copy
+
+        return np.asarray(cv2.merge([np.ascontiguousarray(plane) for plane in data[:3]]))
 
 
 def read_info(path: str | Path) -> RasterInfo:
