@@ -112,17 +112,16 @@ class _Wrapped:
         return self._inner.detect_batch(tiles)  # type: ignore[attr-defined]
 
 
-@pytest.mark.skipif(DATA is None, reason="../shared/data is absent")
 def test_tiles_detected_as_arrays_give_what_detection_objects_give() -> None:
     """detect_raster takes a TileBackend's arrays without building Detection objects per tile;
     the boxes, scores and labels are those the Detector protocol's objects carry."""
-    assert DATA is not None
+    tile = shared_path_or_skip(TILE)
     from sitewatch.detect import TileBackend
 
     detector = load_detector(threads=2)
     wrapped = _Wrapped(detector)
     assert isinstance(detector, TileBackend) and not isinstance(wrapped, TileBackend)
     options = DetectOptions(batch_size=3)
-    direct = detect_raster(DATA / TILE, detector, gsd_m=0.12, options=options)
-    plain = detect_raster(DATA / TILE, wrapped, gsd_m=0.12, options=options)  # type: ignore[arg-type]
+    direct = detect_raster(tile, detector, gsd_m=0.12, options=options)
+    plain = detect_raster(tile, wrapped, gsd_m=0.12, options=options)  # type: ignore[arg-type]
     assert len(direct.detections) > 10 and direct.detections == plain.detections
