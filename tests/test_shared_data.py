@@ -136,3 +136,17 @@ def test_this_checkout_looks_beside_itself() -> None:
 def test_needs_stays_inside_the_folder(needs: str, elsewhere: Path) -> None:
     with pytest.raises(ConfigError, match="give a path inside the shared data folder"):
         shared_data_root(needs=needs)
+
+
+def test_a_tool_gets_what_it_needs_or_one_line_saying_where_to_put_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sitewatch.shared_data import shared_data_path
+
+    (tmp_path / "overhead" / "mvrsd").mkdir(parents=True)
+    monkeypatch.setenv(DATA_ENV, str(tmp_path))
+    assert shared_data_path("overhead/mvrsd", what="the MVRSD tiles") == (
+        tmp_path / "overhead" / "mvrsd").resolve()
+    with pytest.raises(ConfigError) as caught:
+        shared_data_path("overhead/naip_dates", what="the NAIP tiles")
+    assert str(caught.value) == ("the NAIP tiles (overhead/naip_dates): not under $SITEWATCH_DATA or "
+                                 "../shared/data; set SITEWATCH_DATA to the shared data folder")

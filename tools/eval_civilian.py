@@ -49,7 +49,7 @@ import numpy as np
 
 from sitewatch.detect import DetectOptions, Detector, VehicleClass, bounds, detect_raster, load_detector
 from sitewatch.errors import ConfigError
-from sitewatch.shared_data import shared_data_root
+from sitewatch.shared_data import shared_data_path
 from sitewatch.train import (
     ImageBoxes,
     LabelledImage,
@@ -69,15 +69,10 @@ def overhead_data(tool: str) -> Path:
     ends ``tool`` with status 2 and one line when it is absent (the default of ``--data`` here
     and in the tools that import this one)."""
     try:
-        root = shared_data_root(needs="overhead/cats_drone")
+        return shared_data_path("overhead/cats_drone", what="the civilian data").parent
     except ConfigError as error:
         print(f"{tool}: {error}", file=sys.stderr)
         raise SystemExit(2) from None
-    if root is None:
-        print(f"{tool}: no civilian data (overhead/cats_drone) under $SITEWATCH_DATA or "
-              "../shared/data; set SITEWATCH_DATA to the shared data folder", file=sys.stderr)
-        raise SystemExit(2)
-    return root / "overhead"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -29,22 +29,17 @@ from sitewatch.imagery import (
     register_by_georeference,
     register_images,
 )
-from sitewatch.shared_data import shared_data_root
+from sitewatch.shared_data import shared_data_path
 
 
 def naip_dir() -> Path:
     """``overhead/naip_dates`` of the shared data folder; exits with status 2 and one line
     when it is absent."""
     try:
-        root = shared_data_root(needs="overhead/naip_dates")
+        return shared_data_path("overhead/naip_dates", what="the NAIP tiles")
     except ConfigError as error:
         print(f"eval_registration_real: {error}", file=sys.stderr)
         raise SystemExit(2) from None
-    if root is None:
-        print("eval_registration_real: the NAIP tiles (overhead/naip_dates) are not under "
-              "$SITEWATCH_DATA or ../shared/data; set SITEWATCH_DATA", file=sys.stderr)
-        raise SystemExit(2)
-    return root / "overhead" / "naip_dates"
 
 
 def main() -> int:

@@ -44,7 +44,7 @@ from sitewatch.cli import run_command as sitewatch
 from sitewatch.errors import ConfigError
 from sitewatch.geo import OrientedBoxPx
 from sitewatch.review import BoxPx, apply_decision
-from sitewatch.shared_data import shared_data_root
+from sitewatch.shared_data import shared_data_path
 from sitewatch.train import greedy_match, iou_matrix, read_voc
 
 MVRSD = "overhead/mvrsd"
@@ -128,15 +128,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv[:cut])
     extra = argv[cut + 1:]  # after --: options passed to both sitewatch train runs
     try:
-        data_root = shared_data_root(needs=MVRSD)
+        mvrsd = shared_data_path(MVRSD, what="the MVRSD tiles")
     except ConfigError as error:
         print(f"eval_reviews: {error}", file=sys.stderr)
         return 2
-    if data_root is None:
-        print(f"eval_reviews: no MVRSD tiles ({MVRSD}) under $SITEWATCH_DATA or ../shared/data: "
-              "nothing to measure", file=sys.stderr)
-        return 2
-    mvrsd = data_root / MVRSD
     train, review, held = (s.split(",") for s in (args.train, args.review, args.eval))
     if set(train) & set(review) or set(held) & (set(train) | set(review)):
         raise SystemExit("train, review and eval tiles must not overlap")

@@ -46,8 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from eval_dense import rotated_iou
 
-from sitewatch.detect import DEFAULT_MODEL, OnnxDetector, card_path_for, load_card
-from sitewatch.detect.obb import decode_yolo_obb
+from sitewatch.detect import DEFAULT_MODEL, OnnxDetector, card_path_for, decode_yolo_obb, load_card
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("SITEWATCH_DATA", ROOT.parent / "shared" / "data")) / "overhead"

@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 from sitewatch.errors import ConfigError
-from sitewatch.shared_data import shared_data_root
+from sitewatch.shared_data import shared_data_path
 
 SCENE = "overhead/geotiff/sample_geotiff.tif"
 
@@ -39,16 +39,13 @@ def main() -> None:
     parser.add_argument("--scene", type=Path, default=None,
                         help=f"default: {SCENE} of $SITEWATCH_DATA, else of ../shared/data")
     args = parser.parse_args()
-    if args.scene is None:
-        try:
-            data = shared_data_root(needs=SCENE)
-        except ConfigError as error:
-            print(f"make_many_scene_watch: {error}", file=sys.stderr)
-            sys.exit(2)
-        args.scene = None if data is None else data / SCENE
-    if args.scene is None or not args.scene.is_file():
-        print(f"scene {args.scene or SCENE} not found: put ../shared/data beside the checkout, set "
-              "SITEWATCH_DATA or pass --scene")
+    try:
+        args.scene = args.scene or shared_data_path(SCENE, what="the default scene")
+    except ConfigError as error:
+        print(f"make_many_scene_watch: {error}; or pass --scene FILE", file=sys.stderr)
+        sys.exit(2)
+    if not args.scene.is_file():
+        print(f"make_many_scene_watch: scene {args.scene} not found; pass --scene FILE", file=sys.stderr)
         sys.exit(2)
     imagery = args.out / "imagery"
     imagery.mkdir(parents=True, exist_ok=True)

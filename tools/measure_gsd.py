@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from sitewatch.detect import GsdSearch, estimate_gsd_of_array, load_detector, sample_windows
 from sitewatch.errors import ConfigError
 from sitewatch.imagery import RasterReader
-from sitewatch.shared_data import shared_data_root
+from sitewatch.shared_data import shared_data_path
 
 
 def _windows(path: Path, factor: float, search: GsdSearch) -> list[np.ndarray]:
@@ -61,14 +61,10 @@ def main() -> int:
     parser.add_argument("--factors", type=float, nargs="+", default=[1.0, 1.5, 2.0, 3.0])
     args = parser.parse_args()
     try:
-        data = shared_data_root(needs="overhead")
+        root = shared_data_path("overhead", what="the overhead imagery")
     except ConfigError as error:
         print(f"measure_gsd: {error}", file=sys.stderr)
         return 2
-    if data is None:
-        print("overhead/ is not under $SITEWATCH_DATA or ../shared/data; nothing measured")
-        return 2
-    root = data / "overhead"
     detector = load_detector(None, threads=2)
     search = GsdSearch()
     items: list[tuple[Path, float | None]] = [

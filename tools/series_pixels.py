@@ -19,7 +19,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from sitewatch.errors import ConfigError
-from sitewatch.shared_data import shared_data_root
+from sitewatch.shared_data import shared_data_path
 
 MVRSD_LABELS = {
     "SMV": "military_light_vehicle",
@@ -39,15 +39,10 @@ def data_root() -> Path:
     """Where the MVRSD tiles are (``overhead/mvrsd`` of the shared data folder); exits with
     status 2 and a one-line message when they are absent."""
     try:
-        root = shared_data_root(needs="overhead/mvrsd/labels")
+        return shared_data_path("overhead/mvrsd/labels", what="the MVRSD tiles").parent
     except ConfigError as error:
         print(f"make_series: {error}", file=sys.stderr)
         raise SystemExit(2) from None
-    if root is None:
-        print("make_series: the MVRSD tiles (overhead/mvrsd) are not under $SITEWATCH_DATA or "
-              "../shared/data; set SITEWATCH_DATA to the shared data folder", file=sys.stderr)
-        raise SystemExit(2)
-    return root / "overhead" / "mvrsd"
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from sitewatch.errors import ConfigError
-from sitewatch.shared_data import shared_data_root
+from sitewatch.shared_data import shared_data_path
 from sitewatch.watch import measure_engine_cpu
 
 SCENE = "overhead/scenes/AUAU040001_depot.tif"
@@ -31,16 +31,13 @@ def main() -> None:
                         help=f"default: {SCENE} of $SITEWATCH_DATA, else of ../shared/data")
     parser.add_argument("--defaults", action="store_true", help="Dask's own background settings")
     args = parser.parse_args()
-    if args.scene is None:
-        try:
-            data = shared_data_root(needs=SCENE)
-        except ConfigError as error:
-            print(f"watch_dask_cpu: {error}", file=sys.stderr)
-            sys.exit(2)
-        args.scene = None if data is None else data / SCENE
-    if args.scene is None or not args.scene.is_file():
-        print(f"scene {args.scene or SCENE} not found: put ../shared/data beside the checkout, set "
-              "SITEWATCH_DATA or pass --scene")
+    try:
+        args.scene = args.scene or shared_data_path(SCENE, what="the default scene")
+    except ConfigError as error:
+        print(f"watch_dask_cpu: {error}; or pass --scene FILE", file=sys.stderr)
+        sys.exit(2)
+    if not args.scene.is_file():
+        print(f"watch_dask_cpu: scene {args.scene} not found; pass --scene FILE", file=sys.stderr)
         sys.exit(2)
     report = measure_engine_cpu(args.scene, gsd_m=0.3, workers=args.workers, quiet=not args.defaults)
     print(json.dumps(report, indent=2))

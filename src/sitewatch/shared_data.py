@@ -56,6 +56,25 @@ def shared_data_root(*, needs: str | Path | None = None) -> Path | None:
     return None
 
 
+def shared_data_path(needs: str, *, what: str) -> Path:
+    """``needs`` inside the shared data folder (see :func:`shared_data_root`), for a tool that
+    cannot go on without it.
+
+    Args:
+        needs: the relative path, e.g. ``"overhead/mvrsd"``.
+        what: what it holds, for the message, e.g. ``"the MVRSD tiles"``.
+
+    Raises:
+        ConfigError: ``$SITEWATCH_DATA`` is not a folder, or no folder holding ``needs`` is found
+            (one line saying where it was looked for and what to do).
+    """
+    root = shared_data_root(needs=needs)
+    if root is None:
+        raise ConfigError(f"{what} ({needs}): not under ${DATA_ENV} or ../shared/data; set "
+                          f"{DATA_ENV} to the shared data folder", path=needs)
+    return root / needs
+
+
 def _beside_clone() -> list[Path]:
     """``shared/data`` beside the clone when this file sits in one (``<clone>/src/sitewatch``)."""
     package = Path(__file__).resolve().parent

@@ -21,7 +21,7 @@ def test_detect_public_face() -> None:
             "PAD_VALUE", "RasterDetections", "SOURCES", "TileBackend", "TileParts", "TilePlan",
             "TorchDetector", "VehicleClass",
             "available_cores", "bounds", "card_path_for", "check_model_cards", "check_weights",
-            "default_cache", "detect_raster",
+            "decode_yolo_obb", "default_cache", "detect_raster",
             "detect_tiles",
             "estimate_gsd", "estimate_gsd_of_array", "fragment_mask", "load_card", "load_detector",
             "load_ensemble", "measured_loaded", "measured_on_this_file", "measured_rates",

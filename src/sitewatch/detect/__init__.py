@@ -15,9 +15,11 @@ Public names:
 - :func:`estimate_gsd` with :class:`GsdSearch`: an image's GSD from its vehicles' lengths.
 - :func:`detect_raster` with :class:`DetectOptions`, returning :class:`RasterDetections`;
   :data:`FLIPS` names the test-time flips; :func:`bounds` gives the axis-aligned bounds of
-  oriented boxes. The same run in steps: :func:`plan_tiles` (a :class:`TilePlan`),
-  :func:`detect_tiles` on any runs of its tiles, batched across rasters (:class:`TileParts`),
-  and :func:`merge_tile_parts` merging the pieces' seams as one raster.
+  oriented boxes; :func:`decode_yolo_obb` turns a YOLO-OBB network's raw output into boxes
+  (score filter and rotated NMS), as every backend does. The same run in steps:
+  :func:`plan_tiles` (a :class:`TilePlan`), :func:`detect_tiles` on any runs of its tiles,
+  batched across rasters (:class:`TileParts`), and :func:`merge_tile_parts` merging the
+  pieces' seams as one raster.
 - Models: the registry (:data:`MODELS`, :data:`DEFAULT_MODEL`, :data:`BASE_MODEL`,
   :data:`SOURCES` of :class:`ModelSource`, :func:`card_path_for`), cards (:class:`ModelCard`,
   :func:`load_card`, :data:`LEGACY_SCORE_THRESHOLD`) and what a card's training record says
@@ -46,7 +48,7 @@ from sitewatch.detect.modelcard import (
     measured_rates,
     training_record,
 )
-from sitewatch.detect.obb import bounds
+from sitewatch.detect.obb import bounds, decode_yolo_obb
 from sitewatch.detect.offline import default_cache, ultralytics_offline
 from sitewatch.detect.onnx_backend import OnnxDetector, available_cores
 from sitewatch.detect.registry import (
@@ -104,6 +106,7 @@ __all__ = [
     "card_path_for",
     "check_model_cards",
     "check_weights",
+    "decode_yolo_obb",
     "default_cache",
     "detect_raster",
     "detect_tiles",
