@@ -8,11 +8,13 @@ mapped to a one-line message and exit code 2 here, at the edge, and nowhere else
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from types import TracebackType
 
 from sitewatch import __version__
 from sitewatch.errors import SitewatchError
@@ -64,6 +66,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def _quiet_undecodable_gdal_messages() -> Iterator[None]:
+    """While a command runs, drop what Python would print for a GDAL message rasterio cannot
+    decode, and pass everything else to the hooks in place before.
+
+    A corrupt file's bytes quoted in a GDAL message (a broken XMP packet, say) make rasterio's
+    error callback raise UnicodeDecodeError inside C code; Cython reports it through
+    ``sys.excepthook`` with no Python frame and through ``sys.unraisablehook``, so the user saw
+    two tracebacks for a file that is then read, or refused, as usual. Only that message is lost.
+    """
+    excepthook, unraisablehook = sys.excepthook, sys.unraisablehook
+
+    def quiet_excepthook(kind: type[BaseException], value: BaseException,
+                         tb: TracebackType | None) -> None:
+        if not (isinstance(value, UnicodeDecodeError) and tb is None):
+            excepthook(kind, value, tb)
+
+    def quiet_unraisablehook(unraisable: sys.UnraisableHookArgs) -> None:
+        if not (isinstance(unraisable.exc_value, UnicodeDecodeError)
+                and "rasterio" in repr(unraisable.object)):
+            unraisablehook(unraisable)
+
+    sys.excepthook, sys.unraisablehook = quiet_excepthook, quiet_unraisablehook
+    try:
+        yield
+    finally:
+        sys.excepthook, sys.unraisablehook = excepthook, unraisablehook
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``sitewatch`` console script; returns the exit code."""
     parser = build_parser()
@@ -73,7 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
-        code: int = args._run(args)
+        with _quiet_undecodable_gdal_messages():
+            code: int = args._run(args)
     except SitewatchError as exc:
         print(printable(f"sitewatch: error: {exc}"), file=sys.stderr)
         return EXIT_USAGE
