@@ -3,7 +3,9 @@ real GeoTIFF in ``../shared/data`` (never committed), and a site covering 5 % of
 
 from __future__ import annotations
 
+import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +25,27 @@ class Scenes:
     files: tuple[Path, ...]
     ring_lonlat: tuple[tuple[float, float], ...]  #: the site: 5 % of each scene's area
     far_ring_lonlat: tuple[tuple[float, float], ...]  #: a site half outside the scenes
+
+
+def write_watch_config(folder: Path, ring_lonlat: Sequence[Sequence[float]], sources: str) -> Path:
+    """``folder/watch.toml``: one site "depot" of this ring, the year 2014, and ``sources``
+    (TOML ``[[sources]]`` tables)."""
+    path = folder / "watch.toml"
+    path.write_text(f"""
+[watch]
+folder = "out"
+start = "2014-01-01"
+end = "2014-12-31"
+margin_m = 10.0
+min_coverage = 0.9
+
+[[sites]]
+name = "depot"
+polygon = {json.dumps([list(p) for p in ring_lonlat])}
+
+{sources}
+""", encoding="utf-8")
+    return path
 
 
 def make_cog(source: np.ndarray, profile: dict, out: Path) -> Path:

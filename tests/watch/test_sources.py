@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from sitewatch.watch import candidates, load_watch
+from tests.watch.conftest import write_watch_config
 
 RING = [[39.70, 47.20], [39.72, 47.20], [39.72, 47.22], [39.70, 47.22]]
 
@@ -31,22 +31,12 @@ def test_an_item_whose_geometry_has_no_coordinates_is_passed_over(tmp_path: Path
         catalog.add_item(pystac.Item.from_dict(_item(name, geometry)))
     catalog.normalize_and_save(str(tmp_path / "catalog"),
                                catalog_type=pystac.CatalogType.SELF_CONTAINED)
-    path = tmp_path / "watch.toml"
-    path.write_text(f"""
-[watch]
-folder = "out"
-start = "2014-01-01"
-end = "2014-12-31"
-
-[[sites]]
-name = "depot"
-polygon = {json.dumps(RING)}
-
+    path = write_watch_config(tmp_path, RING, """
 [[sources]]
 kind = "stac-catalog"
 name = "partner"
 href = "catalog/catalog.json"
-""", encoding="utf-8")
+""")
     config = load_watch(path)
     found = candidates(config.sources[0], config.sites[0], config)
     assert [Path(c.href).name for c in found] == ["good.tif"]

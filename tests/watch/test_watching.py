@@ -12,7 +12,7 @@ import pytest
 from sitewatch.case import replay_case
 from sitewatch.catalog import CaseStore, sha256_file, verify_case
 from sitewatch.watch import DetectorSource, case_folder, cluster_client, load_watch, run_watch
-from tests.watch.conftest import DATES, Scenes
+from tests.watch.conftest import DATES, Scenes, write_watch_config
 from tests.watch.servers import range_server, rustac_binary, stac_api
 
 MODEL = DetectorSource(model="sitewatch-vehicles-yolov8n-obb-int8", threads=1)
@@ -42,26 +42,6 @@ def _footprint(path: Path) -> tuple:
     return tuple(shape(geom).exterior.coords)[:-1]
 
 
-def _config(tmp_path: Path, scenes: Scenes, sources: str) -> Path:
-    ring = json.dumps([list(p) for p in scenes.ring_lonlat])
-    path = tmp_path / "watch.toml"
-    path.write_text(f"""
-[watch]
-folder = "out"
-start = "2014-01-01"
-end = "2014-12-31"
-margin_m = 10.0
-min_coverage = 0.9
-
-[[sites]]
-name = "depot"
-polygon = {ring}
-
-{sources}
-""", encoding="utf-8")
-    return path
-
-
 def _tree(folder: Path) -> dict[str, str]:
     return {str(p.relative_to(folder)): sha256_file(p) for p in sorted(folder.rglob("*"))
             if p.is_file()}
@@ -84,7 +64,7 @@ def test_stac_api_watch_reruns_without_work_and_verifies(scenes: Scenes, tmp_pat
         items_file = tmp_path / "items.json"
         items_file.write_text(json.dumps({"type": "FeatureCollection", "features": items}))
         with stac_api(items_file) as api:
-            config = load_watch(_config(tmp_path, scenes, f"""
+            config = load_watch(write_watch_config(tmp_path, scenes.ring_lonlat, f"""
 [[sources]]
 kind = "stac-api"
 name = "provider"
@@ -136,7 +116,7 @@ def test_folder_and_static_catalog_sources_feed_one_case(scenes: Scenes, tmp_pat
     local.mkdir()
     (local / scenes.files[0].name).write_bytes(scenes.files[0].read_bytes())
     (local / "notes.txt").write_text("not imagery")
-    config = load_watch(_config(tmp_path, scenes, """
+    config = load_watch(write_watch_config(tmp_path, scenes.ring_lonlat, """
 [[sources]]
 kind = "folder"
 name = "downloads"
