@@ -107,6 +107,16 @@ def test_corrupt_query_writes_nothing(tmp_path: Path, galleries: dict[str, Path]
     assert not (tmp_path / "panels").exists() or not any((tmp_path / "panels").iterdir())
 
 
+def test_a_refused_first_query_builds_no_gallery(tmp_path: Path, galleries: dict[str, Path]) -> None:
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    seen: list[str] = []
+    with pytest.raises(CompareError, match=re.escape("bad.png")):
+        compare_files([bad], galleries, tmp_path / "out.json", options=CompareOptions(threads=1),
+                      progress=lambda done, total, name: seen.append(name))
+    assert seen == []
+
+
 def test_corrupt_reference_is_named(tmp_path: Path, galleries: dict[str, Path]) -> None:
     broken = tmp_path / "broken_gallery"
     broken.mkdir()

@@ -7,6 +7,7 @@ this run are removed again, so there is never a half-written result.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,11 +17,12 @@ from sitewatch.compare.comparison import (
     QueryResult,
     build_galleries,
     checklist_dict,
-    compare_query,
     output_document,
+    rank_query,
     write_json_atomic,
 )
-from sitewatch.compare.media import media_kind
+from sitewatch.compare.gallery import Gallery
+from sitewatch.compare.media import media_kind, read_media
 from sitewatch.compare.panel import write_panel
 from sitewatch.compare.resultfile import shareable
 from sitewatch.compare.vehicles import CropAnalyser
@@ -84,11 +86,16 @@ def compare_files(
     exclude = frozenset(p.resolve() for p in queries) | options.exclude
     total = len(galleries) + len(queries)
     say = progress or (lambda done, total, name: None)
-    built = build_galleries(galleries, analyser, exclude=exclude,
-                            progress=lambda done, name: say(done, total, f"gallery {name}"))
-    answers = []
+    built: tuple[Gallery, ...] = ()
+    answers: list[QueryResult] = []
     for done, query in enumerate(queries, start=len(galleries) + 1):
-        answers.append(compare_query(query, built, analyser, max_keyframes=options.max_keyframes))
+        started = time.perf_counter()
+        frames = read_media(query, max_keyframes=options.max_keyframes)
+        decoded_s = time.perf_counter() - started
+        if not answers:  # built once the first query decodes: refusing it costs no gallery work
+            built = build_galleries(galleries, analyser, exclude=exclude,
+                                    progress=lambda done, name: say(done, total, f"gallery {name}"))
+        answers.append(rank_query(query, frames, built, analyser, decoded_s=decoded_s))
         say(done, total, query.name)
     results = tuple(answers)
     panels: dict[str, str] = {}
