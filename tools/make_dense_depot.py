@@ -1,6 +1,6 @@
 """Dense-scene series from the real depot scene, for the end-to-end check of issue 18 item 4.
 
-Writes, from ``overhead/scenes/AUAU040001_depot.tif`` (2432 px, ~0.12 m, hundreds of vehicles):
+Writes, from ``overhead/scenes/AUAU040001_depot.tif`` (2432 px, ~0.23 m, hundreds of vehicles):
 
 - ``depot_d1``: the scene as it is;
 - ``depot_d2``: a 500 px block replaced by a mirrored copy of another block (the block's
@@ -10,7 +10,8 @@ Writes, from ``overhead/scenes/AUAU040001_depot.tif`` (2432 px, ~0.12 m, hundred
 - ``mirror_d1``, ``mirror_d2``: 4 × 4 mosaics of ``d1`` and ``d2`` with alternate flips,
   9728 px square, thousands of vehicles.
 
-Each is a GeoTIFF with an ILLUSTRATIVE georeference (0.12 m, UTM 37N; the place is invented,
+Each is a GeoTIFF with an ILLUSTRATIVE georeference (0.23 m, the scene's GSD from
+hand-measured vehicle lengths in ``docs/dense-depot-labels/README.md``; UTM 37N; the place is invented,
 the tags say so) so that every export format, maps included, can run. Ingest them with
 ``sitewatch ingest CASE FILE --site depot --date ...``. Reads ``../shared/data`` (or
 ``$SITEWATCH_DATA``); exits with status 2 when it is absent.
@@ -35,6 +36,8 @@ from sitewatch.errors import ConfigError
 from sitewatch.shared_data import shared_data_root
 
 SCENE = "overhead/scenes/AUAU040001_depot.tif"
+#: The depot's metres per pixel, from labelled vehicle lengths (docs/dense-depot-labels/README.md).
+GSD_M = 0.23
 
 NOTE = ("ILLUSTRATIVE georeference, not the real location: made by tools/make_dense_depot.py "
         "from the MVRSD depot scene (Google Earth imagery, research use only)")
@@ -57,7 +60,7 @@ def _write(path: Path, bgr: np.ndarray) -> None:
 
     profile = {"driver": "GTiff", "width": bgr.shape[1], "height": bgr.shape[0], "count": 3,
                "dtype": "uint8", "crs": "EPSG:32637",
-               "transform": Affine(0.12, 0, 500000.0, 0, -0.12, 5300000.0),
+               "transform": Affine(GSD_M, 0, 500000.0, 0, -GSD_M, 5300000.0),
                "compress": "jpeg", "photometric": "ycbcr", "jpeg_quality": 90, "tiled": True,
                "blockxsize": 256, "blockysize": 256}
     with rasterio.open(path, "w", **profile) as dst:
