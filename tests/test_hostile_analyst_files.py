@@ -63,6 +63,9 @@ HOSTILE = [
                          '[NaN, 0]]]}'),
     ("boundary.geojson", json.dumps({"type": "Polygon", "coordinates": [
         [[1e300, 0], [1e300, 1], [0, 1], [1e300, 0]]]})),
+    ("boundary.geojson", json.dumps({"type": "Polygon", "coordinates": [
+        [[10**400, 0], [1, 1], [0, 1], [10**400, 0]]]})),
+    ("zones.geojson", _fc(_poly([[10**400, 0], [1, 1], [0, 1], [10**400, 0]]))),
 ]
 
 

@@ -80,8 +80,29 @@ def _control(ch: str) -> bool:
 MAX_JSON_DEPTH = 64
 
 
+#: Most digits of an integer read from an untrusted JSON file: a longer one is larger than any
+#: float, so ``float()``, ``math.isfinite`` and comparisons with floats would raise OverflowError.
+MAX_JSON_INT_DIGITS = 300
+
+
+def json_int(digits: str) -> int:
+    """``parse_int`` hook for untrusted JSON: an integer larger than any float is refused.
+
+    Raises:
+        ValueError: over :data:`MAX_JSON_INT_DIGITS` digits.
+
+    >>> json_int("-12")
+    -12
+    """
+    if len(digits.lstrip("-")) > MAX_JSON_INT_DIGITS:
+        raise ValueError(f"an integer of {len(digits.lstrip('-'))} digits, beyond any number "
+                         "sitewatch reads")
+    return int(digits)
+
+
 def load_json(text: str, what: str) -> object:
-    """Parse JSON from an untrusted file: NaN and Infinity refused, nesting bounded.
+    """Parse JSON from an untrusted file: NaN, Infinity and integers beyond any float refused,
+    nesting bounded.
 
     ``what`` names the file in the error (e.g. ``"zone file 'zones.geojson'"``).
 
@@ -114,7 +135,7 @@ def load_json(text: str, what: str) -> object:
         raise ValueError(f"non-finite number {constant}")
 
     try:
-        return json.loads(text, parse_constant=refuse)
+        return json.loads(text, parse_constant=refuse, parse_int=json_int)
     except (ValueError, RecursionError) as exc:
         raise ConfigError(f"{what} is not JSON: {str(exc)[:120]}") from None
 

@@ -117,6 +117,12 @@ def test_bad_polygons_and_sites_files_are_refused(tmp_path: Path) -> None:
                                                            "coordinates": [RING]}}]}))
     with pytest.raises(ConfigError, match="no 'name' property"):
         load_watch(_write(tmp_path, GOOD))
+    for number in ("NaN", "1" + "0" * 400):  # an OverflowError traceback, then NaN accepted
+        _geojson(tmp_path / "more.geojson", ["border_1"])
+        text = (tmp_path / "more.geojson").read_text()
+        (tmp_path / "more.geojson").write_text(text.replace(str(RING[0][0]), number, 1))
+        with pytest.raises(ConfigError, match=r"sites file .*more\.geojson"):
+            load_watch(_write(tmp_path, GOOD))
     (tmp_path / "more.geojson").unlink()
     with pytest.raises(ConfigError, match="cannot read sites file"):
         load_watch(_write(tmp_path, GOOD))

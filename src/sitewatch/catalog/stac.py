@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlparse
 from sitewatch.catalog.inspect import sniff_format
 from sitewatch.catalog.scene import ImageFormat
 from sitewatch.errors import InputFileError
+from sitewatch.untrusted import json_int
 
 #: Plausible ground sample distances (metres), the same bounds as ``ingest --gsd``.
 GSD_RANGE_M = (0.01, 1000.0)
@@ -50,7 +51,8 @@ def read_stac_item(path: Path) -> StacImage:
         if path.stat().st_size > _MAX_ITEM_BYTES:
             raise InputFileError(f"STAC Item '{path}' is over {_MAX_ITEM_BYTES} bytes; an item "
                                  "is a small JSON file: check the file")
-        data = json.loads(path.read_text(encoding="utf-8"), parse_constant=_keep_constant)
+        data = json.loads(path.read_text(encoding="utf-8"), parse_constant=_keep_constant,
+                          parse_int=json_int)
         item = pystac.Item.from_dict(data)
         href = _image_asset(item, path).href
         if not isinstance(href, str):

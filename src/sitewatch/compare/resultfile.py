@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sitewatch.errors import ConfigError
+from sitewatch.untrusted import json_int
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -232,7 +233,8 @@ def _read_document(path: Path, *, what: str) -> dict[str, object]:
         if size > MAX_FILE_BYTES:
             raise ConfigError(f"{what} '{path.name}' is {size} bytes (at most {MAX_FILE_BYTES}); "
                               f"{again}")
-        document = json.loads(path.read_bytes().decode("utf-8"), parse_constant=_refuse_constant)
+        document = json.loads(path.read_bytes().decode("utf-8"), parse_constant=_refuse_constant,
+                              parse_int=json_int)
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         if isinstance(exc, ConfigError):
             raise

@@ -43,7 +43,6 @@ Unknown keys and tables are refused with the key named, so a typo never silently
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import tomllib
 from collections.abc import Mapping
@@ -53,6 +52,7 @@ from typing import Any
 
 from sitewatch.catalog import parse_date, parse_site
 from sitewatch.errors import ConfigError
+from sitewatch.untrusted import load_json
 
 #: Largest watch.toml or sites file read (a watch list is a small text file).
 MAX_CONFIG_BYTES = 8 * 1024 * 1024
@@ -337,10 +337,7 @@ def read_sites_file(path: Path) -> list[Site]:
 
 
 def _geojson_polygons(text: str, path: Path) -> list[tuple[str, tuple[tuple[float, float], ...]]]:
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"sites file '{path}' is not GeoJSON: {exc}") from None
+    doc = load_json(text, f"sites file '{path}'")
     features = doc.get("features") if isinstance(doc, dict) else None
     if not isinstance(features, list):
         raise ConfigError(f"sites file '{path}' is not a GeoJSON FeatureCollection")
