@@ -47,11 +47,12 @@ def held_out_stems(onnx: Path) -> list[str]:
 
 
 def read_gsd_table(path: Path | None) -> dict[str, float]:
-    """Per-tile GSD in metres from a ``tools/mvrsd_gsd.py --table`` file (empty without one)."""
+    """Per-tile GSD in metres from a ``tools/mvrsd_gsd.py --table`` file (empty without one);
+    a tile whose ``gsd_m`` is null is left out (scored at ``--gsd``)."""
     if path is None:
         return {}
     tiles = json.loads(path.read_text(encoding="utf-8"))["tiles"]
-    return {stem: float(row["gsd_m"]) for stem, row in tiles.items() if row}
+    return {stem: float(row["gsd_m"]) for stem, row in tiles.items() if row and row["gsd_m"] is not None}
 
 
 def gsd_groups(stems: list[str], table: dict[str, float], default_m: float) -> dict[float, list[str]]:

@@ -61,6 +61,8 @@ from sitewatch.train import MVRSD_CLASS_NAMES, LabelledBox, read_labels
 
 AUDIT = Path(__file__).resolve().parents[1] / "docs" / "mvrsd-audit"
 TILE_PX = 640
+#: Fewer reference vehicles than this in a tile, and the table keeps the assumed GSD for it.
+MIN_TABLE_OBJECTS = 3
 #: The GSD every training and evaluation run assumes for the MVRSD tiles.
 ASSUMED_GSD_M = 0.12
 
@@ -257,11 +259,15 @@ def main(argv: list[str] | None = None) -> int:
     }
     args.out.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     if args.table:
-        table = {"how": "tools/mvrsd_gsd.py: median over each tile's civilian cars and "
-                        "HMMWV-sized vehicles of (reference length / heading-corrected box length); "
-                        "interval from the length ranges and a bootstrap over objects. Not read "
-                        "by training or evaluation (they assume 0.12 m for every tile).",
-                 "tiles": {s: r["pooled"] for s, r in tiles.items()}}
+        table = {"how": "tools/mvrsd_gsd.py: median over each tile's civilian cars and HMMWV-sized "
+                        "vehicles (MVRSD's own boxes) of reference length / heading-corrected box "
+                        f"length; interval from the length ranges and a bootstrap over objects. "
+                        f"gsd_m is null (keep {ASSUMED_GSD_M} m) where fewer than "
+                        f"{MIN_TABLE_OBJECTS} objects measured it. Not read by training or "
+                        f"evaluation, which assume {ASSUMED_GSD_M} m for every tile.",
+                 "tiles": {s: {"gsd_m": r["pooled"]["gsd_m"]
+                               if r["pooled"] and r["pooled"]["objects"] >= MIN_TABLE_OBJECTS
+                               else None, "estimate": r["pooled"]} for s, r in tiles.items()}}
         args.table.write_text(json.dumps(table, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.out}" + (f" and {args.table}" if args.table else ""))
     return 0

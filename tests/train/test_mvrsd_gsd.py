@@ -103,8 +103,8 @@ def test_tile_estimates_recover_a_known_gsd(tmp_path: Path) -> None:
 def test_gsd_table_groups_tiles(tmp_path: Path) -> None:
     table_path = tmp_path / "gsd.json"
     table_path.write_text(json.dumps({"tiles": {"A": {"gsd_m": 0.1}, "B": {"gsd_m": 0.1},
-                                                "C": None}}), encoding="utf-8")
+                                                "C": {"gsd_m": None}, "D": None}}), encoding="utf-8")
     table = read_gsd_table(table_path)
     assert table == {"A": 0.1, "B": 0.1}
-    assert gsd_groups(["A", "B", "C"], table, 0.12) == {0.1: ["A", "B"], 0.12: ["C"]}
+    assert gsd_groups(["A", "B", "C", "D"], table, 0.12) == {0.1: ["A", "B"], 0.12: ["C", "D"]}
     assert gsd_groups(["A", "C"], read_gsd_table(None), 0.12) == {0.12: ["A", "C"]}
