@@ -161,9 +161,36 @@ def _estimates(boxes: list[LabelledBox], width: int, height: int) -> dict[str, A
     return {
         "pooled": pool(pooled) if pooled else None,
         "kinds": {name: pool(gs) | {"median_box_long_px": statistics.median(lengths[name]),
-                                    "pooled": REFERENCE[name].pooled}
+                                    "pooled": REFERENCE[name].pooled,
+                                    "points": [round(g[1], 4) for g in gs]}
                   for name, gs in sorted(by_kind.items())},
     }
+
+
+def ratios(tiles: dict[str, Any], min_objects: int = 5, draws: int = 2000,
+           seed: int = 0) -> list[dict[str, Any]]:
+    """GSD ratios between tiles measured by the same kind (at least ``min_objects`` each).
+
+    The kind's assumed length cancels, so a ratio is settled better than either tile's GSD
+    (as long as the two tiles hold the same mix of vehicles): the ratio of the two medians of
+    the objects' points, with a 90 % bootstrap interval over each tile's objects.
+    """
+    rng = np.random.default_rng(seed)
+    out = []
+    for kind in REFERENCE:
+        stems = sorted(s for s, r in tiles.items()
+                       if len(r["kinds"].get(kind, {}).get("points", [])) >= min_objects)
+        for i, a in enumerate(stems):
+            for b in stems[i + 1:]:
+                pa = np.array(tiles[a]["kinds"][kind]["points"])
+                pb = np.array(tiles[b]["kinds"][kind]["points"])
+                boot = (np.median(pa[rng.integers(0, len(pa), (draws, len(pa)))], axis=1)
+                        / np.median(pb[rng.integers(0, len(pb), (draws, len(pb)))], axis=1))
+                out.append({"kind": kind, "tiles": [a, b],
+                            "ratio": round(float(np.median(pa) / np.median(pb)), 3),
+                            "low": round(float(np.percentile(boot, 5)), 3),
+                            "high": round(float(np.percentile(boot, 95)), 3)})
+    return out
 
 
 def tile_estimates(labels: Path, images: Path, audit: Path | None = AUDIT) -> dict[str, Any]:
@@ -242,6 +269,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{stem}: {line(row)}")
         if "audit_added" in row:
             print(f"  audit's added boxes (check only): {line(row['audit_added'])}")
+    pairs = ratios(tiles)
+    for r in pairs:
+        print(f"{r['kind']} GSD ratio {r['tiles'][0]} / {r['tiles'][1]}: {r['ratio']} "
+              f"({r['low']}-{r['high']})")
     for site, s in zoom["sites"].items():
         print(f"{site}: {s['images']} images, car length px p10/25/50/75/90 "
               f"{s['car_length_px_p10_p25_p50_p75_p90']}, GSD at the median {s['gsd_m_at_median']}")
@@ -255,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         "reference": {k: {"length_m": list(v.length_m), "aspect": list(v.aspect),
                           "pooled": v.pooled, "source": v.source} for k, v in REFERENCE.items()},
         "tiles": tiles,
+        "ratios": pairs,
         "zoom_levels": zoom,
     }
     args.out.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
