@@ -10,6 +10,7 @@ import doctest
 import json
 import math
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
@@ -67,7 +68,10 @@ def test_pool_median_and_interval() -> None:
     assert row["objects"] == 10 and row["vs_assumed"] == pytest.approx(0.1 / 0.12 - 1, abs=1e-3)
 
 
-def _write_tile(folder: Path, stem: str, boxes: list[tuple[str, float, float, float, float, int]]) -> None:
+Row = tuple[str, float, float, float, float, int]  # name, x0, y0, x1, y1, difficult
+
+
+def _write_tile(folder: Path, stem: str, boxes: Sequence[Row]) -> None:
     (folder / "labels").mkdir(parents=True, exist_ok=True)
     (folder / "images").mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(folder / "images" / f"{stem}.jpg"), np.zeros((640, 640, 3), np.uint8))
@@ -85,7 +89,7 @@ def test_tile_estimates_recover_a_known_gsd(tmp_path: Path) -> None:
     difficult object and a car cut by the edge must not count."""
     rng = np.random.default_rng(3)
     gsd = 0.095
-    boxes = []
+    boxes: list[Row] = []
     for i in range(12):
         name, length_m, aspect = ("CV", 4.55, 2.45) if i % 2 else ("SMV", 4.8, 2.15)
         w, h = _box_of(length_m / gsd, length_m / aspect / gsd, float(rng.uniform(0, 180)))
