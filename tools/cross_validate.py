@@ -14,6 +14,10 @@ Usage::
         --images ../shared/data/overhead/mvrsd/images --labels ../shared/data/overhead/mvrsd/labels \
         --extra-labels docs/mvrsd-audit --gsd 0.12 --out cv.json
 
+``--gsd-table docs/mvrsd-audit/gsd.json`` (written by ``tools/mvrsd_gsd.py --table``) scores
+each tile it names at that tile's own GSD (tiles of one GSD together, the counts pooled) and
+the others at ``--gsd``.
+
 A fold given twice (the same held-out tiles, another ``--seed``) repeats the cross-validation;
 the pooled figures then count each tile once per repeat. The JSON holds, per fold and pooled,
 for each label set and view setting: TP, FP, FN, precision, recall, armoured and civilian
@@ -40,6 +44,23 @@ def held_out_stems(onnx: Path) -> list[str]:
     """The tiles a fold model never saw, from the training record beside it."""
     record = json.loads(onnx.with_suffix(".training.json").read_text(encoding="utf-8"))
     return [s.split(":", 1)[1] for s in record["held_out"]]
+
+
+def read_gsd_table(path: Path | None) -> dict[str, float]:
+    """Per-tile GSD in metres from a ``tools/mvrsd_gsd.py --table`` file (empty without one);
+    a tile whose ``gsd_m`` is null is left out (scored at ``--gsd``)."""
+    if path is None:
+        return {}
+    tiles = json.loads(path.read_text(encoding="utf-8"))["tiles"]
+    return {stem: float(row["gsd_m"]) for stem, row in tiles.items() if row and row["gsd_m"] is not None}
+
+
+def gsd_groups(stems: list[str], table: dict[str, float], default_m: float) -> dict[float, list[str]]:
+    """The tiles of each GSD: the table's where it names a tile, else ``default_m``."""
+    groups: dict[float, list[str]] = {}
+    for stem in stems:
+        groups.setdefault(table.get(stem, default_m), []).append(stem)
+    return groups
 
 
 def _counts(report: dict[str, Any]) -> dict[str, Any]:
@@ -119,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--labels", type=Path, required=True)
     parser.add_argument("--extra-labels", type=Path, help="an audit's supplementary labels")
     parser.add_argument("--gsd", type=float, required=True, help="the tiles' GSD in metres")
+    parser.add_argument("--gsd-table", type=Path,
+                        help="per-tile GSD (tools/mvrsd_gsd.py --table): named tiles at their own")
     parser.add_argument("--no-base", action="store_true", help="skip the base DOTA model")
     parser.add_argument("--score", type=float, default=0.25,
                         help="score at which the fold models' P/R are read (the base model's "
@@ -132,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no labels at {args.labels}: is ../shared/data there?", file=sys.stderr)
         return 2
     label_sets = {"labels": None} | ({"audited": args.extra_labels} if args.extra_labels else {})
+    table = read_gsd_table(args.gsd_table)
     base = None if args.no_base else load_detector(BASE_MODEL, score_threshold=0.01)
     raw: dict[str, dict[str, Any]] = {}
     floors: set[tuple[tuple[str, float], ...]] = set()
@@ -145,12 +169,12 @@ def main(argv: list[str] | None = None) -> int:
         for set_name, extra in label_sets.items():
             for setting, det, views in runs:
                 score = args.score if det is detector else det.card.score_threshold
-                report = evaluate_folder(
-                    args.labels, det, images_dir=args.images, gsd_m=args.gsd,
-                    options=DetectOptions(tta_views=views), supplement_dir=extra, only_stems=stems,
+                counts = [_counts(evaluate_folder(
+                    args.labels, det, images_dir=args.images, gsd_m=gsd,
+                    options=DetectOptions(tta_views=views), supplement_dir=extra, only_stems=group,
                     score_threshold=score,
-                )  # fmt: skip
-                scores.setdefault(set_name, {})[setting] = _counts(report)
+                )) for gsd, group in gsd_groups(stems, table, args.gsd).items()]  # fmt: skip
+                scores.setdefault(set_name, {})[setting] = counts[0] if len(counts) == 1 else _pool(counts)
         raw[onnx.stem] = {"held_out": stems, "sha256": detector.sha256, "scores": scores}
     if len(floors) > 1:
         print(f"the fold cards name different label_score_thresholds: {sorted(floors)}",
@@ -182,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
              for s in ("plain", "tta")}  # fmt: skip
     out = {
         "how": "each fold model predicts only the tiles its training record held out, through "
-        f"sitewatch.train.evaluation.evaluate_folder (sitewatch eval) at --gsd {args.gsd}; "
+        f"sitewatch.train.evaluation.evaluate_folder (sitewatch eval) at --gsd {args.gsd}"
+        + (f" (per tile {table} from {args.gsd_table})" if table else "") + "; "
         f"class-agnostic, IoU >= 0.3 on axis-aligned boxes, score {args.score} (the base "
         "model at its card's); "
         "'audited' adds the audit's boxes and ignores its difficult objects; TTA = "

@@ -12,13 +12,18 @@ see only those boxes).
 
 Besides precision, recall and count error it counts the boxes that are part of one labelled
 vehicle (at least 70 % inside it, IoU under 0.3) and those covering several (two or more
-labelled vehicles each at least 60 % inside), and the seconds each run took.
+labelled vehicles each at least 60 % inside), the seconds each run took, and per tile its true
+and false positives and labelled vehicles.
 
 Usage::
 
     python tools/eval_gsd_scales.py --fold /tmp/civ19/site1/sitewatch-vehicles-yolov8n-obb.onnx \\
         --images ../shared/data/overhead/mvrsd/images --labels ../shared/data/overhead/mvrsd/labels \\
         --extra-labels docs/mvrsd-audit --gsd 0.12 --score 0.15 --out gsd-scales.json
+
+``--gsd-table docs/mvrsd-audit/gsd.json`` (``tools/mvrsd_gsd.py --table``) takes each tile's
+true GSD from that table instead (``--gsd`` for the tiles it does not name); the told factors
+apply to each tile's own.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import numpy as np
-from cross_validate import held_out_stems
+from cross_validate import held_out_stems, read_gsd_table
 from eval_fragments import _inside_share
 
 from sitewatch.detect import DetectOptions, bounds, detect_raster, load_detector
@@ -68,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--labels", type=Path, required=True)
     parser.add_argument("--extra-labels", type=Path)
     parser.add_argument("--gsd", type=float, required=True, help="the tiles' true GSD in metres")
+    parser.add_argument("--gsd-table", type=Path,
+                        help="per-tile true GSD (tools/mvrsd_gsd.py --table); others at --gsd")
     parser.add_argument("--told", default="0.75,1,1.25", help="factors on the true GSD")
     parser.add_argument("--settings", default=",".join(SETTINGS))
     parser.add_argument("--score", type=float, default=0.15)
@@ -85,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     labelled = {item.stem: item for item in read_labels(
         args.labels, "voc", image_dir=args.images, supplement_dir=args.extra_labels)}
     told = [float(x) for x in args.told.split(",")]
+    table = read_gsd_table(args.gsd_table)
     settings = dict(SETTINGS)
     for text in args.try_factors:
         factors = tuple(float(x) for x in text.split(","))
@@ -94,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
                                         for t in args.try_factors]
     out: dict[str, Any] = {"command": "python tools/eval_gsd_scales.py "
                            + " ".join(sys.argv[1:] if argv is None else argv),
+                           "gsd_table": table,
                            "settings": {k: {"gsd_factors": list(v.gsd_factors),
                                             "fragment_inside": v.fragment_inside}
                                         for k, v in settings.items()}, "folds": {}}
@@ -109,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
                     item = labelled[stem]
                     assert item.image_path is not None
                     started = time.perf_counter()
-                    found = detect_raster(item.image_path, detector, gsd_m=args.gsd * factor,
+                    found = detect_raster(item.image_path, detector, gsd_m=table.get(stem, args.gsd) * factor,
                                           options=options)
                     seconds += time.perf_counter() - started
                     tiles += found.tile_count
@@ -127,7 +136,11 @@ def main(argv: list[str] | None = None) -> int:
                 row = {"precision": round(agn["precision"], 3), "recall": round(agn["recall"], 3),
                        "tp": agn["tp"], "fp": agn["fp"], "truths": agn["truths"],
                        "count_error": agn["count_error"], "parts_of_a_vehicle": parts,
-                       "covering_several": several, "tiles": tiles, "seconds": round(seconds, 2)}
+                       "covering_several": several, "tiles": tiles, "seconds": round(seconds, 2),
+                       "per_tile": {image.name: {k: one[k] for k in ("tp", "fp", "truths")}
+                                    for image in images
+                                    for one in [evaluate([image], score_threshold=args.score)
+                                                ["class_agnostic"]]}}
                 rows[f"{name}@{factor:g}"] = row
                 print(f"{onnx.parent.name:14} {name:16} told x{factor:<5g} P {row['precision']:.3f} "
                       f"R {row['recall']:.3f} tp {row['tp']} fp {row['fp']} of {row['truths']} "
