@@ -260,12 +260,14 @@ def main(argv: list[str] | None = None) -> int:
                    "scores the folds at its --score)")
     s.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
+    command = "python tools/label_thresholds.py " + " ".join(sys.argv[1:] if argv is None else argv)
     if args.cmd == "collect":
         leave_out = set(args.leave_out)
         if args.held_out_of is not None:
             leave_out |= set(held_out_tiles(args.held_out_of))
         col = collect(args.model, args.data or overhead_data("label_thresholds"), args.cache,
                       args.score, tuple(sorted(leave_out)))
+        col["command"] = command
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_bytes(pickle.dumps(col))
         print(f"wrote {args.out}: {len(col['minsk'])} Minsk images, {len(col['left_halves'])} "
@@ -292,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{f.get('left_not_car_park', {}).get('military_per_km2')} car parks "
               f"{f.get('left_car_park', {}).get('military_per_km2')} | MVRSD P {f['mvrsd']['precision']:.3f} "
               f"R {f['mvrsd']['recall']:.3f}")
-    out = {"command": "python tools/label_thresholds.py " + " ".join(sys.argv[1:] if argv is None else argv),
+    out = {"command": command, "collect_command": col.get("command"),
            "model": col["model"], "sha256": col["sha256"], "card_score": col["card_score"],
            "read_score": base,
            "collect_score": col["collect_score"],
