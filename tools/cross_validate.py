@@ -22,6 +22,12 @@ A fold given twice (the same held-out tiles, another ``--seed``) repeats the cro
 the pooled figures then count each tile once per repeat. The JSON holds, per fold and pooled,
 for each label set and view setting: TP, FP, FN, precision, recall, armoured and civilian
 vehicles found (by any class) and armoured found as armoured.
+
+The fold cards must name the same per-label score floors (``label_score_thresholds``), which
+the count-interval rates then carry. With ``--per-fold-floors`` they may differ (floors chosen
+on each fold's own training data, ``tools/label_thresholds.py collect --held-out-of``): each
+fold's floors are written beside it, the pooled figures as usual, and no rates (they would
+belong to no single card).
 """
 
 from __future__ import annotations
@@ -149,6 +155,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split-note", default="",
                         help="how the folds were drawn, written into the rates' source, e.g. "
                         "'each fold holds out whole sites'")
+    parser.add_argument("--per-fold-floors", action="store_true",
+                        help="the fold cards may name different label_score_thresholds (floors "
+                        "chosen per fold): pool the figures, write no rates")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     if not args.labels.is_dir():
@@ -162,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     for onnx in args.fold:
         stems = held_out_stems(onnx)
         detector = load_detector(onnx, score_threshold=0.01)
-        floors.add(tuple((v.value, f) for v, f in detector.card.label_score_thresholds))
+        card_floors = tuple((v.value, f) for v, f in detector.card.label_score_thresholds)
+        floors.add(card_floors)
         runs = [(s, detector, views) for s, views in SETTINGS]
         runs += [] if base is None else [("base_dota_model", base, ())]
         scores: dict[str, dict[str, Any]] = {}
@@ -175,12 +185,13 @@ def main(argv: list[str] | None = None) -> int:
                     score_threshold=score,
                 )) for gsd, group in gsd_groups(stems, table, args.gsd).items()]  # fmt: skip
                 scores.setdefault(set_name, {})[setting] = counts[0] if len(counts) == 1 else _pool(counts)
-        raw[onnx.stem] = {"held_out": stems, "sha256": detector.sha256, "scores": scores}
-    if len(floors) > 1:
-        print(f"the fold cards name different label_score_thresholds: {sorted(floors)}",
-              file=sys.stderr)
+        raw[onnx.stem] = {"held_out": stems, "sha256": detector.sha256, "scores": scores} | (
+            {"label_score_thresholds": dict(card_floors)} if args.per_fold_floors else {})
+    if len(floors) > 1 and not args.per_fold_floors:
+        print(f"the fold cards name different label_score_thresholds: {sorted(floors)} (pass "
+              "--per-fold-floors to pool them without rates)", file=sys.stderr)
         return 2
-    fold_floors = dict(next(iter(floors)))
+    fold_floors = dict(next(iter(floors))) if len(floors) == 1 else {}
     pooled = {
         set_name: {
             setting: _rates(_pool([r["scores"][set_name][setting] for r in raw.values()]))
@@ -201,9 +212,10 @@ def main(argv: list[str] | None = None) -> int:
               + (f" repeated with {repeats} seeds ({len(raw)} fold models)" if repeats > 1 else "")
               + f" on {vehicles} vehicles of tiles each fold never saw "
               f"({'labels completed by an audit' if chosen == 'audited' else 'their labels'})")
-    rates = {s: interval_rates(pooled[chosen][s], source + (" with TTA" if s == "tta" else ""),
-                               repeats=repeats, score=args.score, floors=fold_floors)
-             for s in ("plain", "tta")}  # fmt: skip
+    rates = {} if args.per_fold_floors else {
+        s: interval_rates(pooled[chosen][s], source + (" with TTA" if s == "tta" else ""),
+                          repeats=repeats, score=args.score, floors=fold_floors)
+        for s in ("plain", "tta")}  # fmt: skip
     out = {
         "how": "each fold model predicts only the tiles its training record held out, through "
         f"sitewatch.train.evaluation.evaluate_folder (sitewatch eval) at --gsd {args.gsd}"
@@ -212,7 +224,9 @@ def main(argv: list[str] | None = None) -> int:
         "model at its card's); "
         "'audited' adds the audit's boxes and ignores its difficult objects; TTA = "
         + "+".join(FLIPS)
-        + (f"; per-label floors from the fold cards: {fold_floors}" if fold_floors else ""),
+        + (f"; per-label floors from the fold cards: {fold_floors}" if fold_floors else "")
+        + ("; each fold with its own card's per-label floors (in its entry), so no rates"
+           if args.per_fold_floors else ""),
         "command": "python tools/cross_validate.py " + " ".join(sys.argv[1:] if argv is None else argv),
         "folds": folds,
         "pooled": pooled,

@@ -7,7 +7,10 @@
   minibus a civilian vehicle), resampled to 0.12 and 0.25 m as ``tools/eval_civilian.py`` does;
 - ``left_halves``: the left half (columns ``0 … width // 2``) of each unlabelled civilian scene,
   at its own GSD (the recipe distils these; the right halves are the held-out set);
-- ``mvrsd``: the 8 MVRSD tiles at 0.12 m with the audited labels (difficult objects ignored).
+- ``mvrsd``: the 8 MVRSD tiles at 0.12 m with the audited labels (difficult objects ignored),
+  less the tiles a leave-site-out fold model held out: ``--held-out-of`` reads them from the
+  fold's training record (its ``held_out``), ``--leave-out`` names them; a fold's floors are then
+  chosen on that fold's own training data only.
 
 ``sweep`` then applies candidate floors offline (a box is kept when its score reaches both the
 card's score and its label's floor) and prints, per setting, the figures the issue's civilian
@@ -23,6 +26,9 @@ Usage::
     python tools/label_thresholds.py collect --model /tmp/civtrain/cand/sitewatch-vehicles-yolov8n-obb.json \
         --out /tmp/civ19/collect/candidate.pkl
     python tools/label_thresholds.py sweep /tmp/civ19/collect/candidate.pkl --out sweep.json
+    # a leave-site-out fold: its own training data only
+    python tools/label_thresholds.py collect --model /tmp/civ19/site1/sitewatch-vehicles-yolov8n-obb.json \
+        --held-out-of /tmp/civ19/site1/sitewatch-vehicles-yolov8n-obb.training.json --out site1.pkl
 """
 
 from __future__ import annotations
@@ -74,11 +80,31 @@ def _record(found: Any, gsd: float) -> dict[str, Any]:
             "raster_gsd_m": found.gsd_m}
 
 
-def collect(model: str, data: Path, cache: Path, score: float) -> dict[str, Any]:
-    """Every training-data image's detections at ``score`` (and its truths where labelled)."""
+def held_out_tiles(record: Path) -> tuple[str, ...]:
+    """The MVRSD tiles a trained model held out, from its training record's ``held_out``
+    (``labelled:STEM`` entries)."""
+    try:
+        held = json.loads(record.read_text(encoding="utf-8"))["held_out"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise SystemExit(f"label_thresholds: cannot read 'held_out' from '{record}' ({error}): "
+                         "pass a model's .training.json") from None
+    return tuple(sorted(h.split(":", 1)[1] for h in held if h.startswith("labelled:")))
+
+
+def collect(model: str, data: Path, cache: Path, score: float,
+            leave_out: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Every training-data image's detections at ``score`` (and its truths where labelled);
+    the MVRSD tiles named in ``leave_out`` (a fold's held-out tiles) are not run."""
+    labelled = read_labels(data / "mvrsd" / "labels", "voc", image_dir=data / "mvrsd" / "images",
+                           supplement_dir=AUDIT)
+    unknown = sorted(set(leave_out) - {item.stem for item in labelled})
+    if unknown:
+        raise SystemExit(f"label_thresholds: no MVRSD tile {', '.join(unknown)} under "
+                         f"'{data / 'mvrsd' / 'labels'}': check the names to leave out")
     detector = load_detector(model, score_threshold=score)
     out: dict[str, Any] = {"model": model, "sha256": detector.sha256,
                            "card_score": detector.card.score_threshold, "collect_score": score,
+                           "mvrsd_left_out": sorted(leave_out),
                            "minsk": [], "left_halves": [], "mvrsd": []}
     minsk = [i for i in labelled_sets(data)["jekhor"] if not i.stem.startswith("harlem")]
     for gsd in (0.12, 0.25):
@@ -98,9 +124,9 @@ def collect(model: str, data: Path, cache: Path, score: float) -> dict[str, Any]
         out["left_halves"].append(_record(half, scene.gsd_m) | {
             "name": scene.path.name, "group": scene.group,
             "area_km2": w * h * half.gsd_m**2 / 1e6})
-    labelled = read_labels(data / "mvrsd" / "labels", "voc", image_dir=data / "mvrsd" / "images",
-                           supplement_dir=AUDIT)
     for item in labelled:
+        if item.stem in leave_out:
+            continue
         assert item.image_path is not None
         tile = detect_raster(item.image_path, detector, gsd_m=0.12, options=DetectOptions())
         out["mvrsd"].append(_record(tile, 0.12) | {
@@ -212,6 +238,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="the shared overhead folder (default: overhead/ of $SITEWATCH_DATA, else of "
                    "../shared/data)")
     c.add_argument("--cache", type=Path, default=Path("/tmp/sitewatch-civilian"))
+    c.add_argument("--held-out-of", type=Path, metavar="TRAINING_JSON",
+                   help="leave out the MVRSD tiles this training record held out (a fold model's "
+                   ".training.json)")
+    c.add_argument("--leave-out", action="append", default=[], metavar="STEM",
+                   help="leave out this MVRSD tile (repeat)")
     c.add_argument("--out", type=Path, required=True)
     s = sub.add_parser("sweep", help="score floors offline on collected detections")
     s.add_argument("collected", type=Path)
@@ -223,18 +254,32 @@ def main(argv: list[str] | None = None) -> int:
                    help="MVRSD recall the chosen setting may give up")
     s.add_argument("--minsk-slack", type=float, default=MINSK_RECALL_SLACK,
                    help="Minsk recall (each GSD) the chosen setting may give up")
+    s.add_argument("--read-score", type=float, default=None,
+                   help="the score the model is read at under every floor (default: its card's "
+                   "score; a fold card without one reads at 0.25, while tools/cross_validate.py "
+                   "scores the folds at its --score)")
     s.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
+    command = "python tools/label_thresholds.py " + " ".join(sys.argv[1:] if argv is None else argv)
     if args.cmd == "collect":
+        leave_out = set(args.leave_out)
+        if args.held_out_of is not None:
+            leave_out |= set(held_out_tiles(args.held_out_of))
         col = collect(args.model, args.data or overhead_data("label_thresholds"), args.cache,
-                      args.score)
+                      args.score, tuple(sorted(leave_out)))
+        col["command"] = command
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_bytes(pickle.dumps(col))
         print(f"wrote {args.out}: {len(col['minsk'])} Minsk images, {len(col['left_halves'])} "
-              f"left halves, {len(col['mvrsd'])} MVRSD tiles")
+              f"left halves, {len(col['mvrsd'])} MVRSD tiles (left out: "
+              f"{', '.join(col['mvrsd_left_out']) or 'none'})")
         return 0
     col = pickle.loads(args.collected.read_bytes())
-    base = col["card_score"]
+    base = col["card_score"] if args.read_score is None else args.read_score
+    if base < col["collect_score"]:
+        print(f"label_thresholds: {args.collected} was collected at {col['collect_score']}, above "
+              f"the read score {base}: collect again at --score {base}", file=sys.stderr)
+        return 2
     civ = args.civilian or [0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5]
     mil = args.military or [0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6]
     rows = []
@@ -249,9 +294,12 @@ def main(argv: list[str] | None = None) -> int:
               f"{f.get('left_not_car_park', {}).get('military_per_km2')} car parks "
               f"{f.get('left_car_park', {}).get('military_per_km2')} | MVRSD P {f['mvrsd']['precision']:.3f} "
               f"R {f['mvrsd']['recall']:.3f}")
-    out = {"command": "python tools/label_thresholds.py " + " ".join(sys.argv[1:] if argv is None else argv),
-           "model": col["model"], "sha256": col["sha256"], "card_score": base,
-           "collect_score": col["collect_score"], "rule": choose.__doc__,
+    out = {"command": command, "collect_command": col.get("command"),
+           "model": col["model"], "sha256": col["sha256"], "card_score": col["card_score"],
+           "read_score": base,
+           "collect_score": col["collect_score"],
+           "mvrsd_tiles": [rec["name"] for rec in col["mvrsd"]],
+           "mvrsd_left_out": col.get("mvrsd_left_out", []), "rule": choose.__doc__,
            "slacks": {"mvrsd": args.mvrsd_slack, "minsk": args.minsk_slack},
            "chosen": choose(rows, mvrsd_slack=args.mvrsd_slack, minsk_slack=args.minsk_slack),
            "rows": rows,
