@@ -90,9 +90,11 @@ def tiles_of(path: Path, gsd: float, window: tuple[int, int, int, int] | None = 
 
 def tile_sets(fold: str, *, size: int, model_gsd: float) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """(calibration tiles, comparison tiles) of a fold, ``size`` px at ``model_gsd``."""
-    at = {"size": size, "model_gsd": model_gsd}
-    nw = tiles_of(DEPOT, 0.25, NW, **at) + [t for p, g in CIV1 for t in tiles_of(p, g, stride=size, **at)]
-    sw = tiles_of(DEPOT, 0.25, SW, **at) + [t for p, g in CIV2 for t in tiles_of(p, g, stride=size, **at)]
+    def of(civ: list[tuple[Path, float]], window: tuple[int, int, int, int]) -> list[np.ndarray]:
+        return tiles_of(DEPOT, 0.25, window, size=size, model_gsd=model_gsd) + [
+            t for p, g in civ for t in tiles_of(p, g, stride=size, size=size, model_gsd=model_gsd)]
+
+    nw, sw = of(CIV1, NW), of(CIV2, SW)
     return (nw, sw) if fold == "nw" else (sw, nw)
 
 
