@@ -1,7 +1,10 @@
 """int8 quantization settings against the float model, on tiles no setting calibrated on.
 
 Made for issue 19's int8 calibration (``docs/model-records/dense-park.md``, "The int8 variant
-remade"). Two sets of tiles at the model's 0.3 m: the depot scene's north-west corner
+remade"). ``--model`` names the float model (default: the default model); its card gives the
+tile size and GSD (``--model-gsd`` overrides the GSD: the base DOTA model's card says 0.05 m,
+which makes hundreds of 1024 px tiles of these sets). Two sets of tiles at the model's GSD
+(0.3 m for the default model): the depot scene's north-west corner
 (x 0-768, y 0-1280 at 0.25 m) with three civilian scenes, and its south-west corner (x 0-560,
 y 1324-2432) with three others; both lie outside the hand-labelled regions A and B and the
 training recipes' paste areas. ``--fold nw`` calibrates on the first and compares on the
@@ -16,14 +19,16 @@ onnxruntime and compares, on the comparison tiles:
   scoring under 0.5) and the share of int8 boxes matching a float box (``det_prec``).
 
 ``--speed`` instead times the given ONNX files' forward pass (the product's
-:class:`OnnxDetector` sessions) on 8 comparison tiles, interleaved, and prints the medians of
-wall and process CPU time and of the per-repeat ratios to the first file.
+:class:`OnnxDetector` sessions, with ``--model``'s card) on 8 comparison tiles, interleaved,
+and prints the medians of wall and process CPU time and of the per-repeat ratios to the first
+file.
 
 Usage (needs onnx, in the ``train`` extra)::
 
     python tools/int8_settings.py --fold nw --work /tmp/int8 \
         '{"minmax": {}, "reduce_range": {"reduce_range": true}, "stem_float": {"exclude": "not:/model.0/"}}'
     python tools/int8_settings.py --speed 11 FLOAT.onnx INT8.onnx
+    python tools/int8_settings.py --model dota-yolov8n-obb --model-gsd 0.15 --speed 7 FLOAT.onnx INT8.onnx
 """
 
 from __future__ import annotations
@@ -46,7 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from eval_dense import rotated_iou
 
-from sitewatch.detect import DEFAULT_MODEL, OnnxDetector, card_path_for, decode_yolo_obb, load_card
+from sitewatch.detect import DEFAULT_MODEL, ModelCard, OnnxDetector, card_path_for, decode_yolo_obb, load_card
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("SITEWATCH_DATA", ROOT.parent / "shared" / "data")) / "overhead"
@@ -62,9 +67,11 @@ DFL = ["/model.22/dfl/conv/Conv"]
 SCORE, LOW = 0.15, 0.5
 
 
-def tiles_of(path: Path, gsd: float, window: tuple[int, int, int, int] | None = None, *, stride: int = 256,
-             size: int = 512, model_gsd: float = 0.3) -> list[np.ndarray]:
-    """Model-size RGB tiles of an image (or a window of it) resampled to the model's GSD."""
+def tiles_of(path: Path, gsd: float, window: tuple[int, int, int, int] | None = None, *, size: int,
+             model_gsd: float, stride: int | None = None) -> list[np.ndarray]:
+    """Model-size RGB tiles of an image (or a window of it) resampled to the model's GSD, overlapping
+    by half a tile unless ``stride`` is given."""
+    stride = stride or size // 2
     bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if bgr is None:
         raise SystemExit(f"cannot read {path}")
@@ -81,10 +88,13 @@ def tiles_of(path: Path, gsd: float, window: tuple[int, int, int, int] | None = 
     return [np.ascontiguousarray(image[y:y + size, x:x + size]) for y in ys for x in xs]
 
 
-def tile_sets(fold: str) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """(calibration tiles, comparison tiles) of a fold."""
-    nw = tiles_of(DEPOT, 0.25, NW) + [t for p, g in CIV1 for t in tiles_of(p, g, stride=512)]
-    sw = tiles_of(DEPOT, 0.25, SW) + [t for p, g in CIV2 for t in tiles_of(p, g, stride=512)]
+def tile_sets(fold: str, *, size: int, model_gsd: float) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """(calibration tiles, comparison tiles) of a fold, ``size`` px at ``model_gsd``."""
+    def of(civ: list[tuple[Path, float]], window: tuple[int, int, int, int]) -> list[np.ndarray]:
+        return tiles_of(DEPOT, 0.25, window, size=size, model_gsd=model_gsd) + [
+            t for p, g in civ for t in tiles_of(p, g, stride=size, size=size, model_gsd=model_gsd)]
+
+    nw, sw = of(CIV1, NW), of(CIV2, SW)
     return (nw, sw) if fold == "nw" else (sw, nw)
 
 
@@ -120,7 +130,7 @@ def make(src: Path, out: Path, calib: list[np.ndarray], *, method: str = "minmax
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    pre = out.parent / "pre.onnx"
+    pre = out.parent / f"{src.stem}-pre.onnx"  # one per float model
     if not pre.exists():
         quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
     extra: dict[str, Any] = {}
@@ -149,9 +159,11 @@ def _run(path: Path, tiles: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(outs)
 
 
-def compare(ref: np.ndarray, raw: np.ndarray) -> dict[str, float]:
-    """Agreement of an int8 output with the float output (see the module docs)."""
-    fs, qs = ref[:, 4:9].max(1), raw[:, 4:9].max(1)
+def compare(ref: np.ndarray, raw: np.ndarray, classes: list[int]) -> dict[str, float]:
+    """Agreement of an int8 output with the float output (see the module docs), on the scores of
+    the output ``classes`` the card keeps."""
+    rows = [4 + c for c in classes]
+    fs, qs = ref[:, rows].max(1), raw[:, rows].max(1)
     m = fs >= SCORE
 
     def logit(p: np.ndarray) -> np.ndarray:
@@ -165,7 +177,7 @@ def compare(ref: np.ndarray, raw: np.ndarray) -> dict[str, float]:
         "med_ratio": float(np.median(qs[m] / fs[m])),
         "logit_mae": float(np.abs(logit(qs[m]) - logit(fs[m])).mean()),
     }
-    decode = lambda r: decode_yolo_obb(r, class_indices=range(5), score_threshold=SCORE, iou_threshold=0.45)  # noqa: E731
+    decode = lambda r: decode_yolo_obb(r, class_indices=classes, score_threshold=SCORE, iou_threshold=0.45)  # noqa: E731
     nf = nq = tp = lowf = lowtp = 0
     for (fb, fsc, _), (qb, _, _) in zip(decode(ref), decode(raw), strict=True):
         nf, nq, lowf = nf + len(fb), nq + len(qb), lowf + int((fsc < LOW).sum())
@@ -183,10 +195,10 @@ def compare(ref: np.ndarray, raw: np.ndarray) -> dict[str, float]:
     return res
 
 
-def speed(repeats: int, paths: list[Path], tiles: list[np.ndarray]) -> dict[str, Any]:
-    """Interleaved forward-pass times of each file through the product's ONNX backend."""
-    base = load_card(card_path_for(DEFAULT_MODEL), verify=False)
-    dets = {f"{p.parent.name}/{p.name}": OnnxDetector(dataclasses.replace(base, onnx_path=p)) for p in paths}
+def speed(repeats: int, paths: list[Path], tiles: list[np.ndarray], card: ModelCard) -> dict[str, Any]:
+    """Interleaved forward-pass times of each file through the product's ONNX backend (``card``'s
+    settings, its file replaced)."""
+    dets = {f"{p.parent.name}/{p.name}": OnnxDetector(dataclasses.replace(card, onnx_path=p)) for p in paths}
     batch = {n: d.network_input(tiles) for n, d in dets.items()}
     for n, d in dets.items():  # warm up
         d.run_network(batch[n])
@@ -213,6 +225,9 @@ def speed(repeats: int, paths: list[Path], tiles: list[np.ndarray]) -> dict[str,
 def main() -> int:
     """Compare settings, or time files."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=DEFAULT_MODEL,
+                        help=f"the float model's name (default {DEFAULT_MODEL})")
+    parser.add_argument("--model-gsd", type=float, help="tiles at this GSD in metres (default: the card's)")
     parser.add_argument("--fold", choices=("nw", "sw"), default="nw")
     parser.add_argument("--work", type=Path, default=Path("/tmp/int8-settings"))
     parser.add_argument("--speed", type=int, metavar="REPEATS", help="time the ONNX files given instead")
@@ -222,19 +237,20 @@ def main() -> int:
     if not DEPOT.is_file():
         print(f"cannot find {DEPOT} (../shared/data or $SITEWATCH_DATA)", file=sys.stderr)
         return 2
-    calib, probe = tile_sets(args.fold)
+    card = load_card(card_path_for(args.model))
+    calib, probe = tile_sets(args.fold, size=card.input_px, model_gsd=args.model_gsd or card.gsd_m)
     if args.speed:
-        print(json.dumps(speed(args.speed, [Path(p) for p in args.items], probe[:8]), indent=1))
+        print(json.dumps(speed(args.speed, [Path(p) for p in args.items], probe[:8], card), indent=1))
         return 0
-    float_onnx = load_card(card_path_for(DEFAULT_MODEL)).onnx_path
+    float_onnx, classes = card.onnx_path, [i for i, _ in card.class_indices()]
     print(f"calibration {len(calib)} tiles, comparison {len(probe)} tiles", flush=True)
     ref = _run(float_onnx, probe)
     args.work.mkdir(parents=True, exist_ok=True)
     for name, settings in json.loads(args.items[0]).items():
-        out = args.work / f"{args.fold}-{name}.onnx"
+        out = args.work / f"{args.model}-{args.fold}-{name}.onnx"
         if not out.exists():
             make(float_onnx, out, calib, **settings)
-        result = compare(ref, _run(out, probe))
+        result = compare(ref, _run(out, probe), classes)
         rounded = {k: round(v, 3) if isinstance(v, float) else v for k, v in result.items()}
         print(name, json.dumps(settings), json.dumps(rounded), flush=True)
     return 0

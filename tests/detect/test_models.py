@@ -28,6 +28,30 @@ def test_base_model_card_verifies_and_maps_vehicles() -> None:
     assert card.class_indices() == ((9, VehicleClass.VEHICLE), (10, VehicleClass.VEHICLE))
 
 
+@pytest.mark.parametrize("name", sorted(n for n in MODELS if n.endswith("-int8")))
+def test_shipped_int8_variants_have_7_bit_weights(name: str) -> None:
+    """Every quantized convolution of a shipped int8 variant has weights within 7 bits
+    (-64..64), the recipe of ``sitewatch models quantize``: 8-bit weights saturate onnxruntime's
+    16-bit sums in the first convolution on x86 CPUs without VNNI, and the scores shrink
+    (``docs/model-records/dense-park.md``, "The int8 variant remade"). The DOTA int8 file shipped
+    before 2026-12-05 had weights up to ±127."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import numpy_helper
+
+    model = onnx.load(str(load_card(card_path_for(name)).onnx_path))
+    inits = {t.name: t for t in model.graph.initializer}
+    made_by = {out: node for node in model.graph.node for out in node.output}
+    ranges = {}
+    for conv in (node for node in model.graph.node if node.op_type == "Conv"):
+        dq = made_by.get(conv.input[1])
+        if dq is not None and dq.op_type == "DequantizeLinear":
+            q = numpy_helper.to_array(inits[dq.input[0]])
+            ranges[conv.name] = (q.dtype, int(q.min()), int(q.max()))
+    assert "/model.0/conv/Conv" in ranges and len(ranges) >= 60  # quantized, the first conv too
+    wider = {n: r for n, r in ranges.items() if not (r[0] == np.int8 and r[1] >= -64 and r[2] <= 64)}
+    assert wider == {}
+
+
 def test_unknown_model_name_lists_valid_ones() -> None:
     with pytest.raises(ConfigError, match=DEFAULT_MODEL) as info:
         load_detector("no-such-model")
