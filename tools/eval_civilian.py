@@ -64,6 +64,10 @@ CIVILIAN = VehicleClass.CIVILIAN_VEHICLE
 LABEL_MAP = {"car": CIVILIAN, "truck": CIVILIAN, "bus": CIVILIAN, "minibus": CIVILIAN}
 
 
+#: How detections are scored: the docstring's paragraph that says so, written into every record.
+_SCORING = next(p for p in __doc__.split("\n\n") if p.startswith("For each model:")).replace("\n", " ")
+
+
 def overhead_data(tool: str) -> Path:
     """``overhead/`` of the shared data folder, which must hold the civilian ``cats_drone`` set;
     ends ``tool`` with status 2 and one line when it is absent (the default of ``--data`` here
@@ -344,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{spec}: {results[spec]['seconds']} s", file=sys.stderr)
         out = {"command": "python tools/eval_civilian.py "
                           + " ".join(sys.argv[1:] if argv is None else argv),
-               "how": __doc__.split("\n\n")[3].replace("\n", " "),
+               "how": _SCORING,
                "results": results}
         args.out.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")  # each model
     print(table(results))
