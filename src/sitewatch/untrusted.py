@@ -96,7 +96,7 @@ def json_int(digits: str) -> int:
     """
     if len(digits.lstrip("-")) > MAX_JSON_INT_DIGITS:
         raise ValueError(f"an integer of {len(digits.lstrip('-'))} digits, beyond any number "
-                         "sitewatch reads")
+                         "sitewatch reads; fix that number")
     return int(digits)
 
 
