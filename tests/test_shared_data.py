@@ -150,3 +150,21 @@ def test_a_tool_gets_what_it_needs_or_one_line_saying_where_to_put_it(
         shared_data_path("overhead/naip_dates", what="the NAIP tiles")
     assert str(caught.value) == ("the NAIP tiles (overhead/naip_dates): not under $SITEWATCH_DATA or "
                                  "../shared/data; set SITEWATCH_DATA to the shared data folder")
+
+
+def test_a_tool_takes_the_file_it_was_given_or_the_shared_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sitewatch.shared_data import given_or_shared_file
+
+    (tmp_path / "overhead").mkdir()
+    (tmp_path / "overhead" / "scene.tif").write_bytes(b"x")
+    given = tmp_path / "mine.tif"
+    given.write_bytes(b"x")
+    monkeypatch.setenv(DATA_ENV, str(tmp_path))
+    assert given_or_shared_file(given, "overhead/scene.tif", what="the scene") == given
+    assert given_or_shared_file(None, "overhead/scene.tif", what="the scene") == (
+        tmp_path / "overhead" / "scene.tif").resolve()
+    with pytest.raises(ConfigError, match=r"^the scene .*missing\.tif not found$"):
+        given_or_shared_file(tmp_path / "missing.tif", "overhead/scene.tif", what="the scene")
+    with pytest.raises(ConfigError, match=r"^the scene \(overhead/other\.tif\): not under"):
+        given_or_shared_file(None, "overhead/other.tif", what="the scene")

@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 from sitewatch.errors import ConfigError
-from sitewatch.shared_data import shared_data_path
+from sitewatch.shared_data import given_or_shared_file
 
 SCENE = "overhead/geotiff/sample_geotiff.tif"
 
@@ -40,12 +40,9 @@ def main() -> None:
                         help=f"default: {SCENE} of $SITEWATCH_DATA, else of ../shared/data")
     args = parser.parse_args()
     try:
-        args.scene = args.scene or shared_data_path(SCENE, what="the default scene")
+        args.scene = given_or_shared_file(args.scene, SCENE, what="the scene")
     except ConfigError as error:
-        print(f"make_many_scene_watch: {error}; or pass --scene FILE", file=sys.stderr)
-        sys.exit(2)
-    if not args.scene.is_file():
-        print(f"make_many_scene_watch: scene {args.scene} not found; pass --scene FILE", file=sys.stderr)
+        print(f"make_many_scene_watch: {error}; pass --scene FILE", file=sys.stderr)
         sys.exit(2)
     imagery = args.out / "imagery"
     imagery.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from sitewatch.errors import ConfigError
-from sitewatch.shared_data import shared_data_path
+from sitewatch.shared_data import given_or_shared_file
 from sitewatch.watch import measure_engine_cpu
 
 SCENE = "overhead/scenes/AUAU040001_depot.tif"
@@ -32,12 +32,9 @@ def main() -> None:
     parser.add_argument("--defaults", action="store_true", help="Dask's own background settings")
     args = parser.parse_args()
     try:
-        args.scene = args.scene or shared_data_path(SCENE, what="the default scene")
+        args.scene = given_or_shared_file(args.scene, SCENE, what="the scene")
     except ConfigError as error:
-        print(f"watch_dask_cpu: {error}; or pass --scene FILE", file=sys.stderr)
-        sys.exit(2)
-    if not args.scene.is_file():
-        print(f"watch_dask_cpu: scene {args.scene} not found; pass --scene FILE", file=sys.stderr)
+        print(f"watch_dask_cpu: {error}; pass --scene FILE", file=sys.stderr)
         sys.exit(2)
     report = measure_engine_cpu(args.scene, gsd_m=0.3, workers=args.workers, quiet=not args.defaults)
     print(json.dumps(report, indent=2))

@@ -75,6 +75,20 @@ def shared_data_path(needs: str, *, what: str) -> Path:
     return root / needs
 
 
+
+def given_or_shared_file(given: Path | None, needs: str, *, what: str) -> Path:
+    """The file a tool was given, or else ``needs`` in the shared data folder.
+
+    Raises:
+        ConfigError: the file (given, or found in the shared data folder) does not exist, or
+            no shared data folder holds ``needs`` (see :func:`shared_data_path`).
+    """
+    path = given or shared_data_path(needs, what=what)
+    if not path.is_file():
+        raise ConfigError(f"{what} {path} not found", path=str(path))
+    return path
+
+
 def _beside_clone() -> list[Path]:
     """``shared/data`` beside the clone when this file sits in one (``<clone>/src/sitewatch``)."""
     package = Path(__file__).resolve().parent
