@@ -454,7 +454,8 @@ def _random_look(rng: np.random.Generator, first: bool, cloud_p: float, size: in
 
 def build_random(tiles: dict[str, Tile], *, seed: int, tile: str, n_dates: int = 4,
                  georeferenced: bool = True, cloud_p: float = 0.0,
-                 far_px: float = 75.0, cloud_scale: float = 1.0, loaded: int = 0) -> Series:
+                 far_px: float = 75.0, cloud_scale: float = 1.0, loaded: int = 0,
+                 cargo: list[Chip] | None = None) -> Series:
     """A random series on one real tile: its labelled vehicles on the first date, then
     departures (p 0.2), moves (p 0.1, 8-50 px) and arrivals (Poisson 3) on each later date.
 
@@ -504,7 +505,8 @@ def build_random(tiles: dict[str, Tile], *, seed: int, tile: str, n_dates: int =
                     taken.append((x, y, extent))
                     break
     looks = [_random_look(rng, k == 0, cloud_p, 600, cloud_scale) for k in range(n_dates)]
-    placed = _add_transporters(tiles, vehicles, loaded, seed, n_dates, size) if loaded else 0
+    placed = (_add_transporters(tiles, vehicles, loaded, seed, n_dates, size, cargo)
+              if loaded else 0)
     start = dt.date(2020, 3, 2)
     return Series(
         site=f"gen-{tile.lower()}-s{seed}",
@@ -524,21 +526,28 @@ def _footprint(chip: Chip, pose: tuple[float, float, float], grow: float) -> Pol
                                pose[2]))
 
 
+def cargo_chips(tiles: dict[str, Tile]) -> list[Chip]:
+    """What the transporters carry: AUAU010081's three armoured vehicles, and their mirror
+    images."""
+    chips = [axis_chip(tiles["AUAU010081"], i) for i in (1, 4, 6)]
+    return chips + [mirrored(c) for c in chips]
+
+
 def _add_transporters(tiles: dict[str, Tile], vehicles: list[Vehicle], n: int, seed: int,
-                      n_dates: int, size: int) -> int:
+                      n_dates: int, size: int, cargo: list[Chip] | None = None) -> int:
     """Add ``n`` loaded and ``n`` empty transporters where nothing stands on their dates;
-    returns how many were placed (a crowded tile may have no room)."""
+    returns how many were placed (a crowded tile may have no room). ``cargo``: the chips
+    loaded (default :func:`cargo_chips`)."""
     rng = np.random.default_rng([seed, 19])
     carriers = transporter_chips(tiles)
-    cargo_chips = [axis_chip(tiles["AUAU010081"], i) for i in (1, 4, 6)]
-    cargo_chips += [mirrored(c) for c in cargo_chips]
+    loads = cargo or cargo_chips(tiles)
     placed = 0
     for m in range(2 * n):
         first = int(rng.integers(1, n_dates)) if n_dates > 1 else 0
         last = int(rng.integers(first, n_dates))
         dates = range(first, last + 1)
         carrier = carriers[int(rng.integers(len(carriers)))]
-        cargo = cargo_chips[int(rng.integers(len(cargo_chips)))] if m < n else None
+        load = loads[int(rng.integers(len(loads)))] if m < n else None
         busy = unary_union([_footprint(v.chip, v.poses[k], 8.0) for v in vehicles
                             for k in dates if k in v.poses])
         for _try in range(200):
@@ -546,14 +555,14 @@ def _add_transporters(tiles: dict[str, Tile], vehicles: list[Vehicle], n: int, s
                     float(rng.uniform(0, 2 * math.pi)))
             cargo_pose = bed_pose(carrier, pose)
             shape = _footprint(carrier, pose, 8.0)
-            if cargo is not None:
-                shape = shape.union(_footprint(cargo, cargo_pose, 8.0))
+            if load is not None:
+                shape = shape.union(_footprint(load, cargo_pose, 8.0))
             if busy.is_empty or not shape.intersects(busy):
                 vid = f"t{m}"
                 vehicles.append(Vehicle(vid, carrier, dict.fromkeys(dates, pose), width_px=max(
-                    carrier.width_px, cargo.width_px) if cargo is not None else None))
-                if cargo is not None:
-                    vehicles.append(Vehicle(f"{vid}c", cargo, dict.fromkeys(dates, cargo_pose),
+                    carrier.width_px, load.width_px) if load is not None else None))
+                if load is not None:
+                    vehicles.append(Vehicle(f"{vid}c", load, dict.fromkeys(dates, cargo_pose),
                                             loaded_on=vid))
                 placed += 1
                 break
