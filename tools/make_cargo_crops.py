@@ -56,10 +56,10 @@ CARGO_LABELS = ("armored_vehicle", "military_engineering_vehicle")
 
 
 def training_cargo(tiles: dict[str, Tile], names: list[str]) -> list[Chip]:
-    """Every armoured and engineering vehicle of the tiles ``names`` (and its mirror image): the
-    cargo of the training series, none of them the AUAU010081 tanks the evaluation series carry
-    (``make_series.cargo_chips``), so a network cannot learn those tanks instead of the
-    transporter under them."""
+    """Every armoured and engineering vehicle of the tiles ``names`` (and its mirror image), as
+    the cargo of the training series. Name tiles other than AUAU010081 to keep the tanks the
+    evaluation series carry (``make_series.cargo_chips``) out of training, so that a network
+    cannot learn those tanks instead of the transporter under them."""
     chips = [make_series.axis_chip(tiles[name], i) for name in names
              for i, box in enumerate(tiles[name].boxes) if box[0] in CARGO_LABELS]
     return chips + [make_series.mirrored(c) for c in chips]
