@@ -75,7 +75,6 @@ def shared_data_path(needs: str, *, what: str) -> Path:
     return root / needs
 
 
-
 def given_or_shared_file(given: Path | None, needs: str, *, what: str) -> Path:
     """The file a tool was given, or else ``needs`` in the shared data folder.
 
