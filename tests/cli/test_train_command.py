@@ -48,9 +48,11 @@ def _recipe(folder: Path, text: str = "") -> str:
 def test_command_line_overrides_win_over_the_recipe(tmp_path: Path) -> None:
     args = _parser().parse_args(
         ["--recipe", _recipe(tmp_path, "[training]\nepochs = 9\nseed = 3\n[synthesis]\ntiles = 40\n"),
-         "--epochs", "4", "--name", "n", "--base", "x.pt", "--out", "o"])  # fmt: skip
+         "--epochs", "4", "--name", "n", "--scale-jitter", "0.3",
+         "--base", "x.pt", "--out", "o"])  # fmt: skip
     recipe = _built(args)
     assert (recipe.epochs, recipe.tiles, recipe.seed, recipe.name) == (4, 40, 3, "n")
+    assert recipe.scale_jitter == 0.3
     assert recipe.images_dir == tmp_path.resolve()
 
 

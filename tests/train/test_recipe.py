@@ -52,6 +52,7 @@ def test_relative_paths_are_relative_to_the_recipe_unless_a_root_is_given(tmp_pa
         ("[data]\nimages = \"i\"\nlabels = \"l\"\n", r"images needs \[data\] labels and \[data\] gsd_m"),
         ("[layouts]\nfolder = \"l\"\n", r"\[layouts\] folder needs \[layouts\] gsd_m"),
         ("[training]\nbatch = 0\n", r"batch must be >= 1, got 0"),
+        ("[training]\nscale_jitter = 0.8\n", r"scale_jitter must be 0 to 0.5 .*got 0.8"),
         ("[ground]\npaste = [\"depot.tif\"]\n", "PATH@GSD"),
         ("[training\nepochs = 3\n", "cannot read recipe .*fix the TOML"),
     ],
@@ -92,6 +93,7 @@ batch = 4
 device = "0"
 threads = 3
 seed = 7
+scale_jitter = 0.3
 [mining]
 epochs = 2
 threshold = 0.3
@@ -106,6 +108,7 @@ labelled = true
             request.synth.layout_turn_deg) == (0.25, 128, 0.2, 30.0)
     s = request.settings
     assert (s.epochs, s.imgsz, s.batch, s.device, s.threads, s.seed) == (5, 256, 4, "0", 3, 7)
+    assert s.scale_jitter == s.ultralytics_args()["scale"] == 0.3
     assert (request.seed, request.mine_epochs, request.mine_threshold, request.mine_labelled) == (
         7, 2, 0.3, True)
 
@@ -144,7 +147,9 @@ def test_the_shipped_recipe_is_the_recorded_run() -> None:
     # and the record of what ran: settings, synthesis, mix, grounds
     request = recipe.request(base=Path("base.pt"), out_dir=Path("out"))
     ran = {k: v for k, v in record["settings"].items() if k != "ultralytics_args"}
-    assert dataclasses.asdict(request.settings) == ran
+    settings = dataclasses.asdict(request.settings)
+    assert settings.pop("scale_jitter") == 0.1  # added after the run, at its then-fixed value
+    assert settings == ran
     assert request.settings.ultralytics_args() == record["settings"]["ultralytics_args"]
     synth = dataclasses.asdict(request.synth)
     assert synth.pop("layout_turn_deg") == 0.0  # added after the run, at its then-fixed value

@@ -123,6 +123,10 @@ def test_a_run_killed_in_its_last_stage_resumes_from_its_last_epoch(
         run_training(replace(request, n_tiles=5, resume=True))
     with pytest.raises(ConfigError, match=f"{last} was trained with epochs 2, this request 3"):
         run_training(replace(request, settings=replace(request.settings, epochs=4), resume=True))
+    first = out / "stage1" / "weights" / "last.pt"
+    with pytest.raises(ConfigError, match=f"{first} was trained with scale jitter 0.1, this request 0.3"):
+        run_training(replace(request, settings=replace(request.settings, scale_jitter=0.3),
+                             resume=True))
     assert _digests(out) == before  # refused, nothing changed (Ultralytics' label caches kept)
     (tmp_path / REQUEST_FILE).rename(out / REQUEST_FILE)
     moved = tmp_path / "moved"

@@ -63,11 +63,11 @@ def train_model(
     (each audited in its case) and fine-tune; returns the training summary.
 
     ``overrides`` replace the recipe's fields (``epochs``, ``tiles``, ``name``, ``device``,
-    ``seed``); ``None`` values are ignored. ``base`` may name a packaged model whose ``.pt`` lies
-    beside its card. The base weights are checked before any case is touched, and a trained
-    model is never replaced. ``note`` hears one line per case export. ``resume`` continues the
-    interrupted training in ``out`` (see :class:`sitewatch.train.TrainRequest`); the case
-    exports it already holds are kept.
+    ``seed``, ``scale_jitter``); ``None`` values are ignored. ``base`` may name a packaged model
+    whose ``.pt`` lies beside its card. The base weights are checked before any case is touched,
+    and a trained model is never replaced. ``note`` hears one line per case export. ``resume``
+    continues the interrupted training in ``out`` (see :class:`sitewatch.train.TrainRequest`);
+    the case exports it already holds are kept.
 
     Raises:
         ConfigError: nothing to train on, ``--data-root`` without a recipe, the model exists

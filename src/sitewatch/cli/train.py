@@ -70,6 +70,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default=None,
                         help="override the recipe's device: cpu or a CUDA index such as 0")
     parser.add_argument("--seed", type=int, default=None, help="override the recipe's seed")
+    parser.add_argument("--scale-jitter", type=float, default=None, metavar="S",
+                        help="override the recipe's scale jitter: training images scaled by a "
+                        "random factor in [1 - S, 1 + S] (0 to 0.5; default 0.1)")
     parser.add_argument(
         "--resume", action="store_true",
         help="continue the interrupted training in --out (same recipe, seed, base and overrides): "
@@ -80,7 +83,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def overrides(args: argparse.Namespace) -> dict[str, object]:
     """The recipe fields the command line sets (``None``: the recipe's)."""
     return {"epochs": args.epochs, "tiles": args.tiles, "name": args.name, "device": args.device,
-            "seed": args.seed}
+            "seed": args.seed, "scale_jitter": args.scale_jitter}
 
 
 def run(args: argparse.Namespace) -> int:

@@ -362,6 +362,8 @@ def _train_stage(request: TrainRequest, data_yaml: Path, *, base: Path, name: st
         for what, got, want, same in (
             ("seed", ckpt.seed, settings.seed, ckpt.seed == settings.seed),
             ("epochs", ckpt.epochs, settings.epochs, ckpt.epochs == settings.epochs),
+            ("scale jitter", ckpt.scale_jitter, settings.scale_jitter,
+             ckpt.scale_jitter == settings.scale_jitter),
             ("data", ckpt.data, str(data_yaml),
              Path(ckpt.data).resolve() == Path(data_yaml).resolve()),
             ("starting weights", ckpt.model, str(base), _same_weights(ckpt.model, base)),

@@ -42,6 +42,7 @@ The sections and keys, with their defaults::
     device = "cpu"                   # cpu or a CUDA index such as "0"
     threads = 2
     seed = 0
+    scale_jitter = 0.1               # images scaled by a random factor in [1 - s, 1 + s]
 
     [mining]                         # hard negatives mined part-way through training
     epochs = 0                       # train this many epochs, mine, then train the rest
@@ -108,6 +109,7 @@ _SCHEMA: dict[tuple[str, str], tuple[str, str]] = {
     ("training", "device"): ("device", "str"),
     ("training", "threads"): ("threads", "int"),
     ("training", "seed"): ("seed", "int"),
+    ("training", "scale_jitter"): ("scale_jitter", "float"),
     ("mining", "epochs"): ("mine_epochs", "int"),
     ("mining", "threshold"): ("mine_threshold", "float"),
     ("mining", "labelled"): ("mine_labelled", "bool"),
@@ -161,6 +163,7 @@ class TrainingRecipe:
     device: str = "cpu"
     threads: int = 2
     seed: int = 0
+    scale_jitter: float = 0.1
     mine_epochs: int = 0
     mine_threshold: float = 0.25
     mine_labelled: bool = False
@@ -183,6 +186,7 @@ class TrainingRecipe:
             raise ConfigError("[civilian] cell_prob > 0 needs civilian images or distil scenes, "
                               "and they need cell_prob > 0 (the chance a cell is civilian ground)")
         TileMix(civilian_cell_prob=self.civilian_cell_prob)  # checks the probabilities
+        TrainSettings(scale_jitter=self.scale_jitter)  # checks the jitter
 
     def request(
         self,
@@ -222,7 +226,8 @@ class TrainingRecipe:
                               colour_jitter=self.colour_jitter,
                               layout_turn_deg=self.layout_turn_deg, **layout_side),
             settings=TrainSettings(epochs=self.epochs, imgsz=self.imgsz, batch=self.batch,
-                                   device=self.device, threads=self.threads, seed=self.seed),
+                                   device=self.device, threads=self.threads, seed=self.seed,
+                                   scale_jitter=self.scale_jitter),
             seed=self.seed,
             mine_epochs=self.mine_epochs,
             mine_threshold=self.mine_threshold,

@@ -68,7 +68,7 @@ def _ultralytics(config_dir: Path) -> Any:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TrainSettings:
-    """Ultralytics fine-tuning settings (augmentation that would change the GSD is kept small).
+    """Ultralytics fine-tuning settings.
 
     Attributes:
         epochs: Passes over the synthetic dataset.
@@ -79,6 +79,9 @@ class TrainSettings:
         seed: Random seed.
         lr0: Initial learning rate (``None``: Ultralytics' automatic choice).
         workers: Data-loader workers.
+        scale_jitter: Each training image is scaled by a random factor in ``[1 - s, 1 + s]``
+            (Ultralytics' ``scale``), so the model sees vehicles as if the GSD were off by up
+            to ``s``; 0.1 unless a recipe asks for more.
     """
 
     epochs: int = 8
@@ -89,6 +92,7 @@ class TrainSettings:
     seed: int = 0
     lr0: float | None = None
     workers: int = 1
+    scale_jitter: float = 0.1
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.imgsz < 64 or self.imgsz % 32 or self.batch < 1:
@@ -96,6 +100,9 @@ class TrainSettings:
                 f"need epochs >= 1, imgsz a multiple of 32 >= 64, batch >= 1; got "
                 f"{self.epochs}, {self.imgsz}, {self.batch}"
             )
+        if not 0.0 <= self.scale_jitter <= 0.5:
+            raise ConfigError(f"scale_jitter must be 0 to 0.5 (a fraction of the GSD), got "
+                              f"{self.scale_jitter}")
 
     def ultralytics_args(self) -> dict[str, Any]:
         """The keyword arguments passed to ``YOLO.train``."""
@@ -111,7 +118,7 @@ class TrainSettings:
             "val": False,
             "mosaic": 0.0,
             "close_mosaic": 0,
-            "scale": 0.1,
+            "scale": self.scale_jitter,
             "degrees": 0.0,
             "translate": 0.1,
             "fliplr": 0.5,
@@ -156,6 +163,7 @@ class StageCheckpoint:
         epochs_done: Epochs completed (all of them when finished).
         epochs: The epochs the run was asked for.
         seed, data, model: The run's seed, its ``data.yaml`` and the weights it started from.
+        scale_jitter: The run's scale augmentation (Ultralytics' ``scale``).
     """
 
     path: Path
@@ -165,6 +173,7 @@ class StageCheckpoint:
     seed: int
     data: str
     model: str
+    scale_jitter: float
 
 
 def read_checkpoint(last: Path, *, config_dir: Path) -> StageCheckpoint:
@@ -188,7 +197,8 @@ def read_checkpoint(last: Path, *, config_dir: Path) -> StageCheckpoint:
     return StageCheckpoint(path=Path(last), finished=finished,
                            epochs_done=epochs if finished else epoch + 1, epochs=epochs,
                            seed=int(args.get("seed", 0)), data=str(args.get("data")),
-                           model=str(args.get("model")))
+                           model=str(args.get("model")),
+                           scale_jitter=float(args.get("scale", 0.5)))
 
 
 def resume_model(last: Path, *, data_yaml: Path, settings: TrainSettings, config_dir: Path) -> Path:
