@@ -265,6 +265,8 @@ def _check_request_file(request: TrainRequest) -> None:
                         "or train into a new --out")
         if path.is_file():
             before = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(before.get("settings"), dict):  # written before the jitter was a setting
+                before["settings"].setdefault("scale_jitter", 0.1)
             differ = [k for k in now if before.get(k) != now[k]]
             if differ:
                 raise ConfigError(
