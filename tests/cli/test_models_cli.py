@@ -36,6 +36,9 @@ def test_list_shows_verified_hash(capsys: pytest.CaptureFixture[str]) -> None:
     # the default model ships its .pt (GPU inference); the DOTA checkpoint's is fetched
     assert "  gpu       --device cuda runs sitewatch-vehicles-yolov8n-obb.pt" in out
     assert "  gpu       no yolov8n-obb.pt beside the card" in out
+    # the default model's measured failures, where a reader of its output sees them
+    assert "  limit     Civilian ground: on held-out civilian scenes" in out
+    assert out.count("Loaded transporters: it does not box") == 2  # the float model and its int8
 
 
 def test_fetch_from_a_local_wheel_refuses_wrong_weights(tmp_path: Path) -> None:

@@ -108,6 +108,20 @@ def test_score_threshold_comes_from_the_card(tmp_path: Path) -> None:
         load_card(card_path, verify=False)
 
 
+def test_known_limits_are_a_list_of_sentences(tmp_path: Path) -> None:
+    """The shipped default names its measured failures; a card may name none; a bad value is refused."""
+    card_path = _copy_model(tmp_path)
+    raw = json.loads(card_path.read_text())
+    limits = load_card(card_path).known_limits
+    assert limits == tuple(raw["known_limits"]) and "174 military-labelled" in limits[0]
+    card_path.write_text(json.dumps({k: v for k, v in raw.items() if k != "known_limits"}))
+    assert load_card(card_path, verify=False).known_limits == ()
+    for bad in ("civilian cars called military", [""], [3]):
+        card_path.write_text(json.dumps(raw | {"known_limits": bad}))
+        with pytest.raises(ModelError, match="known_limits must be a list of sentences"):
+            load_card(card_path, verify=False)
+
+
 def test_hash_matching_garbage_is_refused_by_onnxruntime(tmp_path: Path) -> None:
     card_path = _copy_model(tmp_path)
     onnx = card_path.with_suffix(".onnx")

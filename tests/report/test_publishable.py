@@ -102,6 +102,16 @@ def test_licences_are_stated_in_the_report_itself(report: str) -> None:
     assert "see README" not in report
 
 
+def test_the_detectors_measured_limits_are_in_the_report(report: str) -> None:
+    """A reader is pointed at them up front and finds them, with their figures, under Methods."""
+    opening = report.split("How to read the figures", 1)[1].split("</p>", 1)[0]
+    assert "measured limits" in opening and "read them before quoting a count" in opening
+    methods = report.split("<h3>Methods", 1)[1].split("<h3>", 1)[0]
+    assert "Known limits of the detector <code>sitewatch-vehicles-yolov8n-obb</code>" in methods
+    assert "174 military-labelled detections per km²" in methods
+    assert "loaded counts are an analyst&#39;s marks only" in methods  # HTML-escaped
+
+
 def test_the_scale_bar_is_as_long_as_it_says() -> None:
     canvas = np.full((300, 800, 3), 128, np.uint8)
     length_px, length_m = draw_scale_bar(canvas, 0.5)

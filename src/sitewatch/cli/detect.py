@@ -93,6 +93,7 @@ def _run_case(args: argparse.Namespace) -> int:
            "`sitewatch scene set-gsd` or take them out with `sitewatch scene retire`)"
            if summary.unprocessed else "") +
           (f" (run {summary.run_id})" if summary.run_id else ""))
+    _note_known_limits(args.model)
     return 1 if summary.unprocessed and not summary.scenes_processed + summary.scenes_skipped else 0
 
 
@@ -108,4 +109,19 @@ def _run_loose(args: argparse.Namespace) -> int:
             tile_progress=bars.tiles,
         )
     print(f"wrote {count} detections to {args.out}")
+    _note_known_limits(args.model)
     return 0
+
+
+def _note_known_limits(model: str | None) -> None:
+    """One line on stderr when a packaged model's card names measured limits of its output."""
+    from sitewatch.detect import DEFAULT_MODEL, MODELS, card_path_for, load_card
+
+    name = model or DEFAULT_MODEL
+    if name not in MODELS:  # a model given by path has no packaged card
+        return
+    limits = load_card(card_path_for(name), verify=False).known_limits
+    if limits:
+        topics = "; ".join(limit.split(":", 1)[0] for limit in limits)
+        print(f"note: {name} has measured limits that bear on its labels and counts ({topics}): "
+              "`sitewatch models list` gives them with their figures", file=sys.stderr)

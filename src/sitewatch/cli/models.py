@@ -56,6 +56,7 @@ def _describe(checked: CardCheck) -> list[str]:
           if card.label_score_thresholds else []),
         f"  licence   {card.licence}",
         f"  gpu       {gpu}",
+        *(f"  limit     {limit}" for limit in card.known_limits),
     ]
     return [f"[cache] {line}" for line in lines] if checked.cached else lines
 

@@ -38,7 +38,7 @@ _CARD_KEYS = frozenset(
 LEGACY_SCORE_THRESHOLD = 0.25
 #: Keys a card may leave out (older cards, the DOTA checkpoints): they take these defaults.
 _OPTIONAL_KEYS: dict[str, Any] = {"score_threshold": LEGACY_SCORE_THRESHOLD, "score_note": "",
-                                  "label_score_thresholds": {}}
+                                  "label_score_thresholds": {}, "known_limits": []}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,6 +66,8 @@ class ModelCard:
             at least this score as well as the run's score threshold (the higher of the two
             applies, whatever score a run asks for). Empty: every label is kept from the run's
             score. In the card: ``{"civilian_vehicle": 0.3, ...}``.
+        known_limits: Measured failures a reader of its output must know, one sentence each,
+            with where they were measured (shown by ``sitewatch models list`` and in reports).
     """
 
     name: str
@@ -84,6 +86,7 @@ class ModelCard:
     score_threshold: float = LEGACY_SCORE_THRESHOLD
     score_note: str = ""
     label_score_thresholds: tuple[tuple[VehicleClass, float], ...] = ()
+    known_limits: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         unknown = [c for c, _ in self.class_map if c not in self.classes]
@@ -152,7 +155,18 @@ def _parse(card_path: Path, raw: dict[str, Any]) -> ModelCard:
         score_threshold=float(raw.get("score_threshold", _OPTIONAL_KEYS["score_threshold"])),
         score_note=str(raw.get("score_note", _OPTIONAL_KEYS["score_note"])),
         label_score_thresholds=_label_floors(card_path, raw.get("label_score_thresholds", {})),
+        known_limits=_known_limits(card_path, raw.get("known_limits", [])),
     )
+
+
+def _known_limits(card_path: Path, raw: Any) -> tuple[str, ...]:
+    """``known_limits`` of a card: a list of non-empty sentences."""
+    if not isinstance(raw, list) or not all(isinstance(x, str) and x.strip() for x in raw):
+        raise ModelError(
+            f"model card {str(card_path)!r}: known_limits must be a list of sentences; fix the card",
+            path=str(card_path),
+        )
+    return tuple(x.strip() for x in raw)
 
 
 def _label_floors(card_path: Path, raw: Any) -> tuple[tuple[VehicleClass, float], ...]:

@@ -337,9 +337,10 @@ PERIOD_COLOURS: tuple[tuple[int, int, int], ...] = (
 def _licences(sites: Sequence[SiteEvidence], runs: Sequence[RunRecord]) -> dict[str, object]:
     """The terms every input is held under, stated in the report itself.
 
-    Imagery: each distinct (source, licence) of the scenes. Models: the licence on the card of
-    each registered model that made the detections (found by its ONNX sha256); a model loaded
-    from a path has no card, and the report says its licence is not recorded.
+    Imagery: each distinct (source, licence) of the scenes. Models: the licence and the known
+    limits on the card of each registered model that made the detections (found by its ONNX
+    sha256); a model loaded from a path has no card, and the report says its licence is not
+    recorded.
     """
     imagery = sorted({(scene.source or "source not stated", scene.licence or "not stated")
                       for site in sites for scene, _ in site.scenes})
@@ -348,7 +349,8 @@ def _licences(sites: Sequence[SiteEvidence], runs: Sequence[RunRecord]) -> dict[
         card = _card_for(sha256)
         models.append({"name": name,
                        "licence": card.licence if card else "not recorded (no model card)",
-                       "origin": card.source_package if card else "a model file given by path"})
+                       "origin": card.source_package if card else "a model file given by path",
+                       "limits": list(card.known_limits) if card else []})
     return {"imagery": imagery, "models": models}
 
 
