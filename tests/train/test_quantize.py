@@ -149,3 +149,24 @@ def test_calibration_window_is_cut_from_its_image_and_padded_as_detection_pads(t
     assert (tile[:, 600:] == PAD_VALUE).all() and (tile[400:] == PAD_VALUE).all()
     with pytest.raises(ConfigError, match="does not lie inside"):
         calibration_tiles([CalibrationImage(path=big, gsd_m=0.3, window=(0, 0, 1500, 100))], card)
+
+
+def test_the_int8_card_says_its_known_limits_were_measured_on_the_float_model(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The float card's limits travel to the int8 card, each saying where it was measured."""
+    import shutil
+
+    from sitewatch.train import quantize
+
+    # the quantisation itself is tested above; here only the card it writes
+    monkeypatch.setattr(quantize, "quantize_onnx", lambda src, dst, tiles: shutil.copy(src, dst))
+    image = planted_scene(tmp_path / "calib.tif", width=600, height=600, centres=[(300.0, 300.0)])
+    out_card = quantize.quantize_int8(DEFAULT_MODEL, [(image, 0.3)], tmp_path / "q", name="q-int8")
+    float_limits = load_card(card_path_for(DEFAULT_MODEL), verify=False).known_limits
+    got = load_card(out_card).known_limits
+    assert float_limits and got == tuple(quantize.FLOAT_MEASURED + limit for limit in float_limits)
+    shipped = load_card(card_path_for(f"{DEFAULT_MODEL}-int8"), verify=False).known_limits
+    assert shipped == got  # the shipped int8 card says the same
+    # quantising an int8-described card again does not say it twice
+    again = quantize.quantize_int8(out_card, [(image, 0.3)], tmp_path / "q2", name="q2")
+    assert load_card(again).known_limits == got

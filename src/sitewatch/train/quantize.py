@@ -44,6 +44,8 @@ KEEP_FLOAT = ("/model.22/dfl/conv/Conv",)
 PERCENTILE = 99.999
 #: Weights in 7 bits (see the module docstring).
 REDUCE_RANGE = True
+#: What the int8 card's known limits start with: they were measured on the float model.
+FLOAT_MEASURED = "Measured on the float model this file was quantised from, not on this file. "
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -244,6 +246,9 @@ def quantize_int8(
     quantize_onnx(card.onnx_path, onnx_path, tiles)
     raw = json.loads(card_path.read_text(encoding="utf-8"))
     calib = ", ".join(item.describe() for item in calibration)
+    if card.known_limits:  # they were measured on the float model, not on this one
+        raw["known_limits"] = [limit if limit.startswith(FLOAT_MEASURED) else FLOAT_MEASURED + limit
+                               for limit in card.known_limits]
     raw.update(
         name=name,
         onnx_file=onnx_path.name,
