@@ -27,6 +27,31 @@ def test_loose_files_to_csv_with_the_real_model(tmp_path: Path,
     assert all(float(r["x0"]) < float(r["x1"]) and float(r["lon"]) < 0 for r in rows)
 
 
+@pytest.mark.parametrize(("model", "note"), [
+    ("sitewatch-vehicles-yolov8n-obb-int8", "sitewatch-vehicles-yolov8n-obb-int8 has measured "
+     "limits that bear on its labels and counts (Civilian ground; Loaded transporters)"),
+    ("dota-yolov8n-obb", None),  # a card naming no limits: no note
+    ("copy.onnx", "note: sitewatch-vehicles-yolov8n-obb has measured limits"),  # given by path
+])
+def test_the_known_limits_note_follows_the_models_card(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], model: str, note: str | None) -> None:
+    import shutil
+
+    from sitewatch.detect import DEFAULT_MODEL, card_path_for
+
+    if model == "copy.onnx":
+        card = card_path_for(DEFAULT_MODEL)
+        (tmp_path / "m").mkdir()
+        shutil.copy(card, tmp_path / "m" / "copy.json")
+        shutil.copy(card.with_suffix(".onnx"), tmp_path / "m" / card.with_suffix(".onnx").name)
+        model = str(tmp_path / "m" / "copy.onnx")
+    out = tmp_path / "found.csv"
+    assert main(["detect", str(sample_data_dir() / SAMPLE), "--model", model,
+                 "--out", str(out), "-q"]) == 0
+    err = capsys.readouterr().err
+    assert (note in err) if note else ("measured limits" not in err)
+
+
 def test_geojson_needs_georeference(tmp_path: Path, tiny_jpeg: Path,
                                     capsys: pytest.CaptureFixture[str]) -> None:
     import cv2

@@ -25,7 +25,7 @@ def test_detect_public_face() -> None:
             "detect_tiles",
             "estimate_gsd", "estimate_gsd_of_array", "fragment_mask", "load_card", "load_detector",
             "load_ensemble", "measured_loaded", "measured_on_this_file", "measured_rates",
-            "merge_tile_parts", "plan_tiles",
+            "merge_tile_parts", "model_card_path", "plan_tiles",
             "sample_windows",
             "torch_weights_path", "training_record",
             "ultralytics_offline",

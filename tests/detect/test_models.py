@@ -114,11 +114,16 @@ def test_known_limits_are_a_list_of_sentences(tmp_path: Path) -> None:
     raw = json.loads(card_path.read_text())
     limits = load_card(card_path).known_limits
     assert limits == tuple(raw["known_limits"]) and "174 military-labelled" in limits[0]
+    assert load_card(card_path).limit_topics() == ("Civilian ground", "Loaded transporters")
     card_path.write_text(json.dumps({k: v for k, v in raw.items() if k != "known_limits"}))
     assert load_card(card_path, verify=False).known_limits == ()
-    for bad in ("civilian cars called military", [""], [3]):
+    for bad in ("Civilian ground: cars called military", [3]):
         card_path.write_text(json.dumps(raw | {"known_limits": bad}))
-        with pytest.raises(ModelError, match="known_limits must be a list of sentences"):
+        with pytest.raises(ModelError, match="known_limits must be a list of 'Topic: what was"):
+            load_card(card_path, verify=False)
+    for bad in ("", "cars called military", "A topic that runs on far too long to be one: text"):
+        card_path.write_text(json.dumps(raw | {"known_limits": [bad]}))
+        with pytest.raises(ModelError, match="is not 'Topic: what was measured'"):
             load_card(card_path, verify=False)
 
 

@@ -164,7 +164,7 @@ def test_the_int8_card_says_its_known_limits_were_measured_on_the_float_model(
     out_card = quantize.quantize_int8(DEFAULT_MODEL, [(image, 0.3)], tmp_path / "q", name="q-int8")
     float_limits = load_card(card_path_for(DEFAULT_MODEL), verify=False).known_limits
     got = load_card(out_card).known_limits
-    assert float_limits and got == tuple(quantize.FLOAT_MEASURED + limit for limit in float_limits)
+    assert float_limits and got == tuple(limit + quantize.FLOAT_MEASURED for limit in float_limits)
     shipped = load_card(card_path_for(f"{DEFAULT_MODEL}-int8"), verify=False).known_limits
     assert shipped == got  # the shipped int8 card says the same
     # quantising an int8-described card again does not say it twice

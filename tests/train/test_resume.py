@@ -115,6 +115,9 @@ def test_a_run_killed_in_its_last_stage_resumes_from_its_last_epoch(
                              resume=True))
     with pytest.raises(ConfigError, match="n_tiles"):
         run_training(replace(request, n_tiles=5, resume=True))
+    with pytest.raises(ConfigError, match=f"{out} was started with another settings"):
+        run_training(replace(request, settings=replace(request.settings, scale_jitter=0.3),
+                             resume=True))
     assert torch.load(last, map_location="cpu", weights_only=False)["epoch"] == 0
     # a folder written before the request file existed: the rebuilt datasets are the check
     (out / REQUEST_FILE).rename(tmp_path / REQUEST_FILE)

@@ -114,14 +114,12 @@ def _run_loose(args: argparse.Namespace) -> int:
 
 
 def _note_known_limits(model: str | None) -> None:
-    """One line on stderr when a packaged model's card names measured limits of its output."""
-    from sitewatch.detect import DEFAULT_MODEL, MODELS, card_path_for, load_card
+    """One line on stderr when the model's card names measured limits of its output."""
+    from sitewatch.detect import load_card, model_card_path
 
-    name = model or DEFAULT_MODEL
-    if name not in MODELS:  # a model given by path has no packaged card
-        return
-    limits = load_card(card_path_for(name), verify=False).known_limits
-    if limits:
-        topics = "; ".join(limit.split(":", 1)[0] for limit in limits)
-        print(f"note: {name} has measured limits that bear on its labels and counts ({topics}): "
-              "`sitewatch models list` gives them with their figures", file=sys.stderr)
+    path = model_card_path(model)
+    card = load_card(path, verify=False)  # the run has just loaded and verified it
+    if card.known_limits:
+        print(printable(f"note: {card.name} has measured limits that bear on its labels and "
+                        f"counts ({'; '.join(card.limit_topics())}): its card gives them with "
+                        f"their figures ({path})"), file=sys.stderr)

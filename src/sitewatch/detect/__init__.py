@@ -9,9 +9,10 @@ Public names:
 - :class:`Detection`, :class:`VehicleClass`, :data:`MILITARY_CLASSES`, :class:`Detector` (the
   protocol any backend meets).
 - :func:`load_detector`: a registered model, model card or ONNX file, hash-verified, on CPU or
-  GPU; the backends :class:`OnnxDetector` and :class:`TorchDetector` share :class:`TileBackend`
-  (card, thresholds, padded batches with :data:`PAD_VALUE`, decoding); :func:`available_cores`,
-  :data:`GPU_BATCH_SIZE` and :func:`torch_weights_path` size and locate their work.
+  GPU (:func:`model_card_path` finds its card); the backends :class:`OnnxDetector` and
+  :class:`TorchDetector` share :class:`TileBackend` (card, thresholds, padded batches with
+  :data:`PAD_VALUE`, decoding); :func:`available_cores`, :data:`GPU_BATCH_SIZE` and
+  :func:`torch_weights_path` size and locate their work.
 - :func:`estimate_gsd` with :class:`GsdSearch`: an image's GSD from its vehicles' lengths.
 - :func:`detect_raster` with :class:`DetectOptions`, returning :class:`RasterDetections`;
   :data:`FLIPS` names the test-time flips; :func:`bounds` gives the axis-aligned bounds of
@@ -35,7 +36,7 @@ from sitewatch.detect.backend import PAD_VALUE, TileBackend
 from sitewatch.detect.ensemble import CombinedDetector, CombineRules, load_ensemble
 from sitewatch.detect.fragments import fragment_mask
 from sitewatch.detect.gsd import GsdSearch, estimate_gsd, estimate_gsd_of_array, sample_windows
-from sitewatch.detect.loading import CardCheck, check_model_cards, load_detector
+from sitewatch.detect.loading import CardCheck, check_model_cards, load_detector, model_card_path
 from sitewatch.detect.modelcard import (
     LEGACY_SCORE_THRESHOLD,
     LoadedRates,
@@ -120,6 +121,7 @@ __all__ = [
     "measured_on_this_file",
     "measured_rates",
     "merge_tile_parts",
+    "model_card_path",
     "plan_tiles",
     "sample_windows",
     "torch_weights_path",

@@ -13,6 +13,20 @@ from sitewatch.detect.registry import DEFAULT_MODEL, card_path_for
 __all__ = ["load_detector"]
 
 
+def model_card_path(model: str | Path | None = None) -> Path:
+    """The card of a model given as :func:`load_detector` takes it (name, card or ONNX path).
+
+    Raises:
+        ConfigError: Unknown registry name (the message lists valid ones).
+    """
+    if model is None:
+        return card_path_for(DEFAULT_MODEL)
+    if isinstance(model, Path) or str(model).endswith((".json", ".onnx")):
+        path = Path(model)
+        return path.with_suffix(".json") if path.suffix == ".onnx" else path
+    return card_path_for(str(model))
+
+
 def load_detector(
     model: str | Path | None = None,
     *,
@@ -42,14 +56,7 @@ def load_detector(
             or a GPU asked for where PyTorch or CUDA is missing.
         ModelError: Card or weights missing, malformed or failing the sha256 check.
     """
-    if model is None:
-        card_path = card_path_for(DEFAULT_MODEL)
-    elif isinstance(model, Path) or str(model).endswith((".json", ".onnx")):
-        path = Path(model)
-        card_path = path.with_suffix(".json") if path.suffix == ".onnx" else path
-    else:
-        card_path = card_path_for(str(model))
-    card = load_card(card_path)
+    card = load_card(model_card_path(model))
     if device != "cpu":
         from sitewatch.detect.torch_backend import TorchDetector
 

@@ -66,8 +66,9 @@ class ModelCard:
             at least this score as well as the run's score threshold (the higher of the two
             applies, whatever score a run asks for). Empty: every label is kept from the run's
             score. In the card: ``{"civilian_vehicle": 0.3, ...}``.
-        known_limits: Measured failures a reader of its output must know, one sentence each,
-            with where they were measured (shown by ``sitewatch models list`` and in reports).
+        known_limits: Measured failures a reader of its output must know, each ``"Topic: what
+            was measured, and where"`` (a topic of at most 40 characters); shown by
+            ``sitewatch models list``, noted by ``sitewatch detect`` and listed in reports.
     """
 
     name: str
@@ -119,6 +120,17 @@ class ModelCard:
                 f"({', '.join(sorted(v.value for v in kept))}) with a score in (0, 1); fix the card",
                 name=self.name,
             )
+        bad = [limit for limit in self.known_limits if not 0 < limit.find(": ") <= 40]
+        if bad:
+            raise ModelError(
+                f"model card {self.name!r}: known_limits {bad[0][:60]!r} is not 'Topic: what was "
+                "measured' (a topic of at most 40 characters, then ': '); fix the card",
+                name=self.name,
+            )
+
+    def limit_topics(self) -> tuple[str, ...]:
+        """The topic of each known limit, e.g. ``("Civilian ground", "Loaded transporters")``."""
+        return tuple(limit.split(": ", 1)[0] for limit in self.known_limits)
 
     def label_floor(self, label: VehicleClass) -> float:
         """The score a box of ``label`` needs besides the run's threshold (0: no floor)."""
@@ -160,10 +172,11 @@ def _parse(card_path: Path, raw: dict[str, Any]) -> ModelCard:
 
 
 def _known_limits(card_path: Path, raw: Any) -> tuple[str, ...]:
-    """``known_limits`` of a card: a list of non-empty sentences."""
-    if not isinstance(raw, list) or not all(isinstance(x, str) and x.strip() for x in raw):
+    """``known_limits`` of a card: a list of strings (their form is checked by the card)."""
+    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
         raise ModelError(
-            f"model card {str(card_path)!r}: known_limits must be a list of sentences; fix the card",
+            f"model card {str(card_path)!r}: known_limits must be a list of 'Topic: what was "
+            "measured' strings; fix the card",
             path=str(card_path),
         )
     return tuple(x.strip() for x in raw)

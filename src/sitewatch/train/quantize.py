@@ -44,8 +44,8 @@ KEEP_FLOAT = ("/model.22/dfl/conv/Conv",)
 PERCENTILE = 99.999
 #: Weights in 7 bits (see the module docstring).
 REDUCE_RANGE = True
-#: What the int8 card's known limits start with: they were measured on the float model.
-FLOAT_MEASURED = "Measured on the float model this file was quantised from, not on this file. "
+#: What the int8 card's known limits end with: they were measured on the float model.
+FLOAT_MEASURED = " (Measured on the float model this int8 model was quantised from, not on it.)"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -247,7 +247,7 @@ def quantize_int8(
     raw = json.loads(card_path.read_text(encoding="utf-8"))
     calib = ", ".join(item.describe() for item in calibration)
     if card.known_limits:  # they were measured on the float model, not on this one
-        raw["known_limits"] = [limit if limit.startswith(FLOAT_MEASURED) else FLOAT_MEASURED + limit
+        raw["known_limits"] = [limit if limit.endswith(FLOAT_MEASURED) else limit + FLOAT_MEASURED
                                for limit in card.known_limits]
     raw.update(
         name=name,

@@ -81,7 +81,7 @@ class TrainSettings:
         workers: Data-loader workers.
         scale_jitter: Each training image is scaled by a random factor in ``[1 - s, 1 + s]``
             (Ultralytics' ``scale``), so the model sees vehicles as if the GSD were off by up
-            to ``s``; 0.1 unless a recipe asks for more.
+            to ``s``; 0.1 unless a recipe asks for another.
     """
 
     epochs: int = 8
@@ -102,7 +102,8 @@ class TrainSettings:
             )
         if not 0.0 <= self.scale_jitter <= 0.5:
             raise ConfigError(f"scale_jitter must be 0 to 0.5 (a fraction of the GSD), got "
-                              f"{self.scale_jitter}")
+                              f"{self.scale_jitter}: set [training] scale_jitter or --scale-jitter "
+                              "to 0-0.5")
 
     def ultralytics_args(self) -> dict[str, Any]:
         """The keyword arguments passed to ``YOLO.train``."""
@@ -198,6 +199,7 @@ def read_checkpoint(last: Path, *, config_dir: Path) -> StageCheckpoint:
                            epochs_done=epochs if finished else epoch + 1, epochs=epochs,
                            seed=int(args.get("seed", 0)), data=str(args.get("data")),
                            model=str(args.get("model")),
+                           # Ultralytics' own default, what a resume of such a run would use
                            scale_jitter=float(args.get("scale", 0.5)))
 
 
