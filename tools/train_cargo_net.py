@@ -74,6 +74,11 @@ def augment(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.ascontiguousarray(x.transpose(0, 1, 4, 2, 3))
 
 
+def box_logits(net: Any, x: Any) -> Any:
+    """(B, 2, 3, H, W) tensor -> (B,) logits: each box's higher view, in training as in use."""
+    return net(x.reshape(-1, *x.shape[2:])).reshape(-1, 2).max(dim=1).values
+
+
 def scores(net: Any, crops: np.ndarray) -> np.ndarray:
     import torch
     net.eval()
@@ -82,8 +87,7 @@ def scores(net: Any, crops: np.ndarray) -> np.ndarray:
         for k in range(0, len(crops), 512):
             x = crops[k:k + 512].astype(np.float32) / 255.0
             x = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 1, 4, 2, 3)))
-            z = net(x.reshape(-1, *x.shape[2:])).reshape(-1, 2).max(dim=1).values
-            out.append(torch.sigmoid(z).numpy())
+            out.append(torch.sigmoid(box_logits(net, x)).numpy())
     return np.concatenate(out) if out else np.zeros(0)
 
 
@@ -147,8 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         for k in range(0, len(idx), 64):
             b = idx[k:k + 64]
             x = torch.from_numpy(augment(crops[b], rng))
-            z = net(x.reshape(-1, *x.shape[2:])).reshape(-1, 2).max(dim=1).values
-            loss = loss_fn(z, torch.from_numpy(y[b]).float())
+            loss = loss_fn(box_logits(net, x), torch.from_numpy(y[b]).float())
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -170,9 +173,9 @@ def main(argv: list[str] | None = None) -> int:
         sl = scores(net, crops[left])
         record["left_out_carrier"] = {"carrier": args.leave_carrier, **rates(sl, y[left], t)}
     if args.test is not None:
-        t = np.load(args.test)
-        st, yt = scores(net, t["crops"]), t["y"].astype(np.int64)
-        tiles = np.array([str(s).split("-")[0].split(".")[0] for s in t["source"]])
+        test = np.load(args.test)
+        st, yt = scores(net, test["crops"]), test["y"].astype(np.int64)
+        tiles = np.array([str(s).split("-")[0].split(".")[0] for s in test["source"]])
         record["test"] = {"data": str(args.test), "all": rates(st, yt, record["threshold"])} | {
             name: rates(st[tiles == name], yt[tiles == name], record["threshold"])
             for name in sorted(set(tiles))}
