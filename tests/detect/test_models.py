@@ -127,6 +127,24 @@ def test_known_limits_are_a_list_of_sentences(tmp_path: Path) -> None:
             load_card(card_path, verify=False)
 
 
+def test_training_data_names_each_source_with_its_terms(tmp_path: Path) -> None:
+    """Every shipped card says what its weights were made from and under which terms."""
+    for name in MODELS:
+        data = load_card(card_path_for(name), verify=False).training_data
+        assert data and all("terms" in item for item in data), name
+    card_path = _copy_model(tmp_path)
+    raw = json.loads(card_path.read_text())
+    assert any("evaluation and tests only" in item for item in load_card(card_path).training_data)
+    card_path.write_text(json.dumps({k: v for k, v in raw.items() if k != "training_data"}))
+    assert load_card(card_path, verify=False).training_data == ()
+    card_path.write_text(json.dumps(raw | {"training_data": "MVRSD: tiles"}))
+    with pytest.raises(ModelError, match="training_data must be a list of 'Source: what it was"):
+        load_card(card_path, verify=False)
+    card_path.write_text(json.dumps(raw | {"training_data": ["MVRSD tiles, terms unknown"]}))
+    with pytest.raises(ModelError, match="is not 'Source: what it was used for; its terms'"):
+        load_card(card_path, verify=False)
+
+
 def test_hash_matching_garbage_is_refused_by_onnxruntime(tmp_path: Path) -> None:
     card_path = _copy_model(tmp_path)
     onnx = card_path.with_suffix(".onnx")

@@ -100,6 +100,10 @@ def test_licences_are_stated_in_the_report_itself(report: str) -> None:
     assert "Imagery (" in section and "MVRSD" in section and "Licence: research" in section
     assert "Detector model" in section and "AGPL-3.0" in section
     assert "see README" not in report
+    # what the detector's weights were made from, each source with its terms
+    assert "check them before publishing" in section
+    assert "terms: research dataset on Google Earth imagery, evaluation and tests only" in section
+    assert "terms: CC BY-SA 4.0" in section
 
 
 def test_the_detectors_measured_limits_are_in_the_report(report: str) -> None:

@@ -170,3 +170,9 @@ def test_the_int8_card_says_its_known_limits_were_measured_on_the_float_model(
     # quantising an int8-described card again does not say it twice
     again = quantize.quantize_int8(out_card, [(image, 0.3)], tmp_path / "q2", name="q2")
     assert load_card(again).known_limits == got
+    # what the weights were made from travels too, with the calibration images added once
+    float_data = load_card(card_path_for(DEFAULT_MODEL), verify=False).training_data
+    data = load_card(out_card).training_data
+    assert float_data and data[:-1] == float_data
+    assert data[-1].startswith(quantize.CALIBRATION_DATA + ": the 4 tiles its activation ranges")
+    assert load_card(again).training_data == data

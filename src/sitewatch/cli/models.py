@@ -55,6 +55,7 @@ def _describe(checked: CardCheck) -> list[str]:
         *(["  floors    " + ", ".join(f"{v.value} >= {s:g}" for v, s in card.label_score_thresholds)]
           if card.label_score_thresholds else []),
         f"  licence   {card.licence}",
+        *(f"  data      {item}" for item in card.training_data),
         f"  gpu       {gpu}",
         *(f"  limit     {limit}" for limit in card.known_limits),
     ]

@@ -38,7 +38,8 @@ _CARD_KEYS = frozenset(
 LEGACY_SCORE_THRESHOLD = 0.25
 #: Keys a card may leave out (older cards, the DOTA checkpoints): they take these defaults.
 _OPTIONAL_KEYS: dict[str, Any] = {"score_threshold": LEGACY_SCORE_THRESHOLD, "score_note": "",
-                                  "label_score_thresholds": {}, "known_limits": []}
+                                  "label_score_thresholds": {}, "known_limits": [],
+                                  "training_data": []}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,6 +70,10 @@ class ModelCard:
         known_limits: Measured failures a reader of its output must know, each ``"Topic: what
             was measured, and where"`` (a topic of at most 40 characters); shown by
             ``sitewatch models list``, noted by ``sitewatch detect`` and listed in reports.
+        training_data: What the weights were made from beyond ``source_package``, each
+            ``"Source: what it was used for; its terms"`` (a source of at most 60 characters),
+            the terms as the data's own README states them; shown by ``sitewatch models list``
+            and in reports' licences. Empty: the card does not say.
     """
 
     name: str
@@ -88,6 +93,7 @@ class ModelCard:
     score_note: str = ""
     label_score_thresholds: tuple[tuple[VehicleClass, float], ...] = ()
     known_limits: tuple[str, ...] = ()
+    training_data: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         unknown = [c for c, _ in self.class_map if c not in self.classes]
@@ -125,6 +131,13 @@ class ModelCard:
             raise ModelError(
                 f"model card {self.name!r}: known_limits {bad[0][:60]!r} is not 'Topic: what was "
                 "measured' (a topic of at most 40 characters, then ': '); fix the card",
+                name=self.name,
+            )
+        bad = [item for item in self.training_data if not 0 < item.find(": ") <= 60]
+        if bad:
+            raise ModelError(
+                f"model card {self.name!r}: training_data {bad[0][:60]!r} is not 'Source: what it "
+                "was used for; its terms' (a source of at most 60 characters, then ': '); fix the card",
                 name=self.name,
             )
 
@@ -167,19 +180,21 @@ def _parse(card_path: Path, raw: dict[str, Any]) -> ModelCard:
         score_threshold=float(raw.get("score_threshold", _OPTIONAL_KEYS["score_threshold"])),
         score_note=str(raw.get("score_note", _OPTIONAL_KEYS["score_note"])),
         label_score_thresholds=_label_floors(card_path, raw.get("label_score_thresholds", {})),
-        known_limits=_known_limits(card_path, raw.get("known_limits", [])),
+        known_limits=_statements(card_path, raw, "known_limits", "'Topic: what was measured'"),
+        training_data=_statements(card_path, raw, "training_data",
+                                  "'Source: what it was used for; its terms'"),
     )
 
 
-def _known_limits(card_path: Path, raw: Any) -> tuple[str, ...]:
-    """``known_limits`` of a card: a list of strings (their form is checked by the card)."""
-    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+def _statements(card_path: Path, raw: dict[str, Any], key: str, form: str) -> tuple[str, ...]:
+    """A card's list of sentences under ``key`` (their form is checked by the card)."""
+    value = raw.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
         raise ModelError(
-            f"model card {str(card_path)!r}: known_limits must be a list of 'Topic: what was "
-            "measured' strings; fix the card",
+            f"model card {str(card_path)!r}: {key} must be a list of {form} strings; fix the card",
             path=str(card_path),
         )
-    return tuple(x.strip() for x in raw)
+    return tuple(x.strip() for x in value)
 
 
 def _label_floors(card_path: Path, raw: Any) -> tuple[tuple[VehicleClass, float], ...]:

@@ -337,10 +337,10 @@ PERIOD_COLOURS: tuple[tuple[int, int, int], ...] = (
 def _licences(sites: Sequence[SiteEvidence], runs: Sequence[RunRecord]) -> dict[str, object]:
     """The terms every input is held under, stated in the report itself.
 
-    Imagery: each distinct (source, licence) of the scenes. Models: the licence and the known
-    limits on the card of each registered model that made the detections (found by its ONNX
-    sha256); a model loaded from a path has no card, and the report says its licence is not
-    recorded.
+    Imagery: each distinct (source, licence) of the scenes. Models: the licence, the data the
+    weights were made from with its terms, and the known limits on the card of each registered
+    model that made the detections (found by its ONNX sha256); a model loaded from a path has no
+    card, and the report says its licence is not recorded.
     """
     imagery = sorted({(scene.source or "source not stated", scene.licence or "not stated")
                       for site in sites for scene, _ in site.scenes})
@@ -350,7 +350,8 @@ def _licences(sites: Sequence[SiteEvidence], runs: Sequence[RunRecord]) -> dict[
         models.append({"name": name,
                        "licence": card.licence if card else "not recorded (no model card)",
                        "origin": card.source_package if card else "a model file given by path",
-                       "limits": list(card.known_limits) if card else []})
+                       "limits": list(card.known_limits) if card else [],
+                       "training_data": list(card.training_data) if card else []})
     return {"imagery": imagery, "models": models}
 
 

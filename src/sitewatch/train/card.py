@@ -19,7 +19,7 @@ from sitewatch.detect import VehicleClass
 from sitewatch.digest import sha256_file
 from sitewatch.train.ultralytics_run import BASE_SHA256
 
-__all__ = ["expected_base_sha256", "inherited_score", "write_model_card"]
+__all__ = ["expected_base_sha256", "inherited_score", "inherited_training_data", "write_model_card"]
 
 
 def _copy(src: Path, dst: Path) -> Path:
@@ -42,11 +42,13 @@ def write_model_card(
     exporter: str,
     training: Mapping[str, Any],
     score: tuple[float, str] | None = None,
+    training_data: Sequence[str] = (),
 ) -> tuple[Path, Path]:
     """Copy the weights to ``<name>.onnx`` / ``<name>.pt`` and write the two cards beside them.
 
     ``score`` is the card's ``score_threshold`` and ``score_note``; without it the loader's
-    default (0.25) applies.
+    default (0.25) applies. ``training_data`` is the card's list of what the weights were made
+    from, with its terms (see :func:`inherited_training_data`).
 
     Returns:
         The paths of ``<name>.json`` (loader card) and ``<name>.training.json``.
@@ -71,6 +73,8 @@ def write_model_card(
     }
     if score is not None:
         card["score_threshold"], card["score_note"] = score
+    if training_data:
+        card["training_data"] = list(training_data)
     card_path = out_dir / f"{name}.json"
     card_path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     side_path = out_dir / f"{name}.training.json"
@@ -91,6 +95,21 @@ def _base_card(base: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) and data.get("source_file") == base.name else None
+
+
+def inherited_training_data(base: Path, name: str) -> list[str]:
+    """What the card of a model trained from ``base`` says its weights were made from.
+
+    The base model's own sources, when ``base`` is a sitewatch model whose card names them (its
+    weights carry them on), then this run's data: named in its training record, its terms not
+    known to sitewatch.
+    """
+    card = _base_card(base)
+    earlier = card.get("training_data", []) if card else []
+    return [*(str(item) for item in earlier if isinstance(item, str)),
+            f"Fine-tuning data: what the sitewatch train run that made {name} trained on, named "
+            f"in its training record ({name}.training.json); terms: those its sources state, "
+            "not recorded by sitewatch"]
 
 
 def inherited_score(base: Path) -> tuple[float, str] | None:

@@ -21,7 +21,7 @@ import numpy as np
 from sitewatch.detect import VehicleClass
 from sitewatch.errors import ConfigError
 from sitewatch.train.backgrounds import Background
-from sitewatch.train.card import inherited_score, write_model_card
+from sitewatch.train.card import inherited_score, inherited_training_data, write_model_card
 from sitewatch.train.chips import chips_by_class, cut_chips
 from sitewatch.train.civground import CivilianGround, load_civilian_ground
 from sitewatch.train.dataset import TRAIN_CLASSES, write_obb_dataset
@@ -566,6 +566,7 @@ def run_training(request: TrainRequest, *,
         f"imgsz={imgsz}, dynamic=True, simplify=True, opset=17)",
         training=training,
         score=inherited_score(request.base),
+        training_data=inherited_training_data(request.base, request.name),
     )
     say(5, 5, "card written")
     return {"weights": str(pt), "onnx": str(onnx), "card": str(card), "training_card": str(side),

@@ -44,6 +44,8 @@ KEEP_FLOAT = ("/model.22/dfl/conv/Conv",)
 PERCENTILE = 99.999
 #: Weights in 7 bits (see the module docstring).
 REDUCE_RANGE = True
+#: The int8 card's ``training_data`` entry for the images its activation ranges were set on.
+CALIBRATION_DATA = "Int8 calibration images"
 #: What the int8 card's known limits end with: they were measured on the float model.
 FLOAT_MEASURED = " (Measured on the float model this int8 model was quantised from, not on it.)"
 
@@ -249,6 +251,10 @@ def quantize_int8(
     if card.known_limits:  # they were measured on the float model, not on this one
         raw["known_limits"] = [limit if limit.endswith(FLOAT_MEASURED) else limit + FLOAT_MEASURED
                                for limit in card.known_limits]
+    earlier = [item for item in card.training_data if not item.startswith(CALIBRATION_DATA)]
+    raw["training_data"] = [*earlier, (
+        f"{CALIBRATION_DATA}: the {len(tiles)} tiles its activation ranges were set on (the "
+        "exporter names them); terms: those their sources state, not recorded by sitewatch")]
     raw.update(
         name=name,
         onnx_file=onnx_path.name,
