@@ -65,3 +65,26 @@ def test_loaded_rows_the_detector_cannot_count_show_the_analysts_marks_and_no_in
     html = _html((counted,))
     assert "loaded-note" in html and "use precision 0.85 and recall 0.90" in html
     assert "not measurable" not in html
+
+
+def test_each_models_terms_and_limits_come_from_its_own_card() -> None:
+    """The base checkpoint's card names no limits and its own data; a model by path has no card."""
+    from sitewatch.catalog.records import RunRecord
+    from sitewatch.detect import card_path_for, load_card
+    from sitewatch.detect.registry import BASE_MODEL
+    from sitewatch.report.html import _licences
+
+    base = load_card(card_path_for(BASE_MODEL), verify=False)
+
+    def run(name: str, sha256: str) -> RunRecord:
+        return RunRecord(run_id=name, kind="detect", created_utc="2026-12-05T00:00:00+00:00",
+                         model_name=name, model_sha256=sha256, params={}, software={})
+
+    models = _licences([], [run(BASE_MODEL, base.onnx_sha256), run("mine", "b" * 64)])["models"]
+    assert isinstance(models, list)
+    by_name = {m["name"]: m for m in models}
+    assert by_name[BASE_MODEL]["limits"] == []
+    assert by_name[BASE_MODEL]["training_data"] == list(base.training_data)
+    assert by_name["mine"] == {"name": "mine", "licence": "not recorded (no model card)",
+                               "origin": "a model file given by path", "limits": [],
+                               "training_data": []}
