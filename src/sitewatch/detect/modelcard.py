@@ -126,20 +126,17 @@ class ModelCard:
                 f"({', '.join(sorted(v.value for v in kept))}) with a score in (0, 1); fix the card",
                 name=self.name,
             )
-        bad = [limit for limit in self.known_limits if not 0 < limit.find(": ") <= 40]
-        if bad:
-            raise ModelError(
-                f"model card {self.name!r}: known_limits {bad[0][:60]!r} is not 'Topic: what was "
-                "measured' (a topic of at most 40 characters, then ': '); fix the card",
-                name=self.name,
-            )
-        bad = [item for item in self.training_data if not 0 < item.find(": ") <= 60]
-        if bad:
-            raise ModelError(
-                f"model card {self.name!r}: training_data {bad[0][:60]!r} is not 'Source: what it "
-                "was used for; its terms' (a source of at most 60 characters, then ': '); fix the card",
-                name=self.name,
-            )
+        for key, items, form, head in (
+                ("known_limits", self.known_limits, "Topic: what was measured", ("topic", 40)),
+                ("training_data", self.training_data, "Source: what it was used for; its terms",
+                 ("source", 60))):
+            bad = [item for item in items if not 0 < item.find(": ") <= head[1]]
+            if bad:
+                raise ModelError(
+                    f"model card {self.name!r}: {key} {bad[0][:60]!r} is not '{form}' (a "
+                    f"{head[0]} of at most {head[1]} characters, then ': '); fix the card",
+                    name=self.name,
+                )
 
     def limit_topics(self) -> tuple[str, ...]:
         """The topic of each known limit, e.g. ``("Civilian ground", "Loaded transporters")``."""
