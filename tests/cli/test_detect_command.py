@@ -17,7 +17,7 @@ def test_loose_files_to_csv_with_the_real_model(tmp_path: Path,
     assert main(["detect", str(sample_data_dir() / SAMPLE), "--out", str(out)]) == 0
     # the default model's card names its measured limits: the user is pointed to them
     assert ("note: sitewatch-vehicles-yolov8n-obb has measured limits that bear on its labels and "
-            "counts (Civilian ground; Loaded transporters)") in capsys.readouterr().err
+            "counts (Civilian ground; Loaded transporters; Wrong GSD)") in capsys.readouterr().err
     with out.open() as handle:
         rows = list(csv.DictReader(handle))
     assert rows, "the shipped model finds vehicles in the sample scene"
@@ -29,7 +29,7 @@ def test_loose_files_to_csv_with_the_real_model(tmp_path: Path,
 
 @pytest.mark.parametrize(("model", "note"), [
     ("sitewatch-vehicles-yolov8n-obb-int8", "sitewatch-vehicles-yolov8n-obb-int8 has measured "
-     "limits that bear on its labels and counts (Civilian ground; Loaded transporters)"),
+     "limits that bear on its labels and counts (Civilian ground; Loaded transporters; Wrong GSD)"),
     ("dota-yolov8n-obb", None),  # a card naming no limits: no note
     ("copy.onnx", "note: sitewatch-vehicles-yolov8n-obb has measured limits"),  # given by path
 ])

@@ -39,6 +39,7 @@ def test_list_shows_verified_hash(capsys: pytest.CaptureFixture[str]) -> None:
     # the default model's measured failures, where a reader of its output sees them
     assert "  limit     Civilian ground: on held-out civilian scenes" in out
     assert out.count("Loaded transporters: it does not box") == 2  # the float model and its int8
+    assert out.count("Wrong GSD: on sites it never saw") == 2
     # what each model's weights were made from, with the terms its sources state
     assert out.count("  data      MVRSD demo tiles and labels (GitHub baidongls/MVRSD)") == 2
     assert "  data      DOTA-v1 (aerial images, 15 object classes): " in out

@@ -114,7 +114,7 @@ def test_known_limits_are_a_list_of_sentences(tmp_path: Path) -> None:
     raw = json.loads(card_path.read_text())
     limits = load_card(card_path).known_limits
     assert limits == tuple(raw["known_limits"]) and "174 military-labelled" in limits[0]
-    assert load_card(card_path).limit_topics() == ("Civilian ground", "Loaded transporters")
+    assert load_card(card_path).limit_topics() == ("Civilian ground", "Loaded transporters", "Wrong GSD")
     card_path.write_text(json.dumps({k: v for k, v in raw.items() if k != "known_limits"}))
     assert load_card(card_path, verify=False).known_limits == ()
     for bad in ("Civilian ground: cars called military", [3]):
