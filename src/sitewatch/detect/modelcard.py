@@ -41,6 +41,13 @@ _OPTIONAL_KEYS: dict[str, Any] = {"score_threshold": LEGACY_SCORE_THRESHOLD, "sc
                                   "label_score_thresholds": {}, "known_limits": [],
                                   "training_data": []}
 
+#: A card's lists of sentences: key -> (their form, the name of the part before ": ", its
+#: longest length).
+_STATEMENT_FORMS: dict[str, tuple[str, str, int]] = {
+    "known_limits": ("Topic: what was measured", "topic", 40),
+    "training_data": ("Source: what it was used for; its terms", "source", 60),
+}
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ModelCard:
@@ -126,15 +133,14 @@ class ModelCard:
                 f"({', '.join(sorted(v.value for v in kept))}) with a score in (0, 1); fix the card",
                 name=self.name,
             )
-        for key, items, form, head in (
-                ("known_limits", self.known_limits, "Topic: what was measured", ("topic", 40)),
-                ("training_data", self.training_data, "Source: what it was used for; its terms",
-                 ("source", 60))):
-            bad = [item for item in items if not 0 < item.find(": ") <= head[1]]
+        for key, items in (("known_limits", self.known_limits),
+                           ("training_data", self.training_data)):
+            form, head, longest = _STATEMENT_FORMS[key]
+            bad = [item for item in items if not 0 < item.find(": ") <= longest]
             if bad:
                 raise ModelError(
                     f"model card {self.name!r}: {key} {bad[0][:60]!r} is not '{form}' (a "
-                    f"{head[0]} of at most {head[1]} characters, then ': '); fix the card",
+                    f"{head} of at most {longest} characters, then ': '); fix the card",
                     name=self.name,
                 )
 
@@ -177,18 +183,18 @@ def _parse(card_path: Path, raw: dict[str, Any]) -> ModelCard:
         score_threshold=float(raw.get("score_threshold", _OPTIONAL_KEYS["score_threshold"])),
         score_note=str(raw.get("score_note", _OPTIONAL_KEYS["score_note"])),
         label_score_thresholds=_label_floors(card_path, raw.get("label_score_thresholds", {})),
-        known_limits=_statements(card_path, raw, "known_limits", "'Topic: what was measured'"),
-        training_data=_statements(card_path, raw, "training_data",
-                                  "'Source: what it was used for; its terms'"),
+        known_limits=_statements(card_path, raw, "known_limits"),
+        training_data=_statements(card_path, raw, "training_data"),
     )
 
 
-def _statements(card_path: Path, raw: dict[str, Any], key: str, form: str) -> tuple[str, ...]:
+def _statements(card_path: Path, raw: dict[str, Any], key: str) -> tuple[str, ...]:
     """A card's list of sentences under ``key`` (their form is checked by the card)."""
     value = raw.get(key, [])
     if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
         raise ModelError(
-            f"model card {str(card_path)!r}: {key} must be a list of {form} strings; fix the card",
+            f"model card {str(card_path)!r}: {key} must be a list of '{_STATEMENT_FORMS[key][0]}' "
+            "strings; fix the card",
             path=str(card_path),
         )
     return tuple(x.strip() for x in value)

@@ -106,7 +106,7 @@ def inherited_training_data(base: Path, name: str) -> list[str]:
     """
     card = _base_card(base)
     earlier = card.get("training_data", []) if card else []
-    return [*(str(item) for item in earlier if isinstance(item, str)),
+    return [*(item for item in earlier if isinstance(item, str)),
             f"Fine-tuning data: what the sitewatch train run that made {name} trained on, named "
             f"in its training record ({name}.training.json); terms: those its sources state, "
             "not recorded by sitewatch"]
